@@ -1,0 +1,48 @@
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "cli/map_command.hpp"
+#include "core/error.hpp"
+
+namespace hao::cli {
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "hao: co-design a quantized CNN and the FPGA accelerator that runs it.\n"
+      "Exit codes: 0 success, 1 internal failure, 2 bad input, 3 no feasible configuration.",
+      "hao"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "hao 0.1.0");
+  MapArgs map_args;
+  CLI::App* map = add_map_command(app, map_args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    out << "hao 0.1.0\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    err << "hao: error: " << e.what() << "\n";
+    err << "Run 'hao --help' or 'hao SUBCOMMAND --help' for usage.\n";
+    return kExitBadInput;
+  }
+  try {
+    if (map->parsed()) return run_map(map_args, out, err);
+    return kExitBadInput;
+  } catch (const core::InputError& e) {
+    for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "hao: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace hao::cli

@@ -1,0 +1,123 @@
+#include "cli/map_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <ostream>
+
+#include "cli/app.hpp"
+#include "cli/builtin_example.hpp"
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "hw/folding_io.hpp"
+#include "ir/bits.hpp"
+#include "ir/description_io.hpp"
+#include "ir/model_io.hpp"
+#include "report/dataflow_report.hpp"
+
+namespace hao::cli {
+
+CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "map",
+      "Find the accelerator for a network on a device: per-layer parallelism (SIMD, PE), MAC "
+      "mapping (DSP or LUT), resources, II, fps and latency. The default method solves an "
+      "integer program with CBC and proves the design optimal (fastest that fits, then the "
+      "leanest at that speed).");
+  cmd->add_option("model", a.model,
+                  "Network: ONNX (.onnx) or hao description (.yaml, .yml, .json). Default: the "
+                  "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
+  cmd->add_option("--device", a.device,
+                  "Built-in device (" + core::join(hw::builtin_device_names(), ", ") +
+                      ") or a YAML device file")
+      ->capture_default_str();
+  cmd->add_option("--template", a.template_name, "Accelerator template")
+      ->check(CLI::IsMember({"dataflow"}))
+      ->capture_default_str();
+  cmd->add_option("--bits", a.bits,
+                  "Bit-widths: wXaY for every layer (X, Y in 1..16, e.g. w4a4), or a YAML/JSON "
+                  "file mapping layer names to wXaY. Default: the model's (8 for ONNX)");
+  cmd->add_option("--target-fps", a.target_fps,
+                  "Frames per second to reach with the least resources (default: fastest that fits)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--method", a.method,
+                  "ilp: exact (CBC); greedy: FINN's SetFolding rule, resource-blind, bisected "
+                  "to the fastest design that fits")
+      ->check(CLI::IsMember({"ilp", "greedy"}))
+      ->capture_default_str();
+  cmd->add_option("--folding", a.folding_in,
+                  "Evaluate this FINN folding_config.json instead of searching");
+  cmd->add_option("--time-limit", a.time_limit_s,
+                  "Solver time limit in seconds; the best design found and its gap are reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--pareto", a.pareto_points,
+                  "Also trace the fps-resource Pareto front over this many speed targets")
+      ->check(CLI::Range(0, 200));
+  cmd->add_option("--json", a.json_out, "Write the full result as JSON to this file ('-' = stdout)");
+  cmd->add_option("--folding-out", a.folding_out, "Write a FINN-style folding_config.json");
+  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")->check(CLI::PositiveNumber);
+  cmd->add_option("--offchip-gbps", a.offchip_gbps, "Override the off-chip bandwidth")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--usable-fraction", a.usable_fraction,
+                  "Override the share of each resource a design may use")
+      ->check(CLI::Range(0.01, 1.0));
+  cmd->footer(
+      "Exit codes: 0 a design that fits, 2 bad input, 3 no configuration fits the device or "
+      "reaches the target (the reason names the layer, resource and numbers).\n"
+      "Example: hao map mobilenet_v2.onnx --device zu9eg --bits w4a4 --json out.json");
+  return cmd;
+}
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text, std::ostream& out) {
+  if (path == "-") {
+    out << text;
+    return;
+  }
+  std::ofstream f(path);
+  if (!f) throw core::InputError(path + ": cannot open for writing");
+  f << text;
+  if (!f) throw core::InputError(path + ": write failed");
+}
+
+}  // namespace
+
+int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
+  ir::Network net = a.model.empty() ? ir::parse_description(builtin_example_yaml(), "built-in example")
+                                    : ir::load_network(a.model);
+  if (!a.bits.empty()) {
+    ir::apply_bits(net, a.bits);
+    ir::infer_shapes(net, a.bits);
+  }
+  const hw::Device device =
+      hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
+
+  ilp::MapOptions options;
+  options.method = a.method == "greedy" ? ilp::MapMethod::kGreedy : ilp::MapMethod::kIlp;
+  options.target_fps = a.target_fps;
+  options.solve.time_limit_s = a.time_limit_s;
+  options.pareto_points = a.pareto_points;
+
+  ilp::MapResult result;
+  if (!a.folding_in.empty()) {
+    hw::FoldingFile file = hw::read_folding(a.folding_in, net, device);
+    for (const auto& note : file.notes) err << "hao: note: " << a.folding_in << ": " << note << "\n";
+    result = ilp::evaluate_given(net, device, file.configs, options);
+  } else {
+    result = ilp::map_dataflow(net, device, options);
+  }
+
+  out << report::dataflow_text(net, device, result);
+  if (!a.json_out.empty())
+    write_text(a.json_out, report::dataflow_json(net, device, result).dump(2) + "\n", out);
+  if (!a.folding_out.empty() && !result.configs.empty())
+    write_text(a.folding_out, hw::folding_json(net, result.configs), out);
+  if (!result.feasible) {
+    err << "hao: no feasible configuration: " << result.reason << "\n";
+    return kExitInfeasible;
+  }
+  return kExitOk;
+}
+
+}  // namespace hao::cli

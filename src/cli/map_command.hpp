@@ -1,0 +1,35 @@
+// `hao map`: the accelerator for a given network on a device.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace hao::cli {
+
+struct MapArgs {
+  std::string model;             ///< ONNX, YAML or JSON; empty = built-in example
+  std::string device = "zu3eg";
+  std::string template_name = "dataflow";
+  std::string bits;              ///< "wXaY" or a per-layer file; empty keeps the model's
+  double target_fps = 0;
+  std::string method = "ilp";
+  std::string folding_in;
+  double time_limit_s = 60;
+  std::string json_out;
+  std::string folding_out;
+  int pareto_points = 0;
+  double clock_mhz = 0;
+  double offchip_gbps = 0;
+  double usable_fraction = 0;
+};
+
+/// Registers `hao map` and its options on `app`, filling `args`.
+CLI::App* add_map_command(CLI::App& app, MapArgs& args);
+/// Runs it; returns an exit code. Throws core::InputError for bad input.
+int run_map(const MapArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace hao::cli

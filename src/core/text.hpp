@@ -1,0 +1,26 @@
+// Small text helpers shared by readers and reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hao::core {
+
+/// "a, b or c": lists valid names in error messages.
+std::string join_choices(const std::vector<std::string>& names);
+/// Joins with a separator.
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+/// Lower-cases ASCII.
+std::string to_lower(std::string s);
+/// Formats a count with thousands separators: 3504872 -> "3,504,872".
+std::string with_commas(std::int64_t value);
+/// Fixed-point formatting with `digits` decimals.
+std::string fixed(double value, int digits);
+/// Reads a whole file; throws InputError naming the path when it cannot.
+std::string read_file(const std::string& path);
+/// Parses a whole string as an integer / double; returns false on any trailing text.
+bool parse_int(const std::string& text, std::int64_t& out);
+bool parse_double(const std::string& text, double& out);
+
+}  // namespace hao::core

@@ -1,0 +1,104 @@
+// The dataflow (layer-pipelined, FINN-like) accelerator template: one engine per layer,
+// frames stream through all of them. Per layer and configuration: cycles per frame and
+// resources; per design: II, fps, batch-1 latency and totals against a device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/device.hpp"
+#include "ir/network.hpp"
+
+namespace hao::hw {
+
+/// Where a layer's multipliers go.
+enum class MacMapping { kDsp, kLut };
+/// Where a layer's weights go: block RAM (LUTRAM when shallow) or UltraRAM.
+enum class WeightMemory { kBram, kUram };
+
+/// Which engine a layer becomes: FINN's MVAU (conv, fc), VVAU (depthwise) or a streaming
+/// element-wise engine (pool, add, mul, concat, activation).
+enum class EngineKind { kMvau, kVvau, kStream };
+EngineKind engine_kind(const ir::Layer& layer);
+
+/// A layer's folding: SIMD lanes over its reduction (or window), PE lanes over its outputs.
+struct LayerConfig {
+  std::int64_t simd = 1;
+  std::int64_t pe = 1;
+  MacMapping mac = MacMapping::kDsp;
+  WeightMemory memory = WeightMemory::kBram;
+  bool operator==(const LayerConfig& o) const {
+    return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory;
+  }
+};
+
+struct LayerCost {
+  std::int64_t cycles = 0;       ///< cycles per frame
+  Resources res;                 ///< DSP, LUT, BRAM36, URAM
+  std::int64_t macs_per_cycle = 0;  ///< multipliers (SIMD x PE) for weighted layers
+};
+
+/// Coefficients of the stated cost model. Defaults are engineering estimates (see
+/// docs/architecture.md); they are the free parameters that calibration fits.
+struct DataflowOptions {
+  double lut_per_bit_product = 1.1;  ///< LUT-mapped multiplier: LUTs per weight-bit x act-bit
+  double lut_per_adder_bit = 1.0;    ///< adder tree: one LUT per bit of each adder
+  double lut_engine_overhead = 120;  ///< control, stream handshakes and counters per engine
+  double lut_per_stream_lane_bit = 2.0;  ///< element-wise engines: LUTs per lane per bit
+  bool allow_uram = true;            ///< consider UltraRAM for weights where the device has it
+};
+
+/// Loop bounds of a layer's engine: MVAU (MW, MH), VVAU (K*K, C), stream (1, C).
+struct FoldBounds {
+  std::int64_t simd_max = 1;  ///< SIMD must divide this
+  std::int64_t pe_max = 1;    ///< PE must divide this
+};
+FoldBounds fold_bounds(const ir::Layer& layer);
+
+/// Whether `config` is a legal folding of `layer` (SIMD | simd_max, PE | pe_max, memory and
+/// MAC mapping meaningful); `why` says what is wrong.
+bool config_is_legal(const ir::Layer& layer, const LayerConfig& config, const Device& device,
+                     std::string& why);
+
+/// Cycles and resources of `layer` folded as `config` (no legality check).
+LayerCost layer_cost(const ir::Layer& layer, const LayerConfig& config, const Device& device,
+                     const DataflowOptions& options);
+
+struct Candidate {
+  LayerConfig config;
+  LayerCost cost;
+};
+/// Every legal configuration of `layer` that no other one dominates (none is at least as
+/// fast and at most as expensive in every resource), sorted by cycles, fastest first.
+std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& device,
+                                        const DataflowOptions& options);
+
+/// A whole design evaluated against a device.
+struct DataflowEval {
+  std::vector<LayerCost> layers;
+  Resources total;
+  std::int64_t ii_cycles = 0;              ///< initiation interval: cycles between frames
+  std::int64_t input_transfer_cycles = 0;  ///< cycles to bring one input frame on chip
+  int bottleneck = -1;                     ///< layer setting the II, or -1 for the input link
+  std::int64_t latency_cycles = 0;         ///< batch-1 latency: II plus pipeline fill
+  double fps = 0;
+  double latency_ms = 0;
+  std::vector<std::string> over_budget;    ///< e.g. "DSP 412 > 306 usable on zu3eg"
+  bool fits() const { return over_budget.empty(); }
+};
+
+/// Cycles to bring one input frame over the off-chip link.
+std::int64_t input_transfer_cycles(const ir::Network& net, const Device& device);
+
+/// Evaluates a design: `configs[i]` folds `net.layers[i]`.
+DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerConfig>& configs,
+                               const Device& device, const DataflowOptions& options);
+
+/// Lists each usable resource the totals exceed, naming both numbers and the device.
+std::vector<std::string> over_budget(const Resources& used, const Device& device);
+
+std::string to_string(MacMapping m);
+std::string to_string(WeightMemory m);
+
+}  // namespace hao::hw

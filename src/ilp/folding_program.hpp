@@ -1,0 +1,84 @@
+// Program 1 of DESIGN.md: dataflow folding. Choose one precomputed configuration per layer;
+// minimize the initiation interval under the device's resources, or the resources for a
+// target interval; sweep targets for the fps-resource Pareto front.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/dataflow.hpp"
+#include "ilp/model.hpp"
+
+namespace hao::ilp {
+
+/// The data of one folding instance: per layer its candidate configurations (cycles and
+/// resources), the usable resources and a lower bound on the II (the input transfer).
+struct FoldingProblem {
+  std::vector<std::vector<hw::Candidate>> candidates;
+  hw::Resources capacity;
+  std::int64_t min_ii_cycles = 0;
+};
+
+/// Builds the instance for `net` on `device`: every layer's non-dominated configurations.
+FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& device,
+                                    const hw::DataflowOptions& options);
+
+struct FoldingSolution {
+  SolveStatus status = SolveStatus::kError;
+  std::vector<int> choice;       ///< per layer, the index into its candidates
+  std::int64_t ii_cycles = 0;    ///< max(layer cycles, min_ii_cycles) of `choice`
+  hw::Resources used;
+  double best_bound = 0;         ///< proven lower bound on the objective
+  double gap = 0;                ///< relative optimality gap
+  double seconds = 0;
+  long nodes = 0;
+  std::string message;
+  bool has_solution() const { return !choice.empty(); }
+};
+
+/// Minimum II under the capacity. `start`, if given, is a feasible choice used as the
+/// first incumbent. Candidates slower than the start's II are left out (they cannot be in a
+/// better solution). A second pass then minimizes the resources among the fastest designs.
+FoldingSolution minimize_ii(const FoldingProblem& problem, const SolveOptions& options,
+                            const std::vector<int>* start = nullptr);
+
+/// Minimum resource use (the sum over DSP, LUT, BRAM36 and URAM of used / capacity) with
+/// every layer at most `target_ii_cycles` and within the capacity.
+FoldingSolution minimize_resources(const FoldingProblem& problem, std::int64_t target_ii_cycles,
+                                   const SolveOptions& options);
+
+/// II and totals of a choice.
+std::int64_t choice_ii(const FoldingProblem& problem, const std::vector<int>& choice);
+hw::Resources choice_resources(const FoldingProblem& problem, const std::vector<int>& choice);
+bool fits(const hw::Resources& used, const hw::Resources& capacity);
+
+/// For each layer, a candidate at least as fast and as cheap as `costs[l]` (which comes
+/// from any legal configuration, e.g. greedy's), so that the result is as good a start.
+std::vector<int> dominating_choice(const FoldingProblem& problem,
+                                   const std::vector<hw::LayerCost>& costs);
+
+/// Exhaustive reference: tries every combination (for tests on small instances).
+/// Returns the minimum II and, among those, the minimum resource objective.
+FoldingSolution brute_force_min_ii(const FoldingProblem& problem);
+
+/// Why no configuration fits: names the resource, the minimum the network needs, the
+/// capacity, and the layers that need most of it.
+std::string explain_infeasible(const FoldingProblem& problem, const ir::Network& net,
+                               const hw::Device& device);
+
+/// One point of the fps-resource front.
+struct ParetoPoint {
+  std::int64_t ii_cycles = 0;
+  double fps = 0;
+  hw::Resources used;
+  std::vector<int> choice;
+  double gap = 0;
+};
+/// Minimum resources for `points` II targets spaced geometrically from the fastest design to
+/// the fully folded one; dominated points are dropped.
+std::vector<ParetoPoint> pareto_sweep(const FoldingProblem& problem, double clock_mhz,
+                                      std::int64_t fastest_ii, int points,
+                                      const SolveOptions& options);
+
+}  // namespace hao::ilp

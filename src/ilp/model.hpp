@@ -1,0 +1,85 @@
+// A solver-neutral mixed-integer linear program: variables, linear rows, an objective.
+#pragma once
+
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hao::ilp {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+enum class VarType { kContinuous, kInteger, kBinary };
+
+/// Minimize (or maximize) c'x subject to row_lb <= Ax <= row_ub and col_lb <= x <= col_ub.
+class Model {
+ public:
+  struct Row {
+    std::vector<int> vars;
+    std::vector<double> coefs;
+    double lb = -kInf, ub = kInf;
+    std::string name;
+  };
+
+  /// Adds a variable and returns its index.
+  int add_var(double lb, double ub, double objective, VarType type, std::string name = {});
+  /// Adds lb <= sum coef*var <= ub.
+  void add_row(std::vector<std::pair<int, double>> terms, double lb, double ub,
+               std::string name = {});
+  void set_maximize(bool maximize) { maximize_ = maximize; }
+
+  int num_vars() const { return static_cast<int>(lb_.size()); }
+  int num_rows() const { return static_cast<int>(rows_.size()); }
+  bool maximize() const { return maximize_; }
+  const std::vector<double>& col_lb() const { return lb_; }
+  const std::vector<double>& col_ub() const { return ub_; }
+  const std::vector<double>& objective() const { return obj_; }
+  const std::vector<VarType>& types() const { return types_; }
+  const std::vector<std::string>& names() const { return names_; }
+  const std::vector<Row>& rows() const { return rows_; }
+
+  /// Objective value of `x`, and whether `x` satisfies every row, bound and integrality
+  /// within `tolerance`.
+  double evaluate(const std::vector<double>& x) const;
+  bool is_feasible(const std::vector<double>& x, double tolerance = 1e-6) const;
+
+ private:
+  std::vector<double> lb_, ub_, obj_;
+  std::vector<VarType> types_;
+  std::vector<std::string> names_;
+  std::vector<Row> rows_;
+  bool maximize_ = false;
+};
+
+struct SolveOptions {
+  double time_limit_s = 60;     ///< wall-clock limit; the best solution found is returned
+  double relative_gap = 1e-9;   ///< stop when (incumbent - bound) / |incumbent| is below
+  int threads = 1;
+  std::vector<double> start;    ///< optional feasible start (one value per variable)
+};
+
+enum class SolveStatus {
+  kOptimal,     ///< proven optimal (within relative_gap)
+  kFeasible,    ///< stopped by the time limit with a solution; see gap
+  kInfeasible,  ///< proven infeasible
+  kNoSolution,  ///< stopped by the time limit before any solution
+  kError,       ///< the solver failed; see message
+};
+std::string to_string(SolveStatus s);
+
+struct SolveResult {
+  SolveStatus status = SolveStatus::kError;
+  double objective = 0;     ///< of the returned solution
+  double best_bound = 0;    ///< proven bound on the optimum
+  double gap = 0;           ///< relative: |objective - bound| / max(1e-9, |objective|)
+  std::vector<double> values;
+  double seconds = 0;
+  long nodes = 0;
+  std::string message;
+  bool has_solution() const {
+    return status == SolveStatus::kOptimal || status == SolveStatus::kFeasible;
+  }
+};
+
+}  // namespace hao::ilp

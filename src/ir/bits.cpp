@@ -1,0 +1,101 @@
+#include "ir/bits.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace hao::ir {
+
+bool parse_bit_widths(const std::string& text, const std::string& where, BitWidths& out) {
+  static const std::regex kPattern("^[wW]([0-9]+)[aA]([0-9]+)$");
+  std::smatch m;
+  if (!std::regex_match(text, m, kPattern)) return false;
+  std::int64_t w = 0, a = 0;
+  bool ok = core::parse_int(m[1].str(), w) && core::parse_int(m[2].str(), a);
+  if (!ok || w < 1 || w > 16 || a < 1 || a > 16)
+    throw core::InputError(where + ": bits '" + text +
+                           "': weight and activation bits must be within 1..16");
+  out.weight_bits = static_cast<int>(w);
+  out.act_bits = static_cast<int>(a);
+  return true;
+}
+
+namespace {
+
+int read_width(const YAML::Node& node, const std::string& path, core::IssueList& issues) {
+  try {
+    int v = node.as<int>();
+    if (v >= 1 && v <= 16) return v;
+    issues.add(path, std::to_string(v) + " is outside 1..16");
+  } catch (const YAML::Exception&) {
+    issues.add(path, "'" + YAML::Dump(node) + "' is not an integer");
+  }
+  return 0;
+}
+
+}  // namespace
+
+void apply_bits(Network& net, const std::string& spec) {
+  BitWidths uniform;
+  if (parse_bit_widths(spec, "--bits", uniform)) {
+    for (auto& l : net.layers) {
+      l.weight_bits = uniform.weight_bits;
+      l.act_bits = uniform.act_bits;
+    }
+    return;
+  }
+  const std::string text = core::read_file(spec);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw core::InputError(spec + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  core::IssueList issues(spec);
+  if (!root.IsMap()) {
+    issues.add("", "expected a map from layer names to bit-widths such as w4a4");
+    issues.throw_if_any();
+  }
+  for (const auto& kv : root) {
+    const std::string name = kv.first.as<std::string>();
+    const int index = net.find(name);
+    if (index < 0) {
+      issues.add(name, "no such layer in network '" + net.name + "'");
+      continue;
+    }
+    Layer& l = net.layers[static_cast<std::size_t>(index)];
+    const YAML::Node& v = kv.second;
+    if (v.IsScalar()) {
+      BitWidths b;
+      try {
+        if (parse_bit_widths(v.as<std::string>(), spec + ": " + name, b)) {
+          l.weight_bits = b.weight_bits;
+          l.act_bits = b.act_bits;
+        } else {
+          issues.add(name, "'" + v.as<std::string>() + "', expected wXaY such as w4a8");
+        }
+      } catch (const core::InputError& e) {
+        issues.add("", e.what());
+      }
+    } else if (v.IsMap()) {
+      for (const auto& f : v) {
+        const std::string key = f.first.as<std::string>();
+        if (key == "weight_bits") {
+          if (int w = read_width(f.second, name + ".weight_bits", issues)) l.weight_bits = w;
+        } else if (key == "act_bits") {
+          if (int a = read_width(f.second, name + ".act_bits", issues)) l.act_bits = a;
+        } else {
+          issues.add(name + "." + key, "unknown key, expected weight_bits or act_bits");
+        }
+      }
+    } else {
+      issues.add(name, "expected wXaY or {weight_bits, act_bits}");
+    }
+  }
+  issues.throw_if_any();
+}
+
+}  // namespace hao::ir

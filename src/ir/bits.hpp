@@ -1,0 +1,24 @@
+// Bit-width specifications: "w4a4" for every layer, or a per-layer file.
+#pragma once
+
+#include <string>
+
+#include "ir/network.hpp"
+
+namespace hao::ir {
+
+struct BitWidths {
+  int weight_bits = 8;
+  int act_bits = 8;
+};
+
+/// Parses "wXaY" (X, Y in 1..16). Returns false when `text` is not of that form; throws
+/// InputError naming `where` when it is but a width is out of range.
+bool parse_bit_widths(const std::string& text, const std::string& where, BitWidths& out);
+
+/// Applies a --bits value: "wXaY" sets every layer; anything else is read as a YAML or JSON
+/// file mapping layer names to "wXaY" or to {weight_bits: X, act_bits: Y}. Unknown layer names
+/// and bad widths throw InputError naming the file, the key and the value.
+void apply_bits(Network& net, const std::string& spec);
+
+}  // namespace hao::ir

@@ -1,0 +1,74 @@
+// One layer of a network: its operation, shapes, bit-widths and derived counts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hao::ir {
+
+/// Operations hao models. Batch norm is folded into the preceding weighted layer at import,
+/// a flatten is implicit in `kFc`, and squeeze-excite is a pattern of these primitives.
+enum class OpKind { kConv, kFc, kMaxPool, kAvgPool, kGlobalAvgPool, kAdd, kMul, kConcat, kAct };
+
+/// Element-wise activation functions (for `OpKind::kAct`).
+enum class ActKind { kRelu, kRelu6, kClip, kSigmoid, kHardSigmoid, kHardSwish, kSilu };
+
+/// The name used in descriptions and tables ("conv", "global_avgpool", ...).
+std::string op_name(OpKind op);
+std::string act_name(ActKind act);
+/// All op / activation names accepted in descriptions, for error messages.
+std::vector<std::string> op_names();
+std::vector<std::string> act_names();
+
+/// A feature map: channels x height x width (batch 1).
+struct Shape {
+  std::int64_t c = 0, h = 0, w = 0;
+  std::int64_t elements() const { return c * h * w; }
+  bool operator==(const Shape& o) const { return c == o.c && h == o.h && w == o.w; }
+};
+std::string to_string(const Shape& s);
+
+/// Producer index that stands for the network input.
+inline constexpr int kNetworkInput = -1;
+
+struct Layer {
+  std::string name;
+  OpKind op = OpKind::kConv;
+  ActKind act = ActKind::kRelu;      ///< only for kAct
+  std::vector<int> inputs;           ///< producer layer indices (kNetworkInput = the input)
+  std::int64_t out_channels = 0;     ///< conv and fc: given; other ops: derived
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::int64_t groups = 1;
+  bool depthwise = false;            ///< asks shape inference to set groups = in channels
+  bool ceil_mode = false;            ///< pooling output rounding
+  bool has_bias = false;
+  bool folded_norm = false;          ///< a batch norm was folded into this layer
+  int weight_bits = 8;               ///< bits of each weight (weighted layers)
+  int act_bits = 8;                  ///< bits of the activations this layer reads
+
+  Shape in;   ///< shape of the first input (filled by shape inference)
+  Shape out;  ///< output shape (filled by shape inference)
+
+  bool has_weights() const { return op == OpKind::kConv || op == OpKind::kFc; }
+  /// Depthwise: a conv with one input channel per group and groups == in channels.
+  bool is_depthwise() const {
+    return op == OpKind::kConv && groups > 1 && groups == in.c && out.c == in.c;
+  }
+  /// Length of each output's dot product: kh*kw*Cin/groups for conv, C*H*W for fc.
+  std::int64_t reduction_size() const;
+  /// Multiply-accumulates per frame (conv and fc only; 0 for the rest).
+  std::int64_t macs() const;
+  /// Weights (no bias).
+  std::int64_t weights() const;
+  /// Parameters as deployed: weights plus one bias per output channel when there is a bias
+  /// or a folded batch norm.
+  std::int64_t params_deployed() const;
+  /// Parameters as a framework counts them before folding: weights, bias, and batch norm's
+  /// scale and shift (2 per channel).
+  std::int64_t params_trained() const;
+};
+
+}  // namespace hao::ir

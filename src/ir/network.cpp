@@ -1,0 +1,194 @@
+#include "ir/network.hpp"
+
+#include <set>
+
+#include "core/error.hpp"
+
+namespace hao::ir {
+
+int Network::find(const std::string& layer_name) const {
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == layer_name) return static_cast<int>(i);
+  return -1;
+}
+
+const Shape& Network::producer_shape(int index) const {
+  return index == kNetworkInput ? input : layers[static_cast<std::size_t>(index)].out;
+}
+
+std::vector<int> Network::consumers(int index) const {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    for (int p : layers[i].inputs)
+      if (p == index) {
+        out.push_back(static_cast<int>(i));
+        break;
+      }
+  return out;
+}
+
+std::int64_t Network::total_macs() const {
+  std::int64_t s = 0;
+  for (const auto& l : layers) s += l.macs();
+  return s;
+}
+std::int64_t Network::total_params_deployed() const {
+  std::int64_t s = 0;
+  for (const auto& l : layers) s += l.params_deployed();
+  return s;
+}
+std::int64_t Network::total_params_trained() const {
+  std::int64_t s = 0;
+  for (const auto& l : layers) s += l.params_trained();
+  return s;
+}
+std::int64_t Network::total_weight_bits() const {
+  std::int64_t s = 0;
+  for (const auto& l : layers) s += l.weights() * l.weight_bits;
+  return s;
+}
+
+namespace {
+
+std::string layer_path(std::size_t i, const Layer& l) {
+  return "layers[" + std::to_string(i) + "] '" + l.name + "'";
+}
+
+// Output extent of a sliding window (ONNX Conv/Pool semantics, dilation 1).
+std::int64_t window_out(std::int64_t in, std::int64_t pad_begin, std::int64_t pad_end,
+                        std::int64_t k, std::int64_t s, bool ceil_mode) {
+  std::int64_t span = in + pad_begin + pad_end - k;
+  if (span < 0) return 0;
+  std::int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  // PyTorch ceil_mode: the last window must start inside the input or the leading padding.
+  if (ceil_mode && (out - 1) * s >= in + pad_begin) --out;
+  return out;
+}
+
+}  // namespace
+
+void infer_shapes(Network& net, const std::string& where) {
+  core::IssueList issues(where);
+  if (net.input.c < 1 || net.input.h < 1 || net.input.w < 1)
+    issues.add("input", "shape " + to_string(net.input) + ", expected every dimension >= 1");
+  if (net.input_bits < 1 || net.input_bits > 16)
+    issues.add("input", "bits = " + std::to_string(net.input_bits) + ", expected 1..16");
+  if (net.layers.empty()) issues.add("layers", "no layers");
+  issues.throw_if_any();  // nothing below makes sense without a valid input
+
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    Layer& l = net.layers[i];
+    const std::string path = layer_path(i, l);
+    bool ok = true;
+    auto bad = [&](const std::string& what) {
+      issues.add(path, what);
+      ok = false;
+    };
+    if (l.name.empty()) bad("empty name");
+    if (!names.insert(l.name).second) bad("duplicate name");
+    if (l.weight_bits < 1 || l.weight_bits > 16)
+      bad("weight_bits = " + std::to_string(l.weight_bits) + ", expected 1..16");
+    if (l.act_bits < 1 || l.act_bits > 16)
+      bad("act_bits = " + std::to_string(l.act_bits) + ", expected 1..16");
+
+    const bool multi = l.op == OpKind::kAdd || l.op == OpKind::kMul || l.op == OpKind::kConcat;
+    if (multi && l.inputs.size() < 2)
+      bad(op_name(l.op) + " needs at least 2 inputs, has " + std::to_string(l.inputs.size()));
+    if (!multi && l.inputs.size() != 1)
+      bad(op_name(l.op) + " needs exactly 1 input, has " + std::to_string(l.inputs.size()));
+    for (int p : l.inputs)
+      if (p < kNetworkInput || p >= static_cast<int>(i))
+        bad("input index " + std::to_string(p) + " is not an earlier layer");
+    if (!ok) continue;
+
+    l.in = net.producer_shape(l.inputs[0]);
+    if (l.in.elements() <= 0) continue;  // a broken producer was reported already
+    const bool windowed = l.op == OpKind::kConv || l.op == OpKind::kMaxPool ||
+                          l.op == OpKind::kAvgPool;
+    if (windowed) {
+      if (l.kernel_h < 1 || l.kernel_w < 1)
+        bad("kernel = " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
+            ", expected >= 1");
+      if (l.stride_h < 1 || l.stride_w < 1)
+        bad("stride = " + std::to_string(l.stride_h) + "x" + std::to_string(l.stride_w) +
+            ", expected >= 1");
+      if (l.pad_top < 0 || l.pad_left < 0 || l.pad_bottom < 0 || l.pad_right < 0)
+        bad("padding is negative, expected >= 0");
+      if (!ok) continue;
+    }
+
+    switch (l.op) {
+      case OpKind::kConv: {
+        if (l.depthwise) {
+          l.groups = l.in.c;
+          if (l.out_channels == 0) l.out_channels = l.in.c;
+        }
+        if (l.groups < 1) bad("groups = " + std::to_string(l.groups) + ", expected >= 1");
+        if (l.out_channels < 1)
+          bad("out_channels = " + std::to_string(l.out_channels) + ", expected >= 1");
+        if (!ok) break;
+        if (l.in.c % l.groups != 0)
+          bad("input channels " + std::to_string(l.in.c) + " not divisible by groups " +
+              std::to_string(l.groups));
+        if (l.out_channels % l.groups != 0)
+          bad("out_channels " + std::to_string(l.out_channels) + " not divisible by groups " +
+              std::to_string(l.groups));
+        l.out = {l.out_channels,
+                 window_out(l.in.h, l.pad_top, l.pad_bottom, l.kernel_h, l.stride_h, false),
+                 window_out(l.in.w, l.pad_left, l.pad_right, l.kernel_w, l.stride_w, false)};
+        break;
+      }
+      case OpKind::kFc:
+        if (l.out_channels < 1)
+          bad("out_channels = " + std::to_string(l.out_channels) + ", expected >= 1");
+        l.out = {l.out_channels, 1, 1};
+        break;
+      case OpKind::kMaxPool:
+      case OpKind::kAvgPool:
+        l.out = {l.in.c,
+                 window_out(l.in.h, l.pad_top, l.pad_bottom, l.kernel_h, l.stride_h, l.ceil_mode),
+                 window_out(l.in.w, l.pad_left, l.pad_right, l.kernel_w, l.stride_w,
+                            l.ceil_mode)};
+        break;
+      case OpKind::kGlobalAvgPool:
+        l.out = {l.in.c, 1, 1};
+        break;
+      case OpKind::kAct:
+        l.out = l.in;
+        break;
+      case OpKind::kAdd:
+      case OpKind::kMul: {
+        l.out = l.in;
+        for (std::size_t k = 1; k < l.inputs.size(); ++k) {
+          Shape s = net.producer_shape(l.inputs[k]);
+          bool broadcast = l.op == OpKind::kMul && s.c == l.out.c &&
+                           ((s.h == 1 && s.w == 1) || (l.out.h == 1 && l.out.w == 1));
+          if (!(s == l.out) && !broadcast)
+            bad("input " + std::to_string(k) + " has shape " + to_string(s) + ", expected " +
+                to_string(l.out));
+          if (broadcast && s.h > l.out.h) l.out = s;
+        }
+        break;
+      }
+      case OpKind::kConcat: {
+        l.out = l.in;
+        for (std::size_t k = 1; k < l.inputs.size(); ++k) {
+          Shape s = net.producer_shape(l.inputs[k]);
+          if (s.h != l.out.h || s.w != l.out.w)
+            bad("input " + std::to_string(k) + " is " + to_string(s) +
+                ", expected the same height and width as " + to_string(l.out));
+          l.out.c += s.c;
+        }
+        break;
+      }
+    }
+    if (ok && (l.out.h < 1 || l.out.w < 1))
+      bad("output would be " + to_string(l.out) + " from input " + to_string(l.in) +
+          ": the kernel is larger than the padded input");
+    if (l.op != OpKind::kConv && l.op != OpKind::kFc) l.out_channels = l.out.c;
+  }
+  issues.throw_if_any();
+}
+
+}  // namespace hao::ir

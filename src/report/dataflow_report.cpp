@@ -1,0 +1,189 @@
+#include "report/dataflow_report.hpp"
+
+#include "core/text.hpp"
+#include "report/table.hpp"
+
+namespace hao::report {
+namespace {
+
+std::string count(double v) { return core::with_commas(static_cast<std::int64_t>(v)); }
+
+std::string percent(double used, double total) {
+  if (total <= 0) return "-";
+  return core::fixed(100.0 * used / total, 1) + "%";
+}
+
+}  // namespace
+
+std::string dataflow_text(const ir::Network& net, const hw::Device& device,
+                          const ilp::MapResult& r) {
+  std::string out;
+  out += "network  " + net.name + ": " + std::to_string(net.layers.size()) + " layers, " +
+         core::fixed(static_cast<double>(net.total_macs()) / 1e6, 1) + " M MACs, " +
+         core::fixed(static_cast<double>(net.total_params_deployed()) / 1e6, 3) + " M parameters, " +
+         "input " + ir::to_string(net.input) + "\n";
+  out += "device   " + device.name + " (" + device.part + (device.boards.empty() ? "" : ", " + device.boards) +
+         ") at " + core::fixed(device.clock_mhz, 0) + " MHz, " + core::fixed(device.offchip_gbps, 1) +
+         " GB/s, usable fraction " + core::fixed(device.usable_fraction, 2) + "\n";
+  out += "method   " + ilp::to_string(r.method) + ": " + r.status;
+  if (r.method == ilp::MapMethod::kIlp)
+    out += ", gap " + core::fixed(100.0 * r.gap, 2) + "%, " + std::to_string(r.candidates) +
+           " candidate configurations, " + std::to_string(r.nodes) + " nodes";
+  out += ", " + core::fixed(r.solve_seconds, 3) + " s\n";
+  if (r.configs.empty()) {
+    out += "\nno feasible configuration: " + r.reason + "\n";
+    return out;
+  }
+  const bool uram = device.uram > 0;
+  Table t;
+  t.add_column("layer", Table::Align::kLeft);
+  t.add_column("op", Table::Align::kLeft);
+  t.add_column("out", Table::Align::kLeft);
+  t.add_column("bits");
+  t.add_column("MACs");
+  t.add_column("SIMD");
+  t.add_column("PE");
+  t.add_column("MACs on");
+  t.add_column("cycles");
+  t.add_column("DSP");
+  t.add_column("LUT");
+  t.add_column("BRAM36");
+  if (uram) t.add_column("URAM");
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const ir::Layer& l = net.layers[i];
+    const hw::LayerCost& c = r.eval.layers[i];
+    const hw::LayerConfig& k = r.configs[i];
+    const bool weighted = l.has_weights();
+    std::string op = l.op == ir::OpKind::kAct ? ir::act_name(l.act) : ir::op_name(l.op);
+    if (l.is_depthwise()) op = "dwconv";
+    const std::string marker = static_cast<int>(i) == r.eval.bottleneck ? " *" : "";
+    std::vector<std::string> row = {
+        l.name + marker, op, ir::to_string(l.out),
+        weighted ? "w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits)
+                 : "a" + std::to_string(l.act_bits),
+        weighted ? core::with_commas(l.macs()) : "-",
+        std::to_string(k.simd), std::to_string(k.pe),
+        weighted ? hw::to_string(k.mac) + (k.memory == hw::WeightMemory::kUram ? "/uram" : "") : "-",
+        core::with_commas(c.cycles), count(c.res.dsp), count(c.res.lut), count(c.res.bram36)};
+    if (uram) row.push_back(count(c.res.uram));
+    t.add_row(row);
+  }
+  t.add_rule();
+  const hw::Resources cap = device.usable();
+  std::vector<std::string> total = {"total", "", "", "", core::with_commas(net.total_macs()), "", "", "",
+                                    core::with_commas(r.eval.ii_cycles) + " II",
+                                    count(r.eval.total.dsp), count(r.eval.total.lut),
+                                    count(r.eval.total.bram36)};
+  std::vector<std::string> usable = {"usable", "", "", "", "", "", "", "", "", count(cap.dsp),
+                                     count(cap.lut), count(cap.bram36)};
+  std::vector<std::string> share = {"used", "", "", "", "", "", "", "", "",
+                                    percent(r.eval.total.dsp, cap.dsp), percent(r.eval.total.lut, cap.lut),
+                                    percent(r.eval.total.bram36, cap.bram36)};
+  if (uram) {
+    total.push_back(count(r.eval.total.uram));
+    usable.push_back(count(cap.uram));
+    share.push_back(percent(r.eval.total.uram, cap.uram));
+  }
+  t.add_row(total);
+  t.add_row(usable);
+  t.add_row(share);
+  out += "\n" + t.render() + "\n";
+  const std::string bottleneck = r.eval.bottleneck < 0
+                                     ? "the input link (" + core::with_commas(r.eval.input_transfer_cycles) + " cycles per frame)"
+                                     : "'" + net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name + "' (marked *)";
+  out += "II " + core::with_commas(r.eval.ii_cycles) + " cycles = " + core::fixed(r.eval.fps, 1) +
+         " fps at " + core::fixed(device.clock_mhz, 0) + " MHz; batch-1 latency " +
+         core::fixed(r.eval.latency_ms, 3) + " ms; bottleneck " + bottleneck + "\n";
+  if (r.target_ii_cycles > 0)
+    out += "target   " + core::fixed(device.clock_mhz * 1e6 / static_cast<double>(r.target_ii_cycles), 1) +
+           " fps (II <= " + core::with_commas(r.target_ii_cycles) + " cycles)\n";
+  if (!r.feasible) out += "DOES NOT FIT: " + r.reason + "\n";
+  if (!r.pareto.empty()) {
+    Table p;
+    p.add_column("fps");
+    p.add_column("II cycles");
+    p.add_column("DSP");
+    p.add_column("LUT");
+    p.add_column("BRAM36");
+    if (uram) p.add_column("URAM");
+    for (const auto& pt : r.pareto) {
+      std::vector<std::string> row = {core::fixed(pt.fps, 1), core::with_commas(pt.ii_cycles), count(pt.used.dsp),
+                                      count(pt.used.lut), count(pt.used.bram36)};
+      if (uram) row.push_back(count(pt.used.uram));
+      p.add_row(row);
+    }
+    out += "\nfps-resource Pareto front (least resources for each speed):\n" + p.render();
+  }
+  return out;
+}
+
+nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& device,
+                                     const ilp::MapResult& r) {
+  using json = nlohmann::ordered_json;
+  auto res = [](const hw::Resources& x) {
+    return json{{"dsp", x.dsp}, {"lut", x.lut}, {"bram36", x.bram36}, {"uram", x.uram}};
+  };
+  json j;
+  j["network"] = {{"name", net.name},
+                  {"layers", net.layers.size()},
+                  {"macs", net.total_macs()},
+                  {"params_deployed", net.total_params_deployed()},
+                  {"params_trained", net.total_params_trained()},
+                  {"input", {net.input.c, net.input.h, net.input.w}}};
+  j["device"] = {{"name", device.name},       {"part", device.part},
+                 {"clock_mhz", device.clock_mhz}, {"offchip_gbps", device.offchip_gbps},
+                 {"usable_fraction", device.usable_fraction},
+                 {"total", res({static_cast<double>(device.dsp), static_cast<double>(device.lut),
+                                static_cast<double>(device.bram36), static_cast<double>(device.uram)})},
+                 {"usable", res(device.usable())}};
+  j["template"] = "dataflow";
+  j["method"] = ilp::to_string(r.method);
+  j["status"] = r.status;
+  j["feasible"] = r.feasible;
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  j["gap"] = r.gap;
+  j["solve_seconds"] = r.solve_seconds;
+  j["nodes"] = r.nodes;
+  j["candidates"] = r.candidates;
+  if (r.target_ii_cycles > 0) j["target_ii_cycles"] = r.target_ii_cycles;
+  if (r.configs.empty()) return j;
+  j["ii_cycles"] = r.eval.ii_cycles;
+  j["fps"] = r.eval.fps;
+  j["latency_cycles"] = r.eval.latency_cycles;
+  j["latency_ms"] = r.eval.latency_ms;
+  j["input_transfer_cycles"] = r.eval.input_transfer_cycles;
+  j["bottleneck"] = r.eval.bottleneck < 0 ? std::string("input")
+                                          : net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name;
+  j["total"] = res(r.eval.total);
+  if (!r.eval.over_budget.empty()) j["over_budget"] = r.eval.over_budget;
+  json layers = json::array();
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const ir::Layer& l = net.layers[i];
+    const hw::LayerCost& c = r.eval.layers[i];
+    const hw::LayerConfig& k = r.configs[i];
+    layers.push_back({{"name", l.name},
+                      {"op", l.op == ir::OpKind::kAct ? ir::act_name(l.act) : ir::op_name(l.op)},
+                      {"depthwise", l.is_depthwise()},
+                      {"in", {l.in.c, l.in.h, l.in.w}},
+                      {"out", {l.out.c, l.out.h, l.out.w}},
+                      {"weight_bits", l.weight_bits},
+                      {"act_bits", l.act_bits},
+                      {"macs", l.macs()},
+                      {"simd", k.simd},
+                      {"pe", k.pe},
+                      {"mac_mapping", hw::to_string(k.mac)},
+                      {"weight_memory", hw::to_string(k.memory)},
+                      {"cycles", c.cycles},
+                      {"resources", res(c.res)}});
+  }
+  j["layers"] = layers;
+  if (!r.pareto.empty()) {
+    json front = json::array();
+    for (const auto& pt : r.pareto)
+      front.push_back({{"fps", pt.fps}, {"ii_cycles", pt.ii_cycles}, {"resources", res(pt.used)}});
+    j["pareto"] = front;
+  }
+  return j;
+}
+
+}  // namespace hao::report
