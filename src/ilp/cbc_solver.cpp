@@ -73,6 +73,9 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
     Cbc_setMIPStartI(cbc.get(), n, cols.data(), options.start.data());
   }
 
+  if (options.first_solution) Cbc_setMaximumSolutions(cbc.get(), 1);
+  if (options.max_nodes > 0) Cbc_setMaximumNodes(cbc.get(), static_cast<int>(options.max_nodes));
+
   const int rc = Cbc_solve(cbc.get());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.nodes = Cbc_getNodeCount(cbc.get());
@@ -86,7 +89,10 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
     result.message = "no solution satisfies the constraints";
     return result;
   }
-  if (Cbc_isAbandoned(cbc.get()) || (rc != 0 && !best)) {
+  const bool stopped_by_limit = Cbc_isSecondsLimitReached(cbc.get()) != 0 ||
+                                Cbc_isSolutionLimitReached(cbc.get()) != 0 ||
+                                Cbc_isNodeLimitReached(cbc.get()) != 0;
+  if (Cbc_isAbandoned(cbc.get()) || (rc != 0 && !best && !stopped_by_limit)) {
     result.status = SolveStatus::kError;
     result.message = "CBC abandoned the search (status " + std::to_string(Cbc_status(cbc.get())) +
                      ", secondary " + std::to_string(Cbc_secondaryStatus(cbc.get())) + ")";
@@ -99,13 +105,13 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
     return result;
   }
   result.best_bound = Cbc_getBestPossibleObjValue(cbc.get());
-  if (Cbc_isProvenOptimal(cbc.get())) {
+  if (Cbc_isProvenOptimal(cbc.get()) && !stopped_by_limit) {
     result.status = SolveStatus::kOptimal;
     result.best_bound = model.maximize() ? std::min(result.best_bound, result.objective)
                                          : std::max(result.best_bound, result.objective);
   } else {
     result.status = SolveStatus::kFeasible;
-    result.message = "time limit reached";
+    result.message = options.first_solution ? "stopped at the first solution" : "time limit reached";
   }
   result.gap = std::abs(result.objective - result.best_bound) / std::max(1e-9, std::abs(result.objective));
   return result;

@@ -126,7 +126,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
         costs.push_back(hw::layer_cost(net.layers[l], g.configs[l], device, options.cost));
       start = dominating_choice(problem, costs);
     }
-    FoldingSolution s = minimize_ii(problem, options.solve, start.empty() ? nullptr : &start);
+    FoldingSolution s = minimize_ii_bisect(problem, options.solve, start.empty() ? nullptr : &start);
     r.solve_seconds = elapsed();
     r.status = to_string(s.status);
     r.gap = s.gap;

@@ -1,6 +1,7 @@
 #include "ilp/folding_program.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -112,17 +113,29 @@ void fill_solution(const FoldingProblem& p, FoldingSolution& s) {
 
 }  // namespace
 
-FoldingSolution minimize_resources(const FoldingProblem& p, std::int64_t target_ii,
-                                   const SolveOptions& options) {
+namespace {
+
+// Least resources (lean = true) or any feasible design (lean = false) with every layer at
+// most `target_ii` cycles.
+FoldingSolution solve_at_target(const FoldingProblem& p, std::int64_t target_ii,
+                                const SolveOptions& options, bool lean) {
   FoldingSolution s;
   Assignment a;
-  if (target_ii < p.min_ii_cycles || !build_assignment(p, target_ii, a, true)) {
+  if (target_ii < p.min_ii_cycles || !build_assignment(p, target_ii, a, lean)) {
     s.status = SolveStatus::kInfeasible;
     s.message = "some layer has no configuration within " + std::to_string(target_ii) +
                 " cycles that fits the device";
     return s;
   }
-  const SolveResult r = solve_with_cbc(a.model, options);
+  SolveOptions o = options;
+  if (!options.start_choice.empty()) {
+    o.start.assign(static_cast<std::size_t>(a.model.num_vars()), 0.0);
+    for (std::size_t l = 0; l < options.start_choice.size(); ++l) {
+      const int v = a.var[l][static_cast<std::size_t>(options.start_choice[l])];
+      if (v >= 0) o.start[static_cast<std::size_t>(v)] = 1.0;
+    }
+  }
+  const SolveResult r = solve_with_cbc(a.model, o);
   s.status = r.status;
   s.seconds = r.seconds;
   s.nodes = r.nodes;
@@ -134,6 +147,13 @@ FoldingSolution minimize_resources(const FoldingProblem& p, std::int64_t target_
     fill_solution(p, s);
   }
   return s;
+}
+
+}  // namespace
+
+FoldingSolution minimize_resources(const FoldingProblem& p, std::int64_t target_ii,
+                                   const SolveOptions& options) {
+  return solve_at_target(p, target_ii, options, true);
 }
 
 FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options,
@@ -217,6 +237,105 @@ std::vector<int> dominating_choice(const FoldingProblem& p, const std::vector<hw
   return choice;
 }
 
+FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& options,
+                                   const std::vector<int>* start) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto remaining = [&] {
+    return options.time_limit_s -
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Candidate II values: the distinct cycle counts at or above the trivial lower bound.
+  std::int64_t lower = p.min_ii_cycles;
+  for (const auto& layer : p.candidates) {
+    std::int64_t fastest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& c : layer)
+      if (fits(c.cost.res, p.capacity)) fastest = std::min(fastest, c.cost.cycles);
+    lower = std::max(lower, fastest);
+  }
+  FoldingSolution best;
+  if (lower == std::numeric_limits<std::int64_t>::max()) {
+    best.status = SolveStatus::kInfeasible;
+    best.message = "some layer has no configuration that fits the device";
+    return best;
+  }
+  std::int64_t upper = std::numeric_limits<std::int64_t>::max();
+  if (start) upper = choice_ii(p, *start);
+  std::vector<std::int64_t> values{lower};
+  for (const auto& layer : p.candidates)
+    for (const auto& c : layer)
+      if (c.cost.cycles > lower && c.cost.cycles <= upper) values.push_back(c.cost.cycles);
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+
+  // Invariant: the optimum lies in values[lo..hi]; values[proven] is the smallest value not
+  // proven infeasible (the bound). A probe that times out is treated as infeasible for the
+  // search but does not move the bound, so the reported gap stays honest.
+  std::size_t lo = 0, hi = values.size() - 1, proven = 0;
+  bool hi_feasible = false, unproven = false;
+  long nodes = 0;
+  while (true) {
+    const bool probe_hi = !hi_feasible;  // first make sure the top is feasible
+    const std::size_t mid = probe_hi ? hi : lo + (hi - lo) / 2;
+    SolveOptions o = options;
+    o.time_limit_s = std::max(0.05, remaining() / (probe_hi ? 1.0 : 3.0));
+    o.first_solution = true;
+    // The resource objective is not needed for feasibility, but it guides CBC's LP-based
+    // heuristics to a solution far sooner than a zero objective does near the boundary.
+    FoldingSolution s = solve_at_target(p, values[mid], o, true);
+    nodes += s.nodes;
+    if (s.has_solution()) {
+      hi = std::min(hi, mid);
+      hi_feasible = true;
+      best = s;
+      // a feasible design may be faster than the probe's target
+      while (hi > lo && values[hi] > s.ii_cycles) --hi;
+    } else {
+      const bool infeasible = s.status == SolveStatus::kInfeasible;
+      if (infeasible) proven = std::max(proven, mid + 1);
+      else unproven = true;
+      if (probe_hi) break;  // nothing fits, or nothing found in time
+      lo = mid + 1;
+    }
+    if (hi_feasible && lo >= hi) break;
+    if (remaining() <= 0) {
+      unproven = true;
+      break;
+    }
+  }
+  if (!hi_feasible) {
+    best = FoldingSolution{};
+    best.status = unproven ? SolveStatus::kNoSolution : SolveStatus::kInfeasible;
+    best.message = unproven ? "time limit reached before a feasible design was found"
+                            : "no combination of configurations fits the device";
+    best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best.nodes = nodes;
+    return best;
+  }
+  // The leanest design at the optimal II, from the feasible one as a start.
+  SolveOptions lean_options = options;
+  lean_options.time_limit_s = std::max(0.05, remaining());
+  lean_options.relative_gap = std::max(options.relative_gap, options.lean_relative_gap);
+  lean_options.max_nodes = options.lean_max_nodes;
+  lean_options.start_choice = best.choice;
+  FoldingSolution lean = solve_at_target(p, best.ii_cycles, lean_options, true);
+  nodes += lean.nodes;
+  if (lean.has_solution() && lean.ii_cycles <= best.ii_cycles &&
+      resource_objective(lean.used, p.capacity) <= resource_objective(best.used, p.capacity)) {
+    const std::int64_t ii = best.ii_cycles;
+    best = lean;
+    best.ii_cycles = ii;
+    fill_solution(p, best);
+    best.resource_gap = lean.gap;
+  }
+  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  best.nodes = nodes;
+  best.best_bound = static_cast<double>(values[std::min(proven, hi)]);
+  best.gap = (static_cast<double>(best.ii_cycles) - best.best_bound) / static_cast<double>(best.ii_cycles);
+  best.status = best.gap > 0 ? SolveStatus::kFeasible : SolveStatus::kOptimal;
+  if (best.status == SolveStatus::kOptimal) best.gap = 0;
+  return best;
+}
+
 FoldingSolution brute_force_min_ii(const FoldingProblem& p) {
   FoldingSolution best;
   std::vector<int> choice(p.candidates.size(), 0);
@@ -253,6 +372,22 @@ FoldingSolution brute_force_min_ii(const FoldingProblem& p) {
   return best;
 }
 
+namespace {
+
+// Most bits the device can hold on chip: every BRAM36 and URAM, and every LUT as LUTRAM.
+double on_chip_bits(const hw::Resources& cap) {
+  return cap.bram36 * 36864.0 + cap.uram * 294912.0 + cap.lut * 64.0;
+}
+
+std::string mbit(double bits) { return core::fixed(bits / 1e6, 2) + " Mbit"; }
+
+std::string memory_summary(const hw::Resources& cap) {
+  return core::fixed(cap.bram36, 0) + " BRAM36 + " + core::fixed(cap.uram, 0) + " URAM + " +
+         core::fixed(cap.lut, 0) + " LUTs as LUTRAM";
+}
+
+}  // namespace
+
 std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
                                const hw::Device& device) {
   struct Need {
@@ -263,11 +398,18 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
                         {"LUT", &hw::Resources::lut},
                         {"BRAM36", &hw::Resources::bram36},
                         {"URAM", &hw::Resources::uram}};
-  // A layer none of whose configurations fits on its own.
+  const double capacity_bits = on_chip_bits(p.capacity);
+  // 1. A layer none of whose configurations fits on its own.
   for (std::size_t l = 0; l < p.candidates.size(); ++l) {
     bool any = false;
     for (const auto& c : p.candidates[l]) any = any || fits(c.cost.res, p.capacity);
     if (any) continue;
+    const ir::Layer& layer = net.layers[l];
+    const std::string head = "layer '" + layer.name + "' alone does not fit on " + device.name + ": ";
+    const double bits = static_cast<double>(layer.weights() * layer.weight_bits);
+    if (bits > capacity_bits)
+      return head + "its weights need " + mbit(bits) + " > " + mbit(capacity_bits) +
+             " of on-chip memory (" + memory_summary(p.capacity) + ")";
     std::string detail;
     for (const auto& n : needs) {
       double least = kInf;
@@ -276,10 +418,34 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
         detail += std::string(detail.empty() ? "" : "; ") + n.name + " " + core::fixed(least, 0) +
                   " > " + core::fixed(p.capacity.*n.field, 0) + " usable";
     }
-    return "layer '" + net.layers[l].name + "' alone does not fit on " + device.name + " in any " +
-           "configuration: " + detail;
+    if (detail.empty()) {
+      // Each resource can be met by some configuration, never all at once (e.g. weights
+      // that fit in BRAM or in LUTRAM but not in what both have left).
+      const hw::Resources& r = p.candidates[l].back().cost.res;
+      detail = "every configuration exceeds some resource; the most folded needs DSP " +
+               core::fixed(r.dsp, 0) + ", LUT " + core::fixed(r.lut, 0) + ", BRAM36 " +
+               core::fixed(r.bram36, 0) + " against " + core::fixed(p.capacity.dsp, 0) + ", " +
+               core::fixed(p.capacity.lut, 0) + ", " + core::fixed(p.capacity.bram36, 0) + " usable";
+    }
+    return head + detail;
   }
-  // The sum of per-layer minima of some resource exceeds the device.
+  // 2. All weights together against all on-chip memory.
+  const double weight_bits = static_cast<double>(net.total_weight_bits());
+  if (weight_bits > capacity_bits) {
+    std::vector<std::pair<double, std::size_t>> per_layer;
+    for (std::size_t l = 0; l < net.layers.size(); ++l)
+      per_layer.push_back({static_cast<double>(net.layers[l].weights() * net.layers[l].weight_bits), l});
+    std::sort(per_layer.rbegin(), per_layer.rend());
+    std::string top;
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
+      top += std::string(i ? ", " : "") + "'" + net.layers[per_layer[i].second].name + "' " +
+             mbit(per_layer[i].first);
+    return "the weights do not fit on chip: they need " + mbit(weight_bits) + " > " +
+           mbit(capacity_bits) + " usable on " + device.name + " (" + memory_summary(p.capacity) +
+           "); largest: " + top + ". Use fewer weight bits, a larger device, or a template "
+           "that streams weights from DRAM";
+  }
+  // 3. The sum of per-layer minima of some resource exceeds the device.
   for (const auto& n : needs) {
     double total = 0;
     std::vector<std::pair<double, std::size_t>> per_layer;
@@ -295,16 +461,13 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
       top += std::string(i ? ", " : "") + "'" + net.layers[per_layer[i].second].name + "' " +
              core::fixed(per_layer[i].first, 0);
-    std::string what = std::string(n.name) + " " + core::fixed(total, 0) + " needed at the least > " +
-                       core::fixed(p.capacity.*n.field, 0) + " usable on " + device.name;
-    if (n.field == &hw::Resources::bram36 || n.field == &hw::Resources::uram)
-      what += ": the weights and line buffers (" +
-              core::fixed(static_cast<double>(net.total_weight_bits()) / 8e6, 2) +
-              " MB of weights) do not fit on chip";
-    return what + "; largest: " + top;
+    return std::string(n.name) + " " + core::fixed(total, 0) + " needed at the least > " +
+           core::fixed(p.capacity.*n.field, 0) + " usable on " + device.name + "; largest: " + top;
   }
   return "no combination of layer configurations fits all resources of " + device.name +
-         " at once, although each resource alone could be met";
+         " at once, although each resource alone could be met (DSP " +
+         core::fixed(p.capacity.dsp, 0) + ", LUT " + core::fixed(p.capacity.lut, 0) + ", BRAM36 " +
+         core::fixed(p.capacity.bram36, 0) + " usable)";
 }
 
 std::vector<ParetoPoint> pareto_sweep(const FoldingProblem& p, double clock_mhz,

@@ -30,7 +30,8 @@ struct FoldingSolution {
   std::int64_t ii_cycles = 0;    ///< max(layer cycles, min_ii_cycles) of `choice`
   hw::Resources used;
   double best_bound = 0;         ///< proven lower bound on the objective
-  double gap = 0;                ///< relative optimality gap
+  double gap = 0;                ///< relative optimality gap of the II
+  double resource_gap = 0;       ///< of the tie-break: least resources at that II
   double seconds = 0;
   long nodes = 0;
   std::string message;
@@ -42,6 +43,13 @@ struct FoldingSolution {
 /// better solution). A second pass then minimizes the resources among the fastest designs.
 FoldingSolution minimize_ii(const FoldingProblem& problem, const SolveOptions& options,
                             const std::vector<int>* start = nullptr);
+
+/// Minimum II by bisection over the distinct cycle counts of the candidates: feasibility at a
+/// target II is monotone in the target, and each probe is minimize_resources, whose linear
+/// relaxation is far tighter than that of the min-II program. The last feasible probe is the
+/// leanest design at the optimal II. `start` (optional) gives an upper bound.
+FoldingSolution minimize_ii_bisect(const FoldingProblem& problem, const SolveOptions& options,
+                                   const std::vector<int>* start = nullptr);
 
 /// Minimum resource use (the sum over DSP, LUT, BRAM36 and URAM of used / capacity) with
 /// every layer at most `target_ii_cycles` and within the capacity.

@@ -56,7 +56,16 @@ struct SolveOptions {
   double time_limit_s = 60;     ///< wall-clock limit; the best solution found is returned
   double relative_gap = 1e-9;   ///< stop when (incumbent - bound) / |incumbent| is below
   int threads = 1;
+  /// Gap for tie-breaks that pick the leanest of several optimal designs (not the objective
+  /// the user asked for): resources within this fraction of the least are accepted.
+  double lean_relative_gap = 0.005;
   std::vector<double> start;    ///< optional feasible start (one value per variable)
+  bool first_solution = false;  ///< stop at the first feasible solution (feasibility checks)
+  long max_nodes = 0;           ///< branch-and-bound node limit; 0 = none (deterministic cap)
+  /// Tie-break passes: at most this many nodes, so that results do not depend on the clock.
+  long lean_max_nodes = 1000;
+  /// For folding programs: a start given as one candidate index per layer.
+  std::vector<int> start_choice;
 };
 
 enum class SolveStatus {

@@ -93,11 +93,12 @@ class Importer {
   }
 
   // The data input: a graph input that is no initializer and is read as an activation
-  // (operand 0 of some node). With export_params=False the other inputs are weights.
+  // (operand 0 of a node that computes; Identity only forwards, and PyTorch routes shared
+  // weights through it). With export_params=False the other inputs are weights.
   void find_input() {
     std::set<std::string> activation_reads;
     for (const auto& n : graph_.node())
-      if (n.input_size() > 0) activation_reads.insert(n.input(0));
+      if (n.input_size() > 0 && n.op_type() != "Identity") activation_reads.insert(n.input(0));
     std::vector<std::string> data_inputs;
     for (const auto& in : graph_.input()) {
       if (values_.count(in.name())) continue;

@@ -31,7 +31,7 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
            " candidate configurations, " + std::to_string(r.nodes) + " nodes";
   out += ", " + core::fixed(r.solve_seconds, 3) + " s\n";
   if (r.configs.empty()) {
-    out += "\nno feasible configuration: " + r.reason + "\n";
+    out += "\nno feasible configuration (the reason follows on stderr)\n";
     return out;
   }
   const bool uram = device.uram > 0;
@@ -97,7 +97,7 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   if (r.target_ii_cycles > 0)
     out += "target   " + core::fixed(device.clock_mhz * 1e6 / static_cast<double>(r.target_ii_cycles), 1) +
            " fps (II <= " + core::with_commas(r.target_ii_cycles) + " cycles)\n";
-  if (!r.feasible) out += "DOES NOT FIT: " + r.reason + "\n";
+  if (!r.feasible) out += "DOES NOT FIT (the reason follows on stderr)\n";
   if (!r.pareto.empty()) {
     Table p;
     p.add_column("fps");

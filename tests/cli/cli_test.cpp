@@ -1,0 +1,105 @@
+#include "cli/app.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/text.hpp"
+
+namespace hao::cli {
+namespace {
+
+struct HaoRun {
+  int code;
+  std::string out, err;
+};
+
+HaoRun hao(std::vector<std::string> args) {
+  args.insert(args.begin(), "hao");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = run(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string fixture(const std::string& name) { return std::string(HAO_FIXTURES) + "/" + name; }
+
+}  // namespace
+
+TEST(Cli, HelpDocumentsExitCodes) {
+  HaoRun r = hao({"map", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_NE(r.out.find("Exit codes"), std::string::npos);
+  EXPECT_NE(r.out.find("--target-fps"), std::string::npos);
+}
+
+TEST(Cli, MissingSubcommandIsBadInput) {
+  HaoRun r = hao({});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("hao: error:"), std::string::npos);
+}
+
+TEST(Cli, DefaultMapRunsTheBuiltInExample) {
+  HaoRun r = hao({"map"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("fmnist_mbv2"), std::string::npos);
+  EXPECT_NE(r.out.find("ilp: optimal"), std::string::npos);
+  EXPECT_NE(r.out.find("bottleneck"), std::string::npos);
+}
+
+TEST(Cli, BadInputsExitTwoWithOneClearMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"map", "/no/such/net.onnx"}, "/no/such/net.onnx: cannot open file"},
+      {{"map", fixture("reference.json")}, "reference.json"},
+      {{"map", "model.txt"}, "unknown model format '.txt'"},
+      {{"map", "--device", "zu99"}, "unknown device 'zu99'"},
+      {{"map", "--bits", "w0a4"}, "weight and activation bits must be within 1..16"},
+      {{"map", "--method", "magic"}, "--method"},
+      {{"map", "--target-fps", "-3"}, "--target-fps"},
+      {{"map", "--folding", "/no/such/folding.json"}, "/no/such/folding.json"},
+  };
+  for (const auto& c : cases) {
+    HaoRun r = hao(c.args);
+    EXPECT_EQ(r.code, kExitBadInput) << c.args.back() << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("terminate"), std::string::npos);
+  }
+}
+
+TEST(Cli, MobileNetV2DoesNotFitOnZu3eg) {
+  HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu3eg", "--bits", "w4a4"});
+  EXPECT_EQ(r.code, kExitInfeasible);
+  EXPECT_NE(r.err.find("do not fit on chip"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("BRAM36"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("zu3eg"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
+  const std::string json = ::testing::TempDir() + "mbv2.json";
+  const std::string folding = ::testing::TempDir() + "mbv2_folding.json";
+  HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu9eg", "--bits", "w4a4", "--json",
+               json, "--folding-out", folding});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(core::read_file(json));
+  EXPECT_EQ(j["status"], "optimal");
+  EXPECT_TRUE(j["feasible"].get<bool>());
+  EXPECT_LE(j["total"]["dsp"].get<double>(), j["device"]["usable"]["dsp"].get<double>());
+  EXPECT_LE(j["total"]["bram36"].get<double>(), j["device"]["usable"]["bram36"].get<double>());
+  EXPECT_EQ(j["layers"].size(), j["network"]["layers"].get<std::size_t>());
+  // Evaluating the written folding gives the same design.
+  HaoRun given = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu9eg", "--bits", "w4a4",
+                   "--folding", folding, "--json", json});
+  ASSERT_EQ(given.code, kExitOk) << given.err;
+  const auto g = nlohmann::json::parse(core::read_file(json));
+  EXPECT_EQ(g["ii_cycles"], j["ii_cycles"]);
+  EXPECT_EQ(g["total"], j["total"]);
+}
+
+}  // namespace hao::cli

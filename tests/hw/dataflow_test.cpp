@@ -1,0 +1,166 @@
+#include "hw/dataflow.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "support.hpp"
+
+namespace hao::hw {
+namespace {
+
+Device big_device() {
+  Device d;
+  d.name = "big";
+  d.dsp = 100000;
+  d.lut = 10000000;
+  d.bram36 = 100000;
+  d.uram = 1000;
+  d.clock_mhz = 200;
+  d.offchip_gbps = 1000;
+  d.usable_fraction = 1.0;
+  return d;
+}
+
+// Loop-level reference for FINN's MVAU/VVAU schedule: one cycle per (pixel, neuron fold,
+// synapse fold) iteration.
+std::int64_t loop_cycles(const ir::Layer& l, const LayerConfig& c) {
+  const FoldBounds b = fold_bounds(l);
+  const std::int64_t pixels = l.op == ir::OpKind::kFc ? 1 : l.out.h * l.out.w;
+  std::int64_t cycles = 0;
+  for (std::int64_t p = 0; p < pixels; ++p)
+    for (std::int64_t n = 0; n < b.pe_max; n += c.pe)
+      for (std::int64_t s = 0; s < b.simd_max; s += c.simd) ++cycles;
+  return cycles;
+}
+
+}  // namespace
+
+TEST(DataflowCost, CyclesMatchTheLoopNest) {
+  std::mt19937 rng(11);
+  const Device device = big_device();
+  for (int trial = 0; trial < 30; ++trial) {
+    ir::Network net = test::random_network(rng);
+    for (const auto& l : net.layers) {
+      if (!l.has_weights()) continue;
+      for (const auto& cand : layer_candidates(l, device, {}))
+        EXPECT_EQ(cand.cost.cycles, loop_cycles(l, cand.config))
+            << "seed 11 trial " << trial << " layer " << l.name;
+    }
+  }
+}
+
+TEST(DataflowCost, DspUseGrowsWithPe) {
+  ir::Network net;
+  net.input = {16, 8, 8};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 32, 3));
+  ir::infer_shapes(net, "t");
+  const Device d = big_device();
+  double last = 0;
+  for (std::int64_t pe : {1, 2, 4, 8, 16, 32}) {
+    LayerCost c = layer_cost(net.layers[0], {4, pe, MacMapping::kDsp, WeightMemory::kBram}, d, {});
+    EXPECT_GT(c.res.dsp, last);
+    last = c.res.dsp;
+  }
+}
+
+TEST(DataflowCost, Int8PacksTwoProductsPerDsp48e2ButNotOnDsp48e1) {
+  ir::Network net;
+  net.input = {16, 8, 8};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 16, 1));
+  ir::infer_shapes(net, "t");
+  Device d = big_device();
+  const LayerConfig c{16, 16, MacMapping::kDsp, WeightMemory::kBram};
+  EXPECT_EQ(layer_cost(net.layers[0], c, d, {}).res.dsp, 128);
+  d.dsp_kind = DspKind::kDsp48e1;
+  EXPECT_EQ(layer_cost(net.layers[0], c, d, {}).res.dsp, 256);
+  net.layers[0].weight_bits = 12;
+  d.dsp_kind = DspKind::kDsp48e2;
+  EXPECT_EQ(layer_cost(net.layers[0], c, d, {}).res.dsp, 256);
+}
+
+TEST(DataflowCost, LutMultipliersGrowWithBits) {
+  ir::Network net;
+  net.input = {16, 8, 8};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 16, 3));
+  ir::infer_shapes(net, "t");
+  const Device d = big_device();
+  const LayerConfig c{8, 8, MacMapping::kLut, WeightMemory::kBram};
+  double last = 0;
+  for (int bits : {1, 2, 4, 8}) {
+    net.layers[0].weight_bits = net.layers[0].act_bits = bits;
+    const double lut = layer_cost(net.layers[0], c, d, {}).res.lut;
+    EXPECT_GT(lut, last) << bits;
+    last = lut;
+  }
+}
+
+TEST(DataflowCost, CandidatesAreExactlyTheNonDominatedSet) {
+  std::mt19937 rng(5);
+  const Device device = big_device();
+  for (int trial = 0; trial < 20; ++trial) {
+    ir::Network net = test::random_network(rng);
+    for (const auto& l : net.layers) {
+      const auto cands = layer_candidates(l, device, {});
+      auto dominates = [](const LayerCost& a, const LayerCost& b) {
+        return a.cycles <= b.cycles && a.res.dsp <= b.res.dsp && a.res.lut <= b.res.lut &&
+               a.res.bram36 <= b.res.bram36 && a.res.uram <= b.res.uram;
+      };
+      for (std::size_t i = 0; i < cands.size(); ++i)
+        for (std::size_t j = 0; j < cands.size(); ++j)
+          if (i != j) {
+            EXPECT_FALSE(dominates(cands[i].cost, cands[j].cost)) << l.name;
+          }
+      // Every legal configuration is matched by a candidate at least as good.
+      const FoldBounds b = fold_bounds(l);
+      for (std::int64_t s = 1; s <= b.simd_max; ++s)
+        for (std::int64_t p = 1; p <= b.pe_max; ++p)
+          for (MacMapping m : {MacMapping::kDsp, MacMapping::kLut}) {
+            LayerConfig c{s, p, m, WeightMemory::kBram};
+            std::string why;
+            if (!config_is_legal(l, c, device, why)) continue;
+            const LayerCost cost = layer_cost(l, c, device, {});
+            bool covered = false;
+            for (const auto& k : cands) covered = covered || dominates(k.cost, cost);
+            EXPECT_TRUE(covered) << l.name << " SIMD " << s << " PE " << p;
+          }
+    }
+  }
+}
+
+TEST(DataflowEval, IiIsTheSlowestLayerAndFpsFollows) {
+  ir::Network net;
+  net.input = {4, 8, 8};
+  net.layers.push_back(test::conv("a", ir::kNetworkInput, 8, 3));
+  net.layers.push_back(test::simple("r", ir::OpKind::kAct, {0}));
+  ir::infer_shapes(net, "t");
+  const Device d = big_device();
+  std::vector<LayerConfig> configs = {{1, 1, MacMapping::kDsp, WeightMemory::kBram},
+                                      {1, 8, MacMapping::kLut, WeightMemory::kBram}};
+  DataflowEval e = evaluate_dataflow(net, configs, d, {});
+  EXPECT_EQ(e.ii_cycles, 36 * 8 * 64);
+  EXPECT_EQ(e.bottleneck, 0);
+  EXPECT_DOUBLE_EQ(e.fps, 200e6 / static_cast<double>(e.ii_cycles));
+  EXPECT_GT(e.latency_cycles, e.ii_cycles);
+  EXPECT_TRUE(e.fits());
+}
+
+TEST(DataflowEval, SlowLinkBindsAndOverBudgetIsNamed) {
+  ir::Network net;
+  net.input = {3, 32, 32};
+  net.layers.push_back(test::conv("a", ir::kNetworkInput, 64, 3));
+  ir::infer_shapes(net, "t");
+  Device d = big_device();
+  d.offchip_gbps = 0.001;  // 1 MB/s: the input link is the bottleneck
+  std::vector<LayerConfig> configs = {{27, 64, MacMapping::kDsp, WeightMemory::kBram}};
+  DataflowEval e = evaluate_dataflow(net, configs, d, {});
+  EXPECT_EQ(e.bottleneck, -1);
+  EXPECT_EQ(e.ii_cycles, e.input_transfer_cycles);
+  d.dsp = 10;
+  d.name = "small";
+  e = evaluate_dataflow(net, configs, d, {});
+  ASSERT_FALSE(e.fits());
+  EXPECT_EQ(e.over_budget[0], "DSP 864 > 10 usable on small (10 x 1.00)");
+}
+
+}  // namespace hao::hw

@@ -1,0 +1,87 @@
+#include "hw/folding_io.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.hpp"
+#include "support.hpp"
+
+namespace hao::hw {
+namespace {
+
+ir::Network mixed() {
+  ir::Network net;
+  net.name = "mixed";
+  net.input = {8, 6, 6};
+  net.layers.push_back(test::conv("c0", ir::kNetworkInput, 16, 3));
+  net.layers.push_back(test::simple("r0", ir::OpKind::kAct, {0}));
+  net.layers.push_back(test::conv("dw", 1, 16, 3, 1, 16));
+  net.layers.push_back(test::conv("c1", 2, 8, 1));
+  ir::infer_shapes(net, "t");
+  return net;
+}
+
+std::string write(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "folding.json";
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST(FoldingIo, NamesFollowFinnOrder) {
+  const auto names = finn_node_names(mixed());
+  EXPECT_EQ(names, (std::vector<std::string>{"MVAU_hls_0", "Thresholding_hls_0", "VVAU_hls_0",
+                                             "MVAU_hls_1"}));
+}
+
+TEST(FoldingIo, RoundTrips) {
+  const ir::Network net = mixed();
+  Device d;
+  d.uram = 4;
+  std::vector<LayerConfig> configs = {{8, 4, MacMapping::kDsp, WeightMemory::kUram},
+                                      {1, 2, MacMapping::kLut, WeightMemory::kBram},
+                                      {3, 16, MacMapping::kLut, WeightMemory::kBram},
+                                      {16, 8, MacMapping::kDsp, WeightMemory::kBram}};
+  FoldingFile back = read_folding(write(folding_json(net, configs)), net, d);
+  EXPECT_EQ(back.configs, configs);
+  EXPECT_TRUE(back.notes.empty());
+}
+
+TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {
+  const ir::Network net = mixed();
+  const std::string text = R"({
+    "Defaults": {},
+    "MatrixVectorActivation_0": {"PE": 2, "SIMD": 9, "resType": "lut"},
+    "VVAU_rtl_0": {"PE": 4, "SIMD": 3},
+    "ConvolutionInputGenerator_0": {"SIMD": 9},
+    "StreamingFIFO_3": {"depth": 32}
+  })";
+  FoldingFile f = read_folding(write(text), net, Device{});
+  EXPECT_EQ(f.configs[0].pe, 2);
+  EXPECT_EQ(f.configs[0].simd, 9);
+  EXPECT_EQ(f.configs[0].mac, MacMapping::kLut);
+  EXPECT_EQ(f.configs[2].pe, 4);
+  EXPECT_EQ(f.configs[3].pe, 1);  // not in the file: FINN's default
+  EXPECT_EQ(f.notes.size(), 3u);  // two skipped FINN nodes, one missing layer
+}
+
+TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {
+  const ir::Network net = mixed();
+  try {
+    read_folding(write(R"({"MVAU_hls_0": {"PE": 5, "SIMD": 9}, "MVAU_hls_9": {"PE": 1},
+                         "MVAU_hls_1": {"PE": "x"}})"),
+                 net, Device{});
+    FAIL();
+  } catch (const core::InputError& e) {
+    ASSERT_EQ(e.problems().size(), 3u);
+    EXPECT_NE(e.problems()[0].find("MVAU_hls_0: layer 'c0': PE 5 does not divide 16"), std::string::npos)
+        << e.problems()[0];
+    EXPECT_NE(e.problems()[1].find("MVAU_hls_1.PE: '\"x\"'"), std::string::npos) << e.problems()[1];
+    EXPECT_NE(e.problems()[2].find("MVAU_hls_9: the network has no such layer"), std::string::npos);
+  }
+  EXPECT_THROW(read_folding(write("{not json"), net, Device{}), core::InputError);
+}
+
+}  // namespace hao::hw

@@ -1,0 +1,69 @@
+#include "ilp/dataflow_mapper.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/error.hpp"
+#include "ir/description_io.hpp"
+#include "support.hpp"
+
+namespace hao::ilp {
+
+TEST(DataflowMapper, IlpNeverSlowerThanGreedy) {
+  std::mt19937 rng(31);
+  for (int trial = 0; trial < 40; ++trial) {
+    const ir::Network net = test::random_network(rng);
+    const hw::Device device = test::random_device(rng);
+    MapOptions ilp_options, greedy_options;
+    greedy_options.method = MapMethod::kGreedy;
+    const MapResult ilp = map_dataflow(net, device, ilp_options);
+    const MapResult greedy = map_dataflow(net, device, greedy_options);
+    if (greedy.feasible) {
+      ASSERT_TRUE(ilp.feasible) << "seed 31 trial " << trial;
+      EXPECT_LE(ilp.eval.ii_cycles, greedy.eval.ii_cycles) << "seed 31 trial " << trial;
+    }
+    if (ilp.feasible) {
+      EXPECT_TRUE(ilp.eval.fits());
+    }
+  }
+}
+
+TEST(DataflowMapper, ExampleNetworkOnZu3eg) {
+  const ir::Network net = ir::read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  const hw::Device device = hw::load_device("zu3eg");
+  const MapResult r = map_dataflow(net, device, {});
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.status, "optimal");
+  EXPECT_EQ(r.gap, 0);
+  MapOptions g;
+  g.method = MapMethod::kGreedy;
+  const MapResult greedy = map_dataflow(net, device, g);
+  EXPECT_LE(r.eval.ii_cycles, greedy.eval.ii_cycles);
+}
+
+TEST(DataflowMapper, TargetFpsUsesTheLeastResources) {
+  const ir::Network net = ir::read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  const hw::Device device = hw::load_device("zu3eg");
+  const MapResult fastest = map_dataflow(net, device, {});
+  MapOptions slow;
+  slow.target_fps = fastest.eval.fps / 4;
+  const MapResult r = map_dataflow(net, device, slow);
+  ASSERT_TRUE(r.feasible);
+  EXPECT_GE(r.eval.fps, slow.target_fps * 0.999);
+  EXPECT_LT(r.eval.total.lut + r.eval.total.dsp * 100, fastest.eval.total.lut + fastest.eval.total.dsp * 100);
+  MapOptions impossible;
+  impossible.target_fps = fastest.eval.fps * 1.5;
+  const MapResult no = map_dataflow(net, device, impossible);
+  EXPECT_FALSE(no.feasible);
+  EXPECT_NE(no.reason.find("the fastest that fits reaches"), std::string::npos) << no.reason;
+}
+
+TEST(DataflowMapper, BadOptionsAreInputErrors) {
+  const ir::Network net = ir::read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  MapOptions o;
+  o.target_fps = -1;
+  EXPECT_THROW(map_dataflow(net, hw::load_device("zu3eg"), o), core::InputError);
+}
+
+}  // namespace hao::ilp

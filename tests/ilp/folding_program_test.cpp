@@ -1,0 +1,134 @@
+#include "ilp/folding_program.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "support.hpp"
+
+namespace hao::ilp {
+
+// The backbone: on random small networks and devices, every formulation finds the II that
+// exhaustive enumeration finds, and reports infeasibility exactly when enumeration does.
+TEST(FoldingProgram, MinIiEqualsBruteForceOnRandomInstances) {
+  constexpr unsigned kSeed = 2021;
+  std::mt19937 rng(kSeed);
+  int compared = 0, infeasible = 0;
+  for (int trial = 0; compared + infeasible < 60; ++trial) {
+    const ir::Network net = test::random_network(rng);
+    const hw::Device device = test::random_device(rng);
+    const FoldingProblem p = make_folding_problem(net, device, {});
+    std::size_t combos = 1;
+    for (const auto& c : p.candidates) combos *= c.size();
+    if (combos > 2000000) continue;  // keep enumeration fast
+    const FoldingSolution brute = brute_force_min_ii(p);
+    const FoldingSolution bisect = minimize_ii_bisect(p, {});
+    const FoldingSolution direct = minimize_ii(p, {});
+    const std::string ctx = "seed " + std::to_string(kSeed) + " trial " + std::to_string(trial) +
+                            " combos " + std::to_string(combos);
+    if (!brute.has_solution()) {
+      ++infeasible;
+      EXPECT_EQ(bisect.status, SolveStatus::kInfeasible) << ctx;
+      EXPECT_EQ(direct.status, SolveStatus::kInfeasible) << ctx;
+      continue;
+    }
+    ++compared;
+    ASSERT_EQ(bisect.status, SolveStatus::kOptimal) << ctx;
+    ASSERT_EQ(direct.status, SolveStatus::kOptimal) << ctx;
+    EXPECT_EQ(bisect.ii_cycles, brute.ii_cycles) << ctx;
+    EXPECT_EQ(direct.ii_cycles, brute.ii_cycles) << ctx;
+    EXPECT_TRUE(fits(bisect.used, p.capacity)) << ctx;
+    EXPECT_TRUE(fits(direct.used, p.capacity)) << ctx;
+    EXPECT_EQ(bisect.gap, 0) << ctx;
+  }
+  EXPECT_GE(compared, 50);
+}
+
+TEST(FoldingProgram, MinResourcesForTargetEqualsBruteForce) {
+  constexpr unsigned kSeed = 77;
+  std::mt19937 rng(kSeed);
+  int compared = 0;
+  for (int trial = 0; compared < 40 && trial < 400; ++trial) {
+    const ir::Network net = test::random_network(rng);
+    const hw::Device device = test::random_device(rng);
+    const FoldingProblem p = make_folding_problem(net, device, {});
+    const FoldingSolution fastest = brute_force_min_ii(p);
+    if (!fastest.has_solution()) continue;
+    const std::int64_t target = fastest.ii_cycles * (1 + static_cast<std::int64_t>(rng() % 4));
+    // Enumerate: least sum of used/capacity over choices within the target.
+    FoldingProblem limited = p;
+    for (auto& layer : limited.candidates) {
+      std::vector<hw::Candidate> keep;
+      for (const auto& c : layer)
+        if (c.cost.cycles <= target) keep.push_back(c);
+      layer = keep;
+    }
+    std::size_t combos = 1;
+    for (const auto& c : limited.candidates) combos *= c.size();
+    if (combos > 500000) continue;
+    auto objective = [&](const hw::Resources& u) {
+      auto w = [](double used, double cap) { return cap > 0 ? used / cap : 0.0; };
+      return w(u.dsp, p.capacity.dsp) + w(u.lut, p.capacity.lut) + w(u.bram36, p.capacity.bram36) +
+             w(u.uram, p.capacity.uram);
+    };
+    double best = 1e300;
+    std::vector<int> choice(limited.candidates.size(), 0);
+    std::function<void(std::size_t)> walk = [&](std::size_t l) {
+      if (l == choice.size()) {
+        const hw::Resources u = choice_resources(limited, choice);
+        if (fits(u, p.capacity)) best = std::min(best, objective(u));
+        return;
+      }
+      for (std::size_t k = 0; k < limited.candidates[l].size(); ++k) {
+        choice[l] = static_cast<int>(k);
+        walk(l + 1);
+      }
+    };
+    walk(0);
+    const FoldingSolution s = minimize_resources(p, target, {});
+    ASSERT_TRUE(s.has_solution()) << "seed " << kSeed << " trial " << trial;
+    EXPECT_LE(s.ii_cycles, target);
+    EXPECT_NEAR(objective(s.used), best, 1e-7) << "seed " << kSeed << " trial " << trial;
+    ++compared;
+  }
+  EXPECT_GE(compared, 40);
+}
+
+TEST(FoldingProgram, ExplainsWhyNothingFits) {
+  ir::Network net;
+  net.name = "n";
+  net.input = {64, 8, 8};
+  net.layers.push_back(test::conv("big", ir::kNetworkInput, 512, 3));
+  ir::infer_shapes(net, "t");
+  hw::Device d;
+  d.name = "tiny";
+  d.dsp = 4;
+  d.lut = 300;
+  d.bram36 = 2;
+  d.usable_fraction = 1.0;
+  const FoldingProblem p = make_folding_problem(net, d, {});
+  EXPECT_EQ(minimize_ii_bisect(p, {}).status, SolveStatus::kInfeasible);
+  const std::string why = explain_infeasible(p, net, d);
+  EXPECT_NE(why.find("layer 'big' alone does not fit on tiny"), std::string::npos) << why;
+  EXPECT_NE(why.find("its weights need"), std::string::npos) << why;
+}
+
+TEST(FoldingProgram, ParetoFrontTradesSpeedForResources) {
+  std::mt19937 rng(9);
+  ir::Network net = test::random_network(rng);
+  hw::Device d;
+  d.name = "roomy";
+  d.dsp = 1000;
+  d.lut = 100000;
+  d.bram36 = 100;
+  d.usable_fraction = 1.0;
+  const FoldingProblem p = make_folding_problem(net, d, {});
+  const FoldingSolution fastest = minimize_ii_bisect(p, {});
+  ASSERT_TRUE(fastest.has_solution());
+  const auto front = pareto_sweep(p, 100, fastest.ii_cycles, 8, {});
+  ASSERT_FALSE(front.empty());
+  EXPECT_EQ(front.front().ii_cycles, fastest.ii_cycles);
+  for (std::size_t i = 1; i < front.size(); ++i) EXPECT_GT(front[i].ii_cycles, front[i - 1].ii_cycles);
+}
+
+}  // namespace hao::ilp

@@ -1,0 +1,66 @@
+#include "ir/bits.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "ir/description_io.hpp"
+
+namespace hao::ir {
+namespace {
+Network two_layers() {
+  return parse_description(R"(
+name: two
+input: {channels: 1, height: 4, width: 4}
+layers:
+  - {name: a, op: conv, out_channels: 2, kernel: 1}
+  - {name: b, op: fc, out_channels: 3}
+)",
+                           "two.yaml");
+}
+}  // namespace
+
+TEST(Bits, UniformSpecSetsEveryLayer) {
+  Network net = two_layers();
+  apply_bits(net, "w4a2");
+  for (const auto& l : net.layers) {
+    EXPECT_EQ(l.weight_bits, 4);
+    EXPECT_EQ(l.act_bits, 2);
+  }
+}
+
+TEST(Bits, OutOfRangeIsRejected) {
+  Network net = two_layers();
+  EXPECT_THROW(apply_bits(net, "w0a4"), core::InputError);
+  EXPECT_THROW(apply_bits(net, "w4a17"), core::InputError);
+}
+
+TEST(Bits, PerLayerFileNamesUnknownLayers) {
+  Network net = two_layers();
+  const std::string path = ::testing::TempDir() + "bits.yaml";
+  {
+    std::ofstream f(path);
+    f << "a: w2a2\nb: {weight_bits: 3, act_bits: 5}\n";
+  }
+  apply_bits(net, path);
+  EXPECT_EQ(net.layers[0].weight_bits, 2);
+  EXPECT_EQ(net.layers[1].weight_bits, 3);
+  EXPECT_EQ(net.layers[1].act_bits, 5);
+  {
+    std::ofstream f(path);
+    f << "zz: w2a2\na: {weight_bits: 99}\n";
+  }
+  try {
+    apply_bits(net, path);
+    FAIL();
+  } catch (const core::InputError& e) {
+    ASSERT_EQ(e.problems().size(), 2u);
+    EXPECT_NE(e.problems()[0].find("zz: no such layer"), std::string::npos);
+    EXPECT_NE(e.problems()[1].find("a.weight_bits: 99 is outside 1..16"), std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+}  // namespace hao::ir

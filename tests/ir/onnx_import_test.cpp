@@ -1,0 +1,170 @@
+#include "ir/onnx_import.hpp"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace hao::ir {
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(HAO_FIXTURES) + "/" + name; }
+
+double relative_error(double got, double want) { return std::abs(got - want) / want; }
+
+// A hand-built model: input 1x3x8x8 -> Conv(4, 3x3, pad 1) [+ an extra node] -> ...
+onnx::ModelProto small_model(bool weights_as_initializers, const std::string& extra_op) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  auto* g = m.mutable_graph();
+  g->set_name("small");
+  auto add_input = [&](const std::string& name, std::vector<std::int64_t> dims) {
+    auto* in = g->add_input();
+    in->set_name(name);
+    auto* shape = in->mutable_type()->mutable_tensor_type()->mutable_shape();
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) shape->add_dim()->set_dim_value(d);
+  };
+  add_input("x", {1, 3, 8, 8});
+  auto add_weight = [&](const std::string& name, std::vector<std::int64_t> dims) {
+    if (weights_as_initializers) {
+      auto* t = g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      std::int64_t n = 1;
+      for (auto d : dims) t->add_dims(d), n *= d;
+      for (std::int64_t i = 0; i < n; ++i) t->add_float_data(0.5f);
+    } else {
+      add_input(name, dims);
+    }
+  };
+  add_weight("w", {4, 3, 3, 3});
+  add_weight("fc_w", {10, 4});
+  auto* conv = g->add_node();
+  conv->set_name("conv0");
+  conv->set_op_type("Conv");
+  conv->add_input("x");
+  conv->add_input("w");
+  conv->add_output("c");
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  auto* relu = g->add_node();
+  relu->set_name("relu0");
+  relu->set_op_type(extra_op.empty() ? "Relu" : extra_op);
+  relu->add_input("c");
+  relu->add_output("r");
+  auto* gap = g->add_node();
+  gap->set_name("gap");
+  gap->set_op_type("GlobalAveragePool");
+  gap->add_input("r");
+  gap->add_output("g");
+  auto* flat = g->add_node();
+  flat->set_op_type("Flatten");
+  flat->add_input("g");
+  flat->add_output("f");
+  auto* fc = g->add_node();
+  fc->set_name("fc");
+  fc->set_op_type("Gemm");
+  fc->add_input("f");
+  fc->add_input("fc_w");
+  fc->add_output("y");
+  auto* tb = fc->add_attribute();
+  tb->set_name("transB");
+  tb->set_i(1);
+  return m;
+}
+
+}  // namespace
+
+TEST(OnnxImport, TorchvisionCountsMatchPyTorch) {
+  const auto reference = nlohmann::json::parse(core::read_file(fixture("reference.json")));
+  for (const auto& [name, ref] : reference.items()) {
+    Network net = read_onnx(fixture(name + ".onnx"));
+    // MACs of conv and linear layers, exactly as PyTorch's forward hooks count them.
+    EXPECT_EQ(net.total_macs(), ref["macs"].get<std::int64_t>()) << name;
+    // PyTorch counts batch-norm scale and shift; the export folds them into one bias per
+    // channel, so deployed parameters sit slightly below and within 1%.
+    EXPECT_LT(relative_error(static_cast<double>(net.total_params_deployed()), ref["params"].get<double>()), 0.01)
+        << name << ": " << net.total_params_deployed();
+  }
+}
+
+TEST(OnnxImport, PublishedFiguresWithinOnePercent) {
+  Network mbv2 = read_onnx(fixture("mobilenet_v2.onnx"));
+  EXPECT_LT(relative_error(static_cast<double>(mbv2.total_macs()), 300e6), 0.01);
+  // torchvision's published count (3,504,872); the MobileNetV2 paper rounds to 3.4M.
+  EXPECT_LT(relative_error(static_cast<double>(mbv2.total_params_deployed()), 3504872), 0.01);
+  Network r18 = read_onnx(fixture("resnet18.onnx"));
+  EXPECT_LT(relative_error(static_cast<double>(r18.total_macs()), 1.8e9), 0.01);
+  EXPECT_LT(relative_error(static_cast<double>(r18.total_params_deployed()), 11.7e6), 0.01);
+  EXPECT_EQ(r18.input, (Shape{3, 224, 224}));
+  EXPECT_EQ(r18.layers.back().out, (Shape{1000, 1, 1}));
+}
+
+TEST(OnnxImport, SqueezeExciteAndSiluBecomePrimitives) {
+  Network net = read_onnx(fixture("efficientnet_b0.onnx"));
+  int muls = 0, sigmoids = 0, depthwise = 0;
+  for (const auto& l : net.layers) {
+    muls += l.op == OpKind::kMul;
+    sigmoids += l.op == OpKind::kAct && l.act == ActKind::kSigmoid;
+    depthwise += l.is_depthwise();
+  }
+  EXPECT_EQ(depthwise, 16);  // one per MBConv block
+  EXPECT_GT(muls, 16);       // SE scaling and SiLU products
+  EXPECT_GT(sigmoids, 16);
+}
+
+TEST(OnnxImport, WeightsAsInitializersOrGraphInputs) {
+  for (bool init : {true, false}) {
+    const std::string bytes = small_model(init, "").SerializeAsString();
+    Network net = import_onnx(bytes, "small.onnx");
+    ASSERT_EQ(net.layers.size(), 4u);
+    EXPECT_EQ(net.layers[0].out, (Shape{4, 8, 8}));
+    EXPECT_EQ(net.layers[3].op, OpKind::kFc);
+    EXPECT_EQ(net.layers[3].out, (Shape{10, 1, 1}));
+    EXPECT_EQ(net.total_macs(), 27 * 4 * 64 + 40);
+  }
+}
+
+TEST(OnnxImport, UnsupportedOpNamesNodeAndOp) {
+  const std::string bytes = small_model(true, "LSTM").SerializeAsString();
+  try {
+    import_onnx(bytes, "small.onnx");
+    FAIL();
+  } catch (const core::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("small.onnx: node 1 'relu0' (LSTM)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("op 'LSTM' is not modelled"), std::string::npos) << msg;
+  }
+}
+
+TEST(OnnxImport, TruncatedOrCorruptFilesGiveInputError) {
+  const std::string bytes = core::read_file(fixture("mobilenet_v2.onnx"));
+  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{17}, bytes.size() / 3,
+                          bytes.size() / 2, bytes.size() - 1}) {
+    try {
+      import_onnx(bytes.substr(0, cut), "cut.onnx");
+    } catch (const core::InputError&) {
+      continue;  // the expected outcome; anything else fails the test
+    }
+  }
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string mutated = bytes;
+    for (int k = 0; k < 8; ++k)
+      mutated[rng() % mutated.size()] = static_cast<char>(rng() & 0xff);
+    try {
+      import_onnx(mutated, "mutated.onnx");
+    } catch (const core::InputError&) {
+    }
+  }
+  EXPECT_THROW(import_onnx("not a model at all", "x.onnx"), core::InputError);
+}
+
+}  // namespace hao::ir
