@@ -36,8 +36,9 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option("--bits", a.bits,
                   "Bit-widths: wXaY for every layer (X, Y in 1..16, e.g. w4a4), or a YAML/JSON "
                   "file mapping layer names to wXaY. Default: the model's (8 for ONNX)");
-  cmd->add_option("--target-fps", a.target_fps,
-                  "Frames per second to reach with the least resources (default: fastest that fits)")
+  cmd->add_option(
+         "--target-fps", a.target_fps,
+         "Frames per second to reach with the least resources (default: fastest that fits)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--method", a.method,
                   "ilp: exact (CBC); greedy: FINN's SetFolding rule, resource-blind, bisected "
@@ -53,9 +54,11 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option("--pareto", a.pareto_points,
                   "Also trace the fps-resource Pareto front over this many speed targets")
       ->check(CLI::Range(0, 200));
-  cmd->add_option("--json", a.json_out, "Write the full result as JSON to this file ('-' = stdout)");
+  cmd->add_option("--json", a.json_out,
+                  "Write the full result as JSON to this file ('-' = stdout)");
   cmd->add_option("--folding-out", a.folding_out, "Write a FINN-style folding_config.json");
-  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")->check(CLI::PositiveNumber);
+  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--offchip-gbps", a.offchip_gbps, "Override the off-chip bandwidth")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--usable-fraction", a.usable_fraction,
@@ -84,8 +87,9 @@ void write_text(const std::string& path, const std::string& text, std::ostream& 
 }  // namespace
 
 int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
-  ir::Network net = a.model.empty() ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                                    : ir::load_network(a.model);
+  ir::Network net = a.model.empty()
+                        ? ir::parse_description(builtin_example_yaml(), "built-in example")
+                        : ir::load_network(a.model);
   if (!a.bits.empty()) {
     ir::apply_bits(net, a.bits);
     ir::infer_shapes(net, a.bits);
@@ -102,7 +106,8 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   ilp::MapResult result;
   if (!a.folding_in.empty()) {
     hw::FoldingFile file = hw::read_folding(a.folding_in, net, device);
-    for (const auto& note : file.notes) err << "hao: note: " << a.folding_in << ": " << note << "\n";
+    for (const auto& note : file.notes)
+      err << "hao: note: " << a.folding_in << ": " << note << "\n";
     result = ilp::evaluate_given(net, device, file.configs, options);
   } else {
     result = ilp::map_dataflow(net, device, options);

@@ -11,10 +11,10 @@ class App;
 namespace hao::cli {
 
 struct MapArgs {
-  std::string model;             ///< ONNX, YAML or JSON; empty = built-in example
+  std::string model;  ///< ONNX, YAML or JSON; empty = built-in example
   std::string device = "zu3eg";
   std::string template_name = "dataflow";
-  std::string bits;              ///< "wXaY" or a per-layer file; empty keeps the model's
+  std::string bits;  ///< "wXaY" or a per-layer file; empty keeps the model's
   double target_fps = 0;
   std::string method = "ilp";
   std::string folding_in;

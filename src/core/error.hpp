@@ -47,7 +47,7 @@ class InternalError : public std::logic_error {
 }  // namespace hao::core
 
 /// Internal invariant check; stays on in release builds.
-#define HAO_CHECK(cond, msg)                                         \
-  do {                                                               \
+#define HAO_CHECK(cond, msg)                                                \
+  do {                                                                      \
     if (!(cond)) ::hao::core::fail_check(#cond, __FILE__, __LINE__, (msg)); \
   } while (false)

@@ -40,8 +40,8 @@ double dsp_per_product(DspKind kind, int weight_bits, int act_bits) {
 
 // Weight storage of an MVAU/VVAU: one memory per PE, SIMD weights wide (FINN's
 // "const" weight memory layout: WMEM = MW*MH / (SIMD*PE) words of SIMD*W bits).
-void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits,
-                       std::int64_t depth, WeightMemory memory) {
+void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits, std::int64_t depth,
+                       WeightMemory memory) {
   if (depth <= kLutramMaxDepth) {
     r.lut += static_cast<double>(pe * lutram_luts(width_bits, depth));
   } else if (memory == WeightMemory::kUram) {
@@ -58,8 +58,10 @@ void add_line_buffer(Resources& r, const ir::Layer& l, std::int64_t lanes) {
   const std::int64_t elements = l.kernel_h * l.in.w * l.in.c;
   const std::int64_t width = lanes * l.act_bits;
   const std::int64_t depth = ceil_div(elements, lanes);
-  if (depth <= kLutramMaxDepth) r.lut += static_cast<double>(lutram_luts(width, depth));
-  else r.bram36 += static_cast<double>(bram36_blocks(width, depth));
+  if (depth <= kLutramMaxDepth)
+    r.lut += static_cast<double>(lutram_luts(width, depth));
+  else
+    r.bram36 += static_cast<double>(bram36_blocks(width, depth));
 }
 
 }  // namespace
@@ -123,7 +125,8 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
     if (l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kAvgPool)
       ops_per_lane = static_cast<double>(l.kernel_h * l.kernel_w);
     double lane_bits = a;
-    if (l.op == ir::OpKind::kGlobalAvgPool) lane_bits = static_cast<double>(a + ceil_log2(l.in.h * l.in.w));
+    if (l.op == ir::OpKind::kGlobalAvgPool)
+      lane_bits = static_cast<double>(a + ceil_log2(l.in.h * l.in.w));
     r.lut += static_cast<double>(c.pe) * lane_bits * ops_per_lane * o.lut_per_stream_lane_bit;
     if (l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kAvgPool) add_line_buffer(r, l, c.pe);
     return cost;
@@ -133,8 +136,8 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
   cost.cycles = ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe) * pixels;
   const std::int64_t lanes = c.simd * c.pe;
   cost.macs_per_cycle = lanes;
-  const std::int64_t acc_bits = w + a + ceil_log2(kind == EngineKind::kMvau ? l.reduction_size()
-                                                                            : l.kernel_h * l.kernel_w);
+  const std::int64_t acc_bits =
+      w + a + ceil_log2(kind == EngineKind::kMvau ? l.reduction_size() : l.kernel_h * l.kernel_w);
   // accumulator and output (threshold) stage per PE
   r.lut += static_cast<double>(c.pe * acc_bits) * o.lut_per_adder_bit;
   if (c.mac == MacMapping::kDsp) {

@@ -34,19 +34,19 @@ struct LayerConfig {
 };
 
 struct LayerCost {
-  std::int64_t cycles = 0;       ///< cycles per frame
-  Resources res;                 ///< DSP, LUT, BRAM36, URAM
+  std::int64_t cycles = 0;          ///< cycles per frame
+  Resources res;                    ///< DSP, LUT, BRAM36, URAM
   std::int64_t macs_per_cycle = 0;  ///< multipliers (SIMD x PE) for weighted layers
 };
 
 /// Coefficients of the stated cost model. Defaults are engineering estimates (see
 /// docs/architecture.md); they are the free parameters that calibration fits.
 struct DataflowOptions {
-  double lut_per_bit_product = 1.1;  ///< LUT-mapped multiplier: LUTs per weight-bit x act-bit
-  double lut_per_adder_bit = 1.0;    ///< adder tree: one LUT per bit of each adder
-  double lut_engine_overhead = 120;  ///< control, stream handshakes and counters per engine
+  double lut_per_bit_product = 1.1;      ///< LUT-mapped multiplier: LUTs per weight-bit x act-bit
+  double lut_per_adder_bit = 1.0;        ///< adder tree: one LUT per bit of each adder
+  double lut_engine_overhead = 120;      ///< control, stream handshakes and counters per engine
   double lut_per_stream_lane_bit = 2.0;  ///< element-wise engines: LUTs per lane per bit
-  bool allow_uram = true;            ///< consider UltraRAM for weights where the device has it
+  bool allow_uram = true;                ///< consider UltraRAM for weights where the device has it
 };
 
 /// Loop bounds of a layer's engine: MVAU (MW, MH), VVAU (K*K, C), stream (1, C).
@@ -84,7 +84,7 @@ struct DataflowEval {
   std::int64_t latency_cycles = 0;         ///< batch-1 latency: II plus pipeline fill
   double fps = 0;
   double latency_ms = 0;
-  std::vector<std::string> over_budget;    ///< e.g. "DSP 412 > 306 usable on zu3eg"
+  std::vector<std::string> over_budget;  ///< e.g. "DSP 412 > 306 usable on zu3eg"
   bool fits() const { return over_budget.empty(); }
 };
 

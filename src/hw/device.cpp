@@ -57,9 +57,9 @@ Device read_device_file(const std::string& path) {
   }
   Device d;
   d.source = path;
-  const std::vector<std::string> keys = {"name", "part", "boards", "lut", "ff", "bram36", "uram",
-                                         "dsp", "dsp_kind", "clock_mhz", "offchip_gbps",
-                                         "usable_fraction"};
+  const std::vector<std::string> keys = {
+      "name", "part", "boards",   "lut",       "ff",           "bram36",
+      "uram", "dsp",  "dsp_kind", "clock_mhz", "offchip_gbps", "usable_fraction"};
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     bool known = false;
@@ -80,11 +80,14 @@ Device read_device_file(const std::string& path) {
     const YAML::Node n = root[key];
     if (!n) return;
     if (!n.IsScalar() || !core::parse_double(n.Scalar(), out) || !(out > lo && out <= hi))
-      issues.add(key, "'" + (n.IsScalar() ? n.Scalar() : std::string("?")) + "', expected a number in (" +
-                          core::fixed(lo, 0) + ", " + core::fixed(hi, 0) + "]");
+      issues.add(key, "'" + (n.IsScalar() ? n.Scalar() : std::string("?")) +
+                          "', expected a number in (" + core::fixed(lo, 0) + ", " +
+                          core::fixed(hi, 0) + "]");
   };
-  if (root["name"] && root["name"].IsScalar()) d.name = root["name"].Scalar();
-  else issues.add("name", "missing");
+  if (root["name"] && root["name"].IsScalar())
+    d.name = root["name"].Scalar();
+  else
+    issues.add("name", "missing");
   if (root["part"] && root["part"].IsScalar()) d.part = root["part"].Scalar();
   if (root["boards"] && root["boards"].IsScalar()) d.boards = root["boards"].Scalar();
   get_count("lut", d.lut, true);
@@ -109,7 +112,9 @@ Device read_device_file(const std::string& path) {
 }  // namespace
 
 Resources Device::usable() const {
-  auto u = [&](std::int64_t total) { return std::floor(static_cast<double>(total) * usable_fraction); };
+  auto u = [&](std::int64_t total) {
+    return std::floor(static_cast<double>(total) * usable_fraction);
+  };
   return {u(dsp), u(lut), u(bram36), u(uram)};
 }
 
@@ -133,8 +138,7 @@ Device load_device(const std::string& name_or_path, const DeviceOverrides& overr
   if (!found) {
     if (!std::filesystem::exists(name_or_path))
       throw core::InputError("--device: unknown device '" + name_or_path + "', expected " +
-                             core::join_choices(builtin_device_names()) +
-                             " or a YAML device file");
+                             core::join_choices(builtin_device_names()) + " or a YAML device file");
     device = read_device_file(name_or_path);
   }
   if (overrides.clock_mhz < 0 || overrides.offchip_gbps < 0 || overrides.usable_fraction < 0 ||

@@ -20,15 +20,15 @@ struct Resources {
 };
 
 struct Device {
-  std::string name;         ///< short name, e.g. "zu3eg"
-  std::string part;         ///< e.g. "xczu3eg-sbva484-1-e"
-  std::string boards;       ///< boards that carry it, for messages
+  std::string name;    ///< short name, e.g. "zu3eg"
+  std::string part;    ///< e.g. "xczu3eg-sbva484-1-e"
+  std::string boards;  ///< boards that carry it, for messages
   std::int64_t lut = 0, ff = 0, bram36 = 0, uram = 0, dsp = 0;
   DspKind dsp_kind = DspKind::kDsp48e2;
-  double clock_mhz = 200;        ///< fabric clock of the accelerator
-  double offchip_gbps = 4.0;     ///< off-chip bandwidth the accelerator sees, GB/s
-  double usable_fraction = 0.85; ///< share of each resource a design may use (routing, shell)
-  std::string source;            ///< where the numbers come from
+  double clock_mhz = 200;         ///< fabric clock of the accelerator
+  double offchip_gbps = 4.0;      ///< off-chip bandwidth the accelerator sees, GB/s
+  double usable_fraction = 0.85;  ///< share of each resource a design may use (routing, shell)
+  std::string source;             ///< where the numbers come from
 
   /// Resources a design may use: each total times usable_fraction, rounded down.
   Resources usable() const;
@@ -39,7 +39,7 @@ std::vector<std::string> builtin_device_names();
 
 /// Overrides a user may set on any device.
 struct DeviceOverrides {
-  double clock_mhz = 0;        ///< 0 keeps the device's
+  double clock_mhz = 0;  ///< 0 keeps the device's
   double offchip_gbps = 0;
   double usable_fraction = 0;
 };

@@ -30,18 +30,28 @@ const std::vector<NodeKind> kNodeKinds = {
 
 const char* kind_key(const ir::Layer& l) {
   switch (engine_kind(l)) {
-    case EngineKind::kMvau: return "mvau";
-    case EngineKind::kVvau: return "vvau";
-    case EngineKind::kStream: break;
+    case EngineKind::kMvau:
+      return "mvau";
+    case EngineKind::kVvau:
+      return "vvau";
+    case EngineKind::kStream:
+      break;
   }
   switch (l.op) {
-    case ir::OpKind::kMaxPool: return "maxpool";
-    case ir::OpKind::kAvgPool: return "avgpool";
-    case ir::OpKind::kGlobalAvgPool: return "gpool";
-    case ir::OpKind::kAdd: return "add";
-    case ir::OpKind::kMul: return "mul";
-    case ir::OpKind::kConcat: return "concat";
-    default: return "act";
+    case ir::OpKind::kMaxPool:
+      return "maxpool";
+    case ir::OpKind::kAvgPool:
+      return "avgpool";
+    case ir::OpKind::kGlobalAvgPool:
+      return "gpool";
+    case ir::OpKind::kAdd:
+      return "add";
+    case ir::OpKind::kMul:
+      return "mul";
+    case ir::OpKind::kConcat:
+      return "concat";
+    default:
+      return "act";
   }
 }
 
@@ -110,8 +120,8 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
     const int ordinal = std::stoi(m[2].str());
     auto slot = slots.find({key, ordinal});
     if (slot == slots.end()) {
-      issues.add(node, "the network has no such layer (" + net.name + " has fewer " + key +
-                           " layers)");
+      issues.add(node,
+                 "the network has no such layer (" + net.name + " has fewer " + key + " layers)");
       continue;
     }
     const auto index = static_cast<std::size_t>(slot->second);
@@ -137,18 +147,25 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
     if (attrs.contains("resType") && engine_kind(layer) != EngineKind::kStream) {
       const auto& r = attrs["resType"];
       const std::string s = r.is_string() ? r.get<std::string>() : r.dump();
-      if (s == "dsp") c.mac = MacMapping::kDsp;
-      else if (s == "lut") c.mac = MacMapping::kLut;
+      if (s == "dsp")
+        c.mac = MacMapping::kDsp;
+      else if (s == "lut")
+        c.mac = MacMapping::kLut;
       else if (s == "auto")
-        c.mac = (layer.weight_bits >= 4 && layer.act_bits >= 4) ? MacMapping::kDsp : MacMapping::kLut;
-      else issues.add(node + ".resType", "'" + s + "', expected lut, dsp or auto");
+        c.mac =
+            (layer.weight_bits >= 4 && layer.act_bits >= 4) ? MacMapping::kDsp : MacMapping::kLut;
+      else
+        issues.add(node + ".resType", "'" + s + "', expected lut, dsp or auto");
     }
     if (attrs.contains("ram_style") && engine_kind(layer) != EngineKind::kStream) {
       const auto& r = attrs["ram_style"];
       const std::string s = r.is_string() ? r.get<std::string>() : r.dump();
-      if (s == "ultra") c.memory = WeightMemory::kUram;
-      else if (s == "block" || s == "auto" || s == "distributed") c.memory = WeightMemory::kBram;
-      else issues.add(node + ".ram_style", "'" + s + "', expected block, distributed, ultra or auto");
+      if (s == "ultra")
+        c.memory = WeightMemory::kUram;
+      else if (s == "block" || s == "auto" || s == "distributed")
+        c.memory = WeightMemory::kBram;
+      else
+        issues.add(node + ".ram_style", "'" + s + "', expected block, distributed, ultra or auto");
     }
     std::string why;
     if (!config_is_legal(layer, c, device, why))

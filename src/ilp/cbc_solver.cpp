@@ -35,7 +35,8 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
     for (int v : r.vars) ++count[static_cast<std::size_t>(v) + 1];
   std::vector<CoinBigIndex> start(static_cast<std::size_t>(n) + 1, 0);
   for (int j = 0; j < n; ++j)
-    start[static_cast<std::size_t>(j) + 1] = start[static_cast<std::size_t>(j)] + count[static_cast<std::size_t>(j) + 1];
+    start[static_cast<std::size_t>(j) + 1] =
+        start[static_cast<std::size_t>(j)] + count[static_cast<std::size_t>(j) + 1];
   std::vector<int> index(static_cast<std::size_t>(start.back()));
   std::vector<double> value(static_cast<std::size_t>(start.back()));
   std::vector<CoinBigIndex> fill(start.begin(), start.end() - 1);
@@ -61,12 +62,16 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
   Cbc_loadProblem(cbc.get(), n, m, start.data(), index.data(), value.data(), col_lb.data(),
                   col_ub.data(), obj.data(), row_lb.data(), row_ub.data());
   for (int j = 0; j < n; ++j)
-    if (model.types()[static_cast<std::size_t>(j)] != VarType::kContinuous) Cbc_setInteger(cbc.get(), j);
+    if (model.types()[static_cast<std::size_t>(j)] != VarType::kContinuous)
+      Cbc_setInteger(cbc.get(), j);
   Cbc_setObjSense(cbc.get(), model.maximize() ? -1.0 : 1.0);
   Cbc_setLogLevel(cbc.get(), 0);
   Cbc_setMaximumSeconds(cbc.get(), options.time_limit_s);
   Cbc_setAllowableFractionGap(cbc.get(), options.relative_gap);
-  Cbc_setParameter(cbc.get(), "threads", std::to_string(options.threads).c_str());
+  // Any "threads" setting switches CBC to its threaded search, where the calling thread only
+  // waits; one thread means leaving it unset.
+  if (options.threads > 1)
+    Cbc_setParameter(cbc.get(), "threads", std::to_string(options.threads).c_str());
   if (static_cast<int>(options.start.size()) == n && n > 0) {
     std::vector<int> cols(static_cast<std::size_t>(n));
     for (int j = 0; j < n; ++j) cols[static_cast<std::size_t>(j)] = j;
@@ -111,9 +116,11 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
                                          : std::max(result.best_bound, result.objective);
   } else {
     result.status = SolveStatus::kFeasible;
-    result.message = options.first_solution ? "stopped at the first solution" : "time limit reached";
+    result.message =
+        options.first_solution ? "stopped at the first solution" : "time limit reached";
   }
-  result.gap = std::abs(result.objective - result.best_bound) / std::max(1e-9, std::abs(result.objective));
+  result.gap =
+      std::abs(result.objective - result.best_bound) / std::max(1e-9, std::abs(result.objective));
   return result;
 }
 

@@ -11,9 +11,12 @@ namespace hao::ilp {
 
 std::string to_string(MapMethod m) {
   switch (m) {
-    case MapMethod::kIlp: return "ilp";
-    case MapMethod::kGreedy: return "greedy";
-    case MapMethod::kGiven: return "given";
+    case MapMethod::kIlp:
+      return "ilp";
+    case MapMethod::kGreedy:
+      return "greedy";
+    case MapMethod::kGiven:
+      return "given";
   }
   return "?";
 }
@@ -56,7 +59,8 @@ MapResult evaluate_given(const ir::Network& net, const hw::Device& device,
   return r;
 }
 
-MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const MapOptions& options) {
+MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
+                       const MapOptions& options) {
   if (options.target_fps < 0) throw core::InputError("--target-fps must be positive");
   if (options.solve.time_limit_s <= 0) throw core::InputError("--time-limit must be positive");
   MapResult r;
@@ -74,8 +78,9 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
       finish(r, net, device, options);
       if (r.eval.ii_cycles > r.target_ii_cycles) {
         r.feasible = false;
-        r.reason = "greedy folding reaches at most " + core::fixed(r.eval.fps, 1) + " fps < target " +
-                   core::fixed(options.target_fps, 1) + (r.reason.empty() ? "" : "; " + r.reason);
+        r.reason = "greedy folding reaches at most " + core::fixed(r.eval.fps, 1) +
+                   " fps < target " + core::fixed(options.target_fps, 1) +
+                   (r.reason.empty() ? "" : "; " + r.reason);
       }
     } else {
       hw::GreedyResult g = hw::greedy_fastest_fit(net, device, options.cost);
@@ -92,9 +97,10 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
   if (options.target_fps > 0) {
     r.target_ii_cycles = ii_for_fps(device, options.target_fps);
     if (r.target_ii_cycles < problem.min_ii_cycles) {
-      r.reason = "target " + core::fixed(options.target_fps, 1) + " fps is above the input link's " +
-                 core::fixed(device.clock_mhz * 1e6 / static_cast<double>(problem.min_ii_cycles), 1) +
-                 " fps (" + core::fixed(device.offchip_gbps, 1) + " GB/s)";
+      r.reason =
+          "target " + core::fixed(options.target_fps, 1) + " fps is above the input link's " +
+          core::fixed(device.clock_mhz * 1e6 / static_cast<double>(problem.min_ii_cycles), 1) +
+          " fps (" + core::fixed(device.offchip_gbps, 1) + " GB/s)";
       r.status = "infeasible";
       return r;
     }
@@ -108,8 +114,10 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
       r.reason = "no configuration reaches " + core::fixed(options.target_fps, 1) + " fps on " +
                  device.name;
       if (fastest.has_solution())
-        r.reason += "; the fastest that fits reaches " +
-                    core::fixed(device.clock_mhz * 1e6 / static_cast<double>(fastest.ii_cycles), 1) + " fps";
+        r.reason +=
+            "; the fastest that fits reaches " +
+            core::fixed(device.clock_mhz * 1e6 / static_cast<double>(fastest.ii_cycles), 1) +
+            " fps";
       else
         r.reason += ": " + explain_infeasible(problem, net, device);
       return r;
@@ -126,7 +134,8 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
         costs.push_back(hw::layer_cost(net.layers[l], g.configs[l], device, options.cost));
       start = dominating_choice(problem, costs);
     }
-    FoldingSolution s = minimize_ii_bisect(problem, options.solve, start.empty() ? nullptr : &start);
+    FoldingSolution s =
+        minimize_ii_bisect(problem, options.solve, start.empty() ? nullptr : &start);
     r.solve_seconds = elapsed();
     r.status = to_string(s.status);
     r.gap = s.gap;

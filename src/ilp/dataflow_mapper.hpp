@@ -15,8 +15,8 @@ std::string to_string(MapMethod m);
 
 struct MapOptions {
   MapMethod method = MapMethod::kIlp;
-  double target_fps = 0;   ///< 0: the fastest design that fits; else the leanest at this fps
-  int pareto_points = 0;   ///< > 0: also sweep the fps-resource front with this many targets
+  double target_fps = 0;  ///< 0: the fastest design that fits; else the leanest at this fps
+  int pareto_points = 0;  ///< > 0: also sweep the fps-resource front with this many targets
   SolveOptions solve;
   hw::DataflowOptions cost;
 };
@@ -25,14 +25,14 @@ struct MapResult {
   MapMethod method = MapMethod::kIlp;
   std::vector<hw::LayerConfig> configs;  ///< empty when nothing fits
   hw::DataflowEval eval;
-  std::string status;          ///< "optimal", "time limit (feasible)", "greedy", "given"
-  double gap = 0;              ///< relative optimality gap (ILP)
+  std::string status;  ///< "optimal", "time limit (feasible)", "greedy", "given"
+  double gap = 0;      ///< relative optimality gap (ILP)
   double solve_seconds = 0;
   long nodes = 0;
-  std::size_t candidates = 0;  ///< configurations the ILP chose among
+  std::size_t candidates = 0;         ///< configurations the ILP chose among
   std::int64_t target_ii_cycles = 0;  ///< with a target fps
-  bool feasible = false;       ///< a design exists and fits the device
-  std::string reason;          ///< why not, naming layer, resource and numbers
+  bool feasible = false;              ///< a design exists and fits the device
+  std::string reason;                 ///< why not, naming layer, resource and numbers
   std::vector<ParetoPoint> pareto;
 };
 

@@ -15,7 +15,8 @@ namespace hao::ilp {
 FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& device,
                                     const hw::DataflowOptions& options) {
   FoldingProblem p;
-  for (const auto& layer : net.layers) p.candidates.push_back(hw::layer_candidates(layer, device, options));
+  for (const auto& layer : net.layers)
+    p.candidates.push_back(hw::layer_candidates(layer, device, options));
   p.capacity = device.usable();
   p.min_ii_cycles = hw::input_transfer_cycles(net, device);
   return p;
@@ -176,8 +177,10 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
     return s;
   }
   // II >= sum_k cycles[l][k] x[l][k] for every layer; minimize II.
-  const double ii_ub = upper == std::numeric_limits<std::int64_t>::max() ? kInf : static_cast<double>(upper);
-  const int ii = a.model.add_var(static_cast<double>(lower), ii_ub, 1.0, VarType::kContinuous, "II");
+  const double ii_ub =
+      upper == std::numeric_limits<std::int64_t>::max() ? kInf : static_cast<double>(upper);
+  const int ii =
+      a.model.add_var(static_cast<double>(lower), ii_ub, 1.0, VarType::kContinuous, "II");
   for (std::size_t l = 0; l < p.candidates.size(); ++l) {
     std::vector<std::pair<int, double>> terms{{ii, -1.0}};
     for (std::size_t k = 0; k < p.candidates[l].size(); ++k)
@@ -203,7 +206,8 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   // The II variable may sit above the max of the chosen cycles when the solver stopped early;
   // the bound and gap refer to the integral II of the choice.
   s.best_bound = std::max(static_cast<double>(lower), std::ceil(r.best_bound - 1e-6));
-  s.gap = std::max(0.0, (static_cast<double>(s.ii_cycles) - s.best_bound) / static_cast<double>(s.ii_cycles));
+  s.gap = std::max(
+      0.0, (static_cast<double>(s.ii_cycles) - s.best_bound) / static_cast<double>(s.ii_cycles));
   if (s.status == SolveStatus::kOptimal) s.gap = 0, s.best_bound = static_cast<double>(s.ii_cycles);
 
   // Second pass: among designs at this II, the one with the least resources.
@@ -220,7 +224,8 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   return s;
 }
 
-std::vector<int> dominating_choice(const FoldingProblem& p, const std::vector<hw::LayerCost>& costs) {
+std::vector<int> dominating_choice(const FoldingProblem& p,
+                                   const std::vector<hw::LayerCost>& costs) {
   std::vector<int> choice;
   for (std::size_t l = 0; l < costs.size(); ++l) {
     const hw::LayerCost& g = costs[l];
@@ -291,8 +296,10 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
       while (hi > lo && values[hi] > s.ii_cycles) --hi;
     } else {
       const bool infeasible = s.status == SolveStatus::kInfeasible;
-      if (infeasible) proven = std::max(proven, mid + 1);
-      else unproven = true;
+      if (infeasible)
+        proven = std::max(proven, mid + 1);
+      else
+        unproven = true;
       if (probe_hi) break;  // nothing fits, or nothing found in time
       lo = mid + 1;
     }
@@ -330,7 +337,8 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
   best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   best.nodes = nodes;
   best.best_bound = static_cast<double>(values[std::min(proven, hi)]);
-  best.gap = (static_cast<double>(best.ii_cycles) - best.best_bound) / static_cast<double>(best.ii_cycles);
+  best.gap =
+      (static_cast<double>(best.ii_cycles) - best.best_bound) / static_cast<double>(best.ii_cycles);
   best.status = best.gap > 0 ? SolveStatus::kFeasible : SolveStatus::kOptimal;
   if (best.status == SolveStatus::kOptimal) best.gap = 0;
   return best;
@@ -405,7 +413,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     for (const auto& c : p.candidates[l]) any = any || fits(c.cost.res, p.capacity);
     if (any) continue;
     const ir::Layer& layer = net.layers[l];
-    const std::string head = "layer '" + layer.name + "' alone does not fit on " + device.name + ": ";
+    const std::string head =
+        "layer '" + layer.name + "' alone does not fit on " + device.name + ": ";
     const double bits = static_cast<double>(layer.weights() * layer.weight_bits);
     if (bits > capacity_bits)
       return head + "its weights need " + mbit(bits) + " > " + mbit(capacity_bits) +
@@ -425,7 +434,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
       detail = "every configuration exceeds some resource; the most folded needs DSP " +
                core::fixed(r.dsp, 0) + ", LUT " + core::fixed(r.lut, 0) + ", BRAM36 " +
                core::fixed(r.bram36, 0) + " against " + core::fixed(p.capacity.dsp, 0) + ", " +
-               core::fixed(p.capacity.lut, 0) + ", " + core::fixed(p.capacity.bram36, 0) + " usable";
+               core::fixed(p.capacity.lut, 0) + ", " + core::fixed(p.capacity.bram36, 0) +
+               " usable";
     }
     return head + detail;
   }
@@ -434,7 +444,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
   if (weight_bits > capacity_bits) {
     std::vector<std::pair<double, std::size_t>> per_layer;
     for (std::size_t l = 0; l < net.layers.size(); ++l)
-      per_layer.push_back({static_cast<double>(net.layers[l].weights() * net.layers[l].weight_bits), l});
+      per_layer.push_back(
+          {static_cast<double>(net.layers[l].weights() * net.layers[l].weight_bits), l});
     std::sort(per_layer.rbegin(), per_layer.rend());
     std::string top;
     for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
@@ -442,7 +453,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
              mbit(per_layer[i].first);
     return "the weights do not fit on chip: they need " + mbit(weight_bits) + " > " +
            mbit(capacity_bits) + " usable on " + device.name + " (" + memory_summary(p.capacity) +
-           "); largest: " + top + ". Use fewer weight bits, a larger device, or a template "
+           "); largest: " + top +
+           ". Use fewer weight bits, a larger device, or a template "
            "that streams weights from DRAM";
   }
   // 3. The sum of per-layer minima of some resource exceeds the device.
@@ -491,7 +503,8 @@ std::vector<ParetoPoint> pareto_sweep(const FoldingProblem& p, double clock_mhz,
   for (std::int64_t target : targets) {
     const FoldingSolution s = minimize_resources(p, target, options);
     if (!s.has_solution()) continue;
-    ParetoPoint pt{s.ii_cycles, clock_mhz * 1e6 / static_cast<double>(s.ii_cycles), s.used, s.choice, s.gap};
+    ParetoPoint pt{s.ii_cycles, clock_mhz * 1e6 / static_cast<double>(s.ii_cycles), s.used,
+                   s.choice, s.gap};
     bool dominated = false;
     for (const auto& q : front)
       dominated = dominated || (q.ii_cycles <= pt.ii_cycles && q.used.dsp <= pt.used.dsp &&

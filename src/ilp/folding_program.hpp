@@ -26,12 +26,12 @@ FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& de
 
 struct FoldingSolution {
   SolveStatus status = SolveStatus::kError;
-  std::vector<int> choice;       ///< per layer, the index into its candidates
-  std::int64_t ii_cycles = 0;    ///< max(layer cycles, min_ii_cycles) of `choice`
+  std::vector<int> choice;     ///< per layer, the index into its candidates
+  std::int64_t ii_cycles = 0;  ///< max(layer cycles, min_ii_cycles) of `choice`
   hw::Resources used;
-  double best_bound = 0;         ///< proven lower bound on the objective
-  double gap = 0;                ///< relative optimality gap of the II
-  double resource_gap = 0;       ///< of the tie-break: least resources at that II
+  double best_bound = 0;    ///< proven lower bound on the objective
+  double gap = 0;           ///< relative optimality gap of the II
+  double resource_gap = 0;  ///< of the tie-break: least resources at that II
   double seconds = 0;
   long nodes = 0;
   std::string message;

@@ -36,7 +36,8 @@ void Model::add_row(std::vector<std::pair<int, double>> terms, double lb, double
 
 double Model::evaluate(const std::vector<double>& x) const {
   double v = 0;
-  for (int j = 0; j < num_vars(); ++j) v += obj_[static_cast<std::size_t>(j)] * x[static_cast<std::size_t>(j)];
+  for (int j = 0; j < num_vars(); ++j)
+    v += obj_[static_cast<std::size_t>(j)] * x[static_cast<std::size_t>(j)];
   return v;
 }
 
@@ -59,11 +60,16 @@ bool Model::is_feasible(const std::vector<double>& x, double tolerance) const {
 
 std::string to_string(SolveStatus s) {
   switch (s) {
-    case SolveStatus::kOptimal: return "optimal";
-    case SolveStatus::kFeasible: return "time limit (feasible)";
-    case SolveStatus::kInfeasible: return "infeasible";
-    case SolveStatus::kNoSolution: return "time limit (no solution)";
-    case SolveStatus::kError: return "solver error";
+    case SolveStatus::kOptimal:
+      return "optimal";
+    case SolveStatus::kFeasible:
+      return "time limit (feasible)";
+    case SolveStatus::kInfeasible:
+      return "infeasible";
+    case SolveStatus::kNoSolution:
+      return "time limit (no solution)";
+    case SolveStatus::kError:
+      return "solver error";
   }
   return "?";
 }

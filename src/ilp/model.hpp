@@ -53,8 +53,8 @@ class Model {
 };
 
 struct SolveOptions {
-  double time_limit_s = 60;     ///< wall-clock limit; the best solution found is returned
-  double relative_gap = 1e-9;   ///< stop when (incumbent - bound) / |incumbent| is below
+  double time_limit_s = 60;    ///< wall-clock limit; the best solution found is returned
+  double relative_gap = 1e-9;  ///< stop when (incumbent - bound) / |incumbent| is below
   int threads = 1;
   /// Gap for tie-breaks that pick the leanest of several optimal designs (not the objective
   /// the user asked for): resources within this fraction of the least are accepted.
@@ -79,9 +79,9 @@ std::string to_string(SolveStatus s);
 
 struct SolveResult {
   SolveStatus status = SolveStatus::kError;
-  double objective = 0;     ///< of the returned solution
-  double best_bound = 0;    ///< proven bound on the optimum
-  double gap = 0;           ///< relative: |objective - bound| / max(1e-9, |objective|)
+  double objective = 0;   ///< of the returned solution
+  double best_bound = 0;  ///< proven bound on the optimum
+  double gap = 0;         ///< relative: |objective - bound| / max(1e-9, |objective|)
   std::vector<double> values;
   double seconds = 0;
   long nodes = 0;

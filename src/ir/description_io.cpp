@@ -27,13 +27,14 @@ class FieldReader {
     }
     return true;
   }
-  bool get_bool(const YAML::Node& map, const std::string& key, const std::string& path,
-                bool& out) {
+  bool get_bool(const YAML::Node& map, const std::string& key, const std::string& path, bool& out) {
     const YAML::Node n = map[key];
     if (!n) return false;
     const std::string s = n.IsScalar() ? core::to_lower(n.Scalar()) : "";
-    if (s == "true" || s == "yes") out = true;
-    else if (s == "false" || s == "no") out = false;
+    if (s == "true" || s == "yes")
+      out = true;
+    else if (s == "false" || s == "no")
+      out = false;
     else {
       issues_.add(path + "." + key, "'" + dump(n) + "' is not true or false");
       return false;
@@ -79,7 +80,8 @@ class FieldReader {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : dump(kv.first);
       bool known = false;
       for (const auto& a : allowed) known = known || a == key;
-      if (!known) issues_.add(path + "." + key, "unknown key, expected " + core::join_choices(allowed));
+      if (!known)
+        issues_.add(path + "." + key, "unknown key, expected " + core::join_choices(allowed));
     }
   }
   static std::string dump(const YAML::Node& n) {
@@ -93,9 +95,8 @@ class FieldReader {
 };
 
 const std::vector<std::string> kLayerKeys = {
-    "name",    "op",         "inputs",      "out_channels", "kernel",   "stride",
-    "padding", "groups",     "depthwise",   "bias",         "ceil_mode", "weight_bits",
-    "act_bits", "folded_norm"};
+    "name",   "op",        "inputs", "out_channels", "kernel",      "stride",   "padding",
+    "groups", "depthwise", "bias",   "ceil_mode",    "weight_bits", "act_bits", "folded_norm"};
 
 bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
   for (OpKind k : {OpKind::kConv, OpKind::kFc, OpKind::kMaxPool, OpKind::kAvgPool,
@@ -152,17 +153,21 @@ Network parse_description(const std::string& text, const std::string& where) {
   } else {
     r.check_keys(input, "input", {"channels", "height", "width", "bits"});
     std::int64_t bits = 8;
-    for (auto [key, field] : {std::pair{"channels", &net.input.c}, std::pair{"height", &net.input.h},
-                              std::pair{"width", &net.input.w}}) {
-      if (!input[key]) issues.add(std::string("input.") + key, "missing");
-      else r.get_int(input, key, "input", *field);
+    for (auto [key, field] :
+         {std::pair{"channels", &net.input.c}, std::pair{"height", &net.input.h},
+          std::pair{"width", &net.input.w}}) {
+      if (!input[key])
+        issues.add(std::string("input.") + key, "missing");
+      else
+        r.get_int(input, key, "input", *field);
     }
     if (r.get_int(input, "bits", "input", bits)) net.input_bits = static_cast<int>(bits);
   }
 
   std::int64_t default_wbits = 8, default_abits = 8;
   if (const YAML::Node d = root["defaults"]) {
-    if (!d.IsMap()) issues.add("defaults", "expected a map {weight_bits, act_bits}");
+    if (!d.IsMap())
+      issues.add("defaults", "expected a map {weight_bits, act_bits}");
     else {
       r.check_keys(d, "defaults", {"weight_bits", "act_bits"});
       r.get_int(d, "weight_bits", "defaults", default_wbits);
@@ -192,20 +197,25 @@ Network parse_description(const std::string& text, const std::string& where) {
     if (!r.get_string(n, "op", path, op)) {
       issues.add(path + ".op", "missing, expected " + core::join_choices(accepted_op_names()));
     } else if (!lookup_op(op, l.op, l.act)) {
-      issues.add(path + ".op", "unknown op '" + op + "', expected " +
-                                   core::join_choices(accepted_op_names()));
+      issues.add(path + ".op",
+                 "unknown op '" + op + "', expected " + core::join_choices(accepted_op_names()));
     }
 
     if (const YAML::Node in = n["inputs"]) {
       std::vector<std::string> names;
-      if (in.IsScalar()) names.push_back(in.Scalar());
+      if (in.IsScalar())
+        names.push_back(in.Scalar());
       else if (in.IsSequence())
         for (const auto& e : in) names.push_back(e.IsScalar() ? e.Scalar() : FieldReader::dump(e));
-      else issues.add(path + ".inputs", "expected a layer name or a list of names");
+      else
+        issues.add(path + ".inputs", "expected a layer name or a list of names");
       for (const auto& name : names) {
-        if (name == "input") l.inputs.push_back(kNetworkInput);
-        else if (auto it = index_of.find(name); it != index_of.end()) l.inputs.push_back(it->second);
-        else issues.add(path + ".inputs", "'" + name + "' is not an earlier layer or 'input'");
+        if (name == "input")
+          l.inputs.push_back(kNetworkInput);
+        else if (auto it = index_of.find(name); it != index_of.end())
+          l.inputs.push_back(it->second);
+        else
+          issues.add(path + ".inputs", "'" + name + "' is not an earlier layer or 'input'");
       }
     } else {
       l.inputs.push_back(static_cast<int>(i) - 1);  // previous layer, or the input for i = 0
@@ -255,7 +265,9 @@ std::string input_name(const Network& net, int index) {
   return index == kNetworkInput ? "input" : net.layers[static_cast<std::size_t>(index)].name;
 }
 
-std::string op_text(const Layer& l) { return l.op == OpKind::kAct ? act_name(l.act) : op_name(l.op); }
+std::string op_text(const Layer& l) {
+  return l.op == OpKind::kAct ? act_name(l.act) : op_name(l.op);
+}
 
 nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
   nlohmann::ordered_json j;
@@ -265,7 +277,8 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
   for (int p : l.inputs) inputs.push_back(input_name(net, p));
   j["inputs"] = inputs;
   if (l.has_weights()) j["out_channels"] = l.out_channels;
-  const bool windowed = l.op == OpKind::kConv || l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool;
+  const bool windowed =
+      l.op == OpKind::kConv || l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool;
   if (windowed) {
     j["kernel"] = {l.kernel_h, l.kernel_w};
     j["stride"] = {l.stride_h, l.stride_w};
@@ -285,7 +298,9 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
 nlohmann::ordered_json network_json(const Network& net) {
   nlohmann::ordered_json j;
   j["name"] = net.name;
-  j["input"] = {{"channels", net.input.c}, {"height", net.input.h}, {"width", net.input.w},
+  j["input"] = {{"channels", net.input.c},
+                {"height", net.input.h},
+                {"width", net.input.w},
                 {"bits", net.input_bits}};
   j["layers"] = nlohmann::ordered_json::array();
   for (const auto& l : net.layers) j["layers"].push_back(layer_json(net, l));

@@ -8,20 +8,27 @@ struct OpEntry {
   const char* name;
 };
 constexpr OpEntry kOps[] = {
-    {OpKind::kConv, "conv"},       {OpKind::kFc, "fc"},
-    {OpKind::kMaxPool, "maxpool"}, {OpKind::kAvgPool, "avgpool"},
+    {OpKind::kConv, "conv"},
+    {OpKind::kFc, "fc"},
+    {OpKind::kMaxPool, "maxpool"},
+    {OpKind::kAvgPool, "avgpool"},
     {OpKind::kGlobalAvgPool, "global_avgpool"},
-    {OpKind::kAdd, "add"},         {OpKind::kMul, "mul"},
-    {OpKind::kConcat, "concat"},   {OpKind::kAct, "act"},
+    {OpKind::kAdd, "add"},
+    {OpKind::kMul, "mul"},
+    {OpKind::kConcat, "concat"},
+    {OpKind::kAct, "act"},
 };
 struct ActEntry {
   ActKind act;
   const char* name;
 };
 constexpr ActEntry kActs[] = {
-    {ActKind::kRelu, "relu"},       {ActKind::kRelu6, "relu6"},
-    {ActKind::kClip, "clip"},       {ActKind::kSigmoid, "sigmoid"},
-    {ActKind::kHardSigmoid, "hard_sigmoid"}, {ActKind::kHardSwish, "hard_swish"},
+    {ActKind::kRelu, "relu"},
+    {ActKind::kRelu6, "relu6"},
+    {ActKind::kClip, "clip"},
+    {ActKind::kSigmoid, "sigmoid"},
+    {ActKind::kHardSigmoid, "hard_sigmoid"},
+    {ActKind::kHardSwish, "hard_swish"},
     {ActKind::kSilu, "silu"},
 };
 }  // namespace

@@ -35,19 +35,19 @@ inline constexpr int kNetworkInput = -1;
 struct Layer {
   std::string name;
   OpKind op = OpKind::kConv;
-  ActKind act = ActKind::kRelu;      ///< only for kAct
-  std::vector<int> inputs;           ///< producer layer indices (kNetworkInput = the input)
-  std::int64_t out_channels = 0;     ///< conv and fc: given; other ops: derived
+  ActKind act = ActKind::kRelu;   ///< only for kAct
+  std::vector<int> inputs;        ///< producer layer indices (kNetworkInput = the input)
+  std::int64_t out_channels = 0;  ///< conv and fc: given; other ops: derived
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::int64_t groups = 1;
-  bool depthwise = false;            ///< asks shape inference to set groups = in channels
-  bool ceil_mode = false;            ///< pooling output rounding
+  bool depthwise = false;  ///< asks shape inference to set groups = in channels
+  bool ceil_mode = false;  ///< pooling output rounding
   bool has_bias = false;
-  bool folded_norm = false;          ///< a batch norm was folded into this layer
-  int weight_bits = 8;               ///< bits of each weight (weighted layers)
-  int act_bits = 8;                  ///< bits of the activations this layer reads
+  bool folded_norm = false;  ///< a batch norm was folded into this layer
+  int weight_bits = 8;       ///< bits of each weight (weighted layers)
+  int act_bits = 8;          ///< bits of the activations this layer reads
 
   Shape in;   ///< shape of the first input (filled by shape inference)
   Shape out;  ///< output shape (filled by shape inference)

@@ -1,8 +1,10 @@
 #include "ir/network.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hao::ir {
 
@@ -65,12 +67,30 @@ std::int64_t window_out(std::int64_t in, std::int64_t pad_begin, std::int64_t pa
   return out;
 }
 
+// Bounds that keep every count hao derives (elements, MACs, weight bits, buffer bits) far
+// inside 64-bit integers; real networks are orders of magnitude below them.
+constexpr std::int64_t kMaxDimension = std::int64_t{1} << 20;
+constexpr double kMaxElements = 1e12;
+constexpr double kMaxMacs = 1e15;
+
+bool within_limits(const Shape& s) {
+  return s.c <= kMaxDimension && s.h <= kMaxDimension && s.w <= kMaxDimension &&
+         static_cast<double>(s.c) * static_cast<double>(s.h) * static_cast<double>(s.w) <=
+             kMaxElements;
+}
+
+std::string limits_text() {
+  return "the modelled limits (each dimension <= 1048576, at most 1e12 elements)";
+}
+
 }  // namespace
 
 void infer_shapes(Network& net, const std::string& where) {
   core::IssueList issues(where);
   if (net.input.c < 1 || net.input.h < 1 || net.input.w < 1)
     issues.add("input", "shape " + to_string(net.input) + ", expected every dimension >= 1");
+  else if (!within_limits(net.input))
+    issues.add("input", "shape " + to_string(net.input) + " exceeds " + limits_text());
   if (net.input_bits < 1 || net.input_bits > 16)
     issues.add("input", "bits = " + std::to_string(net.input_bits) + ", expected 1..16");
   if (net.layers.empty()) issues.add("layers", "no layers");
@@ -104,8 +124,8 @@ void infer_shapes(Network& net, const std::string& where) {
 
     l.in = net.producer_shape(l.inputs[0]);
     if (l.in.elements() <= 0) continue;  // a broken producer was reported already
-    const bool windowed = l.op == OpKind::kConv || l.op == OpKind::kMaxPool ||
-                          l.op == OpKind::kAvgPool;
+    const bool windowed =
+        l.op == OpKind::kConv || l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool;
     if (windowed) {
       if (l.kernel_h < 1 || l.kernel_w < 1)
         bad("kernel = " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
@@ -115,11 +135,21 @@ void infer_shapes(Network& net, const std::string& where) {
             ", expected >= 1");
       if (l.pad_top < 0 || l.pad_left < 0 || l.pad_bottom < 0 || l.pad_right < 0)
         bad("padding is negative, expected >= 0");
+      for (std::int64_t v : {l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.pad_top, l.pad_left,
+                             l.pad_bottom, l.pad_right})
+        if (v > kMaxDimension) {
+          bad("kernel, stride or padding " + std::to_string(v) + " exceeds 1048576");
+          break;
+        }
       if (!ok) continue;
     }
 
     switch (l.op) {
       case OpKind::kConv: {
+        if (l.out_channels > kMaxDimension || l.groups > kMaxDimension) {
+          bad("out_channels or groups exceeds 1048576");
+          break;
+        }
         if (l.depthwise) {
           l.groups = l.in.c;
           if (l.out_channels == 0) l.out_channels = l.in.c;
@@ -140,6 +170,7 @@ void infer_shapes(Network& net, const std::string& where) {
         break;
       }
       case OpKind::kFc:
+        if (l.out_channels > kMaxDimension) bad("out_channels exceeds 1048576");
         if (l.out_channels < 1)
           bad("out_channels = " + std::to_string(l.out_channels) + ", expected >= 1");
         l.out = {l.out_channels, 1, 1};
@@ -148,8 +179,7 @@ void infer_shapes(Network& net, const std::string& where) {
       case OpKind::kAvgPool:
         l.out = {l.in.c,
                  window_out(l.in.h, l.pad_top, l.pad_bottom, l.kernel_h, l.stride_h, l.ceil_mode),
-                 window_out(l.in.w, l.pad_left, l.pad_right, l.kernel_w, l.stride_w,
-                            l.ceil_mode)};
+                 window_out(l.in.w, l.pad_left, l.pad_right, l.kernel_w, l.stride_w, l.ceil_mode)};
         break;
       case OpKind::kGlobalAvgPool:
         l.out = {l.in.c, 1, 1};
@@ -186,6 +216,20 @@ void infer_shapes(Network& net, const std::string& where) {
     if (ok && (l.out.h < 1 || l.out.w < 1))
       bad("output would be " + to_string(l.out) + " from input " + to_string(l.in) +
           ": the kernel is larger than the padded input");
+    if (ok && !within_limits(l.out))
+      bad("output " + to_string(l.out) + " exceeds " + limits_text());
+    if (ok && l.has_weights()) {
+      const double reduction =
+          l.op == OpKind::kFc
+              ? static_cast<double>(l.in.elements())
+              : static_cast<double>(l.kernel_h) * static_cast<double>(l.kernel_w) *
+                    static_cast<double>(l.in.c / std::max<std::int64_t>(1, l.groups));
+      const double outputs = l.op == OpKind::kFc ? static_cast<double>(l.out.c)
+                                                 : static_cast<double>(l.out.elements());
+      if (reduction * outputs > kMaxMacs || reduction * static_cast<double>(l.out.c) > kMaxMacs)
+        bad("about " + core::fixed(reduction * outputs, 0) +
+            " MACs exceeds the modelled limit of 1e15");
+    }
     if (l.op != OpKind::kConv && l.op != OpKind::kFc) l.out_channels = l.out.c;
   }
   issues.throw_if_any();

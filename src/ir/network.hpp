@@ -12,8 +12,8 @@ namespace hao::ir {
 class Network {
  public:
   std::string name;
-  Shape input;          ///< the input feature map (batch 1)
-  int input_bits = 8;   ///< bits of each input element, for the input-transfer bound
+  Shape input;         ///< the input feature map (batch 1)
+  int input_bits = 8;  ///< bits of each input element, for the input-transfer bound
   std::vector<Layer> layers;
 
   /// Index of the layer called `name`, or -1.

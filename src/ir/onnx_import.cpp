@@ -15,9 +15,9 @@ namespace {
 // What a tensor name stands for while walking the graph.
 struct Value {
   bool constant = false;
-  int producer = kNetworkInput;         // activations: layer index or kNetworkInput
-  std::vector<std::int64_t> dims;       // constants: their dims
-  std::vector<double> data;             // constants: values when small and numeric
+  int producer = kNetworkInput;    // activations: layer index or kNetworkInput
+  std::vector<std::int64_t> dims;  // constants: their dims
+  std::vector<double> data;        // constants: values when small and numeric
 };
 
 class Importer {
@@ -86,8 +86,10 @@ class Importer {
     known = info.type().has_tensor_type() && info.type().tensor_type().has_shape();
     if (!known) return dims;
     for (const auto& d : info.type().tensor_type().shape().dim()) {
-      if (d.has_dim_value()) dims.push_back(d.dim_value());
-      else dims.push_back(-1);  // symbolic (e.g. the batch)
+      if (d.has_dim_value())
+        dims.push_back(d.dim_value());
+      else
+        dims.push_back(-1);  // symbolic (e.g. the batch)
     }
     return dims;
   }
@@ -127,9 +129,10 @@ class Importer {
       }
     }
     if (data_inputs.size() != 1)
-      throw core::InputError(where_ + ": expected exactly one data input, found " +
-                             std::to_string(data_inputs.size()) +
-                             (data_inputs.empty() ? "" : " (" + core::join(data_inputs, ", ") + ")"));
+      throw core::InputError(
+          where_ + ": expected exactly one data input, found " +
+          std::to_string(data_inputs.size()) +
+          (data_inputs.empty() ? "" : " (" + core::join(data_inputs, ", ") + ")"));
   }
 
   const Value& value(const onnx::NodeProto& n, int k) {
@@ -146,7 +149,8 @@ class Importer {
   const Value& constant(const onnx::NodeProto& n, int k) {
     const Value& v = value(n, k);
     if (!v.constant)
-      fail("input '" + n.input(k) + "' is computed at run time; hao needs it as an initializer "
+      fail("input '" + n.input(k) +
+           "' is computed at run time; hao needs it as an initializer "
            "or a graph input");
     return v;
   }
@@ -195,7 +199,8 @@ class Importer {
     l.kernel_w = kw;
     auto strides = attr_ints(n, "strides");
     if (!strides.empty()) {
-      if (strides.size() != 2) fail("strides has " + std::to_string(strides.size()) + " values, expected 2");
+      if (strides.size() != 2)
+        fail("strides has " + std::to_string(strides.size()) + " values, expected 2");
       l.stride_h = strides[0], l.stride_w = strides[1];
     }
     for (auto d : attr_ints(n, "dilations"))
@@ -205,7 +210,8 @@ class Importer {
     auto pads = attr_ints(n, "pads");
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       const Shape& in = shape(l.inputs[0]);
-      auto same = [&](std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t& lo, std::int64_t& hi) {
+      auto same = [&](std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t& lo,
+                      std::int64_t& hi) {
         const std::int64_t out = (size + s - 1) / s;
         const std::int64_t total = std::max<std::int64_t>(0, (out - 1) * s + k - size);
         lo = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
@@ -247,7 +253,9 @@ class Importer {
       l.op = OpKind::kConv;
       l.inputs = {activation(n, 0)};
       const Value& w = constant(n, 1);
-      if (w.dims.size() != 4) fail("weight has " + std::to_string(w.dims.size()) + " dims, only 2-D convolutions are modelled");
+      if (w.dims.size() != 4)
+        fail("weight has " + std::to_string(w.dims.size()) +
+             " dims, only 2-D convolutions are modelled");
       l.out_channels = w.dims[0];
       l.groups = attr_int(n, "group", 1);
       const std::int64_t expected_cin = shape(l.inputs[0]).c;
@@ -267,7 +275,8 @@ class Importer {
       l.op = OpKind::kFc;
       l.inputs = {activation(n, 0)};
       const Value& w = constant(n, 1);
-      if (w.dims.size() != 2) fail("weight has " + std::to_string(w.dims.size()) + " dims, expected 2");
+      if (w.dims.size() != 2)
+        fail("weight has " + std::to_string(w.dims.size()) + " dims, expected 2");
       const bool trans_b = op == "Gemm" && attr_int(n, "transB", 0) != 0;
       if (op == "Gemm" && attr_int(n, "transA", 0) != 0) fail("transA = 1 is not modelled");
       const std::int64_t in_features = trans_b ? w.dims[1] : w.dims[0];
@@ -287,7 +296,8 @@ class Importer {
       alias(n, p);
       return;
     }
-    if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" || op == "Clip") {
+    if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+        op == "Clip") {
       Layer l;
       l.op = OpKind::kAct;
       l.inputs = {activation(n, 0)};
@@ -299,8 +309,10 @@ class Importer {
         double lo = -1e30, hi = 1e30;
         if (const auto* a = attr(n, "min")) lo = a->f();
         if (const auto* a = attr(n, "max")) hi = a->f();
-        if (n.input_size() > 1 && !n.input(1).empty() && !constant(n, 1).data.empty()) lo = constant(n, 1).data[0];
-        if (n.input_size() > 2 && !n.input(2).empty() && !constant(n, 2).data.empty()) hi = constant(n, 2).data[0];
+        if (n.input_size() > 1 && !n.input(1).empty() && !constant(n, 1).data.empty())
+          lo = constant(n, 1).data[0];
+        if (n.input_size() > 2 && !n.input(2).empty() && !constant(n, 2).data.empty())
+          hi = constant(n, 2).data[0];
         l.act = (lo == 0.0 && hi == 6.0) ? ActKind::kRelu6 : ActKind::kClip;
       }
       add_layer(n, l);
@@ -325,7 +337,8 @@ class Importer {
     }
     if (op == "Concat") {
       std::int64_t axis = attr_int(n, "axis", 1);
-      if (axis != 1 && axis != -3) fail("axis = " + std::to_string(axis) + ", only channel concatenation (1) is modelled");
+      if (axis != 1 && axis != -3)
+        fail("axis = " + std::to_string(axis) + ", only channel concatenation (1) is modelled");
       Layer l;
       l.op = OpKind::kConcat;
       for (int k = 0; k < n.input_size(); ++k) l.inputs.push_back(activation(n, k));
@@ -340,7 +353,8 @@ class Importer {
       if (ks.size() != 2) fail("kernel_shape must have 2 values");
       window_attrs(n, l, ks[0], ks[1]);
       l.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
-      if (n.output_size() > 1 && !n.output(1).empty()) fail("pooling indices output is not modelled");
+      if (n.output_size() > 1 && !n.output(1).empty())
+        fail("pooling indices output is not modelled");
       add_layer(n, l);
       return;
     }
@@ -355,14 +369,17 @@ class Importer {
         }
         std::set<std::int64_t> s;
         for (auto a : axes) s.insert(a < 0 ? a + 4 : a);
-        if (s != std::set<std::int64_t>{2, 3}) fail("only a mean over height and width (axes 2, 3) is modelled");
+        if (s != std::set<std::int64_t>{2, 3})
+          fail("only a mean over height and width (axes 2, 3) is modelled");
       }
       add_layer(n, l);
       return;
     }
     if (op == "Flatten") {
       const std::int64_t axis = attr_int(n, "axis", 1);
-      if (axis != 1) fail("axis = " + std::to_string(axis) + ", only flattening after the batch (1) is modelled");
+      if (axis != 1)
+        fail("axis = " + std::to_string(axis) +
+             ", only flattening after the batch (1) is modelled");
       alias(n, activation(n, 0));
       return;
     }
@@ -376,7 +393,8 @@ class Importer {
       alias(n, p);
       return;
     }
-    fail("op '" + op + "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, "
+    fail("op '" + op +
+         "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, "
          "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, MaxPool, AveragePool, "
          "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant");
   }
@@ -387,7 +405,8 @@ class Importer {
 Network import_onnx(const std::string& bytes, const std::string& where) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
-    throw core::InputError(where + ": not a valid ONNX model (the protobuf does not parse; "
+    throw core::InputError(where +
+                           ": not a valid ONNX model (the protobuf does not parse; "
                            "truncated or not ONNX)");
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw core::InputError(where + ": the ONNX model has no graph nodes");

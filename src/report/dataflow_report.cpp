@@ -20,10 +20,11 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   std::string out;
   out += "network  " + net.name + ": " + std::to_string(net.layers.size()) + " layers, " +
          core::fixed(static_cast<double>(net.total_macs()) / 1e6, 1) + " M MACs, " +
-         core::fixed(static_cast<double>(net.total_params_deployed()) / 1e6, 3) + " M parameters, " +
-         "input " + ir::to_string(net.input) + "\n";
-  out += "device   " + device.name + " (" + device.part + (device.boards.empty() ? "" : ", " + device.boards) +
-         ") at " + core::fixed(device.clock_mhz, 0) + " MHz, " + core::fixed(device.offchip_gbps, 1) +
+         core::fixed(static_cast<double>(net.total_params_deployed()) / 1e6, 3) +
+         " M parameters, " + "input " + ir::to_string(net.input) + "\n";
+  out += "device   " + device.name + " (" + device.part +
+         (device.boards.empty() ? "" : ", " + device.boards) + ") at " +
+         core::fixed(device.clock_mhz, 0) + " MHz, " + core::fixed(device.offchip_gbps, 1) +
          " GB/s, usable fraction " + core::fixed(device.usable_fraction, 2) + "\n";
   out += "method   " + ilp::to_string(r.method) + ": " + r.status;
   if (r.method == ilp::MapMethod::kIlp)
@@ -58,26 +59,50 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
     if (l.is_depthwise()) op = "dwconv";
     const std::string marker = static_cast<int>(i) == r.eval.bottleneck ? " *" : "";
     std::vector<std::string> row = {
-        l.name + marker, op, ir::to_string(l.out),
+        l.name + marker,
+        op,
+        ir::to_string(l.out),
         weighted ? "w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits)
                  : "a" + std::to_string(l.act_bits),
         weighted ? core::with_commas(l.macs()) : "-",
-        std::to_string(k.simd), std::to_string(k.pe),
-        weighted ? hw::to_string(k.mac) + (k.memory == hw::WeightMemory::kUram ? "/uram" : "") : "-",
-        core::with_commas(c.cycles), count(c.res.dsp), count(c.res.lut), count(c.res.bram36)};
+        std::to_string(k.simd),
+        std::to_string(k.pe),
+        weighted ? hw::to_string(k.mac) + (k.memory == hw::WeightMemory::kUram ? "/uram" : "")
+                 : "-",
+        core::with_commas(c.cycles),
+        count(c.res.dsp),
+        count(c.res.lut),
+        count(c.res.bram36)};
     if (uram) row.push_back(count(c.res.uram));
     t.add_row(row);
   }
   t.add_rule();
   const hw::Resources cap = device.usable();
-  std::vector<std::string> total = {"total", "", "", "", core::with_commas(net.total_macs()), "", "", "",
+  std::vector<std::string> total = {"total",
+                                    "",
+                                    "",
+                                    "",
+                                    core::with_commas(net.total_macs()),
+                                    "",
+                                    "",
+                                    "",
                                     core::with_commas(r.eval.ii_cycles) + " II",
-                                    count(r.eval.total.dsp), count(r.eval.total.lut),
+                                    count(r.eval.total.dsp),
+                                    count(r.eval.total.lut),
                                     count(r.eval.total.bram36)};
-  std::vector<std::string> usable = {"usable", "", "", "", "", "", "", "", "", count(cap.dsp),
-                                     count(cap.lut), count(cap.bram36)};
-  std::vector<std::string> share = {"used", "", "", "", "", "", "", "", "",
-                                    percent(r.eval.total.dsp, cap.dsp), percent(r.eval.total.lut, cap.lut),
+  std::vector<std::string> usable = {
+      "usable", "", "", "", "", "", "", "", "", count(cap.dsp), count(cap.lut), count(cap.bram36)};
+  std::vector<std::string> share = {"used",
+                                    "",
+                                    "",
+                                    "",
+                                    "",
+                                    "",
+                                    "",
+                                    "",
+                                    "",
+                                    percent(r.eval.total.dsp, cap.dsp),
+                                    percent(r.eval.total.lut, cap.lut),
                                     percent(r.eval.total.bram36, cap.bram36)};
   if (uram) {
     total.push_back(count(r.eval.total.uram));
@@ -88,14 +113,17 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   t.add_row(usable);
   t.add_row(share);
   out += "\n" + t.render() + "\n";
-  const std::string bottleneck = r.eval.bottleneck < 0
-                                     ? "the input link (" + core::with_commas(r.eval.input_transfer_cycles) + " cycles per frame)"
-                                     : "'" + net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name + "' (marked *)";
+  const std::string bottleneck =
+      r.eval.bottleneck < 0
+          ? "the input link (" + core::with_commas(r.eval.input_transfer_cycles) +
+                " cycles per frame)"
+          : "'" + net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name + "' (marked *)";
   out += "II " + core::with_commas(r.eval.ii_cycles) + " cycles = " + core::fixed(r.eval.fps, 1) +
          " fps at " + core::fixed(device.clock_mhz, 0) + " MHz; batch-1 latency " +
          core::fixed(r.eval.latency_ms, 3) + " ms; bottleneck " + bottleneck + "\n";
   if (r.target_ii_cycles > 0)
-    out += "target   " + core::fixed(device.clock_mhz * 1e6 / static_cast<double>(r.target_ii_cycles), 1) +
+    out += "target   " +
+           core::fixed(device.clock_mhz * 1e6 / static_cast<double>(r.target_ii_cycles), 1) +
            " fps (II <= " + core::with_commas(r.target_ii_cycles) + " cycles)\n";
   if (!r.feasible) out += "DOES NOT FIT (the reason follows on stderr)\n";
   if (!r.pareto.empty()) {
@@ -107,8 +135,9 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
     p.add_column("BRAM36");
     if (uram) p.add_column("URAM");
     for (const auto& pt : r.pareto) {
-      std::vector<std::string> row = {core::fixed(pt.fps, 1), core::with_commas(pt.ii_cycles), count(pt.used.dsp),
-                                      count(pt.used.lut), count(pt.used.bram36)};
+      std::vector<std::string> row = {core::fixed(pt.fps, 1), core::with_commas(pt.ii_cycles),
+                                      count(pt.used.dsp), count(pt.used.lut),
+                                      count(pt.used.bram36)};
       if (uram) row.push_back(count(pt.used.uram));
       p.add_row(row);
     }
@@ -130,12 +159,15 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
                   {"params_deployed", net.total_params_deployed()},
                   {"params_trained", net.total_params_trained()},
                   {"input", {net.input.c, net.input.h, net.input.w}}};
-  j["device"] = {{"name", device.name},       {"part", device.part},
-                 {"clock_mhz", device.clock_mhz}, {"offchip_gbps", device.offchip_gbps},
-                 {"usable_fraction", device.usable_fraction},
-                 {"total", res({static_cast<double>(device.dsp), static_cast<double>(device.lut),
-                                static_cast<double>(device.bram36), static_cast<double>(device.uram)})},
-                 {"usable", res(device.usable())}};
+  j["device"] = {
+      {"name", device.name},
+      {"part", device.part},
+      {"clock_mhz", device.clock_mhz},
+      {"offchip_gbps", device.offchip_gbps},
+      {"usable_fraction", device.usable_fraction},
+      {"total", res({static_cast<double>(device.dsp), static_cast<double>(device.lut),
+                     static_cast<double>(device.bram36), static_cast<double>(device.uram)})},
+      {"usable", res(device.usable())}};
   j["template"] = "dataflow";
   j["method"] = ilp::to_string(r.method);
   j["status"] = r.status;
@@ -152,8 +184,9 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   j["latency_cycles"] = r.eval.latency_cycles;
   j["latency_ms"] = r.eval.latency_ms;
   j["input_transfer_cycles"] = r.eval.input_transfer_cycles;
-  j["bottleneck"] = r.eval.bottleneck < 0 ? std::string("input")
-                                          : net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name;
+  j["bottleneck"] = r.eval.bottleneck < 0
+                        ? std::string("input")
+                        : net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name;
   j["total"] = res(r.eval.total);
   if (!r.eval.over_budget.empty()) j["over_budget"] = r.eval.over_budget;
   json layers = json::array();

@@ -1,11 +1,10 @@
-#include "cli/app.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/app.hpp"
 #include "core/text.hpp"
 
 namespace hao::cli {
@@ -84,8 +83,8 @@ TEST(Cli, MobileNetV2DoesNotFitOnZu3eg) {
 TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
   const std::string json = ::testing::TempDir() + "mbv2.json";
   const std::string folding = ::testing::TempDir() + "mbv2_folding.json";
-  HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu9eg", "--bits", "w4a4", "--json",
-               json, "--folding-out", folding});
+  HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu9eg", "--bits", "w4a4",
+                  "--json", json, "--folding-out", folding});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   const auto j = nlohmann::json::parse(core::read_file(json));
   EXPECT_EQ(j["status"], "optimal");
@@ -95,7 +94,7 @@ TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
   EXPECT_EQ(j["layers"].size(), j["network"]["layers"].get<std::size_t>());
   // Evaluating the written folding gives the same design.
   HaoRun given = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu9eg", "--bits", "w4a4",
-                   "--folding", folding, "--json", json});
+                      "--folding", folding, "--json", json});
   ASSERT_EQ(given.code, kExitOk) << given.err;
   const auto g = nlohmann::json::parse(core::read_file(json));
   EXPECT_EQ(g["ii_cycles"], j["ii_cycles"]);

@@ -76,7 +76,8 @@ TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {
     FAIL();
   } catch (const core::InputError& e) {
     ASSERT_EQ(e.problems().size(), 3u);
-    EXPECT_NE(e.problems()[0].find("MVAU_hls_0: layer 'c0': PE 5 does not divide 16"), std::string::npos)
+    EXPECT_NE(e.problems()[0].find("MVAU_hls_0: layer 'c0': PE 5 does not divide 16"),
+              std::string::npos)
         << e.problems()[0];
     EXPECT_NE(e.problems()[1].find("MVAU_hls_1.PE: '\"x\"'"), std::string::npos) << e.problems()[1];
     EXPECT_NE(e.problems()[2].find("MVAU_hls_9: the network has no such layer"), std::string::npos);

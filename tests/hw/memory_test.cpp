@@ -5,12 +5,12 @@
 namespace hao::hw {
 
 TEST(Memory, Bram36PicksTheBestAspectRatio) {
-  EXPECT_EQ(bram36_blocks(72, 512), 1);     // 512 x 72
-  EXPECT_EQ(bram36_blocks(36, 1024), 1);    // 1K x 36
-  EXPECT_EQ(bram36_blocks(1, 32768), 1);    // 32K x 1
+  EXPECT_EQ(bram36_blocks(72, 512), 1);   // 512 x 72
+  EXPECT_EQ(bram36_blocks(36, 1024), 1);  // 1K x 36
+  EXPECT_EQ(bram36_blocks(1, 32768), 1);  // 32K x 1
   EXPECT_EQ(bram36_blocks(144, 512), 2);
-  EXPECT_EQ(bram36_blocks(8, 4096), 1);     // 4K x 9 holds 8-bit words
-  EXPECT_EQ(bram36_blocks(16, 4096), 2);    // 2 x (4K x 9) or 2 x (2K x 18)
+  EXPECT_EQ(bram36_blocks(8, 4096), 1);   // 4K x 9 holds 8-bit words
+  EXPECT_EQ(bram36_blocks(16, 4096), 2);  // 2 x (4K x 9) or 2 x (2K x 18)
   EXPECT_EQ(bram36_blocks(0, 100), 0);
 }
 

@@ -20,7 +20,8 @@ TEST(CbcSolver, KnapsackMatchesEnumeration) {
     m.set_maximize(true);
     std::vector<std::pair<int, double>> row;
     for (int i = 0; i < n; ++i)
-      row.push_back({m.add_var(0, 1, value[static_cast<std::size_t>(i)], VarType::kBinary), weight[static_cast<std::size_t>(i)]});
+      row.push_back({m.add_var(0, 1, value[static_cast<std::size_t>(i)], VarType::kBinary),
+                     weight[static_cast<std::size_t>(i)]});
     m.add_row(row, -kInf, capacity);
     const SolveResult r = solve_with_cbc(m, {});
     ASSERT_EQ(r.status, SolveStatus::kOptimal) << "seed 21 trial " << trial;
@@ -28,7 +29,8 @@ TEST(CbcSolver, KnapsackMatchesEnumeration) {
     for (int mask = 0; mask < (1 << n); ++mask) {
       double v = 0, w = 0;
       for (int i = 0; i < n; ++i)
-        if (mask & (1 << i)) v += value[static_cast<std::size_t>(i)], w += weight[static_cast<std::size_t>(i)];
+        if (mask & (1 << i))
+          v += value[static_cast<std::size_t>(i)], w += weight[static_cast<std::size_t>(i)];
       if (w <= capacity) best = std::max(best, v);
     }
     EXPECT_NEAR(r.objective, best, 1e-6) << "seed 21 trial " << trial;

@@ -51,7 +51,8 @@ TEST(DataflowMapper, TargetFpsUsesTheLeastResources) {
   const MapResult r = map_dataflow(net, device, slow);
   ASSERT_TRUE(r.feasible);
   EXPECT_GE(r.eval.fps, slow.target_fps * 0.999);
-  EXPECT_LT(r.eval.total.lut + r.eval.total.dsp * 100, fastest.eval.total.lut + fastest.eval.total.dsp * 100);
+  EXPECT_LT(r.eval.total.lut + r.eval.total.dsp * 100,
+            fastest.eval.total.lut + fastest.eval.total.dsp * 100);
   MapOptions impossible;
   impossible.target_fps = fastest.eval.fps * 1.5;
   const MapResult no = map_dataflow(net, device, impossible);

@@ -128,7 +128,8 @@ TEST(FoldingProgram, ParetoFrontTradesSpeedForResources) {
   const auto front = pareto_sweep(p, 100, fastest.ii_cycles, 8, {});
   ASSERT_FALSE(front.empty());
   EXPECT_EQ(front.front().ii_cycles, fastest.ii_cycles);
-  for (std::size_t i = 1; i < front.size(); ++i) EXPECT_GT(front[i].ii_cycles, front[i - 1].ii_cycles);
+  for (std::size_t i = 1; i < front.size(); ++i)
+    EXPECT_GT(front[i].ii_cycles, front[i - 1].ii_cycles);
 }
 
 }  // namespace hao::ilp

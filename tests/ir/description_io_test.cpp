@@ -74,8 +74,10 @@ TEST(Description, EachBrokenFieldIsNamed) {
     std::string from, to, expect;
   };
   const std::vector<Case> cases = {
-      {"stride: 1, padding: 1}", "stride: 0, padding: 1}", "layers[0] 'c1': stride = 0x0, expected >= 1"},
-      {"out_channels: 8,", "out_channels: eight,", "layers[0] 'c1'.out_channels: 'eight' is not an integer"},
+      {"stride: 1, padding: 1}", "stride: 0, padding: 1}",
+       "layers[0] 'c1': stride = 0x0, expected >= 1"},
+      {"out_channels: 8,", "out_channels: eight,",
+       "layers[0] 'c1'.out_channels: 'eight' is not an integer"},
       {"op: relu", "op: relux", "unknown op 'relux'"},
       {"inputs: [r1, dw]", "inputs: [r1, nope]", "'nope' is not an earlier layer"},
       {"channels: 3", "channels: -3", "input: shape -3x8x8"},

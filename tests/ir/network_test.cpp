@@ -54,4 +54,22 @@ TEST(Network, ForwardReferenceIsRejected) {
   EXPECT_THROW(infer_shapes(net, "t"), core::InputError);
 }
 
+TEST(Network, AbsurdSizesAreRejectedNotOverflowed) {
+  Network net;
+  net.input = {3000000000, 3000000000, 3000000000};
+  net.layers.push_back(test::conv("c", kNetworkInput, 4, 3));
+  EXPECT_THROW(infer_shapes(net, "t"), core::InputError);
+  // A fully connected layer over 1e12 inputs: every shape is within bounds, the MACs are not.
+  Network fc;
+  fc.input = {1000000, 1000, 1000};
+  fc.layers.push_back(test::simple("fc", OpKind::kFc, {kNetworkInput}));
+  fc.layers[0].out_channels = 2000;
+  try {
+    infer_shapes(fc, "t");
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("MACs exceeds"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace hao::ir

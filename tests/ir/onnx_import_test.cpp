@@ -90,7 +90,9 @@ TEST(OnnxImport, TorchvisionCountsMatchPyTorch) {
     EXPECT_EQ(net.total_macs(), ref["macs"].get<std::int64_t>()) << name;
     // PyTorch counts batch-norm scale and shift; the export folds them into one bias per
     // channel, so deployed parameters sit slightly below and within 1%.
-    EXPECT_LT(relative_error(static_cast<double>(net.total_params_deployed()), ref["params"].get<double>()), 0.01)
+    EXPECT_LT(relative_error(static_cast<double>(net.total_params_deployed()),
+                             ref["params"].get<double>()),
+              0.01)
         << name << ": " << net.total_params_deployed();
   }
 }
@@ -157,8 +159,7 @@ TEST(OnnxImport, TruncatedOrCorruptFilesGiveInputError) {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 200; ++trial) {
     std::string mutated = bytes;
-    for (int k = 0; k < 8; ++k)
-      mutated[rng() % mutated.size()] = static_cast<char>(rng() & 0xff);
+    for (int k = 0; k < 8; ++k) mutated[rng() % mutated.size()] = static_cast<char>(rng() & 0xff);
     try {
       import_onnx(mutated, "mutated.onnx");
     } catch (const core::InputError&) {

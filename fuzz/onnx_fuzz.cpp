@@ -1,0 +1,16 @@
+// libFuzzer target: the ONNX importer must turn any bytes into a network or an InputError.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
+#include "ir/onnx_import.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  try {
+    (void)hao::ir::import_onnx(bytes, "fuzz.onnx");
+  } catch (const hao::core::InputError&) {
+  }
+  return 0;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages hao needs that are not installed yet (apt-get; sudo when
+# not root). Usage: scripts/install_deps.sh [build|test]
+#   build: compiler, CMake and the libraries hao links (enough for scripts/setup.sh)
+#   test:  also GoogleTest, Google Benchmark, clang-14 with libFuzzer, clang-format
+set -euo pipefail
+
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  coinor-libcbc-dev        # COIN-OR CBC: the integer programs
+  libyaml-cpp-dev          # YAML network, device and bit-width files
+  nlohmann-json3-dev       # JSON output and FINN folding files
+  libcli11-dev             # command line
+  libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import
+)
+TEST_PACKAGES=(
+  libgtest-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev   # libFuzzer targets for the readers
+  clang-format-14
+)
+
+packages=("${BUILD_PACKAGES[@]}")
+if [ "${1:-build}" = "test" ]; then packages+=("${TEST_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
+echo "install_deps: installing ${missing[*]}"
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
