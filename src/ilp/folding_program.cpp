@@ -58,8 +58,10 @@ struct Assignment {
   std::vector<std::vector<int>> var;  // var[l][k], -1 when excluded
 };
 
+// Elastic mode: every candidate is allowed, the capacity rows get an excess variable each, and
+// the objective is the summed relative excess (see least_excess).
 bool build_assignment(const FoldingProblem& p, std::int64_t max_cycles, Assignment& a,
-                      bool resource_objective_terms) {
+                      bool resource_objective_terms, bool elastic = false) {
   const std::size_t layers = p.candidates.size();
   a.var.assign(layers, {});
   std::vector<std::pair<int, double>> dsp, lut, bram, uram;
@@ -69,7 +71,7 @@ bool build_assignment(const FoldingProblem& p, std::int64_t max_cycles, Assignme
       const hw::Candidate& c = p.candidates[l][k];
       const hw::Resources& r = c.cost.res;
       // A candidate that alone exceeds a resource can never be chosen.
-      if (c.cost.cycles > max_cycles || !fits(r, p.capacity)) {
+      if (c.cost.cycles > max_cycles || (!elastic && !fits(r, p.capacity))) {
         a.var[l].push_back(-1);
         continue;
       }
@@ -85,10 +87,19 @@ bool build_assignment(const FoldingProblem& p, std::int64_t max_cycles, Assignme
     if (one.empty()) return false;
     a.model.add_row(std::move(one), 1, 1, "assign_" + std::to_string(l));
   }
-  a.model.add_row(std::move(dsp), -kInf, p.capacity.dsp, "dsp");
-  a.model.add_row(std::move(lut), -kInf, p.capacity.lut, "lut");
-  a.model.add_row(std::move(bram), -kInf, p.capacity.bram36, "bram36");
-  a.model.add_row(std::move(uram), -kInf, p.capacity.uram, "uram");
+  auto capacity_row = [&](std::vector<std::pair<int, double>> terms, double cap, const char* name) {
+    if (elastic) {
+      // A resource the device lacks entirely weighs as much as its first unit would on a
+      // device that has one.
+      const int excess = a.model.add_var(0, kInf, 1.0 / std::max(cap, 1.0), VarType::kContinuous);
+      terms.push_back({excess, -1.0});
+    }
+    a.model.add_row(std::move(terms), -kInf, cap, name);
+  };
+  capacity_row(std::move(dsp), p.capacity.dsp, "dsp");
+  capacity_row(std::move(lut), p.capacity.lut, "lut");
+  capacity_row(std::move(bram), p.capacity.bram36, "bram36");
+  capacity_row(std::move(uram), p.capacity.uram, "uram");
   return true;
 }
 
@@ -396,6 +407,22 @@ std::string memory_summary(const hw::Resources& cap) {
 
 }  // namespace
 
+FoldingSolution least_excess(const FoldingProblem& p, const SolveOptions& options) {
+  FoldingSolution s;
+  Assignment a;
+  build_assignment(p, std::numeric_limits<std::int64_t>::max(), a, false, true);
+  const SolveResult r = solve_with_cbc(a.model, options);
+  s.status = r.status;
+  s.seconds = r.seconds;
+  s.nodes = r.nodes;
+  s.gap = r.gap;
+  if (r.has_solution()) {
+    s.choice = read_choice(a, r.values);
+    fill_solution(p, s);
+  }
+  return s;
+}
+
 std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
                                const hw::Device& device) {
   struct Need {
@@ -476,10 +503,26 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     return std::string(n.name) + " " + core::fixed(total, 0) + " needed at the least > " +
            core::fixed(p.capacity.*n.field, 0) + " usable on " + device.name + "; largest: " + top;
   }
+  // 4. Each resource alone can be met, not all at once: the design closest to fitting.
+  SolveOptions o;
+  o.time_limit_s = 10;
+  o.max_nodes = 2000;
+  const FoldingSolution closest = least_excess(p, o);
+  std::string excess;
+  if (closest.has_solution())
+    for (const auto& n : needs)
+      if (closest.used.*n.field > p.capacity.*n.field + 1e-6)
+        excess += std::string(excess.empty() ? "" : " and ") + n.name + " " +
+                  core::fixed(closest.used.*n.field, 0) + " > " +
+                  core::fixed(p.capacity.*n.field, 0) + " usable";
   return "no combination of layer configurations fits all resources of " + device.name +
-         " at once, although each resource alone could be met (DSP " +
-         core::fixed(p.capacity.dsp, 0) + ", LUT " + core::fixed(p.capacity.lut, 0) + ", BRAM36 " +
-         core::fixed(p.capacity.bram36, 0) + " usable)";
+         " at once, although each resource alone could be met" +
+         (excess.empty()
+              ? std::string()
+              : "; the design closest to fitting (least relative excess" +
+                    std::string(closest.status == SolveStatus::kOptimal ? ""
+                                                                        : ", not proven least") +
+                    ") needs " + excess);
 }
 
 std::vector<ParetoPoint> pareto_sweep(const FoldingProblem& p, double clock_mhz,

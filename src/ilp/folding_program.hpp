@@ -70,6 +70,10 @@ std::vector<int> dominating_choice(const FoldingProblem& problem,
 /// Returns the minimum II and, among those, the minimum resource objective.
 FoldingSolution brute_force_min_ii(const FoldingProblem& problem);
 
+/// The design closest to fitting: capacities become soft and the summed relative excess
+/// (excess / usable, per resource) is minimized. Used to explain infeasibility.
+FoldingSolution least_excess(const FoldingProblem& problem, const SolveOptions& options);
+
 /// Why no configuration fits: names the resource, the minimum the network needs, the
 /// capacity, and the layers that need most of it.
 std::string explain_infeasible(const FoldingProblem& problem, const ir::Network& net,

@@ -94,6 +94,46 @@ TEST(FoldingProgram, MinResourcesForTargetEqualsBruteForce) {
   EXPECT_GE(compared, 40);
 }
 
+TEST(FoldingProgram, LeastExcessEqualsBruteForce) {
+  constexpr unsigned kSeed = 404;
+  std::mt19937 rng(kSeed);
+  int compared = 0;
+  for (int trial = 0; compared < 30 && trial < 2000; ++trial) {
+    const ir::Network net = test::random_network(rng);
+    hw::Device device = test::random_device(rng);
+    device.lut /= 4;  // make most instances infeasible
+    const FoldingProblem p = make_folding_problem(net, device, {});
+    std::size_t combos = 1;
+    for (const auto& c : p.candidates) combos *= c.size();
+    if (combos > 300000 || brute_force_min_ii(p).has_solution()) continue;
+    auto excess = [&](const hw::Resources& u) {
+      auto e = [](double used, double cap) {
+        return std::max(0.0, used - cap) / std::max(cap, 1.0);
+      };
+      return e(u.dsp, p.capacity.dsp) + e(u.lut, p.capacity.lut) + e(u.bram36, p.capacity.bram36) +
+             e(u.uram, p.capacity.uram);
+    };
+    double best = 1e300;
+    std::vector<int> choice(p.candidates.size(), 0);
+    std::function<void(std::size_t)> walk = [&](std::size_t l) {
+      if (l == choice.size()) {
+        best = std::min(best, excess(choice_resources(p, choice)));
+        return;
+      }
+      for (std::size_t k = 0; k < p.candidates[l].size(); ++k) {
+        choice[l] = static_cast<int>(k);
+        walk(l + 1);
+      }
+    };
+    walk(0);
+    const FoldingSolution s = least_excess(p, {});
+    ASSERT_EQ(s.status, SolveStatus::kOptimal) << "seed " << kSeed << " trial " << trial;
+    EXPECT_NEAR(excess(s.used), best, 1e-7) << "seed " << kSeed << " trial " << trial;
+    ++compared;
+  }
+  EXPECT_GE(compared, 30);
+}
+
 TEST(FoldingProgram, ExplainsWhyNothingFits) {
   ir::Network net;
   net.name = "n";
