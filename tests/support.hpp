@@ -81,4 +81,18 @@ inline hw::Device random_device(std::mt19937& rng) {
   return d;
 }
 
+/// Calls `visit(choice)` for every combination choice[l] in [0, sizes[l]).
+template <typename Visit>
+void for_each_choice(const std::vector<std::size_t>& sizes, Visit visit) {
+  std::vector<int> choice(sizes.size(), 0);
+  for (std::size_t s : sizes)
+    if (s == 0) return;
+  while (true) {
+    visit(choice);
+    std::size_t l = 0;
+    while (l < sizes.size() && static_cast<std::size_t>(++choice[l]) == sizes[l]) choice[l++] = 0;
+    if (l == sizes.size()) return;
+  }
+}
+
 }  // namespace hao::test

@@ -123,6 +123,21 @@ void fill_solution(const FoldingProblem& p, FoldingSolution& s) {
   s.used = choice_resources(p, s.choice);
 }
 
+FoldingSolution from_result(const FoldingProblem& p, const Assignment& a, const SolveResult& r) {
+  FoldingSolution s;
+  s.status = r.status;
+  s.seconds = r.seconds;
+  s.nodes = r.nodes;
+  s.gap = r.gap;
+  s.best_bound = r.best_bound;
+  s.message = r.message;
+  if (r.has_solution()) {
+    s.choice = read_choice(a, r.values);
+    fill_solution(p, s);
+  }
+  return s;
+}
+
 }  // namespace
 
 namespace {
@@ -147,18 +162,7 @@ FoldingSolution solve_at_target(const FoldingProblem& p, std::int64_t target_ii,
       if (v >= 0) o.start[static_cast<std::size_t>(v)] = 1.0;
     }
   }
-  const SolveResult r = solve_with_cbc(a.model, o);
-  s.status = r.status;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.gap = r.gap;
-  s.best_bound = r.best_bound;
-  s.message = r.message;
-  if (r.has_solution()) {
-    s.choice = read_choice(a, r.values);
-    fill_solution(p, s);
-  }
-  return s;
+  return from_result(p, a, solve_with_cbc(a.model, o));
 }
 
 }  // namespace
@@ -400,6 +404,18 @@ double on_chip_bits(const hw::Resources& cap) {
 
 std::string mbit(double bits) { return core::fixed(bits / 1e6, 2) + " Mbit"; }
 
+// "'a' 5.12 Mbit, 'b' 1.64 Mbit, 'c' 1.23 Mbit": the three layers with the largest values.
+std::string largest_three(std::vector<std::pair<double, std::size_t>> per_layer,
+                          const ir::Network& net,
+                          const std::function<std::string(double)>& format) {
+  std::sort(per_layer.rbegin(), per_layer.rend());
+  std::string top;
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
+    top += std::string(i ? ", " : "") + "'" + net.layers[per_layer[i].second].name + "' " +
+           format(per_layer[i].first);
+  return top;
+}
+
 std::string memory_summary(const hw::Resources& cap) {
   return core::fixed(cap.bram36, 0) + " BRAM36 + " + core::fixed(cap.uram, 0) + " URAM + " +
          core::fixed(cap.lut, 0) + " LUTs as LUTRAM";
@@ -408,19 +424,9 @@ std::string memory_summary(const hw::Resources& cap) {
 }  // namespace
 
 FoldingSolution least_excess(const FoldingProblem& p, const SolveOptions& options) {
-  FoldingSolution s;
   Assignment a;
   build_assignment(p, std::numeric_limits<std::int64_t>::max(), a, false, true);
-  const SolveResult r = solve_with_cbc(a.model, options);
-  s.status = r.status;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.gap = r.gap;
-  if (r.has_solution()) {
-    s.choice = read_choice(a, r.values);
-    fill_solution(p, s);
-  }
-  return s;
+  return from_result(p, a, solve_with_cbc(a.model, options));
 }
 
 std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
@@ -473,11 +479,7 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     for (std::size_t l = 0; l < net.layers.size(); ++l)
       per_layer.push_back(
           {static_cast<double>(net.layers[l].weights() * net.layers[l].weight_bits), l});
-    std::sort(per_layer.rbegin(), per_layer.rend());
-    std::string top;
-    for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
-      top += std::string(i ? ", " : "") + "'" + net.layers[per_layer[i].second].name + "' " +
-             mbit(per_layer[i].first);
+    const std::string top = largest_three(per_layer, net, mbit);
     return "the weights do not fit on chip: they need " + mbit(weight_bits) + " > " +
            mbit(capacity_bits) + " usable on " + device.name + " (" + memory_summary(p.capacity) +
            "); largest: " + top +
@@ -495,11 +497,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
       per_layer.push_back({least, l});
     }
     if (total <= p.capacity.*n.field + 1e-6) continue;
-    std::sort(per_layer.rbegin(), per_layer.rend());
-    std::string top;
-    for (std::size_t i = 0; i < std::min<std::size_t>(3, per_layer.size()); ++i)
-      top += std::string(i ? ", " : "") + "'" + net.layers[per_layer[i].second].name + "' " +
-             core::fixed(per_layer[i].first, 0);
+    const std::string top =
+        largest_three(per_layer, net, [](double v) { return core::fixed(v, 0); });
     return std::string(n.name) + " " + core::fixed(total, 0) + " needed at the least > " +
            core::fixed(p.capacity.*n.field, 0) + " usable on " + device.name + "; largest: " + top;
   }

@@ -5,7 +5,9 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "ir/bits.hpp"
 #include "ir/description_io.hpp"
+#include "ir/model_io.hpp"
 #include "support.hpp"
 
 namespace hao::ilp {
@@ -58,6 +60,26 @@ TEST(DataflowMapper, TargetFpsUsesTheLeastResources) {
   const MapResult no = map_dataflow(net, device, impossible);
   EXPECT_FALSE(no.feasible);
   EXPECT_NE(no.reason.find("the fastest that fits reaches"), std::string::npos) << no.reason;
+}
+
+TEST(DataflowMapper, TimeLimitReturnsTheBestDesignWithItsGap) {
+  // EfficientNet-B0 at w4a4 on zu7ev is hard: CBC does not settle it within seconds.
+  ir::Network net = ir::load_network(std::string(HAO_FIXTURES) + "/efficientnet_b0.onnx");
+  ir::apply_bits(net, "w4a4");
+  ir::infer_shapes(net, "efficientnet_b0");
+  MapOptions o;
+  o.solve.time_limit_s = 2;
+  const MapResult r = map_dataflow(net, hw::load_device("zu7ev"), o);
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_TRUE(r.eval.fits());
+  if (r.status == "optimal") {
+    EXPECT_EQ(r.gap, 0);
+  } else {
+    EXPECT_EQ(r.status, "time limit (feasible)");
+    EXPECT_GT(r.gap, 0);
+    EXPECT_LT(r.gap, 1);
+  }
+  EXPECT_LT(r.solve_seconds, 2 + 3.0);  // the limit, plus candidate enumeration and greedy
 }
 
 TEST(DataflowMapper, BadOptionsAreInputErrors) {

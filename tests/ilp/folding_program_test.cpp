@@ -7,6 +7,13 @@
 #include "support.hpp"
 
 namespace hao::ilp {
+namespace {
+std::vector<std::size_t> sizes_of(const FoldingProblem& p) {
+  std::vector<std::size_t> sizes;
+  for (const auto& c : p.candidates) sizes.push_back(c.size());
+  return sizes;
+}
+}  // namespace
 
 // The backbone: on random small networks and devices, every formulation finds the II that
 // exhaustive enumeration finds, and reports infeasibility exactly when enumeration does.
@@ -72,19 +79,10 @@ TEST(FoldingProgram, MinResourcesForTargetEqualsBruteForce) {
              w(u.uram, p.capacity.uram);
     };
     double best = 1e300;
-    std::vector<int> choice(limited.candidates.size(), 0);
-    std::function<void(std::size_t)> walk = [&](std::size_t l) {
-      if (l == choice.size()) {
-        const hw::Resources u = choice_resources(limited, choice);
-        if (fits(u, p.capacity)) best = std::min(best, objective(u));
-        return;
-      }
-      for (std::size_t k = 0; k < limited.candidates[l].size(); ++k) {
-        choice[l] = static_cast<int>(k);
-        walk(l + 1);
-      }
-    };
-    walk(0);
+    test::for_each_choice(sizes_of(limited), [&](const std::vector<int>& choice) {
+      const hw::Resources u = choice_resources(limited, choice);
+      if (fits(u, p.capacity)) best = std::min(best, objective(u));
+    });
     const FoldingSolution s = minimize_resources(p, target, {});
     ASSERT_TRUE(s.has_solution()) << "seed " << kSeed << " trial " << trial;
     EXPECT_LE(s.ii_cycles, target);
@@ -114,18 +112,9 @@ TEST(FoldingProgram, LeastExcessEqualsBruteForce) {
              e(u.uram, p.capacity.uram);
     };
     double best = 1e300;
-    std::vector<int> choice(p.candidates.size(), 0);
-    std::function<void(std::size_t)> walk = [&](std::size_t l) {
-      if (l == choice.size()) {
-        best = std::min(best, excess(choice_resources(p, choice)));
-        return;
-      }
-      for (std::size_t k = 0; k < p.candidates[l].size(); ++k) {
-        choice[l] = static_cast<int>(k);
-        walk(l + 1);
-      }
-    };
-    walk(0);
+    test::for_each_choice(sizes_of(p), [&](const std::vector<int>& choice) {
+      best = std::min(best, excess(choice_resources(p, choice)));
+    });
     const FoldingSolution s = least_excess(p, {});
     ASSERT_EQ(s.status, SolveStatus::kOptimal) << "seed " << kSeed << " trial " << trial;
     EXPECT_NEAR(excess(s.used), best, 1e-7) << "seed " << kSeed << " trial " << trial;
