@@ -110,7 +110,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
     r.gap = s.gap;
     r.nodes = s.nodes;
     if (!s.has_solution()) {
-      FoldingSolution fastest = minimize_ii(problem, options.solve);
+      FoldingSolution fastest = minimize_ii_bisect(problem, options.solve);
       r.reason = "no configuration reaches " + core::fixed(options.target_fps, 1) + " fps on " +
                  device.name;
       if (fastest.has_solution())
