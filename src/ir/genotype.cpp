@@ -1,0 +1,279 @@
+#include "ir/genotype.hpp"
+
+#include <array>
+#include <regex>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace hao::ir {
+namespace {
+
+// Appends a layer and returns its index; shapes are inferred once the network is complete.
+class Builder {
+ public:
+  explicit Builder(Network& net) : net_(net) {}
+
+  int conv(const std::string& name, int input, std::int64_t out, std::int64_t k,
+           std::int64_t stride, bool depthwise = false, bool norm = true, bool bias = false) {
+    Layer l;
+    l.name = name;
+    l.op = OpKind::kConv;
+    l.inputs = {input};
+    l.out_channels = depthwise ? 0 : out;
+    l.depthwise = depthwise;
+    l.kernel_h = l.kernel_w = k;
+    l.stride_h = l.stride_w = stride;
+    l.pad_top = l.pad_left = l.pad_bottom = l.pad_right = k / 2;
+    l.folded_norm = norm;
+    l.has_bias = bias;
+    return push(std::move(l));
+  }
+  int act(const std::string& name, int input, ActKind kind = ActKind::kRelu) {
+    Layer l;
+    l.name = name;
+    l.op = OpKind::kAct;
+    l.act = kind;
+    l.inputs = {input};
+    return push(std::move(l));
+  }
+  int op(const std::string& name, OpKind kind, std::vector<int> inputs) {
+    Layer l;
+    l.name = name;
+    l.op = kind;
+    l.inputs = std::move(inputs);
+    return push(std::move(l));
+  }
+  int pool(const std::string& name, int input, std::int64_t k, std::int64_t stride,
+           std::int64_t pad) {
+    Layer l;
+    l.name = name;
+    l.op = OpKind::kAvgPool;
+    l.inputs = {input};
+    l.kernel_h = l.kernel_w = k;
+    l.stride_h = l.stride_w = stride;
+    l.pad_top = l.pad_left = l.pad_bottom = l.pad_right = pad;
+    return push(std::move(l));
+  }
+  int fc(const std::string& name, int input, std::int64_t out) {
+    Layer l;
+    l.name = name;
+    l.op = OpKind::kFc;
+    l.inputs = {input};
+    l.out_channels = out;
+    l.has_bias = true;
+    return push(std::move(l));
+  }
+
+ private:
+  int push(Layer l) {
+    net_.layers.push_back(std::move(l));
+    return static_cast<int>(net_.layers.size()) - 1;
+  }
+  Network& net_;
+};
+
+struct AnbBlock {
+  int e = 0, k = 0, l = 0, se = 0;
+};
+
+}  // namespace
+
+Network expand_anb(const std::string& arch, const std::string& where) {
+  static const std::regex kBlock("^b([0-6]):e([0-9]+),k([0-9]+),l([0-9]+),se([0-9]+)$");
+  std::array<AnbBlock, 7> blocks{};
+  std::array<bool, 7> seen{};
+  core::IssueList issues(where);
+  std::vector<std::string> parts;
+  std::string part;
+  for (char c : arch + ";") {
+    if (c == ';') {
+      parts.push_back(part);
+      part.clear();
+    } else if (c != ' ' && c != '"') {
+      part += c;
+    }
+  }
+  for (const auto& p : parts) {
+    std::smatch m;
+    if (!std::regex_match(p, m, kBlock)) {
+      issues.add("", "token '" + p + "' is not bI:eE,kK,lL,seS with I in 0..6");
+      continue;
+    }
+    const auto i = static_cast<std::size_t>(std::stoi(m[1].str()));
+    AnbBlock b{std::stoi(m[2].str()), std::stoi(m[3].str()), std::stoi(m[4].str()),
+               std::stoi(m[5].str())};
+    if (b.e != 1 && b.e != 4 && b.e != 6)
+      issues.add(p, "expansion e" + std::to_string(b.e) + ", expected e1, e4 or e6");
+    if (b.k != 3 && b.k != 5)
+      issues.add(p, "kernel k" + std::to_string(b.k) + ", expected k3 or k5");
+    if (b.l < 1 || b.l > 4) issues.add(p, "layers l" + std::to_string(b.l) + ", expected l1..l4");
+    if (b.se > 1) issues.add(p, "se" + std::to_string(b.se) + ", expected se0 or se1");
+    if (seen[i]) issues.add(p, "block b" + std::to_string(i) + " given twice");
+    seen[i] = true;
+    blocks[i] = b;
+  }
+  for (std::size_t i = 0; i < 7; ++i)
+    if (!seen[i]) issues.add("", "block b" + std::to_string(i) + " is missing");
+  issues.throw_if_any();
+
+  constexpr std::array<int, 7> kStride = {1, 2, 2, 2, 1, 2, 1};
+  constexpr std::array<int, 7> kIn = {32, 16, 24, 40, 80, 112, 192};
+  constexpr std::array<int, 7> kOut = {16, 24, 40, 80, 112, 192, 320};
+  Network net;
+  net.name = "anb";
+  net.input = {3, 224, 224};
+  Builder b(net);
+  int x = b.act("stem_relu", b.conv("stem", kNetworkInput, 32, 3, 2));
+  for (std::size_t i = 0; i < 7; ++i) {
+    const AnbBlock& blk = blocks[i];
+    for (int j = 0; j < blk.l; ++j) {
+      const std::string p = "b" + std::to_string(i) + "_" + std::to_string(j) + "_";
+      const std::int64_t cin = j == 0 ? kIn[i] : kOut[i];
+      const std::int64_t stride = j == 0 ? kStride[i] : 1;
+      const int block_input = x;
+      int h = x;
+      if (blk.e != 1) h = b.act(p + "expand_relu", b.conv(p + "expand", h, cin * blk.e, 1, 1));
+      h = b.act(p + "dw_relu", b.conv(p + "dw", h, 0, blk.k, stride, true));
+      if (blk.se) {
+        const std::int64_t reduced = std::max<std::int64_t>(1, cin / 4);
+        int s = b.op(p + "se_pool", OpKind::kGlobalAvgPool, {h});
+        s = b.act(p + "se_relu", b.conv(p + "se_reduce", s, reduced, 1, 1, false, false, true));
+        s = b.act(p + "se_gate", b.conv(p + "se_expand", s, cin * blk.e, 1, 1, false, false, true),
+                  ActKind::kSigmoid);
+        h = b.op(p + "se_scale", OpKind::kMul, {h, s});
+      }
+      h = b.conv(p + "project", h, kOut[i], 1, 1);
+      if (stride == 1 && cin == kOut[i]) h = b.op(p + "add", OpKind::kAdd, {block_input, h});
+      x = h;
+    }
+  }
+  x = b.act("head_relu", b.conv("head", x, 1280, 1, 1));
+  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
+  b.fc("classifier", x, 1000);
+  infer_shapes(net, where);
+  return net;
+}
+
+Network expand_nb201(const std::string& arch, const std::string& where, int classes,
+                     int resolution) {
+  // "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|": node j (1..3) lists its j incoming edges.
+  enum class Op { kNone, kSkip, kConv1, kConv3, kPool };
+  std::array<std::array<Op, 3>, 4> edge{};  // edge[j][i]: op from node i to node j
+  core::IssueList issues(where);
+  std::vector<std::string> nodes;
+  {
+    std::string cur;
+    for (char c : arch + "+") {
+      if (c == '+') {
+        nodes.push_back(cur);
+        cur.clear();
+      } else if (c != '"' && c != ' ') {
+        cur += c;
+      }
+    }
+  }
+  if (nodes.size() != 3) {
+    issues.add("", "'" + arch + "' has " + std::to_string(nodes.size()) +
+                       " node groups separated by '+', expected 3");
+    issues.throw_if_any();
+  }
+  static const std::regex kEdge("^([a-z_0-9]+)~([0-9])$");
+  for (std::size_t j = 1; j <= 3; ++j) {
+    std::vector<std::string> tokens;
+    std::string tok;
+    for (char c : nodes[j - 1]) {
+      if (c == '|') {
+        if (!tok.empty()) tokens.push_back(tok);
+        tok.clear();
+      } else {
+        tok += c;
+      }
+    }
+    if (!tok.empty()) tokens.push_back(tok);
+    if (tokens.size() != j) {
+      issues.add("node " + std::to_string(j),
+                 std::to_string(tokens.size()) + " edges, expected " + std::to_string(j));
+      continue;
+    }
+    for (std::size_t i = 0; i < j; ++i) {
+      std::smatch m;
+      if (!std::regex_match(tokens[i], m, kEdge) || std::stoul(m[2].str()) != i) {
+        issues.add("node " + std::to_string(j),
+                   "edge '" + tokens[i] + "', expected OP~" + std::to_string(i));
+        continue;
+      }
+      const std::string op = m[1].str();
+      Op o = Op::kNone;
+      if (op == "none")
+        o = Op::kNone;
+      else if (op == "skip_connect")
+        o = Op::kSkip;
+      else if (op == "nor_conv_1x1")
+        o = Op::kConv1;
+      else if (op == "nor_conv_3x3")
+        o = Op::kConv3;
+      else if (op == "avg_pool_3x3")
+        o = Op::kPool;
+      else {
+        issues.add(
+            "node " + std::to_string(j),
+            "unknown op '" + op +
+                "', expected none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3");
+        continue;
+      }
+      edge[j][i] = o;
+    }
+  }
+  issues.throw_if_any();
+  if (classes < 1 || resolution < 8)
+    throw core::InputError(where + ": classes must be >= 1 and resolution >= 8");
+
+  Network net;
+  net.name = "nb201";
+  net.input = {3, resolution, resolution};
+  Builder b(net);
+  int x = b.conv("stem", kNetworkInput, 16, 3, 1);
+  constexpr std::array<int, 3> kChannels = {16, 32, 64};
+  for (std::size_t stage = 0; stage < 3; ++stage) {
+    const std::int64_t c = kChannels[stage];
+    if (stage > 0) {
+      const std::string p = "reduce" + std::to_string(stage) + "_";
+      int a = b.conv(p + "conv_a", b.act(p + "relu_a", x), c, 3, 2);
+      a = b.conv(p + "conv_b", b.act(p + "relu_b", a), c, 3, 1);
+      int s = b.pool(p + "shortcut_pool", x, 2, 2, 0);
+      s = b.conv(p + "shortcut_conv", s, c, 1, 1, false, false);
+      x = b.op(p + "add", OpKind::kAdd, {a, s});
+    }
+    for (int cell = 0; cell < 5; ++cell) {
+      const std::string p = "s" + std::to_string(stage) + "c" + std::to_string(cell) + "_";
+      std::array<int, 4> node{};
+      std::array<bool, 4> zero{};
+      node[0] = x;
+      for (std::size_t j = 1; j <= 3; ++j) {
+        std::vector<int> terms;
+        for (std::size_t i = 0; i < j; ++i) {
+          const Op o = edge[j][i];
+          if (o == Op::kNone || zero[i]) continue;
+          const std::string e = p + std::to_string(i) + "to" + std::to_string(j) + "_";
+          if (o == Op::kSkip) terms.push_back(node[i]);
+          if (o == Op::kConv1 || o == Op::kConv3)
+            terms.push_back(
+                b.conv(e + "conv", b.act(e + "relu", node[i]), c, o == Op::kConv1 ? 1 : 3, 1));
+          if (o == Op::kPool) terms.push_back(b.pool(e + "pool", node[i], 3, 1, 1));
+        }
+        zero[j] = terms.empty();
+        if (terms.size() == 1) node[j] = terms[0];
+        if (terms.size() > 1) node[j] = b.op(p + "node" + std::to_string(j), OpKind::kAdd, terms);
+      }
+      if (!zero[3]) x = node[3];
+    }
+  }
+  x = b.act("final_relu", x);
+  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
+  b.fc("classifier", x, classes);
+  infer_shapes(net, where);
+  return net;
+}
+
+}  // namespace hao::ir

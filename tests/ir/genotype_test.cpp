@@ -1,0 +1,151 @@
+#include "ir/genotype.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+
+namespace hao::ir {
+namespace {
+
+const std::string kData = HAO_SHARED_DATA;
+
+// Splits one CSV line, honouring double quotes.
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == ',' && !quoted)
+      out.emplace_back();
+    else
+      out.back() += c;
+  }
+  return out;
+}
+
+// Accel-NASBench's MAC column counts, besides conv and fc MACs, four operations per element
+// of every batch-normalized conv output (batch norm and activation) and one per element
+// entering a global pooling. (A linear fit over the 513 rows recovers these coefficients
+// exactly, and hao's conv MACs with coefficient 1.)
+double anb_style_macs(const Network& net) {
+  double m = 0;
+  for (const auto& l : net.layers) {
+    m += static_cast<double>(l.macs());
+    if (l.op == OpKind::kConv && l.folded_norm) m += 4.0 * static_cast<double>(l.out.elements());
+    if (l.op == OpKind::kGlobalAvgPool) m += static_cast<double>(l.in.elements());
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST(Genotype, AnbMatchesTheMeasuredTableOnEveryRow) {
+  const std::string path = kData + "/accel-nasbench/calibration.csv";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "reference data not found: " << path;
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  const auto header = csv_fields(line);
+  std::size_t arch_col = 0, macs_col = 0, params_col = 0;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "arch_mnasnet_blocks") arch_col = i;
+    if (header[i] == "macs_M") macs_col = i;
+    if (header[i] == "params_M") params_col = i;
+  }
+  int rows = 0;
+  double worst_macs = 0, worst_params = 0;
+  while (std::getline(f, line)) {
+    const auto fields = csv_fields(line);
+    const Network net = expand_anb(fields[arch_col], "row " + std::to_string(rows));
+    const double macs = std::stod(fields[macs_col]) * 1e6;
+    const double params = std::stod(fields[params_col]) * 1e6;
+    worst_macs = std::max(worst_macs, std::abs(anb_style_macs(net) - macs) / macs);
+    worst_params = std::max(
+        worst_params, std::abs(static_cast<double>(net.total_params_trained()) - params) / params);
+    ++rows;
+  }
+  EXPECT_EQ(rows, 513);
+  EXPECT_LT(worst_macs, 5e-4);    // squeeze-excite bookkeeping in the table differs by < 0.05%
+  EXPECT_LT(worst_params, 1e-5);  // the table's six significant digits
+}
+
+TEST(Genotype, Nb201SpansThePublishedRanges) {
+  const std::string path = kData + "/nb201/accuracy.csv";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "reference data not found: " << path;
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  double pmin = 1e18, pmax = 0, mmin = 1e18, mmax = 0;
+  int cells = 0;
+  while (std::getline(f, line)) {
+    const auto fields = csv_fields(line);
+    const Network net = expand_nb201(fields[1], "cell " + fields[0]);
+    const auto p = static_cast<double>(net.total_params_trained());
+    const auto m = static_cast<double>(net.total_macs());
+    pmin = std::min(pmin, p), pmax = std::max(pmax, p);
+    mmin = std::min(mmin, m), mmax = std::max(mmax, m);
+    ++cells;
+  }
+  EXPECT_EQ(cells, 15625);
+  // NAS-Bench-201 (Dong and Yang, ICLR 2020), CIFAR-10: 0.07M to 1.53M parameters,
+  // 7.8M to 220.1M FLOPs (multiply-accumulates).
+  EXPECT_NEAR(pmin / 1e6, 0.07, 0.005);
+  EXPECT_NEAR(pmax / 1e6, 1.53, 0.005);
+  EXPECT_NEAR(mmin / 1e6, 7.8, 0.05);
+  EXPECT_NEAR(mmax / 1e6, 220.1, 0.05);
+}
+
+TEST(Genotype, Nb201CellStructure) {
+  const Network all3x3 = expand_nb201(
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_"
+      "3x3~2|",
+      "t");
+  int convs = 0;
+  for (const auto& l : all3x3.layers) convs += l.op == OpKind::kConv;
+  EXPECT_EQ(convs, 1 + 15 * 6 + 2 * 3);  // stem, six per cell, three per reduction block
+  EXPECT_EQ(all3x3.layers.back().out, (Shape{10, 1, 1}));
+  // A cell whose output receives nothing computes nothing that reaches the output.
+  const Network empty = expand_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "t");
+  const std::int64_t stem = 3 * 9 * 16 * 32 * 32;
+  const std::int64_t reduce1 = 9 * 16 * 32 * 16 * 16 + 9 * 32 * 32 * 16 * 16 + 16 * 32 * 16 * 16;
+  const std::int64_t reduce2 = 9 * 32 * 64 * 8 * 8 + 9 * 64 * 64 * 8 * 8 + 32 * 64 * 8 * 8;
+  EXPECT_EQ(empty.total_macs(), stem + reduce1 + reduce2 + 64 * 10);
+}
+
+TEST(Genotype, BadTokensAreNamed) {
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const core::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string ok =
+      "b0:e6,k3,l1,se0;b1:e1,k5,l3,se0;b2:e6,k3,l2,se0;b3:e6,k3,l1,se0;"
+      "b4:e4,k3,l2,se0;b5:e6,k5,l1,se0;b6:e4,k5,l2,se0";
+  EXPECT_NO_THROW(expand_anb(ok, "t"));
+  std::string bad = ok;
+  bad.replace(bad.find("e6,k3,l1"), 8, "e5,k3,l1");
+  EXPECT_NE(message([&] {
+              expand_anb(bad, "archs.csv: row 3");
+            }).find("archs.csv: row 3: b0:e5,k3,l1,se0: expansion e5"),
+            std::string::npos);
+  EXPECT_NE(
+      message([&] { expand_anb(ok.substr(0, ok.rfind(';')), "t"); }).find("block b6 is missing"),
+      std::string::npos);
+  EXPECT_NE(message([&] { expand_anb("b0:x", "t"); }).find("token 'b0:x'"), std::string::npos);
+  EXPECT_NE(message([&] {
+              expand_nb201("|conv_7x7~0|+|none~0|none~1|+|none~0|none~1|none~2|", "t");
+            }).find("unknown op 'conv_7x7'"),
+            std::string::npos);
+  EXPECT_NE(message([&] { expand_nb201("|none~0|+|none~0|", "t"); }).find("expected 3"),
+            std::string::npos);
+}
+
+}  // namespace hao::ir
