@@ -12,6 +12,7 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev       # JSON output and FINN folding files
   libcli11-dev             # command line
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import
+  libeigen3-dev            # least squares for latency calibration
 )
 TEST_PACKAGES=(
   libgtest-dev libbenchmark-dev

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/calibrate_command.hpp"
 #include "cli/map_command.hpp"
 #include "core/error.hpp"
 
@@ -17,6 +18,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   app.set_version_flag("--version", "hao 0.1.0");
   MapArgs map_args;
   CLI::App* map = add_map_command(app, map_args);
+  CalibrateArgs calibrate_args;
+  CLI::App* calibrate = add_calibrate_command(app, calibrate_args);
+  PredictArgs predict_args;
+  CLI::App* predict = add_predict_command(app, predict_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -35,6 +40,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   }
   try {
     if (map->parsed()) return run_map(map_args, out, err);
+    if (calibrate->parsed()) return run_calibrate(calibrate_args, out, err);
+    if (predict->parsed()) return run_predict(predict_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

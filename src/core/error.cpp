@@ -22,6 +22,10 @@ void IssueList::add(const std::string& path, const std::string& what) {
   problems_.push_back(std::move(msg));
 }
 
+void IssueList::absorb(const InputError& error) {
+  problems_.insert(problems_.end(), error.problems().begin(), error.problems().end());
+}
+
 void IssueList::throw_if_any() const {
   if (!problems_.empty()) throw InputError(problems_);
 }

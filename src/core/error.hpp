@@ -26,6 +26,8 @@ class IssueList {
   explicit IssueList(std::string where) : where_(std::move(where)) {}
   /// Records a problem at `path` (e.g. "layers[4] 'conv3'") with message `what`.
   void add(const std::string& path, const std::string& what);
+  /// Takes over every problem of `error` as it stands (they already name their source).
+  void absorb(const InputError& error);
   bool empty() const { return problems_.empty(); }
   /// Throws InputError with every recorded problem; does nothing when there are none.
   void throw_if_any() const;

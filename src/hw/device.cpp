@@ -102,7 +102,7 @@ Device read_device_file(const std::string& path) {
     try {
       d.dsp_kind = parse_dsp_kind(root["dsp_kind"].Scalar(), path);
     } catch (const core::InputError& e) {
-      issues.add("", e.what());
+      issues.absorb(e);
     }
   }
   issues.throw_if_any();

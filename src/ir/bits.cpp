@@ -78,7 +78,7 @@ void apply_bits(Network& net, const std::string& spec) {
           issues.add(name, "'" + v.as<std::string>() + "', expected wXaY such as w4a8");
         }
       } catch (const core::InputError& e) {
-        issues.add("", e.what());
+        issues.absorb(e);
       }
     } else if (v.IsMap()) {
       for (const auto& f : v) {

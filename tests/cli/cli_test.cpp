@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -99,6 +100,28 @@ TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
   const auto g = nlohmann::json::parse(core::read_file(json));
   EXPECT_EQ(g["ii_cycles"], j["ii_cycles"]);
   EXPECT_EQ(g["total"], j["total"]);
+}
+
+TEST(Cli, CalibrateThenPredictRoundTrip) {
+  const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
+  if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
+  const std::string model = ::testing::TempDir() + "lut.json";
+  const std::string predictions = ::testing::TempDir() + "predicted.csv";
+  HaoRun r = hao({"calibrate", "--kind", "lut", "--space", "anb", "--measurements", data,
+                  "--column", "zcu102_latency_ms", "--out", model});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("5-fold CV"), std::string::npos);
+  HaoRun p = hao({"predict", "--model", model, "--archs", data, "--out", predictions});
+  ASSERT_EQ(p.code, kExitOk) << p.err;
+  const std::string csv = core::read_file(predictions);
+  EXPECT_NE(csv.find("predicted_latency_ms"), std::string::npos);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 514);
+  HaoRun bad = hao(
+      {"calibrate", "--space", "anb", "--measurements", data, "--column", "fps", "--out", model});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("no column 'fps'"), std::string::npos);
+  HaoRun not_model = hao({"predict", "--model", data, "--archs", data});
+  EXPECT_EQ(not_model.code, kExitBadInput);
 }
 
 }  // namespace hao::cli

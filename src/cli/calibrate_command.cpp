@@ -1,0 +1,162 @@
+#include "cli/calibrate_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "cli/app.hpp"
+#include "core/csv.hpp"
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "predict/calibration.hpp"
+#include "report/table.hpp"
+
+namespace hao::cli {
+
+CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "calibrate",
+      "Fit a latency model to measured latencies of a search space's architectures and report "
+      "its k-fold cross-validated error: MAPE, largest error, Spearman and Kendall rank "
+      "correlation. Kind lut: one entry per distinct block (anb) or layer (nb201) shape, the "
+      "data-driven baseline.");
+  cmd->add_option("--kind", a.kind, "Model kind")
+      ->check(CLI::IsMember({"lut"}))
+      ->capture_default_str();
+  cmd->add_option("--device", a.device, "Device name or file (recorded with the model)");
+  cmd->add_option("--space", a.space, "Search space of the genotypes: anb or nb201")
+      ->check(CLI::IsMember({"anb", "nb201"}))
+      ->capture_default_str();
+  cmd->add_option("--measurements", a.measurements, "CSV with the measured latencies")->required();
+  cmd->add_option("--column", a.column, "Column of --measurements holding latency in ms")
+      ->required();
+  cmd->add_option("--archs", a.archs,
+                  "CSV with arch_index and the genotype column, joined on arch_index when "
+                  "--measurements has no genotypes (e.g. nb201/accuracy.csv for latency_ms.csv)");
+  cmd->add_option("--out", a.out, "Write the fitted model (JSON)")->required();
+  cmd->add_option("--predictions", a.predictions,
+                  "Write each sample's measured and cross-validated predicted latency (CSV)");
+  cmd->add_option("--grouping", a.grouping,
+                  "Table units: blocks or layers (default: blocks for anb, layers for nb201)")
+      ->check(CLI::IsMember({"blocks", "layers"}));
+  cmd->add_option("--folds", a.folds, "Cross-validation folds")
+      ->check(CLI::Range(2, 100))
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed, "Seed of the fold assignment")->capture_default_str();
+  cmd->footer(
+      "Rows with an empty or NaN measurement are skipped and counted. Exit 2 on bad input.");
+  return cmd;
+}
+
+CLI::App* add_predict_command(CLI::App& app, PredictArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "predict",
+      "Predict latencies with a model from `hao calibrate`: every row of --archs is written back "
+      "with a predicted_latency_ms column appended (empty where the model cannot price a shape).");
+  cmd->add_option("--model", a.model, "Model JSON from hao calibrate")->required();
+  cmd->add_option("--archs", a.archs, "CSV with an arch_mnasnet_blocks or arch_str column")
+      ->required();
+  cmd->add_option("--out", a.out, "Output CSV (default: stdout)");
+  return cmd;
+}
+
+namespace {
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  if (!f) throw core::InputError(path + ": cannot open for writing");
+  f << text;
+  if (!f) throw core::InputError(path + ": write failed");
+}
+
+}  // namespace
+
+int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) {
+  const predict::Space space = predict::parse_space(a.space);
+  predict::CalibrationOptions options;
+  options.folds = a.folds;
+  options.seed = a.seed;
+  options.grouping = a.grouping.empty()
+                         ? (space == predict::Space::kAnb ? predict::Grouping::kBlocks
+                                                          : predict::Grouping::kLayers)
+                         : predict::parse_grouping(a.grouping);
+  const predict::SampleSet set = predict::load_samples(space, a.measurements, a.column, a.archs);
+  if (set.skipped_missing)
+    err << "hao: note: " << a.measurements << ": skipped " << set.skipped_missing
+        << " rows with no measurement in " << a.column << "\n";
+  predict::CalibrationResult r = predict::calibrate_lut(set, options);
+  r.model["device"] = a.device;
+  r.model["measurements"] = a.measurements;
+  write_file(a.out, r.model.dump(2) + "\n");
+
+  out << "calibrated " << a.kind << " (" << predict::grouping_name(options.grouping) << ") on "
+      << set.samples.size() << " rows of " << a.measurements << ":" << a.column << " ("
+      << set.skipped_missing << " skipped), " << r.model["table"]["entries"].size()
+      << " entries + intercept\n";
+  report::Table t;
+  t.add_column("", report::Table::Align::kLeft);
+  t.add_column("MAPE");
+  t.add_column("max error");
+  t.add_column("Spearman");
+  t.add_column("Kendall");
+  auto row = [&](const std::string& name, const predict::FitMetrics& m) {
+    t.add_row({name, core::fixed(m.mape_pct, 2) + "%", core::fixed(m.max_ape_pct, 2) + "%",
+               core::fixed(m.spearman, 4), core::fixed(m.kendall, 4)});
+  };
+  row(std::to_string(a.folds) + "-fold CV (unseen rows)", r.cv);
+  row("fit on all rows", r.train);
+  out << t.render();
+  if (r.cv_unknown_samples)
+    out << r.cv_unknown_samples << " rows had a shape their fold's table never saw\n";
+  out << "model written to " << a.out << "\n";
+  if (!a.predictions.empty()) {
+    std::string csv =
+        core::csv_record({"line", predict::arch_column(space), "measured_ms", "cv_predicted_ms"});
+    for (std::size_t i = 0; i < set.samples.size(); ++i)
+      csv += core::csv_record({std::to_string(set.samples[i].line), set.samples[i].arch,
+                               core::fixed(set.samples[i].measured_ms, 6),
+                               core::fixed(r.cv_predicted[i], 6)});
+    write_file(a.predictions, csv);
+  }
+  return kExitOk;
+}
+
+int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
+  nlohmann::json model;
+  try {
+    model = nlohmann::json::parse(core::read_file(a.model));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw core::InputError(a.model + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  if (!model.is_object() || !model.contains("space") || !model.contains("table"))
+    throw core::InputError(a.model + ": not a model written by hao calibrate");
+  const predict::Space space = predict::parse_space(model.value("space", ""));
+  const core::CsvTable table = core::read_csv(a.archs);
+  const std::size_t arch = table.column(predict::arch_column(space));
+  std::vector<std::string> header = table.header;
+  header.push_back("predicted_latency_ms");
+  std::string csv = core::csv_record(header);
+  std::size_t incomplete = 0;
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const ir::Network net =
+        predict::expand(space, table.rows[r][arch], a.archs + ": line " + std::to_string(r + 2));
+    std::size_t unknown = 0;
+    const double ms = predict::predict_latency(model, net, &unknown);
+    std::vector<std::string> fields = table.rows[r];
+    fields.push_back(unknown ? "" : core::fixed(ms, 6));
+    if (unknown) ++incomplete;
+    csv += core::csv_record(fields);
+  }
+  if (a.out.empty())
+    out << csv;
+  else
+    write_file(a.out, csv);
+  if (incomplete)
+    err << "hao: note: " << incomplete << " of " << table.rows.size()
+        << " rows contain a shape the model's table never saw; their prediction is left empty\n";
+  return kExitOk;
+}
+
+}  // namespace hao::cli

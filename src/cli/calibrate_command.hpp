@@ -1,0 +1,38 @@
+// `hao calibrate` (fit a latency model to measurements) and `hao predict` (apply it).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace hao::cli {
+
+struct CalibrateArgs {
+  std::string kind = "lut";
+  std::string device;
+  std::string space = "anb";
+  std::string measurements;
+  std::string column;
+  std::string archs;
+  std::string out;
+  std::string predictions;
+  std::string grouping;
+  int folds = 5;
+  unsigned seed = 1;
+};
+
+struct PredictArgs {
+  std::string model;
+  std::string archs;
+  std::string out;
+};
+
+CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& args);
+CLI::App* add_predict_command(CLI::App& app, PredictArgs& args);
+int run_calibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err);
+int run_predict(const PredictArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace hao::cli
