@@ -10,7 +10,9 @@
 #include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "hw/device.hpp"
 #include "predict/calibration.hpp"
+#include "report/scatter_svg.hpp"
 #include "report/table.hpp"
 
 namespace hao::cli {
@@ -20,12 +22,20 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
       "calibrate",
       "Fit a latency model to measured latencies of a search space's architectures and report "
       "its k-fold cross-validated error: MAPE, largest error, Spearman and Kendall rank "
-      "correlation. Kind lut: one entry per distinct block (anb) or layer (nb201) shape, the "
-      "data-driven baseline.");
-  cmd->add_option("--kind", a.kind, "Model kind")
-      ->check(CLI::IsMember({"lut"}))
+      "correlation. Kind engine: the physical model of a layer-sequential engine (DPU-like), "
+      "11 non-negative coefficients in physical units over per-layer compute cycles, DDR "
+      "bytes, layer count and host-CPU fallback terms. Kind lut: one entry per distinct block "
+      "(anb) or layer (nb201) shape, the data-driven baseline.");
+  cmd->add_option("--kind", a.kind, "Model kind: engine or lut")
+      ->check(CLI::IsMember({"engine", "lut"}))
       ->capture_default_str();
-  cmd->add_option("--device", a.device, "Device name or file (recorded with the model)");
+  cmd->add_option("--device", a.device,
+                  "Device: for --kind engine, a YAML file that pins the engine (engine: {pp, pi, "
+                  "po}), e.g. examples/devices/zcu102_dpu_b4096.yaml");
+  cmd->add_option(
+      "--holdout", a.holdout,
+      "Regular expression over the genotype: matching rows are left out of the fit and "
+      "predicted (e.g. 'b0:e[0-9],k5' holds out every network with a kernel-5 block b0)");
   cmd->add_option("--space", a.space, "Search space of the genotypes: anb or nb201")
       ->check(CLI::IsMember({"anb", "nb201"}))
       ->capture_default_str();
@@ -38,6 +48,8 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
   cmd->add_option("--out", a.out, "Write the fitted model (JSON)")->required();
   cmd->add_option("--predictions", a.predictions,
                   "Write each sample's measured and cross-validated predicted latency (CSV)");
+  cmd->add_option("--plot", a.plot,
+                  "Write an SVG plot of cross-validated predicted against measured latency");
   cmd->add_option("--grouping", a.grouping,
                   "Table units: blocks or layers (default: blocks for anb, layers for nb201)")
       ->check(CLI::IsMember({"blocks", "layers"}));
@@ -82,19 +94,35 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
                          ? (space == predict::Space::kAnb ? predict::Grouping::kBlocks
                                                           : predict::Grouping::kLayers)
                          : predict::parse_grouping(a.grouping);
+  options.kind = predict::parse_model_kind(a.kind);
+  options.holdout_regex = a.holdout;
+  if (options.kind == predict::ModelKind::kEngine) {
+    if (a.device.empty())
+      throw core::InputError(
+          "--kind engine needs --device with a pinned engine, e.g. "
+          "examples/devices/zcu102_dpu_b4096.yaml");
+    const hw::Device device = hw::load_device(a.device);
+    if (!device.engine_pinned)
+      throw core::InputError(
+          "--device " + a.device +
+          ": pins no engine; add engine: {pp: P, pi: I, po: O} to a device file");
+    options.engine = device.engine;
+  }
   const predict::SampleSet set = predict::load_samples(space, a.measurements, a.column, a.archs);
   if (set.skipped_missing)
     err << "hao: note: " << a.measurements << ": skipped " << set.skipped_missing
         << " rows with no measurement in " << a.column << "\n";
-  predict::CalibrationResult r = predict::calibrate_lut(set, options);
+  predict::CalibrationResult r = predict::calibrate(set, options);
   r.model["device"] = a.device;
   r.model["measurements"] = a.measurements;
   write_file(a.out, r.model.dump(2) + "\n");
 
-  out << "calibrated " << a.kind << " (" << predict::grouping_name(options.grouping) << ") on "
-      << set.samples.size() << " rows of " << a.measurements << ":" << a.column << " ("
-      << set.skipped_missing << " skipped), " << r.model["table"]["entries"].size()
-      << " entries + intercept\n";
+  out << "calibrated " << a.kind
+      << (options.kind == predict::ModelKind::kLut
+              ? " (" + predict::grouping_name(options.grouping) + ")"
+              : "")
+      << " on " << set.samples.size() << " rows of " << a.measurements << ":" << a.column << " ("
+      << set.skipped_missing << " skipped), " << r.coefficients << " coefficients\n";
   report::Table t;
   t.add_column("", report::Table::Align::kLeft);
   t.add_column("MAPE");
@@ -107,10 +135,26 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
   };
   row(std::to_string(a.folds) + "-fold CV (unseen rows)", r.cv);
   row("fit on all rows", r.train);
+  if (!a.holdout.empty()) row("held out: " + a.holdout, r.holdout);
   out << t.render();
   if (r.cv_unknown_samples)
     out << r.cv_unknown_samples << " rows had a shape their fold's table never saw\n";
+  if (r.holdout_unknown_samples)
+    out << r.holdout_unknown_samples
+        << " held-out rows had a shape the table never saw (priced as 0)\n";
   out << "model written to " << a.out << "\n";
+  if (!a.plot.empty()) {
+    std::vector<double> measured;
+    for (const auto& s : set.samples) measured.push_back(s.measured_ms);
+    const std::string subtitle =
+        std::to_string(a.folds) + "-fold CV: MAPE " + core::fixed(r.cv.mape_pct, 2) + "%, max " +
+        core::fixed(r.cv.max_ape_pct, 1) + "%, Spearman " + core::fixed(r.cv.spearman, 4) + ", " +
+        std::to_string(r.coefficients) + " coefficients";
+    write_file(a.plot,
+               report::scatter_svg({{a.kind + " model, unseen rows", measured, r.cv_predicted}},
+                                   a.column + " (" + a.kind + " model)", subtitle,
+                                   "measured latency (ms)", "predicted latency (ms)"));
+  }
   if (!a.predictions.empty()) {
     std::string csv =
         core::csv_record({"line", predict::arch_column(space), "measured_ms", "cv_predicted_ms"});

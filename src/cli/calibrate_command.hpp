@@ -20,6 +20,8 @@ struct CalibrateArgs {
   std::string out;
   std::string predictions;
   std::string grouping;
+  std::string holdout;
+  std::string plot;
   int folds = 5;
   unsigned seed = 1;
 };

@@ -19,20 +19,111 @@ namespace {
 // DDR4 64-bit channels at 2400 MT/s (77 GB/s). The usable fraction leaves room for routing;
 // on the U250 it also excludes the static shell region.
 const Device kBuiltins[] = {
-    {"zu2eg", "xczu2eg-sfvc784-1-e", "", 47232, 94464, 150, 0, 240, DspKind::kDsp48e2, 200, 8.5,
-     0.85, "Xilinx DS891"},
-    {"zu3eg", "xczu3eg-sbva484-1-e", "Ultra96, Ultra96-V2", 70560, 141120, 216, 0, 360,
-     DspKind::kDsp48e2, 200, 8.5, 0.85, "Xilinx DS891"},
-    {"zu7ev", "xczu7ev-ffvc1156-2-e", "ZCU104", 230400, 460800, 312, 96, 1728, DspKind::kDsp48e2,
-     200, 19.2, 0.85, "Xilinx DS891; FINN platforms.py"},
-    {"zu9eg", "xczu9eg-ffvb1156-2-e", "ZCU102", 274080, 548160, 912, 0, 2520, DspKind::kDsp48e2,
-     200, 19.2, 0.85, "Xilinx DS891"},
-    {"zu28dr", "xczu28dr-ffvg1517-2-e", "ZCU111, RFSoC2x2", 425280, 850560, 1080, 80, 4272,
-     DspKind::kDsp48e2, 200, 19.2, 0.85, "FINN platforms.py"},
-    {"xc7z020", "xc7z020clg400-1", "Pynq-Z1, Pynq-Z2", 53200, 106400, 140, 0, 220,
-     DspKind::kDsp48e1, 100, 4.2, 0.85, "Xilinx DS190; FINN platforms.py"},
-    {"u250", "xcu250-figd2104-2L-e", "Alveo U250", 1728000, 3456000, 2688, 1280, 12288,
-     DspKind::kDsp48e2, 250, 77.0, 0.75, "Xilinx DS962 (whole device, shell included)"},
+    {"zu2eg",
+     "xczu2eg-sfvc784-1-e",
+     "",
+     47232,
+     94464,
+     150,
+     0,
+     240,
+     DspKind::kDsp48e2,
+     200,
+     8.5,
+     0.85,
+     "Xilinx DS891",
+     false,
+     {}},
+    {"zu3eg",
+     "xczu3eg-sbva484-1-e",
+     "Ultra96, Ultra96-V2",
+     70560,
+     141120,
+     216,
+     0,
+     360,
+     DspKind::kDsp48e2,
+     200,
+     8.5,
+     0.85,
+     "Xilinx DS891",
+     false,
+     {}},
+    {"zu7ev",
+     "xczu7ev-ffvc1156-2-e",
+     "ZCU104",
+     230400,
+     460800,
+     312,
+     96,
+     1728,
+     DspKind::kDsp48e2,
+     200,
+     19.2,
+     0.85,
+     "Xilinx DS891; FINN platforms.py",
+     false,
+     {}},
+    {"zu9eg",
+     "xczu9eg-ffvb1156-2-e",
+     "ZCU102",
+     274080,
+     548160,
+     912,
+     0,
+     2520,
+     DspKind::kDsp48e2,
+     200,
+     19.2,
+     0.85,
+     "Xilinx DS891",
+     false,
+     {}},
+    {"zu28dr",
+     "xczu28dr-ffvg1517-2-e",
+     "ZCU111, RFSoC2x2",
+     425280,
+     850560,
+     1080,
+     80,
+     4272,
+     DspKind::kDsp48e2,
+     200,
+     19.2,
+     0.85,
+     "FINN platforms.py",
+     false,
+     {}},
+    {"xc7z020",
+     "xc7z020clg400-1",
+     "Pynq-Z1, Pynq-Z2",
+     53200,
+     106400,
+     140,
+     0,
+     220,
+     DspKind::kDsp48e1,
+     100,
+     4.2,
+     0.85,
+     "Xilinx DS190; FINN platforms.py",
+     false,
+     {}},
+    {"u250",
+     "xcu250-figd2104-2L-e",
+     "Alveo U250",
+     1728000,
+     3456000,
+     2688,
+     1280,
+     12288,
+     DspKind::kDsp48e2,
+     250,
+     77.0,
+     0.75,
+     "Xilinx DS962 (whole device, shell included)",
+     false,
+     {}},
 };
 
 DspKind parse_dsp_kind(const std::string& text, const std::string& where) {
@@ -57,9 +148,10 @@ Device read_device_file(const std::string& path) {
   }
   Device d;
   d.source = path;
-  const std::vector<std::string> keys = {
-      "name", "part", "boards",   "lut",       "ff",           "bram36",
-      "uram", "dsp",  "dsp_kind", "clock_mhz", "offchip_gbps", "usable_fraction"};
+  const std::vector<std::string> keys = {"name",     "part",      "boards",       "lut",
+                                         "ff",       "bram36",    "uram",         "dsp",
+                                         "dsp_kind", "clock_mhz", "offchip_gbps", "usable_fraction",
+                                         "engine"};
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     bool known = false;
@@ -98,6 +190,21 @@ Device read_device_file(const std::string& path) {
   get_real("clock_mhz", d.clock_mhz, 0, 2000);
   get_real("offchip_gbps", d.offchip_gbps, 0, 10000);
   get_real("usable_fraction", d.usable_fraction, 0, 1);
+  if (const YAML::Node e = root["engine"]) {
+    std::int64_t* lanes[] = {&d.engine.pp, &d.engine.pi, &d.engine.po};
+    const char* names[] = {"pp", "pi", "po"};
+    bool ok = e.IsMap();
+    for (int i = 0; ok && i < 3; ++i) {
+      const YAML::Node v = e[names[i]];
+      if (!v || !v.IsScalar() || !core::parse_int(v.Scalar(), *lanes[i]) || *lanes[i] < 1 ||
+          *lanes[i] > 4096)
+        ok = false;
+    }
+    if (ok)
+      d.engine_pinned = true;
+    else
+      issues.add("engine", "expected {pp: P, pi: I, po: O} with each in 1..4096");
+  }
   if (root["dsp_kind"]) {
     try {
       d.dsp_kind = parse_dsp_kind(root["dsp_kind"].Scalar(), path);

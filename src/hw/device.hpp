@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "hw/engine.hpp"
+
 namespace hao::hw {
 
 /// DSP slice generation: decides how many low-precision products one slice computes.
@@ -29,6 +31,8 @@ struct Device {
   double offchip_gbps = 4.0;      ///< off-chip bandwidth the accelerator sees, GB/s
   double usable_fraction = 0.85;  ///< share of each resource a design may use (routing, shell)
   std::string source;             ///< where the numbers come from
+  bool engine_pinned = false;     ///< the device file fixes the engine shape (a given product)
+  EngineShape engine;             ///< the pinned shape, when engine_pinned
 
   /// Resources a design may use: each total times usable_fraction, rounded down.
   Resources usable() const;
@@ -46,7 +50,8 @@ struct DeviceOverrides {
 
 /// Resolves NAME (a built-in, case-insensitive) or a YAML file path into a device, then
 /// applies overrides. A YAML device has keys name, lut, bram36, dsp and optionally part,
-/// ff, uram, dsp_kind (dsp48e1|dsp48e2|dsp58), clock_mhz, offchip_gbps, usable_fraction.
+/// ff, uram, dsp_kind (dsp48e1|dsp48e2|dsp58), clock_mhz, offchip_gbps, usable_fraction, and
+/// engine: {pp, pi, po} to pin the layer-sequential engine's shape (e.g. a DPU B4096).
 /// Throws core::InputError for an unknown name (listing the built-ins) or a bad file.
 Device load_device(const std::string& name_or_path, const DeviceOverrides& overrides = {});
 

@@ -1,37 +1,50 @@
-// Fitting latency models to measurements, with k-fold cross-validation.
+// Fitting latency models to measurements, with k-fold cross-validation and an optional
+// held-out split (e.g. every network with a kernel-5 block in b0).
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "hw/engine.hpp"
 #include "predict/latency_table.hpp"
 #include "predict/metrics.hpp"
 #include "predict/samples.hpp"
 
 namespace hao::predict {
 
+enum class ModelKind { kLut, kEngine };
+ModelKind parse_model_kind(const std::string& name);  ///< "lut" or "engine"
+std::string model_kind_name(ModelKind kind);
+
 struct CalibrationOptions {
+  ModelKind kind = ModelKind::kLut;
   int folds = 5;
   unsigned seed = 1;
-  Grouping grouping = Grouping::kBlocks;
+  Grouping grouping = Grouping::kBlocks;   ///< lut
+  hw::EngineShape engine = hw::kDpuB4096;  ///< engine
+  hw::EngineOptions engine_options;        ///< engine
+  std::string holdout_regex;  ///< rows whose genotype matches are fitted without, then predicted
 };
 
 struct CalibrationResult {
-  FitMetrics cv;                       ///< over every sample, each predicted by the model
-                                       ///< fitted without its fold
-  std::vector<double> cv_predicted;    ///< per sample
-  std::size_t cv_unknown_samples = 0;  ///< samples whose fold's table lacked one of their shapes
-  FitMetrics train;                    ///< the final model on all samples
-  nlohmann::json model;                ///< the final model, fitted on all samples
+  FitMetrics cv;  ///< every sample predicted by the model fitted without its fold
+  std::vector<double> cv_predicted;  ///< per sample
+  std::size_t cv_unknown_samples =
+      0;               ///< lut: samples whose fold's table lacked one of their shapes
+  FitMetrics train;    ///< the final model on all samples
+  FitMetrics holdout;  ///< with holdout_regex: the held-out rows
+  std::size_t holdout_unknown_samples = 0;
+  std::size_t coefficients = 0;  ///< fitted coefficients, intercept included
+  nlohmann::json model;          ///< the final model, fitted on all samples
 };
 
-/// The lookup-table model (`--kind lut`). Throws InputError when there are fewer samples than
-/// table entries or folds.
-CalibrationResult calibrate_lut(const SampleSet& set, const CalibrationOptions& options);
+/// Fits the model kind in `options`. Throws InputError when there are fewer samples than
+/// coefficients or folds, or the holdout leaves nothing to fit or to test.
+CalibrationResult calibrate(const SampleSet& set, const CalibrationOptions& options);
 
 /// Predicts with a saved model: the network's latency in ms. `unknown` counts units the
-/// model cannot price (a table has never seen their shape).
+/// model cannot price (a table has never seen their shape; always 0 for engine models).
 double predict_latency(const nlohmann::json& model, const ir::Network& net, std::size_t* unknown);
 
 }  // namespace hao::predict
