@@ -1,7 +1,6 @@
 #include "cli/calibrate_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -74,17 +73,6 @@ CLI::App* add_predict_command(CLI::App& app, PredictArgs& a) {
   return cmd;
 }
 
-namespace {
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  if (!f) throw core::InputError(path + ": cannot open for writing");
-  f << text;
-  if (!f) throw core::InputError(path + ": write failed");
-}
-
-}  // namespace
-
 int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) {
   const predict::Space space = predict::parse_space(a.space);
   predict::CalibrationOptions options;
@@ -115,7 +103,7 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
   predict::CalibrationResult r = predict::calibrate(set, options);
   r.model["device"] = a.device;
   r.model["measurements"] = a.measurements;
-  write_file(a.out, r.model.dump(2) + "\n");
+  core::write_file(a.out, r.model.dump(2) + "\n");
 
   out << "calibrated " << a.kind
       << (options.kind == predict::ModelKind::kLut
@@ -150,10 +138,10 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
         std::to_string(a.folds) + "-fold CV: MAPE " + core::fixed(r.cv.mape_pct, 2) + "%, max " +
         core::fixed(r.cv.max_ape_pct, 1) + "%, Spearman " + core::fixed(r.cv.spearman, 4) + ", " +
         std::to_string(r.coefficients) + " coefficients";
-    write_file(a.plot,
-               report::scatter_svg({{a.kind + " model, unseen rows", measured, r.cv_predicted}},
-                                   a.column + " (" + a.kind + " model)", subtitle,
-                                   "measured latency (ms)", "predicted latency (ms)"));
+    core::write_file(
+        a.plot, report::scatter_svg({{a.kind + " model, unseen rows", measured, r.cv_predicted}},
+                                    a.column + " (" + a.kind + " model)", subtitle,
+                                    "measured latency (ms)", "predicted latency (ms)"));
   }
   if (!a.predictions.empty()) {
     std::string csv =
@@ -162,7 +150,7 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
       csv += core::csv_record({std::to_string(set.samples[i].line), set.samples[i].arch,
                                core::fixed(set.samples[i].measured_ms, 6),
                                core::fixed(r.cv_predicted[i], 6)});
-    write_file(a.predictions, csv);
+    core::write_file(a.predictions, csv);
   }
   return kExitOk;
 }
@@ -196,7 +184,7 @@ int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
   if (a.out.empty())
     out << csv;
   else
-    write_file(a.out, csv);
+    core::write_file(a.out, csv);
   if (incomplete)
     err << "hao: note: " << incomplete << " of " << table.rows.size()
         << " rows contain a shape the model's table never saw; their prediction is left empty\n";

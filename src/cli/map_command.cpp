@@ -1,7 +1,6 @@
 #include "cli/map_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <ostream>
 
 #include "cli/app.hpp"
@@ -78,10 +77,7 @@ void write_text(const std::string& path, const std::string& text, std::ostream& 
     out << text;
     return;
   }
-  std::ofstream f(path);
-  if (!f) throw core::InputError(path + ": cannot open for writing");
-  f << text;
-  if (!f) throw core::InputError(path + ": write failed");
+  core::write_file(path, text);
 }
 
 }  // namespace

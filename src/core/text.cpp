@@ -60,6 +60,13 @@ std::string read_file(const std::string& path) {
   return os.str();
 }
 
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw InputError(path + ": cannot open for writing: " + std::strerror(errno));
+  out << text;
+  if (!out.flush()) throw InputError(path + ": write failed");
+}
+
 bool parse_int(const std::string& text, std::int64_t& out) {
   if (text.empty()) return false;
   char* end = nullptr;

@@ -19,6 +19,8 @@ std::string with_commas(std::int64_t value);
 std::string fixed(double value, int digits);
 /// Reads a whole file; throws InputError naming the path when it cannot.
 std::string read_file(const std::string& path);
+/// Writes (replaces) a file; throws InputError naming the path when it cannot.
+void write_file(const std::string& path, const std::string& text);
 /// Parses a whole string as an integer / double; returns false on any trailing text.
 bool parse_int(const std::string& text, std::int64_t& out);
 bool parse_double(const std::string& text, double& out);

@@ -123,6 +123,19 @@ void fill_solution(const FoldingProblem& p, FoldingSolution& s) {
   s.used = choice_resources(p, s.choice);
 }
 
+// The II can be no lower than the input transfer nor than any layer's fastest configuration
+// that fits the device on its own; max() when some layer has none.
+std::int64_t trivial_lower_bound(const FoldingProblem& p) {
+  std::int64_t lower = p.min_ii_cycles;
+  for (const auto& layer : p.candidates) {
+    std::int64_t fastest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& c : layer)
+      if (fits(c.cost.res, p.capacity)) fastest = std::min(fastest, c.cost.cycles);
+    lower = std::max(lower, fastest);
+  }
+  return lower;
+}
+
 FoldingSolution from_result(const FoldingProblem& p, const Assignment& a, const SolveResult& r) {
   FoldingSolution s;
   s.status = r.status;
@@ -177,14 +190,7 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   FoldingSolution s;
   std::int64_t upper = std::numeric_limits<std::int64_t>::max();
   if (start) upper = choice_ii(p, *start);
-  // Lower bound: every layer's fastest configuration that fits the device on its own.
-  std::int64_t lower = p.min_ii_cycles;
-  for (const auto& layer : p.candidates) {
-    std::int64_t fastest = std::numeric_limits<std::int64_t>::max();
-    for (const auto& c : layer)
-      if (fits(c.cost.res, p.capacity)) fastest = std::min(fastest, c.cost.cycles);
-    lower = std::max(lower, fastest);
-  }
+  const std::int64_t lower = trivial_lower_bound(p);
   Assignment a;
   if (lower == std::numeric_limits<std::int64_t>::max() || !build_assignment(p, upper, a, false)) {
     s.status = SolveStatus::kInfeasible;
@@ -265,13 +271,7 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   // Candidate II values: the distinct cycle counts at or above the trivial lower bound.
-  std::int64_t lower = p.min_ii_cycles;
-  for (const auto& layer : p.candidates) {
-    std::int64_t fastest = std::numeric_limits<std::int64_t>::max();
-    for (const auto& c : layer)
-      if (fits(c.cost.res, p.capacity)) fastest = std::min(fastest, c.cost.cycles);
-    lower = std::max(lower, fastest);
-  }
+  const std::int64_t lower = trivial_lower_bound(p);
   FoldingSolution best;
   if (lower == std::numeric_limits<std::int64_t>::max()) {
     best.status = SolveStatus::kInfeasible;
