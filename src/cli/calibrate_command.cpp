@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <sstream>
 
 #include "cli/app.hpp"
 #include "core/csv.hpp"
@@ -162,9 +161,10 @@ int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
   } catch (const nlohmann::json::parse_error& e) {
     throw core::InputError(a.model + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
   }
-  if (!model.is_object() || !model.contains("space") || !model.contains("table"))
-    throw core::InputError(a.model + ": not a model written by hao calibrate");
-  const predict::Space space = predict::parse_space(model.value("space", ""));
+  const predict::LatencyPredictor predict_ms = predict::load_predictor(model, a.model);
+  const nlohmann::json& space_name = model["space"];
+  const predict::Space space =
+      predict::parse_space(space_name.is_string() ? space_name.get<std::string>() : "");
   const core::CsvTable table = core::read_csv(a.archs);
   const std::size_t arch = table.column(predict::arch_column(space));
   std::vector<std::string> header = table.header;
@@ -175,7 +175,7 @@ int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
     const ir::Network net =
         predict::expand(space, table.rows[r][arch], a.archs + ": line " + std::to_string(r + 2));
     std::size_t unknown = 0;
-    const double ms = predict::predict_latency(model, net, &unknown);
+    const double ms = predict_ms(net, &unknown);
     std::vector<std::string> fields = table.rows[r];
     fields.push_back(unknown ? "" : core::fixed(ms, 6));
     if (unknown) ++incomplete;

@@ -169,17 +169,29 @@ CalibrationResult calibrate(const SampleSet& set, const CalibrationOptions& opti
   return r;
 }
 
-double predict_latency(const nlohmann::json& model, const ir::Network& net, std::size_t* unknown) {
-  const std::string kind = model.value("kind", "");
-  if (kind == "lut") {
-    const LatencyTable t = LatencyTable::from_json(model.at("table"), "model");
-    return t.predict(unit_keys(net, parse_grouping(model.value("grouping", "layers"))), unknown);
+LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& where) {
+  const std::string kind = model.is_object() && model.contains("kind") && model["kind"].is_string()
+                               ? model["kind"].get<std::string>()
+                               : "";
+  if (kind == "lut" && model.contains("table")) {
+    auto table = std::make_shared<LatencyTable>(LatencyTable::from_json(model["table"], where));
+    const nlohmann::json& g =
+        model.contains("grouping") ? model["grouping"] : nlohmann::json("layers");
+    const Grouping grouping = parse_grouping(g.is_string() ? g.get<std::string>() : "");
+    return [table, grouping](const ir::Network& net, std::size_t* unknown) {
+      return table->predict(unit_keys(net, grouping), unknown);
+    };
   }
-  if (kind == "engine") {
-    if (unknown) *unknown = 0;
-    return EngineModel::from_json(model.at("engine_model"), "model").predict(net);
+  if (kind == "engine" && model.contains("engine_model")) {
+    auto engine =
+        std::make_shared<EngineModel>(EngineModel::from_json(model["engine_model"], where));
+    return [engine](const ir::Network& net, std::size_t* unknown) {
+      if (unknown) *unknown = 0;
+      return engine->predict(net);
+    };
   }
-  throw core::InputError("model kind '" + kind + "' is not known, expected lut or engine");
+  throw core::InputError(where + ": not a model written by hao calibrate (kind '" + kind +
+                         "'; expected lut with a table or engine with an engine_model)");
 }
 
 }  // namespace hao::predict

@@ -2,6 +2,7 @@
 // held-out split (e.g. every network with a kernel-5 block in b0).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -43,8 +44,13 @@ struct CalibrationResult {
 /// coefficients or folds, or the holdout leaves nothing to fit or to test.
 CalibrationResult calibrate(const SampleSet& set, const CalibrationOptions& options);
 
-/// Predicts with a saved model: the network's latency in ms. `unknown` counts units the
-/// model cannot price (a table has never seen their shape; always 0 for engine models).
-double predict_latency(const nlohmann::json& model, const ir::Network& net, std::size_t* unknown);
+/// A saved model, ready to predict a network's latency in ms. `unknown`, when not null,
+/// receives the number of units the model cannot price (a table has never seen their shape;
+/// always 0 for engine models).
+using LatencyPredictor = std::function<double(const ir::Network& net, std::size_t* unknown)>;
+
+/// Reads a model written by calibrate (either kind) once, for any number of predictions.
+/// Throws InputError naming `where` for an unknown kind or a malformed model.
+LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& where);
 
 }  // namespace hao::predict

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/app.hpp"
+#include "core/csv.hpp"
 #include "core/text.hpp"
 
 namespace hao::cli {
@@ -107,15 +108,22 @@ TEST(Cli, CalibrateThenPredictRoundTrip) {
   if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
   const std::string model = ::testing::TempDir() + "lut.json";
   const std::string predictions = ::testing::TempDir() + "predicted.csv";
-  HaoRun r = hao({"calibrate", "--kind", "lut", "--space", "anb", "--measurements", data,
-                  "--column", "zcu102_latency_ms", "--out", model});
-  ASSERT_EQ(r.code, kExitOk) << r.err;
-  EXPECT_NE(r.out.find("5-fold CV"), std::string::npos);
-  HaoRun p = hao({"predict", "--model", model, "--archs", data, "--out", predictions});
-  ASSERT_EQ(p.code, kExitOk) << p.err;
-  const std::string csv = core::read_file(predictions);
-  EXPECT_NE(csv.find("predicted_latency_ms"), std::string::npos);
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 514);
+  // Both model kinds go through calibrate and back through predict.
+  const std::string device = std::string(HAO_EXAMPLES) + "/devices/zcu102_dpu_b4096.yaml";
+  for (const std::string kind : {"lut", "engine"}) {
+    HaoRun r = hao({"calibrate", "--kind", kind, "--device", device, "--space", "anb",
+                    "--measurements", data, "--column", "zcu102_latency_ms", "--out", model});
+    ASSERT_EQ(r.code, kExitOk) << kind << ": " << r.err;
+    EXPECT_NE(r.out.find("5-fold CV"), std::string::npos);
+    HaoRun p = hao({"predict", "--model", model, "--archs", data, "--out", predictions});
+    ASSERT_EQ(p.code, kExitOk) << kind << ": " << p.err;
+    const std::string csv = core::read_file(predictions);
+    EXPECT_NE(csv.find("predicted_latency_ms"), std::string::npos);
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 514);
+    const core::CsvTable table = core::parse_csv(csv, predictions);
+    const std::size_t col = table.column("predicted_latency_ms");
+    for (const auto& row : table.rows) EXPECT_FALSE(row[col].empty()) << kind;
+  }
   HaoRun bad = hao(
       {"calibrate", "--space", "anb", "--measurements", data, "--column", "fps", "--out", model});
   EXPECT_EQ(bad.code, kExitBadInput);

@@ -67,7 +67,7 @@ TEST(Calibration, LutMeetsItsTargetOnAccelNasBench) {
   EXPECT_GT(r.cv.spearman, 0.99);
   // The saved model predicts what the fit predicts.
   std::size_t unknown = 0;
-  const double ms = predict_latency(r.model, set.samples[0].net, &unknown);
+  const double ms = load_predictor(r.model, "model")(set.samples[0].net, &unknown);
   EXPECT_EQ(unknown, 0u);
   EXPECT_NEAR(ms, set.samples[0].measured_ms, 0.05 * set.samples[0].measured_ms);
 }
@@ -89,8 +89,16 @@ TEST(Calibration, EngineModelMeetsItsTargetAndCarriesOver) {
   EXPECT_GT(r.holdout.spearman, 0.99);
   for (const auto& [name, value] : r.model["engine_model"]["coefficients"].items())
     EXPECT_GE(value.get<double>(), 0.0) << name;
-  EXPECT_NEAR(predict_latency(r.model, set.samples[0].net, nullptr), set.samples[0].measured_ms,
-              0.15 * set.samples[0].measured_ms);
+  EXPECT_NEAR(load_predictor(r.model, "model")(set.samples[0].net, nullptr),
+              set.samples[0].measured_ms, 0.15 * set.samples[0].measured_ms);
+}
+
+TEST(Calibration, LoadPredictorRejectsWhatIsNotAModel) {
+  EXPECT_THROW(load_predictor(nlohmann::json::array(), "m.json"), core::InputError);
+  EXPECT_THROW(load_predictor({{"kind", "engine"}}, "m.json"), core::InputError);
+  EXPECT_THROW(load_predictor({{"kind", "magic"}, {"table", {}}}, "m.json"), core::InputError);
+  EXPECT_THROW(load_predictor({{"kind", "lut"}, {"table", {{"entries", 3}}}}, "m.json"),
+               core::InputError);
 }
 
 TEST(Calibration, TooFewRowsIsBadInput) {
