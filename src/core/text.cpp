@@ -1,5 +1,6 @@
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -25,6 +26,25 @@ std::string join_choices(const std::vector<std::string>& names) {
   if (names.size() == 1) return names[0];
   std::vector<std::string> head(names.begin(), names.end() - 1);
   return join(head, ", ") + " or " + names.back();
+}
+
+std::vector<std::string> split(const std::string& text, char separator, bool keep_empty) {
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == separator)
+      parts.emplace_back();
+    else
+      parts.back() += c;
+  }
+  if (!keep_empty) parts.erase(std::remove(parts.begin(), parts.end(), std::string()), parts.end());
+  return parts;
+}
+
+std::string without(const std::string& text, const std::string& chars) {
+  std::string out;
+  for (char c : text)
+    if (chars.find(c) == std::string::npos) out += c;
+  return out;
 }
 
 std::string to_lower(std::string s) {

@@ -11,6 +11,10 @@ namespace hao::core {
 std::string join_choices(const std::vector<std::string>& names);
 /// Joins with a separator.
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
+/// Splits at every `separator`; with keep_empty, "a;;b;" gives "a", "", "b", "".
+std::vector<std::string> split(const std::string& text, char separator, bool keep_empty = true);
+/// `text` without any of the characters in `chars`.
+std::string without(const std::string& text, const std::string& chars);
 /// Lower-cases ASCII.
 std::string to_lower(std::string s);
 /// Formats a count with thousands separators: 3504872 -> "3,504,872".

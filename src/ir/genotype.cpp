@@ -84,17 +84,7 @@ Network expand_anb(const std::string& arch, const std::string& where) {
   std::array<AnbBlock, 7> blocks{};
   std::array<bool, 7> seen{};
   core::IssueList issues(where);
-  std::vector<std::string> parts;
-  std::string part;
-  for (char c : arch + ";") {
-    if (c == ';') {
-      parts.push_back(part);
-      part.clear();
-    } else if (c != ' ' && c != '"') {
-      part += c;
-    }
-  }
-  for (const auto& p : parts) {
+  for (const auto& p : core::split(core::without(arch, " \""), ';')) {
     std::smatch m;
     if (!std::regex_match(p, m, kBlock)) {
       issues.add("", "token '" + p + "' is not bI:eE,kK,lL,seS with I in 0..6");
@@ -161,18 +151,7 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
   enum class Op { kNone, kSkip, kConv1, kConv3, kPool };
   std::array<std::array<Op, 3>, 4> edge{};  // edge[j][i]: op from node i to node j
   core::IssueList issues(where);
-  std::vector<std::string> nodes;
-  {
-    std::string cur;
-    for (char c : arch + "+") {
-      if (c == '+') {
-        nodes.push_back(cur);
-        cur.clear();
-      } else if (c != '"' && c != ' ') {
-        cur += c;
-      }
-    }
-  }
+  const std::vector<std::string> nodes = core::split(core::without(arch, " \""), '+');
   if (nodes.size() != 3) {
     issues.add("", "'" + arch + "' has " + std::to_string(nodes.size()) +
                        " node groups separated by '+', expected 3");
@@ -180,17 +159,7 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
   }
   static const std::regex kEdge("^([a-z_0-9]+)~([0-9])$");
   for (std::size_t j = 1; j <= 3; ++j) {
-    std::vector<std::string> tokens;
-    std::string tok;
-    for (char c : nodes[j - 1]) {
-      if (c == '|') {
-        if (!tok.empty()) tokens.push_back(tok);
-        tok.clear();
-      } else {
-        tok += c;
-      }
-    }
-    if (!tok.empty()) tokens.push_back(tok);
+    const std::vector<std::string> tokens = core::split(nodes[j - 1], '|', false);
     if (tokens.size() != j) {
       issues.add("node " + std::to_string(j),
                  std::to_string(tokens.size()) + " edges, expected " + std::to_string(j));

@@ -28,6 +28,13 @@ TEST(Text, ParseIntRejectsTrailingText) {
   EXPECT_FALSE(parse_double("abc", d));
 }
 
+TEST(Text, SplitKeepsOrDropsEmptyParts) {
+  EXPECT_EQ(split("a;;b;", ';'), (std::vector<std::string>{"a", "", "b", ""}));
+  EXPECT_EQ(split("|x|y||", '|', false), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(split("", ';'), (std::vector<std::string>{""}));
+  EXPECT_EQ(without("\"a b\"", " \""), "ab");
+}
+
 TEST(Text, ReadFileNamesTheMissingPath) {
   try {
     read_file("/nonexistent/hao.yaml");
