@@ -18,113 +18,41 @@ namespace {
 // 64-bit at 2400 MT/s (19.2 GB/s), Pynq-Z1 DDR3 16-bit at 1050 MT/s (4.2 GB/s), U250 four
 // DDR4 64-bit channels at 2400 MT/s (77 GB/s). The usable fraction leaves room for routing;
 // on the U250 it also excludes the static shell region.
-const Device kBuiltins[] = {
-    {"zu2eg",
-     "xczu2eg-sfvc784-1-e",
-     "",
-     47232,
-     94464,
-     150,
-     0,
-     240,
-     DspKind::kDsp48e2,
-     200,
-     8.5,
-     0.85,
-     "Xilinx DS891",
-     false,
-     {}},
-    {"zu3eg",
-     "xczu3eg-sbva484-1-e",
-     "Ultra96, Ultra96-V2",
-     70560,
-     141120,
-     216,
-     0,
-     360,
-     DspKind::kDsp48e2,
-     200,
-     8.5,
-     0.85,
-     "Xilinx DS891",
-     false,
-     {}},
-    {"zu7ev",
-     "xczu7ev-ffvc1156-2-e",
-     "ZCU104",
-     230400,
-     460800,
-     312,
-     96,
-     1728,
-     DspKind::kDsp48e2,
-     200,
-     19.2,
-     0.85,
-     "Xilinx DS891; FINN platforms.py",
-     false,
-     {}},
-    {"zu9eg",
-     "xczu9eg-ffvb1156-2-e",
-     "ZCU102",
-     274080,
-     548160,
-     912,
-     0,
-     2520,
-     DspKind::kDsp48e2,
-     200,
-     19.2,
-     0.85,
-     "Xilinx DS891",
-     false,
-     {}},
-    {"zu28dr",
-     "xczu28dr-ffvg1517-2-e",
-     "ZCU111, RFSoC2x2",
-     425280,
-     850560,
-     1080,
-     80,
-     4272,
-     DspKind::kDsp48e2,
-     200,
-     19.2,
-     0.85,
-     "FINN platforms.py",
-     false,
-     {}},
-    {"xc7z020",
-     "xc7z020clg400-1",
-     "Pynq-Z1, Pynq-Z2",
-     53200,
-     106400,
-     140,
-     0,
-     220,
-     DspKind::kDsp48e1,
-     100,
-     4.2,
-     0.85,
-     "Xilinx DS190; FINN platforms.py",
-     false,
-     {}},
-    {"u250",
-     "xcu250-figd2104-2L-e",
-     "Alveo U250",
-     1728000,
-     3456000,
-     2688,
-     1280,
-     12288,
-     DspKind::kDsp48e2,
-     250,
-     77.0,
-     0.75,
-     "Xilinx DS962 (whole device, shell included)",
-     false,
-     {}},
+// One row per part, as in shared/data/fpga/devices.csv; engine pinning is for device files.
+struct BuiltinPart {
+  const char* name;
+  const char* part;
+  const char* boards;
+  std::int64_t lut, ff, bram36, uram, dsp;
+  DspKind dsp_kind;
+  double clock_mhz, offchip_gbps, usable_fraction;
+  const char* source;
 };
+// clang-format off
+constexpr BuiltinPart kBuiltins[] = {
+  {"zu2eg",   "xczu2eg-sfvc784-1-e",   "",                    47232,   94464,  150,    0,   240, DspKind::kDsp48e2, 200,  8.5, 0.85, "Xilinx DS891"},
+  {"zu3eg",   "xczu3eg-sbva484-1-e",   "Ultra96, Ultra96-V2", 70560,  141120,  216,    0,   360, DspKind::kDsp48e2, 200,  8.5, 0.85, "Xilinx DS891"},
+  {"zu7ev",   "xczu7ev-ffvc1156-2-e",  "ZCU104",             230400,  460800,  312,   96,  1728, DspKind::kDsp48e2, 200, 19.2, 0.85, "Xilinx DS891; FINN platforms.py"},
+  {"zu9eg",   "xczu9eg-ffvb1156-2-e",  "ZCU102",             274080,  548160,  912,    0,  2520, DspKind::kDsp48e2, 200, 19.2, 0.85, "Xilinx DS891"},
+  {"zu28dr",  "xczu28dr-ffvg1517-2-e", "ZCU111, RFSoC2x2",   425280,  850560, 1080,   80,  4272, DspKind::kDsp48e2, 200, 19.2, 0.85, "FINN platforms.py"},
+  {"xc7z020", "xc7z020clg400-1",       "Pynq-Z1, Pynq-Z2",    53200,  106400,  140,    0,   220, DspKind::kDsp48e1, 100,  4.2, 0.85, "Xilinx DS190; FINN platforms.py"},
+  {"u250",    "xcu250-figd2104-2L-e",  "Alveo U250",        1728000, 3456000, 2688, 1280, 12288, DspKind::kDsp48e2, 250, 77.0, 0.75, "Xilinx DS962 (whole device, shell included)"},
+};
+// clang-format on
+
+Device to_device(const BuiltinPart& b) {
+  Device d;
+  d.name = b.name;
+  d.part = b.part;
+  d.boards = b.boards;
+  d.lut = b.lut, d.ff = b.ff, d.bram36 = b.bram36, d.uram = b.uram, d.dsp = b.dsp;
+  d.dsp_kind = b.dsp_kind;
+  d.clock_mhz = b.clock_mhz;
+  d.offchip_gbps = b.offchip_gbps;
+  d.usable_fraction = b.usable_fraction;
+  d.source = b.source;
+  return d;
+}
 
 DspKind parse_dsp_kind(const std::string& text, const std::string& where) {
   const std::string t = core::to_lower(text);
@@ -237,7 +165,7 @@ Device load_device(const std::string& name_or_path, const DeviceOverrides& overr
   const std::string key = core::to_lower(name_or_path);
   for (const auto& d : kBuiltins) {
     if (d.name == key || core::to_lower(d.part).rfind(key, 0) == 0) {
-      device = d;
+      device = to_device(d);
       found = true;
       break;
     }
