@@ -66,6 +66,61 @@ inline ir::Network random_network(std::mt19937& rng) {
   return net;
 }
 
+/// A random small network of inverted-residual blocks (1x1 expand, 3x3 depthwise, 1x1
+/// project, a residual add when shapes allow), plain convs and MobileNetV1-style depthwise /
+/// pointwise pairs, so that fusable chains (some overlapping) occur. Shapes inferred.
+inline ir::Network random_block_network(std::mt19937& rng) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  ir::Network net;
+  net.name = "random_blocks";
+  net.input = {pick(1, 4), pick(4, 12), pick(4, 12)};
+  int prev = ir::kNetworkInput;
+  std::int64_t channels = net.input.c;
+  auto push = [&](ir::Layer l) {
+    l.weight_bits = pick(0, 3) ? 8 : 4;
+    l.act_bits = pick(0, 3) ? 8 : 4;
+    net.layers.push_back(std::move(l));
+    ir::infer_shapes(net, "random");
+    prev = static_cast<int>(net.layers.size()) - 1;
+    channels = net.layers.back().out.c;
+  };
+  const int blocks = pick(1, 3);
+  for (int b = 0; b < blocks; ++b) {
+    const std::string p = "b" + std::to_string(b) + "_";
+    const int kind = pick(0, 3);
+    if (kind == 0) {
+      push(conv(p + "conv", prev, pick(1, 4) * 4, 3, pick(1, 2)));
+      push(simple(p + "relu", ir::OpKind::kAct, {prev}));
+    } else if (kind == 3) {  // depthwise, pointwise, depthwise, pointwise
+      for (int k = 0; k < 2; ++k) {
+        push(conv(p + "dw" + std::to_string(k), prev, channels, 3, 1, channels));
+        push(conv(p + "pw" + std::to_string(k), prev, pick(1, 4) * 4, 1));
+      }
+    } else {
+      const int block_in = prev;
+      const std::int64_t in_c = channels;
+      const std::int64_t stride = pick(1, 2);
+      if (kind == 2) {
+        push(conv(p + "expand", prev, channels * pick(2, 4), 1));
+        push(simple(p + "expand_act", ir::OpKind::kAct, {prev}));
+      }
+      push(conv(p + "dw", prev, channels, 3, stride, channels));
+      push(simple(p + "dw_act", ir::OpKind::kAct, {prev}));
+      const std::int64_t out_c = pick(0, 1) ? in_c : pick(1, 4) * 4;
+      push(conv(p + "project", prev, out_c, 1));
+      if (stride == 1 && out_c == in_c && block_in != ir::kNetworkInput)
+        push(simple(p + "add", ir::OpKind::kAdd, {block_in, prev}));
+    }
+  }
+  if (pick(0, 1)) {
+    push(simple("pool", ir::OpKind::kGlobalAvgPool, {prev}));
+    ir::Layer fc = simple("fc", ir::OpKind::kFc, {prev});
+    fc.out_channels = pick(2, 10);
+    push(fc);
+  }
+  return net;
+}
+
 /// A small device whose limits bind on small networks.
 inline hw::Device random_device(std::mt19937& rng) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };

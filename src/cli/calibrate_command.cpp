@@ -7,6 +7,7 @@
 #include "cli/app.hpp"
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/device.hpp"
 #include "predict/calibration.hpp"
@@ -155,12 +156,7 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
 }
 
 int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
-  nlohmann::json model;
-  try {
-    model = nlohmann::json::parse(core::read_file(a.model));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw core::InputError(a.model + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  const nlohmann::json model = core::read_json(a.model);
   const predict::LatencyPredictor predict_ms = predict::load_predictor(model, a.model);
   const nlohmann::json& space_name = model["space"];
   const predict::Space space =

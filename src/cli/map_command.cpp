@@ -1,17 +1,22 @@
 #include "cli/map_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 
 #include "cli/app.hpp"
 #include "cli/builtin_example.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
 #include "ir/model_io.hpp"
+#include "predict/calibration.hpp"
 #include "report/dataflow_report.hpp"
+#include "report/engine_report.hpp"
 
 namespace hao::cli {
 
@@ -29,8 +34,11 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
                   "Built-in device (" + core::join(hw::builtin_device_names(), ", ") +
                       ") or a YAML device file")
       ->capture_default_str();
-  cmd->add_option("--template", a.template_name, "Accelerator template")
-      ->check(CLI::IsMember({"dataflow"}))
+  cmd->add_option("--template", a.template_name,
+                  "dataflow: one engine per layer, frames stream through all (FINN-like), "
+                  "weights on chip; engine: one set of engines runs the layers in turn with "
+                  "weights and feature maps in DDR (HAO/DPU-like)")
+      ->check(CLI::IsMember({"dataflow", "engine"}))
       ->capture_default_str();
   cmd->add_option("--bits", a.bits,
                   "Bit-widths: wXaY for every layer (X, Y in 1..16, e.g. w4a4), or a YAML/JSON "
@@ -63,10 +71,18 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option("--usable-fraction", a.usable_fraction,
                   "Override the share of each resource a design may use")
       ->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--latency-model", a.latency_model,
+                  "engine template: also predict the latency with this calibrated model "
+                  "(hao calibrate --kind engine|lut --out MODEL.json)");
+  cmd->add_flag("--no-fusion", a.no_fusion,
+                "engine template: run every layer on its own (no fused expand -> depthwise -> "
+                "project chains)");
   cmd->footer(
       "Exit codes: 0 a design that fits, 2 bad input, 3 no configuration fits the device or "
       "reaches the target (the reason names the layer, resource and numbers).\n"
-      "Example: hao map mobilenet_v2.onnx --device zu9eg --bits w4a4 --json out.json");
+      "Examples:\n  hao map mobilenet_v2.onnx --device zu9eg --bits w4a4 --json out.json\n"
+      "  hao map mobilenet_v2.onnx --template engine --device zu3eg\n"
+      "  hao map net.onnx --template engine --device examples/devices/zcu102_dpu_b4096.yaml");
   return cmd;
 }
 
@@ -78,6 +94,44 @@ void write_text(const std::string& path, const std::string& text, std::ostream& 
     return;
   }
   core::write_file(path, text);
+}
+
+int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& device,
+                   std::ostream& out, std::ostream& err) {
+  if (a.method != "ilp")
+    throw core::InputError("--method " + a.method + " applies to --template dataflow only");
+  if (!a.folding_in.empty() || !a.folding_out.empty())
+    throw core::InputError("--folding and --folding-out apply to --template dataflow only");
+  if (a.pareto_points > 0) throw core::InputError("--pareto applies to --template dataflow only");
+  std::optional<report::CalibratedLatency> calibrated;
+  if (!a.latency_model.empty()) {
+    const nlohmann::json model = core::read_json(a.latency_model);
+    const predict::LatencyPredictor predictor = predict::load_predictor(model, a.latency_model);
+    std::size_t unknown = 0;
+    const double ms = predictor(net, &unknown);
+    if (unknown > 0)
+      err << "hao: note: " << a.latency_model << ": " << unknown
+          << " layer or block shapes are not in the table; the prediction leaves them out\n";
+    calibrated = report::CalibratedLatency{a.latency_model, ms};
+  }
+  ilp::EngineMapOptions options;
+  options.solve.time_limit_s = a.time_limit_s;
+  options.fusion = !a.no_fusion;
+  const ilp::EngineMapResult result = ilp::map_engine(net, device, options);
+  out << report::engine_text(net, device, result, calibrated);
+  if (!a.json_out.empty())
+    write_text(a.json_out, report::engine_json(net, device, result, calibrated).dump(2) + "\n",
+               out);
+  if (!result.feasible) {
+    err << "hao: no feasible configuration: " << result.reason << "\n";
+    return kExitInfeasible;
+  }
+  if (a.target_fps > 0 && result.eval.fps + 1e-9 < a.target_fps) {
+    err << "hao: the fastest engine design reaches " << core::fixed(result.eval.fps, 1)
+        << " fps < target " << core::fixed(a.target_fps, 1) << " fps\n";
+    return kExitInfeasible;
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -92,6 +146,11 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   }
   const hw::Device device =
       hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
+
+  if (a.template_name == "engine") return run_map_engine(a, net, device, out, err);
+  if (!a.latency_model.empty() || a.no_fusion)
+    throw core::InputError(std::string(a.no_fusion ? "--no-fusion" : "--latency-model") +
+                           " applies to --template engine only");
 
   ilp::MapOptions options;
   options.method = a.method == "greedy" ? ilp::MapMethod::kGreedy : ilp::MapMethod::kIlp;

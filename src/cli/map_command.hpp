@@ -25,6 +25,8 @@ struct MapArgs {
   double clock_mhz = 0;
   double offchip_gbps = 0;
   double usable_fraction = 0;
+  std::string latency_model;  ///< a calibrated engine model (hao calibrate --kind engine)
+  bool no_fusion = false;
 };
 
 /// Registers `hao map` and its options on `app`, filling `args`.

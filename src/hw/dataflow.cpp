@@ -29,15 +29,6 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
   return small;
 }
 
-// DSP slices per product. A DSP48E2 (27x18) computes two products of <= 8-bit operands
-// that share one operand (Xilinx WP486, "Deep Learning with INT8 Optimization on Xilinx
-// Devices"); in an MVAU the activation is shared across PEs, so the packing applies. A
-// DSP48E1 (25x18) has no such packing. Operands up to 16 bits fit one slice on every kind.
-double dsp_per_product(DspKind kind, int weight_bits, int act_bits) {
-  if (kind != DspKind::kDsp48e1 && weight_bits <= 8 && act_bits <= 8) return 0.5;
-  return 1.0;
-}
-
 // Weight storage of an MVAU/VVAU: one memory per PE, SIMD weights wide (FINN's
 // "const" weight memory layout: WMEM = MW*MH / (SIMD*PE) words of SIMD*W bits).
 void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits, std::int64_t depth,
@@ -65,6 +56,15 @@ void add_line_buffer(Resources& r, const ir::Layer& l, std::int64_t lanes) {
 }
 
 }  // namespace
+
+// DSP slices per product. A DSP48E2 (27x18) computes two products of <= 8-bit operands
+// that share one operand (Xilinx WP486, "Deep Learning with INT8 Optimization on Xilinx
+// Devices"); in an MVAU the activation is shared across PEs, so the packing applies. A
+// DSP48E1 (25x18) has no such packing. Operands up to 16 bits fit one slice on every kind.
+double dsp_per_product(DspKind kind, int weight_bits, int act_bits) {
+  if (kind != DspKind::kDsp48e1 && weight_bits <= 8 && act_bits <= 8) return 0.5;
+  return 1.0;
+}
 
 EngineKind engine_kind(const ir::Layer& layer) {
   if (layer.is_depthwise()) return EngineKind::kVvau;

@@ -88,6 +88,10 @@ struct DataflowEval {
   bool fits() const { return over_budget.empty(); }
 };
 
+/// DSP slices per multiplier: 0.5 when two <= 8-bit products share a DSP48E2 or DSP58
+/// (Xilinx WP486), else 1.
+double dsp_per_product(DspKind kind, int weight_bits, int act_bits);
+
 /// Cycles to bring one input frame over the off-chip link.
 std::int64_t input_transfer_cycles(const ir::Network& net, const Device& device);
 

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/text.hpp"
 
 namespace hao::hw {
@@ -85,12 +86,7 @@ std::vector<std::string> finn_node_names(const ir::Network& net) {
 }
 
 FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device) {
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(core::read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw core::InputError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
-  }
+  const nlohmann::json root = core::read_json(path);
   core::IssueList issues(path);
   if (!root.is_object()) {
     issues.add("", "expected a JSON object of FINN node names");

@@ -1,31 +1,16 @@
 #include "report/dataflow_report.hpp"
 
 #include "core/text.hpp"
+#include "report/summary.hpp"
 #include "report/table.hpp"
 
 namespace hao::report {
-namespace {
-
-std::string count(double v) { return core::with_commas(static_cast<std::int64_t>(v)); }
-
-std::string percent(double used, double total) {
-  if (total <= 0) return "-";
-  return core::fixed(100.0 * used / total, 1) + "%";
-}
-
-}  // namespace
 
 std::string dataflow_text(const ir::Network& net, const hw::Device& device,
                           const ilp::MapResult& r) {
   std::string out;
-  out += "network  " + net.name + ": " + std::to_string(net.layers.size()) + " layers, " +
-         core::fixed(static_cast<double>(net.total_macs()) / 1e6, 1) + " M MACs, " +
-         core::fixed(static_cast<double>(net.total_params_deployed()) / 1e6, 3) +
-         " M parameters, " + "input " + ir::to_string(net.input) + "\n";
-  out += "device   " + device.name + " (" + device.part +
-         (device.boards.empty() ? "" : ", " + device.boards) + ") at " +
-         core::fixed(device.clock_mhz, 0) + " MHz, " + core::fixed(device.offchip_gbps, 1) +
-         " GB/s, usable fraction " + core::fixed(device.usable_fraction, 2) + "\n";
+  out += network_line(net);
+  out += device_line(device);
   out += "method   " + ilp::to_string(r.method) + ": " + r.status;
   if (r.method == ilp::MapMethod::kIlp)
     out += ", gap " + core::fixed(100.0 * r.gap, 2) + "%, " + std::to_string(r.candidates) +
@@ -149,25 +134,9 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
 nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& device,
                                      const ilp::MapResult& r) {
   using json = nlohmann::ordered_json;
-  auto res = [](const hw::Resources& x) {
-    return json{{"dsp", x.dsp}, {"lut", x.lut}, {"bram36", x.bram36}, {"uram", x.uram}};
-  };
   json j;
-  j["network"] = {{"name", net.name},
-                  {"layers", net.layers.size()},
-                  {"macs", net.total_macs()},
-                  {"params_deployed", net.total_params_deployed()},
-                  {"params_trained", net.total_params_trained()},
-                  {"input", {net.input.c, net.input.h, net.input.w}}};
-  j["device"] = {
-      {"name", device.name},
-      {"part", device.part},
-      {"clock_mhz", device.clock_mhz},
-      {"offchip_gbps", device.offchip_gbps},
-      {"usable_fraction", device.usable_fraction},
-      {"total", res({static_cast<double>(device.dsp), static_cast<double>(device.lut),
-                     static_cast<double>(device.bram36), static_cast<double>(device.uram)})},
-      {"usable", res(device.usable())}};
+  j["network"] = network_json(net);
+  j["device"] = device_json(device);
   j["template"] = "dataflow";
   j["method"] = ilp::to_string(r.method);
   j["status"] = r.status;
@@ -187,7 +156,7 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   j["bottleneck"] = r.eval.bottleneck < 0
                         ? std::string("input")
                         : net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name;
-  j["total"] = res(r.eval.total);
+  j["total"] = resources_json(r.eval.total);
   if (!r.eval.over_budget.empty()) j["over_budget"] = r.eval.over_budget;
   json layers = json::array();
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -207,13 +176,14 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
                       {"mac_mapping", hw::to_string(k.mac)},
                       {"weight_memory", hw::to_string(k.memory)},
                       {"cycles", c.cycles},
-                      {"resources", res(c.res)}});
+                      {"resources", resources_json(c.res)}});
   }
   j["layers"] = layers;
   if (!r.pareto.empty()) {
     json front = json::array();
     for (const auto& pt : r.pareto)
-      front.push_back({{"fps", pt.fps}, {"ii_cycles", pt.ii_cycles}, {"resources", res(pt.used)}});
+      front.push_back(
+          {{"fps", pt.fps}, {"ii_cycles", pt.ii_cycles}, {"resources", resources_json(pt.used)}});
     j["pareto"] = front;
   }
   return j;

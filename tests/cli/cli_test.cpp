@@ -65,6 +65,14 @@ TEST(Cli, BadInputsExitTwoWithOneClearMessage) {
       {{"map", "--method", "magic"}, "--method"},
       {{"map", "--target-fps", "-3"}, "--target-fps"},
       {{"map", "--folding", "/no/such/folding.json"}, "/no/such/folding.json"},
+      {{"map", "--template", "systolic"}, "--template"},
+      {{"map", "--template", "engine", "--method", "greedy"}, "applies to --template dataflow"},
+      {{"map", "--template", "engine", "--pareto", "4"}, "--pareto applies"},
+      {{"map", "--latency-model", "m.json"}, "applies to --template engine only"},
+      {{"map", "--template", "engine", "--latency-model", "/no/such/model.json"},
+       "/no/such/model.json: cannot open file"},
+      {{"map", "--template", "engine", "--latency-model", fixture("reference.json")},
+       "reference.json"},
   };
   for (const auto& c : cases) {
     HaoRun r = hao(c.args);
@@ -101,6 +109,46 @@ TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
   const auto g = nlohmann::json::parse(core::read_file(json));
   EXPECT_EQ(g["ii_cycles"], j["ii_cycles"]);
   EXPECT_EQ(g["total"], j["total"]);
+}
+
+TEST(Cli, EngineTemplateMapsMobileNetV2OnZu3eg) {
+  const std::string json = ::testing::TempDir() + "mbv2_engine.json";
+  HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--template", "engine", "--device", "zu3eg",
+                  "--json", json});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  for (const char* column : {"tiling", "compute", "memory", "binds", "DDR KiB", "fused"})
+    EXPECT_NE(r.out.find(column), std::string::npos) << column;
+  const auto j = nlohmann::json::parse(core::read_file(json));
+  EXPECT_EQ(j["template"], "engine");
+  EXPECT_EQ(j["status"], "optimal");
+  EXPECT_LE(j["total"]["dsp"].get<double>(), j["device"]["usable"]["dsp"].get<double>());
+  EXPECT_LE(j["total"]["bram36"].get<double>(), j["device"]["usable"]["bram36"].get<double>());
+  double cycles = 0;
+  for (const auto& s : j["steps"]) cycles += s["cycles"].get<double>();
+  EXPECT_NEAR(cycles, j["cycles"].get<double>(), 1e-6 * cycles);
+  EXPECT_NEAR(j["fps"].get<double>() * j["latency_ms"].get<double>(), 1000, 1e-6);
+  // Asking for more than the fastest design reaches is exit 3, with the reachable fps.
+  HaoRun fast = hao({"map", fixture("mobilenet_v2.onnx"), "--template", "engine", "--device",
+                     "zu3eg", "--target-fps", "100000"});
+  EXPECT_EQ(fast.code, kExitInfeasible);
+  EXPECT_NE(fast.err.find("the fastest engine design reaches"), std::string::npos) << fast.err;
+}
+
+TEST(Cli, PinnedDpuWithCalibratedModel) {
+  const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
+  if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
+  const std::string device = std::string(HAO_EXAMPLES) + "/devices/zcu102_dpu_b4096.yaml";
+  const std::string model = ::testing::TempDir() + "engine_model.json";
+  ASSERT_EQ(hao({"calibrate", "--kind", "engine", "--device", device, "--space", "anb",
+                 "--measurements", data, "--column", "zcu102_latency_ms", "--out", model})
+                .code,
+            kExitOk);
+  HaoRun r = hao({"map", fixture("mnasnet1_0.onnx"), "--template", "engine", "--device", device,
+                  "--latency-model", model});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("conv 8 px x 16 in x 16 out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pinned by the device"), std::string::npos);
+  EXPECT_NE(r.out.find("calibrated"), std::string::npos);
 }
 
 TEST(Cli, CalibrateThenPredictRoundTrip) {

@@ -1,0 +1,60 @@
+// Program 2: the engine configuration. One engine shape (PP, PI, PO, depthwise lanes) and
+// three buffer sizes for the whole network, and per layer or fused chain a tiling that fits
+// the buffers, minimizing the summed latency under the device's DSP, LUT and BRAM.
+//
+//   z[s] in {0,1}, sum_s z[s] = 1                        one shape
+//   y[u,t,s] in {0,1}, sum_t y[u,t,s] <= z[s]             tilings only on the chosen shape
+//   g[c,t,s] in {0,1}, sum_t g[c,t,s] <= z[s]             a fused chain, likewise
+//   sum_{t,s} y[u,t,s] + sum_{c owns u} g[c,t,s] = 1      each unit runs once, alone or fused
+//   sum need_b(.) (y or g) <= 4608 n_b, per unit           tiles fit buffer b in {in, w, out}
+//   n_b >= sum_s banks_b(s) z[s]                          buffers wide enough for the shape
+//   n_in + n_w + n_out <= BRAM;  sum_s LUT(s) z[s] + lut_per_block (n_in+n_w+n_out) <= LUT
+//   minimize sum cycles(u,t,s) y[u,t,s] + sum cycles(c,t,s) g[c,t,s]
+//
+// Tilings dominated for their shape (slower and needing more of every buffer) and shapes
+// dominated by another (more resources, never faster on any unit and tiling) are dropped
+// first; both drops keep the optimum.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hw/engine_template.hpp"
+#include "ilp/model.hpp"
+
+namespace hao::ilp {
+
+struct EngineMapOptions {
+  SolveOptions solve;
+  hw::EngineCostOptions cost;
+  bool fusion = true;  ///< consider running expand -> depthwise -> project chains fused
+  /// Shapes to choose among; empty = the device's pinned shape, or every shape that fits.
+  std::vector<hw::EngineConfig> shapes;
+};
+
+struct EngineMapResult {
+  hw::EngineDesign design;
+  hw::EngineEval eval;
+  bool feasible = false;
+  std::string reason;  ///< why nothing fits, naming the layer, resource and numbers
+  std::string status;  ///< "optimal", "time limit (feasible)", ...
+  double gap = 0;
+  double bound_ms = 0;  ///< proven lower bound on the latency
+  double seconds = 0;
+  long nodes = 0;
+  std::size_t shapes = 0;     ///< shapes the program chose among (after dropping dominated)
+  std::size_t variables = 0;  ///< binaries for tilings and fused chains
+};
+
+/// Solves program 2 with CBC. A pinned engine that the device cannot hold throws
+/// core::InputError; a network whose tiles fit no buffer split comes back infeasible with a
+/// reason.
+EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
+                           const EngineMapOptions& options);
+
+/// The same optimum by exhaustive enumeration (shapes x buffer sizes x tilings x which chains
+/// run fused), for differential tests on small networks.
+EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,
+                                   const EngineMapOptions& options);
+
+}  // namespace hao::ilp

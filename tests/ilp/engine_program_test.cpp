@@ -1,0 +1,164 @@
+#include "ilp/engine_program.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/error.hpp"
+#include "support.hpp"
+
+namespace hao::ilp {
+namespace {
+
+hw::Device engine_device(std::mt19937& rng) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  hw::Device d;
+  d.name = "tiny";
+  d.dsp = pick(8, 200);
+  d.lut = pick(7000, 9000);
+  d.bram36 = pick(3, 24);
+  d.usable_fraction = 1.0;
+  d.clock_mhz = 100;
+  const double gbps[] = {0.02, 0.1, 0.5, 4};
+  d.offchip_gbps = gbps[pick(0, 3)];
+  return d;
+}
+
+std::vector<hw::EngineConfig> random_shapes(std::mt19937& rng) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const std::int64_t lanes[] = {1, 2, 4, 8};
+  std::vector<hw::EngineConfig> shapes;
+  const int n = pick(1, 4);
+  for (int i = 0; i < n; ++i) {
+    hw::EngineConfig c;
+    c.shape = {lanes[pick(0, 2)], lanes[pick(0, 3)], lanes[pick(0, 3)]};
+    c.dw_lanes = lanes[pick(0, 3)];
+    shapes.push_back(c);
+  }
+  return shapes;
+}
+
+// The backbone: on random small networks (with fusable and overlapping chains), devices and
+// shape menus, the program's latency equals exhaustive enumeration's, and it says infeasible
+// exactly when enumeration finds nothing.
+TEST(EngineProgram, EqualsBruteForceOnRandomInstances) {
+  constexpr unsigned kSeed = 2021;
+  std::mt19937 rng(kSeed);
+  int compared = 0, infeasible = 0, fused = 0;
+  for (int trial = 0; compared + infeasible < 60; ++trial) {
+    const ir::Network net = test::random_block_network(rng);
+    const hw::Device device = engine_device(rng);
+    EngineMapOptions o;
+    o.shapes = random_shapes(rng);
+    o.fusion = trial % 4 != 0;
+    const std::string ctx = "seed " + std::to_string(kSeed) + " trial " + std::to_string(trial);
+    const EngineMapResult brute = brute_force_engine(net, device, o);
+    const EngineMapResult ilp = map_engine(net, device, o);
+    if (!brute.feasible) {
+      ++infeasible;
+      EXPECT_FALSE(ilp.feasible) << ctx << ": ilp found " << ilp.eval.cycles;
+      EXPECT_FALSE(ilp.reason.empty()) << ctx;
+      continue;
+    }
+    ++compared;
+    ASSERT_TRUE(ilp.feasible) << ctx << ": " << ilp.reason;
+    EXPECT_EQ(ilp.status, "optimal") << ctx;
+    EXPECT_NEAR(ilp.eval.cycles, brute.eval.cycles, 1e-6 * brute.eval.cycles) << ctx;
+    EXPECT_TRUE(ilp.eval.fits()) << ctx;
+    for (const auto& s : ilp.design.steps) fused += s.kind == hw::UnitKind::kFused;
+  }
+  EXPECT_GE(compared, 30);
+  EXPECT_GE(infeasible, 3);
+  EXPECT_GE(fused, 10);  // the comparison covers fused designs
+}
+
+// Every layer that costs time runs exactly once, alone or inside one fused chain.
+TEST(EngineProgram, EveryUnitRunsOnce) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 20; ++trial) {
+    const ir::Network net = test::random_block_network(rng);
+    hw::Device device = engine_device(rng);
+    device.bram36 = 200, device.dsp = 500;
+    const EngineMapResult r = map_engine(net, device, {});
+    ASSERT_TRUE(r.feasible) << r.reason;
+    std::vector<int> runs(net.layers.size(), 0);
+    for (const auto& s : r.design.steps)
+      for (int l : s.layers) ++runs[static_cast<std::size_t>(l)];
+    for (const auto& u : hw::engine_work(net).units)
+      EXPECT_EQ(runs[static_cast<std::size_t>(u.layers[0])], 1) << u.name;
+  }
+}
+
+TEST(EngineProgram, FusionNeverHurtsAndHelpsWhenBandwidthIsScarce) {
+  ir::Network net;
+  net.input = {16, 32, 32};
+  net.layers.push_back(test::conv("expand", ir::kNetworkInput, 96, 1));
+  net.layers.push_back(test::simple("act", ir::OpKind::kAct, {0}));
+  net.layers.push_back(test::conv("dw", 1, 96, 3, 1, 96));
+  net.layers.push_back(test::conv("project", 2, 16, 1));
+  ir::infer_shapes(net, "test");
+  hw::Device d;
+  d.name = "d";
+  d.dsp = 400, d.lut = 100000, d.bram36 = 100;
+  d.usable_fraction = 1, d.clock_mhz = 200, d.offchip_gbps = 0.4;
+  EngineMapOptions with, without;
+  without.fusion = false;
+  const EngineMapResult f = map_engine(net, d, with);
+  const EngineMapResult n = map_engine(net, d, without);
+  ASSERT_TRUE(f.feasible && n.feasible);
+  EXPECT_LT(f.eval.cycles, n.eval.cycles);
+  EXPECT_LT(f.eval.bytes, n.eval.bytes);
+  ASSERT_EQ(f.design.steps.size(), 1u);
+  EXPECT_EQ(f.design.steps[0].kind, hw::UnitKind::kFused);
+}
+
+TEST(EngineProgram, PinnedEngineIsUsedAndMustFit) {
+  std::mt19937 rng(3);
+  const ir::Network net = test::random_block_network(rng);
+  hw::Device d;
+  d.name = "pinned";
+  d.dsp = 2520, d.lut = 274080, d.bram36 = 912;
+  d.engine_pinned = true;
+  d.engine = hw::kDpuB4096;
+  const EngineMapResult r = map_engine(net, d, {});
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_TRUE(r.design.config.shape == hw::kDpuB4096);
+  EXPECT_EQ(r.design.config.dw_lanes, 16);
+  d.dsp = 500;  // B4096 needs 1,088 DSP48E2
+  try {
+    map_engine(net, d, {});
+    FAIL() << "expected an InputError";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("pinned engine (pp 8, pi 16, po 16) does not fit"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(EngineProgram, TooLittleBramIsInfeasibleWithTheLayerNamed) {
+  ir::Network net;
+  net.input = {64, 56, 56};
+  net.layers.push_back(test::conv("big", ir::kNetworkInput, 64, 3));
+  ir::infer_shapes(net, "test");
+  hw::Device d;
+  d.name = "d";
+  d.dsp = 100, d.lut = 100000, d.bram36 = 6;  // a shape fits, but no tile of 'big' does
+  d.usable_fraction = 1;
+  EngineMapResult r = map_engine(net, d, {});
+  EXPECT_FALSE(r.feasible);
+  // One output row: input 2 buffers x 3 rows x 56 px x 64 channels = 21,504 bytes = 5 BRAM36;
+  // weights 2 x 9 x 64 x 4 channels = 1 BRAM36, but 2 to deliver 4 x 4 weights per cycle;
+  // output 1.
+  EXPECT_NE(r.reason.find("'big' needs at least 8 BRAM36"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("6 usable"), std::string::npos) << r.reason;
+  d.bram36 = 3;  // not even the narrowest buffers
+  r = map_engine(net, d, {});
+  EXPECT_FALSE(r.feasible);
+  EXPECT_NE(r.reason.find("no engine shape fits"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("4 BRAM36 (its buffers' minimum width); usable 100 DSP"),
+            std::string::npos)
+      << r.reason;
+}
+
+}  // namespace
+}  // namespace hao::ilp
