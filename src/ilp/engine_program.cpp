@@ -509,6 +509,22 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
   return r;
 }
 
+EngineMapResult grid_engine(const ir::Network& net, const hw::Device& device,
+                            const EngineMapOptions& o) {
+  const Prepared p = prepare(net, device, o);
+  const Design d = heuristic(p, o.cost);
+  EngineMapResult r;
+  if (!std::isfinite(d.fixed.cycles)) {
+    r.status = "infeasible";
+    r.reason = explain(p, device, o.cost);
+    r.shapes = p.shapes.size();
+    return r;
+  }
+  r = finish(net, device, p, d, o);
+  r.status = "grid";
+  return r;
+}
+
 EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,
                                    const EngineMapOptions& o) {
   Prepared p = prepare(net, device, o);

@@ -52,6 +52,12 @@ struct EngineMapResult {
 EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
                            const EngineMapOptions& options);
 
+/// The baseline a person would script: every shape, buffer splits in eighths of the BRAM left
+/// after the banks, the best tilings for each, chains fused greedily. Feasible, not optimal;
+/// map_engine starts from it.
+EngineMapResult grid_engine(const ir::Network& net, const hw::Device& device,
+                            const EngineMapOptions& options);
+
 /// The same optimum by exhaustive enumeration (shapes x buffer sizes x tilings x which chains
 /// run fused), for differential tests on small networks.
 EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,

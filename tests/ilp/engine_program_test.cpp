@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "ir/model_io.hpp"
 #include "support.hpp"
 
 namespace hao::ilp {
@@ -132,6 +133,26 @@ TEST(EngineProgram, PinnedEngineIsUsedAndMustFit) {
     EXPECT_NE(std::string(e.what()).find("pinned engine (pp 8, pi 16, po 16) does not fit"),
               std::string::npos)
         << e.what();
+  }
+}
+
+// A time limit far below what CBC needs still returns a design that fits, with its gap, and
+// never a worse one than the optimum without the limit claims to be.
+TEST(EngineProgram, TimeLimitReturnsTheBestDesignWithItsGap) {
+  const ir::Network net = ir::load_network(std::string(HAO_FIXTURES) + "/mobilenet_v2.onnx");
+  const hw::Device device = hw::load_device("zu3eg");
+  EngineMapOptions rushed;
+  rushed.solve.time_limit_s = 1e-4;
+  const EngineMapResult r = map_engine(net, device, rushed);
+  const EngineMapResult full = map_engine(net, device, {});
+  ASSERT_TRUE(full.feasible) << full.reason;
+  EXPECT_EQ(full.status, "optimal");
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_TRUE(r.status == "optimal" || r.status == "time limit (feasible)") << r.status;
+  EXPECT_GE(r.eval.cycles, full.eval.cycles * (1 - 1e-9));
+  EXPECT_LE(r.bound_ms, r.eval.latency_ms * (1 + 1e-9));
+  if (r.status != "optimal") {
+    EXPECT_GT(r.gap, 0);
   }
 }
 
