@@ -62,6 +62,7 @@ EngineTerms engine_terms(const ir::Network& net, const EngineShape& s, const Eng
         // The region's cost grows with the map it scales: the map crosses to the host and back.
         const double elements = static_cast<double>(l.out.elements());
         t.host_elements += elements;
+        t.host_pixels += static_cast<double>(l.out.h * l.out.w);
         t.host_elements_over_cache +=
             std::max(0.0, elements * act_bytes - o.host_cache_bytes) / act_bytes;
       }
@@ -106,13 +107,13 @@ EngineTerms engine_terms(const ir::Network& net, const EngineShape& s, const Eng
 std::vector<std::string> engine_term_names() {
   return {"conv_cycles", "dw_cycles",     "eltwise_cycles", "weight_bytes",
           "fmap_bytes",  "engine_layers", "host_elements",  "host_elements_over_cache",
-          "host_macs",   "host_regions"};
+          "host_macs",   "host_regions", "host_pixels"};
 }
 
 std::vector<double> as_vector(const EngineTerms& t) {
   return {t.conv_cycles, t.dw_cycles,     t.eltwise_cycles, t.weight_bytes,
           t.fmap_bytes,  t.engine_layers, t.host_elements,  t.host_elements_over_cache,
-          t.host_macs,   t.host_regions};
+          t.host_macs,   t.host_regions, t.host_pixels};
 }
 
 }  // namespace hao::hw

@@ -38,6 +38,7 @@ struct EngineTerms {
   double host_elements_over_cache = 0;  ///< the part of each region's map beyond the cache
   double host_macs = 0;                 ///< MACs computed on the host
   double host_regions = 0;              ///< engine-host round trips
+  double host_pixels = 0;               ///< pixels of the maps the host scales
   std::vector<Placement> placement;     ///< per layer
 };
 

@@ -36,9 +36,9 @@ std::string engine_text(const ir::Network& net, const hw::Device& device,
                         const std::optional<CalibratedLatency>& calibrated) {
   std::string out = network_line(net) + device_line(device);
   out += "method   ilp: " + r.status + ", gap " + core::fixed(100.0 * r.gap, 2) + "%, " +
-         std::to_string(r.shapes) + " engine shapes, " + core::with_commas(r.variables) +
-         " tiling variables, " + std::to_string(r.nodes) + " nodes, " + core::fixed(r.seconds, 3) +
-         " s\n";
+         std::to_string(r.shapes) + (r.shapes == 1 ? " engine shape, " : " engine shapes, ") +
+         core::with_commas(r.variables) + " tiling variables, " + std::to_string(r.nodes) +
+         " nodes, " + core::fixed(r.seconds, 3) + " s\n";
   if (r.design.steps.empty()) {
     out += "\nno feasible configuration (the reason follows on stderr)\n";
     return out;

@@ -37,6 +37,7 @@ TEST(EngineTerms, SqueezeExciteRunsOnTheHost) {
   EXPECT_EQ(b.host_regions, 1);
   // b2's first layer: 24 channels in, expanded to 96 at 28x28 after the stride.
   EXPECT_DOUBLE_EQ(b.host_elements, 96 * 28 * 28);
+  EXPECT_DOUBLE_EQ(b.host_pixels, 28 * 28);
   EXPECT_DOUBLE_EQ(b.host_macs, 2 * 96 * 6);       // reduce to int(24/4) = 6 and back
   EXPECT_DOUBLE_EQ(b.conv_cycles, a.conv_cycles);  // the engine's work is unchanged
   EXPECT_DOUBLE_EQ(b.engine_layers, a.engine_layers);
