@@ -107,13 +107,13 @@ EngineTerms engine_terms(const ir::Network& net, const EngineShape& s, const Eng
 std::vector<std::string> engine_term_names() {
   return {"conv_cycles", "dw_cycles",     "eltwise_cycles", "weight_bytes",
           "fmap_bytes",  "engine_layers", "host_elements",  "host_elements_over_cache",
-          "host_macs",   "host_regions", "host_pixels"};
+          "host_macs",   "host_regions",  "host_pixels"};
 }
 
 std::vector<double> as_vector(const EngineTerms& t) {
   return {t.conv_cycles, t.dw_cycles,     t.eltwise_cycles, t.weight_bytes,
           t.fmap_bytes,  t.engine_layers, t.host_elements,  t.host_elements_over_cache,
-          t.host_macs,   t.host_regions, t.host_pixels};
+          t.host_macs,   t.host_regions,  t.host_pixels};
 }
 
 }  // namespace hao::hw
