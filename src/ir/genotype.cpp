@@ -216,14 +216,16 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
     }
     for (int cell = 0; cell < 5; ++cell) {
       const std::string p = "s" + std::to_string(stage) + "c" + std::to_string(cell) + "_";
+      // As NAS-Bench-201's reference network does, every edge other than `none` computes,
+      // even on a node that only ever holds zeros (no edge into it but `none`); such a node
+      // is wired to the cell input, a stand-in of the same shape and the same cost.
+      // (HW-NAS-Bench's FPGA latencies are exactly additive in these op counts.)
       std::array<int, 4> node{};
-      std::array<bool, 4> zero{};
       node[0] = x;
       for (std::size_t j = 1; j <= 3; ++j) {
         std::vector<int> terms;
         for (std::size_t i = 0; i < j; ++i) {
           const Op o = edge[j][i];
-          if (o == Op::kNone || zero[i]) continue;
           const std::string e = p + std::to_string(i) + "to" + std::to_string(j) + "_";
           if (o == Op::kSkip) terms.push_back(node[i]);
           if (o == Op::kConv1 || o == Op::kConv3)
@@ -231,11 +233,11 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
                 b.conv(e + "conv", b.act(e + "relu", node[i]), c, o == Op::kConv1 ? 1 : 3, 1));
           if (o == Op::kPool) terms.push_back(b.pool(e + "pool", node[i], 3, 1, 1));
         }
-        zero[j] = terms.empty();
-        if (terms.size() == 1) node[j] = terms[0];
-        if (terms.size() > 1) node[j] = b.op(p + "node" + std::to_string(j), OpKind::kAdd, terms);
+        node[j] = terms.empty()       ? x
+                  : terms.size() == 1 ? terms[0]
+                                      : b.op(p + "node" + std::to_string(j), OpKind::kAdd, terms);
       }
-      if (!zero[3]) x = node[3];
+      x = node[3];
     }
   }
   x = b.act("final_relu", x);

@@ -27,9 +27,10 @@ Network expand_anb(const std::string& arch, const std::string& where);
 /// stride 2, ReLU-conv3x3, shortcut 2x2 average pool and 1x1 conv) between stages, then
 /// ReLU, global pooling and a `classes`-way classifier. In a cell, node j sums op(node i) over
 /// i < j; ops are none, skip_connect, nor_conv_1x1 and nor_conv_3x3 (ReLU, conv, folded batch
-/// norm) and avg_pool_3x3. A node that receives nothing is zero; edges from it vanish, and a
-/// cell whose output is zero computes nothing (its consumer reads the cell's input, which has
-/// the same shape: the hardware cost is that of the layers that remain).
+/// norm) and avg_pool_3x3. As in NAS-Bench-201's reference network every op but none computes,
+/// also on a node that receives nothing (a zero tensor there; here wired to the cell input,
+/// which has the same shape and cost). HW-NAS-Bench's FPGA latencies are exactly additive in
+/// these op counts; pruning the ops on zero nodes would hide cost the reference pays.
 Network expand_nb201(const std::string& arch, const std::string& where, int classes = 10,
                      int resolution = 32);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,26 @@ TEST(Genotype, Nb201CellStructure) {
   const std::int64_t reduce1 = 9 * 16 * 32 * 16 * 16 + 9 * 32 * 32 * 16 * 16 + 16 * 32 * 16 * 16;
   const std::int64_t reduce2 = 9 * 32 * 64 * 8 * 8 + 9 * 64 * 64 * 8 * 8 + 32 * 64 * 8 * 8;
   EXPECT_EQ(empty.total_macs(), stem + reduce1 + reduce2 + 64 * 10);
+}
+
+// NAS-Bench-201's reference network computes every op but none, also on a node that only
+// holds zeros; the expansion keeps them (HW-NAS-Bench's FPGA latency counts them).
+TEST(Genotype, Nb201KeepsOpsThatReadAZeroNode) {
+  // Node 1 receives only none; the 1x1 conv 1->2 and the 3x3 conv 1->3 still compute.
+  const Network net = expand_nb201(
+      "|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|",
+      "t");
+  int conv3 = 0, conv1 = 0, pools = 0;
+  for (const auto& l : net.layers) {
+    const bool in_cell = l.name.size() > 1 && l.name[0] == 's' && std::isdigit(l.name[1]);
+    if (!in_cell) continue;  // stem, reduction blocks and head excluded
+    conv3 += l.op == OpKind::kConv && l.kernel_h == 3;
+    conv1 += l.op == OpKind::kConv && l.kernel_h == 1;
+    pools += l.op == OpKind::kAvgPool;
+  }
+  EXPECT_EQ(conv3, 15 * 2);
+  EXPECT_EQ(conv1, 15 * 1);
+  EXPECT_EQ(pools, 15 * 1);
 }
 
 TEST(Genotype, BadTokensAreNamed) {

@@ -93,6 +93,24 @@ TEST(Calibration, EngineModelMeetsItsTargetAndCarriesOver) {
               set.samples[0].measured_ms, 0.15 * set.samples[0].measured_ms);
 }
 
+// HW-NAS-Bench's FPGA latency is additive in the op counts of NAS-Bench-201's reference
+// network (which computes ops on zero nodes too): a per-layer table reproduces it exactly.
+TEST(Calibration, Nb201FpgaLatencyIsAPerLayerTable) {
+  const std::string latency = kData + "/nb201/latency_ms.csv";
+  const std::string archs = kData + "/nb201/accuracy.csv";
+  if (!std::filesystem::exists(latency)) GTEST_SKIP() << "reference data not found: " << latency;
+  std::ifstream in(latency);
+  std::string line, subset;
+  for (int i = 0; i <= 1500 && std::getline(in, line); ++i) subset += line + "\n";
+  const SampleSet set = load_samples(Space::kNb201, write("nb201_1500.csv", subset), "fpga", archs);
+  ASSERT_EQ(set.samples.size(), 1500u);
+  CalibrationOptions o;
+  o.grouping = Grouping::kLayers;
+  const CalibrationResult r = calibrate(set, o);
+  EXPECT_LT(r.cv.mape_pct, 0.01);
+  EXPECT_LT(r.cv.max_ape_pct, 0.05);
+}
+
 TEST(Calibration, LoadPredictorRejectsWhatIsNotAModel) {
   EXPECT_THROW(load_predictor(nlohmann::json::array(), "m.json"), core::InputError);
   EXPECT_THROW(load_predictor({{"kind", "engine"}}, "m.json"), core::InputError);
