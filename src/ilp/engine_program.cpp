@@ -93,7 +93,7 @@ Prepared prepare(const ir::Network& net, const hw::Device& device, const EngineM
         hw::engine_resources(with_buffers(c, b.in, b.weight, b.out), device, p.wb, p.ab, o.cost);
     const auto over = hw::over_budget(r, device);
     if (!over.empty())
-      throw core::InputError("device '" + device.name + "': the pinned engine (pp " +
+      throw core::InputError(device.source + ": engine: the pinned engine (pp " +
                              std::to_string(c.shape.pp) + ", pi " + std::to_string(c.shape.pi) +
                              ", po " + std::to_string(c.shape.po) +
                              ") does not fit: " + core::join(over, "; "));

@@ -151,6 +151,17 @@ TEST(Cli, PinnedDpuWithCalibratedModel) {
   EXPECT_NE(r.out.find("calibrated"), std::string::npos);
 }
 
+TEST(Cli, PinnedEngineThatExceedsTheDeviceIsBadInput) {
+  const std::string device = ::testing::TempDir() + "small_dpu.yaml";
+  std::ofstream(device) << "name: small\nlut: 70560\nbram36: 216\ndsp: 360\n"
+                           "engine: {pp: 8, pi: 16, po: 16}\n";
+  HaoRun r = hao({"map", "--template", "engine", "--device", device});
+  EXPECT_EQ(r.code, kExitBadInput) << r.out;
+  EXPECT_NE(r.err.find("the pinned engine (pp 8, pi 16, po 16) does not fit"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("DSP"), std::string::npos) << r.err;
+}
+
 TEST(Cli, CalibrateThenPredictRoundTrip) {
   const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
   if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
