@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
   libcli11-dev             # command line
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import
   libeigen3-dev            # least squares for latency calibration
+  zlib1g-dev               # gzip-compressed IDX data sets
 )
 TEST_PACKAGES=(
   libgtest-dev libbenchmark-dev
