@@ -14,6 +14,8 @@ BUILD_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import
   libeigen3-dev            # least squares for latency calibration
   zlib1g-dev               # gzip-compressed IDX data sets
+  libtorch-dev             # LibTorch (CPU): training, quantization-aware training (nn module)
+  dataset-fashion-mnist    # the built-in data set for hao train
 )
 TEST_PACKAGES=(
   libgtest-dev libbenchmark-dev

@@ -5,6 +5,7 @@
 
 #include "cli/calibrate_command.hpp"
 #include "cli/map_command.hpp"
+#include "cli/train_command.hpp"
 #include "core/error.hpp"
 
 namespace hao::cli {
@@ -22,6 +23,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* calibrate = add_calibrate_command(app, calibrate_args);
   PredictArgs predict_args;
   CLI::App* predict = add_predict_command(app, predict_args);
+  TrainArgs train_args;
+  CLI::App* train = add_train_command(app, train_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -42,6 +45,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (map->parsed()) return run_map(map_args, out, err);
     if (calibrate->parsed()) return run_calibrate(calibrate_args, out, err);
     if (predict->parsed()) return run_predict(predict_args, out, err);
+    if (train->parsed()) return run_train(train_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

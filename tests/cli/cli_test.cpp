@@ -82,6 +82,25 @@ TEST(Cli, BadInputsExitTwoWithOneClearMessage) {
   }
 }
 
+TEST(Cli, TrainRejectsBadDataAndCheckpoints) {
+  if (!HAO_HAS_TORCH) {
+    EXPECT_EQ(hao({"train"}).code, kExitFailure);  // says it was built without LibTorch
+    return;
+  }
+  HaoRun r = hao({"train", "--data", "idx:/no/such/dir"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("/no/such/dir/train-images-idx3-ubyte[.gz]: no such file"),
+            std::string::npos)
+      << r.err;
+  r = hao({"train", "--data", "mnist"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("expected fashion-mnist, idx:DIR or cifar10:DIR"), std::string::npos);
+  r = hao({"train", "--init", fixture("reference.json"), "--data", "idx:/no/such/dir"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  r = hao({"train", "--epochs", "0"});
+  EXPECT_EQ(r.code, kExitBadInput);
+}
+
 TEST(Cli, MobileNetV2DoesNotFitOnZu3eg) {
   HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--device", "zu3eg", "--bits", "w4a4"});
   EXPECT_EQ(r.code, kExitInfeasible);

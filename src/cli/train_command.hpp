@@ -1,0 +1,35 @@
+// `hao train`: trains a network on an image data set with LibTorch, on the CPU.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace hao::cli {
+
+struct TrainArgs {
+  std::string model;  ///< empty: the built-in example
+  std::string data = "fashion-mnist";
+  int epochs = 3;
+  long steps = 0;
+  int batch_size = 128;
+  std::string optimizer = "sgd";
+  double lr = 0;
+  double label_smoothing = 0.1;
+  unsigned seed = 1;
+  std::size_t validation = 5000;
+  std::size_t subset = 0;
+  int threads = 0;
+  std::string out;   ///< checkpoint
+  std::string json;  ///< metrics
+  std::string init;  ///< checkpoint to start from
+};
+
+CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
+/// Runs it; returns an exit code. Throws core::InputError for bad input.
+int run_train(const TrainArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace hao::cli

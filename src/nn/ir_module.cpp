@@ -1,0 +1,191 @@
+#include "nn/ir_module.hpp"
+
+#include <filesystem>
+
+#include "core/error.hpp"
+
+namespace hao::nn {
+namespace {
+
+namespace F = torch::nn::functional;
+
+bool symmetric(const ir::Layer& l) {
+  return l.pad_top == l.pad_bottom && l.pad_left == l.pad_right;
+}
+
+// Pads asymmetric windows explicitly (torch's conv and pooling take one pad per side pair).
+torch::Tensor pad_input(const ir::Layer& l, const torch::Tensor& x, double value) {
+  if (symmetric(l)) return x;
+  return F::pad(x,
+                F::PadFuncOptions({l.pad_left, l.pad_right, l.pad_top, l.pad_bottom}).value(value));
+}
+
+}  // namespace
+
+IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
+  const std::size_t n = net_.layers.size();
+  conv_.resize(n, nullptr);
+  norm_.resize(n, nullptr);
+  fc_.resize(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ir::Layer& l = net_.layers[i];
+    const std::string id = "l" + std::to_string(i);
+    if (l.op == ir::OpKind::kConv) {
+      auto o = torch::nn::Conv2dOptions(l.in.c, l.out.c, {l.kernel_h, l.kernel_w})
+                   .stride({l.stride_h, l.stride_w})
+                   .groups(l.groups)
+                   .bias(l.has_bias);
+      if (symmetric(l)) o.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
+      conv_[i] = register_module(id, torch::nn::Conv2d(o));
+      if (l.folded_norm) norm_[i] = register_module(id + "_bn", torch::nn::BatchNorm2d(l.out.c));
+    } else if (l.op == ir::OpKind::kFc) {
+      fc_[i] =
+          register_module(id, torch::nn::Linear(torch::nn::LinearOptions(l.in.elements(), l.out.c)
+                                                    .bias(l.has_bias || l.folded_norm)));
+    }
+  }
+}
+
+torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
+                                   const torch::Tensor& input) {
+  const ir::Layer& l = net_.layers[i];
+  auto in = [&](std::size_t k) -> const torch::Tensor& {
+    const int p = l.inputs[k];
+    return p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)];
+  };
+  switch (l.op) {
+    case ir::OpKind::kConv: {
+      torch::Tensor y = conv_[i]->forward(pad_input(l, in(0), 0.0));
+      return norm_[i] ? norm_[i]->forward(y) : y;
+    }
+    case ir::OpKind::kFc:
+      // N x C x 1 x 1, as the IR shapes it, so that any layer can follow.
+      return fc_[i]->forward(in(0).flatten(1)).view({in(0).size(0), l.out.c, 1, 1});
+    case ir::OpKind::kMaxPool:
+      return F::max_pool2d(
+          pad_input(l, in(0), -std::numeric_limits<double>::infinity()),
+          F::MaxPool2dFuncOptions({l.kernel_h, l.kernel_w})
+              .stride({l.stride_h, l.stride_w})
+              .padding(symmetric(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left})
+                                    : torch::ExpandingArray<2>({0, 0}))
+              .ceil_mode(l.ceil_mode));
+    case ir::OpKind::kAvgPool:
+      return F::avg_pool2d(
+          pad_input(l, in(0), 0.0),
+          F::AvgPool2dFuncOptions({l.kernel_h, l.kernel_w})
+              .stride({l.stride_h, l.stride_w})
+              .padding(symmetric(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left})
+                                    : torch::ExpandingArray<2>({0, 0}))
+              .ceil_mode(l.ceil_mode));
+    case ir::OpKind::kGlobalAvgPool:
+      return F::adaptive_avg_pool2d(in(0), F::AdaptiveAvgPool2dFuncOptions(1));
+    case ir::OpKind::kAdd: {
+      torch::Tensor y = in(0);
+      for (std::size_t k = 1; k < l.inputs.size(); ++k) y = y + in(k);
+      return y;
+    }
+    case ir::OpKind::kMul: {
+      torch::Tensor y = in(0);
+      for (std::size_t k = 1; k < l.inputs.size(); ++k) y = y * in(k);
+      return y;
+    }
+    case ir::OpKind::kConcat: {
+      std::vector<torch::Tensor> parts;
+      for (std::size_t k = 0; k < l.inputs.size(); ++k) parts.push_back(in(k));
+      return torch::cat(parts, 1);
+    }
+    case ir::OpKind::kAct:
+      switch (l.act) {
+        case ir::ActKind::kRelu:
+          return torch::relu(in(0));
+        case ir::ActKind::kRelu6:
+        case ir::ActKind::kClip:
+          return torch::clamp(in(0), 0.0, 6.0);
+        case ir::ActKind::kSigmoid:
+          return torch::sigmoid(in(0));
+        case ir::ActKind::kHardSigmoid:
+          return torch::hardsigmoid(in(0));
+        case ir::ActKind::kHardSwish:
+          return torch::hardswish(in(0));
+        case ir::ActKind::kSilu:
+          return F::silu(in(0));
+      }
+  }
+  throw core::InternalError("layer '" + l.name + "': no torch mapping");
+}
+
+std::vector<torch::Tensor> IrNetImpl::forward_all(torch::Tensor x) {
+  std::vector<torch::Tensor> outputs;
+  outputs.reserve(net_.layers.size());
+  for (std::size_t i = 0; i < net_.layers.size(); ++i) outputs.push_back(run_layer(i, outputs, x));
+  return outputs;
+}
+
+torch::Tensor IrNetImpl::forward(torch::Tensor x) {
+  // Keep only what later layers still read.
+  const std::size_t n = net_.layers.size();
+  std::vector<std::size_t> last_use(n, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int p : net_.layers[i].inputs)
+      if (p != ir::kNetworkInput) last_use[static_cast<std::size_t>(p)] = i;
+  std::vector<torch::Tensor> outputs(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    outputs[i] = run_layer(i, outputs, x);
+    for (int p : net_.layers[i].inputs)
+      if (p != ir::kNetworkInput && last_use[static_cast<std::size_t>(p)] == i)
+        outputs[static_cast<std::size_t>(p)] = torch::Tensor();
+  }
+  return outputs.back().flatten(1);
+}
+
+std::string IrNetImpl::signature() const {
+  std::string s = net_.name + "|" + ir::to_string(net_.input);
+  for (const auto& l : net_.layers) {
+    s += ";" + ir::op_name(l.op) + ":" + ir::to_string(l.out) + ":k" + std::to_string(l.kernel_h) +
+         "x" + std::to_string(l.kernel_w) + ":g" + std::to_string(l.groups) +
+         (l.folded_norm ? ":bn" : "");
+    for (int p : l.inputs) s += "," + std::to_string(p);
+  }
+  return s;
+}
+
+void save_checkpoint(IrNet& model, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  model->save(archive);
+  const std::string sig = model->signature();
+  archive.write("hao_signature",
+                torch::from_blob(const_cast<char*>(sig.data()),
+                                 {static_cast<std::int64_t>(sig.size())}, torch::kInt8)
+                    .clone());
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error& e) {
+    throw core::InputError(path + ": cannot write checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+void load_checkpoint(IrNet& model, const std::string& path) {
+  if (!std::filesystem::exists(path)) throw core::InputError(path + ": cannot open file");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error&) {
+    throw core::InputError(path + ": not a hao checkpoint (hao train --out writes them)");
+  }
+  torch::Tensor sig;
+  if (!archive.try_read("hao_signature", sig))
+    throw core::InputError(path + ": not a hao checkpoint (no network signature)");
+  const std::string theirs(static_cast<const char*>(sig.data_ptr()),
+                           static_cast<std::size_t>(sig.numel()));
+  if (theirs != model->signature())
+    throw core::InputError(path + ": checkpoint of another network (written for '" +
+                           theirs.substr(0, theirs.find('|')) + "', this is '" +
+                           model->network().name + "' or differs in its layers)");
+  try {
+    model->load(archive);
+  } catch (const c10::Error& e) {
+    throw core::InputError(path + ": damaged checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace hao::nn

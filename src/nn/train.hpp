@@ -1,0 +1,80 @@
+// Training and evaluation of an IrNet on an image data set, on the CPU.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/images.hpp"
+#include "nn/ir_module.hpp"
+
+namespace hao::nn {
+
+enum class Optimizer { kSgd, kAdam };
+
+struct TrainOptions {
+  int epochs = 3;
+  long steps = 0;  ///< > 0: train this many batches instead of whole epochs
+  int batch_size = 128;
+  Optimizer optimizer = Optimizer::kSgd;
+  double lr = 0;  ///< 0: 0.1 for SGD (momentum 0.9, Nesterov), 0.002 for Adam
+  double weight_decay = 4e-5;
+  double label_smoothing = 0.1;
+  double warmup_fraction = 0.02;  ///< linear warm-up, then a cosine decay to zero
+  unsigned seed = 1;              ///< initialization, shuffling and the validation split
+  std::size_t validation = 5000;  ///< training images held out for decisions
+  std::size_t subset = 0;         ///< > 0: train on this many images only
+  int threads = 0;                ///< 0: LibTorch's default (all cores)
+};
+
+/// What the progress display needs, reported every few batches and at each epoch's end.
+struct Progress {
+  int epoch = 0, epochs = 0;
+  long step = 0, steps = 0;  ///< in this epoch
+  double loss = 0;           ///< running mean over the epoch
+  double images_per_s = 0;
+  double eta_s = 0;  ///< for the whole run
+  bool epoch_done = false;
+  double val_accuracy = -1;  ///< at epoch_done
+};
+
+struct EpochReport {
+  int epoch = 0;
+  double train_loss = 0, train_accuracy = 0, val_accuracy = 0;
+  double seconds = 0, images_per_s = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochReport> epochs;
+  double val_accuracy = 0;   ///< after training
+  double test_accuracy = 0;  ///< reported, never used for decisions
+  double seconds = 0;
+  double images_per_s = 0;  ///< training throughput over the run
+};
+
+/// Seeds LibTorch's generator. Call it before building a model: LibTorch seeds its default
+/// generator nondeterministically, so initial weights differ from run to run otherwise.
+void seed_torch(unsigned seed);
+
+/// Per-channel mean and standard deviation of a set's pixels (scaled to [0, 1]).
+struct Normalization {
+  std::vector<float> mean, stddev;
+};
+Normalization normalization_of(const data::ImageSet& set);
+
+/// Images `indices` of `set` as a normalized float tensor N x C x H x W and their labels.
+std::pair<torch::Tensor, torch::Tensor> batch_of(const data::ImageSet& set,
+                                                 const std::vector<std::size_t>& indices,
+                                                 const Normalization& norm);
+
+/// Top-1 accuracy (0..1) of `model` on the images `indices` of `set` (all when empty).
+double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+                std::vector<std::size_t> indices = {}, int batch_size = 500);
+
+/// Trains `model` on `ds` and reports validation and test accuracy. Checks that the network's
+/// input and class count fit the data (core::InputError otherwise). Same seed, same threads:
+/// same result.
+TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& options,
+                  const std::function<void(const Progress&)>& progress = {});
+
+}  // namespace hao::nn
