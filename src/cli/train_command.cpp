@@ -11,6 +11,7 @@
 #include "cli/builtin_example.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/bits.hpp"
 #include "ir/description_io.hpp"
 #include "ir/model_io.hpp"
 #include "report/table.hpp"
@@ -55,6 +56,15 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
   cmd->add_option("--threads", a.threads, "CPU threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--init", a.init, "Start from this checkpoint (of the same network)");
+  cmd->add_option("--bits", a.bits,
+                  "Bit-widths for quantization-aware training: wXaY for every layer (X, Y in "
+                  "2..8, or 16+ for float), or a YAML/JSON file mapping layer names to wXaY. "
+                  "Default: the model's");
+  cmd->add_option("--qat-epochs", a.qat_epochs,
+                  "After the float epochs, train this many epochs with weights (per channel) "
+                  "and activations (per tensor) fake-quantized at the bits; reports accuracy at "
+                  "float and at the bits")
+      ->check(CLI::Range(0, 10000));
   cmd->add_option("--out", a.out, "Write the trained weights to this checkpoint");
   cmd->add_option("--json", a.json, "Write the metrics as JSON to this file ('-' = stdout)");
   cmd->footer(
@@ -77,26 +87,44 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   ir::Network net = a.model.empty()
                         ? ir::parse_description(builtin_example_yaml(), "built-in example")
                         : ir::load_network(a.model);
+  if (!a.bits.empty()) {
+    ir::apply_bits(net, a.bits);
+    ir::infer_shapes(net, a.bits);
+  }
   const data::DataSet ds = data::load_dataset(a.data);
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
   o.optimizer = a.optimizer == "adam" ? nn::Optimizer::kAdam : nn::Optimizer::kSgd;
   o.lr = a.lr, o.label_smoothing = a.label_smoothing, o.seed = a.seed;
   o.validation = a.validation, o.subset = a.subset, o.threads = a.threads;
+  o.qat_epochs = a.qat_epochs;
   nn::seed_torch(a.seed);
   nn::IrNet model(net);
   if (!a.init.empty()) nn::load_checkpoint(model, a.init);
 
   const bool terminal = &err == &std::cerr && isatty(fileno(stderr));
+  long last_quarter = 0;
   auto progress = [&](const nn::Progress& p) {
-    const std::string head = "epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs);
+    const std::string head = "epoch " + std::to_string(p.epoch) + "/" + std::to_string(p.epochs) +
+                             (p.quantized ? " (QAT)" : "");
     if (p.epoch_done) {
+      last_quarter = 0;
       if (terminal) err << "\r\033[K";
       err << head << ": loss " << core::fixed(p.loss, 4) << ", " << core::fixed(p.images_per_s, 0)
           << " images/s, validation accuracy " << core::fixed(100 * p.val_accuracy, 2) << "%\n";
       return;
     }
-    if (!terminal) return;
+    if (!terminal) {
+      // Plain lines for logs: one at each quarter of an epoch.
+      const long quarter = 4 * p.step / std::max<long>(1, p.steps);
+      if (quarter > last_quarter) {
+        last_quarter = quarter;
+        err << head << ": " << p.step << "/" << p.steps << " batches, "
+            << core::fixed(p.images_per_s, 0) << " images/s, loss " << core::fixed(p.loss, 4)
+            << ", ETA " << clock_text(p.eta_s) << "\n";
+      }
+      return;
+    }
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(kWidth * p.step / std::max<long>(1, p.steps));
     err << "\r\033[K" << head << " [" << std::string(static_cast<std::size_t>(filled), '=')
@@ -111,19 +139,26 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
 
   report::Table t;
   t.add_column("epoch");
+  t.add_column("kind", report::Table::Align::kLeft);
   t.add_column("loss");
   t.add_column("train acc");
   t.add_column("val acc");
   t.add_column("seconds");
   t.add_column("images/s");
   for (const auto& e : r.epochs)
-    t.add_row({std::to_string(e.epoch), core::fixed(e.train_loss, 4),
+    t.add_row({std::to_string(e.epoch), e.quantized ? "QAT" : "float", core::fixed(e.train_loss, 4),
                core::fixed(100 * e.train_accuracy, 2) + "%",
                core::fixed(100 * e.val_accuracy, 2) + "%", core::fixed(e.seconds, 1),
                core::fixed(e.images_per_s, 0)});
-  out << t.render() << "validation accuracy " << core::fixed(100 * r.val_accuracy, 2)
-      << "%, test accuracy " << core::fixed(100 * r.test_accuracy, 2) << "% (" << ds.test.size()
-      << " test images), " << core::fixed(r.seconds, 1) << " s\n";
+  out << t.render();
+  out << "float:     validation accuracy " << core::fixed(100 * r.float_val_accuracy, 2)
+      << "%, test accuracy " << core::fixed(100 * r.float_test_accuracy, 2) << "%\n";
+  if (r.quantized)
+    out << "quantized: validation accuracy " << core::fixed(100 * r.val_accuracy, 2)
+        << "%, test accuracy " << core::fixed(100 * r.test_accuracy, 2) << "% (bits "
+        << (a.bits.empty() ? "of the model" : a.bits)
+        << "; weights per channel, activations per tensor, batch norm folded)\n";
+  out << ds.test.size() << " test images; " << core::fixed(r.seconds, 1) << " s\n";
   if (!a.out.empty()) {
     nn::save_checkpoint(model, a.out);
     out << "checkpoint written to " << a.out << "\n";
@@ -135,18 +170,23 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
     j["seed"] = a.seed;
     j["batch_size"] = a.batch_size;
     j["optimizer"] = a.optimizer;
+    j["qat_epochs"] = a.qat_epochs;
     j["epochs"] = nlohmann::ordered_json::array();
     for (const auto& e : r.epochs)
       j["epochs"].push_back({{"epoch", e.epoch},
+                             {"quantized", e.quantized},
                              {"train_loss", e.train_loss},
                              {"train_accuracy", e.train_accuracy},
                              {"val_accuracy", e.val_accuracy},
                              {"seconds", e.seconds},
                              {"images_per_s", e.images_per_s}});
+    j["float_val_accuracy"] = r.float_val_accuracy;
+    j["float_test_accuracy"] = r.float_test_accuracy;
     j["val_accuracy"] = r.val_accuracy;
     j["test_accuracy"] = r.test_accuracy;
     j["seconds"] = r.seconds;
     j["images_per_s"] = r.images_per_s;
+    j["steady_images_per_s"] = r.steady_images_per_s;
     if (a.json == "-")
       out << j.dump(2) << "\n";
     else

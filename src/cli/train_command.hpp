@@ -26,6 +26,8 @@ struct TrainArgs {
   std::string out;   ///< checkpoint
   std::string json;  ///< metrics
   std::string init;  ///< checkpoint to start from
+  std::string bits;  ///< wXaY or a per-layer file; empty keeps the model's
+  int qat_epochs = 0;
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);

@@ -22,6 +22,41 @@ torch::Tensor pad_input(const ir::Layer& l, const torch::Tensor& x, double value
 
 }  // namespace
 
+torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
+  if (bits >= 16) return w;
+  const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
+  std::vector<std::int64_t> shape(static_cast<std::size_t>(w.dim()), 1);
+  shape[0] = -1;
+  const torch::Tensor scale =
+      w.detach().abs().flatten(1).amax(1).clamp_min(1e-12).div(qmax).view(shape);
+  const torch::Tensor q = (w / scale).round().clamp(-qmax, qmax) * scale;
+  return w + (q - w).detach();
+}
+
+torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits) {
+  if (bits >= 16) return x;
+  if (lo >= 0) {
+    const double levels = static_cast<double>((1 << bits) - 1);
+    const double scale = std::max(hi, 1e-8) / levels;
+    const torch::Tensor c = x.clamp(0.0, levels * scale);
+    return c + ((c / scale).round() * scale - c).detach();
+  }
+  const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
+  const double scale = std::max({-lo, hi, 1e-8}) / qmax;
+  const torch::Tensor c = x.clamp(-qmax * scale, qmax * scale);
+  return c + ((c / scale).round() * scale - c).detach();
+}
+
+namespace {
+
+void check_bits(const ir::Layer& l, int bits, const char* what) {
+  if (bits >= 16 || (bits >= 2 && bits <= 8)) return;
+  throw core::InputError("layer '" + l.name + "': " + what + " bits " + std::to_string(bits) +
+                         " cannot be trained: expected 2..8 (or 16 and more for float)");
+}
+
+}  // namespace
+
 IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
   const std::size_t n = net_.layers.size();
   conv_.resize(n, nullptr);
@@ -43,7 +78,62 @@ IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
           register_module(id, torch::nn::Linear(torch::nn::LinearOptions(l.in.elements(), l.out.c)
                                                     .bias(l.has_bias || l.folded_norm)));
     }
+    range_.push_back(l.has_weights() ? register_buffer(id + "_range", torch::zeros({2}))
+                                     : torch::Tensor());
   }
+}
+
+void IrNetImpl::set_mode(Mode mode) {
+  if (mode == Mode::kQuantized)
+    for (const auto& l : net_.layers)
+      if (l.has_weights()) {
+        check_bits(l, l.weight_bits, "weight");
+        check_bits(l, l.act_bits, "activation");
+      }
+  if (mode == Mode::kCalibrate)
+    for (auto& r : range_)
+      if (r.defined())
+        r.copy_(torch::tensor(
+            {std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()}));
+  mode_ = mode;
+}
+
+torch::Tensor IrNetImpl::quantize_input(std::size_t i, const torch::Tensor& x) {
+  torch::Tensor& r = range_[i];
+  if (mode_ == Mode::kCalibrate) {
+    torch::NoGradGuard no_grad;
+    r[0] = torch::minimum(r[0], x.min());
+    r[1] = torch::maximum(r[1], x.max());
+    return x;
+  }
+  if (mode_ != Mode::kQuantized) return x;
+  if (is_training()) {
+    torch::NoGradGuard no_grad;
+    constexpr double kMomentum = 0.05;
+    r[0] = r[0] * (1 - kMomentum) + x.min() * kMomentum;
+    r[1] = r[1] * (1 - kMomentum) + x.max() * kMomentum;
+  }
+  const double lo = r[0].item<double>(), hi = r[1].item<double>();
+  return fake_quant_act(x, lo, hi, net_.layers[i].act_bits);
+}
+
+torch::Tensor IrNetImpl::conv_quantized(std::size_t i, const torch::Tensor& x) {
+  const ir::Layer& l = net_.layers[i];
+  torch::Tensor w = conv_[i]->weight;
+  torch::Tensor b = conv_[i]->options.bias() ? conv_[i]->bias : torch::zeros({l.out.c});
+  if (norm_[i]) {
+    // Fold the batch norm: y = gamma (conv(x) + b - mean) / sqrt(var + eps) + beta.
+    const auto& bn = norm_[i];
+    const torch::Tensor g = bn->weight / (bn->running_var + bn->options.eps()).sqrt();
+    w = w * g.view({-1, 1, 1, 1});
+    b = (b - bn->running_mean) * g + bn->bias;
+  }
+  return F::conv2d(x, fake_quant_weight(w, l.weight_bits),
+                   F::Conv2dFuncOptions()
+                       .bias(b)
+                       .stride(conv_[i]->options.stride())
+                       .padding(conv_[i]->options.padding())
+                       .groups(l.groups));
 }
 
 torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
@@ -55,12 +145,21 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
   };
   switch (l.op) {
     case ir::OpKind::kConv: {
-      torch::Tensor y = conv_[i]->forward(pad_input(l, in(0), 0.0));
+      const torch::Tensor x = quantize_input(i, pad_input(l, in(0), 0.0));
+      if (mode_ == Mode::kQuantized) return conv_quantized(i, x);
+      torch::Tensor y = conv_[i]->forward(x);
       return norm_[i] ? norm_[i]->forward(y) : y;
     }
-    case ir::OpKind::kFc:
+    case ir::OpKind::kFc: {
       // N x C x 1 x 1, as the IR shapes it, so that any layer can follow.
-      return fc_[i]->forward(in(0).flatten(1)).view({in(0).size(0), l.out.c, 1, 1});
+      const torch::Tensor x = quantize_input(i, in(0).flatten(1));
+      const torch::Tensor y =
+          mode_ == Mode::kQuantized
+              ? F::linear(x, fake_quant_weight(fc_[i]->weight, l.weight_bits),
+                          fc_[i]->options.bias() ? fc_[i]->bias : torch::Tensor())
+              : fc_[i]->forward(x);
+      return y.view({in(0).size(0), l.out.c, 1, 1});
+    }
     case ir::OpKind::kMaxPool:
       return F::max_pool2d(
           pad_input(l, in(0), -std::numeric_limits<double>::infinity()),

@@ -26,16 +26,43 @@ class IrNetImpl : public torch::nn::Module {
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.
   std::string signature() const;
 
+  /// How the network computes.
+  enum class Mode {
+    kFloat,      ///< float weights and activations, batch norms as layers
+    kCalibrate,  ///< float, recording the range of every conv and fc input
+    kQuantized,  ///< quantization-aware: see below
+  };
+  /// In kQuantized every conv and fc reads its input fake-quantized per tensor at the layer's
+  /// act_bits (unsigned when the range is non-negative, else symmetric) over a range tracked
+  /// while training (moving average of min and max, started by kCalibrate), and uses weights
+  /// fake-quantized per output channel (symmetric) at its weight_bits, with its batch norm
+  /// folded in from the running statistics (which stay frozen). Gradients pass straight
+  /// through the rounding and stop outside the range. Bits of 16 or more stay float.
+  /// Throws core::InputError for bits outside 2..8 (or >= 16), naming the layer.
+  void set_mode(Mode mode);
+  Mode mode() const { return mode_; }
+
  private:
   torch::Tensor run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
                           const torch::Tensor& input);
+  torch::Tensor quantize_input(std::size_t i, const torch::Tensor& x);
+  torch::Tensor conv_quantized(std::size_t i, const torch::Tensor& x);
 
   ir::Network net_;
   std::vector<torch::nn::Conv2d> conv_;  // per layer; empty where none
   std::vector<torch::nn::BatchNorm2d> norm_;
   std::vector<torch::nn::Linear> fc_;
+  std::vector<torch::Tensor> range_;  // per weighted layer: [min, max] of its input
+  Mode mode_ = Mode::kFloat;
 };
 TORCH_MODULE(IrNet);
+
+/// Symmetric per-output-channel fake quantization (scale = max |w| / (2^(bits-1) - 1)) with a
+/// straight-through gradient; bits >= 16 return `w`.
+torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits);
+/// Per-tensor fake quantization over [lo, hi]: 2^bits - 1 steps from 0 when lo >= 0, else
+/// symmetric; the gradient passes inside the range and stops outside it.
+torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits);
 
 /// Saves parameters, buffers and the architecture's signature.
 void save_checkpoint(IrNet& model, const std::string& path);

@@ -119,36 +119,22 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   keep_large_blocks_in_heap();
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
   if (o.epochs < 1 && o.steps < 1) throw core::InputError("--epochs must be at least 1");
+  if (o.qat_epochs < 0) throw core::InputError("--qat-epochs must not be negative");
+  if (o.qat_epochs > 0) model->set_mode(IrNetImpl::Mode::kQuantized);  // checks the bits
+  model->set_mode(IrNetImpl::Mode::kFloat);
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
   const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
   const Normalization norm = normalization_of(ds.train);
-
   const auto per_epoch =
       static_cast<long>((split.train.size() + static_cast<std::size_t>(o.batch_size) - 1) /
                         static_cast<std::size_t>(o.batch_size));
-  const int epochs =
+  const int float_epochs =
       o.steps > 0 ? static_cast<int>((o.steps + per_epoch - 1) / per_epoch) : o.epochs;
-  const long total = o.steps > 0 ? o.steps : per_epoch * epochs;
-
+  const long float_total = o.steps > 0 ? o.steps : per_epoch * float_epochs;
+  const int all_epochs = float_epochs + o.qat_epochs;
+  const long all_steps = float_total + per_epoch * o.qat_epochs;
   const double lr = o.lr > 0 ? o.lr : (o.optimizer == Optimizer::kSgd ? 0.1 : 0.002);
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (o.optimizer == Optimizer::kSgd)
-    opt = std::make_unique<torch::optim::SGD>(
-        model->parameters(),
-        torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(o.weight_decay));
-  else
-    opt = std::make_unique<torch::optim::AdamW>(
-        model->parameters(), torch::optim::AdamWOptions(lr).weight_decay(o.weight_decay));
-  auto set_lr = [&](long step) {
-    const double warm = std::max(1.0, o.warmup_fraction * static_cast<double>(total));
-    const double s = static_cast<double>(step);
-    const double f = s < warm
-                         ? (s + 1) / warm
-                         : 0.5 * (1 + std::cos(M_PI * (s - warm) /
-                                               std::max(1.0, static_cast<double>(total) - warm)));
-    for (auto& group : opt->param_groups()) group.options().set_lr(lr * f);
-  };
   const auto loss_options =
       torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
 
@@ -156,57 +142,102 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   std::mt19937_64 rng(o.seed + 1);
   std::vector<std::size_t> order = split.train;
   const auto start = Clock::now();
-  long done = 0;
-  model->train();
-  for (int epoch = 1; epoch <= epochs && done < total; ++epoch) {
-    std::shuffle(order.begin(), order.end(), rng);
-    const auto t0 = Clock::now();
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    long step = 0;
-    for (std::size_t at = 0; at < order.size() && done < total;
-         at += static_cast<std::size_t>(o.batch_size), ++step, ++done) {
-      const std::vector<std::size_t> part(
-          order.begin() + static_cast<long>(at),
-          order.begin() + static_cast<long>(std::min(order.size(), at + o.batch_size)));
-      auto [x, y] = batch_of(ds.train, part, norm);
-      set_lr(done);
-      opt->zero_grad();
-      const torch::Tensor logits = model->forward(x);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
-      loss.backward();
-      opt->step();
-      loss_sum += loss.item<double>() * static_cast<double>(part.size());
-      correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
-      seen += static_cast<std::int64_t>(part.size());
-      if (progress && (step % 10 == 0)) {
+  double steady_seconds = 0, steady_images = 0;
+  long done = 0;  // steps over both phases
+
+  // One phase: `epochs` epochs (at most `total` steps) from a fresh optimizer at `peak_lr`,
+  // linear warm-up then cosine decay.
+  auto phase = [&](int first_epoch, int epochs, long total, double peak_lr, bool quantized) {
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (o.optimizer == Optimizer::kSgd)
+      opt = std::make_unique<torch::optim::SGD>(
+          model->parameters(),
+          torch::optim::SGDOptions(peak_lr).momentum(0.9).nesterov(true).weight_decay(
+              o.weight_decay));
+    else
+      opt = std::make_unique<torch::optim::AdamW>(
+          model->parameters(), torch::optim::AdamWOptions(peak_lr).weight_decay(o.weight_decay));
+    const double warm = std::max(1.0, o.warmup_fraction * static_cast<double>(total));
+    long phase_step = 0;
+    model->train();
+    for (int e = 0; e < epochs && phase_step < total; ++e) {
+      const int epoch = first_epoch + e;
+      std::shuffle(order.begin(), order.end(), rng);
+      const auto t0 = Clock::now();
+      auto steady_t0 = t0;
+      double loss_sum = 0;
+      std::int64_t correct = 0, seen = 0;
+      long step = 0;
+      for (std::size_t at = 0; at < order.size() && phase_step < total;
+           at += static_cast<std::size_t>(o.batch_size), ++step, ++phase_step, ++done) {
+        const std::vector<std::size_t> part(
+            order.begin() + static_cast<long>(at),
+            order.begin() + static_cast<long>(std::min(order.size(), at + o.batch_size)));
+        auto [x, y] = batch_of(ds.train, part, norm);
+        const double s = static_cast<double>(phase_step);
+        const double f =
+            s < warm ? (s + 1) / warm
+                     : 0.5 * (1 + std::cos(M_PI * (s - warm) /
+                                           std::max(1.0, static_cast<double>(total) - warm)));
+        for (auto& group : opt->param_groups()) group.options().set_lr(peak_lr * f);
+        opt->zero_grad();
+        const torch::Tensor logits = model->forward(x);
+        const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
+        loss.backward();
+        opt->step();
+        loss_sum += loss.item<double>() * static_cast<double>(part.size());
+        correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        seen += static_cast<std::int64_t>(part.size());
+        if (done + 1 == kWarmupSteps) steady_t0 = Clock::now();
+        if (done + 1 > kWarmupSteps) steady_images += static_cast<double>(part.size());
+        if (progress && step % 10 == 0) {
+          Progress p;
+          p.epoch = epoch, p.epochs = all_epochs, p.step = step + 1;
+          p.steps = std::min(per_epoch, total - (phase_step - step));
+          p.loss = loss_sum / static_cast<double>(seen);
+          p.images_per_s = static_cast<double>(seen) / std::max(1e-9, since(t0));
+          p.eta_s = since(start) / static_cast<double>(done + 1) *
+                    static_cast<double>(all_steps - done - 1);
+          p.quantized = quantized;
+          progress(p);
+        }
+      }
+      EpochReport r;
+      r.epoch = epoch;
+      r.quantized = quantized;
+      r.seconds = since(t0);
+      if (done > kWarmupSteps) steady_seconds += since(steady_t0);
+      r.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, seen));
+      r.train_accuracy =
+          static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, seen));
+      r.images_per_s = static_cast<double>(seen) / std::max(1e-9, r.seconds);
+      r.val_accuracy =
+          split.validation.empty() ? 0 : accuracy(model, ds.train, norm, split.validation);
+      result.epochs.push_back(r);
+      if (progress) {
         Progress p;
-        p.epoch = epoch, p.epochs = epochs, p.step = step + 1;
-        p.steps = std::min(per_epoch, total - (done - step));
-        p.loss = loss_sum / static_cast<double>(seen);
-        p.images_per_s = static_cast<double>(seen) / std::max(1e-9, since(t0));
-        const double per_step = since(start) / static_cast<double>(done + 1);
-        p.eta_s = per_step * static_cast<double>(total - done - 1);
+        p.epoch = epoch, p.epochs = all_epochs, p.step = step, p.steps = step;
+        p.loss = r.train_loss, p.images_per_s = r.images_per_s;
+        p.epoch_done = true, p.val_accuracy = r.val_accuracy, p.quantized = quantized;
         progress(p);
       }
     }
-    EpochReport r;
-    r.epoch = epoch;
-    r.seconds = since(t0);
-    r.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, seen));
-    r.train_accuracy =
-        static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, seen));
-    r.images_per_s = static_cast<double>(seen) / std::max(1e-9, r.seconds);
-    r.val_accuracy =
-        split.validation.empty() ? 0 : accuracy(model, ds.train, norm, split.validation);
-    result.epochs.push_back(r);
-    if (progress) {
-      Progress p;
-      p.epoch = epoch, p.epochs = epochs, p.step = step, p.steps = step;
-      p.loss = r.train_loss, p.images_per_s = r.images_per_s;
-      p.epoch_done = true, p.val_accuracy = r.val_accuracy;
-      progress(p);
-    }
+  };
+
+  phase(1, float_epochs, float_total, lr, false);
+  result.float_val_accuracy = result.epochs.empty() ? 0 : result.epochs.back().val_accuracy;
+  result.float_test_accuracy = accuracy(model, ds.test, norm);
+  if (o.qat_epochs > 0) {
+    // Start every activation range from the float network's own, then train with the
+    // quantizers in place at a tenth of the learning rate.
+    model->set_mode(IrNetImpl::Mode::kCalibrate);
+    std::vector<std::size_t> calib(
+        order.begin(),
+        order.begin() + static_cast<long>(std::min<std::size_t>(order.size(), 2048)));
+    accuracy(model, ds.train, norm, calib, o.batch_size);
+    model->set_mode(IrNetImpl::Mode::kQuantized);
+    phase(float_epochs + 1, o.qat_epochs, per_epoch * o.qat_epochs, lr * o.qat_lr_fraction, true);
+    result.quantized = true;
   }
   result.seconds = since(start);
   double train_seconds = 0, images = 0;
@@ -215,8 +246,10 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
     images += e.images_per_s * e.seconds;
   }
   result.images_per_s = images / std::max(1e-9, train_seconds);
+  result.steady_images_per_s = steady_images / std::max(1e-9, steady_seconds);
   result.val_accuracy = result.epochs.empty() ? 0 : result.epochs.back().val_accuracy;
-  result.test_accuracy = accuracy(model, ds.test, norm);
+  result.test_accuracy =
+      o.qat_epochs > 0 ? accuracy(model, ds.test, norm) : result.float_test_accuracy;
   return result;
 }
 

@@ -25,6 +25,8 @@ struct TrainOptions {
   std::size_t validation = 5000;  ///< training images held out for decisions
   std::size_t subset = 0;         ///< > 0: train on this many images only
   int threads = 0;                ///< 0: LibTorch's default (all cores)
+  int qat_epochs = 0;             ///< then this many quantization-aware epochs at the IR's bits
+  double qat_lr_fraction = 0.1;   ///< their peak learning rate, as a fraction of lr
 };
 
 /// What the progress display needs, reported every few batches and at each epoch's end.
@@ -36,21 +38,29 @@ struct Progress {
   double eta_s = 0;  ///< for the whole run
   bool epoch_done = false;
   double val_accuracy = -1;  ///< at epoch_done
+  bool quantized = false;    ///< a quantization-aware epoch
 };
 
 struct EpochReport {
   int epoch = 0;
+  bool quantized = false;
   double train_loss = 0, train_accuracy = 0, val_accuracy = 0;
   double seconds = 0, images_per_s = 0;
 };
 
 struct TrainResult {
   std::vector<EpochReport> epochs;
-  double val_accuracy = 0;   ///< after training
+  double val_accuracy = 0;   ///< after training (quantized when there were QAT epochs)
   double test_accuracy = 0;  ///< reported, never used for decisions
+  double float_val_accuracy = 0, float_test_accuracy = 0;  ///< after the float epochs
+  bool quantized = false;
   double seconds = 0;
   double images_per_s = 0;  ///< training throughput over the run
+  /// Throughput after the first kWarmupSteps steps (LibTorch picks and JITs its kernels on
+  /// the first ones), what benchmarks compare.
+  double steady_images_per_s = 0;
 };
+inline constexpr long kWarmupSteps = 5;
 
 /// Seeds LibTorch's generator. Call it before building a model: LibTorch seeds its default
 /// generator nondeterministically, so initial weights differ from run to run otherwise.
@@ -71,9 +81,10 @@ std::pair<torch::Tensor, torch::Tensor> batch_of(const data::ImageSet& set,
 double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
                 std::vector<std::size_t> indices = {}, int batch_size = 500);
 
-/// Trains `model` on `ds` and reports validation and test accuracy. Checks that the network's
-/// input and class count fit the data (core::InputError otherwise). Same seed, same threads:
-/// same result.
+/// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
+/// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. Checks that
+/// the network's input and class count fit the data (core::InputError otherwise). Same seed, same
+/// threads: same result.
 TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& options,
                   const std::function<void(const Progress&)>& progress = {});
 

@@ -114,6 +114,75 @@ TEST(Train, LearnsAndIsDeterministic) {
   EXPECT_LT(r1.epochs.back().train_loss, r1.epochs.front().train_loss);
 }
 
+// In quantized mode at 16 bits (float quantizers) the folded batch norm computes what the
+// separate one does in evaluation mode.
+TEST(Qat, FoldedBatchNormEqualsTheLayerInEvaluation) {
+  ir::Network net = example();
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 16;
+  seed_torch(5);
+  IrNet m(net);
+  m->train();
+  {
+    torch::NoGradGuard no_grad;  // move the running statistics away from 0 and 1
+    for (int k = 0; k < 3; ++k) m->forward(torch::randn({8, 1, 28, 28}));
+  }
+  m->eval();
+  const torch::Tensor x = torch::randn({4, 1, 28, 28});
+  const torch::Tensor plain = m->forward(x);
+  m->set_mode(IrNetImpl::Mode::kQuantized);
+  EXPECT_TRUE(torch::allclose(m->forward(x), plain, 1e-4, 1e-5));
+}
+
+TEST(Qat, QuantizersTakeTheirLevels) {
+  const torch::Tensor w = torch::randn({6, 3, 3, 3});
+  for (int bits : {2, 4, 8}) {
+    const torch::Tensor q = fake_quant_weight(w, bits);
+    const auto qmax = (1 << (bits - 1)) - 1;
+    for (std::int64_t c = 0; c < 6; ++c) {
+      EXPECT_LE(std::get<0>(torch::_unique(q[c])).numel(), 2 * qmax + 1) << bits;
+      // The largest magnitude is kept exactly (the scale is max |w| / qmax).
+      EXPECT_NEAR(q[c].abs().max().item<double>(), w[c].abs().max().item<double>(), 1e-5);
+    }
+  }
+  const torch::Tensor x = torch::linspace(-1, 7, 1000);
+  EXPECT_EQ(std::get<0>(torch::_unique(fake_quant_act(x, 0, 6, 4))).numel(), 16);  // 0..15 steps
+  EXPECT_LE(std::get<0>(torch::_unique(fake_quant_act(x, -1, 6, 4))).numel(), 15);
+  EXPECT_TRUE(torch::equal(fake_quant_weight(w, 16), w));
+  // Straight-through inside the range, nothing outside.
+  torch::Tensor v = torch::tensor({-0.5, 3.0, 9.0}).requires_grad_();
+  fake_quant_act(v, 0, 6, 4).sum().backward();
+  EXPECT_TRUE(torch::equal(v.grad(), torch::tensor({0.0, 1.0, 0.0})));
+}
+
+TEST(Qat, BitsOutsideTwoToEightAreBadInput) {
+  ir::Network net = example();
+  net.layers[0].weight_bits = 1;
+  IrNet bad(net);
+  try {
+    bad->set_mode(IrNetImpl::Mode::kQuantized);
+    FAIL() << "expected an InputError";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 'stem': weight bits 1 cannot be trained"),
+              std::string::npos);
+  }
+}
+
+TEST(Qat, QuantizationAwareTrainingKeepsAccuracy) {
+  const data::DataSet ds = synthetic(1200, 300, 3);
+  TrainOptions o;
+  o.epochs = 2, o.qat_epochs = 1, o.batch_size = 64, o.validation = 200, o.threads = 1;
+  ir::Network net = example();
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  seed_torch(o.seed);
+  IrNet m(net);
+  const TrainResult r = train(m, ds, o);
+  ASSERT_EQ(r.epochs.size(), 3u);
+  EXPECT_TRUE(r.quantized);
+  EXPECT_TRUE(r.epochs.back().quantized);
+  EXPECT_GT(r.float_test_accuracy, 0.9);
+  EXPECT_GT(r.test_accuracy, r.float_test_accuracy - 0.05);
+}
+
 TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {
   data::DataSet ds = synthetic(300, 50, 2);
   IrNet m(example());
