@@ -15,7 +15,10 @@ const std::string kArch =
     "b5:e6,k5,l1,se0;b6:e4,k5,l2,se0\"";
 
 std::string write(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  // CTest runs tests in parallel processes: a name of this test's own.
+  const std::string path = ::testing::TempDir() +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           name;
   std::ofstream(path) << text;
   return path;
 }
