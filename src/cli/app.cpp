@@ -25,6 +25,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* predict = add_predict_command(app, predict_args);
   TrainArgs train_args;
   CLI::App* train = add_train_command(app, train_args);
+  ProfileArgs profile_args;
+  CLI::App* profile = add_profile_command(app, profile_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -46,6 +48,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (calibrate->parsed()) return run_calibrate(calibrate_args, out, err);
     if (predict->parsed()) return run_predict(predict_args, out, err);
     if (train->parsed()) return run_train(train_args, out, err);
+    if (profile->parsed()) return run_profile(profile_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

@@ -1,4 +1,5 @@
-// `hao train`: trains a network on an image data set with LibTorch, on the CPU.
+// `hao train` (train a network on an image data set) and `hao profile` (measure its batch-1
+// latency on this CPU), both with LibTorch.
 #pragma once
 
 #include <iosfwd>
@@ -30,7 +31,19 @@ struct TrainArgs {
   int qat_epochs = 0;
 };
 
+struct ProfileArgs {
+  std::string model;
+  int threads = 0;
+  int warmup = 10;
+  int repeats = 50;
+  std::string json;
+  std::string checkpoint;
+};
+
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
+CLI::App* add_profile_command(CLI::App& app, ProfileArgs& args);
+/// `hao profile`: measured batch-1 latency on this CPU. Throws core::InputError for bad input.
+int run_profile(const ProfileArgs& args, std::ostream& out, std::ostream& err);
 /// Runs it; returns an exit code. Throws core::InputError for bad input.
 int run_train(const TrainArgs& args, std::ostream& out, std::ostream& err);
 

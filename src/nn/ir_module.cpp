@@ -1,5 +1,6 @@
 #include "nn/ir_module.hpp"
 
+#include <chrono>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -217,6 +218,18 @@ std::vector<torch::Tensor> IrNetImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> outputs;
   outputs.reserve(net_.layers.size());
   for (std::size_t i = 0; i < net_.layers.size(); ++i) outputs.push_back(run_layer(i, outputs, x));
+  return outputs;
+}
+
+std::vector<torch::Tensor> IrNetImpl::forward_timed(torch::Tensor x, std::vector<double>& seconds) {
+  seconds.resize(net_.layers.size(), 0.0);
+  std::vector<torch::Tensor> outputs;
+  outputs.reserve(net_.layers.size());
+  for (std::size_t i = 0; i < net_.layers.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    outputs.push_back(run_layer(i, outputs, x));
+    seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   return outputs;
 }
 

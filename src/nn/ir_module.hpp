@@ -21,6 +21,8 @@ class IrNetImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   /// Every layer's output, in layer order (for shape checks and per-layer profiling).
   std::vector<torch::Tensor> forward_all(torch::Tensor x);
+  /// forward_all, adding each layer's wall time in seconds to `seconds[i]`.
+  std::vector<torch::Tensor> forward_timed(torch::Tensor x, std::vector<double>& seconds);
 
   const ir::Network& network() const { return net_; }
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.

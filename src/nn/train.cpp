@@ -31,6 +31,8 @@ void check_fits(const ir::Network& net, const data::DataSet& ds) {
                            " classes");
 }
 
+}  // namespace
+
 // glibc serves large blocks with mmap and returns freed memory eagerly; LibTorch allocates
 // and frees activation and im2col buffers of megabytes every step, so every step page-faults
 // them in again. Keeping them in the heap took a single-thread training step on the built-in
@@ -43,8 +45,6 @@ void keep_large_blocks_in_heap() {
   }();
   (void)done;
 }
-
-}  // namespace
 
 void seed_torch(unsigned seed) { torch::manual_seed(seed); }
 

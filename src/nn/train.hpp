@@ -62,6 +62,10 @@ struct TrainResult {
 };
 inline constexpr long kWarmupSteps = 5;
 
+/// Keeps large freed blocks in glibc's heap instead of returning them to the kernel, which
+/// LibTorch's per-step buffers otherwise page-fault back in (4x on one thread). Process-wide.
+void keep_large_blocks_in_heap();
+
 /// Seeds LibTorch's generator. Call it before building a model: LibTorch seeds its default
 /// generator nondeterministically, so initial weights differ from run to run otherwise.
 void seed_torch(unsigned seed);

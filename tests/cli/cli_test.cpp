@@ -99,6 +99,12 @@ TEST(Cli, TrainRejectsBadDataAndCheckpoints) {
   EXPECT_EQ(r.code, kExitBadInput);
   r = hao({"train", "--epochs", "0"});
   EXPECT_EQ(r.code, kExitBadInput);
+  r = hao({"profile", "--repeats", "3", "--warmup", "1", "--threads", "1"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("frames/s at batch 1"), std::string::npos);
+  EXPECT_NE(r.out.find("sum of layers"), std::string::npos);
+  EXPECT_EQ(hao({"profile", "--repeats", "0"}).code, kExitBadInput);
+  EXPECT_EQ(hao({"profile", "--checkpoint", fixture("reference.json")}).code, kExitBadInput);
 }
 
 TEST(Cli, MobileNetV2DoesNotFitOnZu3eg) {

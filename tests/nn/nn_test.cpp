@@ -8,6 +8,7 @@
 #include "ir/description_io.hpp"
 #include "ir/model_io.hpp"
 #include "nn/ir_module.hpp"
+#include "nn/profile.hpp"
 #include "nn/train.hpp"
 
 namespace hao::nn {
@@ -181,6 +182,24 @@ TEST(Qat, QuantizationAwareTrainingKeepsAccuracy) {
   EXPECT_TRUE(r.epochs.back().quantized);
   EXPECT_GT(r.float_test_accuracy, 0.9);
   EXPECT_GT(r.test_accuracy, r.float_test_accuracy - 0.05);
+}
+
+TEST(Profile, MeasuresTheNetworkAndEveryLayer) {
+  const ir::Network net = example();
+  IrNet m(net);
+  ProfileOptions o;
+  o.warmup = 2, o.repeats = 9, o.threads = 1;
+  const ProfileResult r = profile(m, o);
+  EXPECT_GT(r.min_ms, 0);
+  EXPECT_LE(r.min_ms, r.p10_ms);
+  EXPECT_LE(r.p10_ms, r.median_ms);
+  EXPECT_LE(r.median_ms, r.p90_ms);
+  EXPECT_EQ(r.repeats, 9);
+  ASSERT_EQ(r.layers.size(), net.layers.size());
+  for (const auto& l : r.layers) EXPECT_GE(l.median_ms, 0);
+  EXPECT_GT(r.layers_sum_ms, 0);
+  o.repeats = 0;
+  EXPECT_THROW(profile(m, o), core::InputError);
 }
 
 TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {
