@@ -25,6 +25,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* predict = add_predict_command(app, predict_args);
   TrainArgs train_args;
   CLI::App* train = add_train_command(app, train_args);
+  SensitivityArgs sensitivity_args;
+  CLI::App* sensitivity = add_sensitivity_command(app, sensitivity_args);
   ProfileArgs profile_args;
   CLI::App* profile = add_profile_command(app, profile_args);
   try {
@@ -49,6 +51,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (predict->parsed()) return run_predict(predict_args, out, err);
     if (train->parsed()) return run_train(train_args, out, err);
     if (profile->parsed()) return run_profile(profile_args, out, err);
+    if (sensitivity->parsed()) return run_sensitivity(sensitivity_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

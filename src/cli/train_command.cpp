@@ -17,6 +17,7 @@
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
 #include "nn/profile.hpp"
+#include "nn/sensitivity.hpp"
 #include "nn/train.hpp"
 #endif
 
@@ -92,6 +93,38 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
   cmd->add_option("--checkpoint", a.checkpoint, "Load these weights first (optional)");
   cmd->add_option("--json", a.json, "Write the measurements as JSON ('-' = stdout)");
   cmd->footer("Exit codes: 0 measured, 1 built without LibTorch, 2 bad input.");
+  return cmd;
+}
+
+CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "sensitivity",
+      "Each weighted layer's Hessian trace of the training loss (Hutchinson's estimator: "
+      "Rademacher probes, Hessian-vector products by double backward) and, per candidate "
+      "bit-width b, Omega(b) = Tr(H)/n * ||Q_b(W) - W||^2 (HAWQ-V3), written as JSON for bit "
+      "allocation.");
+  cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
+  cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
+  cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
+  cmd->add_option("--data", a.data, "Data set, as for hao train")->capture_default_str();
+  cmd->add_option("--batches", a.batches, "Training batches the loss is taken over")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--batch-size", a.batch_size)->check(CLI::Range(1, 65536))->capture_default_str();
+  cmd->add_option("--iterations", a.iterations, "Probes at most")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--tolerance", a.tolerance,
+                  "Stop when every trace's running mean moves less than this (relative)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--bits-choices", a.bits, "Bit-widths to price, e.g. 2,4,8")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  cmd->add_option("--seed", a.seed)->capture_default_str();
+  cmd->add_option("--threads", a.threads)->check(CLI::Range(1, 1024));
+  cmd->footer("Exit codes: 0 written, 1 built without LibTorch, 2 bad input.");
   return cmd;
 }
 
@@ -276,7 +309,50 @@ int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream&) {
   }
   return kExitOk;
 }
+int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
+  const ir::Network net = a.model.empty()
+                              ? ir::parse_description(builtin_example_yaml(), "built-in example")
+                              : ir::load_network(a.model);
+  nn::IrNet model(net);
+  nn::load_checkpoint(model, a.checkpoint);
+  const data::DataSet ds = data::load_dataset(a.data);
+  nn::SensitivityOptions o;
+  o.batches = a.batches, o.batch_size = a.batch_size, o.max_iterations = a.iterations;
+  o.min_iterations = std::min(10, a.iterations);
+  o.tolerance = a.tolerance, o.bits = a.bits, o.seed = a.seed, o.threads = a.threads;
+  const nn::SensitivityResult r = nn::hessian_sensitivity(model, ds, o);
+  const std::string json = nn::sensitivity_json(model, r, o).dump(2) + "\n";
+  if (a.out == "-") {
+    out << json;
+  } else {
+    core::write_file(a.out, json);
+    report::Table t;
+    t.add_column("layer", report::Table::Align::kLeft);
+    t.add_column("params");
+    t.add_column("trace");
+    for (int b : a.bits) t.add_column("Omega(" + std::to_string(b) + ")");
+    for (const auto& l : r.layers) {
+      std::vector<std::string> row = {net.layers[l.layer].name, core::with_commas(l.params),
+                                      core::fixed(l.trace, 4)};
+      for (double v : l.omega) row.push_back(core::fixed(v, 8));
+      t.add_row(row);
+    }
+    out << t.render() << r.iterations << " probes"
+        << (r.converged ? " (converged within " + core::fixed(100 * a.tolerance, 1) + "%)"
+                        : " (iteration limit reached before the tolerance)")
+        << "; written to " << a.out << "\n";
+  }
+  if (!r.converged)
+    err << "hao: note: the traces did not settle within --tolerance after " << r.iterations
+        << " probes\n";
+  return kExitOk;
+}
 #else
+int run_sensitivity(const SensitivityArgs&, std::ostream&, std::ostream& err) {
+  err << "hao: this hao was built without LibTorch: install libtorch-dev and rebuild\n";
+  return kExitFailure;
+}
+
 int run_profile(const ProfileArgs&, std::ostream&, std::ostream& err) {
   err << "hao: this hao was built without LibTorch: install libtorch-dev and rebuild\n";
   return kExitFailure;

@@ -4,6 +4,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -40,7 +41,24 @@ struct ProfileArgs {
   std::string checkpoint;
 };
 
+struct SensitivityArgs {
+  std::string model;
+  std::string checkpoint;
+  std::string out;
+  std::string data = "fashion-mnist";
+  int batches = 2;
+  int batch_size = 128;
+  int iterations = 100;
+  double tolerance = 0.01;
+  std::vector<int> bits = {2, 4, 8};
+  unsigned seed = 1;
+  int threads = 0;
+};
+
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
+CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);
+/// `hao sensitivity`: Hessian traces and Omega per bit-width, as JSON.
+int run_sensitivity(const SensitivityArgs& args, std::ostream& out, std::ostream& err);
 CLI::App* add_profile_command(CLI::App& app, ProfileArgs& args);
 /// `hao profile`: measured batch-1 latency on this CPU. Throws core::InputError for bad input.
 int run_profile(const ProfileArgs& args, std::ostream& out, std::ostream& err);

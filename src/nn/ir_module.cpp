@@ -251,7 +251,8 @@ torch::Tensor IrNetImpl::forward(torch::Tensor x) {
 }
 
 std::string IrNetImpl::signature() const {
-  std::string s = net_.name + "|" + ir::to_string(net_.input);
+  // The layout version first: checkpoints of an older layout are refused, not misread.
+  std::string s = "hao-checkpoint-2|" + net_.name + "|" + ir::to_string(net_.input);
   for (const auto& l : net_.layers) {
     s += ";" + ir::op_name(l.op) + ":" + ir::to_string(l.out) + ":k" + std::to_string(l.kernel_h) +
          "x" + std::to_string(l.kernel_w) + ":g" + std::to_string(l.groups) +
@@ -290,9 +291,9 @@ void load_checkpoint(IrNet& model, const std::string& path) {
   const std::string theirs(static_cast<const char*>(sig.data_ptr()),
                            static_cast<std::size_t>(sig.numel()));
   if (theirs != model->signature())
-    throw core::InputError(path + ": checkpoint of another network (written for '" +
-                           theirs.substr(0, theirs.find('|')) + "', this is '" +
-                           model->network().name + "' or differs in its layers)");
+    throw core::InputError(path + ": checkpoint of another network or layout (it says '" +
+                           theirs.substr(0, std::min(theirs.size(), std::size_t{60})) +
+                           "...'; this network is '" + model->network().name + "')");
   try {
     model->load(archive);
   } catch (const c10::Error& e) {

@@ -28,6 +28,13 @@ class IrNetImpl : public torch::nn::Module {
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.
   std::string signature() const;
 
+  /// The weight tensor of layer `i` (conv or fc); undefined for other layers.
+  torch::Tensor weight(std::size_t i) const {
+    if (conv_[i]) return conv_[i]->weight;
+    if (fc_[i]) return fc_[i]->weight;
+    return {};
+  }
+
   /// How the network computes.
   enum class Mode {
     kFloat,      ///< float weights and activations, batch norms as layers

@@ -104,6 +104,13 @@ TEST(Cli, TrainRejectsBadDataAndCheckpoints) {
   EXPECT_NE(r.out.find("frames/s at batch 1"), std::string::npos);
   EXPECT_NE(r.out.find("sum of layers"), std::string::npos);
   EXPECT_EQ(hao({"profile", "--repeats", "0"}).code, kExitBadInput);
+  EXPECT_EQ(hao({"sensitivity", "--out", "s.json"}).code, kExitBadInput);  // no checkpoint
+  r = hao({"sensitivity", "--checkpoint", "/no/such.pt", "--out", "s.json"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("/no/such.pt: cannot open file"), std::string::npos) << r.err;
+  EXPECT_EQ(
+      hao({"sensitivity", "--checkpoint", "c.pt", "--out", "s.json", "--bits-choices", "1,4"}).code,
+      kExitBadInput);
   EXPECT_EQ(hao({"profile", "--checkpoint", fixture("reference.json")}).code, kExitBadInput);
 }
 

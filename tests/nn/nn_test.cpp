@@ -9,6 +9,7 @@
 #include "ir/model_io.hpp"
 #include "nn/ir_module.hpp"
 #include "nn/profile.hpp"
+#include "nn/sensitivity.hpp"
 #include "nn/train.hpp"
 
 namespace hao::nn {
@@ -88,7 +89,8 @@ TEST(IrModule, CheckpointRoundTripAndMismatch) {
     load_checkpoint(c, path);
     FAIL() << "expected an InputError";
   } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("checkpoint of another network"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("checkpoint of another network or layout"),
+              std::string::npos)
         << e.what();
   }
   const std::string junk = ::testing::TempDir() + "junk.pt";
@@ -200,6 +202,41 @@ TEST(Profile, MeasuresTheNetworkAndEveryLayer) {
   EXPECT_GT(r.layers_sum_ms, 0);
   o.repeats = 0;
   EXPECT_THROW(profile(m, o), core::InputError);
+}
+
+// Differential check of Hutchinson's estimator against the exact traces (one Hessian-vector
+// product per weight) on a network small enough to do both.
+TEST(Sensitivity, HutchinsonMatchesTheExactTraces) {
+  const ir::Network net = ir::parse_description(R"(
+name: tiny
+input: {channels: 1, height: 6, width: 6}
+layers:
+  - {name: conv, op: conv, out_channels: 3, kernel: 3, padding: 1}
+  - {name: act, op: sigmoid}
+  - {name: pool, op: global_avgpool}
+  - {name: fc, op: fc, out_channels: 4, bias: true}
+)",
+                                                "tiny");
+  seed_torch(11);
+  IrNet m(net);
+  const torch::Tensor x = torch::randn({32, 1, 6, 6});
+  const torch::Tensor y = torch::randint(0, 4, {32}, torch::kInt64);
+  const std::vector<double> exact = exact_traces(m, x, y);
+  SensitivityOptions o;
+  o.max_iterations = 3000, o.min_iterations = 3000;
+  const SensitivityResult r = sensitivity_on(m, x, y, o);
+  ASSERT_EQ(r.layers.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_GT(exact[k], 0);
+    EXPECT_NEAR(r.layers[k].trace, exact[k], 0.1 * std::abs(exact[k])) << k;
+  }
+  EXPECT_EQ(r.layers[0].params, 27);
+  // Omega falls as the bits grow.
+  for (const auto& l : r.layers) {
+    ASSERT_EQ(l.omega.size(), 3u);
+    EXPECT_GT(l.omega[0], l.omega[1]);
+    EXPECT_GT(l.omega[1], l.omega[2]);
+  }
 }
 
 TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {

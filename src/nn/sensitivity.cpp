@@ -1,0 +1,148 @@
+#include "nn/sensitivity.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "nn/train.hpp"
+
+namespace hao::nn {
+namespace {
+
+struct Weighted {
+  std::vector<std::size_t> layers;
+  std::vector<torch::Tensor> weights;
+};
+
+Weighted weighted_layers(IrNet& model) {
+  Weighted w;
+  for (std::size_t i = 0; i < model->network().layers.size(); ++i)
+    if (model->weight(i).defined()) {
+      w.layers.push_back(i);
+      w.weights.push_back(model->weight(i));
+    }
+  return w;
+}
+
+torch::Tensor loss_of(IrNet& model, const torch::Tensor& x, const torch::Tensor& y) {
+  return torch::nn::functional::cross_entropy(model->forward(x), y);
+}
+
+// Per layer v^T H v for probes `v` (one per weight tensor), by double backward.
+std::vector<double> quadratic_forms(const torch::Tensor& loss, const std::vector<torch::Tensor>& w,
+                                    const std::vector<torch::Tensor>& v) {
+  const auto grads = torch::autograd::grad({loss}, w, {}, /*retain_graph=*/true,
+                                           /*create_graph=*/true);
+  torch::Tensor gv = torch::zeros({});
+  for (std::size_t k = 0; k < w.size(); ++k) gv = gv + (grads[k] * v[k]).sum();
+  const auto hv = torch::autograd::grad({gv}, w, {}, /*retain_graph=*/true);
+  std::vector<double> out;
+  for (std::size_t k = 0; k < w.size(); ++k) out.push_back((hv[k] * v[k]).sum().item<double>());
+  return out;
+}
+
+}  // namespace
+
+SensitivityResult hessian_sensitivity(IrNet& model, const data::DataSet& ds,
+                                      const SensitivityOptions& o) {
+  if (o.batches < 1 || o.batch_size < 1 || o.max_iterations < 1)
+    throw core::InputError("--batches, --batch-size and --iterations must be at least 1");
+  for (int b : o.bits)
+    if (b < 2 || b > 8) throw core::InputError("--bits " + std::to_string(b) + ": expected 2..8");
+  keep_large_blocks_in_heap();
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  torch::manual_seed(o.seed);
+  const data::Split split =
+      data::split(ds.train.size(), std::min<std::size_t>(5000, ds.train.size() / 10), o.seed);
+  const Normalization norm = normalization_of(ds.train);
+  const std::size_t take =
+      std::min(split.train.size(), static_cast<std::size_t>(o.batches * o.batch_size));
+  auto [x, y] = batch_of(
+      ds.train, {split.train.begin(), split.train.begin() + static_cast<long>(take)}, norm);
+  return sensitivity_on(model, x, y, o);
+}
+
+SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const torch::Tensor& y,
+                                 const SensitivityOptions& o) {
+  model->eval();
+  const Weighted w = weighted_layers(model);
+  const torch::Tensor loss = loss_of(model, x, y);
+  SensitivityResult r;
+  std::vector<double> sum(w.weights.size(), 0.0);
+  std::vector<double> previous(w.weights.size(), 0.0);
+  for (int it = 1; it <= o.max_iterations; ++it) {
+    std::vector<torch::Tensor> v;
+    for (const auto& t : w.weights)
+      v.push_back(torch::randint(0, 2, t.sizes(), torch::kFloat32).mul_(2).sub_(1));
+    const auto q = quadratic_forms(loss, w.weights, v);
+    bool settled = it >= o.min_iterations;
+    for (std::size_t k = 0; k < q.size(); ++k) {
+      sum[k] += q[k];
+      const double mean = sum[k] / it;
+      if (std::abs(mean - previous[k]) > o.tolerance * std::max(std::abs(mean), 1e-12))
+        settled = false;
+      previous[k] = mean;
+    }
+    r.iterations = it;
+    if (settled) {
+      r.converged = true;
+      break;
+    }
+  }
+  for (std::size_t k = 0; k < w.weights.size(); ++k) {
+    LayerSensitivity s;
+    s.layer = w.layers[k];
+    s.params = w.weights[k].numel();
+    s.trace = sum[k] / r.iterations;
+    torch::NoGradGuard no_grad;
+    for (int b : o.bits) {
+      const double err = (fake_quant_weight(w.weights[k].detach(), b) - w.weights[k].detach())
+                             .pow(2)
+                             .sum()
+                             .item<double>();
+      s.omega.push_back(s.trace / static_cast<double>(s.params) * err);
+    }
+    r.layers.push_back(s);
+  }
+  return r;
+}
+
+std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const torch::Tensor& y) {
+  model->eval();
+  const Weighted w = weighted_layers(model);
+  const torch::Tensor loss = loss_of(model, x, y);
+  std::vector<double> traces(w.weights.size(), 0.0);
+  for (std::size_t k = 0; k < w.weights.size(); ++k) {
+    const auto grads = torch::autograd::grad({loss}, {w.weights[k]}, {}, true, true);
+    const torch::Tensor g = grads[0].flatten();
+    for (std::int64_t j = 0; j < g.numel(); ++j) {
+      const auto h = torch::autograd::grad({g[j]}, {w.weights[k]}, {}, true);
+      traces[k] += h[0].flatten()[j].item<double>();
+    }
+  }
+  return traces;
+}
+
+nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityResult& r,
+                                        const SensitivityOptions& o) {
+  nlohmann::ordered_json j;
+  j["network"] = model->network().name;
+  j["method"] = "hutchinson";
+  j["iterations"] = r.iterations;
+  j["converged"] = r.converged;
+  j["tolerance"] = o.tolerance;
+  j["images"] = o.batches * o.batch_size;
+  j["bits"] = o.bits;
+  j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per-channel symmetric";
+  j["layers"] = nlohmann::ordered_json::array();
+  for (const auto& s : r.layers) {
+    nlohmann::ordered_json omega;
+    for (std::size_t k = 0; k < o.bits.size(); ++k) omega[std::to_string(o.bits[k])] = s.omega[k];
+    j["layers"].push_back({{"name", model->network().layers[s.layer].name},
+                           {"params", s.params},
+                           {"trace", s.trace},
+                           {"omega", omega}});
+  }
+  return j;
+}
+
+}  // namespace hao::nn

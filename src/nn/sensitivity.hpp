@@ -1,0 +1,56 @@
+// Per-layer Hessian sensitivity (HAWQ-V3): each weighted layer's Hessian trace by Hutchinson's
+// estimator, and Omega(b) = Tr(H)/n * ||Q_b(W) - W||^2 per candidate bit-width, the input of
+// bit allocation.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "data/images.hpp"
+#include "nn/ir_module.hpp"
+
+namespace hao::nn {
+
+struct SensitivityOptions {
+  int batches = 2;  ///< training batches the loss is taken over
+  int batch_size = 128;
+  int max_iterations = 100;  ///< Rademacher probes at most
+  int min_iterations = 10;
+  double tolerance = 0.01;  ///< stop when every trace's running mean moves less than this
+  std::vector<int> bits = {2, 4, 8};
+  unsigned seed = 1;
+  int threads = 0;
+};
+
+struct LayerSensitivity {
+  std::size_t layer = 0;
+  std::int64_t params = 0;    ///< n: the weights
+  double trace = 0;           ///< Tr(H) of the loss w.r.t. the layer's weights
+  std::vector<double> omega;  ///< per options.bits
+};
+
+struct SensitivityResult {
+  std::vector<LayerSensitivity> layers;
+  int iterations = 0;
+  bool converged = false;
+};
+
+/// Hutchinson's estimator: for Rademacher v, E[v^T H v] = Tr(H). All layers are probed at
+/// once (one Hessian-vector product by double backward per probe; the cross-layer blocks
+/// vanish in expectation). The model runs in evaluation mode (batch norms on running
+/// statistics) on the first `batches` of the seeded training split.
+SensitivityResult hessian_sensitivity(IrNet& model, const data::DataSet& ds,
+                                      const SensitivityOptions& options);
+
+/// The same on given inputs and labels.
+SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const torch::Tensor& y,
+                                 const SensitivityOptions& options);
+
+/// The exact traces by one Hessian-vector product per weight (tests only: n products).
+std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const torch::Tensor& y);
+
+/// The result as JSON: network, options, per layer name, n, trace, Omega per bits.
+nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityResult& r,
+                                        const SensitivityOptions& options);
+
+}  // namespace hao::nn
