@@ -6,14 +6,11 @@
 #include <ostream>
 
 #include "cli/app.hpp"
-#include "cli/builtin_example.hpp"
+#include "cli/common.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
-#include "ir/bits.hpp"
-#include "ir/description_io.hpp"
-#include "ir/model_io.hpp"
 #include "predict/calibration.hpp"
 #include "report/dataflow_report.hpp"
 #include "report/engine_report.hpp"
@@ -88,14 +85,6 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
 
 namespace {
 
-void write_text(const std::string& path, const std::string& text, std::ostream& out) {
-  if (path == "-") {
-    out << text;
-    return;
-  }
-  core::write_file(path, text);
-}
-
 int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& device,
                    std::ostream& out, std::ostream& err) {
   if (a.method != "ilp")
@@ -120,8 +109,8 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
   const ilp::EngineMapResult result = ilp::map_engine(net, device, options);
   out << report::engine_text(net, device, result, calibrated);
   if (!a.json_out.empty())
-    write_text(a.json_out, report::engine_json(net, device, result, calibrated).dump(2) + "\n",
-               out);
+    write_output(a.json_out, report::engine_json(net, device, result, calibrated).dump(2) + "\n",
+                 out);
   if (!result.feasible) {
     err << "hao: no feasible configuration: " << result.reason << "\n";
     return kExitInfeasible;
@@ -137,13 +126,7 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
 }  // namespace
 
 int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
-  ir::Network net = a.model.empty()
-                        ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                        : ir::load_network(a.model);
-  if (!a.bits.empty()) {
-    ir::apply_bits(net, a.bits);
-    ir::infer_shapes(net, a.bits);
-  }
+  const ir::Network net = load_model(a.model, a.bits);
   const hw::Device device =
       hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
 
@@ -170,9 +153,9 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
 
   out << report::dataflow_text(net, device, result);
   if (!a.json_out.empty())
-    write_text(a.json_out, report::dataflow_json(net, device, result).dump(2) + "\n", out);
+    write_output(a.json_out, report::dataflow_json(net, device, result).dump(2) + "\n", out);
   if (!a.folding_out.empty() && !result.configs.empty())
-    write_text(a.folding_out, hw::folding_json(net, result.configs), out);
+    write_output(a.folding_out, hw::folding_json(net, result.configs), out);
   if (!result.feasible) {
     err << "hao: no feasible configuration: " << result.reason << "\n";
     return kExitInfeasible;

@@ -8,12 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
-#include "cli/builtin_example.hpp"
+#include "cli/common.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "ir/bits.hpp"
-#include "ir/description_io.hpp"
-#include "ir/model_io.hpp"
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
 #include "nn/profile.hpp"
@@ -139,13 +136,7 @@ std::string clock_text(double s) {
 }  // namespace
 
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
-  ir::Network net = a.model.empty()
-                        ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                        : ir::load_network(a.model);
-  if (!a.bits.empty()) {
-    ir::apply_bits(net, a.bits);
-    ir::infer_shapes(net, a.bits);
-  }
+  const ir::Network net = load_model(a.model, a.bits);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
@@ -242,17 +233,12 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
     j["seconds"] = r.seconds;
     j["images_per_s"] = r.images_per_s;
     j["steady_images_per_s"] = r.steady_images_per_s;
-    if (a.json == "-")
-      out << j.dump(2) << "\n";
-    else
-      core::write_file(a.json, j.dump(2) + "\n");
+    write_output(a.json, j.dump(2) + "\n", out);
   }
   return kExitOk;
 }
 int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream&) {
-  const ir::Network net = a.model.empty()
-                              ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                              : ir::load_network(a.model);
+  const ir::Network net = load_model(a.model);
   nn::seed_torch(1);
   nn::IrNet model(net);
   if (!a.checkpoint.empty()) nn::load_checkpoint(model, a.checkpoint);
@@ -302,17 +288,12 @@ int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream&) {
     for (const auto& lt : r.layers)
       j["layers"].push_back({{"name", net.layers[lt.layer].name}, {"median_ms", lt.median_ms}});
     j["layers_sum_ms"] = r.layers_sum_ms;
-    if (a.json == "-")
-      out << j.dump(2) << "\n";
-    else
-      core::write_file(a.json, j.dump(2) + "\n");
+    write_output(a.json, j.dump(2) + "\n", out);
   }
   return kExitOk;
 }
 int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = a.model.empty()
-                              ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                              : ir::load_network(a.model);
+  const ir::Network net = load_model(a.model);
   nn::IrNet model(net);
   nn::load_checkpoint(model, a.checkpoint);
   const data::DataSet ds = data::load_dataset(a.data);

@@ -365,6 +365,22 @@ EngineMapResult finish(const ir::Network& net, const hw::Device& device, const P
   return r;
 }
 
+// A design found without the solver (`status` names how), or why there is none.
+EngineMapResult finish_or_explain(const ir::Network& net, const hw::Device& device,
+                                  const Prepared& p, const Design& d, const EngineMapOptions& o,
+                                  const std::string& status) {
+  EngineMapResult r;
+  if (!std::isfinite(d.fixed.cycles)) {
+    r.status = "infeasible";
+    r.reason = explain(p, device, o.cost);
+    r.shapes = p.shapes.size();
+    return r;
+  }
+  r = finish(net, device, p, d, o);
+  r.status = status;
+  return r;
+}
+
 }  // namespace
 
 EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
@@ -512,17 +528,7 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
 EngineMapResult grid_engine(const ir::Network& net, const hw::Device& device,
                             const EngineMapOptions& o) {
   const Prepared p = prepare(net, device, o);
-  const Design d = heuristic(p, o.cost);
-  EngineMapResult r;
-  if (!std::isfinite(d.fixed.cycles)) {
-    r.status = "infeasible";
-    r.reason = explain(p, device, o.cost);
-    r.shapes = p.shapes.size();
-    return r;
-  }
-  r = finish(net, device, p, d, o);
-  r.status = "grid";
-  return r;
+  return finish_or_explain(net, device, p, heuristic(p, o.cost), o, "grid");
 }
 
 EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,
@@ -552,16 +558,7 @@ EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& dev
           if (d.fixed.cycles < best.fixed.cycles) best = d;
         }
   }
-  EngineMapResult r;
-  if (!std::isfinite(best.fixed.cycles)) {
-    r.status = "infeasible";
-    r.reason = explain(p, device, o.cost);
-    r.shapes = p.shapes.size();
-    return r;
-  }
-  r = finish(net, device, p, best, o);
-  r.status = "enumerated";
-  return r;
+  return finish_or_explain(net, device, p, best, o, "enumerated");
 }
 
 }  // namespace hao::ilp

@@ -60,6 +60,10 @@ void check_bits(const ir::Layer& l, int bits, const char* what) {
 
 IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
   const std::size_t n = net_.layers.size();
+  last_use_.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int p : net_.layers[i].inputs)
+      if (p != ir::kNetworkInput) last_use_[static_cast<std::size_t>(p)] = i;
   conv_.resize(n, nullptr);
   norm_.resize(n, nullptr);
   fc_.resize(n, nullptr);
@@ -84,13 +88,16 @@ IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
   }
 }
 
+void IrNetImpl::check_trainable_bits() const {
+  for (const auto& l : net_.layers)
+    if (l.has_weights()) {
+      check_bits(l, l.weight_bits, "weight");
+      check_bits(l, l.act_bits, "activation");
+    }
+}
+
 void IrNetImpl::set_mode(Mode mode) {
-  if (mode == Mode::kQuantized)
-    for (const auto& l : net_.layers)
-      if (l.has_weights()) {
-        check_bits(l, l.weight_bits, "weight");
-        check_bits(l, l.act_bits, "activation");
-      }
+  if (mode == Mode::kQuantized) check_trainable_bits();
   if (mode == Mode::kCalibrate)
     for (auto& r : range_)
       if (r.defined())
@@ -236,15 +243,11 @@ std::vector<torch::Tensor> IrNetImpl::forward_timed(torch::Tensor x, std::vector
 torch::Tensor IrNetImpl::forward(torch::Tensor x) {
   // Keep only what later layers still read.
   const std::size_t n = net_.layers.size();
-  std::vector<std::size_t> last_use(n, 0);
-  for (std::size_t i = 0; i < n; ++i)
-    for (int p : net_.layers[i].inputs)
-      if (p != ir::kNetworkInput) last_use[static_cast<std::size_t>(p)] = i;
   std::vector<torch::Tensor> outputs(n);
   for (std::size_t i = 0; i < n; ++i) {
     outputs[i] = run_layer(i, outputs, x);
     for (int p : net_.layers[i].inputs)
-      if (p != ir::kNetworkInput && last_use[static_cast<std::size_t>(p)] == i)
+      if (p != ir::kNetworkInput && last_use_[static_cast<std::size_t>(p)] == i)
         outputs[static_cast<std::size_t>(p)] = torch::Tensor();
   }
   return outputs.back().flatten(1);

@@ -49,6 +49,8 @@ class IrNetImpl : public torch::nn::Module {
   /// through the rounding and stop outside the range. Bits of 16 or more stay float.
   /// Throws core::InputError for bits outside 2..8 (or >= 16), naming the layer.
   void set_mode(Mode mode);
+  /// The check kQuantized makes: every conv's and fc's bits can be trained (2..8, or >= 16).
+  void check_trainable_bits() const;
   Mode mode() const { return mode_; }
 
  private:
@@ -63,6 +65,7 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<torch::nn::Linear> fc_;
   std::vector<torch::Tensor> range_;  // per weighted layer: [min, max] of its input
   Mode mode_ = Mode::kFloat;
+  std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
 };
 TORCH_MODULE(IrNet);
 

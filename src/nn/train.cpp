@@ -120,7 +120,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
   if (o.epochs < 1 && o.steps < 1) throw core::InputError("--epochs must be at least 1");
   if (o.qat_epochs < 0) throw core::InputError("--qat-epochs must not be negative");
-  if (o.qat_epochs > 0) model->set_mode(IrNetImpl::Mode::kQuantized);  // checks the bits
+  if (o.qat_epochs > 0) model->check_trainable_bits();  // before any epoch is spent
   model->set_mode(IrNetImpl::Mode::kFloat);
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
