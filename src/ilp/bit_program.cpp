@@ -1,0 +1,258 @@
+#include "ilp/bit_program.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "ilp/cbc_solver.hpp"
+#include "ilp/folding_program.hpp"
+
+namespace hao::ilp {
+
+namespace {
+
+constexpr double kTol = 1e-6;
+
+void check_problem(const BitProblem& p) {
+  const std::size_t n = p.options.size();
+  if (p.items.size() != n)
+    throw core::InputError("bit allocation: " + std::to_string(p.items.size()) + " names for " +
+                           std::to_string(n) + " items");
+  if (p.budget_names.size() != p.budgets.size())
+    throw core::InputError("bit allocation: budget names and budgets differ in number");
+  for (std::size_t i = 0; i < n; ++i)
+    for (const auto& o : p.options[i]) {
+      if (o.use.size() != p.budgets.size())
+        throw core::InputError("bit allocation: an option of '" + p.items[i] + "' has " +
+                               std::to_string(o.use.size()) + " budget uses, expected " +
+                               std::to_string(p.budgets.size()));
+      if (o.bits < 0 || o.bits >= static_cast<int>(p.bit_names.size()))
+        throw core::InputError("bit allocation: an option of '" + p.items[i] +
+                               "' has no bit-width name");
+    }
+  for (const auto& tie : p.ties)
+    for (int i : tie)
+      if (i < 0 || i >= static_cast<int>(n))
+        throw core::InputError("bit allocation: a tie names item " + std::to_string(i) + " of " +
+                               std::to_string(n));
+}
+
+double lean_weight(double capacity) { return capacity > 0 ? 1.0 / capacity : 0.0; }
+
+double lean_objective(const BitProblem& p, const hw::Resources& r) {
+  if (!p.limit_resources) return 0;
+  return r.dsp * lean_weight(p.capacity.dsp) + r.lut * lean_weight(p.capacity.lut) +
+         r.bram36 * lean_weight(p.capacity.bram36) + r.uram * lean_weight(p.capacity.uram);
+}
+
+bool option_alone_fits(const BitProblem& p, const BitOption& o) {
+  if (p.limit_resources && !fits(o.res, p.capacity)) return false;
+  for (std::size_t k = 0; k < p.budgets.size(); ++k)
+    if (o.use[k] > p.budgets[k] + kTol * std::max(1.0, std::abs(p.budgets[k]))) return false;
+  return true;
+}
+
+struct BitModel {
+  Model model;
+  std::vector<std::vector<int>> var;  // var[i][o], -1 when the option cannot be chosen
+};
+
+// Builds the assignment, tie, capacity and budget rows. With `omega_cap` >= 0 the objective is
+// the lean resource use under sum Omega <= omega_cap; otherwise the (scaled) summed Omega.
+// Returns false, naming the item in `why`, when an item has no option left.
+bool build(const BitProblem& p, double omega_scale, double omega_cap, BitModel& m,
+           std::string& why) {
+  const bool lean = omega_cap >= 0;
+  m.var.assign(p.options.size(), {});
+  std::vector<std::pair<int, double>> dsp, lut, bram, uram, omega_row;
+  std::vector<std::vector<std::pair<int, double>>> budget(p.budgets.size());
+  for (std::size_t i = 0; i < p.options.size(); ++i) {
+    std::vector<std::pair<int, double>> one;
+    for (const auto& o : p.options[i]) {
+      if (!option_alone_fits(p, o)) {
+        m.var[i].push_back(-1);
+        continue;
+      }
+      const double obj = lean ? lean_objective(p, o.res) : o.omega * omega_scale;
+      const int v = m.model.add_var(0, 1, obj, VarType::kBinary);
+      m.var[i].push_back(v);
+      one.push_back({v, 1.0});
+      if (lean && o.omega != 0) omega_row.push_back({v, o.omega * omega_scale});
+      if (o.res.dsp > 0) dsp.push_back({v, o.res.dsp});
+      if (o.res.lut > 0) lut.push_back({v, o.res.lut});
+      if (o.res.bram36 > 0) bram.push_back({v, o.res.bram36});
+      if (o.res.uram > 0) uram.push_back({v, o.res.uram});
+      for (std::size_t k = 0; k < p.budgets.size(); ++k)
+        if (o.use[k] != 0) budget[k].push_back({v, o.use[k]});
+    }
+    if (one.empty()) {
+      why = "layer '" + p.items[i] + "' has no option that meets the target on its own";
+      return false;
+    }
+    m.model.add_row(std::move(one), 1, 1, "assign_" + std::to_string(i));
+  }
+  for (const auto& tie : p.ties)
+    for (std::size_t t = 1; t < tie.size(); ++t)
+      for (std::size_t b = 0; b < p.bit_names.size(); ++b) {
+        std::vector<std::pair<int, double>> terms;
+        const auto add = [&](int item, double sign) {
+          const auto& opts = p.options[static_cast<std::size_t>(item)];
+          for (std::size_t o = 0; o < opts.size(); ++o) {
+            const int v = m.var[static_cast<std::size_t>(item)][o];
+            if (v >= 0 && opts[o].bits == static_cast<int>(b)) terms.push_back({v, sign});
+          }
+        };
+        add(tie[0], 1.0);
+        add(tie[t], -1.0);
+        if (!terms.empty()) m.model.add_row(std::move(terms), 0, 0, "tie");
+      }
+  if (p.limit_resources) {
+    m.model.add_row(std::move(dsp), -kInf, p.capacity.dsp, "dsp");
+    m.model.add_row(std::move(lut), -kInf, p.capacity.lut, "lut");
+    m.model.add_row(std::move(bram), -kInf, p.capacity.bram36, "bram36");
+    m.model.add_row(std::move(uram), -kInf, p.capacity.uram, "uram");
+  }
+  for (std::size_t k = 0; k < p.budgets.size(); ++k)
+    m.model.add_row(std::move(budget[k]), -kInf, p.budgets[k], p.budget_names[k]);
+  if (lean) m.model.add_row(std::move(omega_row), -kInf, omega_cap, "omega");
+  return true;
+}
+
+std::vector<int> read_choice(const BitModel& m, const std::vector<double>& x) {
+  std::vector<int> choice;
+  for (const auto& item : m.var) {
+    int best = -1;
+    double best_v = -1;
+    for (std::size_t o = 0; o < item.size(); ++o)
+      if (item[o] >= 0 && x[static_cast<std::size_t>(item[o])] > best_v)
+        best_v = x[static_cast<std::size_t>(item[o])], best = static_cast<int>(o);
+    choice.push_back(best);
+  }
+  return choice;
+}
+
+}  // namespace
+
+void fill_bit_solution(const BitProblem& p, BitSolution& s) {
+  s.omega = 0;
+  s.used = {};
+  s.budget_use.assign(p.budgets.size(), 0.0);
+  for (std::size_t i = 0; i < s.choice.size(); ++i) {
+    const BitOption& o = p.options[i][static_cast<std::size_t>(s.choice[i])];
+    s.omega += o.omega;
+    s.used += o.res;
+    for (std::size_t k = 0; k < p.budgets.size(); ++k) s.budget_use[k] += o.use[k];
+  }
+}
+
+bool bit_choice_feasible(const BitProblem& p, const std::vector<int>& choice) {
+  BitSolution s;
+  s.choice = choice;
+  fill_bit_solution(p, s);
+  if (p.limit_resources && !fits(s.used, p.capacity)) return false;
+  for (std::size_t k = 0; k < p.budgets.size(); ++k)
+    if (s.budget_use[k] > p.budgets[k] + kTol * std::max(1.0, std::abs(p.budgets[k])))
+      return false;
+  const auto bits = [&](int item) {
+    const auto i = static_cast<std::size_t>(item);
+    return p.options[i][static_cast<std::size_t>(choice[i])].bits;
+  };
+  for (const auto& tie : p.ties)
+    for (int item : tie)
+      if (bits(item) != bits(tie[0])) return false;
+  return true;
+}
+
+BitSolution solve_bits(const BitProblem& p, const SolveOptions& options) {
+  check_problem(p);
+  BitSolution s;
+  double largest = 0;
+  for (const auto& item : p.options)
+    for (const auto& o : item) largest = std::max(largest, std::abs(o.omega));
+  // Sensitivities are often 1e-6..1e-2: scale them so that CBC's absolute tolerances are
+  // small against the objective.
+  const double scale = largest > 0 ? 1.0 / largest : 1.0;
+  BitModel m;
+  std::string why;
+  if (!build(p, scale, -1, m, why)) {
+    s.status = SolveStatus::kInfeasible;
+    s.message = why;
+    return s;
+  }
+  const SolveResult r = solve_with_cbc(m.model, options);
+  s.status = r.status;
+  s.seconds = r.seconds;
+  s.nodes = r.nodes;
+  s.message = r.message;
+  if (!r.has_solution()) return s;
+  s.choice = read_choice(m, r.values);
+  fill_bit_solution(p, s);
+  s.best_bound = r.best_bound / scale;
+  s.gap = r.gap;
+  if (!p.limit_resources) return s;
+
+  // Second pass: the leanest design whose summed Omega is the optimum's (within a hair).
+  SolveOptions second = options;
+  second.time_limit_s = std::max(0.1, options.time_limit_s - r.seconds);
+  second.relative_gap = options.lean_relative_gap;
+  second.max_nodes = options.lean_max_nodes;
+  second.start.clear();
+  BitModel lean;
+  const double cap = s.omega * scale * (1 + 1e-9) + 1e-12;
+  if (!build(p, scale, cap, lean, why)) return s;
+  second.start.assign(static_cast<std::size_t>(lean.model.num_vars()), 0.0);
+  for (std::size_t i = 0; i < s.choice.size(); ++i)
+    second.start[static_cast<std::size_t>(lean.var[i][static_cast<std::size_t>(s.choice[i])])] =
+        1.0;
+  const SolveResult l = solve_with_cbc(lean.model, second);
+  s.seconds += l.seconds;
+  s.nodes += l.nodes;
+  if (l.has_solution()) {
+    BitSolution t = s;
+    t.choice = read_choice(lean, l.values);
+    fill_bit_solution(p, t);
+    if (bit_choice_feasible(p, t.choice) && t.omega <= s.omega * (1 + 1e-9) + 1e-15 &&
+        lean_objective(p, t.used) <= lean_objective(p, s.used)) {
+      s.choice = t.choice;
+      fill_bit_solution(p, s);
+    }
+  }
+  return s;
+}
+
+BitSolution brute_force_bits(const BitProblem& p) {
+  check_problem(p);
+  const auto start = std::chrono::steady_clock::now();
+  BitSolution best;
+  best.status = SolveStatus::kInfeasible;
+  const std::size_t n = p.options.size();
+  double combos = 1;
+  for (const auto& item : p.options) combos *= static_cast<double>(item.size());
+  HAO_CHECK(combos <= 5e7, "brute force over more than 5e7 combinations");
+  std::vector<int> choice(n, 0);
+  bool done = n == 0 || combos == 0;
+  double best_lean = 0;
+  while (!done) {
+    if (bit_choice_feasible(p, choice)) {
+      BitSolution s;
+      s.choice = choice;
+      fill_bit_solution(p, s);
+      const double lean = lean_objective(p, s.used);
+      if (!best.has_solution() || s.omega < best.omega - 1e-12 * std::max(1.0, best.omega) ||
+          (s.omega <= best.omega + 1e-12 * std::max(1.0, best.omega) && lean < best_lean)) {
+        best = s;
+        best_lean = lean;
+      }
+    }
+    std::size_t i = 0;
+    while (i < n && ++choice[i] == static_cast<int>(p.options[i].size())) choice[i++] = 0;
+    done = i == n;
+  }
+  if (best.has_solution()) best.status = SolveStatus::kOptimal, best.best_bound = best.omega;
+  best.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return best;
+}
+
+}  // namespace hao::ilp

@@ -1,0 +1,223 @@
+#include "ilp/quantize_mapper.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "ilp/folding_program.hpp"
+
+namespace hao::ilp {
+
+std::string bits_name(const ir::BitWidths& b) {
+  return "w" + std::to_string(b.weight_bits) + "a" + std::to_string(b.act_bits);
+}
+
+double weight_bytes(const ir::Layer& l, const ir::BitWidths& b) {
+  return static_cast<double>(l.weights()) * b.weight_bits / 8.0;
+}
+
+double bit_operations(const ir::Layer& l, const ir::BitWidths& b) {
+  return static_cast<double>(l.macs()) * b.weight_bits * b.act_bits;
+}
+
+ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& choices,
+                      const std::vector<int>& bits) {
+  ir::Network out = net;
+  for (std::size_t l = 0; l < bits.size() && l < out.layers.size(); ++l)
+    if (bits[l] >= 0) {
+      out.layers[l].weight_bits = choices[static_cast<std::size_t>(bits[l])].weight_bits;
+      out.layers[l].act_bits = choices[static_cast<std::size_t>(bits[l])].act_bits;
+    }
+  return out;
+}
+
+namespace {
+
+bool choosable(const QuantizeSpec& spec, std::size_t layer) {
+  return layer < spec.omega.size() && !spec.omega[layer].empty();
+}
+
+void check_spec(const ir::Network& net, const QuantizeSpec& spec) {
+  if (spec.choices.empty()) throw core::InputError("no bit-width choices");
+  for (std::size_t l = 0; l < spec.omega.size(); ++l)
+    if (!spec.omega[l].empty() && spec.omega[l].size() != spec.choices.size())
+      throw core::InputError("layer '" + net.layers[l].name + "': " +
+                             std::to_string(spec.omega[l].size()) + " sensitivities for " +
+                             std::to_string(spec.choices.size()) + " bit choices");
+  for (const auto& tie : spec.ties)
+    for (int l : tie) {
+      if (l < 0 || l >= static_cast<int>(net.layers.size()))
+        throw core::InputError("a tie names layer " + std::to_string(l) + ", out of range");
+      if (!choosable(spec, static_cast<std::size_t>(l)))
+        throw core::InputError("a tie names layer '" + net.layers[static_cast<std::size_t>(l)].name +
+                               "', whose bits are not chosen (not weighted, or kept fixed)");
+    }
+}
+
+// Index of `name` in `names`, appended when new.
+int name_index(std::vector<std::string>& names, const std::string& name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it != names.end()) return static_cast<int>(it - names.begin());
+  names.push_back(name);
+  return static_cast<int>(names.size()) - 1;
+}
+
+bool cheaper_or_equal(const hw::Resources& a, const hw::Resources& b) {
+  return a.dsp <= b.dsp && a.lut <= b.lut && a.bram36 <= b.bram36 && a.uram <= b.uram;
+}
+
+// The candidates within `target_ii` that no other such candidate beats on every resource.
+std::vector<hw::Candidate> cheapest_within(const std::vector<hw::Candidate>& all,
+                                           std::int64_t target_ii) {
+  std::vector<hw::Candidate> in;
+  for (const auto& c : all)
+    if (c.cost.cycles <= target_ii) in.push_back(c);
+  std::vector<hw::Candidate> out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    bool dominated = false;
+    for (std::size_t j = 0; j < in.size() && !dominated; ++j) {
+      if (i == j || !cheaper_or_equal(in[j].cost.res, in[i].cost.res)) continue;
+      // Equal in every resource: keep the first (the faster, as candidates are sorted).
+      dominated = !cheaper_or_equal(in[i].cost.res, in[j].cost.res) || j < i;
+    }
+    if (!dominated) out.push_back(in[i]);
+  }
+  return out;
+}
+
+std::int64_t ii_for_fps(double fps, const hw::Device& device) {
+  return static_cast<std::int64_t>(std::floor(device.clock_mhz * 1e6 / fps + 1e-9));
+}
+
+}  // namespace
+
+DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::Device& device,
+                                              const hw::DataflowOptions& options,
+                                              const QuantizeSpec& spec) {
+  check_spec(net, spec);
+  DataflowBitInstance d;
+  BitProblem& p = d.problem;
+  d.target_ii = spec.target_fps > 0 ? ii_for_fps(spec.target_fps, device)
+                                    : std::numeric_limits<std::int64_t>::max();
+  p.limit_resources = true;
+  p.capacity = device.usable();
+  for (const auto& c : spec.choices) p.bit_names.push_back(bits_name(c));
+  if (spec.max_weight_bytes > 0) {
+    p.budget_names.push_back("weight bytes");
+    p.budgets.push_back(spec.max_weight_bytes);
+  }
+  if (spec.max_bops > 0) {
+    p.budget_names.push_back("bit operations");
+    p.budgets.push_back(spec.max_bops);
+  }
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const ir::Layer& layer = net.layers[l];
+    p.items.push_back(layer.name);
+    p.options.emplace_back();
+    d.configs.emplace_back();
+    std::vector<std::pair<int, ir::BitWidths>> bit_options;
+    if (choosable(spec, l)) {
+      for (std::size_t c = 0; c < spec.choices.size(); ++c)
+        bit_options.push_back({static_cast<int>(c), spec.choices[c]});
+    } else {
+      const ir::BitWidths own{layer.weight_bits, layer.act_bits};
+      bit_options.push_back({name_index(p.bit_names, bits_name(own)), own});
+    }
+    for (const auto& [index, b] : bit_options) {
+      ir::Layer at = layer;
+      at.weight_bits = b.weight_bits;
+      at.act_bits = b.act_bits;
+      const double omega = choosable(spec, l) ? spec.omega[l][static_cast<std::size_t>(index)] : 0;
+      for (const auto& c : cheapest_within(hw::layer_candidates(at, device, options), d.target_ii)) {
+        BitOption o;
+        o.bits = index;
+        o.config = static_cast<int>(d.configs.back().size());
+        o.omega = omega;
+        o.res = c.cost.res;
+        if (spec.max_weight_bytes > 0) o.use.push_back(weight_bytes(at, b));
+        if (spec.max_bops > 0) o.use.push_back(bit_operations(at, b));
+        d.configs.back().push_back(c.config);
+        p.options.back().push_back(o);
+      }
+    }
+  }
+  for (const auto& tie : spec.ties) p.ties.push_back(tie);
+  return d;
+}
+
+namespace {
+
+std::string status_text(const BitSolution& s) {
+  switch (s.status) {
+    case SolveStatus::kOptimal:
+      return "optimal";
+    case SolveStatus::kFeasible:
+      return "time limit (feasible, gap " + std::to_string(s.gap) + ")";
+    default:
+      return to_string(s.status);
+  }
+}
+
+}  // namespace
+
+QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& device,
+                                 const hw::DataflowOptions& options, const QuantizeSpec& spec,
+                                 const SolveOptions& solve) {
+  QuantizeResult q;
+  const DataflowBitInstance d = make_dataflow_bit_problem(net, device, options, spec);
+  for (const auto& item : d.problem.options) q.variables += item.size();
+  const std::int64_t input_ii = hw::input_transfer_cycles(net, device);
+  if (d.target_ii < input_ii) {
+    q.status = "infeasible";
+    q.reason = "bringing one input frame on chip takes " + std::to_string(input_ii) +
+               " cycles, more than the " + std::to_string(d.target_ii) + " the target allows";
+    return q;
+  }
+  const BitSolution s = solve_bits(d.problem, solve);
+  q.status = status_text(s);
+  q.seconds = s.seconds;
+  q.nodes = s.nodes;
+  q.gap = s.gap;
+  if (!s.has_solution()) {
+    q.reason = s.message.empty() ? "no bit allocation and folding fits " + device.name +
+                                       " at this target"
+                                 : s.message;
+    return q;
+  }
+  q.feasible = true;
+  q.omega = s.omega;
+  q.bits.assign(net.layers.size(), -1);
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const BitOption& o = d.problem.options[l][static_cast<std::size_t>(s.choice[l])];
+    if (choosable(spec, l)) q.bits[l] = o.bits;
+    q.configs.push_back(d.configs[l][static_cast<std::size_t>(o.config)]);
+  }
+  q.network = with_bits(net, spec.choices, q.bits);
+  q.dataflow = hw::evaluate_dataflow(q.network, q.configs, device, options);
+  q.fps = q.dataflow.fps;
+  q.latency_ms = q.dataflow.latency_ms;
+  q.used = q.dataflow.total;
+  return q;
+}
+
+double fastest_dataflow_fps(const ir::Network& net, const hw::Device& device,
+                            const hw::DataflowOptions& options, const QuantizeSpec& spec,
+                            const SolveOptions& solve) {
+  // Every cost of the dataflow template grows with the bits, so the narrowest choice is the
+  // fastest one can build.
+  std::size_t narrowest = 0;
+  for (std::size_t c = 1; c < spec.choices.size(); ++c)
+    if (spec.choices[c].weight_bits + spec.choices[c].act_bits <
+        spec.choices[narrowest].weight_bits + spec.choices[narrowest].act_bits)
+      narrowest = c;
+  std::vector<int> bits(net.layers.size(), -1);
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (choosable(spec, l)) bits[l] = static_cast<int>(narrowest);
+  const ir::Network at = with_bits(net, spec.choices, bits);
+  const FoldingSolution s = minimize_ii(make_folding_problem(at, device, options), solve);
+  if (!s.has_solution()) return 0;
+  return device.clock_mhz * 1e6 / static_cast<double>(s.ii_cycles);
+}
+
+}  // namespace hao::ilp
