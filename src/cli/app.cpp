@@ -5,6 +5,7 @@
 
 #include "cli/calibrate_command.hpp"
 #include "cli/map_command.hpp"
+#include "cli/quantize_command.hpp"
 #include "cli/train_command.hpp"
 #include "core/error.hpp"
 
@@ -29,6 +30,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* sensitivity = add_sensitivity_command(app, sensitivity_args);
   ProfileArgs profile_args;
   CLI::App* profile = add_profile_command(app, profile_args);
+  QuantizeArgs quantize_args;
+  CLI::App* quantize = add_quantize_command(app, quantize_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -52,6 +55,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (train->parsed()) return run_train(train_args, out, err);
     if (profile->parsed()) return run_profile(profile_args, out, err);
     if (sensitivity->parsed()) return run_sensitivity(sensitivity_args, out, err);
+    if (quantize->parsed()) return run_quantize(quantize_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

@@ -33,8 +33,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
                   "fashion-mnist (Debian's dataset-fashion-mnist), idx:DIR (MNIST-format IDX "
                   "files, plain or .gz) or cifar10:DIR (CIFAR-10 binary batches)")
       ->capture_default_str();
-  cmd->add_option("--epochs", a.epochs, "Passes over the training images")
-      ->check(CLI::Range(1, 10000))
+  cmd->add_option("--epochs", a.epochs,
+                  "Passes over the training images (0 with --init and --qat-epochs: fine-tune "
+                  "a trained checkpoint at the bits only)")
+      ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   cmd->add_option("--steps", a.steps, "Train this many batches instead of whole epochs")
       ->check(CLI::PositiveNumber);
@@ -328,7 +330,54 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
         << " probes\n";
   return kExitOk;
 }
+nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
+                                           const std::string& data, const std::vector<int>& bits,
+                                           int threads) {
+  nn::IrNet model(net);
+  nn::load_checkpoint(model, checkpoint);
+  const data::DataSet ds = data::load_dataset(data);
+  nn::SensitivityOptions o;
+  o.bits = bits, o.threads = threads;
+  return nn::sensitivity_json(model, nn::hessian_sensitivity(model, ds, o), o);
+}
+
+QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
+                            const std::string& data, int qat_epochs, unsigned seed, int threads,
+                            std::ostream& err) {
+  const data::DataSet ds = data::load_dataset(data);
+  nn::TrainOptions o;
+  o.epochs = 0, o.qat_epochs = qat_epochs, o.seed = seed, o.threads = threads;
+  nn::seed_torch(seed);
+  nn::IrNet model(net);
+  nn::load_checkpoint(model, checkpoint);
+  long last_quarter = 0;
+  const nn::TrainResult r = nn::train(model, ds, o, [&](const nn::Progress& p) {
+    const long quarter = p.epoch_done ? 0 : 4 * p.step / std::max<long>(1, p.steps);
+    if (p.epoch_done || quarter > last_quarter)
+      err << "QAT epoch " << p.epoch << "/" << p.epochs << ": "
+          << (p.epoch_done ? "validation accuracy " + core::fixed(100 * p.val_accuracy, 2) + "%"
+                           : std::to_string(p.step) + "/" + std::to_string(p.steps) +
+                                 " batches, ETA " + clock_text(p.eta_s))
+          << "\n";
+    last_quarter = quarter;
+  });
+  return {r.float_test_accuracy, r.val_accuracy, r.test_accuracy, r.seconds};
+}
 #else
+nlohmann::ordered_json measure_sensitivity(const ir::Network&, const std::string&,
+                                           const std::string&, const std::vector<int>&, int) {
+  throw std::runtime_error(
+      "this hao was built without LibTorch, so it cannot measure sensitivities: install "
+      "libtorch-dev and rebuild, or pass --sensitivity FILE");
+}
+
+QatOutcome finetune_at_bits(const ir::Network&, const std::string&, const std::string&, int,
+                            unsigned, int, std::ostream&) {
+  throw std::runtime_error(
+      "this hao was built without LibTorch, so it cannot fine-tune: install libtorch-dev and "
+      "rebuild");
+}
+
 int run_sensitivity(const SensitivityArgs&, std::ostream&, std::ostream& err) {
   err << "hao: this hao was built without LibTorch: install libtorch-dev and rebuild\n";
   return kExitFailure;

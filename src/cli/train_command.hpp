@@ -3,8 +3,11 @@
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "ir/network.hpp"
 
 namespace CLI {
 class App;
@@ -54,6 +57,26 @@ struct SensitivityArgs {
   unsigned seed = 1;
   int threads = 0;
 };
+
+/// What fine-tuning at given bits measured.
+struct QatOutcome {
+  double float_test_accuracy = 0;  ///< the checkpoint as given, in float
+  double val_accuracy = 0;         ///< at the bits, on the validation split
+  double test_accuracy = 0;        ///< at the bits, on the test set
+  double seconds = 0;
+};
+
+/// Omega per layer of `net` with the weights of `checkpoint`, for weight bits `bits`, as the
+/// JSON `hao sensitivity` writes. Throws std::runtime_error when built without LibTorch.
+nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
+                                           const std::string& data, const std::vector<int>& bits,
+                                           int threads);
+
+/// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
+/// epochs. Throws std::runtime_error when built without LibTorch.
+QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
+                            const std::string& data, int qat_epochs, unsigned seed, int threads,
+                            std::ostream& err);
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
 CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);

@@ -23,13 +23,57 @@ torch::Tensor pad_input(const ir::Layer& l, const torch::Tensor& x, double value
 
 }  // namespace
 
+namespace {
+
+// Clipping ratios tried below 7 bits: at 2-4 bits the largest weight or activation is a poor
+// end of the range (at 2 bits it would round most values to zero).
+constexpr int kClipSearchBelowBits = 7;
+constexpr int kClipRatios = 20;
+
+}  // namespace
+
+torch::Tensor weight_scale(const torch::Tensor& rows, int bits) {
+  torch::NoGradGuard no_grad;
+  const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
+  const torch::Tensor largest = rows.abs().amax(1).clamp_min(1e-12);
+  if (bits >= kClipSearchBelowBits) return largest / qmax;
+  torch::Tensor best_scale = largest / qmax;
+  torch::Tensor best_error = torch::full_like(largest, std::numeric_limits<float>::infinity());
+  for (int k = 1; k <= kClipRatios; ++k) {
+    const torch::Tensor scale = largest * (static_cast<double>(k) / kClipRatios) / qmax;
+    const torch::Tensor s = scale.unsqueeze(1);
+    const torch::Tensor error = ((rows / s).round().clamp(-qmax, qmax) * s - rows).pow(2).sum(1);
+    const torch::Tensor better = error < best_error;
+    best_error = torch::where(better, error, best_error);
+    best_scale = torch::where(better, scale, best_scale);
+  }
+  return best_scale;
+}
+
+double activation_clip(const torch::Tensor& x, int bits, bool is_signed) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor v = x.detach().flatten();
+  constexpr std::int64_t kSample = 16384;
+  if (v.numel() > kSample) v = v.slice(0, 0, v.numel(), (v.numel() + kSample - 1) / kSample);
+  const double largest = (is_signed ? v.abs().max() : v.max()).item<double>();
+  if (bits >= kClipSearchBelowBits || largest <= 0) return std::max(largest, 0.0);
+  const double levels =
+      is_signed ? static_cast<double>((1 << (bits - 1)) - 1) : static_cast<double>((1 << bits) - 1);
+  const torch::Tensor clip =
+      torch::arange(1, kClipRatios + 1, v.options()).unsqueeze(1) * (largest / kClipRatios);
+  const torch::Tensor scale = clip / levels;
+  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), -clip)
+                                    : torch::min(v.unsqueeze(0), clip).clamp_min(0);
+  const torch::Tensor error = ((c / scale).round() * scale - v.unsqueeze(0)).pow(2).mean(1);
+  return clip[error.argmin().item<std::int64_t>()][0].item<double>();
+}
+
 torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
   if (bits >= 16) return w;
   const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
   std::vector<std::int64_t> shape(static_cast<std::size_t>(w.dim()), 1);
   shape[0] = -1;
-  const torch::Tensor scale =
-      w.detach().abs().flatten(1).amax(1).clamp_min(1e-12).div(qmax).view(shape);
+  const torch::Tensor scale = weight_scale(w.detach().flatten(1), bits).view(shape);
   const torch::Tensor q = (w / scale).round().clamp(-qmax, qmax) * scale;
   return w + (q - w).detach();
 }
@@ -110,19 +154,28 @@ torch::Tensor IrNetImpl::quantize_input(std::size_t i, const torch::Tensor& x) {
   torch::Tensor& r = range_[i];
   if (mode_ == Mode::kCalibrate) {
     torch::NoGradGuard no_grad;
-    r[0] = torch::minimum(r[0], x.min());
-    r[1] = torch::maximum(r[1], x.max());
+    const int bits = net_.layers[i].act_bits;
+    const bool is_signed = x.min().item<double>() < 0;
+    const double clip =
+        bits < 16 ? activation_clip(x, bits, is_signed) : x.abs().max().item<double>();
+    r[0] = torch::minimum(r[0], torch::tensor(is_signed ? -clip : 0.0, r.options()));
+    r[1] = torch::maximum(r[1], torch::tensor(clip, r.options()));
     return x;
   }
   if (mode_ != Mode::kQuantized) return x;
-  if (is_training()) {
+  const int bits = net_.layers[i].act_bits;
+  if (is_training() && bits < 16) {
+    // Track the range that quantizes this batch best: its largest value at 7-8 bits, the
+    // clip with the least squared error below (min stays 0 after a ReLU).
     torch::NoGradGuard no_grad;
     constexpr double kMomentum = 0.05;
-    r[0] = r[0] * (1 - kMomentum) + x.min() * kMomentum;
-    r[1] = r[1] * (1 - kMomentum) + x.max() * kMomentum;
+    const bool is_signed = r[0].item<double>() < 0;
+    const double clip = activation_clip(x, bits, is_signed);
+    r[0] = r[0] * (1 - kMomentum) + (is_signed ? -clip : 0.0) * kMomentum;
+    r[1] = r[1] * (1 - kMomentum) + clip * kMomentum;
   }
   const double lo = r[0].item<double>(), hi = r[1].item<double>();
-  return fake_quant_act(x, lo, hi, net_.layers[i].act_bits);
+  return fake_quant_act(x, lo, hi, bits);
 }
 
 torch::Tensor IrNetImpl::conv_quantized(std::size_t i, const torch::Tensor& x) {

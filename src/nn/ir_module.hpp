@@ -63,15 +63,22 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<torch::nn::Conv2d> conv_;  // per layer; empty where none
   std::vector<torch::nn::BatchNorm2d> norm_;
   std::vector<torch::nn::Linear> fc_;
-  std::vector<torch::Tensor> range_;  // per weighted layer: [min, max] of its input
+  std::vector<torch::Tensor> range_;  // per weighted layer: its input's quantization range
   Mode mode_ = Mode::kFloat;
   std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
 };
 TORCH_MODULE(IrNet);
 
-/// Symmetric per-output-channel fake quantization (scale = max |w| / (2^(bits-1) - 1)) with a
-/// straight-through gradient; bits >= 16 return `w`.
+/// Symmetric per-output-channel fake quantization with a straight-through gradient; bits >= 16
+/// return `w`. The scale is weight_scale's.
 torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits);
+/// Per row of `rows` (one output channel each), the quantization step: max |w| / (2^(bits-1) -
+/// 1) at 7 bits and more; below, the clip among 20 fractions of max |w| with the least squared
+/// error (at 2 bits the largest weight would otherwise round most others to zero).
+torch::Tensor weight_scale(const torch::Tensor& rows, int bits);
+/// The end of an activation range: the largest |x| at 7 bits and more; below, the clip among 20
+/// fractions of it with the least squared quantization error on (a strided sample of) `x`.
+double activation_clip(const torch::Tensor& x, int bits, bool is_signed);
 /// Per-tensor fake quantization over [lo, hi]: 2^bits - 1 steps from 0 when lo >= 0, else
 /// symmetric; the gradient passes inside the range and stops outside it.
 torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits);

@@ -118,7 +118,8 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   check_fits(model->network(), ds);
   keep_large_blocks_in_heap();
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
-  if (o.epochs < 1 && o.steps < 1) throw core::InputError("--epochs must be at least 1");
+  if (o.epochs < 1 && o.steps < 1 && o.qat_epochs < 1)
+    throw core::InputError("--epochs must be at least 1 (0 only with --qat-epochs)");
   if (o.qat_epochs < 0) throw core::InputError("--qat-epochs must not be negative");
   if (o.qat_epochs > 0) model->check_trainable_bits();  // before any epoch is spent
   model->set_mode(IrNetImpl::Mode::kFloat);

@@ -38,20 +38,38 @@ double tick_step(double span, int count) {
 std::string scatter_svg(const std::vector<ScatterSeries>& series, const std::string& title,
                         const std::string& subtitle, const std::string& x_label,
                         const std::string& y_label) {
-  double lo = 1e300, hi = -1e300;
+  return plot_svg(series, title, subtitle, x_label, y_label, PlotStyle{});
+}
+
+std::string plot_svg(const std::vector<ScatterSeries>& series, const std::string& title,
+                     const std::string& subtitle, const std::string& x_label,
+                     const std::string& y_label, const PlotStyle& style) {
+  double x_lo = 1e300, x_hi = -1e300, y_lo = 1e300, y_hi = -1e300;
   for (const auto& s : series)
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      lo = std::min({lo, s.x[i], s.y[i]});
-      hi = std::max({hi, s.x[i], s.y[i]});
+      x_lo = std::min(x_lo, s.x[i]), x_hi = std::max(x_hi, s.x[i]);
+      y_lo = std::min(y_lo, s.y[i]), y_hi = std::max(y_hi, s.y[i]);
     }
-  if (lo > hi) lo = 0, hi = 1;
-  const double step = tick_step(std::max(hi - lo, 1e-9), 6);
-  lo = std::floor(lo / step) * step;
-  hi = std::ceil(hi / step) * step;
+  if (style.equal_axes) {
+    x_lo = y_lo = std::min(x_lo, y_lo);
+    x_hi = y_hi = std::max(x_hi, y_hi);
+  }
+  if (x_lo > x_hi) x_lo = 0, x_hi = 1;
+  if (y_lo > y_hi) y_lo = 0, y_hi = 1;
+  const double x_step = tick_step(std::max(x_hi - x_lo, 1e-9 * std::max(1.0, std::abs(x_hi))), 6);
+  const double y_step = tick_step(std::max(y_hi - y_lo, 1e-9 * std::max(1.0, std::abs(y_hi))), 6);
+  x_lo = std::floor(x_lo / x_step) * x_step, x_hi = std::ceil(x_hi / x_step) * x_step;
+  y_lo = std::floor(y_lo / y_step) * y_step, y_hi = std::ceil(y_hi / y_step) * y_step;
+  if (x_hi <= x_lo) x_hi = x_lo + x_step;
+  if (y_hi <= y_lo) y_hi = y_lo + y_step;
   constexpr double kW = 640, kH = 640, kLeft = 80, kRight = 30, kTop = 80, kBottom = 70;
   const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
-  auto px = [&](double v) { return kLeft + (v - lo) / (hi - lo) * plot_w; };
-  auto py = [&](double v) { return kTop + plot_h - (v - lo) / (hi - lo) * plot_h; };
+  auto px = [&](double v) { return kLeft + (v - x_lo) / (x_hi - x_lo) * plot_w; };
+  auto py = [&](double v) { return kTop + plot_h - (v - y_lo) / (y_hi - y_lo) * plot_h; };
+  auto label = [](double v, double step) {
+    const int digits = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+    return core::fixed(v, digits);
+  };
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW << "\" height=\"" << kH
     << "\" font-family=\"sans-serif\" font-size=\"13\">\n";
@@ -60,30 +78,37 @@ std::string scatter_svg(const std::vector<ScatterSeries>& series, const std::str
     << escape(title) << "</text>\n";
   o << "<text x=\"" << kW / 2 << "\" y=\"50\" text-anchor=\"middle\" fill=\"#444\">"
     << escape(subtitle) << "</text>\n";
-  for (double v = lo; v <= hi + step / 2; v += step) {
-    const std::string label = core::fixed(v, step < 1 ? 1 : 0);
+  for (double v = x_lo; v <= x_hi + x_step / 2; v += x_step) {
     o << "<line x1=\"" << px(v) << "\" y1=\"" << kTop << "\" x2=\"" << px(v) << "\" y2=\""
       << kTop + plot_h << "\" stroke=\"#eee\"/>\n";
+    o << "<text x=\"" << px(v) << "\" y=\"" << kTop + plot_h + 18 << "\" text-anchor=\"middle\">"
+      << label(v, x_step) << "</text>\n";
+  }
+  for (double v = y_lo; v <= y_hi + y_step / 2; v += y_step) {
     o << "<line x1=\"" << kLeft << "\" y1=\"" << py(v) << "\" x2=\"" << kLeft + plot_w << "\" y2=\""
       << py(v) << "\" stroke=\"#eee\"/>\n";
-    o << "<text x=\"" << px(v) << "\" y=\"" << kTop + plot_h + 18 << "\" text-anchor=\"middle\">"
-      << label << "</text>\n";
-    o << "<text x=\"" << kLeft - 8 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">" << label
-      << "</text>\n";
+    o << "<text x=\"" << kLeft - 8 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">"
+      << label(v, y_step) << "</text>\n";
   }
   o << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << plot_w << "\" height=\""
     << plot_h << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  o << "<line x1=\"" << px(lo) << "\" y1=\"" << py(lo) << "\" x2=\"" << px(hi) << "\" y2=\""
-    << py(hi) << "\" stroke=\"#888\" stroke-dasharray=\"6,4\"/>\n";
+  if (style.diagonal)
+    o << "<line x1=\"" << px(x_lo) << "\" y1=\"" << py(y_lo) << "\" x2=\"" << px(x_hi) << "\" y2=\""
+      << py(y_hi) << "\" stroke=\"#888\" stroke-dasharray=\"6,4\"/>\n";
   o << "<text x=\"" << kLeft + plot_w / 2 << "\" y=\"" << kH - 22 << "\" text-anchor=\"middle\">"
     << escape(x_label) << "</text>\n";
   o << "<text transform=\"translate(22," << kTop + plot_h / 2
     << ") rotate(-90)\" text-anchor=\"middle\">" << escape(y_label) << "</text>\n";
   double legend_y = kTop + 20;
   for (const auto& s : series) {
+    if (style.connect && s.x.size() > 1) {
+      o << "<polyline fill=\"none\" stroke=\"" << s.color << "\" points=\"";
+      for (std::size_t i = 0; i < s.x.size(); ++i) o << px(s.x[i]) << "," << py(s.y[i]) << " ";
+      o << "\"/>\n";
+    }
     for (std::size_t i = 0; i < s.x.size(); ++i)
-      o << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\"2.6\" fill=\""
-        << s.color << "\" fill-opacity=\"0.6\"/>\n";
+      o << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\""
+        << style.marker_radius << "\" fill=\"" << s.color << "\" fill-opacity=\"0.6\"/>\n";
     o << "<circle cx=\"" << kLeft + 16 << "\" cy=\"" << legend_y - 4 << "\" r=\"4\" fill=\""
       << s.color << "\"/>\n";
     o << "<text x=\"" << kLeft + 26 << "\" y=\"" << legend_y << "\">" << escape(s.label)

@@ -1,4 +1,5 @@
-// A scatter plot as a standalone SVG file (predicted against measured, with the y = x line).
+// Scatter and line plots as standalone SVG files (e.g. predicted against measured, with the
+// y = x line; or a trade-off curve).
 #pragma once
 
 #include <string>
@@ -17,5 +18,17 @@ struct ScatterSeries {
 std::string scatter_svg(const std::vector<ScatterSeries>& series, const std::string& title,
                         const std::string& subtitle, const std::string& x_label,
                         const std::string& y_label);
+
+struct PlotStyle {
+  bool equal_axes = true;  ///< one scale for both axes (predicted against measured)
+  bool diagonal = true;    ///< a dashed y = x line
+  bool connect = false;    ///< join each series' points in order
+  double marker_radius = 2.6;
+};
+
+/// The general form: independent axes, lines through the points, as `style` says.
+std::string plot_svg(const std::vector<ScatterSeries>& series, const std::string& title,
+                     const std::string& subtitle, const std::string& x_label,
+                     const std::string& y_label, const PlotStyle& style);
 
 }  // namespace hao::report

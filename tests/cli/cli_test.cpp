@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/app.hpp"
+#include "cli/common.hpp"
 #include "core/csv.hpp"
 #include "core/text.hpp"
 
@@ -221,6 +223,101 @@ TEST(Cli, CalibrateThenPredictRoundTrip) {
   EXPECT_NE(bad.err.find("no column 'fps'"), std::string::npos);
   HaoRun not_model = hao({"predict", "--model", data, "--archs", data});
   EXPECT_EQ(not_model.code, kExitBadInput);
+}
+
+// A sensitivity file for the built-in example as hao sensitivity writes it: Omega falls with
+// the bits and with depth (deeper layers matter less).
+std::string synthetic_sensitivity(const std::string& name, const std::string& network) {
+  const ir::Network net = load_model("");
+  nlohmann::json j;
+  j["network"] = network;
+  j["layers"] = nlohmann::json::array();
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].has_weights()) {
+      const double t = 1.0 / static_cast<double>(l + 1);
+      j["layers"].push_back({{"name", net.layers[l].name},
+                             {"params", net.layers[l].weights()},
+                             {"trace", t},
+                             {"omega", {{"2", 16 * t}, {"4", 4 * t}, {"8", 0.1 * t}}}});
+    }
+  const std::string path = ::testing::TempDir() + name;
+  core::write_file(path, j.dump());
+  return path;
+}
+
+TEST(Cli, QuantizeChoosesBitsWithTheFolding) {
+  const std::string s = synthetic_sensitivity("quantize_s.json", "fmnist_mbv2");
+  const std::string json = ::testing::TempDir() + "quantize_out.json";
+  const std::string bits = ::testing::TempDir() + "quantize_bits.yaml";
+  HaoRun r = hao({"quantize", "--sensitivity", s, "--bits-choices", "2,4,8", "--fps", "90000",
+                  "--json", json, "--bits-out", bits});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("summed Omega"), std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
+  ASSERT_TRUE(j["design"]["feasible"].get<bool>());
+  EXPECT_GE(j["design"]["fps"].get<double>(), 90000);
+  // At this speed neither all 8-bit nor all 2-bit: a mix, and the first and last layers kept.
+  std::set<int> widths;
+  for (const auto& l : j["design"]["layers"])
+    if (l["chosen"].get<bool>()) widths.insert(l["weight_bits"].get<int>());
+  EXPECT_GE(widths.size(), 2u);
+  EXPECT_FALSE(j["design"]["layers"][0]["chosen"].get<bool>());
+  // The bits file maps the design back onto the network: hao map at those bits fits too.
+  HaoRun m = hao({"map", "--bits", bits, "--target-fps", "90000"});
+  EXPECT_EQ(m.code, kExitOk) << m.err;
+}
+
+TEST(Cli, QuantizeSweepTradesOmegaForSpeed) {
+  const std::string s = synthetic_sensitivity("sweep_s.json", "fmnist_mbv2");
+  const std::string json = ::testing::TempDir() + "sweep_out.json";
+  const std::string plot = ::testing::TempDir() + "sweep.svg";
+  HaoRun r = hao({"quantize", "--sensitivity", s, "--bits-choices", "2,4,8", "--sweep",
+                  "--sweep-points", "4", "--plot", plot, "--json", json});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
+  ASSERT_GE(j["sweep"].size(), 3u);
+  for (std::size_t k = 1; k < j["sweep"].size(); ++k) {
+    EXPECT_GE(j["sweep"][k]["fps"].get<double>(), j["sweep"][k - 1]["fps"].get<double>());
+    EXPECT_GE(j["sweep"][k]["omega"].get<double>(), j["sweep"][k - 1]["omega"].get<double>());
+  }
+  EXPECT_NE(core::read_file(plot).find("<polyline"), std::string::npos);
+}
+
+TEST(Cli, QuantizeBadInputs) {
+  const std::string s = synthetic_sensitivity("bad_s.json", "fmnist_mbv2");
+  const std::string other = synthetic_sensitivity("other_s.json", "resnet18");
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"quantize", "--sensitivity", other, "--fps", "1000"},
+       kExitBadInput,
+       "is for network 'resnet18'"},
+      {{"quantize", "--sensitivity", s, "--fps", "1000", "--bits-choices", "4,9"},
+       kExitBadInput,
+       "outside 2..8"},
+      {{"quantize", "--sensitivity", s, "--fps", "1000", "--bits-choices", "3"},
+       kExitBadInput,
+       "no Omega at 3 bits"},
+      {{"quantize", "--sensitivity", s, "--fps", "1000", "--tie", "b0_expand,nosuch"},
+       kExitBadInput,
+       "names layer 'nosuch'"},
+      {{"quantize", "--sensitivity", s}, kExitBadInput, "give a target"},
+      {{"quantize", "--fps", "1000"}, kExitBadInput, "--sensitivity FILE"},
+      {{"quantize", "--sensitivity", "/no/such.json", "--fps", "1000"},
+       kExitBadInput,
+       "/no/such.json"},
+      {{"quantize", "--sensitivity", s, "--fps", "1e9"},
+       kExitInfeasible,
+       "the fastest design with these bit choices reaches"},
+  };
+  for (const auto& c : cases) {
+    HaoRun r = hao(c.args);
+    EXPECT_EQ(r.code, c.code) << core::join(c.args, " ") << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << core::join(c.args, " ") << "\n" << r.err;
+  }
 }
 
 }  // namespace hao::cli

@@ -143,10 +143,30 @@ TEST(Qat, QuantizersTakeTheirLevels) {
     const auto qmax = (1 << (bits - 1)) - 1;
     for (std::int64_t c = 0; c < 6; ++c) {
       EXPECT_LE(std::get<0>(torch::_unique(q[c])).numel(), 2 * qmax + 1) << bits;
-      // The largest magnitude is kept exactly (the scale is max |w| / qmax).
-      EXPECT_NEAR(q[c].abs().max().item<double>(), w[c].abs().max().item<double>(), 1e-5);
+      const double largest = w[c].abs().max().item<double>();
+      if (bits == 8) {
+        // The largest magnitude is kept exactly (the scale is max |w| / qmax).
+        EXPECT_NEAR(q[c].abs().max().item<double>(), largest, 1e-5);
+      } else {
+        // A clip below the largest weight that quantizes with no more squared error.
+        const double scale = largest / qmax;
+        const double at_max =
+            ((w[c] / scale).round().clamp(-qmax, qmax) * scale - w[c]).pow(2).sum().item<double>();
+        EXPECT_LE((q[c] - w[c]).pow(2).sum().item<double>(), at_max + 1e-9) << bits;
+        EXPECT_LE(q[c].abs().max().item<double>(), largest + 1e-6) << bits;
+      }
     }
   }
+  // Activations: the largest value at 8 bits, a tighter clip with less error at 2 bits.
+  const torch::Tensor relu = torch::randn({4096}).clamp_min(0);
+  const double top = relu.max().item<double>();
+  EXPECT_DOUBLE_EQ(activation_clip(relu, 8, false), top);
+  const double clip = activation_clip(relu, 2, false);
+  EXPECT_LT(clip, top);
+  const auto err = [&](double hi) {
+    return (fake_quant_act(relu, 0, hi, 2) - relu).pow(2).mean().item<double>();
+  };
+  EXPECT_LT(err(clip), err(top));
   const torch::Tensor x = torch::linspace(-1, 7, 1000);
   EXPECT_EQ(std::get<0>(torch::_unique(fake_quant_act(x, 0, 6, 4))).numel(), 16);  // 0..15 steps
   EXPECT_LE(std::get<0>(torch::_unique(fake_quant_act(x, -1, 6, 4))).numel(), 15);

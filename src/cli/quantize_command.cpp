@@ -1,0 +1,497 @@
+#include "cli/quantize_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/app.hpp"
+#include "cli/common.hpp"
+#include "cli/train_command.hpp"
+#include "core/error.hpp"
+#include "core/json_file.hpp"
+#include "core/text.hpp"
+#include "hw/folding_io.hpp"
+#include "ilp/quantize_mapper.hpp"
+#include "report/scatter_svg.hpp"
+#include "report/summary.hpp"
+#include "report/table.hpp"
+
+namespace hao::cli {
+
+CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
+  CLI::App* cmd = app.add_subcommand(
+      "quantize",
+      "Choose each layer's bit-width together with the accelerator (program 3): minimize the "
+      "summed Hessian sensitivity Omega = Tr(H)/n ||Q_b(W) - W||^2 (HAWQ-V3) over the layers, "
+      "subject to a speed target and the device's resources, by one integer program (CBC). "
+      "Omega prices the weights; a choice's activation bits follow its weight bits.");
+  cmd->add_option("model", a.model,
+                  "Network: ONNX or hao description. Default: the built-in Fashion-MNIST example");
+  cmd->add_option("--device", a.device,
+                  "Built-in device (" + core::join(hw::builtin_device_names(), ", ") +
+                      ") or a YAML device file")
+      ->capture_default_str();
+  cmd->add_option("--template", a.template_name,
+                  "dataflow: one engine per layer (FINN-like); the bits decide each engine's "
+                  "multipliers and weight memory")
+      ->check(CLI::IsMember({"dataflow"}))
+      ->capture_default_str();
+  cmd->add_option("--fps", a.fps, "Frames per second the design must reach")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--latency-ms", a.latency_ms,
+                  "Batch-1 latency the design must meet (dataflow: II plus pipeline fill; the "
+                  "II target is tightened until the fill fits too)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sensitivity", a.sensitivity,
+                  "Omega per layer and bit-width: the JSON of hao sensitivity for this network");
+  cmd->add_option("--checkpoint", a.checkpoint,
+                  "Trained weights (hao train --out): measure the sensitivity from them (when "
+                  "no --sensitivity) and start --qat-epochs from them");
+  cmd->add_option("--data", a.data,
+                  "Data set for the sensitivity and fine-tuning, as for hao train")
+      ->capture_default_str();
+  cmd->add_option("--bits-choices", a.bits_choices,
+                  "Bit-widths a layer may take: N (weights and activations) or wXaY, each 2..8")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--tie", a.ties,
+                  "Layers that must share a bit-width, comma-separated (repeat for more groups)");
+  cmd->add_flag("--all-layers", a.all_layers,
+                "Also choose the first and last weighted layers' bits (default: they keep the "
+                "model's)");
+  cmd->add_option("--max-weight-kib", a.max_weight_kib,
+                  "Also bound the model size (weights at their bits), KiB")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-mbops", a.max_mbops,
+                  "Also bound the bit operations (MACs x weight bits x activation bits), millions")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--sweep", a.sweep,
+                "Trace summed Omega against fps from the most accurate design to the fastest");
+  cmd->add_option("--sweep-points", a.sweep_points, "Speed targets of the sweep")
+      ->check(CLI::Range(2, 100))
+      ->capture_default_str();
+  cmd->add_option("--plot", a.plot, "Write the sweep's plot (SVG) here")
+      ->default_str("quantize_sweep.svg");
+  cmd->add_option("--qat-epochs", a.qat_epochs,
+                  "Fine-tune --checkpoint at the chosen bits for this many epochs and report "
+                  "the test accuracy")
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("--seed", a.seed, "Seed of the fine-tuning")->capture_default_str();
+  cmd->add_option("--threads", a.threads, "CPU threads for sensitivity and fine-tuning")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--json", a.json_out, "Write the result as JSON to this file ('-' = stdout)");
+  cmd->add_option("--bits-out", a.bits_out,
+                  "Write the chosen bits as a YAML file for hao train/map --bits");
+  cmd->add_option("--time-limit", a.time_limit_s, "Solver time limit per program, seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--offchip-gbps", a.offchip_gbps, "Override the off-chip bandwidth")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--usable-fraction", a.usable_fraction,
+                  "Override the share of each resource a design may use")
+      ->check(CLI::Range(0.01, 1.0));
+  cmd->footer(
+      "Exit codes: 0 a design, 1 internal failure or no LibTorch for --checkpoint work, 2 bad "
+      "input, 3 no allocation reaches the target (the fastest reachable is named).\n"
+      "Examples:\n"
+      "  hao sensitivity --checkpoint f.pt --out s.json\n"
+      "  hao quantize --sensitivity s.json --bits-choices 2,4,8 --fps 20000 --bits-out b.yaml\n"
+      "  hao quantize --sensitivity s.json --bits-choices 2,4,8 --sweep --plot sweep.svg");
+  return cmd;
+}
+
+namespace {
+
+std::vector<ir::BitWidths> parse_choices(const std::vector<std::string>& tokens) {
+  std::vector<ir::BitWidths> out;
+  for (const auto& t : tokens) {
+    ir::BitWidths b;
+    std::int64_t n = 0;
+    if (core::parse_int(t, n)) {
+      b.weight_bits = b.act_bits = static_cast<int>(n);
+    } else if (!ir::parse_bit_widths(t, "--bits-choices", b)) {
+      throw core::InputError("--bits-choices: '" + t + "' is neither N nor wXaY");
+    }
+    for (int v : {b.weight_bits, b.act_bits})
+      if (v < 2 || v > 8)
+        throw core::InputError("--bits-choices: '" + t + "' has " + std::to_string(v) +
+                               " bits, outside 2..8");
+    for (const auto& o : out)
+      if (o.weight_bits == b.weight_bits && o.act_bits == b.act_bits)
+        throw core::InputError("--bits-choices: '" + t + "' is given twice");
+    out.push_back(b);
+  }
+  if (out.empty()) throw core::InputError("--bits-choices: no bit-widths");
+  return out;
+}
+
+// Weighted layers whose bits the program chooses.
+std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers) {
+  std::vector<int> weighted;
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (net.layers[l].has_weights()) weighted.push_back(static_cast<int>(l));
+  std::vector<bool> out(net.layers.size(), false);
+  for (std::size_t w = 0; w < weighted.size(); ++w)
+    if (all_layers || (w > 0 && w + 1 < weighted.size()) || weighted.size() <= 2)
+      out[static_cast<std::size_t>(weighted[w])] = true;
+  return out;
+}
+
+// Omega per layer and choice from a sensitivity JSON (hao sensitivity), checked against the
+// network: its name, every choosable layer present and weighted, every weight bit-width priced.
+std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::string& where,
+                                            const ir::Network& net,
+                                            const std::vector<ir::BitWidths>& choices,
+                                            const std::vector<bool>& choosable) {
+  core::IssueList issues(where);
+  if (!j.is_object() || !j.contains("layers") || !j["layers"].is_array()) {
+    issues.add("", "not a sensitivity file: expected an object with 'layers' (hao sensitivity)");
+    issues.throw_if_any();
+  }
+  if (j.contains("network") && j["network"].is_string() &&
+      j["network"].get<std::string>() != net.name)
+    issues.add("network",
+               "is for network '" + j["network"].get<std::string>() + "', not '" + net.name + "'");
+  std::map<std::string, const nlohmann::json*> by_name;
+  for (std::size_t k = 0; k < j["layers"].size(); ++k) {
+    const auto& l = j["layers"][k];
+    const std::string path = "layers[" + std::to_string(k) + "]";
+    if (!l.is_object() || !l.contains("name") || !l["name"].is_string() || !l.contains("omega") ||
+        !l["omega"].is_object()) {
+      issues.add(path, "expected {name, omega: {bits: value}}");
+      continue;
+    }
+    const std::string name = l["name"].get<std::string>();
+    const int at = net.find(name);
+    if (at < 0 || !net.layers[static_cast<std::size_t>(at)].has_weights())
+      issues.add(path + ".name", "'" + name + "' is not a weighted layer of '" + net.name + "'");
+    by_name[name] = &l;
+  }
+  issues.throw_if_any();
+  std::vector<std::vector<double>> omega(net.layers.size());
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    if (!choosable[l]) continue;
+    const auto it = by_name.find(net.layers[l].name);
+    if (it == by_name.end()) {
+      issues.add("layers", "has no entry for layer '" + net.layers[l].name + "'");
+      continue;
+    }
+    const nlohmann::json& o = (*it->second)["omega"];
+    for (const auto& c : choices) {
+      const std::string key = std::to_string(c.weight_bits);
+      if (!o.contains(key) || !o[key].is_number() || o[key].get<double>() < 0) {
+        issues.add("layers '" + net.layers[l].name + "'.omega",
+                   "has no Omega at " + key + " bits (rerun hao sensitivity --bits-choices with " +
+                       key + ")");
+        break;
+      }
+      omega[l].push_back(o[key].get<double>());
+    }
+  }
+  issues.throw_if_any();
+  return omega;
+}
+
+std::vector<std::vector<int>> parse_ties(const std::vector<std::string>& ties,
+                                         const ir::Network& net,
+                                         const std::vector<bool>& choosable) {
+  std::vector<std::vector<int>> out;
+  core::IssueList issues("--tie");
+  for (const auto& t : ties) {
+    std::vector<int> group;
+    for (const auto& name : core::split(t, ',', false)) {
+      const int at = net.find(name);
+      if (at < 0)
+        issues.add("'" + t + "'", "names layer '" + name + "', which '" + net.name + "' lacks");
+      else if (!choosable[static_cast<std::size_t>(at)])
+        issues.add("'" + t + "'", "names layer '" + name +
+                                      "', whose bits are not chosen (not weighted, or the "
+                                      "first/last layer without --all-layers)");
+      else
+        group.push_back(at);
+    }
+    if (group.size() >= 2) out.push_back(group);
+  }
+  issues.throw_if_any();
+  return out;
+}
+
+// Counts of each choice among the chosen layers: "w2a2 x5, w4a4 x9".
+std::string mix_text(const ilp::QuantizeResult& q, const std::vector<ir::BitWidths>& choices) {
+  std::vector<std::string> parts;
+  for (std::size_t c = 0; c < choices.size(); ++c) {
+    const auto n = std::count(q.bits.begin(), q.bits.end(), static_cast<int>(c));
+    if (n > 0) parts.push_back(ilp::bits_name(choices[c]) + " x" + std::to_string(n));
+  }
+  return core::join(parts, ", ");
+}
+
+std::string design_text(const ir::Network& net, const hw::Device& device,
+                        const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
+  report::Table t;
+  t.add_column("layer", report::Table::Align::kLeft);
+  t.add_column("op", report::Table::Align::kLeft);
+  t.add_column("bits", report::Table::Align::kLeft);
+  t.add_column("Omega");
+  t.add_column("SIMD");
+  t.add_column("PE");
+  t.add_column("MAC", report::Table::Align::kLeft);
+  t.add_column("cycles");
+  t.add_column("DSP");
+  t.add_column("LUT");
+  t.add_column("BRAM36");
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const ir::Layer& layer = q.network.layers[l];
+    const hw::LayerConfig& c = q.configs[l];
+    const hw::LayerCost& cost = q.dataflow.layers[l];
+    const bool chosen = q.bits[l] >= 0;
+    t.add_row({layer.name, ir::op_name(layer.op),
+               ilp::bits_name({layer.weight_bits, layer.act_bits}) + (chosen ? "" : " (kept)"),
+               chosen ? core::fixed(spec.omega[l][static_cast<std::size_t>(q.bits[l])], 6) : "",
+               std::to_string(c.simd), std::to_string(c.pe),
+               layer.has_weights() ? hw::to_string(c.mac) : "", core::with_commas(cost.cycles),
+               core::fixed(cost.res.dsp, 1), core::with_commas(static_cast<long>(cost.res.lut)),
+               core::fixed(cost.res.bram36, 1)});
+  }
+  const hw::Resources cap = device.usable();
+  std::string s = t.render();
+  s +=
+      "bits      " + mix_text(q, spec.choices) + "; summed Omega " + core::fixed(q.omega, 6) + "\n";
+  s += "speed     " + core::fixed(q.fps, 1) + " fps (II " +
+       core::with_commas(q.dataflow.ii_cycles) + " cycles), latency " +
+       core::fixed(q.latency_ms, 3) + " ms\n";
+  s += "resources DSP " + core::fixed(q.used.dsp, 1) + "/" + core::fixed(cap.dsp, 0) + " (" +
+       report::percent(q.used.dsp, cap.dsp) + "), LUT " + report::count(q.used.lut) + "/" +
+       report::count(cap.lut) + " (" + report::percent(q.used.lut, cap.lut) + "), BRAM36 " +
+       core::fixed(q.used.bram36, 1) + "/" + core::fixed(cap.bram36, 0) + " (" +
+       report::percent(q.used.bram36, cap.bram36) + ")\n";
+  s += "solver    " + q.status + ", " + core::fixed(q.seconds, 2) + " s, " +
+       std::to_string(q.variables) + " options\n";
+  return s;
+}
+
+nlohmann::ordered_json design_json(const ir::Network& net, const ilp::QuantizeSpec& spec,
+                                   const ilp::QuantizeResult& q) {
+  nlohmann::ordered_json j;
+  j["feasible"] = q.feasible;
+  j["status"] = q.status;
+  if (!q.feasible) {
+    j["reason"] = q.reason;
+    return j;
+  }
+  j["fps"] = q.fps;
+  j["latency_ms"] = q.latency_ms;
+  j["ii_cycles"] = q.dataflow.ii_cycles;
+  j["omega"] = q.omega;
+  j["resources"] = report::resources_json(q.used);
+  j["solve_seconds"] = q.seconds;
+  j["layers"] = nlohmann::ordered_json::array();
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const ir::Layer& layer = q.network.layers[l];
+    nlohmann::ordered_json e;
+    e["name"] = layer.name;
+    e["weight_bits"] = layer.weight_bits;
+    e["act_bits"] = layer.act_bits;
+    e["chosen"] = q.bits[l] >= 0;
+    if (q.bits[l] >= 0) e["omega"] = spec.omega[l][static_cast<std::size_t>(q.bits[l])];
+    e["simd"] = q.configs[l].simd;
+    e["pe"] = q.configs[l].pe;
+    e["mac"] = hw::to_string(q.configs[l].mac);
+    e["memory"] = hw::to_string(q.configs[l].memory);
+    e["cycles"] = q.dataflow.layers[l].cycles;
+    e["resources"] = report::resources_json(q.dataflow.layers[l].res);
+    j["layers"].push_back(e);
+  }
+  return j;
+}
+
+std::string bits_yaml(const ilp::QuantizeResult& q) {
+  std::string s = "# bits chosen by hao quantize (summed Omega " + core::fixed(q.omega, 6) + ", " +
+                  core::fixed(q.fps, 1) + " fps)\n";
+  for (const auto& l : q.network.layers)
+    if (l.has_weights()) s += l.name + ": " + ilp::bits_name({l.weight_bits, l.act_bits}) + "\n";
+  return s;
+}
+
+// A target latency on the dataflow template: latency = II + pipeline fill. Start from II <=
+// latency and tighten the II target by the overshoot until the latency fits.
+ilp::QuantizeResult solve_latency(const ir::Network& net, const hw::Device& device,
+                                  ilp::QuantizeSpec spec, double latency_ms,
+                                  const ilp::SolveOptions& solve) {
+  const double target_cycles = latency_ms * device.clock_mhz * 1e3;
+  double ii = target_cycles;
+  ilp::QuantizeResult q;
+  for (int round = 0; round < 30 && ii >= 1; ++round) {
+    spec.target_fps = device.clock_mhz * 1e6 / std::floor(ii);
+    q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+    if (!q.feasible) return q;
+    const auto latency = static_cast<double>(q.dataflow.latency_cycles);
+    if (latency <= target_cycles) return q;
+    ii = std::min(ii - 1, static_cast<double>(q.dataflow.ii_cycles) - (latency - target_cycles));
+  }
+  q.feasible = false;
+  q.reason =
+      "no design found whose II plus pipeline fill is within " + core::fixed(latency_ms, 3) + " ms";
+  return q;
+}
+
+int run_sweep(const QuantizeArgs& a, const ir::Network& net, const hw::Device& device,
+              ilp::QuantizeSpec spec, const ilp::SolveOptions& solve, std::ostream& out,
+              std::ostream& err) {
+  // From the most accurate allocation's fastest design (every layer at its least-Omega
+  // choice) to the fastest design at the cheapest bits.
+  const double fastest = ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
+  double slowest = fastest;
+  {
+    // Least summed Omega without a target, then the fastest design at those bits.
+    ilp::QuantizeSpec free = spec;
+    free.target_fps = 0;
+    const ilp::QuantizeResult q = ilp::quantize_dataflow(net, device, {}, free, solve);
+    if (q.feasible) {
+      ilp::QuantizeSpec fixed = spec;
+      for (auto& row : fixed.omega) row.clear();
+      slowest = ilp::fastest_dataflow_fps(q.network, device, {}, fixed, solve);
+    }
+  }
+  if (fastest <= 0) {
+    err << "hao: no design fits " << device.name << " at any of the bit choices\n";
+    return kExitInfeasible;
+  }
+  report::Table t;
+  t.add_column("target fps");
+  t.add_column("fps");
+  t.add_column("summed Omega");
+  t.add_column("DSP");
+  t.add_column("LUT");
+  t.add_column("BRAM36");
+  t.add_column("bits", report::Table::Align::kLeft);
+  nlohmann::ordered_json points = nlohmann::ordered_json::array();
+  report::ScatterSeries series{"program 3 (" + device.name + ")", {}, {}, "#1f77b4"};
+  const int n = a.sweep_points;
+  for (int k = 0; k < n; ++k) {
+    const double f = slowest * std::pow(fastest / slowest, static_cast<double>(k) / (n - 1));
+    spec.target_fps = f;
+    const ilp::QuantizeResult q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+    err << "sweep " << k + 1 << "/" << n << ": " << core::fixed(f, 1) << " fps"
+        << (q.feasible ? ", Omega " + core::fixed(q.omega, 6) : ", " + q.reason) << "\n";
+    if (!q.feasible) continue;
+    t.add_row({core::fixed(f, 1), core::fixed(q.fps, 1), core::fixed(q.omega, 6),
+               core::fixed(q.used.dsp, 1), report::count(q.used.lut), core::fixed(q.used.bram36, 1),
+               mix_text(q, spec.choices)});
+    series.x.push_back(q.fps);
+    series.y.push_back(q.omega);
+    nlohmann::ordered_json p = design_json(net, spec, q);
+    p["target_fps"] = f;
+    points.push_back(p);
+  }
+  out << report::network_line(net) << report::device_line(device) << t.render();
+  const std::string plot = a.plot.empty() ? "quantize_sweep.svg" : a.plot;
+  core::write_file(plot,
+                   report::plot_svg({series}, "Bit allocation: sensitivity against speed",
+                                    net.name + " on " + device.name + ", dataflow template",
+                                    "frames per second", "summed Omega (lower is more accurate)",
+                                    report::PlotStyle{false, false, true, 4}));
+  out << "plot written to " << plot << "\n";
+  if (!a.json_out.empty()) {
+    nlohmann::ordered_json j;
+    j["network"] = report::network_json(net);
+    j["device"] = report::device_json(device);
+    j["sweep"] = points;
+    write_output(a.json_out, j.dump(2) + "\n", out);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
+  const ir::Network net = load_model(a.model);
+  const hw::Device device =
+      hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
+  ilp::QuantizeSpec spec;
+  spec.choices = parse_choices(a.bits_choices);
+  const std::vector<bool> choosable = choosable_layers(net, a.all_layers);
+  if (a.fps > 0 && a.latency_ms > 0) throw core::InputError("give --fps or --latency-ms, not both");
+  if (!a.sweep && a.fps <= 0 && a.latency_ms <= 0)
+    throw core::InputError("give a target: --fps F or --latency-ms L (or --sweep)");
+  if (a.qat_epochs > 0 && a.checkpoint.empty())
+    throw core::InputError("--qat-epochs fine-tunes trained weights: give --checkpoint");
+  if (a.sensitivity.empty() && a.checkpoint.empty())
+    throw core::InputError(
+        "give --sensitivity FILE (from hao sensitivity) or --checkpoint CKPT to measure it");
+
+  std::vector<int> weight_bits;
+  for (const auto& c : spec.choices)
+    if (std::find(weight_bits.begin(), weight_bits.end(), c.weight_bits) == weight_bits.end())
+      weight_bits.push_back(c.weight_bits);
+  if (!a.sensitivity.empty()) {
+    spec.omega =
+        read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices, choosable);
+  } else {
+    err << "measuring the sensitivity of " << net.name << " from " << a.checkpoint << "\n";
+    spec.omega = read_omega(measure_sensitivity(net, a.checkpoint, a.data, weight_bits, a.threads),
+                            a.checkpoint, net, spec.choices, choosable);
+  }
+  spec.ties = parse_ties(a.ties, net, choosable);
+  spec.max_weight_bytes = a.max_weight_kib * 1024;
+  spec.max_bops = a.max_mbops * 1e6;
+  ilp::SolveOptions solve;
+  solve.time_limit_s = a.time_limit_s;
+
+  if (a.sweep) return run_sweep(a, net, device, spec, solve, out, err);
+
+  ilp::QuantizeResult q;
+  if (a.fps > 0) {
+    spec.target_fps = a.fps;
+    q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+  } else {
+    q = solve_latency(net, device, spec, a.latency_ms, solve);
+  }
+  nlohmann::ordered_json j;
+  j["network"] = report::network_json(net);
+  j["device"] = report::device_json(device);
+  j["template"] = a.template_name;
+  j["target"] = a.fps > 0 ? nlohmann::ordered_json{{"fps", a.fps}}
+                          : nlohmann::ordered_json{{"latency_ms", a.latency_ms}};
+  j["choices"] = nlohmann::ordered_json::array();
+  for (const auto& c : spec.choices) j["choices"].push_back(ilp::bits_name(c));
+  j["design"] = design_json(net, spec, q);
+  if (!q.feasible) {
+    if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
+    const double fastest = ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
+    err << "hao: no bit allocation reaches the target: " << q.reason << "\n";
+    if (fastest > 0)
+      err << "hao: the fastest design with these bit choices reaches " << core::fixed(fastest, 1)
+          << " fps (" << core::fixed(1e3 / fastest, 3) << " ms per frame at the II)\n";
+    return kExitInfeasible;
+  }
+  out << report::network_line(net) << report::device_line(device)
+      << design_text(net, device, spec, q);
+  if (!a.bits_out.empty()) {
+    core::write_file(a.bits_out, bits_yaml(q));
+    out << "bits written to " << a.bits_out << "\n";
+  }
+  if (a.qat_epochs > 0) {
+    const QatOutcome r =
+        finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.seed, a.threads, err);
+    out << "accuracy  float " << core::fixed(100 * r.float_test_accuracy, 2) << "% -> "
+        << core::fixed(100 * r.test_accuracy, 2) << "% test at these bits after " << a.qat_epochs
+        << " QAT epoch(s) (validation " << core::fixed(100 * r.val_accuracy, 2) << "%), "
+        << core::fixed(r.seconds, 0) << " s\n";
+    j["accuracy"] = {{"float_test", r.float_test_accuracy},
+                     {"validation", r.val_accuracy},
+                     {"test", r.test_accuracy},
+                     {"qat_epochs", a.qat_epochs},
+                     {"seed", a.seed},
+                     {"seconds", r.seconds}};
+  }
+  if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
+  return kExitOk;
+}
+
+}  // namespace hao::cli

@@ -1,0 +1,44 @@
+// `hao quantize`: per-layer bit-widths chosen together with the accelerator (program 3).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace hao::cli {
+
+struct QuantizeArgs {
+  std::string model;
+  std::string device = "zu3eg";
+  std::string template_name = "dataflow";
+  double fps = 0;
+  double latency_ms = 0;
+  std::string sensitivity;  ///< JSON from hao sensitivity
+  std::string checkpoint;   ///< or measure it from these weights
+  std::string data = "fashion-mnist";
+  std::vector<std::string> bits_choices = {"4", "8"};
+  std::vector<std::string> ties;  ///< each "layer,layer[,...]"
+  bool all_layers = false;
+  double max_weight_kib = 0;
+  double max_mbops = 0;
+  bool sweep = false;
+  int sweep_points = 8;
+  std::string plot;
+  int qat_epochs = 0;
+  unsigned seed = 1;
+  int threads = 0;
+  std::string json_out;
+  std::string bits_out;
+  double time_limit_s = 60;
+  double clock_mhz = 0, offchip_gbps = 0, usable_fraction = 0;
+};
+
+CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& args);
+/// Runs it; returns an exit code. Throws core::InputError for bad input.
+int run_quantize(const QuantizeArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace hao::cli
