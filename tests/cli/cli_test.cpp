@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -318,6 +319,44 @@ TEST(Cli, QuantizeBadInputs) {
     EXPECT_EQ(r.code, c.code) << core::join(c.args, " ") << "\n" << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << core::join(c.args, " ") << "\n" << r.err;
   }
+}
+
+// The sensitivity reader on damaged files: every run ends with a design, a clear bad-input
+// message or an unreachable target, never a crash.
+TEST(Cli, QuantizeSurvivesDamagedSensitivityFiles) {
+  const std::string good = core::read_file(synthetic_sensitivity("fuzz_s.json", "fmnist_mbv2"));
+  const std::string path = ::testing::TempDir() + "fuzz_damaged.json";
+  std::mt19937 rng(7);
+  const std::string alphabet = "{}[]:,\"0123456789.-eE abcxyz\\";
+  int bad = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    std::string text = good;
+    const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
+    for (int e = 0; e < edits; ++e) {
+      const auto at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(rng);
+      const char c =
+          alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)];
+      switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(at, 1, c);
+          break;
+        default:
+          text.erase(at, 1);
+      }
+    }
+    core::write_file(path, text);
+    HaoRun r = hao({"quantize", "--sensitivity", path, "--fps", "20000"});
+    EXPECT_TRUE(r.code == kExitOk || r.code == kExitBadInput || r.code == kExitInfeasible)
+        << r.code << " " << r.err;
+    if (r.code == kExitBadInput) {
+      ++bad;
+      EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_GT(bad, 10);
 }
 
 }  // namespace hao::cli
