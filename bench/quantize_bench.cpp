@@ -141,8 +141,57 @@ void dataflow(benchmark::State& state, double fps) {
   state.SetLabel(q.status);
 }
 
+// Engine template. The example with its measured sensitivity, and MobileNetV2 with a stated
+// synthetic one (Omega(b) = 4^-b / (l + 1): deeper layers matter less) to see how program 3
+// scales; targets between the fastest all-8-bit and all-2-bit engine designs.
+void engine(benchmark::State& state, const std::string& model, double where) {
+  Example e;
+  if (model.empty()) {
+    e = example();
+  } else {
+    e.net = hao::ir::load_network(model);
+    e.spec.choices = {{2, 2}, {4, 4}, {8, 8}};
+    e.spec.omega.assign(e.net.layers.size(), {});
+    std::vector<std::size_t> weighted;
+    for (std::size_t l = 0; l < e.net.layers.size(); ++l)
+      if (e.net.layers[l].has_weights()) weighted.push_back(l);
+    for (std::size_t w = 1; w + 1 < weighted.size(); ++w) {
+      const double t = 1.0 / static_cast<double>(weighted[w] + 1);
+      e.spec.omega[weighted[w]] = {t / 16, t / 256, t / 65536};
+    }
+  }
+  const hao::hw::Device device = hao::hw::load_device("zu3eg");
+  hao::ilp::EngineMapOptions o;
+  o.datapath_weight_bits = o.datapath_act_bits = 8;
+  auto uniform = [&](std::size_t c) {
+    std::vector<int> bits(e.net.layers.size(), -1);
+    for (std::size_t l = 0; l < e.net.layers.size(); ++l)
+      if (!e.spec.omega[l].empty()) bits[l] = static_cast<int>(c);
+    return hao::ilp::map_engine(hao::ilp::with_bits(e.net, e.spec.choices, bits), device, o)
+        .eval.fps;
+  };
+  const double slow = uniform(2), fast = uniform(0);
+  e.spec.target_fps = slow + where * (fast - slow);
+  hao::ilp::QuantizeResult q;
+  for (auto _ : state) q = hao::ilp::quantize_engine(e.net, device, {}, e.spec);
+  state.counters["target_fps"] = e.spec.target_fps;
+  state.counters["fps"] = q.fps;
+  state.counters["w8a8_fps"] = slow;
+  state.counters["w2a2_fps"] = fast;
+  state.counters["omega"] = q.omega;
+  state.counters["shapes"] = static_cast<double>(q.shapes);
+  state.counters["variables"] = static_cast<double>(q.variables);
+  state.SetLabel(q.status);
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(engine, fmnist_mbv2 / zu3eg / halfway, std::string(), 0.5)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(engine, mobilenet_v2 / zu3eg / halfway,
+                  std::string(HAO_FIXTURES) + "/mobilenet_v2.onnx", 0.5)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK(hawq)->Unit(benchmark::kMillisecond);
 // The fastest uniform w4a4 design's fps, and halfway from it to the fastest w2a2 design's.
 BENCHMARK_CAPTURE(dataflow, fmnist_mbv2 / zu3eg / at_w4a4_fps, 85034.0)

@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
 #include "ilp/quantize_mapper.hpp"
+#include "report/engine_report.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/summary.hpp"
 #include "report/table.hpp"
@@ -36,8 +37,10 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       ->capture_default_str();
   cmd->add_option("--template", a.template_name,
                   "dataflow: one engine per layer (FINN-like); the bits decide each engine's "
-                  "multipliers and weight memory")
-      ->check(CLI::IsMember({"dataflow"}))
+                  "multipliers and weight memory. engine: one set of engines built for the "
+                  "widest choice runs the layers in turn; the bits decide the DDR traffic and "
+                  "buffer space")
+      ->check(CLI::IsMember({"dataflow", "engine"}))
       ->capture_default_str();
   cmd->add_option("--fps", a.fps, "Frames per second the design must reach")
       ->check(CLI::PositiveNumber);
@@ -231,6 +234,90 @@ std::string mix_text(const ilp::QuantizeResult& q, const std::vector<ir::BitWidt
   return core::join(parts, ", ");
 }
 
+// What differs between the templates: how a spec is solved and how fast a network can go.
+struct Template {
+  bool engine = false;
+  hw::Device device;
+  ilp::SolveOptions solve;
+
+  ilp::QuantizeResult run(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
+    if (!engine) return ilp::quantize_dataflow(net, device, {}, spec, solve);
+    return ilp::quantize_engine(net, device, engine_options(spec), spec);
+  }
+  // The fastest design at the bits `net` carries (its chosen layers fixed); 0 when none fits.
+  double fastest_at(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
+    if (engine) {
+      const ilp::EngineMapResult r = ilp::map_engine(net, device, engine_options(spec));
+      return r.feasible ? r.eval.fps : 0;
+    }
+    ilp::QuantizeSpec fixed = spec;
+    for (auto& row : fixed.omega) row.clear();
+    return ilp::fastest_dataflow_fps(net, device, {}, fixed, solve);
+  }
+  // The fastest design of all: every chosen layer at the narrowest choice.
+  double fastest(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
+    if (!engine) return ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
+    std::size_t narrowest = 0;
+    for (std::size_t c = 1; c < spec.choices.size(); ++c)
+      if (spec.choices[c].weight_bits + spec.choices[c].act_bits <
+          spec.choices[narrowest].weight_bits + spec.choices[narrowest].act_bits)
+        narrowest = c;
+    std::vector<int> bits(net.layers.size(), -1);
+    for (std::size_t l = 0; l < net.layers.size(); ++l)
+      if (ilp::choosable(spec, l)) bits[l] = static_cast<int>(narrowest);
+    return fastest_at(ilp::with_bits(net, spec.choices, bits), spec);
+  }
+  ilp::EngineMapOptions engine_options(const ilp::QuantizeSpec& spec) const {
+    ilp::EngineMapOptions o;
+    o.solve = solve;
+    for (const auto& c : spec.choices) {
+      o.datapath_weight_bits = std::max(o.datapath_weight_bits, c.weight_bits);
+      o.datapath_act_bits = std::max(o.datapath_act_bits, c.act_bits);
+    }
+    return o;
+  }
+};
+
+// Per chosen layer its bits and Omega (the engine template's table lists steps, not layers).
+std::string bits_table(const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
+  report::Table t;
+  t.add_column("layer", report::Table::Align::kLeft);
+  t.add_column("bits", report::Table::Align::kLeft);
+  t.add_column("Omega");
+  for (std::size_t l = 0; l < q.network.layers.size(); ++l) {
+    const ir::Layer& layer = q.network.layers[l];
+    if (!layer.has_weights()) continue;
+    const bool chosen = q.bits[l] >= 0;
+    t.add_row({layer.name,
+               ilp::bits_name({layer.weight_bits, layer.act_bits}) + (chosen ? "" : " (kept)"),
+               chosen ? core::fixed(spec.omega[l][static_cast<std::size_t>(q.bits[l])], 6) : ""});
+  }
+  return t.render();
+}
+
+ilp::EngineMapResult as_engine_result(const ilp::QuantizeResult& q) {
+  ilp::EngineMapResult r;
+  r.design = q.engine;
+  r.eval = q.engine_eval;
+  r.feasible = q.feasible;
+  r.reason = q.reason;
+  r.status = q.status;
+  r.gap = q.gap;
+  r.seconds = q.seconds;
+  r.nodes = q.nodes;
+  r.variables = q.variables;
+  return r;
+}
+
+std::string engine_design_text(const hw::Device& device, const ilp::QuantizeSpec& spec,
+                               const ilp::QuantizeResult& q) {
+  std::string s = bits_table(spec, q);
+  s +=
+      "bits      " + mix_text(q, spec.choices) + "; summed Omega " + core::fixed(q.omega, 6) + "\n";
+  s += report::engine_text(q.network, device, as_engine_result(q));
+  return s;
+}
+
 std::string design_text(const ir::Network& net, const hw::Device& device,
                         const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
   report::Table t;
@@ -275,13 +362,34 @@ std::string design_text(const ir::Network& net, const hw::Device& device,
   return s;
 }
 
-nlohmann::ordered_json design_json(const ir::Network& net, const ilp::QuantizeSpec& spec,
-                                   const ilp::QuantizeResult& q) {
+nlohmann::ordered_json design_json(const ir::Network& net, const hw::Device& device,
+                                   const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q,
+                                   bool engine) {
   nlohmann::ordered_json j;
   j["feasible"] = q.feasible;
   j["status"] = q.status;
   if (!q.feasible) {
     j["reason"] = q.reason;
+    return j;
+  }
+  if (engine) {
+    j["fps"] = q.fps;
+    j["latency_ms"] = q.latency_ms;
+    j["omega"] = q.omega;
+    j["resources"] = report::resources_json(q.used);
+    j["solve_seconds"] = q.seconds;
+    j["layers"] = nlohmann::ordered_json::array();
+    for (std::size_t l = 0; l < net.layers.size(); ++l) {
+      const ir::Layer& layer = q.network.layers[l];
+      if (!layer.has_weights()) continue;
+      nlohmann::ordered_json e{{"name", layer.name},
+                               {"weight_bits", layer.weight_bits},
+                               {"act_bits", layer.act_bits},
+                               {"chosen", q.bits[l] >= 0}};
+      if (q.bits[l] >= 0) e["omega"] = spec.omega[l][static_cast<std::size_t>(q.bits[l])];
+      j["layers"].push_back(e);
+    }
+    j["engine"] = report::engine_json(q.network, device, as_engine_result(q));
     return j;
   }
   j["fps"] = q.fps;
@@ -320,15 +428,20 @@ std::string bits_yaml(const ilp::QuantizeResult& q) {
 
 // A target latency on the dataflow template: latency = II + pipeline fill. Start from II <=
 // latency and tighten the II target by the overshoot until the latency fits.
-ilp::QuantizeResult solve_latency(const ir::Network& net, const hw::Device& device,
-                                  ilp::QuantizeSpec spec, double latency_ms,
-                                  const ilp::SolveOptions& solve) {
+ilp::QuantizeResult solve_latency(const ir::Network& net, const Template& tmpl,
+                                  ilp::QuantizeSpec spec, double latency_ms) {
+  const hw::Device& device = tmpl.device;
+  if (tmpl.engine) {
+    // Layer after layer: the latency is the frame time.
+    spec.target_fps = 1e3 / latency_ms;
+    return tmpl.run(net, spec);
+  }
   const double target_cycles = latency_ms * device.clock_mhz * 1e3;
   double ii = target_cycles;
   ilp::QuantizeResult q;
   for (int round = 0; round < 30 && ii >= 1; ++round) {
     spec.target_fps = device.clock_mhz * 1e6 / std::floor(ii);
-    q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+    q = tmpl.run(net, spec);
     if (!q.feasible) return q;
     const auto latency = static_cast<double>(q.dataflow.latency_cycles);
     if (latency <= target_cycles) return q;
@@ -340,23 +453,19 @@ ilp::QuantizeResult solve_latency(const ir::Network& net, const hw::Device& devi
   return q;
 }
 
-int run_sweep(const QuantizeArgs& a, const ir::Network& net, const hw::Device& device,
-              ilp::QuantizeSpec spec, const ilp::SolveOptions& solve, std::ostream& out,
-              std::ostream& err) {
+int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmpl,
+              ilp::QuantizeSpec spec, std::ostream& out, std::ostream& err) {
+  const hw::Device& device = tmpl.device;
   // From the most accurate allocation's fastest design (every layer at its least-Omega
   // choice) to the fastest design at the cheapest bits.
-  const double fastest = ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
+  const double fastest = tmpl.fastest(net, spec);
   double slowest = fastest;
   {
     // Least summed Omega without a target, then the fastest design at those bits.
     ilp::QuantizeSpec free = spec;
     free.target_fps = 0;
-    const ilp::QuantizeResult q = ilp::quantize_dataflow(net, device, {}, free, solve);
-    if (q.feasible) {
-      ilp::QuantizeSpec fixed = spec;
-      for (auto& row : fixed.omega) row.clear();
-      slowest = ilp::fastest_dataflow_fps(q.network, device, {}, fixed, solve);
-    }
+    const ilp::QuantizeResult q = tmpl.run(net, free);
+    if (q.feasible) slowest = tmpl.fastest_at(q.network, spec);
   }
   if (fastest <= 0) {
     err << "hao: no design fits " << device.name << " at any of the bit choices\n";
@@ -376,7 +485,7 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const hw::Device& d
   for (int k = 0; k < n; ++k) {
     const double f = slowest * std::pow(fastest / slowest, static_cast<double>(k) / (n - 1));
     spec.target_fps = f;
-    const ilp::QuantizeResult q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+    const ilp::QuantizeResult q = tmpl.run(net, spec);
     err << "sweep " << k + 1 << "/" << n << ": " << core::fixed(f, 1) << " fps"
         << (q.feasible ? ", Omega " + core::fixed(q.omega, 6) : ", " + q.reason) << "\n";
     if (!q.feasible) continue;
@@ -385,17 +494,17 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const hw::Device& d
                mix_text(q, spec.choices)});
     series.x.push_back(q.fps);
     series.y.push_back(q.omega);
-    nlohmann::ordered_json p = design_json(net, spec, q);
+    nlohmann::ordered_json p = design_json(net, tmpl.device, spec, q, tmpl.engine);
     p["target_fps"] = f;
     points.push_back(p);
   }
   out << report::network_line(net) << report::device_line(device) << t.render();
   const std::string plot = a.plot.empty() ? "quantize_sweep.svg" : a.plot;
-  core::write_file(plot,
-                   report::plot_svg({series}, "Bit allocation: sensitivity against speed",
-                                    net.name + " on " + device.name + ", dataflow template",
-                                    "frames per second", "summed Omega (lower is more accurate)",
-                                    report::PlotStyle{false, false, true, 4}));
+  core::write_file(
+      plot, report::plot_svg({series}, "Bit allocation: sensitivity against speed",
+                             net.name + " on " + device.name + ", " + a.template_name + " template",
+                             "frames per second", "summed Omega (lower is more accurate)",
+                             report::PlotStyle{false, false, true, 4}));
   out << "plot written to " << plot << "\n";
   if (!a.json_out.empty()) {
     nlohmann::ordered_json j;
@@ -440,17 +549,19 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   spec.ties = parse_ties(a.ties, net, choosable);
   spec.max_weight_bytes = a.max_weight_kib * 1024;
   spec.max_bops = a.max_mbops * 1e6;
-  ilp::SolveOptions solve;
-  solve.time_limit_s = a.time_limit_s;
+  Template tmpl;
+  tmpl.engine = a.template_name == "engine";
+  tmpl.device = device;
+  tmpl.solve.time_limit_s = a.time_limit_s;
 
-  if (a.sweep) return run_sweep(a, net, device, spec, solve, out, err);
+  if (a.sweep) return run_sweep(a, net, tmpl, spec, out, err);
 
   ilp::QuantizeResult q;
   if (a.fps > 0) {
     spec.target_fps = a.fps;
-    q = ilp::quantize_dataflow(net, device, {}, spec, solve);
+    q = tmpl.run(net, spec);
   } else {
-    q = solve_latency(net, device, spec, a.latency_ms, solve);
+    q = solve_latency(net, tmpl, spec, a.latency_ms);
   }
   nlohmann::ordered_json j;
   j["network"] = report::network_json(net);
@@ -460,18 +571,18 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
                           : nlohmann::ordered_json{{"latency_ms", a.latency_ms}};
   j["choices"] = nlohmann::ordered_json::array();
   for (const auto& c : spec.choices) j["choices"].push_back(ilp::bits_name(c));
-  j["design"] = design_json(net, spec, q);
+  j["design"] = design_json(net, tmpl.device, spec, q, tmpl.engine);
   if (!q.feasible) {
     if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
-    const double fastest = ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
+    const double fastest = tmpl.fastest(net, spec);
     err << "hao: no bit allocation reaches the target: " << q.reason << "\n";
     if (fastest > 0)
       err << "hao: the fastest design with these bit choices reaches " << core::fixed(fastest, 1)
-          << " fps (" << core::fixed(1e3 / fastest, 3) << " ms per frame at the II)\n";
+          << " fps (" << core::fixed(1e3 / fastest, 3) << " ms per frame)\n";
     return kExitInfeasible;
   }
   out << report::network_line(net) << report::device_line(device)
-      << design_text(net, device, spec, q);
+      << (tmpl.engine ? engine_design_text(device, spec, q) : design_text(net, device, spec, q));
   if (!a.bits_out.empty()) {
     core::write_file(a.bits_out, bits_yaml(q));
     out << "bits written to " << a.bits_out << "\n";

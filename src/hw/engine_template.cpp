@@ -493,7 +493,8 @@ EngineEval evaluate_engine(const ir::Network& net, const EngineDesign& design, c
                            const EngineCostOptions& options) {
   EngineEval e;
   const EngineConfig& c = design.config;
-  const int wb = max_weight_bits(net), ab = max_act_bits(net);
+  const int wb = std::max(max_weight_bits(net), design.datapath_weight_bits);
+  const int ab = std::max(max_act_bits(net), design.datapath_act_bits);
   const auto readers = readers_of(net);
   const double cap_in = static_cast<double>(c.in_bram) * kBram36Bytes;
   const double cap_w = static_cast<double>(c.weight_bram) * kBram36Bytes;

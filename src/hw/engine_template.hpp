@@ -134,6 +134,9 @@ struct EngineStep {
 struct EngineDesign {
   EngineConfig config;
   std::vector<EngineStep> steps;
+  /// The engines' operand widths when wider than the network's widest layer (an engine built
+  /// for bit-widths some layers could take); 0 = the network's.
+  int datapath_weight_bits = 0, datapath_act_bits = 0;
 };
 
 struct EngineEval {

@@ -152,8 +152,7 @@ bool bit_choice_feasible(const BitProblem& p, const std::vector<int>& choice) {
   fill_bit_solution(p, s);
   if (p.limit_resources && !fits(s.used, p.capacity)) return false;
   for (std::size_t k = 0; k < p.budgets.size(); ++k)
-    if (s.budget_use[k] > p.budgets[k] + kTol * std::max(1.0, std::abs(p.budgets[k])))
-      return false;
+    if (s.budget_use[k] > p.budgets[k] + kTol * std::max(1.0, std::abs(p.budgets[k]))) return false;
   const auto bits = [&](int item) {
     const auto i = static_cast<std::size_t>(item);
     return p.options[i][static_cast<std::size_t>(choice[i])].bits;
@@ -250,9 +249,53 @@ BitSolution brute_force_bits(const BitProblem& p) {
     done = i == n;
   }
   if (best.has_solution()) best.status = SolveStatus::kOptimal, best.best_bound = best.omega;
-  best.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return best;
+}
+
+std::string bits_name(const ir::BitWidths& b) {
+  return "w" + std::to_string(b.weight_bits) + "a" + std::to_string(b.act_bits);
+}
+
+double weight_bytes(const ir::Layer& l, const ir::BitWidths& b) {
+  return static_cast<double>(l.weights()) * b.weight_bits / 8.0;
+}
+
+double bit_operations(const ir::Layer& l, const ir::BitWidths& b) {
+  return static_cast<double>(l.macs()) * b.weight_bits * b.act_bits;
+}
+
+ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& choices,
+                      const std::vector<int>& bits) {
+  ir::Network out = net;
+  for (std::size_t l = 0; l < bits.size() && l < out.layers.size(); ++l)
+    if (bits[l] >= 0) {
+      out.layers[l].weight_bits = choices[static_cast<std::size_t>(bits[l])].weight_bits;
+      out.layers[l].act_bits = choices[static_cast<std::size_t>(bits[l])].act_bits;
+    }
+  return out;
+}
+
+bool choosable(const QuantizeSpec& spec, std::size_t layer) {
+  return layer < spec.omega.size() && !spec.omega[layer].empty();
+}
+
+void check_quantize_spec(const ir::Network& net, const QuantizeSpec& spec) {
+  if (spec.choices.empty()) throw core::InputError("no bit-width choices");
+  for (std::size_t l = 0; l < spec.omega.size(); ++l)
+    if (!spec.omega[l].empty() && spec.omega[l].size() != spec.choices.size())
+      throw core::InputError("layer '" + net.layers[l].name +
+                             "': " + std::to_string(spec.omega[l].size()) + " sensitivities for " +
+                             std::to_string(spec.choices.size()) + " bit choices");
+  for (const auto& tie : spec.ties)
+    for (int l : tie) {
+      if (l < 0 || l >= static_cast<int>(net.layers.size()))
+        throw core::InputError("a tie names layer " + std::to_string(l) + ", out of range");
+      if (!choosable(spec, static_cast<std::size_t>(l)))
+        throw core::InputError("a tie names layer '" +
+                               net.layers[static_cast<std::size_t>(l)].name +
+                               "', whose bits are not chosen (not weighted, or kept fixed)");
+    }
 }
 
 }  // namespace hao::ilp

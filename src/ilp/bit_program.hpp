@@ -16,8 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "hw/dataflow.hpp"
 #include "hw/device.hpp"
+#include "hw/engine_template.hpp"
 #include "ilp/model.hpp"
+#include "ir/bits.hpp"
+#include "ir/network.hpp"
 
 namespace hao::ilp {
 
@@ -67,5 +71,56 @@ BitSolution brute_force_bits(const BitProblem& problem);
 /// capacity, the budgets and the ties.
 void fill_bit_solution(const BitProblem& problem, BitSolution& s);
 bool bit_choice_feasible(const BitProblem& problem, const std::vector<int>& choice);
+
+// ---- Program 3 on a network (the templates' instances: quantize_mapper, engine_program) ----
+
+struct QuantizeSpec {
+  std::vector<ir::BitWidths> choices;  ///< bit-widths a layer may take, e.g. w2a2, w4a4, w8a8
+  /// Per network layer, Omega per choice; an empty row keeps the layer at the model's bits
+  /// (element-wise layers, and by default the first and last weighted layers).
+  std::vector<std::vector<double>> omega;
+  std::vector<std::vector<int>> ties;  ///< groups of network layer indices sharing bits
+  double target_fps = 0;               ///< the design must reach this (dataflow: the II)
+  double max_weight_bytes = 0;         ///< HAWQ-V3's model-size budget; 0 = none
+  double max_bops = 0;                 ///< bit operations (MACs x weight x act bits); 0 = none
+};
+
+/// Human name of a bit choice: "w4a4".
+std::string bits_name(const ir::BitWidths& b);
+
+struct QuantizeResult {
+  bool feasible = false;
+  std::string reason;     ///< why nothing fits, naming the layer or resource
+  std::string status;     ///< "optimal", "time limit (feasible)", ...
+  ir::Network network;    ///< the model with the chosen bits applied
+  std::vector<int> bits;  ///< per network layer, the index into choices; -1 = model's bits
+  double omega = 0;       ///< summed Omega of the chosen bits
+  double gap = 0;
+  double seconds = 0;
+  long nodes = 0;
+  std::size_t variables = 0;
+  std::size_t shapes = 0;  ///< engine: the shapes chosen among
+  // Dataflow: the folding per layer and its evaluation.
+  std::vector<hw::LayerConfig> configs;
+  hw::DataflowEval dataflow;
+  // Engine: the design and its evaluation.
+  hw::EngineDesign engine;
+  hw::EngineEval engine_eval;
+  double fps = 0, latency_ms = 0;
+  hw::Resources used;
+};
+
+/// The weight bytes and bit operations of a layer at bits `b`.
+double weight_bytes(const ir::Layer& layer, const ir::BitWidths& b);
+double bit_operations(const ir::Layer& layer, const ir::BitWidths& b);
+
+/// Applies per-layer choices (-1 keeps the layer's bits) to a copy of `net`.
+ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& choices,
+                      const std::vector<int>& bits);
+
+/// Whether layer `layer`'s bits are chosen (it has a row of Omega).
+bool choosable(const QuantizeSpec& spec, std::size_t layer);
+/// Checks the spec against the network (Omega rows, ties); throws core::InputError.
+void check_quantize_spec(const ir::Network& net, const QuantizeSpec& spec);
 
 }  // namespace hao::ilp

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hw/engine_template.hpp"
+#include "ilp/bit_program.hpp"
 #include "ilp/model.hpp"
 
 namespace hao::ilp {
@@ -30,6 +31,9 @@ struct EngineMapOptions {
   bool fusion = true;  ///< consider running expand -> depthwise -> project chains fused
   /// Shapes to choose among; empty = the device's pinned shape, or every shape that fits.
   std::vector<hw::EngineConfig> shapes;
+  /// Build the engines for operands this wide even when every layer is narrower (0 = the
+  /// network's widest), as bit allocation does for the widest choice it offers.
+  int datapath_weight_bits = 0, datapath_act_bits = 0;
 };
 
 struct EngineMapResult {
@@ -52,6 +56,11 @@ struct EngineMapResult {
 EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
                            const EngineMapOptions& options);
 
+/// The shapes program 2 chooses among for `net` after dropping those that cannot beat the grid
+/// design and those another shape dominates (both exact for program 2).
+std::vector<hw::EngineConfig> engine_shape_menu(const ir::Network& net, const hw::Device& device,
+                                                const EngineMapOptions& options);
+
 /// The baseline a person would script: every shape, buffer splits in eighths of the BRAM left
 /// after the banks, the best tilings for each, chains fused greedily. Feasible, not optimal;
 /// map_engine starts from it.
@@ -62,5 +71,24 @@ EngineMapResult grid_engine(const ir::Network& net, const hw::Device& device,
 /// run fused), for differential tests on small networks.
 EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,
                                    const EngineMapOptions& options);
+
+/// Program 3 on the engine template: per chosen layer a bit-width, with the engine shape,
+/// buffer sizes, tilings and fused chains, minimizing the summed Omega with the latency at
+/// most 1/spec.target_fps (none when 0) and the design within the device. The engines are
+/// built for the widest bits on offer (choices and kept layers); a narrower layer moves fewer
+/// DDR bytes and needs less buffer, and computes at the same rate. Shapes: options.shapes, the
+/// device's pinned one, or else the union of engine_shape_menu at each uniform choice (the
+/// program is exact over the shapes it is given).
+///
+/// A unit's (or chain's) cost depends on the bits of its own layers and of its readers (the
+/// precision it writes), so its tilings are priced per context, one combination of those
+/// layers' bits, and linked to the bits chosen:
+///   b[l,c] in {0,1}, sum_c b[l,c] = 1, tied layers equal    bits per chosen layer
+///   sum_{ctx: ctx(l) = c} sum_{s,t} x[j,ctx,s,t] <= b[l,c]  a job runs in its layers' context
+///   program 2's rows over x (one shape, buffers, each unit once, DSP, LUT, BRAM)
+///   sum cycles x <= target;  minimize sum Omega(l,c) b[l,c]
+/// then, at that Omega, the fastest such design.
+QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
+                               const EngineMapOptions& options, const QuantizeSpec& spec);
 
 }  // namespace hao::ilp

@@ -9,51 +9,7 @@
 
 namespace hao::ilp {
 
-std::string bits_name(const ir::BitWidths& b) {
-  return "w" + std::to_string(b.weight_bits) + "a" + std::to_string(b.act_bits);
-}
-
-double weight_bytes(const ir::Layer& l, const ir::BitWidths& b) {
-  return static_cast<double>(l.weights()) * b.weight_bits / 8.0;
-}
-
-double bit_operations(const ir::Layer& l, const ir::BitWidths& b) {
-  return static_cast<double>(l.macs()) * b.weight_bits * b.act_bits;
-}
-
-ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& choices,
-                      const std::vector<int>& bits) {
-  ir::Network out = net;
-  for (std::size_t l = 0; l < bits.size() && l < out.layers.size(); ++l)
-    if (bits[l] >= 0) {
-      out.layers[l].weight_bits = choices[static_cast<std::size_t>(bits[l])].weight_bits;
-      out.layers[l].act_bits = choices[static_cast<std::size_t>(bits[l])].act_bits;
-    }
-  return out;
-}
-
 namespace {
-
-bool choosable(const QuantizeSpec& spec, std::size_t layer) {
-  return layer < spec.omega.size() && !spec.omega[layer].empty();
-}
-
-void check_spec(const ir::Network& net, const QuantizeSpec& spec) {
-  if (spec.choices.empty()) throw core::InputError("no bit-width choices");
-  for (std::size_t l = 0; l < spec.omega.size(); ++l)
-    if (!spec.omega[l].empty() && spec.omega[l].size() != spec.choices.size())
-      throw core::InputError("layer '" + net.layers[l].name + "': " +
-                             std::to_string(spec.omega[l].size()) + " sensitivities for " +
-                             std::to_string(spec.choices.size()) + " bit choices");
-  for (const auto& tie : spec.ties)
-    for (int l : tie) {
-      if (l < 0 || l >= static_cast<int>(net.layers.size()))
-        throw core::InputError("a tie names layer " + std::to_string(l) + ", out of range");
-      if (!choosable(spec, static_cast<std::size_t>(l)))
-        throw core::InputError("a tie names layer '" + net.layers[static_cast<std::size_t>(l)].name +
-                               "', whose bits are not chosen (not weighted, or kept fixed)");
-    }
-}
 
 // Index of `name` in `names`, appended when new.
 int name_index(std::vector<std::string>& names, const std::string& name) {
@@ -95,7 +51,7 @@ std::int64_t ii_for_fps(double fps, const hw::Device& device) {
 DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::Device& device,
                                               const hw::DataflowOptions& options,
                                               const QuantizeSpec& spec) {
-  check_spec(net, spec);
+  check_quantize_spec(net, spec);
   DataflowBitInstance d;
   BitProblem& p = d.problem;
   d.target_ii = spec.target_fps > 0 ? ii_for_fps(spec.target_fps, device)
@@ -129,7 +85,8 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
       at.weight_bits = b.weight_bits;
       at.act_bits = b.act_bits;
       const double omega = choosable(spec, l) ? spec.omega[l][static_cast<std::size_t>(index)] : 0;
-      for (const auto& c : cheapest_within(hw::layer_candidates(at, device, options), d.target_ii)) {
+      for (const auto& c :
+           cheapest_within(hw::layer_candidates(at, device, options), d.target_ii)) {
         BitOption o;
         o.bits = index;
         o.config = static_cast<int>(d.configs.back().size());
@@ -180,9 +137,9 @@ QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& devic
   q.nodes = s.nodes;
   q.gap = s.gap;
   if (!s.has_solution()) {
-    q.reason = s.message.empty() ? "no bit allocation and folding fits " + device.name +
-                                       " at this target"
-                                 : s.message;
+    q.reason = s.message.empty()
+                   ? "no bit allocation and folding fits " + device.name + " at this target"
+                   : s.message;
     return q;
   }
   q.feasible = true;

@@ -268,6 +268,30 @@ TEST(Cli, QuantizeChoosesBitsWithTheFolding) {
   EXPECT_EQ(m.code, kExitOk) << m.err;
 }
 
+TEST(Cli, QuantizeOnTheEngineTemplate) {
+  const std::string s = synthetic_sensitivity("engine_s.json", "fmnist_mbv2");
+  const std::string json = ::testing::TempDir() + "engine_quantize.json";
+  // Between the fastest all-8-bit engine design and the fastest at 2 bits.
+  HaoRun r = hao({"quantize", "--template", "engine", "--sensitivity", s, "--bits-choices", "2,4,8",
+                  "--fps", "5600", "--json", json});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("fused"), std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
+  EXPECT_GE(j["design"]["fps"].get<double>(), 5600);
+  EXPECT_EQ(j["design"]["status"], "optimal");
+  std::set<int> widths;
+  for (const auto& l : j["design"]["layers"])
+    if (l["chosen"].get<bool>()) widths.insert(l["weight_bits"].get<int>());
+  EXPECT_GE(widths.size(), 2u);
+  HaoRun slow = hao({"quantize", "--template", "engine", "--sensitivity", s, "--bits-choices",
+                     "2,4,8", "--latency-ms", "1"});
+  EXPECT_EQ(slow.code, kExitOk) << slow.err;
+  EXPECT_NE(slow.out.find("w8a8 x19"), std::string::npos) << slow.out;
+  HaoRun fast = hao({"quantize", "--template", "engine", "--sensitivity", s, "--fps", "1e6"});
+  EXPECT_EQ(fast.code, kExitInfeasible);
+  EXPECT_NE(fast.err.find("the fastest design with these bit choices reaches"), std::string::npos);
+}
+
 TEST(Cli, QuantizeSweepTradesOmegaForSpeed) {
   const std::string s = synthetic_sensitivity("sweep_s.json", "fmnist_mbv2");
   const std::string json = ::testing::TempDir() + "sweep_out.json";

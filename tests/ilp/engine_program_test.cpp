@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "core/error.hpp"
 #include "ir/model_io.hpp"
@@ -179,6 +180,82 @@ TEST(EngineProgram, TooLittleBramIsInfeasibleWithTheLayerNamed) {
   EXPECT_NE(r.reason.find("4 BRAM36 (its buffers' minimum width); usable 100 DSP"),
             std::string::npos)
       << r.reason;
+}
+
+// Program 3 on the engine against a reference that shares none of its contexts: for every bit
+// assignment (honouring a tie), enumerate engines, buffers, tilings and fused chains at those
+// bits with the datapath built for the widest choice; the least Omega whose latency meets the
+// target is program 3's, and the program's design evaluates within the target and the device.
+TEST(QuantizeEngine, EqualsEnumerationOverBitsAndEngines) {
+  std::mt19937 rng(77);
+  const std::vector<ir::BitWidths> choices = {{2, 2}, {4, 4}, {8, 8}};
+  int compared = 0, infeasible = 0, mixed = 0;
+  for (int trial = 0; compared + infeasible < 24 && trial < 300; ++trial) {
+    const ir::Network net = test::random_block_network(rng);
+    const hw::Device device = engine_device(rng);
+    EngineMapOptions o;
+    o.shapes = random_shapes(rng);
+    o.datapath_weight_bits = o.datapath_act_bits = 8;
+    QuantizeSpec spec;
+    spec.choices = choices;
+    spec.omega.assign(net.layers.size(), {});
+    std::vector<int> chosen;
+    for (std::size_t l = 0; l < net.layers.size() && chosen.size() < 4; ++l)
+      if (net.layers[l].has_weights()) {
+        const double t = std::uniform_real_distribution<>(0.1, 1)(rng);
+        spec.omega[l] = {16 * t, 4 * t, t};
+        chosen.push_back(static_cast<int>(l));
+      }
+    if (chosen.size() < 2) continue;
+    if (chosen.size() >= 3) spec.ties.push_back({chosen[0], chosen[2]});
+    // A target around the fastest 2-bit design's speed (a little above it: unreachable).
+    EngineMapOptions plain = o;
+    const EngineMapResult fast = map_engine(with_bits(net, choices,
+                                                      [&] {
+                                                        std::vector<int> b(net.layers.size(), -1);
+                                                        for (int l : chosen)
+                                                          b[static_cast<std::size_t>(l)] = 0;
+                                                        return b;
+                                                      }()),
+                                            device, plain);
+    if (!fast.feasible) continue;
+    spec.target_fps = fast.eval.fps * std::uniform_real_distribution<>(0.3, 1.15)(rng);
+    const double target_cycles = device.clock_mhz * 1e6 / spec.target_fps;
+
+    double best = -1;
+    test::for_each_choice(
+        std::vector<std::size_t>(chosen.size(), choices.size()), [&](const std::vector<int>& pick) {
+          if (chosen.size() >= 3 && pick[0] != pick[2]) return;
+          std::vector<int> bits(net.layers.size(), -1);
+          double omega = 0;
+          for (std::size_t i = 0; i < chosen.size(); ++i) {
+            const auto l = static_cast<std::size_t>(chosen[i]);
+            bits[l] = pick[i];
+            omega += spec.omega[l][static_cast<std::size_t>(pick[i])];
+          }
+          const EngineMapResult r = brute_force_engine(with_bits(net, choices, bits), device, o);
+          if (r.feasible && r.eval.cycles <= target_cycles * (1 + 1e-9) &&
+              (best < 0 || omega < best))
+            best = omega;
+        });
+    const QuantizeResult q = quantize_engine(net, device, o, spec);
+    const std::string ctx = "trial " + std::to_string(trial);
+    if (best < 0) {
+      ++infeasible;
+      EXPECT_FALSE(q.feasible) << ctx;
+      continue;
+    }
+    ++compared;
+    ASSERT_TRUE(q.feasible) << ctx << ": " << q.reason;
+    EXPECT_NEAR(q.omega, best, 1e-9) << ctx;
+    EXPECT_TRUE(q.engine_eval.fits()) << ctx;
+    EXPECT_LE(q.engine_eval.cycles, target_cycles * (1 + 1e-9)) << ctx;
+    std::set<int> kinds(q.bits.begin(), q.bits.end());
+    if (kinds.size() > 2) ++mixed;  // -1 (kept) plus two or more choices
+  }
+  EXPECT_GE(compared, 12);
+  EXPECT_GE(infeasible, 2);
+  EXPECT_GE(mixed, 3);
 }
 
 }  // namespace
