@@ -82,6 +82,11 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
                   "Fine-tune --checkpoint at the chosen bits for this many epochs and report "
                   "the test accuracy")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--subset", a.subset, "Fine-tune on this many training images only");
+  cmd->add_option("--probes", a.probes,
+                  "Hutchinson probes when measuring the sensitivity from --checkpoint")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--seed", a.seed, "Seed of the fine-tuning")->capture_default_str();
   cmd->add_option("--threads", a.threads, "CPU threads for sensitivity and fine-tuning")
       ->check(CLI::Range(1, 1024));
@@ -150,7 +155,8 @@ std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers) {
 std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::string& where,
                                             const ir::Network& net,
                                             const std::vector<ir::BitWidths>& choices,
-                                            const std::vector<bool>& choosable) {
+                                            const std::vector<bool>& choosable, std::string& note) {
+  std::size_t negative = 0;
   core::IssueList issues(where);
   if (!j.is_object() || !j.contains("layers") || !j["layers"].is_array()) {
     issues.add("", "not a sensitivity file: expected an object with 'layers' (hao sensitivity)");
@@ -187,16 +193,30 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
     const nlohmann::json& o = (*it->second)["omega"];
     for (const auto& c : choices) {
       const std::string key = std::to_string(c.weight_bits);
-      if (!o.contains(key) || !o[key].is_number() || o[key].get<double>() < 0) {
+      if (!o.contains(key)) {
         issues.add("layers '" + net.layers[l].name + "'.omega",
                    "has no Omega at " + key + " bits (rerun hao sensitivity --bits-choices with " +
                        key + ")");
         break;
       }
-      omega[l].push_back(o[key].get<double>());
+      if (!o[key].is_number()) {
+        issues.add("layers '" + net.layers[l].name + "'.omega." + key,
+                   "is " + o[key].dump() + ", not a number");
+        break;
+      }
+      // Hutchinson's estimate of a trace can come out below zero where the loss curves down
+      // (an undertrained network, few probes); quantization error cannot help, so such a
+      // layer's Omega counts as zero.
+      const double v = o[key].get<double>();
+      if (v < 0) ++negative;
+      omega[l].push_back(std::max(0.0, v));
     }
   }
   issues.throw_if_any();
+  if (negative > 0)
+    note = std::to_string(negative) +
+           " Omega values are negative (a negative Hessian trace estimate: an undertrained "
+           "network or too few probes) and count as 0";
   return omega;
 }
 
@@ -538,14 +558,17 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   for (const auto& c : spec.choices)
     if (std::find(weight_bits.begin(), weight_bits.end(), c.weight_bits) == weight_bits.end())
       weight_bits.push_back(c.weight_bits);
+  std::string note;
   if (!a.sensitivity.empty()) {
-    spec.omega =
-        read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices, choosable);
+    spec.omega = read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices,
+                            choosable, note);
   } else {
     err << "measuring the sensitivity of " << net.name << " from " << a.checkpoint << "\n";
-    spec.omega = read_omega(measure_sensitivity(net, a.checkpoint, a.data, weight_bits, a.threads),
-                            a.checkpoint, net, spec.choices, choosable);
+    spec.omega =
+        read_omega(measure_sensitivity(net, a.checkpoint, a.data, weight_bits, a.probes, a.threads),
+                   a.checkpoint, net, spec.choices, choosable, note);
   }
+  if (!note.empty()) err << "hao: note: " << note << "\n";
   spec.ties = parse_ties(a.ties, net, choosable);
   spec.max_weight_bytes = a.max_weight_kib * 1024;
   spec.max_bops = a.max_mbops * 1e6;
@@ -588,8 +611,8 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
     out << "bits written to " << a.bits_out << "\n";
   }
   if (a.qat_epochs > 0) {
-    const QatOutcome r =
-        finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.seed, a.threads, err);
+    const QatOutcome r = finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.subset,
+                                          a.seed, a.threads, err);
     out << "accuracy  float " << core::fixed(100 * r.float_test_accuracy, 2) << "% -> "
         << core::fixed(100 * r.test_accuracy, 2) << "% test at these bits after " << a.qat_epochs
         << " QAT epoch(s) (validation " << core::fixed(100 * r.val_accuracy, 2) << "%), "

@@ -332,21 +332,23 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
 }
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
-                                           int threads) {
+                                           int probes, int threads) {
   nn::IrNet model(net);
   nn::load_checkpoint(model, checkpoint);
   const data::DataSet ds = data::load_dataset(data);
   nn::SensitivityOptions o;
-  o.bits = bits, o.threads = threads;
+  o.bits = bits, o.threads = threads, o.max_iterations = probes;
+  o.min_iterations = std::min(o.min_iterations, probes);
   return nn::sensitivity_json(model, nn::hessian_sensitivity(model, ds, o), o);
 }
 
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
-                            const std::string& data, int qat_epochs, unsigned seed, int threads,
-                            std::ostream& err) {
+                            const std::string& data, int qat_epochs, std::size_t subset,
+                            unsigned seed, int threads, std::ostream& err) {
   const data::DataSet ds = data::load_dataset(data);
   nn::TrainOptions o;
   o.epochs = 0, o.qat_epochs = qat_epochs, o.seed = seed, o.threads = threads;
+  o.subset = subset;
   nn::seed_torch(seed);
   nn::IrNet model(net);
   nn::load_checkpoint(model, checkpoint);
@@ -365,14 +367,14 @@ QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoin
 }
 #else
 nlohmann::ordered_json measure_sensitivity(const ir::Network&, const std::string&,
-                                           const std::string&, const std::vector<int>&, int) {
+                                           const std::string&, const std::vector<int>&, int, int) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot measure sensitivities: install "
       "libtorch-dev and rebuild, or pass --sensitivity FILE");
 }
 
 QatOutcome finetune_at_bits(const ir::Network&, const std::string&, const std::string&, int,
-                            unsigned, int, std::ostream&) {
+                            std::size_t, unsigned, int, std::ostream&) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot fine-tune: install libtorch-dev and "
       "rebuild");

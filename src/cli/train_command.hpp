@@ -70,13 +70,13 @@ struct QatOutcome {
 /// JSON `hao sensitivity` writes. Throws std::runtime_error when built without LibTorch.
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
-                                           int threads);
+                                           int probes, int threads);
 
 /// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
 /// epochs. Throws std::runtime_error when built without LibTorch.
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
-                            const std::string& data, int qat_epochs, unsigned seed, int threads,
-                            std::ostream& err);
+                            const std::string& data, int qat_epochs, std::size_t subset,
+                            unsigned seed, int threads, std::ostream& err);
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
 CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);
