@@ -40,8 +40,8 @@ BitProblem hawq_problem() {
     const double l8 = j["latency_int8_ms"][i].get<double>();
     p.items.push_back("layer" + std::to_string(i));
     p.options.push_back(
-        {BitOption{0, -1, trace * j["delta_weights_4bit_square"][i].get<double>(), {}, {l4}},
-         BitOption{1, -1, trace * j["delta_weights_8bit_square"][i].get<double>(), {}, {l8}}});
+        {BitOption{0, -1, trace * j["delta_weights_4bit_square"][i].get<double>(), {}, {l4}, {}},
+         BitOption{1, -1, trace * j["delta_weights_8bit_square"][i].get<double>(), {}, {l8}, {}}});
     all4 += l4, all8 += l8;
   }
   p.budgets = {all4 + 0.5 * (all8 - all4)};
@@ -110,7 +110,8 @@ double two_step(const Example& e, const hao::hw::Device& device, double fps) {
                       -1,
                       e.spec.omega[l][c],
                       {},
-                      {hao::ilp::bit_operations(e.net.layers[l], e.spec.choices[c])}});
+                      {hao::ilp::bit_operations(e.net.layers[l], e.spec.choices[c])},
+                      {}});
     }
     const hao::ilp::BitSolution s = hao::ilp::solve_bits(p, {});
     if (!s.has_solution()) continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "ilp/cbc_solver.hpp"
@@ -31,6 +32,13 @@ void check_problem(const BitProblem& p) {
         throw core::InputError("bit allocation: an option of '" + p.items[i] +
                                "' has no bit-width name");
     }
+  for (std::size_t i = 0; i < n; ++i)
+    for (const auto& o : p.options[i])
+      for (const auto& [item, bits] : o.requires_bits)
+        if (item < 0 || item >= static_cast<int>(n) || bits < 0 ||
+            bits >= static_cast<int>(p.bit_names.size()))
+          throw core::InputError("bit allocation: an option of '" + p.items[i] +
+                                 "' requires bits of an unknown item");
   for (const auto& tie : p.ties)
     for (int i : tie)
       if (i < 0 || i >= static_cast<int>(n))
@@ -107,6 +115,22 @@ bool build(const BitProblem& p, double omega_scale, double omega_cap, BitModel& 
         add(tie[t], -1.0);
         if (!terms.empty()) m.model.add_row(std::move(terms), 0, 0, "tie");
       }
+  // Linked precisions: per (item, required item, bits), the options needing it take no more
+  // than the required item's options at those bits.
+  for (std::size_t i = 0; i < p.options.size(); ++i) {
+    std::map<std::pair<int, int>, std::vector<std::pair<int, double>>> links;
+    for (std::size_t o = 0; o < p.options[i].size(); ++o)
+      if (m.var[i][o] >= 0)
+        for (const auto& need : p.options[i][o].requires_bits)
+          links[need].push_back({m.var[i][o], 1.0});
+    for (auto& [need, terms] : links) {
+      const auto j = static_cast<std::size_t>(need.first);
+      for (std::size_t o = 0; o < p.options[j].size(); ++o)
+        if (m.var[j][o] >= 0 && p.options[j][o].bits == need.second)
+          terms.push_back({m.var[j][o], -1.0});
+      m.model.add_row(std::move(terms), -kInf, 0, "link");
+    }
+  }
   if (p.limit_resources) {
     m.model.add_row(std::move(dsp), -kInf, p.capacity.dsp, "dsp");
     m.model.add_row(std::move(lut), -kInf, p.capacity.lut, "lut");
@@ -160,6 +184,9 @@ bool bit_choice_feasible(const BitProblem& p, const std::vector<int>& choice) {
   for (const auto& tie : p.ties)
     for (int item : tie)
       if (bits(item) != bits(tie[0])) return false;
+  for (std::size_t i = 0; i < choice.size(); ++i)
+    for (const auto& [item, b] : p.options[i][static_cast<std::size_t>(choice[i])].requires_bits)
+      if (bits(item) != b) return false;
   return true;
 }
 
@@ -273,6 +300,28 @@ ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& 
       out.layers[l].weight_bits = choices[static_cast<std::size_t>(bits[l])].weight_bits;
       out.layers[l].act_bits = choices[static_cast<std::size_t>(bits[l])].act_bits;
     }
+  ir::derive_elementwise_bits(out);
+  return out;
+}
+
+std::vector<std::size_t> fed_layers(const ir::Network& net, std::size_t layer) {
+  std::vector<std::size_t> out;
+  std::vector<bool> seen(net.layers.size(), false);
+  std::vector<std::size_t> todo{layer};
+  while (!todo.empty()) {
+    const std::size_t at = todo.back();
+    todo.pop_back();
+    for (int r : net.consumers(static_cast<int>(at))) {
+      const auto ri = static_cast<std::size_t>(r);
+      if (seen[ri]) continue;
+      seen[ri] = true;
+      if (net.layers[ri].has_weights())
+        out.push_back(ri);
+      else
+        todo.push_back(ri);
+    }
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -296,6 +345,30 @@ void check_quantize_spec(const ir::Network& net, const QuantizeSpec& spec) {
                                net.layers[static_cast<std::size_t>(l)].name +
                                "', whose bits are not chosen (not weighted, or kept fixed)");
     }
+}
+
+// Every combination of choices for `layers` that keeps tied layers equal.
+std::vector<std::vector<int>> tie_consistent_contexts(const std::vector<std::size_t>& layers,
+                                                      std::size_t choices,
+                                                      const std::vector<std::vector<int>>& ties) {
+  std::vector<std::vector<int>> out;
+  std::vector<int> ctx(layers.size(), 0);
+  while (true) {
+    bool consistent = true;
+    for (const auto& tie : ties)
+      for (std::size_t a = 0; a < layers.size() && consistent; ++a)
+        for (std::size_t b = a + 1; b < layers.size() && consistent; ++b) {
+          const auto in = [&](std::size_t l) {
+            return std::find(tie.begin(), tie.end(), static_cast<int>(l)) != tie.end();
+          };
+          if (in(layers[a]) && in(layers[b]) && ctx[a] != ctx[b]) consistent = false;
+        }
+    if (consistent) out.push_back(ctx);
+    std::size_t i = 0;
+    while (i < ctx.size() && static_cast<std::size_t>(++ctx[i]) == choices) ctx[i++] = 0;
+    if (i == ctx.size()) break;
+  }
+  return out;
 }
 
 }  // namespace hao::ilp

@@ -8,6 +8,7 @@
 //   sum_{o: bits(o)=b} x[i,o] = sum_{o: bits(o)=b} x[j,o]         (i, j) tied, every b
 //   sum_{i,o} R(i,o) x[i,o] <= usable R,  R in DSP, LUT, BRAM36, URAM (when limited)
 //   sum_{i,o} use_k(i,o) x[i,o] <= budget_k                        per extra budget k
+//   sum_{o requires (j,b)} x[i,o] <= sum_{o': bits(o')=b} x[j,o']    linked precisions
 //   minimize sum_{i,o} Omega(i,o) x[i,o]
 //
 // A second pass keeps the summed Omega at its optimum and takes the leanest design.
@@ -32,6 +33,9 @@ struct BitOption {
   double omega = 0;         ///< sensitivity cost of the item at these bits
   hw::Resources res;        ///< resources this option takes
   std::vector<double> use;  ///< per extra budget: what this option adds to it
+  /// (item, bits): this option may be chosen only where that item takes those bits (an
+  /// element-wise layer's precision follows the layers it feeds).
+  std::vector<std::pair<int, int>> requires_bits;
 };
 
 struct BitProblem {
@@ -120,6 +124,16 @@ ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& 
 
 /// Whether layer `layer`'s bits are chosen (it has a row of Omega).
 bool choosable(const QuantizeSpec& spec, std::size_t layer);
+
+/// Every combination of one choice index (of `choices`) per layer in `layers` that gives tied
+/// layers the same choice.
+std::vector<std::vector<int>> tie_consistent_contexts(const std::vector<std::size_t>& layers,
+                                                      std::size_t choices,
+                                                      const std::vector<std::vector<int>>& ties);
+
+/// The weighted layers an element-wise layer's output reaches through element-wise layers only
+/// (whose input precision its own follows, see ir::derive_elementwise_bits).
+std::vector<std::size_t> fed_layers(const ir::Network& net, std::size_t layer);
 /// Checks the spec against the network (Omega rows, ties); throws core::InputError.
 void check_quantize_spec(const ir::Network& net, const QuantizeSpec& spec);
 

@@ -587,30 +587,6 @@ struct BitJob {
   std::vector<std::vector<std::vector<TileCost>>> cands;  // [shape][context][tiling]
 };
 
-// Every combination of choices for `layers` that keeps tied layers equal.
-std::vector<std::vector<int>> contexts_of(const std::vector<std::size_t>& layers,
-                                          std::size_t choices,
-                                          const std::vector<std::vector<int>>& ties) {
-  std::vector<std::vector<int>> out;
-  std::vector<int> ctx(layers.size(), 0);
-  while (true) {
-    bool consistent = true;
-    for (const auto& tie : ties)
-      for (std::size_t a = 0; a < layers.size() && consistent; ++a)
-        for (std::size_t b = a + 1; b < layers.size() && consistent; ++b) {
-          const auto in = [&](std::size_t l) {
-            return std::find(tie.begin(), tie.end(), static_cast<int>(l)) != tie.end();
-          };
-          if (in(layers[a]) && in(layers[b]) && ctx[a] != ctx[b]) consistent = false;
-        }
-    if (consistent) out.push_back(ctx);
-    std::size_t i = 0;
-    while (i < ctx.size() && static_cast<std::size_t>(++ctx[i]) == choices) ctx[i++] = 0;
-    if (i == ctx.size()) break;
-  }
-  return out;
-}
-
 }  // namespace
 
 QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
@@ -657,20 +633,27 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
       at.layers[job.context_layers[i]].weight_bits = b.weight_bits;
       at.layers[job.context_layers[i]].act_bits = b.act_bits;
     }
+    ir::derive_elementwise_bits(at);  // right for this job's layers: their fed layers are set
   };
   std::vector<BitJob> jobs;
   auto add_job = [&](const hw::EngineUnit& unit, bool chain, std::vector<int> members) {
     BitJob job;
     job.unit = unit, job.chain = chain, job.members = std::move(members);
+    // The chosen layers whose bits set this job's: its own layers and its readers (the
+    // precision it writes), an element-wise one through the layers it feeds.
     std::set<std::size_t> layers;
+    auto depends_on = [&](std::size_t l) {
+      if (choosable(spec, l)) layers.insert(l);
+      if (!net.layers[l].has_weights())
+        for (std::size_t w : fed_layers(net, l))
+          if (choosable(spec, w)) layers.insert(w);
+    };
     for (int l : unit.layers) {
-      if (choosable(spec, static_cast<std::size_t>(l))) layers.insert(static_cast<std::size_t>(l));
-      for (int r : net.consumers(l))
-        if (choosable(spec, static_cast<std::size_t>(r)))
-          layers.insert(static_cast<std::size_t>(r));
+      depends_on(static_cast<std::size_t>(l));
+      for (int r : net.consumers(l)) depends_on(static_cast<std::size_t>(r));
     }
     job.context_layers.assign(layers.begin(), layers.end());
-    job.contexts = contexts_of(job.context_layers, nchoice, spec.ties);
+    job.contexts = tie_consistent_contexts(job.context_layers, nchoice, spec.ties);
     job.cands.assign(ns, {});
     for (std::size_t s = 0; s < ns; ++s)
       for (const auto& ctx : job.contexts) {

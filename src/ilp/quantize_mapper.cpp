@@ -72,28 +72,57 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
     p.items.push_back(layer.name);
     p.options.emplace_back();
     d.configs.emplace_back();
-    std::vector<std::pair<int, ir::BitWidths>> bit_options;
+    // Each way this layer may run: its bits, and the bits of other layers that implies.
+    struct Way {
+      int index;
+      ir::BitWidths bits;
+      std::vector<std::pair<int, int>> requires_bits;
+    };
+    std::vector<Way> ways;
     if (choosable(spec, l)) {
       for (std::size_t c = 0; c < spec.choices.size(); ++c)
-        bit_options.push_back({static_cast<int>(c), spec.choices[c]});
+        ways.push_back({static_cast<int>(c), spec.choices[c], {}});
+    } else if (!layer.has_weights() && !fed_layers(net, l).empty()) {
+      // An element-wise layer takes the widest input precision of the layers it feeds: one
+      // way per combination of the chosen ones among them (kept ones add a floor).
+      std::vector<std::size_t> chosen;
+      int floor = 0;
+      for (std::size_t w : fed_layers(net, l)) {
+        if (choosable(spec, w))
+          chosen.push_back(w);
+        else
+          floor = std::max(floor, net.layers[w].act_bits);
+      }
+      for (const auto& ctx : tie_consistent_contexts(chosen, spec.choices.size(), spec.ties)) {
+        Way way{0, {layer.weight_bits, floor}, {}};
+        for (std::size_t k = 0; k < chosen.size(); ++k) {
+          way.bits.act_bits =
+              std::max(way.bits.act_bits, spec.choices[static_cast<std::size_t>(ctx[k])].act_bits);
+          way.requires_bits.push_back({static_cast<int>(chosen[k]), ctx[k]});
+        }
+        way.index = name_index(p.bit_names, bits_name(way.bits));
+        ways.push_back(way);
+      }
     } else {
       const ir::BitWidths own{layer.weight_bits, layer.act_bits};
-      bit_options.push_back({name_index(p.bit_names, bits_name(own)), own});
+      ways.push_back({name_index(p.bit_names, bits_name(own)), own, {}});
     }
-    for (const auto& [index, b] : bit_options) {
+    for (const Way& way : ways) {
       ir::Layer at = layer;
-      at.weight_bits = b.weight_bits;
-      at.act_bits = b.act_bits;
-      const double omega = choosable(spec, l) ? spec.omega[l][static_cast<std::size_t>(index)] : 0;
+      at.weight_bits = way.bits.weight_bits;
+      at.act_bits = way.bits.act_bits;
+      const double omega =
+          choosable(spec, l) ? spec.omega[l][static_cast<std::size_t>(way.index)] : 0;
       for (const auto& c :
            cheapest_within(hw::layer_candidates(at, device, options), d.target_ii)) {
         BitOption o;
-        o.bits = index;
+        o.bits = way.index;
         o.config = static_cast<int>(d.configs.back().size());
         o.omega = omega;
         o.res = c.cost.res;
-        if (spec.max_weight_bytes > 0) o.use.push_back(weight_bytes(at, b));
-        if (spec.max_bops > 0) o.use.push_back(bit_operations(at, b));
+        if (spec.max_weight_bytes > 0) o.use.push_back(weight_bytes(at, way.bits));
+        if (spec.max_bops > 0) o.use.push_back(bit_operations(at, way.bits));
+        o.requires_bits = way.requires_bits;
         d.configs.back().push_back(c.config);
         p.options.back().push_back(o);
       }

@@ -55,6 +55,7 @@ void apply_bits(Network& net, const std::string& spec) {
     throw core::InputError(spec + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   core::IssueList issues(spec);
+  std::vector<bool> named(net.layers.size(), false);
   if (!root.IsMap()) {
     issues.add("", "expected a map from layer names to bit-widths such as w4a4");
     issues.throw_if_any();
@@ -67,6 +68,7 @@ void apply_bits(Network& net, const std::string& spec) {
       continue;
     }
     Layer& l = net.layers[static_cast<std::size_t>(index)];
+    named[static_cast<std::size_t>(index)] = true;
     const YAML::Node& v = kv.second;
     if (v.IsScalar()) {
       BitWidths b;
@@ -96,6 +98,31 @@ void apply_bits(Network& net, const std::string& spec) {
     }
   }
   issues.throw_if_any();
+  derive_elementwise_bits(net, named);
+}
+
+void derive_elementwise_bits(Network& net, const std::vector<bool>& keep) {
+  const std::size_t n = net.layers.size();
+  std::vector<std::vector<int>> readers(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int p : net.layers[i].inputs)
+      if (p != kNetworkInput) readers[static_cast<std::size_t>(p)].push_back(static_cast<int>(i));
+  // Layers are in topological order: walk back so that every reader is settled first.
+  // fed[i]: the widest input precision of the weighted layers that i's output reaches through
+  // element-wise layers, 0 when none.
+  std::vector<int> fed(n, 0);
+  for (std::size_t i = n; i-- > 0;) {
+    for (int r : readers[i]) {
+      const Layer& reader = net.layers[static_cast<std::size_t>(r)];
+      fed[i] = std::max(fed[i],
+                        reader.has_weights() ? reader.act_bits : fed[static_cast<std::size_t>(r)]);
+    }
+    Layer& l = net.layers[i];
+    if (l.has_weights()) continue;
+    if (fed[i] > 0 && (keep.empty() || !keep[i])) l.act_bits = fed[i];
+    // An element-wise reader passes on data at the precision its own input is taken at.
+    fed[i] = l.act_bits;
+  }
 }
 
 }  // namespace hao::ir

@@ -17,8 +17,16 @@ struct BitWidths {
 bool parse_bit_widths(const std::string& text, const std::string& where, BitWidths& out);
 
 /// Applies a --bits value: "wXaY" sets every layer; anything else is read as a YAML or JSON
-/// file mapping layer names to "wXaY" or to {weight_bits: X, act_bits: Y}. Unknown layer names
-/// and bad widths throw InputError naming the file, the key and the value.
+/// file mapping layer names to "wXaY" or to {weight_bits: X, act_bits: Y}, after which the
+/// element-wise layers the file does not name follow the layers they feed
+/// (derive_elementwise_bits). Unknown layer names and bad widths throw InputError naming the
+/// file, the key and the value.
 void apply_bits(Network& net, const std::string& spec);
+
+/// An element-wise layer (activation, add, pooling, ...) carries data on its way to weighted
+/// layers, which requantize it to their input precision: its act_bits become the widest
+/// act_bits of the weighted layers it feeds through element-wise layers only (unchanged when it
+/// feeds none). Layers with keep[i] set (when `keep` is non-empty) are left as they are.
+void derive_elementwise_bits(Network& net, const std::vector<bool>& keep = {});
 
 }  // namespace hao::ir

@@ -40,12 +40,14 @@ Hawq load_hawq() {
                          -1,
                          trace * j["delta_weights_4bit_square"][i].get<double>(),
                          {},
-                         {j["latency_int4_ms"][i].get<double>(), bops / 64, params * 4}};
+                         {j["latency_int4_ms"][i].get<double>(), bops / 64, params * 4},
+                         {}};
     const BitOption eight{1,
                           -1,
                           trace * j["delta_weights_8bit_square"][i].get<double>(),
                           {},
-                          {j["latency_int8_ms"][i].get<double>(), bops / 16, params * 8}};
+                          {j["latency_int8_ms"][i].get<double>(), bops / 16, params * 8},
+                          {}};
     for (std::size_t k = 0; k < 3; ++k) h.all4[k] += four.use[k], h.all8[k] += eight.use[k];
     p.options.push_back({four, eight});
   }
@@ -65,9 +67,9 @@ TEST(BitProgram, HawqResnet18EqualsBruteForce) {
     for (int k = 0; k < 3; ++k) {
       if (which != 3 && k != which) continue;
       p.budget_names.push_back(names[static_cast<std::size_t>(k)]);
-      p.budgets.push_back(h.all4[static_cast<std::size_t>(k)] +
-                          0.5 * (h.all8[static_cast<std::size_t>(k)] -
-                                 h.all4[static_cast<std::size_t>(k)]));
+      p.budgets.push_back(
+          h.all4[static_cast<std::size_t>(k)] +
+          0.5 * (h.all8[static_cast<std::size_t>(k)] - h.all4[static_cast<std::size_t>(k)]));
     }
     for (auto& item : p.options)
       for (auto& o : item) {
@@ -101,7 +103,9 @@ TEST(BitProgram, HawqResnet18EqualsBruteForce) {
 // a budget: CBC equals enumeration, infeasible exactly when enumeration finds nothing.
 TEST(BitProgram, EqualsBruteForceOnRandomInstances) {
   std::mt19937 rng(305);
-  auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<>(lo, hi)(rng); };
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<>(lo, hi)(rng);
+  };
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   int feasible = 0, infeasible = 0;
   for (int trial = 0; trial < 80; ++trial) {
@@ -195,7 +199,8 @@ TEST(QuantizeDataflow, EqualsEnumerationOverBitsAndFoldings) {
       double omega = 0;
       for (std::size_t w = 0; w < weighted.size(); ++w) {
         bits[static_cast<std::size_t>(weighted[w])] = pick[w];
-        omega += spec.omega[static_cast<std::size_t>(weighted[w])][static_cast<std::size_t>(pick[w])];
+        omega +=
+            spec.omega[static_cast<std::size_t>(weighted[w])][static_cast<std::size_t>(pick[w])];
       }
       const FoldingProblem fp = make_folding_problem(with_bits(net, choices, bits), device, {});
       std::size_t combos = 1;

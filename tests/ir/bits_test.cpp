@@ -64,3 +64,45 @@ TEST(Bits, PerLayerFileNamesUnknownLayers) {
 }
 
 }  // namespace hao::ir
+
+namespace hao::ir {
+
+// A conv, an activation and an add feeding two weighted layers: the element-wise layers take
+// the widest input precision of the weighted layers they reach; a file naming one keeps it.
+TEST(Bits, ElementwiseLayersFollowTheLayersTheyFeed) {
+  const std::string text = R"(
+name: fan
+input: {channels: 2, height: 4, width: 4}
+defaults: {weight_bits: 4, act_bits: 4}
+layers:
+  - {name: a, op: conv, out_channels: 2, kernel: 1}
+  - {name: a_relu, op: relu}
+  - {name: b, op: conv, out_channels: 2, kernel: 1}
+  - {name: sum, op: add, inputs: [a_relu, b]}
+  - {name: c, op: conv, out_channels: 2, kernel: 1}
+  - {name: pool, op: global_avgpool}
+)";
+  Network net = parse_description(text, "fan.yaml");
+  const std::string path = ::testing::TempDir() + "fan_bits.yaml";
+  {
+    std::ofstream f(path);
+    f << "b: w8a8\nc: w2a2\n";
+  }
+  apply_bits(net, path);
+  const auto act = [&](const char* name) {
+    return net.layers[static_cast<std::size_t>(net.find(name))].act_bits;
+  };
+  EXPECT_EQ(act("a_relu"), 8);  // feeds b (8) and, through sum, c (2)
+  EXPECT_EQ(act("sum"), 2);     // feeds c only
+  EXPECT_EQ(act("pool"), 4);    // feeds nothing weighted: unchanged
+  {
+    std::ofstream f(path);
+    f << "c: w2a2\nsum: w4a6\n";
+  }
+  Network kept = parse_description(text, "fan.yaml");
+  apply_bits(kept, path);
+  EXPECT_EQ(kept.layers[static_cast<std::size_t>(kept.find("sum"))].act_bits, 6);
+  EXPECT_EQ(kept.layers[static_cast<std::size_t>(kept.find("a_relu"))].act_bits, 6);
+}
+
+}  // namespace hao::ir
