@@ -27,8 +27,8 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       "quantize",
       "Choose each layer's bit-width together with the accelerator (program 3): minimize the "
       "summed Hessian sensitivity Omega = Tr(H)/n ||Q_b(W) - W||^2 (HAWQ-V3) over the layers, "
-      "subject to a speed target and the device's resources, by one integer program (CBC). "
-      "Omega prices the weights; a choice's activation bits follow its weight bits.");
+      "plus the same term for each layer's input activations at the choice's activation bits, "
+      "subject to a speed target and the device's resources, by one integer program (CBC).");
   cmd->add_option("model", a.model,
                   "Network: ONNX or hao description. Default: the built-in Fashion-MNIST example");
   cmd->add_option("--device", a.device,
@@ -156,7 +156,7 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
                                             const ir::Network& net,
                                             const std::vector<ir::BitWidths>& choices,
                                             const std::vector<bool>& choosable, std::string& note) {
-  std::size_t negative = 0;
+  std::size_t negative = 0, weights_only = 0;
   core::IssueList issues(where);
   if (!j.is_object() || !j.contains("layers") || !j["layers"].is_array()) {
     issues.add("", "not a sensitivity file: expected an object with 'layers' (hao sensitivity)");
@@ -206,17 +206,37 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
       }
       // Hutchinson's estimate of a trace can come out below zero where the loss curves down
       // (an undertrained network, few probes); quantization error cannot help, so such a
-      // layer's Omega counts as zero.
+      // term counts as zero.
       const double v = o[key].get<double>();
       if (v < 0) ++negative;
-      omega[l].push_back(std::max(0.0, v));
+      double total = std::max(0.0, v);
+      // The input activations' term at the choice's activation bits, where the file has it.
+      const nlohmann::json& entry = *it->second;
+      if (entry.contains("omega_act") && entry["omega_act"].is_object()) {
+        const std::string akey = std::to_string(c.act_bits);
+        const nlohmann::json& oa = entry["omega_act"];
+        if (!oa.contains(akey) || !oa[akey].is_number()) {
+          issues.add("layers '" + net.layers[l].name + "'.omega_act",
+                     "has no number at " + akey + " bits");
+          break;
+        }
+        const double va = oa[akey].get<double>();
+        if (va < 0) ++negative;
+        total += std::max(0.0, va);
+      } else {
+        ++weights_only;
+      }
+      omega[l].push_back(total);
     }
   }
   issues.throw_if_any();
   if (negative > 0)
     note = std::to_string(negative) +
-           " Omega values are negative (a negative Hessian trace estimate: an undertrained "
+           " Omega terms are negative (a negative Hessian trace estimate: an undertrained "
            "network or too few probes) and count as 0";
+  if (weights_only > 0)
+    note += std::string(note.empty() ? "" : "; ") +
+            "the file prices weights only (no omega_act): activation bits are free to the program";
   return omega;
 }
 

@@ -65,20 +65,35 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
                                  const SensitivityOptions& o) {
   model->eval();
   const Weighted w = weighted_layers(model);
-  const torch::Tensor loss = loss_of(model, x, y);
+  const ir::Network& net = model->network();
+  // One forward keeping every layer's output, so that each weighted layer's input is a tensor
+  // of the graph whose Hessian can be probed like the weights'.
+  const torch::Tensor input = x.detach().clone().requires_grad_(true);
+  const std::vector<torch::Tensor> outputs = model->forward_all(input);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(outputs.back().flatten(1), y);
+  std::vector<torch::Tensor> acts;
+  for (std::size_t l : w.layers) {
+    const int from = net.layers[l].inputs.at(0);
+    acts.push_back(from == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(from)]);
+  }
+  std::vector<torch::Tensor> probed = w.weights;
+  probed.insert(probed.end(), acts.begin(), acts.end());
+  const std::size_t nw = w.weights.size();
+
   SensitivityResult r;
-  std::vector<double> sum(w.weights.size(), 0.0);
-  std::vector<double> previous(w.weights.size(), 0.0);
+  std::vector<double> sum(probed.size(), 0.0);
+  std::vector<double> previous(probed.size(), 0.0);
   for (int it = 1; it <= o.max_iterations; ++it) {
     std::vector<torch::Tensor> v;
-    for (const auto& t : w.weights)
+    for (const auto& t : probed)
       v.push_back(torch::randint(0, 2, t.sizes(), torch::kFloat32).mul_(2).sub_(1));
-    const auto q = quadratic_forms(loss, w.weights, v);
+    const auto q = quadratic_forms(loss, probed, v);
     bool settled = it >= o.min_iterations;
     for (std::size_t k = 0; k < q.size(); ++k) {
       sum[k] += q[k];
       const double mean = sum[k] / it;
-      if (std::abs(mean - previous[k]) > o.tolerance * std::max(std::abs(mean), 1e-12))
+      // The weights decide convergence; activation traces ride along.
+      if (k < nw && std::abs(mean - previous[k]) > o.tolerance * std::max(std::abs(mean), 1e-12))
         settled = false;
       previous[k] = mean;
     }
@@ -88,18 +103,26 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
       break;
     }
   }
-  for (std::size_t k = 0; k < w.weights.size(); ++k) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t k = 0; k < nw; ++k) {
     LayerSensitivity s;
     s.layer = w.layers[k];
     s.params = w.weights[k].numel();
     s.trace = sum[k] / r.iterations;
-    torch::NoGradGuard no_grad;
+    const torch::Tensor a = acts[k].detach();
+    s.act_elements = a.numel();
+    s.act_trace = sum[nw + k] / r.iterations;
+    const bool is_signed = a.min().item<double>() < 0;
     for (int b : o.bits) {
       const double err = (fake_quant_weight(w.weights[k].detach(), b) - w.weights[k].detach())
                              .pow(2)
                              .sum()
                              .item<double>();
       s.omega.push_back(s.trace / static_cast<double>(s.params) * err);
+      const double clip = activation_clip(a, b, is_signed);
+      const double act_err =
+          (fake_quant_act(a, is_signed ? -clip : 0.0, clip, b) - a).pow(2).sum().item<double>();
+      s.omega_act.push_back(s.act_trace / static_cast<double>(s.act_elements) * act_err);
     }
     r.layers.push_back(s);
   }
@@ -133,14 +156,23 @@ nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityRes
   j["images"] = o.batches * o.batch_size;
   j["bits"] = o.bits;
   j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per-channel symmetric";
+  j["omega_act_definition"] =
+      "act_trace / act_elements * ||Q_b(a) - a||^2 over the probe batch, Q_b per tensor";
   j["layers"] = nlohmann::ordered_json::array();
   for (const auto& s : r.layers) {
     nlohmann::ordered_json omega;
-    for (std::size_t k = 0; k < o.bits.size(); ++k) omega[std::to_string(o.bits[k])] = s.omega[k];
+    nlohmann::ordered_json omega_act;
+    for (std::size_t k = 0; k < o.bits.size(); ++k) {
+      omega[std::to_string(o.bits[k])] = s.omega[k];
+      omega_act[std::to_string(o.bits[k])] = s.omega_act[k];
+    }
     j["layers"].push_back({{"name", model->network().layers[s.layer].name},
                            {"params", s.params},
                            {"trace", s.trace},
-                           {"omega", omega}});
+                           {"omega", omega},
+                           {"act_elements", s.act_elements},
+                           {"act_trace", s.act_trace},
+                           {"omega_act", omega_act}});
   }
   return j;
 }

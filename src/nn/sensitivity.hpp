@@ -27,6 +27,11 @@ struct LayerSensitivity {
   std::int64_t params = 0;    ///< n: the weights
   double trace = 0;           ///< Tr(H) of the loss w.r.t. the layer's weights
   std::vector<double> omega;  ///< per options.bits
+  /// The same for the layer's input activations over the probe batch: Tr(H_a), their count
+  /// n_a, and Omega_a(b) = Tr(H_a)/n_a ||Q_b(a) - a||^2 with the clip QAT uses at b bits.
+  double act_trace = 0;
+  std::int64_t act_elements = 0;
+  std::vector<double> omega_act;
 };
 
 struct SensitivityResult {
@@ -35,10 +40,10 @@ struct SensitivityResult {
   bool converged = false;
 };
 
-/// Hutchinson's estimator: for Rademacher v, E[v^T H v] = Tr(H). All layers are probed at
-/// once (one Hessian-vector product by double backward per probe; the cross-layer blocks
-/// vanish in expectation). The model runs in evaluation mode (batch norms on running
-/// statistics) on the first `batches` of the seeded training split.
+/// Hutchinson's estimator: for Rademacher v, E[v^T H v] = Tr(H). All layers' weights and
+/// input activations are probed at once (one Hessian-vector product by double backward per probe;
+/// the cross-layer blocks vanish in expectation). The model runs in evaluation mode (batch norms on
+/// running statistics) on the first `batches` of the seeded training split.
 SensitivityResult hessian_sensitivity(IrNet& model, const data::DataSet& ds,
                                       const SensitivityOptions& options);
 

@@ -256,6 +256,26 @@ layers:
     ASSERT_EQ(l.omega.size(), 3u);
     EXPECT_GT(l.omega[0], l.omega[1]);
     EXPECT_GT(l.omega[1], l.omega[2]);
+    ASSERT_EQ(l.omega_act.size(), 3u);
+    EXPECT_GT(l.omega_act[0], l.omega_act[2]);
+  }
+  // The input activations' traces against one Hessian-vector product per element: the conv
+  // reads the images, the fc the pooled features.
+  m->eval();
+  const torch::Tensor input = x.clone().requires_grad_(true);
+  const auto outputs = m->forward_all(input);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(outputs.back().flatten(1), y);
+  const std::vector<torch::Tensor> acts = {input, outputs[2]};
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto g = torch::autograd::grad({loss}, {acts[k]}, {}, true, true)[0].flatten();
+    double trace = 0;
+    for (std::int64_t j = 0; j < g.numel(); ++j)
+      trace += torch::autograd::grad({g[j]}, {acts[k]}, {}, true)[0].flatten()[j].item<double>();
+    EXPECT_EQ(r.layers[k].act_elements, acts[k].numel());
+    // Within-image cross terms make this estimate noisier than the weights' (27% off for the
+    // images at 3,000 probes with this seed): within a third, and the right sign.
+    EXPECT_GT(trace, 0) << k;
+    EXPECT_NEAR(r.layers[k].act_trace, trace, 0.35 * std::abs(trace)) << k;
   }
 }
 
