@@ -3,7 +3,8 @@
 //   hawq/*: HAWQ-V3's ResNet18 instance under its latency budget; CBC against enumerating the
 //     2^16 tied assignments (brute_seconds), with the same Omega (omega_ratio = 1).
 //   dataflow/*: the built-in example on zu3eg with bits {2,4,8} and its measured sensitivity
-//     (examples/fmnist_mbv2_sensitivity.json) at a target fps. Counters:
+//     (examples/fmnist_mbv2_sensitivity.json: weights and input activations) at a target fps.
+//     Counters:
 //       omega            summed Omega of program 3's design
 //       two_step_omega   the two-step baseline: bits first (least Omega under a bit-operation
 //                        budget, HAWQ-V3 style, budgets swept over 40 steps), then the fastest
@@ -11,6 +12,7 @@
 //       two_step_over_program3 = two_step_omega / omega (>= 1)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -76,8 +78,10 @@ Example example() {
   for (const auto& l : s["layers"]) {
     const int at = e.net.find(l["name"].get<std::string>());
     if (at <= 0 || l["name"] == "classifier") continue;  // first and last keep their bits
-    for (const char* b : {"2", "4", "8"})
-      e.spec.omega[static_cast<std::size_t>(at)].push_back(l["omega"][b].get<double>());
+    for (const char* b : {"2", "4", "8"})  // weights and input activations, as hao quantize
+      e.spec.omega[static_cast<std::size_t>(at)].push_back(
+          std::max(0.0, l["omega"][b].get<double>()) +
+          std::max(0.0, l["omega_act"][b].get<double>()));
   }
   return e;
 }
