@@ -297,15 +297,7 @@ struct Template {
   // The fastest design of all: every chosen layer at the narrowest choice.
   double fastest(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
     if (!engine) return ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
-    std::size_t narrowest = 0;
-    for (std::size_t c = 1; c < spec.choices.size(); ++c)
-      if (spec.choices[c].weight_bits + spec.choices[c].act_bits <
-          spec.choices[narrowest].weight_bits + spec.choices[narrowest].act_bits)
-        narrowest = c;
-    std::vector<int> bits(net.layers.size(), -1);
-    for (std::size_t l = 0; l < net.layers.size(); ++l)
-      if (ilp::choosable(spec, l)) bits[l] = static_cast<int>(narrowest);
-    return fastest_at(ilp::with_bits(net, spec.choices, bits), spec);
+    return fastest_at(ilp::at_narrowest(net, spec), spec);
   }
   ilp::EngineMapOptions engine_options(const ilp::QuantizeSpec& spec) const {
     ilp::EngineMapOptions o;
@@ -412,49 +404,33 @@ nlohmann::ordered_json design_json(const ir::Network& net, const hw::Device& dev
     j["reason"] = q.reason;
     return j;
   }
-  if (engine) {
-    j["fps"] = q.fps;
-    j["latency_ms"] = q.latency_ms;
-    j["omega"] = q.omega;
-    j["resources"] = report::resources_json(q.used);
-    j["solve_seconds"] = q.seconds;
-    j["layers"] = nlohmann::ordered_json::array();
-    for (std::size_t l = 0; l < net.layers.size(); ++l) {
-      const ir::Layer& layer = q.network.layers[l];
-      if (!layer.has_weights()) continue;
-      nlohmann::ordered_json e{{"name", layer.name},
-                               {"weight_bits", layer.weight_bits},
-                               {"act_bits", layer.act_bits},
-                               {"chosen", q.bits[l] >= 0}};
-      if (q.bits[l] >= 0) e["omega"] = spec.omega[l][static_cast<std::size_t>(q.bits[l])];
-      j["layers"].push_back(e);
-    }
-    j["engine"] = report::engine_json(q.network, device, as_engine_result(q));
-    return j;
-  }
   j["fps"] = q.fps;
   j["latency_ms"] = q.latency_ms;
-  j["ii_cycles"] = q.dataflow.ii_cycles;
+  if (!engine) j["ii_cycles"] = q.dataflow.ii_cycles;
   j["omega"] = q.omega;
   j["resources"] = report::resources_json(q.used);
   j["solve_seconds"] = q.seconds;
   j["layers"] = nlohmann::ordered_json::array();
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const ir::Layer& layer = q.network.layers[l];
-    nlohmann::ordered_json e;
-    e["name"] = layer.name;
-    e["weight_bits"] = layer.weight_bits;
-    e["act_bits"] = layer.act_bits;
-    e["chosen"] = q.bits[l] >= 0;
+    // The engine's layers run as the steps below; the dataflow's each have an engine.
+    if (engine && !layer.has_weights()) continue;
+    nlohmann::ordered_json e{{"name", layer.name},
+                             {"weight_bits", layer.weight_bits},
+                             {"act_bits", layer.act_bits},
+                             {"chosen", q.bits[l] >= 0}};
     if (q.bits[l] >= 0) e["omega"] = spec.omega[l][static_cast<std::size_t>(q.bits[l])];
-    e["simd"] = q.configs[l].simd;
-    e["pe"] = q.configs[l].pe;
-    e["mac"] = hw::to_string(q.configs[l].mac);
-    e["memory"] = hw::to_string(q.configs[l].memory);
-    e["cycles"] = q.dataflow.layers[l].cycles;
-    e["resources"] = report::resources_json(q.dataflow.layers[l].res);
+    if (!engine) {
+      e["simd"] = q.configs[l].simd;
+      e["pe"] = q.configs[l].pe;
+      e["mac"] = hw::to_string(q.configs[l].mac);
+      e["memory"] = hw::to_string(q.configs[l].memory);
+      e["cycles"] = q.dataflow.layers[l].cycles;
+      e["resources"] = report::resources_json(q.dataflow.layers[l].res);
+    }
     j["layers"].push_back(e);
   }
+  if (engine) j["engine"] = report::engine_json(q.network, device, as_engine_result(q));
   return j;
 }
 

@@ -304,6 +304,18 @@ ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& 
   return out;
 }
 
+ir::Network at_narrowest(const ir::Network& net, const QuantizeSpec& spec) {
+  std::size_t narrowest = 0;
+  for (std::size_t c = 1; c < spec.choices.size(); ++c)
+    if (spec.choices[c].weight_bits + spec.choices[c].act_bits <
+        spec.choices[narrowest].weight_bits + spec.choices[narrowest].act_bits)
+      narrowest = c;
+  std::vector<int> bits(net.layers.size(), -1);
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (choosable(spec, l)) bits[l] = static_cast<int>(narrowest);
+  return with_bits(net, spec.choices, bits);
+}
+
 std::vector<std::size_t> fed_layers(const ir::Network& net, std::size_t layer) {
   std::vector<std::size_t> out;
   std::vector<bool> seen(net.layers.size(), false);

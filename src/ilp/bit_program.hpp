@@ -122,6 +122,10 @@ double bit_operations(const ir::Layer& layer, const ir::BitWidths& b);
 ir::Network with_bits(const ir::Network& net, const std::vector<ir::BitWidths>& choices,
                       const std::vector<int>& bits);
 
+/// `net` with every chosen layer at the narrowest choice (least weight plus activation bits):
+/// the fastest allocation on either template.
+ir::Network at_narrowest(const ir::Network& net, const QuantizeSpec& spec);
+
 /// Whether layer `layer`'s bits are chosen (it has a row of Omega).
 bool choosable(const QuantizeSpec& spec, std::size_t layer);
 

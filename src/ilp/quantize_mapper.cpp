@@ -192,15 +192,7 @@ double fastest_dataflow_fps(const ir::Network& net, const hw::Device& device,
                             const SolveOptions& solve) {
   // Every cost of the dataflow template grows with the bits, so the narrowest choice is the
   // fastest one can build.
-  std::size_t narrowest = 0;
-  for (std::size_t c = 1; c < spec.choices.size(); ++c)
-    if (spec.choices[c].weight_bits + spec.choices[c].act_bits <
-        spec.choices[narrowest].weight_bits + spec.choices[narrowest].act_bits)
-      narrowest = c;
-  std::vector<int> bits(net.layers.size(), -1);
-  for (std::size_t l = 0; l < net.layers.size(); ++l)
-    if (choosable(spec, l)) bits[l] = static_cast<int>(narrowest);
-  const ir::Network at = with_bits(net, spec.choices, bits);
+  const ir::Network at = at_narrowest(net, spec);
   const FoldingSolution s = minimize_ii(make_folding_problem(at, device, options), solve);
   if (!s.has_solution()) return 0;
   return device.clock_mhz * 1e6 / static_cast<double>(s.ii_cycles);

@@ -9,25 +9,15 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/run_hao.hpp"
 #include "core/csv.hpp"
 #include "core/text.hpp"
 
 namespace hao::cli {
 namespace {
 
-struct HaoRun {
-  int code;
-  std::string out, err;
-};
-
-HaoRun hao(std::vector<std::string> args) {
-  args.insert(args.begin(), "hao");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::hao;
+using test::HaoRun;
 
 std::string fixture(const std::string& name) { return std::string(HAO_FIXTURES) + "/" + name; }
 

@@ -6,24 +6,14 @@
 #include <sstream>
 
 #include "cli/app.hpp"
+#include "cli/run_hao.hpp"
 #include "core/text.hpp"
 
 namespace hao::cli {
 namespace {
 
-struct HaoRun {
-  int code;
-  std::string out, err;
-};
-
-HaoRun hao(std::vector<std::string> args) {
-  args.insert(args.begin(), "hao");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::hao;
+using test::HaoRun;
 
 // One thread each: CTest runs tests two at a time on two cores, and LibTorch's OpenMP threads
 // spin when they outnumber the cores.
