@@ -442,8 +442,10 @@ std::string bits_yaml(const ilp::QuantizeResult& q) {
   return s;
 }
 
-// A target latency on the dataflow template: latency = II + pipeline fill. Start from II <=
-// latency and tighten the II target by the overshoot until the latency fits.
+// A target latency on the dataflow template: latency = II + pipeline fill, and the fill depends
+// on the foldings. The program is exact at a given II; the largest II target whose design also
+// meets the latency (the least Omega) is found by bisection, as the fill does not enter the
+// program.
 ilp::QuantizeResult solve_latency(const ir::Network& net, const Template& tmpl,
                                   ilp::QuantizeSpec spec, double latency_ms) {
   const hw::Device& device = tmpl.device;
@@ -453,20 +455,36 @@ ilp::QuantizeResult solve_latency(const ir::Network& net, const Template& tmpl,
     return tmpl.run(net, spec);
   }
   const double target_cycles = latency_ms * device.clock_mhz * 1e3;
-  double ii = target_cycles;
-  ilp::QuantizeResult q;
-  for (int round = 0; round < 30 && ii >= 1; ++round) {
-    spec.target_fps = device.clock_mhz * 1e6 / std::floor(ii);
-    q = tmpl.run(net, spec);
-    if (!q.feasible) return q;
-    const auto latency = static_cast<double>(q.dataflow.latency_cycles);
-    if (latency <= target_cycles) return q;
-    ii = std::min(ii - 1, static_cast<double>(q.dataflow.ii_cycles) - (latency - target_cycles));
+  auto at_ii = [&](double ii) {
+    spec.target_fps = device.clock_mhz * 1e6 / ii;
+    return tmpl.run(net, spec);
+  };
+  auto meets = [&](const ilp::QuantizeResult& q) {
+    return q.feasible && static_cast<double>(q.dataflow.latency_cycles) <= target_cycles;
+  };
+  ilp::QuantizeResult best = at_ii(std::floor(target_cycles));
+  if (meets(best)) return best;
+  // Below some II nothing fits; above it designs get slower. lo: an II target known to be too
+  // small or to meet the latency; hi: one known to give a design too slow.
+  double lo = 0, hi = std::floor(target_cycles);
+  bool found = false;
+  while (hi - lo > 1) {
+    const double mid = std::floor((lo + hi) / 2);
+    ilp::QuantizeResult q = at_ii(mid);
+    if (meets(q)) {
+      best = std::move(q), found = true, lo = mid;
+    } else if (!q.feasible) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
   }
-  q.feasible = false;
-  q.reason =
+  if (found) return best;
+  ilp::QuantizeResult none;
+  none.status = "infeasible";
+  none.reason =
       "no design found whose II plus pipeline fill is within " + core::fixed(latency_ms, 3) + " ms";
-  return q;
+  return none;
 }
 
 int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmpl,
@@ -597,7 +615,7 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
     err << "hao: no bit allocation reaches the target: " << q.reason << "\n";
     if (fastest > 0)
       err << "hao: the fastest design with these bit choices reaches " << core::fixed(fastest, 1)
-          << " fps (" << core::fixed(1e3 / fastest, 3) << " ms per frame)\n";
+          << " fps" << (tmpl.engine ? " (" + core::fixed(1e3 / fastest, 3) + " ms)" : "") << "\n";
     return kExitInfeasible;
   }
   out << report::network_line(net) << report::device_line(device)

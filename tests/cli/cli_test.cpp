@@ -258,6 +258,19 @@ TEST(Cli, QuantizeChoosesBitsWithTheFolding) {
   EXPECT_EQ(m.code, kExitOk) << m.err;
 }
 
+// A latency target on the dataflow template counts the pipeline fill, not only the II.
+TEST(Cli, QuantizeMeetsALatencyTarget) {
+  const std::string s = synthetic_sensitivity("latency_s.json", "fmnist_mbv2");
+  const std::string json = ::testing::TempDir() + "latency_out.json";
+  HaoRun r = hao({"quantize", "--sensitivity", s, "--bits-choices", "2,4,8", "--latency-ms", "0.06",
+                  "--json", json});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
+  EXPECT_LE(j["design"]["latency_ms"].get<double>(), 0.06);
+  EXPECT_GT(j["design"]["latency_ms"].get<double>(), 0.045);  // not needlessly fast
+  EXPECT_EQ(hao({"quantize", "--sensitivity", s, "--latency-ms", "0.01"}).code, kExitInfeasible);
+}
+
 TEST(Cli, QuantizeOnTheEngineTemplate) {
   const std::string s = synthetic_sensitivity("engine_s.json", "fmnist_mbv2");
   const std::string json = ::testing::TempDir() + "engine_quantize.json";
