@@ -226,10 +226,10 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   };
 
   phase(1, float_epochs, float_total, lr, false);
-  result.float_val_accuracy =
-      !result.epochs.empty()     ? result.epochs.back().val_accuracy
-      : split.validation.empty() ? 0
-                                 : accuracy(model, ds.train, norm, split.validation);
+  result.float_val_accuracy = !result.epochs.empty() ? result.epochs.back().val_accuracy
+                              : split.validation.empty()
+                                  ? 0
+                                  : accuracy(model, ds.train, norm, split.validation);
   result.float_test_accuracy = accuracy(model, ds.test, norm);
   if (o.qat_epochs > 0) {
     // Start every activation range from the float network's own, then train with the
