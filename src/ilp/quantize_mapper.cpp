@@ -120,8 +120,10 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
         o.config = static_cast<int>(d.configs.back().size());
         o.omega = omega;
         o.res = c.cost.res;
-        if (spec.max_weight_bytes > 0) o.use.push_back(weight_bytes(at, way.bits));
-        if (spec.max_bops > 0) o.use.push_back(bit_operations(at, way.bits));
+        // Size and bit operations count the weighted layers (as HAWQ-V3's budgets do).
+        const bool weighted = layer.has_weights();
+        if (spec.max_weight_bytes > 0) o.use.push_back(weighted ? weight_bytes(at, way.bits) : 0);
+        if (spec.max_bops > 0) o.use.push_back(weighted ? bit_operations(at, way.bits) : 0);
         o.requires_bits = way.requires_bits;
         d.configs.back().push_back(c.config);
         p.options.back().push_back(o);

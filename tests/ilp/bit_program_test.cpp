@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "ilp/folding_program.hpp"
 #include "ilp/quantize_mapper.hpp"
+#include "ir/model_io.hpp"
 #include "support.hpp"
 
 namespace hao::ilp {
@@ -227,6 +228,45 @@ TEST(QuantizeDataflow, EqualsEnumerationOverBitsAndFoldings) {
     EXPECT_LE(q.dataflow.ii_cycles, target_ii) << ctx;
   }
   EXPECT_GE(compared, 20);
+}
+
+}  // namespace
+}  // namespace hao::ilp
+
+namespace hao::ilp {
+namespace {
+
+// HAWQ-V3's size and bit-operation budgets on a network: the designs keep within them, on both
+// templates, and they bind (without them the designs exceed them).
+TEST(QuantizeBudgets, SizeAndBitOperationsBind) {
+  const ir::Network net = ir::load_network(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  const hw::Device device = hw::load_device("zu3eg");
+  QuantizeSpec spec;
+  spec.choices = {{2, 2}, {4, 4}, {8, 8}};
+  spec.omega.assign(net.layers.size(), {});
+  for (std::size_t l = 1; l + 1 < net.layers.size(); ++l)
+    if (net.layers[l].has_weights()) spec.omega[l] = {1.0, 0.1, 0.001};
+  auto totals = [&](const ir::Network& at) {
+    double bytes = 0, bops = 0;
+    for (const auto& l : at.layers)
+      if (l.has_weights()) {
+        bytes += weight_bytes(l, {l.weight_bits, l.act_bits});
+        bops += bit_operations(l, {l.weight_bits, l.act_bits});
+      }
+    return std::make_pair(bytes, bops);
+  };
+  const auto free_run = totals(quantize_dataflow(net, device, {}, spec, {}).network);
+  QuantizeSpec bound = spec;
+  bound.max_weight_bytes = 0.6 * free_run.first;
+  bound.max_bops = 0.6 * free_run.second;
+  const QuantizeResult d = quantize_dataflow(net, device, {}, bound, {});
+  ASSERT_TRUE(d.feasible) << d.reason;
+  EXPECT_LE(totals(d.network).first, bound.max_weight_bytes + 1e-6);
+  EXPECT_LE(totals(d.network).second, bound.max_bops + 1e-6);
+  const QuantizeResult e = quantize_engine(net, device, {}, bound);
+  ASSERT_TRUE(e.feasible) << e.reason;
+  EXPECT_LE(totals(e.network).first, bound.max_weight_bytes + 1e-6);
+  EXPECT_LE(totals(e.network).second, bound.max_bops + 1e-6);
 }
 
 }  // namespace
