@@ -584,6 +584,11 @@ struct BitJob {
   std::vector<int> members;                 // units it covers
   std::vector<std::size_t> context_layers;  // chosen layers whose bits change its cost
   std::vector<std::vector<int>> contexts;   // per context: a choice per context layer
+  // Element-wise layers whose precision changes its cost (its own, or readers it writes for):
+  // per context a value at least the bits of every chosen layer they feed (costs grow with
+  // bits, so "at least" loses no design and spares the combinations of those layers).
+  std::vector<std::size_t> slots;
+  std::vector<std::vector<int>> slot_values;              // per context: act bits per slot
   std::vector<std::vector<std::vector<TileCost>>> cands;  // [shape][context][tiling]
 };
 
@@ -627,13 +632,32 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
 
   // Jobs: units, then chains; contexts from their layers and those layers' readers.
   ir::Network at = net;
-  auto set_bits = [&](const BitJob& job, const std::vector<int>& ctx) {
+  ir::derive_elementwise_bits(at);  // element-wise layers fed by kept layers only are settled
+  auto set_bits = [&](const BitJob& job, std::size_t k) {
     for (std::size_t i = 0; i < job.context_layers.size(); ++i) {
-      const ir::BitWidths& b = spec.choices[static_cast<std::size_t>(ctx[i])];
+      const ir::BitWidths& b = spec.choices[static_cast<std::size_t>(job.contexts[k][i])];
       at.layers[job.context_layers[i]].weight_bits = b.weight_bits;
       at.layers[job.context_layers[i]].act_bits = b.act_bits;
     }
-    ir::derive_elementwise_bits(at);  // right for this job's layers: their fed layers are set
+    ir::derive_elementwise_bits(at);  // exact for those whose chosen layers are all set
+    for (std::size_t i = 0; i < job.slots.size(); ++i)
+      at.layers[job.slots[i]].act_bits = job.slot_values[k][i];
+  };
+  // An element-wise layer's possible precisions: each choice's activation bits, at least the
+  // widest kept layer it feeds; empty when it feeds no chosen layer (then it is settled).
+  auto slot_domain = [&](std::size_t e) {
+    int floor = 0;
+    bool any = false;
+    for (std::size_t w : fed_layers(net, e)) {
+      if (choosable(spec, w))
+        any = true;
+      else
+        floor = std::max(floor, net.layers[w].act_bits);
+    }
+    std::set<int> values;
+    if (any)
+      for (const auto& c : spec.choices) values.insert(std::max(floor, c.act_bits));
+    return std::vector<int>(values.begin(), values.end());
   };
   std::vector<BitJob> jobs;
   auto add_job = [&](const hw::EngineUnit& unit, bool chain, std::vector<int> members) {
@@ -641,23 +665,41 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
     job.unit = unit, job.chain = chain, job.members = std::move(members);
     // The chosen layers whose bits set this job's: its own layers and its readers (the
     // precision it writes), an element-wise one through the layers it feeds.
-    std::set<std::size_t> layers;
+    std::set<std::size_t> layers, elementwise, slots;
     auto depends_on = [&](std::size_t l) {
       if (choosable(spec, l)) layers.insert(l);
-      if (!net.layers[l].has_weights())
-        for (std::size_t w : fed_layers(net, l))
-          if (choosable(spec, w)) layers.insert(w);
+      if (!net.layers[l].has_weights() && !slot_domain(l).empty()) elementwise.insert(l);
     };
     for (int l : unit.layers) {
       depends_on(static_cast<std::size_t>(l));
       for (int r : net.consumers(l)) depends_on(static_cast<std::size_t>(r));
     }
+    // An element-wise layer that feeds only chosen layers already in the context follows
+    // them exactly; the others get a slot.
+    for (std::size_t e : elementwise)
+      for (std::size_t fed : fed_layers(net, e))
+        if (choosable(spec, fed) && !layers.count(fed)) slots.insert(e);
     job.context_layers.assign(layers.begin(), layers.end());
-    job.contexts = tie_consistent_contexts(job.context_layers, nchoice, spec.ties);
+    job.slots.assign(slots.begin(), slots.end());
+    // Contexts: the chosen layers' tie-consistent choices times every slot's values.
+    std::vector<std::vector<int>> domains;
+    for (std::size_t e : job.slots) domains.push_back(slot_domain(e));
+    for (const auto& ctx : tie_consistent_contexts(job.context_layers, nchoice, spec.ties)) {
+      std::vector<std::size_t> pick(domains.size(), 0);
+      while (true) {
+        std::vector<int> values;
+        for (std::size_t i = 0; i < domains.size(); ++i) values.push_back(domains[i][pick[i]]);
+        job.contexts.push_back(ctx);
+        job.slot_values.push_back(values);
+        std::size_t i = 0;
+        while (i < pick.size() && ++pick[i] == domains[i].size()) pick[i++] = 0;
+        if (i == pick.size()) break;
+      }
+    }
     job.cands.assign(ns, {});
     for (std::size_t s = 0; s < ns; ++s)
-      for (const auto& ctx : job.contexts) {
-        set_bits(job, ctx);
+      for (std::size_t k = 0; k < job.contexts.size(); ++k) {
+        set_bits(job, k);
         job.cands[s].push_back(hw::tile_candidates(at, job.unit, p.shapes[s], device, o.cost));
       }
     jobs.push_back(std::move(job));
@@ -756,6 +798,9 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
       v.cand[j].assign(ns, {});
       std::vector<std::vector<std::vector<std::pair<int, double>>>> consistency(
           job.context_layers.size(), std::vector<std::vector<std::pair<int, double>>>(nchoice));
+      // below[i][c]: the job's variables whose slot i is narrower than choice c's activations.
+      std::vector<std::vector<std::vector<std::pair<int, double>>>> below(
+          job.slots.size(), std::vector<std::vector<std::pair<int, double>>>(nchoice));
       for (std::size_t s = 0; s < ns; ++s) {
         std::vector<std::pair<int, double>> link{{v.z[s], -1}};
         for (std::size_t k = 0; k < job.contexts.size(); ++k) {
@@ -771,6 +816,10 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
             latency_row.push_back({var, c.cycles});
             for (std::size_t i = 0; i < job.context_layers.size(); ++i)
               consistency[i][static_cast<std::size_t>(job.contexts[k][i])].push_back({var, 1});
+            for (std::size_t i = 0; i < job.slots.size(); ++i)
+              for (std::size_t ch = 0; ch < nchoice; ++ch)
+                if (job.slot_values[k][i] < spec.choices[ch].act_bits)
+                  below[i][ch].push_back({var, 1});
             for (int u : job.members) {
               const auto ui = static_cast<std::size_t>(u);
               once[ui].push_back({var, 1});
@@ -789,6 +838,18 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
           if (row.empty()) continue;
           row.push_back({v.b[job.context_layers[i]][c], -1});
           m.add_row(row, -kInf, 0, "context");
+        }
+      // A slot is at least the bits of every chosen layer it feeds: the job may not run with
+      // slot i below choice c's activations where such a layer takes c.
+      for (std::size_t i = 0; i < job.slots.size(); ++i)
+        for (std::size_t fed : fed_layers(net, job.slots[i])) {
+          if (!choosable(spec, fed)) continue;
+          for (std::size_t c = 0; c < nchoice; ++c) {
+            if (below[i][c].empty()) continue;
+            auto row = below[i][c];
+            row.push_back({v.b[fed][c], 1});
+            m.add_row(row, -kInf, 1, "slot");
+          }
         }
     }
     for (std::size_t u = 0; u < nu; ++u) {

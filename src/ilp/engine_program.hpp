@@ -82,7 +82,8 @@ EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& dev
 ///
 /// A unit's (or chain's) cost depends on the bits of its own layers and of its readers (the
 /// precision it writes), so its tilings are priced per context, one combination of those
-/// layers' bits, and linked to the bits chosen:
+/// layers' bits (an element-wise layer feeding chosen layers outside them: a precision at least
+/// theirs), and linked to the bits chosen:
 ///   b[l,c] in {0,1}, sum_c b[l,c] = 1, tied layers equal    bits per chosen layer
 ///   sum_{ctx: ctx(l) = c} sum_{s,t} x[j,ctx,s,t] <= b[l,c]  a job runs in its layers' context
 ///   program 2's rows over x (one shape, buffers, each unit once, DSP, LUT, BRAM)
