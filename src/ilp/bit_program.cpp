@@ -143,19 +143,6 @@ bool build(const BitProblem& p, double omega_scale, double omega_cap, BitModel& 
   return true;
 }
 
-std::vector<int> read_choice(const BitModel& m, const std::vector<double>& x) {
-  std::vector<int> choice;
-  for (const auto& item : m.var) {
-    int best = -1;
-    double best_v = -1;
-    for (std::size_t o = 0; o < item.size(); ++o)
-      if (item[o] >= 0 && x[static_cast<std::size_t>(item[o])] > best_v)
-        best_v = x[static_cast<std::size_t>(item[o])], best = static_cast<int>(o);
-    choice.push_back(best);
-  }
-  return choice;
-}
-
 }  // namespace
 
 void fill_bit_solution(const BitProblem& p, BitSolution& s) {
@@ -212,7 +199,7 @@ BitSolution solve_bits(const BitProblem& p, const SolveOptions& options) {
   s.nodes = r.nodes;
   s.message = r.message;
   if (!r.has_solution()) return s;
-  s.choice = read_choice(m, r.values);
+  s.choice = chosen_options(m.var, r.values);
   fill_bit_solution(p, s);
   s.best_bound = r.best_bound / scale;
   s.gap = r.gap;
@@ -236,7 +223,7 @@ BitSolution solve_bits(const BitProblem& p, const SolveOptions& options) {
   s.nodes += l.nodes;
   if (l.has_solution()) {
     BitSolution t = s;
-    t.choice = read_choice(lean, l.values);
+    t.choice = chosen_options(lean.var, l.values);
     fill_bit_solution(p, t);
     if (bit_choice_feasible(p, t.choice) && t.omega <= s.omega * (1 + 1e-9) + 1e-15 &&
         lean_objective(p, t.used) <= lean_objective(p, s.used)) {

@@ -367,6 +367,45 @@ EngineMapResult finish(const ir::Network& net, const hw::Device& device, const P
   return r;
 }
 
+// Program 2's rows on the engine itself: one shape z[s], buffer sizes n_in, n_w, n_out within
+// the BRAM and at least the chosen shape's banks, the shape's DSP and LUT plus the buffers'.
+struct EngineRows {
+  std::vector<int> z;
+  int n_in = -1, n_w = -1, n_out = -1;
+};
+
+EngineRows add_engine_rows(Model& m, const Prepared& p, const hw::EngineCostOptions& cost) {
+  EngineRows r;
+  const std::size_t ns = p.shapes.size();
+  const double bram = p.cap.bram36;
+  std::vector<std::pair<int, double>> one_shape, dsp_row, lut_row;
+  for (std::size_t s = 0; s < ns; ++s) {
+    r.z.push_back(m.add_var(0, 1, 0, VarType::kBinary, "z" + std::to_string(s)));
+    one_shape.push_back({r.z[s], 1});
+    dsp_row.push_back({r.z[s], p.base[s].dsp});
+    lut_row.push_back({r.z[s], p.base[s].lut});
+  }
+  m.add_row(one_shape, 1, 1, "one_shape");
+  r.n_in = m.add_var(0, bram, 0, VarType::kInteger, "n_in");
+  r.n_w = m.add_var(0, bram, 0, VarType::kInteger, "n_w");
+  r.n_out = m.add_var(0, bram, 0, VarType::kInteger, "n_out");
+  m.add_row({{r.n_in, 1}, {r.n_w, 1}, {r.n_out, 1}}, -kInf, bram, "bram");
+  m.add_row(dsp_row, -kInf, p.cap.dsp, "dsp");
+  for (int v : {r.n_in, r.n_w, r.n_out}) lut_row.push_back({v, cost.lut_per_buffer_bram});
+  m.add_row(lut_row, -kInf, p.cap.lut, "lut");
+  std::vector<std::pair<int, double>> banks_in{{r.n_in, 1}}, banks_w{{r.n_w, 1}},
+      banks_out{{r.n_out, 1}};
+  for (std::size_t s = 0; s < ns; ++s) {
+    banks_in.push_back({r.z[s], -static_cast<double>(p.banks[s].in)});
+    banks_w.push_back({r.z[s], -static_cast<double>(p.banks[s].weight)});
+    banks_out.push_back({r.z[s], -static_cast<double>(p.banks[s].out)});
+  }
+  m.add_row(banks_in, 0, kInf, "banks_in");
+  m.add_row(banks_w, 0, kInf, "banks_w");
+  m.add_row(banks_out, 0, kInf, "banks_out");
+  return r;
+}
+
 // A design found without the solver (`status` names how), or why there is none.
 EngineMapResult finish_or_explain(const ir::Network& net, const hw::Device& device,
                                   const Prepared& p, const Design& d, const EngineMapOptions& o,
@@ -406,32 +445,9 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
 
   Model m;
   const std::size_t ns = p.shapes.size(), nu = p.work.units.size(), nc = p.work.chains.size();
-  const double bram = p.cap.bram36;
-  std::vector<int> z(ns);
-  std::vector<std::pair<int, double>> one_shape, dsp_row, lut_row;
-  for (std::size_t s = 0; s < ns; ++s) {
-    z[s] = m.add_var(0, 1, 0, VarType::kBinary, "z" + std::to_string(s));
-    one_shape.push_back({z[s], 1});
-    dsp_row.push_back({z[s], p.base[s].dsp});
-    lut_row.push_back({z[s], p.base[s].lut});
-  }
-  m.add_row(one_shape, 1, 1, "one_shape");
-  const int n_in = m.add_var(0, bram, 0, VarType::kInteger, "n_in");
-  const int n_w = m.add_var(0, bram, 0, VarType::kInteger, "n_w");
-  const int n_out = m.add_var(0, bram, 0, VarType::kInteger, "n_out");
-  m.add_row({{n_in, 1}, {n_w, 1}, {n_out, 1}}, -kInf, bram, "bram");
-  m.add_row(dsp_row, -kInf, p.cap.dsp, "dsp");
-  for (int v : {n_in, n_w, n_out}) lut_row.push_back({v, o.cost.lut_per_buffer_bram});
-  m.add_row(lut_row, -kInf, p.cap.lut, "lut");
-  std::vector<std::pair<int, double>> banks_in{{n_in, 1}}, banks_w{{n_w, 1}}, banks_out{{n_out, 1}};
-  for (std::size_t s = 0; s < ns; ++s) {
-    banks_in.push_back({z[s], -static_cast<double>(p.banks[s].in)});
-    banks_w.push_back({z[s], -static_cast<double>(p.banks[s].weight)});
-    banks_out.push_back({z[s], -static_cast<double>(p.banks[s].out)});
-  }
-  m.add_row(banks_in, 0, kInf, "banks_in");
-  m.add_row(banks_w, 0, kInf, "banks_w");
-  m.add_row(banks_out, 0, kInf, "banks_out");
+  const EngineRows rows = add_engine_rows(m, p, o.cost);
+  const std::vector<int>& z = rows.z;
+  const int n_in = rows.n_in, n_w = rows.n_w, n_out = rows.n_out;
 
   // y[u][s][k] and g[c][s][k]: one binary per tiling candidate, linked to its shape.
   std::size_t binaries = 0;
@@ -726,31 +742,8 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
     std::size_t binaries = 0;
   };
   auto build = [&](bool fastest, double omega_cap, Model& m, Vars& v) {
-    const double bram = p.cap.bram36;
-    std::vector<std::pair<int, double>> one_shape, dsp_row, lut_row;
-    for (std::size_t s = 0; s < ns; ++s) {
-      v.z.push_back(m.add_var(0, 1, 0, VarType::kBinary, "z" + std::to_string(s)));
-      one_shape.push_back({v.z[s], 1});
-      dsp_row.push_back({v.z[s], p.base[s].dsp});
-      lut_row.push_back({v.z[s], p.base[s].lut});
-    }
-    m.add_row(one_shape, 1, 1, "one_shape");
-    v.n_in = m.add_var(0, bram, 0, VarType::kInteger, "n_in");
-    v.n_w = m.add_var(0, bram, 0, VarType::kInteger, "n_w");
-    v.n_out = m.add_var(0, bram, 0, VarType::kInteger, "n_out");
-    m.add_row({{v.n_in, 1}, {v.n_w, 1}, {v.n_out, 1}}, -kInf, bram, "bram");
-    m.add_row(dsp_row, -kInf, p.cap.dsp, "dsp");
-    for (int n : {v.n_in, v.n_w, v.n_out}) lut_row.push_back({n, o.cost.lut_per_buffer_bram});
-    m.add_row(lut_row, -kInf, p.cap.lut, "lut");
-    std::vector<std::pair<int, double>> bin{{v.n_in, 1}}, bw{{v.n_w, 1}}, bout{{v.n_out, 1}};
-    for (std::size_t s = 0; s < ns; ++s) {
-      bin.push_back({v.z[s], -static_cast<double>(p.banks[s].in)});
-      bw.push_back({v.z[s], -static_cast<double>(p.banks[s].weight)});
-      bout.push_back({v.z[s], -static_cast<double>(p.banks[s].out)});
-    }
-    m.add_row(bin, 0, kInf, "banks_in");
-    m.add_row(bw, 0, kInf, "banks_w");
-    m.add_row(bout, 0, kInf, "banks_out");
+    const EngineRows engine = add_engine_rows(m, p, o.cost);
+    v.z = engine.z, v.n_in = engine.n_in, v.n_w = engine.n_w, v.n_out = engine.n_out;
 
     // Bits per chosen layer, ties, budgets (kept layers add a constant).
     v.b.assign(net.layers.size(), {});

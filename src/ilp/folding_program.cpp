@@ -103,21 +103,6 @@ bool build_assignment(const FoldingProblem& p, std::int64_t max_cycles, Assignme
   return true;
 }
 
-std::vector<int> read_choice(const Assignment& a, const std::vector<double>& x) {
-  std::vector<int> choice;
-  for (const auto& layer : a.var) {
-    int best = -1;
-    double best_v = -1;
-    for (std::size_t k = 0; k < layer.size(); ++k) {
-      if (layer[k] < 0) continue;
-      const double v = x[static_cast<std::size_t>(layer[k])];
-      if (v > best_v) best_v = v, best = static_cast<int>(k);
-    }
-    choice.push_back(best);
-  }
-  return choice;
-}
-
 void fill_solution(const FoldingProblem& p, FoldingSolution& s) {
   s.ii_cycles = choice_ii(p, s.choice);
   s.used = choice_resources(p, s.choice);
@@ -145,7 +130,7 @@ FoldingSolution from_result(const FoldingProblem& p, const Assignment& a, const 
   s.best_bound = r.best_bound;
   s.message = r.message;
   if (r.has_solution()) {
-    s.choice = read_choice(a, r.values);
+    s.choice = chosen_options(a.var, r.values);
     fill_solution(p, s);
   }
   return s;
@@ -222,7 +207,7 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   s.nodes = r.nodes;
   s.message = r.message;
   if (!r.has_solution()) return s;
-  s.choice = read_choice(a, r.values);
+  s.choice = chosen_options(a.var, r.values);
   fill_solution(p, s);
   // The II variable may sit above the max of the chosen cycles when the solver stopped early;
   // the bound and gap refer to the integral II of the choice.

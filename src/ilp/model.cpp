@@ -74,4 +74,18 @@ std::string to_string(SolveStatus s) {
   return "?";
 }
 
+std::vector<int> chosen_options(const std::vector<std::vector<int>>& var,
+                                const std::vector<double>& x) {
+  std::vector<int> choice;
+  for (const auto& item : var) {
+    int best = -1;
+    double best_v = -1;
+    for (std::size_t o = 0; o < item.size(); ++o)
+      if (item[o] >= 0 && x[static_cast<std::size_t>(item[o])] > best_v)
+        best_v = x[static_cast<std::size_t>(item[o])], best = static_cast<int>(o);
+    choice.push_back(best);
+  }
+  return choice;
+}
+
 }  // namespace hao::ilp

@@ -52,6 +52,12 @@ class Model {
   bool maximize_ = false;
 };
 
+/// For assignment programs: per item the option whose binary is largest in `x`, where
+/// `var[item][option]` is the option's variable (-1 when it was left out); -1 for an item
+/// with no variable.
+std::vector<int> chosen_options(const std::vector<std::vector<int>>& var,
+                                const std::vector<double>& x);
+
 struct SolveOptions {
   double time_limit_s = 60;    ///< wall-clock limit; the best solution found is returned
   double relative_gap = 1e-9;  ///< stop when (incumbent - bound) / |incumbent| is below
