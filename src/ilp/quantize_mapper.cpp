@@ -79,15 +79,17 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
       std::vector<std::pair<int, int>> requires_bits;
     };
     std::vector<Way> ways;
+    const std::vector<std::size_t> fed =
+        layer.has_weights() ? std::vector<std::size_t>{} : fed_layers(net, l);
     if (choosable(spec, l)) {
       for (std::size_t c = 0; c < spec.choices.size(); ++c)
         ways.push_back({static_cast<int>(c), spec.choices[c], {}});
-    } else if (!layer.has_weights() && !fed_layers(net, l).empty()) {
+    } else if (!fed.empty()) {
       // An element-wise layer takes the widest input precision of the layers it feeds: one
       // way per combination of the chosen ones among them (kept ones add a floor).
       std::vector<std::size_t> chosen;
       int floor = 0;
-      for (std::size_t w : fed_layers(net, l)) {
+      for (std::size_t w : fed) {
         if (choosable(spec, w))
           chosen.push_back(w);
         else
