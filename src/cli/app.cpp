@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/bench_command.hpp"
 #include "cli/calibrate_command.hpp"
 #include "cli/map_command.hpp"
 #include "cli/quantize_command.hpp"
@@ -32,6 +33,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* profile = add_profile_command(app, profile_args);
   QuantizeArgs quantize_args;
   CLI::App* quantize = add_quantize_command(app, quantize_args);
+  BenchArgs bench_args;
+  CLI::App* bench = add_bench_command(app, bench_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -56,6 +59,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (profile->parsed()) return run_profile(profile_args, out, err);
     if (sensitivity->parsed()) return run_sensitivity(sensitivity_args, out, err);
     if (quantize->parsed()) return run_quantize(quantize_args, out, err);
+    if (bench->parsed()) return run_bench(bench_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

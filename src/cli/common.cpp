@@ -1,8 +1,14 @@
 #include "cli/common.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
 #include <ostream>
 
 #include "cli/builtin_example.hpp"
+#include "core/error.hpp"
 #include "core/text.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
@@ -26,6 +32,43 @@ void write_output(const std::string& path, const std::string& text, std::ostream
     out << text;
   else
     core::write_file(path, text);
+}
+
+}  // namespace hao::cli
+
+namespace hao::cli {
+
+std::string default_data_dir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("HAO_DATA"); env && *env) return env;
+  std::vector<fs::path> candidates{"shared/data", "../shared/data"};
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
+      candidates.push_back(dir / "shared/data");
+      candidates.push_back(dir.parent_path() / "shared/data");
+    }
+  for (const auto& c : candidates)
+    if (fs::is_directory(c, ec)) return c.string();
+  return "../shared/data";
+}
+
+std::pair<std::string, std::string> split_file_column(const std::string& text,
+                                                      const std::string& flag) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    throw core::InputError(flag + " = '" + text + "', expected FILE:COLUMN");
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+}  // namespace hao::cli
+
+namespace hao::cli {
+
+bool is_terminal(const std::ostream& stream) {
+  return (&stream == &std::cerr && isatty(2)) || (&stream == &std::cout && isatty(1));
 }
 
 }  // namespace hao::cli

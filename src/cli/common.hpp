@@ -3,6 +3,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 
 #include "ir/network.hpp"
 
@@ -14,5 +15,26 @@ ir::Network load_model(const std::string& model, const std::string& bits = {});
 
 /// Writes `text` to `path`, or to `out` when `path` is "-".
 void write_output(const std::string& path, const std::string& text, std::ostream& out);
+
+}  // namespace hao::cli
+
+namespace hao::cli {
+
+/// The reference-data folder (shared/data): $HAO_DATA when set, else the first of
+/// ./shared/data, ../shared/data and those beside the executable's parent folders that
+/// exists; "../shared/data" when none does (messages then name that path).
+std::string default_data_dir();
+
+/// Splits "FILE:COLUMN" at its last colon; InputError naming `flag` when either part is empty.
+std::pair<std::string, std::string> split_file_column(const std::string& text,
+                                                      const std::string& flag);
+
+}  // namespace hao::cli
+
+namespace hao::cli {
+
+/// Whether `stream` is the process's stderr and that is a terminal (for progress lines that
+/// rewrite themselves; logs and tests get none).
+bool is_terminal(const std::ostream& stream);
 
 }  // namespace hao::cli

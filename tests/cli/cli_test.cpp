@@ -387,3 +387,39 @@ TEST(Cli, QuantizeSurvivesDamagedSensitivityFiles) {
 }
 
 }  // namespace hao::cli
+
+namespace hao::cli::test {
+namespace {
+
+TEST(Cli, BenchComparesStrategiesByHypervolumeRatio) {
+  const std::string data = HAO_SHARED_DATA;
+  const HaoRun r = hao({"bench", "anb", "--strategy", "random,hao", "--budget", "12", "--seeds",
+                        "2", "--data", data, "--json", "-"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("512 architectures"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  ASSERT_EQ(j["strategies"].size(), 2u);
+  EXPECT_EQ(j["strategies"][1]["strategy"], "hao");
+  EXPECT_EQ(j["strategies"][1]["ratios"].size(), 2u);
+  EXPECT_EQ(j["strategies"][1]["evaluated"][0].size(), 12u);
+  EXPECT_LE(j["strategies"][0]["max"].get<double>(), 1.0);
+}
+
+TEST(Cli, BenchBadInputs) {
+  const std::string data = HAO_SHARED_DATA;
+  auto bad = [&](std::vector<std::string> args, const std::string& needle) {
+    args.insert(args.begin(), "bench");
+    const HaoRun r = hao(args);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  bad({"nb201", "--strategy", "tpe", "--data", data}, "unknown strategy 'tpe'");
+  bad({"nb999"}, "nb999");
+  bad({"nb201", "--budget", "0", "--data", data}, "--budget");
+  bad({"nb201", "--latency", "nofile.csv", "--data", data}, "expected FILE:COLUMN");
+  bad({"nb201", "--latency", data + "/nb201/latency_ms.csv:gpu9", "--data", data}, "gpu9");
+  bad({"nb201", "--data", "/nonexistent"}, "/nonexistent");
+}
+
+}  // namespace
+}  // namespace hao::cli::test

@@ -1,0 +1,45 @@
+// What a strategy searches over: categorical slots (genotypes), which genotypes are valid, and
+// what is free to know about one before training it (its latency and its features).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace hao::search {
+
+/// One choice index per slot.
+using Genotype = std::vector<int>;
+
+struct Slot {
+  std::string name;
+  std::vector<std::string> choices;
+};
+
+using Rng = std::mt19937_64;
+/// A generator for draw `k` of a run seeded with `seed`: the same (seed, k), the same draws.
+Rng rng_for(std::uint64_t seed, std::uint64_t k);
+
+class Domain {
+ public:
+  virtual ~Domain() = default;
+  virtual const std::vector<Slot>& slots() const = 0;
+  /// Whether `g` names a candidate of the space (for a table: one of its rows).
+  virtual bool valid(const Genotype& g) const = 0;
+  /// A uniformly drawn valid genotype.
+  virtual Genotype random(Rng& rng) const = 0;
+  /// The valid genotype nearest to `g` (fewest differing slots; ties drawn with `rng`).
+  virtual Genotype snap(const Genotype& g, Rng& rng) const = 0;
+  /// Latency in ms: free for every strategy (a table, or the integer programs).
+  virtual double latency_ms(const Genotype& g) const = 0;
+  /// Every valid genotype when the space is small enough to list; nullopt otherwise.
+  virtual std::optional<std::vector<Genotype>> enumerate() const = 0;
+  /// Feature row for predictors; by default one-hot per slot.
+  virtual std::vector<double> features(const Genotype& g) const;
+  /// The genotype as users write it (e.g. a NAS-Bench-201 arch string).
+  virtual std::string label(const Genotype& g) const;
+};
+
+}  // namespace hao::search

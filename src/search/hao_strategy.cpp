@@ -1,0 +1,147 @@
+#include "search/hao_strategy.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <limits>
+
+#include "predict/regression.hpp"
+#include "search/pareto.hpp"
+
+namespace hao::search {
+namespace {
+
+Eigen::MatrixXd feature_rows(const Domain& domain, const std::vector<Genotype>& genotypes) {
+  Eigen::MatrixXd x;
+  for (std::size_t i = 0; i < genotypes.size(); ++i) {
+    const std::vector<double> f = domain.features(genotypes[i]);
+    if (i == 0)
+      x.resize(static_cast<Eigen::Index>(genotypes.size()), static_cast<Eigen::Index>(f.size()));
+    for (std::size_t j = 0; j < f.size(); ++j)
+      x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = f[j];
+  }
+  return x;
+}
+
+class HaoStrategy : public Strategy {
+ public:
+  HaoStrategy(const Domain& d, std::uint64_t seed, const StrategyOptions& o)
+      : Strategy(d, seed), options_(o) {
+    if (auto all = d.enumerate()) {
+      pool_ = std::move(*all);
+      pool_features_ = feature_rows(d, pool_);
+      for (const auto& g : pool_) pool_latency_.push_back(d.latency_ms(g));
+    }
+  }
+  std::string name() const override { return "hao"; }
+
+  Genotype ask() override {
+    Rng rng = ask_rng();
+    if (history_.size() < static_cast<std::size_t>(std::max(2, options_.initial_samples)))
+      return untold(domain_.random(rng), rng);
+    std::vector<Genotype> observed;
+    Eigen::VectorXd y(static_cast<Eigen::Index>(history_.size()));
+    for (std::size_t i = 0; i < history_.size(); ++i) {
+      observed.push_back(history_[i].genotype);
+      y(static_cast<Eigen::Index>(i)) = history_[i].accuracy;
+    }
+    predict::GaussianProcess gp;
+    predict::GaussianProcess::Options go;
+    go.length_scales = {0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0};
+    gp.fit(feature_rows(domain_, observed), y, go);
+
+    const std::vector<Genotype>* pool = &pool_;
+    const Eigen::MatrixXd* features = &pool_features_;
+    const std::vector<double>* latency = &pool_latency_;
+    std::vector<Genotype> local;
+    Eigen::MatrixXd local_features;
+    std::vector<double> local_latency;
+    if (pool_.empty()) {  // a space too large to list: random genotypes and front mutations
+      for (int i = 0; i < 1000; ++i) local.push_back(domain_.random(rng));
+      for (const auto& o : history_)
+        for (int i = 0; i < 20; ++i) local.push_back(mutate(o.genotype, rng));
+      local_features = feature_rows(domain_, local);
+      for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
+      pool = &local;
+      features = &local_features;
+      latency = &local_latency;
+    }
+    const auto predicted = gp.predict_rows(*features);
+
+    // Normalization: latency by the pool's bounds (free to know); accuracy from zero (the
+    // worst a classifier can score, so the reference point lies beyond every candidate) to the
+    // best observed or predicted.
+    Normalizer n;
+    n.latency_min = n.latency_max = (*latency)[0];
+    for (double l : *latency) {
+      n.latency_min = std::min(n.latency_min, l);
+      n.latency_max = std::max(n.latency_max, l);
+    }
+    n.accuracy_min = std::min(0.0, history_[0].accuracy);
+    n.accuracy_max = history_[0].accuracy;
+    for (const auto& o : history_) {
+      n.latency_min = std::min(n.latency_min, o.latency_ms);
+      n.latency_max = std::max(n.latency_max, o.latency_ms);
+      n.accuracy_min = std::min(n.accuracy_min, o.accuracy);
+      n.accuracy_max = std::max(n.accuracy_max, o.accuracy);
+    }
+    for (const auto& p : predicted) {
+      n.accuracy_min = std::min(n.accuracy_min, p.mean);
+      n.accuracy_max = std::max(n.accuracy_max, p.mean);
+    }
+    std::vector<std::pair<double, double>> front;
+    for (const auto& o : history_) front.emplace_back(n.latency(o.latency_ms), n.error(o.accuracy));
+    const Staircase staircase(std::move(front));
+
+    std::size_t best = pool->size();
+    double best_gain = 0, best_sd = -1;
+    std::size_t most_uncertain = pool->size();
+    for (std::size_t i = 0; i < pool->size(); ++i) {
+      if (told((*pool)[i]) || !domain_.valid((*pool)[i])) continue;
+      const double g = staircase.gain(n.latency((*latency)[i]), n.error(predicted[i].mean));
+      if (g > best_gain) {
+        best_gain = g;
+        best = i;
+      }
+      if (predicted[i].sd > best_sd) {
+        best_sd = predicted[i].sd;
+        most_uncertain = i;
+      }
+    }
+    // No candidate is predicted to move the front: learn where the predictor knows least.
+    if (best == pool->size()) best = most_uncertain;
+    if (best == pool->size()) return untold(domain_.random(rng), rng);
+    return (*pool)[best];
+  }
+
+ private:
+  StrategyOptions options_;
+  std::vector<Genotype> pool_;
+  Eigen::MatrixXd pool_features_;
+  std::vector<double> pool_latency_;
+};
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_hao_strategy(const Domain& domain, std::uint64_t seed,
+                                            const StrategyOptions& options) {
+  return std::make_unique<HaoStrategy>(domain, seed, options);
+}
+
+std::map<std::string, double> predictor_kendall(const Domain& domain,
+                                                const std::vector<Observation>& history,
+                                                unsigned seed) {
+  if (history.size() < 10) return {};
+  std::vector<Genotype> g;
+  Eigen::VectorXd y(static_cast<Eigen::Index>(history.size()));
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    g.push_back(history[i].genotype);
+    y(static_cast<Eigen::Index>(i)) = history[i].accuracy;
+  }
+  const Eigen::MatrixXd x = feature_rows(domain, g);
+  return {
+      {"gp",
+       predict::cross_validated_kendall(predict::RegressorKind::kGaussianProcess, x, y, 5, seed)},
+      {"ridge", predict::cross_validated_kendall(predict::RegressorKind::kRidge, x, y, 5, seed)}};
+}
+
+}  // namespace hao::search

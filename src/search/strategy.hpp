@@ -1,0 +1,60 @@
+// Search strategies behind one ask/tell interface, so one driver runs, stores and resumes
+// every strategy. A strategy's ask is a function of its domain, its seed and the observations
+// told so far: replaying a stored run's tells and asking again continues it exactly.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "search/domain.hpp"
+
+namespace hao::search {
+
+struct Observation {
+  Genotype genotype;
+  double accuracy = 0;
+  double latency_ms = 0;
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+  /// The next genotype to evaluate: valid and never one already told. Needs at least one
+  /// untold genotype in the domain.
+  virtual Genotype ask() = 0;
+  void tell(const Observation& o);
+  const std::vector<Observation>& history() const { return history_; }
+
+ protected:
+  Strategy(const Domain& domain, std::uint64_t seed) : domain_(domain), seed_(seed) {}
+  /// The generator of the coming ask: seeded by (seed, observations told).
+  Rng ask_rng() const { return rng_for(seed_, history_.size()); }
+  /// `g` when valid and untold; otherwise a mutation of it, then a random genotype, that is.
+  Genotype untold(Genotype g, Rng& rng) const;
+  /// One slot changed to another choice, snapped to the domain.
+  Genotype mutate(const Genotype& g, Rng& rng) const;
+  bool told(const Genotype& g) const { return told_.count(g) != 0; }
+
+  const Domain& domain_;
+  std::uint64_t seed_;
+  std::vector<Observation> history_;
+
+ private:
+  std::set<Genotype> told_;
+};
+
+struct StrategyOptions {
+  int population = 10;      ///< nsga2 and evolution: population size
+  int tournament = 3;       ///< evolution: sample size of a tournament
+  int initial_samples = 5;  ///< hao: random genotypes before the predictor takes over
+};
+
+/// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.
+std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
+                                        std::uint64_t seed, const StrategyOptions& options = {});
+const std::vector<std::string>& strategy_names();
+
+}  // namespace hao::search

@@ -1,0 +1,195 @@
+#include "search/strategy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+#include "search/bench.hpp"
+#include "search/hao_strategy.hpp"
+#include "search/nsga2.hpp"
+#include "search/tabular.hpp"
+
+namespace hao::search {
+namespace {
+
+const TabularDomain& nb201() {
+  static const TabularDomain domain(default_source("nb201", HAO_SHARED_DATA));
+  return domain;
+}
+
+TEST(Tabular, ReadsNasBench201WithItsLatencyJoinedOnArchIndex) {
+  const TabularDomain& d = nb201();
+  EXPECT_EQ(d.size(), 15625u);
+  EXPECT_EQ(d.slots().size(), 6u);
+  const std::string arch =
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+      "skip_connect~2|";  // arch_index 1 of both files
+  const Genotype g = d.parse(arch, "test");
+  EXPECT_EQ(g, (Genotype{3, 3, 4, 1, 3, 1}));
+  EXPECT_DOUBLE_EQ(d.accuracy(g), 93.66);
+  EXPECT_DOUBLE_EQ(d.latency_ms(g), 5.31536);
+  EXPECT_EQ(d.label(g), arch);
+}
+
+TEST(Tabular, ReadsTheAccelNasBenchSampleFromOneFile) {
+  const TabularDomain d(default_source("anb", HAO_SHARED_DATA));
+  EXPECT_EQ(d.size(), 512u);  // 513 rows, one genotype trained twice (averaged)
+  EXPECT_EQ(d.merged(), 1u);
+  EXPECT_EQ(d.slots().size(), 28u);
+  Rng rng(1);
+  const Genotype g = d.random(rng);
+  EXPECT_TRUE(d.valid(g));
+  Genotype far = g;
+  far[0] = (far[0] + 1) % 3;  // most such neighbours are not in the 513-row sample
+  EXPECT_TRUE(d.valid(d.snap(far, rng)));
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("hao_search_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Tabular, BadRowsNameFileLineAndValue) {
+  const std::string acc =
+      write_temp("acc.csv",
+                 "arch_index,arch_str,acc\n"
+                 "0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n"
+                 "1,|none~0|+|none~0|none~1|+|none~0|none~1|conv~2|,20\n"
+                 "2,|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|,abc\n"
+                 "3,|skip_connect~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|,30\n");
+  const std::string lat = write_temp("lat.csv", "arch_index,dev\n0,1.5\n1,2\n2,3\n3,-4\n");
+  try {
+    TabularDomain d({"nb201", acc, "acc", lat, "dev"});
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    const std::string all =
+        e.problems().at(0) + "|" + e.problems().at(1) + "|" + e.problems().at(2);
+    EXPECT_NE(all.find("line 3: arch_str = '|none~0|+|none~0|none~1|+|none~0|none~1|conv~2|'"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("line 4: acc = 'abc'"), std::string::npos) << all;
+    EXPECT_NE(all.find("lat.csv line 5: dev = '-4'"), std::string::npos) << all;
+  }
+  EXPECT_THROW(TabularDomain({"nb201", acc, "acc", lat, "nope"}), core::InputError);
+  EXPECT_THROW(TabularDomain({"nb999", acc, "acc", lat, "dev"}), core::InputError);
+}
+
+TEST(Tabular, RowsWithoutLatencyAreSkippedAndCounted) {
+  const std::string acc =
+      write_temp("acc2.csv",
+                 "arch_index,arch_str,acc\n"
+                 "0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n"
+                 "1,|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|,20\n"
+                 "2,|skip_connect~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|,30\n");
+  const std::string lat = write_temp("lat2.csv", "arch_index,dev\n0,1.5\n1,nan\n2,3\n");
+  const TabularDomain d({"nb201", acc, "acc", lat, "dev"});
+  EXPECT_EQ(d.size(), 2u);
+  EXPECT_EQ(d.skipped(), 1u);
+}
+
+/// Asks `n` genotypes, telling each its table values.
+std::vector<Genotype> run(Strategy& s, const TabularDomain& d, int n) {
+  std::vector<Genotype> out;
+  for (const auto& o : run_tabular(s, d, n)) out.push_back(o.genotype);
+  return out;
+}
+
+TEST(Strategies, AskValidUntoldGenotypesAndResumeExactlyFromReplayedTells) {
+  const TabularDomain& d = nb201();
+  for (const auto& name : strategy_names()) {
+    SCOPED_TRACE(name);
+    auto full = make_strategy(name, d, 7);
+    const std::vector<Genotype> whole = run(*full, d, 24);
+    std::set<Genotype> distinct(whole.begin(), whole.end());
+    EXPECT_EQ(distinct.size(), whole.size());
+    for (const auto& g : whole) EXPECT_TRUE(d.valid(g));
+    // A "killed" run: a fresh strategy told the first 13 observations continues identically.
+    auto resumed = make_strategy(name, d, 7);
+    for (std::size_t i = 0; i < 13; ++i) resumed->tell(full->history()[i]);
+    EXPECT_EQ(run(*resumed, d, 24), whole);
+    // Another seed, another run.
+    auto other = make_strategy(name, d, 8);
+    EXPECT_NE(run(*other, d, 24), whole);
+  }
+  EXPECT_THROW(make_strategy("tpe", d, 1), core::InputError);
+}
+
+TEST(Strategies, ExhaustTheSpaceWithoutRepeating) {
+  const std::string acc =
+      write_temp("acc3.csv",
+                 "arch_index,arch_str,acc\n"
+                 "0,|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n"
+                 "1,|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|,20\n"
+                 "2,|skip_connect~0|+|skip_connect~0|none~1|+|none~0|none~1|none~2|,30\n"
+                 "3,|skip_connect~0|+|skip_connect~0|skip_connect~1|+|none~0|none~1|none~2|,40\n"
+                 "4,|nor_conv_3x3~0|+|skip_connect~0|skip_connect~1|+|none~0|none~1|none~2|,80\n");
+  const std::string lat = write_temp("lat3.csv", "arch_index,dev\n0,1\n1,2\n2,3\n3,4\n4,9\n");
+  const TabularDomain d({"nb201", acc, "acc", lat, "dev"});
+  for (const auto& name : strategy_names()) {
+    auto s = make_strategy(name, d, 3, StrategyOptions{2, 2, 2});
+    const auto all = run(*s, d, 5);
+    EXPECT_EQ(std::set<Genotype>(all.begin(), all.end()).size(), 5u) << name;
+  }
+}
+
+TEST(Nsga2, RanksMatchTheDefinitionOfDominance) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> v(0, 6);
+  for (int trial = 0; trial < 30; ++trial) {
+    std::vector<Observation> pop;
+    for (int i = 0; i < 12; ++i) pop.push_back({{}, double(v(rng)), double(v(rng))});
+    const RankedPopulation r = rank_population(pop);
+    auto dominates = [&](const Observation& a, const Observation& b) {
+      return a.latency_ms <= b.latency_ms && a.accuracy >= b.accuracy &&
+             (a.latency_ms < b.latency_ms || a.accuracy > b.accuracy);
+    };
+    for (std::size_t a = 0; a < pop.size(); ++a) {
+      // Rank 0 iff nothing dominates it; otherwise one above the best rank that dominates it.
+      int expected = 0;
+      for (std::size_t b = 0; b < pop.size(); ++b)
+        if (dominates(pop[b], pop[a])) expected = std::max(expected, r.rank[b] + 1);
+      EXPECT_EQ(r.rank[a], expected);
+    }
+  }
+}
+
+TEST(Bench, RatiosAreDeterministicAndTheWholeSpaceScoresOne) {
+  const TabularDomain& d = nb201();
+  BenchOptions o;
+  o.strategies = {"random", "nsga2"};
+  o.budget = 20;
+  o.seeds = 2;
+  const BenchResult a = run_bench(d, o), b = run_bench(d, o);
+  ASSERT_EQ(a.strategies.size(), 2u);
+  for (std::size_t s = 0; s < 2; ++s) {
+    EXPECT_EQ(a.strategies[s].ratios, b.strategies[s].ratios);
+    for (double r : a.strategies[s].ratios) {
+      EXPECT_GT(r, 0);
+      EXPECT_LE(r, 1);
+    }
+  }
+  // Every architecture's front is the exact front.
+  std::vector<Objectives> all = d.all_objectives();
+  const Normalizer n = Normalizer::of(all);
+  EXPECT_NEAR(hypervolume(all, n), a.exact_hypervolume, 1e-12);
+  EXPECT_EQ(a.exact_front_size, pareto_front(all).size());
+  o.budget = 0;
+  EXPECT_THROW(run_bench(d, o), core::InputError);
+}
+
+TEST(HaoStrategy, PredictorsRankHeldOutArchitectures) {
+  const TabularDomain& d = nb201();
+  auto s = make_strategy("random", d, 5);
+  const auto history = run_tabular(*s, d, 60);
+  const auto tau = predictor_kendall(d, history, 1);
+  EXPECT_GT(tau.at("gp"), 0.4);
+  EXPECT_GT(tau.at("ridge"), 0.3);
+  EXPECT_TRUE(predictor_kendall(d, {history.begin(), history.begin() + 5}, 1).empty());
+}
+
+}  // namespace
+}  // namespace hao::search
