@@ -7,8 +7,10 @@
 #include "cli/calibrate_command.hpp"
 #include "cli/map_command.hpp"
 #include "cli/quantize_command.hpp"
+#include "cli/search_command.hpp"
 #include "cli/train_command.hpp"
 #include "core/error.hpp"
+#include "store/study_store.hpp"
 
 namespace hao::cli {
 
@@ -35,6 +37,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* quantize = add_quantize_command(app, quantize_args);
   BenchArgs bench_args;
   CLI::App* bench = add_bench_command(app, bench_args);
+  SearchArgs search_args;
+  CLI::App* search = add_search_command(app, search_args);
+  ReportArgs report_args;
+  CLI::App* report = add_report_command(app, report_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -60,10 +66,15 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (sensitivity->parsed()) return run_sensitivity(sensitivity_args, out, err);
     if (quantize->parsed()) return run_quantize(quantize_args, out, err);
     if (bench->parsed()) return run_bench(bench_args, out, err);
+    if (search->parsed()) return run_search(search_args, out, err);
+    if (report->parsed()) return run_report(report_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";
     return kExitBadInput;
+  } catch (const store::StoreError& e) {
+    err << "hao: error: " << e.what() << "\n";
+    return kExitFailure;
   } catch (const std::exception& e) {
     err << "hao: internal error: " << e.what() << "\n";
     return kExitFailure;

@@ -118,10 +118,11 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   check_fits(model->network(), ds);
   keep_large_blocks_in_heap();
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
-  if (o.epochs < 1 && o.steps < 1 && o.qat_epochs < 1)
+  if (o.epochs < 1 && o.steps < 1 && o.qat_epochs < 1 && o.qat_steps < 1)
     throw core::InputError("--epochs must be at least 1 (0 only with --qat-epochs)");
   if (o.qat_epochs < 0) throw core::InputError("--qat-epochs must not be negative");
-  if (o.qat_epochs > 0) model->check_trainable_bits();  // before any epoch is spent
+  const bool qat = o.qat_epochs > 0 || o.qat_steps > 0;
+  if (qat) model->check_trainable_bits();  // before any epoch is spent
   model->set_mode(IrNetImpl::Mode::kFloat);
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -133,8 +134,11 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   const int float_epochs =
       o.steps > 0 ? static_cast<int>((o.steps + per_epoch - 1) / per_epoch) : o.epochs;
   const long float_total = o.steps > 0 ? o.steps : per_epoch * float_epochs;
-  const int all_epochs = float_epochs + o.qat_epochs;
-  const long all_steps = float_total + per_epoch * o.qat_epochs;
+  const int qat_epochs =
+      o.qat_steps > 0 ? static_cast<int>((o.qat_steps + per_epoch - 1) / per_epoch) : o.qat_epochs;
+  const long qat_total = o.qat_steps > 0 ? o.qat_steps : per_epoch * o.qat_epochs;
+  const int all_epochs = float_epochs + qat_epochs;
+  const long all_steps = float_total + qat_total;
   const double lr = o.lr > 0 ? o.lr : (o.optimizer == Optimizer::kSgd ? 0.1 : 0.002);
   const auto loss_options =
       torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing);
@@ -212,8 +216,9 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
       r.train_accuracy =
           static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(1, seen));
       r.images_per_s = static_cast<double>(seen) / std::max(1e-9, r.seconds);
-      r.val_accuracy =
-          split.validation.empty() ? 0 : accuracy(model, ds.train, norm, split.validation);
+      const bool validate = !split.validation.empty() &&
+                            (quantized || !qat || o.float_validation || epoch < float_epochs);
+      r.val_accuracy = validate ? accuracy(model, ds.train, norm, split.validation) : 0;
       result.epochs.push_back(r);
       if (progress) {
         Progress p;
@@ -225,22 +230,24 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
     }
   };
 
-  phase(1, float_epochs, float_total, lr, false);
+  if (float_total > 0) phase(1, float_epochs, float_total, lr, false);
   result.float_val_accuracy = !result.epochs.empty() ? result.epochs.back().val_accuracy
-                              : split.validation.empty()
+                              : split.validation.empty() || (qat && !o.float_validation)
                                   ? 0
                                   : accuracy(model, ds.train, norm, split.validation);
-  result.float_test_accuracy = accuracy(model, ds.test, norm);
-  if (o.qat_epochs > 0) {
+  result.float_test_accuracy =
+      o.test && (!qat || o.float_test) ? accuracy(model, ds.test, norm) : 0;
+  if (qat) {
     // Start every activation range from the float network's own, then train with the
     // quantizers in place at a tenth of the learning rate.
     model->set_mode(IrNetImpl::Mode::kCalibrate);
     std::vector<std::size_t> calib(
         order.begin(),
-        order.begin() + static_cast<long>(std::min<std::size_t>(order.size(), 2048)));
+        order.begin() + static_cast<long>(std::min<std::size_t>(
+                            order.size(), std::max<std::size_t>(1, o.calibration_images))));
     accuracy(model, ds.train, norm, calib, o.batch_size);
     model->set_mode(IrNetImpl::Mode::kQuantized);
-    phase(float_epochs + 1, o.qat_epochs, per_epoch * o.qat_epochs, lr * o.qat_lr_fraction, true);
+    phase(float_epochs + 1, qat_epochs, qat_total, lr * o.qat_lr_fraction, true);
     result.quantized = true;
   }
   result.seconds = since(start);
@@ -253,7 +260,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   result.steady_images_per_s = steady_images / std::max(1e-9, steady_seconds);
   result.val_accuracy = result.epochs.empty() ? 0 : result.epochs.back().val_accuracy;
   result.test_accuracy =
-      o.qat_epochs > 0 ? accuracy(model, ds.test, norm) : result.float_test_accuracy;
+      qat && o.test ? accuracy(model, ds.test, norm) : result.float_test_accuracy;
   return result;
 }
 

@@ -26,7 +26,12 @@ struct TrainOptions {
   std::size_t subset = 0;         ///< > 0: train on this many images only
   int threads = 0;                ///< 0: LibTorch's default (all cores)
   int qat_epochs = 0;             ///< then this many quantization-aware epochs at the IR's bits
-  double qat_lr_fraction = 0.1;   ///< their peak learning rate, as a fraction of lr
+  long qat_steps = 0;             ///< > 0: that many quantization-aware batches instead
+  bool test = true;               ///< measure test accuracy (searches decide without it)
+  bool float_test = true;         ///< with QAT, also measure the float network's test accuracy
+  bool float_validation = true;   ///< with QAT, also validate after the float phase
+  std::size_t calibration_images = 2048;  ///< images that set the activation ranges before QAT
+  double qat_lr_fraction = 0.1;           ///< their peak learning rate, as a fraction of lr
 };
 
 /// What the progress display needs, reported every few batches and at each epoch's end.

@@ -56,9 +56,14 @@ class HaoStrategy : public Strategy {
     Eigen::MatrixXd local_features;
     std::vector<double> local_latency;
     if (pool_.empty()) {  // a space too large to list: random genotypes and front mutations
-      for (int i = 0; i < 1000; ++i) local.push_back(domain_.random(rng));
-      for (const auto& o : history_)
-        for (int i = 0; i < 20; ++i) local.push_back(mutate(o.genotype, rng));
+      for (int i = 0; i < options_.pool_random; ++i) local.push_back(domain_.random(rng));
+      std::vector<Objectives> seen;
+      for (const auto& o : history_) seen.push_back({o.latency_ms, o.accuracy});
+      std::vector<bool> on_front(history_.size(), false);
+      for (std::size_t k : pareto_front(seen)) on_front[k] = true;
+      for (std::size_t k = 0; k < history_.size(); ++k)
+        for (int i = 0; i < (on_front[k] ? options_.pool_mutations : 1); ++i)
+          local.push_back(mutate(history_[k].genotype, rng));
       local_features = feature_rows(domain_, local);
       for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
       pool = &local;

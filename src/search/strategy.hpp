@@ -50,6 +50,11 @@ struct StrategyOptions {
   int population = 10;      ///< nsga2 and evolution: population size
   int tournament = 3;       ///< evolution: sample size of a tournament
   int initial_samples = 5;  ///< hao: random genotypes before the predictor takes over
+  /// hao on a space too large to list: the candidates scored per ask are this many random
+  /// genotypes plus `pool_mutations` one-slot mutations of each observed front member and
+  /// one of every other observation (their hardware is computed, so it is kept small).
+  int pool_random = 20;
+  int pool_mutations = 4;
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.

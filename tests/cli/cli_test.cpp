@@ -1,11 +1,17 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
@@ -419,6 +425,144 @@ TEST(Cli, BenchBadInputs) {
   bad({"nb201", "--latency", "nofile.csv", "--data", data}, "expected FILE:COLUMN");
   bad({"nb201", "--latency", data + "/nb201/latency_ms.csv:gpu9", "--data", data}, "gpu9");
   bad({"nb201", "--data", "/nonexistent"}, "/nonexistent");
+}
+
+}  // namespace
+}  // namespace hao::cli::test
+
+namespace hao::cli::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fresh_dir(const std::string& name) {
+  const fs::path p =
+      fs::temp_directory_path() / ("hao_cli_search_" + std::to_string(getpid()) + "_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::vector<std::string> labels_of(const std::string& json_text) {
+  const auto j = nlohmann::json::parse(json_text);
+  std::vector<std::string> out;
+  for (const auto& e : j["evaluations"]) out.push_back(e["genotype"]);
+  return out;
+}
+
+TEST(Cli, SearchOnATabularSpaceWritesTheReportAndResumes) {
+  const std::string dir = fresh_dir("tabular");
+  const std::string db = dir + "/s.db", data = HAO_SHARED_DATA;
+  HaoRun r = hao({"search", "--space", "nb201", "--budget", "12", "--storage", db, "--data", data,
+                  "--out", dir + "/rep"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("new study 'nb201-hao-s1'"), std::string::npos) << r.out;
+  for (const char* f : {"pareto.csv", "pareto.json", "index.html"})
+    EXPECT_TRUE(fs::exists(dir + "/rep/" + f)) << f;
+  const auto first = labels_of(core::read_file(dir + "/rep/pareto.json"));
+  ASSERT_EQ(first.size(), 12u);
+  // Extending the budget continues the same sequence as one longer run would.
+  r = hao({"search", "--space", "nb201", "--budget", "20", "--storage", db, "--data", data, "--out",
+           dir + "/rep"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("resuming study 'nb201-hao-s1'"), std::string::npos);
+  r = hao({"search", "--space", "nb201", "--budget", "20", "--storage", db, "--data", data,
+           "--study", "whole", "--out", dir + "/whole"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(labels_of(core::read_file(dir + "/rep/pareto.json")),
+            labels_of(core::read_file(dir + "/whole/pareto.json")));
+  // hao report rebuilds the same folder content from the store.
+  const std::string csv = core::read_file(dir + "/rep/pareto.csv");
+  fs::remove_all(dir + "/rep");
+  r = hao({"report", "nb201-hao-s1", "--storage", db, "--out", dir + "/rep"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(core::read_file(dir + "/rep/pareto.csv"), csv);
+}
+
+TEST(Cli, SearchKilledWithSigkillResumesWithTheSameCandidates) {
+  const std::string dir = fresh_dir("kill");
+  const std::string db = dir + "/s.db", data = HAO_SHARED_DATA;
+  const std::vector<std::string> common{"search", "--space",    "nb201", "--budget",
+                                        "40",     "--storage",  db,      "--data",
+                                        data,     "--strategy", "hao"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ASSERT_EQ(hao(with({"--study", "whole", "--out", dir + "/whole"})).code, 0);
+  // The same study in a child process, killed once a few evaluations are stored.
+  std::size_t at_kill = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const std::string study = "killed" + std::to_string(attempt);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      std::vector<std::string> args = with({"--study", study, "--out", dir + "/" + study});
+      std::vector<char*> argv{const_cast<char*>(HAO_BINARY)};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      execv(HAO_BINARY, argv.data());
+      _exit(127);
+    }
+    for (int wait = 0; wait < 4000; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (!fs::exists(db)) continue;
+      const HaoRun peek = hao({"report", study, "--storage", db, "--out", dir + "/peek"});
+      if (peek.code != 0) continue;
+      at_kill = labels_of(core::read_file(dir + "/peek/pareto.json")).size();
+      if (at_kill >= 5) break;
+    }
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    const HaoRun after = hao({"report", study, "--storage", db, "--out", dir + "/peek"});
+    const std::size_t stored =
+        after.code == 0 ? labels_of(core::read_file(dir + "/peek/pareto.json")).size() : 0;
+    if (!WIFSIGNALED(status) || stored == 0 || stored >= 40) continue;  // finished first: again
+    const HaoRun resumed = hao(with({"--study", study, "--out", dir + "/" + study}));
+    ASSERT_EQ(resumed.code, 0) << resumed.err;
+    EXPECT_NE(resumed.out.find("resuming study '" + study + "'"), std::string::npos);
+    EXPECT_EQ(labels_of(core::read_file(dir + "/" + study + "/pareto.json")),
+              labels_of(core::read_file(dir + "/whole/pareto.json")));
+    return;
+  }
+  FAIL() << "no attempt was killed mid-run";
+}
+
+TEST(Cli, SearchBadInputsLeaveTheStudyUntouched) {
+  const std::string dir = fresh_dir("bad");
+  const std::string db = dir + "/s.db", data = HAO_SHARED_DATA;
+  ASSERT_EQ(hao({"search", "--space", "nb201", "--budget", "6", "--storage", db, "--data", data,
+                 "--study", "x", "--out", dir + "/rep"})
+                .code,
+            0);
+  const std::string before = core::read_file(dir + "/rep/pareto.json");
+  auto bad = [&](std::vector<std::string> args, const std::string& needle) {
+    const HaoRun r = hao(args);
+    EXPECT_EQ(r.code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  bad({"search", "--space", "nb201", "--storage", db, "--data", data, "--study", "x", "--seed",
+       "2"},
+      "exists with other settings");
+  bad({"search", "--space", "nb201", "--storage", db, "--data", data, "--strategy", "tpe"},
+      "unknown strategy 'tpe'");
+  std::ofstream(dir + "/space.yaml")
+      << "name: x\nkind: mbv2\nstages: []\nchoices: {depth: []}\nfoo: 1\n";
+  bad({"search", "--space", dir + "/space.yaml", "--storage", db}, "foo: unknown key");
+  bad({"search", "--space", dir + "/space.yaml", "--storage", db},
+      "choices.depth: expected a non-empty list");
+  bad({"search", "--space", "no-such"}, "neither a built-in space");
+  std::ofstream(dir + "/notes.txt") << "not a database";
+  bad({"search", "--space", "nb201", "--storage", dir + "/notes.txt", "--data", data},
+      "not a hao study store");
+  EXPECT_EQ(core::read_file(dir + "/notes.txt"), "not a database");
+  bad({"report", "nope", "--storage", db}, "no study 'nope'");
+  ASSERT_EQ(hao({"report", "x", "--storage", db, "--out", dir + "/rep"}).code, 0);
+  EXPECT_EQ(core::read_file(dir + "/rep/pareto.json"), before);
 }
 
 }  // namespace

@@ -1,0 +1,362 @@
+#include "cli/search_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "core/csv.hpp"
+#include "core/error.hpp"
+#include "core/json_file.hpp"
+#include "core/text.hpp"
+#include "hw/folding_io.hpp"
+#include "report/dataflow_report.hpp"
+#include "report/table.hpp"
+#include "search/mbv2_domain.hpp"
+#include "search/pareto.hpp"
+
+namespace hao::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Design {
+  const store::EvaluationRecord* record = nullptr;
+  double test_accuracy = -1;  ///< < 0: not measured
+  bool front = false;
+};
+
+std::string html_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else
+      o += c;
+  }
+  return o;
+}
+
+search::Genotype parse_code(const std::string& code) {
+  search::Genotype g;
+  for (const auto& p : core::split(code, ',')) g.push_back(std::atoi(p.c_str()));
+  return g;
+}
+
+/// Draws the plot with gnuplot; returns false (and says why) when it cannot.
+bool draw_plot(const fs::path& dir, const std::vector<Design>& designs, const std::string& title,
+               bool tabular, std::ostream& err) {
+  std::string all, front, chosen;
+  std::vector<const Design*> f;
+  for (const auto& d : designs) {
+    all += core::fixed(d.record->fps, 3) + " " + core::fixed(d.record->accuracy, 4) + "\n";
+    if (d.front) f.push_back(&d);
+  }
+  std::sort(f.begin(), f.end(),
+            [](const Design* a, const Design* b) { return a->record->fps < b->record->fps; });
+  for (const Design* d : f)
+    front += core::fixed(d->record->fps, 3) + " " +
+             core::fixed(tabular ? d->record->accuracy : d->test_accuracy, 4) + "\n";
+  core::write_file((dir / "evaluated.dat").string(), all);
+  core::write_file((dir / "front.dat").string(), front);
+  const std::string y =
+      tabular ? "accuracy (%)" : "accuracy (%): validation during search, test on the frontier";
+  std::string script = "set title '" + title +
+                       "' noenhanced\n"
+                       "set xlabel 'frames per second (log scale)'\nset ylabel '" +
+                       y +
+                       "'\n"
+                       "set logscale x\nset grid\nset key top right\n";
+  const std::string plot =
+      "plot 'evaluated.dat' using 1:2 with points pt 7 ps 0.6 lc rgb '#999999' title '" +
+      std::string(tabular ? "evaluated" : "evaluated (validation)") +
+      "', 'front.dat' using 1:2 with linespoints pt 5 ps 1.0 lw 2 lc rgb '#d62728' title '" +
+      std::string(tabular ? "Pareto front" : "frontier (test, after QAT)") + "'\n";
+  script += "set terminal svg size 800,520 dynamic\nset output 'pareto.svg'\n" + plot;
+  script += "set terminal pngcairo size 800,520\nset output 'pareto.png'\n" + plot;
+  core::write_file((dir / "pareto.gp").string(), script);
+  const std::string cmd = "cd '" + dir.string() + "' && gnuplot pareto.gp 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    err << "hao: note: cannot run gnuplot; pareto.svg/png not drawn (pareto.gp is there)\n";
+    return false;
+  }
+  std::string output;
+  char buf[256];
+  while (fgets(buf, sizeof buf, p)) output += buf;
+  const int rc = pclose(p);
+  if (rc != 0) {
+    err << "hao: note: gnuplot failed (apt-get install gnuplot-nox); pareto.svg/png not drawn: "
+        << output << "\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string bits_summary(const ir::Network& net) {
+  std::map<std::string, int> counts;
+  std::string first, last;
+  std::vector<const ir::Layer*> weighted;
+  for (const auto& l : net.layers)
+    if (l.has_weights()) weighted.push_back(&l);
+  auto wa = [](const ir::Layer& l) {
+    return "w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits);
+  };
+  for (std::size_t i = 1; i + 1 < weighted.size(); ++i) ++counts[wa(*weighted[i])];
+  std::string s = weighted.empty() ? "" : weighted.front()->name + " " + wa(*weighted.front());
+  for (const auto& [bits, n] : counts) s += ", " + std::to_string(n) + " layers " + bits;
+  if (weighted.size() > 1) s += ", " + weighted.back()->name + " " + wa(*weighted.back());
+  return s;
+}
+
+std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecord>& records,
+                                        std::size_t n) {
+  // Peel validation fronts; a design at an fps some finalist already has waits for a second
+  // pass: of two designs at one speed only the more accurate can join the test frontier.
+  std::vector<std::size_t> left, out, later;
+  for (std::size_t i = 0; i < records.size(); ++i)
+    if (records[i].latency_ms < 1e8) left.push_back(i);
+  auto same_speed = [&](std::size_t i) {
+    for (std::size_t k : out)
+      if (std::abs(records[k].fps - records[i].fps) <= 1e-6 * records[i].fps) return true;
+    return false;
+  };
+  while (out.size() < n && !left.empty()) {
+    std::vector<search::Objectives> pts;
+    for (std::size_t i : left) pts.push_back({records[i].latency_ms, records[i].accuracy});
+    std::vector<std::size_t> front;
+    for (std::size_t k : search::pareto_front(pts)) front.push_back(left[k]);
+    std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
+      return records[a].accuracy > records[b].accuracy;
+    });
+    for (std::size_t i : front)
+      if (out.size() < n) (same_speed(i) ? later : out).push_back(i);
+    std::vector<std::size_t> rest;
+    for (std::size_t i : left)
+      if (std::find(front.begin(), front.end(), i) == front.end()) rest.push_back(i);
+    left = std::move(rest);
+  }
+  for (std::size_t i : later)
+    if (out.size() < n) out.push_back(i);
+  return out;
+}
+
+void write_search_report(const store::StudyStore& db, const std::string& study,
+                         const ReportOptions& options, std::ostream& out, std::ostream& err) {
+  const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
+  const bool tabular = settings.value("kind", "") == "tabular";
+  const std::vector<store::EvaluationRecord> records = db.evaluations(study);
+  if (records.empty())
+    throw core::InputError(db.path() + ": study '" + study + "' has no evaluations yet");
+  std::vector<Design> designs;
+  for (const auto& r : records) {
+    Design d;
+    d.record = &r;
+    const std::string note = db.note(study, "final/" + std::to_string(r.index));
+    if (!note.empty()) d.test_accuracy = nlohmann::json::parse(note).value("test_accuracy", -1.0);
+    if (tabular) d.test_accuracy = r.accuracy;
+    designs.push_back(d);
+  }
+  // The frontier: measured designs no other measured design beats in both test accuracy and fps.
+  std::vector<std::size_t> measured;
+  std::vector<search::Objectives> pts;
+  for (std::size_t i = 0; i < designs.size(); ++i)
+    if (designs[i].test_accuracy >= 0 && designs[i].record->latency_ms < 1e8) {
+      measured.push_back(i);
+      pts.push_back({1.0 / designs[i].record->fps, designs[i].test_accuracy});
+    }
+  std::vector<std::size_t> front;
+  for (std::size_t k : search::pareto_front(pts)) front.push_back(measured[k]);
+  for (std::size_t i : front) designs[i].front = true;
+  std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
+    return designs[a].record->fps > designs[b].record->fps;
+  });
+  // The knee.
+  std::size_t chosen = front.empty() ? designs.size() : front[0];
+  if (!front.empty()) {
+    double a_lo = 1e300, a_hi = -1e300, f_lo = 1e300, f_hi = -1e300;
+    for (std::size_t i : front) {
+      a_lo = std::min(a_lo, designs[i].test_accuracy),
+      a_hi = std::max(a_hi, designs[i].test_accuracy);
+      f_lo = std::min(f_lo, std::log(designs[i].record->fps)),
+      f_hi = std::max(f_hi, std::log(designs[i].record->fps));
+    }
+    double best = -1;
+    for (std::size_t i : front) {
+      const double s =
+          (a_hi > a_lo ? (designs[i].test_accuracy - a_lo) / (a_hi - a_lo) : 1) +
+          (f_hi > f_lo ? (std::log(designs[i].record->fps) - f_lo) / (f_hi - f_lo) : 1);
+      if (s > best) best = s, chosen = i;
+    }
+  }
+
+  const std::string acc_name = tabular ? "accuracy" : "test acc";
+  report::Table t;
+  for (const char* h :
+       {"design", "", "test acc", "val acc", "fps", "latency ms", "DSP", "LUT", "BRAM36"})
+    t.add_column(
+        h, std::string(h).empty() ? report::Table::Align::kLeft : report::Table::Align::kRight);
+  if (tabular) t = report::Table();
+  if (tabular)
+    for (const char* h : {"design", "", "accuracy", "fps", "latency ms"})
+      t.add_column(
+          h, std::string(h).empty() ? report::Table::Align::kLeft : report::Table::Align::kRight);
+  t.add_column("bits / genotype", report::Table::Align::kLeft);
+  std::string csv = tabular ? "design,chosen,accuracy,fps,latency_ms,genotype\n"
+                            : "design,chosen,test_accuracy,val_accuracy,fps,latency_ms,dsp,lut,"
+                              "bram36,bits,genotype\n";
+  nlohmann::ordered_json jfront = nlohmann::json::array();
+  for (std::size_t i : front) {
+    const auto& r = *designs[i].record;
+    const std::string mark = i == chosen ? "*" : "";
+    if (tabular) {
+      t.add_row({std::to_string(r.index), mark, core::fixed(r.accuracy, 2), core::fixed(r.fps, 1),
+                 core::fixed(r.latency_ms, 3), r.label});
+      csv += core::csv_record({std::to_string(r.index), i == chosen ? "1" : "0",
+                               core::fixed(r.accuracy, 4), core::fixed(r.fps, 3),
+                               core::fixed(r.latency_ms, 5), r.label});
+    } else {
+      t.add_row({std::to_string(r.index), mark, core::fixed(designs[i].test_accuracy, 2) + "%",
+                 core::fixed(r.accuracy, 2) + "%", core::fixed(r.fps, 0),
+                 core::fixed(r.latency_ms, 4), core::fixed(r.dsp, 0), core::fixed(r.lut, 0),
+                 core::fixed(r.bram36, 1), r.bits});
+      csv += core::csv_record({std::to_string(r.index), i == chosen ? "1" : "0",
+                               core::fixed(designs[i].test_accuracy, 4), core::fixed(r.accuracy, 4),
+                               core::fixed(r.fps, 3), core::fixed(r.latency_ms, 5),
+                               core::fixed(r.dsp, 0), core::fixed(r.lut, 0),
+                               core::fixed(r.bram36, 1), r.bits, r.label});
+    }
+    jfront.push_back({{"design", r.index},
+                      {"chosen", i == chosen},
+                      {"test_accuracy", designs[i].test_accuracy},
+                      {"val_accuracy", r.accuracy},
+                      {"fps", r.fps},
+                      {"latency_ms", r.latency_ms},
+                      {"dsp", r.dsp},
+                      {"lut", r.lut},
+                      {"bram36", r.bram36},
+                      {"bits", r.bits},
+                      {"genotype", r.label}});
+  }
+  out << "study '" << study << "': " << records.size() << " evaluations, "
+      << (tabular ? "" : std::to_string(measured.size()) + " measured on the test set, ")
+      << "frontier " << front.size() << " designs (* = chosen, the knee)\n"
+      << t.render();
+
+  const fs::path dir = options.out_dir;
+  fs::create_directories(dir);
+  core::write_file((dir / "pareto.csv").string(), csv);
+  nlohmann::ordered_json j{
+      {"study", study}, {"storage", db.path()}, {"settings", settings}, {"frontier", jfront}};
+  if (const std::string tau = db.note(study, "predictor_kendall"); !tau.empty())
+    j["predictor_kendall_cv"] = nlohmann::json::parse(tau);
+  for (const auto& d : designs) {
+    const auto& r = *d.record;
+    nlohmann::ordered_json e{{"design", r.index},
+                             {"genotype", r.label},
+                             {"accuracy", r.accuracy},
+                             {"fps", r.fps},
+                             {"latency_ms", r.latency_ms},
+                             {"dsp", r.dsp},
+                             {"lut", r.lut},
+                             {"bram36", r.bram36},
+                             {"bits", r.bits},
+                             {"wall_s", r.wall_s},
+                             {"seed", r.seed}};
+    if (!tabular && d.test_accuracy >= 0) e["test_accuracy"] = d.test_accuracy;
+    if (!r.extra.empty()) e["extra"] = nlohmann::json::parse(r.extra);
+    j["evaluations"].push_back(e);
+  }
+  const std::string json_text = j.dump(2) + "\n";
+  core::write_file((dir / "pareto.json").string(), json_text);
+  if (!options.json_out.empty()) {
+    if (options.json_out == "-")
+      out << json_text;
+    else
+      core::write_file(options.json_out, json_text);
+  }
+  const bool plotted = draw_plot(dir, designs, "hao search: " + study, tabular, err);
+
+  // The chosen design, ready to build (trained spaces).
+  std::string layers_text, folding;
+  if (!tabular && chosen < designs.size()) {
+    const search::SpaceSpec spec = search::parse_space(settings.at("space_yaml").get<std::string>(),
+                                                       "study '" + study + "' space", ".");
+    const search::Mbv2Domain domain(spec.mbv2,
+                                    hw::load_device(settings.at("device").get<std::string>()));
+    const search::Genotype g = parse_code(designs[chosen].record->genotype);
+    const ir::Network net =
+        domain.network(g, "design" + std::to_string(designs[chosen].record->index));
+    ilp::MapOptions mo;
+    mo.solve.time_limit_s = 20;
+    const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
+    layers_text = report::dataflow_text(net, domain.device(), m);
+    folding = hw::folding_json(net, m.configs);
+    fs::create_directories(dir / "chosen");
+    core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
+    core::write_file((dir / "chosen" / "folding_config.json").string(), folding);
+    core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
+  }
+
+  std::string html =
+      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hao search: " +
+      html_escape(study) +
+      "</"
+      "title>\n<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:"
+      "collapse}"
+      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td.l{text-align:left}"
+      "tr.chosen{background:#fde}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></"
+      "head><body>\n"
+      "<h1>hao search: " +
+      html_escape(study) + "</h1>\n<p>Space <b>" + html_escape(settings.value("space", "")) +
+      "</b>, strategy <b>" + html_escape(settings.value("strategy", "")) + "</b>, seed " +
+      settings["seed"].dump() +
+      (tabular ? "" : ", device <b>" + html_escape(settings.value("device", "")) + "</b>") + "; " +
+      std::to_string(records.size()) + " evaluations in " + html_escape(db.path()) + ".</p>\n";
+  if (plotted) html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\"></p>\n";
+  html += "<h2>Frontier</h2>\n<table><tr><th>design</th><th>" + acc_name +
+          (tabular ? "" : "</th><th>val acc") + "</th><th>fps</th><th>latency ms</th>" +
+          (tabular ? "" : "<th>DSP</th><th>LUT</th><th>BRAM36</th><th>bits</th>") +
+          "<th>genotype</th></tr>\n";
+  for (std::size_t i : front) {
+    const auto& r = *designs[i].record;
+    html += std::string("<tr") + (i == chosen ? " class=\"chosen\"" : "") + "><td>" +
+            std::to_string(r.index) + (i == chosen ? " (chosen)" : "") + "</td><td>" +
+            core::fixed(designs[i].test_accuracy, 2) + "</td>" +
+            (tabular ? "" : "<td>" + core::fixed(r.accuracy, 2) + "</td>") + "<td>" +
+            core::fixed(r.fps, 1) + "</td><td>" + core::fixed(r.latency_ms, 4) + "</td>" +
+            (tabular ? ""
+                     : "<td>" + core::fixed(r.dsp, 0) + "</td><td>" + core::fixed(r.lut, 0) +
+                           "</td><td>" + core::fixed(r.bram36, 1) + "</td><td class=\"l\">" +
+                           html_escape(r.bits) + "</td>") +
+            "<td class=\"l\">" + html_escape(r.label) + "</td></tr>\n";
+  }
+  html += "</table>\n";
+  if (!layers_text.empty())
+    html += "<h2>Chosen design " + std::to_string(designs[chosen].record->index) +
+            ": per-layer accelerator</h2>\n<pre>" + html_escape(layers_text) +
+            "</pre>\n<h2>Folding file (FINN folding_config.json)</h2>\n<p><a "
+            "href=\"chosen/folding_config.json\">"
+            "chosen/folding_config.json</a>, network <a "
+            "href=\"chosen/model.yaml\">chosen/model.yaml</a></p>\n<pre>" +
+            html_escape(folding) + "</pre>\n";
+  html +=
+      "<p>Data: <a href=\"pareto.csv\">pareto.csv</a>, <a href=\"pareto.json\">pareto.json</a>" +
+      std::string(plotted ? ", <a href=\"pareto.png\">pareto.png</a>" : "") +
+      ".</p>\n</body></html>\n";
+  core::write_file((dir / "index.html").string(), html);
+  out << "report: " << (dir / "index.html").string() << " (pareto.csv, pareto.json"
+      << (plotted ? ", pareto.svg, pareto.png" : "") << (layers_text.empty() ? "" : ", chosen/")
+      << ")\n";
+}
+
+}  // namespace hao::cli

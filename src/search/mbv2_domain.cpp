@@ -1,0 +1,264 @@
+#include "search/mbv2_domain.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "ir/bits.hpp"
+#include "ir/description_io.hpp"
+
+namespace hao::search {
+namespace {
+
+template <typename T>
+std::vector<std::string> names(const std::vector<T>& values) {
+  std::vector<std::string> out;
+  for (const T& v : values) {
+    std::ostringstream o;
+    o << v;
+    out.push_back(o.str());
+  }
+  return out;
+}
+
+}  // namespace
+
+Mbv2Domain::Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map)
+    : spec_(std::move(spec)), device_(std::move(device)), map_(std::move(map)) {
+  HAO_CHECK(!spec_.stages.empty() && !spec_.depth.empty(), "mbv2 space without stages");
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const std::string p = "s" + std::to_string(s) + ".";
+    slots_.push_back({p + "depth", names(spec_.depth)});
+    slots_.push_back({p + "width", names(spec_.width)});
+    for (int b = 0; b < max_depth(); ++b) {
+      const std::string q = p + "b" + std::to_string(b) + ".";
+      slots_.push_back({q + "kernel", names(spec_.kernel)});
+      slots_.push_back({q + "expansion", names(spec_.expansion)});
+      slots_.push_back({q + "bits", names(spec_.bits)});
+    }
+  }
+  slots_.push_back({"head.bits", names(spec_.bits)});
+}
+
+int Mbv2Domain::max_depth() const {
+  return *std::max_element(spec_.depth.begin(), spec_.depth.end());
+}
+
+std::size_t Mbv2Domain::block_slot(std::size_t stage, std::size_t block) const {
+  return stage * (2 + 3 * static_cast<std::size_t>(max_depth())) + 2 + 3 * block;
+}
+
+Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
+  Genotype c = g;
+  c.resize(slots_.size(), 0);
+  for (std::size_t i = 0; i < c.size(); ++i)
+    c[i] = std::clamp(c[i], 0, static_cast<int>(slots_[i].choices.size()) - 1);
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const std::size_t d_slot = block_slot(s, 0) - 2;
+    const int depth = spec_.depth[static_cast<std::size_t>(c[d_slot])];
+    for (int b = depth; b < max_depth(); ++b)
+      for (int k = 0; k < 3; ++k)
+        c[block_slot(s, static_cast<std::size_t>(b)) + static_cast<std::size_t>(k)] = 0;
+  }
+  return c;
+}
+
+bool Mbv2Domain::valid(const Genotype& g) const {
+  if (g.size() != slots_.size()) return false;
+  for (std::size_t i = 0; i < g.size(); ++i)
+    if (g[i] < 0 || g[i] >= static_cast<int>(slots_[i].choices.size())) return false;
+  Rng unused(0);
+  return snap(g, unused) == g;
+}
+
+Genotype Mbv2Domain::random(Rng& rng) const {
+  Genotype g;
+  for (const auto& s : slots_)
+    g.push_back(std::uniform_int_distribution<int>(0, static_cast<int>(s.choices.size()) - 1)(rng));
+  return snap(g, rng);
+}
+
+std::string Mbv2Domain::label(const Genotype& g) const {
+  // e.g. "s0:d1,w1|k3e3b4;s1:d2,w0.75|k3e6b4|k5e3b8;...;head:b4"
+  std::string out;
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const std::size_t d = block_slot(s, 0) - 2;
+    const int depth = spec_.depth[static_cast<std::size_t>(g[d])];
+    out += (s ? ";s" : "s") + std::to_string(s) + ":d" + std::to_string(depth) + ",w" +
+           slots_[d + 1].choices[static_cast<std::size_t>(g[d + 1])];
+    for (int b = 0; b < depth; ++b) {
+      const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
+      out += "|k" + slots_[k].choices[static_cast<std::size_t>(g[k])] + "e" +
+             slots_[k + 1].choices[static_cast<std::size_t>(g[k + 1])] + "b" +
+             slots_[k + 2].choices[static_cast<std::size_t>(g[k + 2])];
+    }
+  }
+  return out + ";head:b" + slots_.back().choices[static_cast<std::size_t>(g.back())];
+}
+
+Genotype Mbv2Domain::parse(const std::string& text, const std::string& where) const {
+  // Every genotype has one label: try the label of the snapped reading of each part.
+  const auto parts = core::split(text, ';');
+  auto fail = [&](const std::string& why) -> Genotype {
+    throw core::InputError(where + ": genotype '" + text + "': " + why);
+  };
+  if (parts.size() != spec_.stages.size() + 1)
+    fail("expected " + std::to_string(spec_.stages.size() + 1) + " ';'-separated parts");
+  Genotype g(slots_.size(), 0);
+  auto index = [&](std::size_t slot, const std::string& value) {
+    const auto& c = slots_[slot].choices;
+    auto it = std::find(c.begin(), c.end(), value);
+    if (it == c.end())
+      fail(slots_[slot].name + " = '" + value + "', expected one of " + core::join(c, ", "));
+    g[slot] = static_cast<int>(it - c.begin());
+  };
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const auto blocks = core::split(parts[s], '|');
+    const std::string head = "s" + std::to_string(s) + ":d";
+    if (blocks[0].rfind(head, 0) != 0)
+      fail("part " + std::to_string(s) + " must start with " + head);
+    const auto dw = core::split(blocks[0].substr(head.size()), ',');
+    if (dw.size() != 2 || dw[1].empty() || dw[1][0] != 'w')
+      fail("stage " + std::to_string(s) + ": expected dD,wW");
+    const std::size_t d = block_slot(s, 0) - 2;
+    index(d, dw[0]);
+    index(d + 1, dw[1].substr(1));
+    if (blocks.size() - 1 != static_cast<std::size_t>(spec_.depth[static_cast<std::size_t>(g[d])]))
+      fail("stage " + std::to_string(s) + " has depth " + dw[0] + " but " +
+           std::to_string(blocks.size() - 1) + " blocks");
+    for (std::size_t b = 1; b < blocks.size(); ++b) {
+      const std::string& t = blocks[b];
+      const auto e = t.find('e'), bb = t.find('b');
+      if (t.empty() || t[0] != 'k' || e == std::string::npos || bb == std::string::npos || bb < e)
+        fail("block '" + t + "', expected kKeEbB");
+      const std::size_t k = block_slot(s, b - 1);
+      index(k, t.substr(1, e - 1));
+      index(k + 1, t.substr(e + 1, bb - e - 1));
+      index(k + 2, t.substr(bb + 1));
+    }
+  }
+  if (parts.back().rfind("head:b", 0) != 0) fail("last part must be head:bB");
+  index(slots_.size() - 1, parts.back().substr(6));
+  return g;
+}
+
+std::vector<double> Mbv2Domain::features(const Genotype& g) const {
+  // One-hot slots of active blocks only (a removed block's slots say nothing), plus per stage
+  // the depth and width as numbers, and the network's MACs and weight bits in log scale.
+  std::vector<double> f = Domain::features(g);
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const std::size_t d = block_slot(s, 0) - 2;
+    const int depth = spec_.depth[static_cast<std::size_t>(g[d])];
+    f.push_back(depth);
+    f.push_back(2 * spec_.width[static_cast<std::size_t>(g[d + 1])]);
+  }
+  const ir::Network net = network(g);
+  double macs = 0, weight_bits = 0;
+  for (const auto& l : net.layers) {
+    macs += static_cast<double>(l.macs());
+    weight_bits += static_cast<double>(l.weights()) * l.weight_bits;
+  }
+  f.push_back(std::log2(std::max(1.0, macs)) / 2);
+  f.push_back(std::log2(std::max(1.0, weight_bits)) / 2);
+  return f;
+}
+
+std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
+  const Mbv2Spec& m = spec_;
+  std::ostringstream y;
+  y << "name: " << name << "\n"
+    << "input: {channels: " << m.input_channels << ", height: " << m.input_height
+    << ", width: " << m.input_width << ", bits: " << m.input_bits << "}\n"
+    << "layers:\n"
+    << "  - {name: stem, op: conv, out_channels: " << m.stem_channels
+    << ", kernel: " << m.stem_kernel << ", stride: " << m.stem_stride
+    << ", padding: " << m.stem_kernel / 2 << ", folded_norm: true, weight_bits: " << m.stem_bits
+    << ", act_bits: " << m.input_bits << "}\n"
+    << "  - {name: stem_relu, op: relu6, act_bits: " << m.stem_bits << "}\n";
+  std::string last = "stem_relu";
+  int channels = m.stem_channels;
+  for (std::size_t s = 0; s < m.stages.size(); ++s) {
+    const std::size_t d = block_slot(s, 0) - 2;
+    const int depth = m.depth[static_cast<std::size_t>(g[d])];
+    const double width = m.width[static_cast<std::size_t>(g[d + 1])];
+    const int out =
+        std::max(8, static_cast<int>(std::lround(m.stages[s].channels * width / 4.0)) * 4);
+    for (int b = 0; b < depth; ++b) {
+      const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
+      const int kernel = m.kernel[static_cast<std::size_t>(g[k])];
+      const int expansion = m.expansion[static_cast<std::size_t>(g[k + 1])];
+      const int bits = m.bits[static_cast<std::size_t>(g[k + 2])];
+      const int stride = b == 0 ? m.stages[s].stride : 1;
+      const std::string p = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
+      const std::string q =
+          ", weight_bits: " + std::to_string(bits) + ", act_bits: " + std::to_string(bits) + "}\n";
+      std::string in = last;
+      if (expansion > 1) {
+        y << "  - {name: " << p << "expand, op: conv, out_channels: " << channels * expansion
+          << ", kernel: 1, inputs: [" << in << "], folded_norm: true" << q << "  - {name: " << p
+          << "expand_relu, op: relu6, act_bits: " << bits << "}\n";
+        in = p + "expand_relu";
+      }
+      y << "  - {name: " << p << "dw, op: conv, depthwise: true, kernel: " << kernel
+        << ", stride: " << stride << ", padding: " << kernel / 2 << ", inputs: [" << in
+        << "], folded_norm: true" << q << "  - {name: " << p
+        << "dw_relu, op: relu6, act_bits: " << bits << "}\n"
+        << "  - {name: " << p << "project, op: conv, out_channels: " << out
+        << ", kernel: 1, folded_norm: true" << q;
+      std::string result = p + "project";
+      if (stride == 1 && out == channels) {
+        y << "  - {name: " << p << "add, op: add, inputs: [" << last << ", " << result
+          << "], act_bits: " << bits << "}\n";
+        result = p + "add";
+      }
+      last = result;
+      channels = out;
+    }
+  }
+  const int head_bits = m.bits[static_cast<std::size_t>(g.back())];
+  y << "  - {name: head, op: conv, out_channels: " << m.head_channels << ", kernel: 1, inputs: ["
+    << last << "], folded_norm: true, weight_bits: " << head_bits << ", act_bits: " << head_bits
+    << "}\n"
+    << "  - {name: head_relu, op: relu6, act_bits: " << head_bits << "}\n"
+    << "  - {name: pool, op: global_avgpool, act_bits: " << head_bits << "}\n"
+    << "  - {name: classifier, op: fc, out_channels: " << m.classes
+    << ", bias: true, weight_bits: " << m.classifier_bits << ", act_bits: " << m.classifier_bits
+    << "}\n";
+  return y.str();
+}
+
+ir::Network Mbv2Domain::network(const Genotype& g, const std::string& name) const {
+  ir::Network net = ir::parse_description(description(g, name), "genotype " + label(g));
+  ir::derive_elementwise_bits(net);
+  return net;
+}
+
+Hardware Mbv2Domain::hardware(const Genotype& g) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = cache_.find(g); it != cache_.end()) return it->second;
+  }
+  const ir::Network net = network(g);
+  const ilp::MapResult r = ilp::map_dataflow(net, device_, map_);
+  Hardware h;
+  h.feasible = r.feasible;
+  h.reason = r.reason;
+  h.solve_seconds = r.solve_seconds;
+  if (r.feasible) {
+    h.fps = r.eval.fps;
+    h.latency_ms = r.eval.latency_ms;
+    h.resources = r.eval.total;
+    h.configs = r.configs;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_.emplace(g, h).first->second;
+}
+
+double Mbv2Domain::latency_ms(const Genotype& g) const {
+  const Hardware h = hardware(g);
+  return h.feasible ? h.latency_ms : 1e9;
+}
+
+}  // namespace hao::search

@@ -1,0 +1,66 @@
+// The generative MobileNetV2-like space (Mbv2Spec) as a search domain: genotypes expand into
+// IR networks whose optimal dataflow accelerator (program 1, exact) gives latency and fps for
+// free, before any training.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "hw/device.hpp"
+#include "ilp/dataflow_mapper.hpp"
+#include "ir/network.hpp"
+#include "search/domain.hpp"
+#include "search/space_spec.hpp"
+
+namespace hao::search {
+
+/// A genotype's accelerator: program 1's fastest design on the device.
+struct Hardware {
+  bool feasible = false;
+  std::string reason;  ///< when not feasible
+  double fps = 0, latency_ms = 0;
+  hw::Resources resources;
+  std::vector<hw::LayerConfig> configs;
+  double solve_seconds = 0;
+};
+
+class Mbv2Domain : public Domain {
+ public:
+  /// Slots: per stage `sS.depth`, `sS.width`; per block slot `sS.bJ.kernel|expansion|bits`
+  /// (J below the largest depth); `head.bits`. Blocks past a stage's depth hold choice 0.
+  Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map = {});
+
+  const std::vector<Slot>& slots() const override { return slots_; }
+  bool valid(const Genotype& g) const override;
+  Genotype random(Rng& rng) const override;
+  /// Clamps every slot into range and zeroes the slots of blocks past a stage's depth.
+  Genotype snap(const Genotype& g, Rng& rng) const override;
+  double latency_ms(const Genotype& g) const override;  ///< 1e9 when nothing fits
+  std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
+  std::vector<double> features(const Genotype& g) const override;
+  std::string label(const Genotype& g) const override;
+
+  /// The network, named `name`, with its bits (element-wise layers derived).
+  ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
+  /// Program 1 on the device, cached per genotype.
+  Hardware hardware(const Genotype& g) const;
+  /// The genotype of a label() string; InputError naming `where` otherwise.
+  Genotype parse(const std::string& label, const std::string& where) const;
+  const hw::Device& device() const { return device_; }
+  const Mbv2Spec& spec() const { return spec_; }
+  /// The network as hao's YAML description (what hao map and hao train read).
+  std::string description(const Genotype& g, const std::string& name = "candidate") const;
+
+ private:
+  int max_depth() const;
+  std::size_t block_slot(std::size_t stage, std::size_t block) const;
+
+  Mbv2Spec spec_;
+  hw::Device device_;
+  ilp::MapOptions map_;
+  std::vector<Slot> slots_;
+  mutable std::mutex mutex_;
+  mutable std::map<Genotype, Hardware> cache_;
+};
+
+}  // namespace hao::search

@@ -1,0 +1,229 @@
+#include "search/space_spec.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "search/builtin_spaces.hpp"
+
+namespace hao::search {
+namespace {
+
+std::string num(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+/// Reads typed fields of one YAML map, recording every problem with its key path.
+class Fields {
+ public:
+  Fields(const YAML::Node& node, std::string path, core::IssueList& issues,
+         std::set<std::string> allowed)
+      : node_(node), path_(std::move(path)), issues_(issues) {
+    if (!node_.IsMap()) {
+      issues_.add(path_.empty() ? "top level" : path_, "expected a map of keys");
+      ok_ = false;
+      return;
+    }
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (!allowed.count(key))
+        issues_.add(at(key),
+                    "unknown key; expected one of " +
+                        core::join(std::vector<std::string>(allowed.begin(), allowed.end()), ", "));
+    }
+  }
+  std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  bool has(const std::string& key) const { return ok_ && node_[key]; }
+  YAML::Node node(const std::string& key) const { return ok_ ? node_[key] : YAML::Node(); }
+
+  void get(const std::string& key, int& out, int lo, int hi, bool required = false) {
+    if (!has(key)) {
+      if (required) issues_.add(at(key), "missing");
+      return;
+    }
+    try {
+      const int v = node_[key].as<int>();
+      if (v < lo || v > hi)
+        issues_.add(at(key), std::to_string(v) + " is out of range " + std::to_string(lo) + ".." +
+                                 std::to_string(hi));
+      else
+        out = v;
+    } catch (const YAML::Exception&) {
+      issues_.add(at(key), "'" + YAML::Dump(node_[key]) + "' is not an integer");
+    }
+  }
+  void get(const std::string& key, std::string& out, bool required = false) {
+    if (!has(key)) {
+      if (required) issues_.add(at(key), "missing");
+      return;
+    }
+    if (!node_[key].IsScalar())
+      issues_.add(at(key), "expected text");
+    else
+      out = node_[key].as<std::string>();
+  }
+  template <typename T>
+  void list(const std::string& key, std::vector<T>& out, T lo, T hi) {
+    if (!has(key)) {
+      issues_.add(at(key), "missing");
+      return;
+    }
+    const YAML::Node n = node_[key];
+    if (!n.IsSequence() || n.size() == 0) {
+      issues_.add(at(key), "expected a non-empty list of choices");
+      return;
+    }
+    std::vector<T> values;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      try {
+        const T v = n[i].as<T>();
+        if (v < lo || v > hi) {
+          issues_.add(at(key) + "[" + std::to_string(i) + "]",
+                      num(static_cast<double>(v)) + " is out of range " +
+                          num(static_cast<double>(lo)) + ".." + num(static_cast<double>(hi)));
+          continue;
+        }
+        for (const T& seen : values)
+          if (seen == v) issues_.add(at(key) + "[" + std::to_string(i) + "]", "repeats a choice");
+        values.push_back(v);
+      } catch (const YAML::Exception&) {
+        issues_.add(at(key) + "[" + std::to_string(i) + "]",
+                    "'" + YAML::Dump(n[i]) + "' is not a number");
+      }
+    }
+    out = values;
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  core::IssueList& issues_;
+  bool ok_ = true;
+};
+
+std::string resolve(const std::string& file, const std::string& data_dir) {
+  if (file.empty() || std::filesystem::path(file).is_absolute()) return file;
+  return data_dir + "/" + file;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_space_names() { return {"fmnist-mbv2", "nb201", "anb"}; }
+
+SpaceSpec load_space(const std::string& name_or_path, const std::string& data_dir) {
+  for (const auto& [name, yaml] : builtin_space_yaml())
+    if (name == name_or_path) {
+      SpaceSpec s = parse_space(yaml, "built-in space " + name, data_dir);
+      s.source = "built-in " + name;
+      return s;
+    }
+  if (!std::filesystem::exists(name_or_path))
+    throw core::InputError("--space: '" + name_or_path + "' is neither a built-in space (" +
+                           core::join(builtin_space_names(), ", ") + ") nor a file");
+  SpaceSpec s = parse_space(core::read_file(name_or_path), name_or_path, data_dir);
+  s.source = name_or_path;
+  return s;
+}
+
+SpaceSpec parse_space(const std::string& yaml, const std::string& where,
+                      const std::string& data_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw core::InputError(where + ": not YAML: " + e.what());
+  }
+  core::IssueList issues(where);
+  SpaceSpec s;
+  if (!root.IsMap()) {
+    issues.add("top level", "expected a map with name and kind");
+    issues.throw_if_any();
+  }
+  const std::string kind =
+      root["kind"] && root["kind"].IsScalar() ? root["kind"].as<std::string>() : "";
+  if (kind == "tabular") {
+    Fields f(root, "", issues, {"name", "kind", "genotype", "accuracy", "latency"});
+    f.get("name", s.name, true);
+    s.kind = kind;
+    f.get("genotype", s.table.space, true);
+    if (!s.table.space.empty() && s.table.space != "nb201" && s.table.space != "anb")
+      issues.add("genotype", "'" + s.table.space + "', expected nb201 or anb");
+    for (const char* key : {"accuracy", "latency"}) {
+      if (!f.has(key)) {
+        issues.add(key, "missing");
+        continue;
+      }
+      Fields g(f.node(key), key, issues, {"file", "column"});
+      std::string file, column;
+      g.get("file", file, true);
+      g.get("column", column, true);
+      (std::string(key) == "accuracy" ? s.table.accuracy_file : s.table.latency_file) =
+          resolve(file, data_dir);
+      (std::string(key) == "accuracy" ? s.table.accuracy_column : s.table.latency_column) = column;
+    }
+  } else if (kind == "mbv2") {
+    Fields f(root, "", issues,
+             {"name", "kind", "data", "input", "classes", "stem", "stages", "head",
+              "classifier_bits", "choices"});
+    f.get("name", s.name, true);
+    s.kind = kind;
+    Mbv2Spec& m = s.mbv2;
+    f.get("data", m.data);
+    f.get("classes", m.classes, 2, 100000);
+    f.get("classifier_bits", m.classifier_bits, 2, 32);
+    if (f.has("input")) {
+      Fields g(f.node("input"), "input", issues, {"channels", "height", "width", "bits"});
+      g.get("channels", m.input_channels, 1, 4096);
+      g.get("height", m.input_height, 1, 4096);
+      g.get("width", m.input_width, 1, 4096);
+      g.get("bits", m.input_bits, 2, 32);
+    }
+    if (f.has("stem")) {
+      Fields g(f.node("stem"), "stem", issues, {"channels", "kernel", "stride", "bits"});
+      g.get("channels", m.stem_channels, 1, 4096);
+      g.get("kernel", m.stem_kernel, 1, 15);
+      g.get("stride", m.stem_stride, 1, 8);
+      g.get("bits", m.stem_bits, 2, 32);
+    }
+    if (f.has("head")) {
+      Fields g(f.node("head"), "head", issues, {"channels"});
+      g.get("channels", m.head_channels, 1, 65536);
+    }
+    const YAML::Node stages = f.node("stages");
+    if (!stages || !stages.IsSequence() || stages.size() == 0) {
+      issues.add("stages", "expected a non-empty list of {channels, stride}");
+    } else {
+      for (std::size_t i = 0; i < stages.size(); ++i) {
+        Fields g(stages[i], "stages[" + std::to_string(i) + "]", issues, {"channels", "stride"});
+        Mbv2Spec::Stage st;
+        g.get("channels", st.channels, 1, 65536, true);
+        g.get("stride", st.stride, 1, 8, true);
+        m.stages.push_back(st);
+      }
+    }
+    if (!f.has("choices")) {
+      issues.add("choices", "missing");
+    } else {
+      Fields g(f.node("choices"), "choices", issues,
+               {"depth", "width", "kernel", "expansion", "bits"});
+      g.list("depth", m.depth, 1, 16);
+      g.list("width", m.width, 0.05, 4.0);
+      g.list("kernel", m.kernel, 1, 15);
+      g.list("expansion", m.expansion, 1, 16);
+      g.list("bits", m.bits, 2, 8);
+    }
+  } else {
+    issues.add("kind", (kind.empty() ? std::string("missing") : "'" + kind + "'") +
+                           ", expected mbv2 or tabular");
+  }
+  issues.throw_if_any();
+  return s;
+}
+
+}  // namespace hao::search

@@ -1,0 +1,159 @@
+#include "store/study_store.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+
+namespace hao::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string& name) {
+  const fs::path p =
+      fs::temp_directory_path() / ("hao_store_" + std::to_string(getpid()) + "_" + name);
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+  return p.string();
+}
+
+std::string bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+EvaluationRecord record(int index) {
+  EvaluationRecord r;
+  r.index = index;
+  r.genotype = std::to_string(index) + ",1,2";
+  r.label = "g" + std::to_string(index);
+  r.accuracy = 50 + index;
+  r.latency_ms = 1.5 * index;
+  r.fps = 1000;
+  r.extra = "{\"k\": " + std::to_string(index) + "}";
+  return r;
+}
+
+TEST(StudyStore, StudiesAndEvaluationsRoundTrip) {
+  const std::string path = temp_path("roundtrip.db");
+  {
+    StudyStore db(path);
+    EXPECT_FALSE(db.open_study("a", "{\"seed\":1}"));
+    for (int i = 0; i < 3; ++i) db.add("a", record(i));
+    EXPECT_THROW(db.add("a", record(5)), StoreError);  // not the next index
+    db.put_note("a", "final/1", "{\"test_accuracy\": 91}");
+  }
+  StudyStore db(path);
+  EXPECT_TRUE(db.open_study("a", "{\"seed\":1}"));
+  const auto e = db.evaluations("a");
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[2].label, "g2");
+  EXPECT_DOUBLE_EQ(e[2].accuracy, 52);
+  EXPECT_EQ(e[1].extra, "{\"k\": 1}");
+  EXPECT_EQ(db.note("a", "final/1"), "{\"test_accuracy\": 91}");
+  EXPECT_EQ(db.note("a", "final/0"), "");
+  EXPECT_EQ(db.studies(), std::vector<std::string>{"a"});
+  EXPECT_THROW(db.settings("b"), core::InputError);
+}
+
+TEST(StudyStore, OtherSettingsAndForeignFilesAreRefusedUntouched) {
+  const std::string path = temp_path("refuse.db");
+  {
+    StudyStore db(path);
+    db.open_study("a", "{\"seed\":1}");
+    db.add("a", record(0));
+  }
+  {
+    StudyStore db(path);
+    try {
+      db.open_study("a", "{\"seed\":2}");
+      FAIL();
+    } catch (const core::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("exists with other settings"), std::string::npos);
+    }
+    EXPECT_EQ(db.settings("a"), "{\"seed\":1}");
+    EXPECT_EQ(db.evaluations("a").size(), 1u);
+  }
+  const std::string text = temp_path("notes.txt");
+  std::ofstream(text) << "my notes, not a database\n";
+  EXPECT_THROW(StudyStore{text}, core::InputError);
+  EXPECT_EQ(bytes(text), "my notes, not a database\n");
+  EXPECT_FALSE(fs::exists(text + "-wal"));
+}
+
+/// Writes evaluations 0.. of `study` forever, `pause_ms` apart (for a child process).
+[[noreturn]] void write_forever(const std::string& path, const std::string& study, int count,
+                                int pause_ms) {
+  try {
+    StudyStore db(path);
+    db.open_study(study, "{}");
+    for (int i = 0; i < count; ++i) {
+      db.add(study, record(i));
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    }
+  } catch (...) {
+    _exit(1);
+  }
+  _exit(0);
+}
+
+TEST(StudyStore, TwoProcessesWriteOneFileWithoutCorruption) {
+  const std::string path = temp_path("two.db");
+  { StudyStore db(path); }
+  pid_t children[2];
+  for (int c = 0; c < 2; ++c) {
+    children[c] = fork();
+    ASSERT_GE(children[c], 0);
+    if (children[c] == 0) write_forever(path, "study" + std::to_string(c), 60, 0);
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  StudyStore db(path);
+  for (int c = 0; c < 2; ++c) {
+    const auto e = db.evaluations("study" + std::to_string(c));
+    ASSERT_EQ(e.size(), 60u);
+    for (int i = 0; i < 60; ++i) EXPECT_EQ(e[static_cast<std::size_t>(i)].index, i);
+  }
+}
+
+TEST(StudyStore, SigkillLosesNoFinishedEvaluation) {
+  const std::string path = temp_path("kill.db");
+  { StudyStore db(path); }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) write_forever(path, "s", 100000, 2);
+  // Kill it mid-run, once some evaluations are in.
+  std::size_t seen = 0;
+  for (int wait = 0; wait < 2000 && seen < 20; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    StudyStore peek(path);
+    if (peek.has_study("s")) seen = peek.evaluations("s").size();
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  StudyStore db(path);
+  const auto e = db.evaluations("s");
+  ASSERT_GE(e.size(), seen);
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    EXPECT_EQ(e[i].index, static_cast<int>(i));
+    EXPECT_EQ(e[i].label, "g" + std::to_string(i));  // every row whole
+  }
+  db.add("s", record(static_cast<int>(e.size())));  // and the study goes on
+  EXPECT_EQ(db.evaluations("s").size(), e.size() + 1);
+}
+
+}  // namespace
+}  // namespace hao::store
