@@ -31,6 +31,10 @@ class Fields {
       return;
     }
     for (const auto& kv : node_) {
+      if (!kv.first.IsScalar()) {
+        issues_.add(path_.empty() ? "top level" : path_, "a key that is not text");
+        continue;
+      }
       const std::string key = kv.first.as<std::string>();
       if (!allowed.count(key))
         issues_.add(at(key),
@@ -131,8 +135,10 @@ SpaceSpec load_space(const std::string& name_or_path, const std::string& data_di
   return s;
 }
 
-SpaceSpec parse_space(const std::string& yaml, const std::string& where,
-                      const std::string& data_dir) {
+namespace {
+
+SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
+                              const std::string& data_dir) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -224,6 +230,18 @@ SpaceSpec parse_space(const std::string& yaml, const std::string& where,
   }
   issues.throw_if_any();
   return s;
+}
+
+}  // namespace
+
+SpaceSpec parse_space(const std::string& yaml, const std::string& where,
+                      const std::string& data_dir) {
+  try {
+    return parse_space_checked(yaml, where, data_dir);
+  } catch (const YAML::Exception& e) {
+    // A node of an unexpected kind that a check above let through: still bad input.
+    throw core::InputError(where + ": " + e.what());
+  }
 }
 
 }  // namespace hao::search
