@@ -14,6 +14,7 @@
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
 #include "report/dataflow_report.hpp"
+#include "report/scatter_svg.hpp"
 #include "report/table.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/pareto.hpp"
@@ -28,21 +29,6 @@ struct Design {
   double test_accuracy = -1;  ///< < 0: not measured
   bool front = false;
 };
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else
-      o += c;
-  }
-  return o;
-}
 
 search::Genotype parse_code(const std::string& code) {
   search::Genotype g;
@@ -309,7 +295,7 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
 
   std::string html =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hao search: " +
-      html_escape(study) +
+      report::xml_escape(study) +
       "</"
       "title>\n<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:"
       "collapse}"
@@ -317,11 +303,12 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
       "tr.chosen{background:#fde}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></"
       "head><body>\n"
       "<h1>hao search: " +
-      html_escape(study) + "</h1>\n<p>Space <b>" + html_escape(settings.value("space", "")) +
-      "</b>, strategy <b>" + html_escape(settings.value("strategy", "")) + "</b>, seed " +
-      settings["seed"].dump() +
-      (tabular ? "" : ", device <b>" + html_escape(settings.value("device", "")) + "</b>") + "; " +
-      std::to_string(records.size()) + " evaluations in " + html_escape(db.path()) + ".</p>\n";
+      report::xml_escape(study) + "</h1>\n<p>Space <b>" +
+      report::xml_escape(settings.value("space", "")) + "</b>, strategy <b>" +
+      report::xml_escape(settings.value("strategy", "")) + "</b>, seed " + settings["seed"].dump() +
+      (tabular ? "" : ", device <b>" + report::xml_escape(settings.value("device", "")) + "</b>") +
+      "; " + std::to_string(records.size()) + " evaluations in " + report::xml_escape(db.path()) +
+      ".</p>\n";
   if (plotted) html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\"></p>\n";
   html += "<h2>Frontier</h2>\n<table><tr><th>design</th><th>" + acc_name +
           (tabular ? "" : "</th><th>val acc") + "</th><th>fps</th><th>latency ms</th>" +
@@ -337,18 +324,18 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
             (tabular ? ""
                      : "<td>" + core::fixed(r.dsp, 0) + "</td><td>" + core::fixed(r.lut, 0) +
                            "</td><td>" + core::fixed(r.bram36, 1) + "</td><td class=\"l\">" +
-                           html_escape(r.bits) + "</td>") +
-            "<td class=\"l\">" + html_escape(r.label) + "</td></tr>\n";
+                           report::xml_escape(r.bits) + "</td>") +
+            "<td class=\"l\">" + report::xml_escape(r.label) + "</td></tr>\n";
   }
   html += "</table>\n";
   if (!layers_text.empty())
     html += "<h2>Chosen design " + std::to_string(designs[chosen].record->index) +
-            ": per-layer accelerator</h2>\n<pre>" + html_escape(layers_text) +
+            ": per-layer accelerator</h2>\n<pre>" + report::xml_escape(layers_text) +
             "</pre>\n<h2>Folding file (FINN folding_config.json)</h2>\n<p><a "
             "href=\"chosen/folding_config.json\">"
             "chosen/folding_config.json</a>, network <a "
             "href=\"chosen/model.yaml\">chosen/model.yaml</a></p>\n<pre>" +
-            html_escape(folding) + "</pre>\n";
+            report::xml_escape(folding) + "</pre>\n";
   html +=
       "<p>Data: <a href=\"pareto.csv\">pareto.csv</a>, <a href=\"pareto.json\">pareto.json</a>" +
       std::string(plotted ? ", <a href=\"pareto.png\">pareto.png</a>" : "") +

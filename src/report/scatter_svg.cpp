@@ -7,9 +7,8 @@
 #include "core/text.hpp"
 
 namespace hao::report {
-namespace {
 
-std::string escape(const std::string& s) {
+std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '<')
@@ -23,6 +22,8 @@ std::string escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
 
 // A "nice" tick step (1, 2 or 5 x 10^k) giving about `count` ticks over `span`.
 double tick_step(double span, int count) {
@@ -75,9 +76,9 @@ std::string plot_svg(const std::vector<ScatterSeries>& series, const std::string
     << "\" font-family=\"sans-serif\" font-size=\"13\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   o << "<text x=\"" << kW / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">"
-    << escape(title) << "</text>\n";
+    << xml_escape(title) << "</text>\n";
   o << "<text x=\"" << kW / 2 << "\" y=\"50\" text-anchor=\"middle\" fill=\"#444\">"
-    << escape(subtitle) << "</text>\n";
+    << xml_escape(subtitle) << "</text>\n";
   for (double v = x_lo; v <= x_hi + x_step / 2; v += x_step) {
     o << "<line x1=\"" << px(v) << "\" y1=\"" << kTop << "\" x2=\"" << px(v) << "\" y2=\""
       << kTop + plot_h << "\" stroke=\"#eee\"/>\n";
@@ -96,9 +97,9 @@ std::string plot_svg(const std::vector<ScatterSeries>& series, const std::string
     o << "<line x1=\"" << px(x_lo) << "\" y1=\"" << py(y_lo) << "\" x2=\"" << px(x_hi) << "\" y2=\""
       << py(y_hi) << "\" stroke=\"#888\" stroke-dasharray=\"6,4\"/>\n";
   o << "<text x=\"" << kLeft + plot_w / 2 << "\" y=\"" << kH - 22 << "\" text-anchor=\"middle\">"
-    << escape(x_label) << "</text>\n";
+    << xml_escape(x_label) << "</text>\n";
   o << "<text transform=\"translate(22," << kTop + plot_h / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">" << escape(y_label) << "</text>\n";
+    << ") rotate(-90)\" text-anchor=\"middle\">" << xml_escape(y_label) << "</text>\n";
   double legend_y = kTop + 20;
   for (const auto& s : series) {
     if (style.connect && s.x.size() > 1) {
@@ -111,7 +112,7 @@ std::string plot_svg(const std::vector<ScatterSeries>& series, const std::string
         << style.marker_radius << "\" fill=\"" << s.color << "\" fill-opacity=\"0.6\"/>\n";
     o << "<circle cx=\"" << kLeft + 16 << "\" cy=\"" << legend_y - 4 << "\" r=\"4\" fill=\""
       << s.color << "\"/>\n";
-    o << "<text x=\"" << kLeft + 26 << "\" y=\"" << legend_y << "\">" << escape(s.label)
+    o << "<text x=\"" << kLeft + 26 << "\" y=\"" << legend_y << "\">" << xml_escape(s.label)
       << "</text>\n";
     legend_y += 18;
   }

@@ -7,6 +7,9 @@
 
 namespace hao::report {
 
+/// `s` with <, > and & escaped for SVG and HTML text.
+std::string xml_escape(const std::string& s);
+
 struct ScatterSeries {
   std::string label;
   std::vector<double> x, y;
