@@ -28,7 +28,7 @@ struct SearchArgs {
   std::size_t subset = 12000;
   std::size_t validation = 1000;
   long qat_steps = 0;  ///< 0: candidates are judged in float; the finalists get QAT
-  int finalists = 8;
+  int finalists = 7;
   long final_qat_steps = 40;
   double qat_lr_fraction = 0.02;  ///< QAT's peak learning rate as a fraction of the float one
   int threads = 0;
