@@ -261,7 +261,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       r.bits = bits_summary(mbv2->network(g));
       if (!h.feasible) {
         r.accuracy = 0;
-        r.latency_ms = 1e9;
+        r.latency_ms = search::kInfeasibleMs;
         r.extra = nlohmann::json{{"infeasible", h.reason}}.dump();
       } else {
         r.latency_ms = h.latency_ms;

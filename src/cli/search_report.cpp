@@ -110,7 +110,7 @@ std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecor
   // pass: of two designs at one speed only the more accurate can join the test frontier.
   std::vector<std::size_t> left, out, later;
   for (std::size_t i = 0; i < records.size(); ++i)
-    if (records[i].latency_ms < 1e8) left.push_back(i);
+    if (records[i].latency_ms < search::kInfeasibleMs) left.push_back(i);
   auto same_speed = [&](std::size_t i) {
     for (std::size_t k : out)
       if (std::abs(records[k].fps - records[i].fps) <= 1e-6 * records[i].fps) return true;
@@ -156,7 +156,7 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
   std::vector<std::size_t> measured;
   std::vector<search::Objectives> pts;
   for (std::size_t i = 0; i < designs.size(); ++i)
-    if (designs[i].test_accuracy >= 0 && designs[i].record->latency_ms < 1e8) {
+    if (designs[i].test_accuracy >= 0 && designs[i].record->latency_ms < search::kInfeasibleMs) {
       measured.push_back(i);
       pts.push_back({1.0 / designs[i].record->fps, designs[i].test_accuracy});
     }

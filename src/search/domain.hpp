@@ -10,6 +10,9 @@
 
 namespace hao::search {
 
+/// The latency a domain gives a genotype no accelerator fits (Domain::latency_ms).
+inline constexpr double kInfeasibleMs = 1e9;
+
 /// One choice index per slot.
 using Genotype = std::vector<int>;
 
@@ -32,7 +35,8 @@ class Domain {
   virtual Genotype random(Rng& rng) const = 0;
   /// The valid genotype nearest to `g` (fewest differing slots; ties drawn with `rng`).
   virtual Genotype snap(const Genotype& g, Rng& rng) const = 0;
-  /// Latency in ms: free for every strategy (a table, or the integer programs).
+  /// Latency in ms: free for every strategy (a table, or the integer programs);
+  /// kInfeasibleMs when nothing fits the device.
   virtual double latency_ms(const Genotype& g) const = 0;
   /// Every valid genotype when the space is small enough to list; nullopt otherwise.
   virtual std::optional<std::vector<Genotype>> enumerate() const = 0;

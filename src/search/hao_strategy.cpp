@@ -76,16 +76,21 @@ class HaoStrategy : public Strategy {
     // worst a classifier can score, so the reference point lies beyond every candidate) to the
     // best observed or predicted.
     Normalizer n;
-    n.latency_min = n.latency_max = (*latency)[0];
-    for (double l : *latency) {
+    // A design that fits nowhere (the domain prices it at kInfeasibleMs) neither stretches the
+    // latency scale nor joins the front; it is never proposed.
+    n.latency_min = 1e300;
+    n.latency_max = -1e300;
+    auto widen = [&](double l) {
+      if (l >= kInfeasibleMs) return;
       n.latency_min = std::min(n.latency_min, l);
       n.latency_max = std::max(n.latency_max, l);
-    }
+    };
+    for (double l : *latency) widen(l);
+    for (const auto& o : history_) widen(o.latency_ms);
+    if (n.latency_min > n.latency_max) n.latency_min = n.latency_max = 0;
     n.accuracy_min = std::min(0.0, history_[0].accuracy);
     n.accuracy_max = history_[0].accuracy;
     for (const auto& o : history_) {
-      n.latency_min = std::min(n.latency_min, o.latency_ms);
-      n.latency_max = std::max(n.latency_max, o.latency_ms);
       n.accuracy_min = std::min(n.accuracy_min, o.accuracy);
       n.accuracy_max = std::max(n.accuracy_max, o.accuracy);
     }
@@ -94,14 +99,17 @@ class HaoStrategy : public Strategy {
       n.accuracy_max = std::max(n.accuracy_max, p.mean);
     }
     std::vector<std::pair<double, double>> front;
-    for (const auto& o : history_) front.emplace_back(n.latency(o.latency_ms), n.error(o.accuracy));
+    for (const auto& o : history_)
+      if (o.latency_ms < kInfeasibleMs)
+        front.emplace_back(n.latency(o.latency_ms), n.error(o.accuracy));
     const Staircase staircase(std::move(front));
 
     std::size_t best = pool->size();
     double best_gain = 0, best_sd = -1;
     std::size_t most_uncertain = pool->size();
     for (std::size_t i = 0; i < pool->size(); ++i) {
-      if (told((*pool)[i]) || !domain_.valid((*pool)[i])) continue;
+      if (told((*pool)[i]) || !domain_.valid((*pool)[i]) || (*latency)[i] >= kInfeasibleMs)
+        continue;
       const double g = staircase.gain(n.latency((*latency)[i]), n.error(predicted[i].mean));
       if (g > best_gain) {
         best_gain = g;

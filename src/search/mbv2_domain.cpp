@@ -258,7 +258,7 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
 
 double Mbv2Domain::latency_ms(const Genotype& g) const {
   const Hardware h = hardware(g);
-  return h.feasible ? h.latency_ms : 1e9;
+  return h.feasible ? h.latency_ms : kInfeasibleMs;
 }
 
 }  // namespace hao::search

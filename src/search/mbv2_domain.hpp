@@ -35,7 +35,7 @@ class Mbv2Domain : public Domain {
   Genotype random(Rng& rng) const override;
   /// Clamps every slot into range and zeroes the slots of blocks past a stage's depth.
   Genotype snap(const Genotype& g, Rng& rng) const override;
-  double latency_ms(const Genotype& g) const override;  ///< 1e9 when nothing fits
+  double latency_ms(const Genotype& g) const override;  ///< kInfeasibleMs when nothing fits
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;
