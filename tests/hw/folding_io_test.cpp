@@ -1,6 +1,7 @@
 #include "hw/folding_io.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -23,7 +24,9 @@ ir::Network mixed() {
 }
 
 std::string write(const std::string& text) {
-  const std::string path = ::testing::TempDir() + "folding.json";
+  // One file per test process: CTest runs these tests in parallel (-j2).
+  const std::string path =
+      ::testing::TempDir() + "hao_folding_" + std::to_string(getpid()) + ".json";
   std::ofstream(path) << text;
   return path;
 }
