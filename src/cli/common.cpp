@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -66,6 +68,11 @@ std::pair<std::string, std::string> split_file_column(const std::string& text,
 }  // namespace hao::cli
 
 namespace hao::cli {
+
+std::string clock_text(double seconds) {
+  const long t = std::lround(std::max(0.0, seconds));
+  return std::to_string(t / 60) + ":" + (t % 60 < 10 ? "0" : "") + std::to_string(t % 60);
+}
 
 bool is_terminal(const std::ostream& stream) {
   return (&stream == &std::cerr && isatty(2)) || (&stream == &std::cout && isatty(1));

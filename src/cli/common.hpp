@@ -33,6 +33,9 @@ std::pair<std::string, std::string> split_file_column(const std::string& text,
 
 namespace hao::cli {
 
+/// Seconds as "m:ss" for progress lines (negative counts as 0).
+std::string clock_text(double seconds);
+
 /// Whether `stream` is the process's stderr and that is a terminal (for progress lines that
 /// rewrite themselves; logs and tests get none).
 bool is_terminal(const std::ostream& stream);

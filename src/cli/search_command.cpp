@@ -36,28 +36,6 @@ std::string space_text(const std::string& name_or_path) {
   return core::read_file(name_or_path);
 }
 
-std::string genotype_code(const search::Genotype& g) {
-  std::string s;
-  for (std::size_t i = 0; i < g.size(); ++i) s += (i ? "," : "") + std::to_string(g[i]);
-  return s;
-}
-
-search::Genotype parse_code(const std::string& code, const std::string& where) {
-  search::Genotype g;
-  for (const auto& part : core::split(code, ',')) {
-    double v = 0;
-    if (!core::parse_double(part, v))
-      throw core::InputError(where + ": genotype '" + code + "' is damaged");
-    g.push_back(static_cast<int>(v));
-  }
-  return g;
-}
-
-std::string clock_text(double seconds) {
-  const long t = std::lround(std::max(0.0, seconds));
-  return std::to_string(t / 60) + ":" + (t % 60 < 10 ? "0" : "") + std::to_string(t % 60);
-}
-
 }  // namespace
 
 CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {

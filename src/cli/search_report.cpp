@@ -30,12 +30,6 @@ struct Design {
   bool front = false;
 };
 
-search::Genotype parse_code(const std::string& code) {
-  search::Genotype g;
-  for (const auto& p : core::split(code, ',')) g.push_back(std::atoi(p.c_str()));
-  return g;
-}
-
 /// Draws the plot with gnuplot; returns false (and says why) when it cannot.
 bool draw_plot(const fs::path& dir, const std::vector<Design>& designs, const std::string& title,
                bool tabular, std::ostream& err) {
@@ -87,6 +81,23 @@ bool draw_plot(const fs::path& dir, const std::vector<Design>& designs, const st
 }
 
 }  // namespace
+
+std::string genotype_code(const search::Genotype& g) {
+  std::string s;
+  for (std::size_t i = 0; i < g.size(); ++i) s += (i ? "," : "") + std::to_string(g[i]);
+  return s;
+}
+
+search::Genotype parse_code(const std::string& code, const std::string& where) {
+  search::Genotype g;
+  for (const auto& part : core::split(code, ',')) {
+    double v = 0;
+    if (!core::parse_double(part, v))
+      throw core::InputError(where + ": genotype '" + code + "' is damaged");
+    g.push_back(static_cast<int>(v));
+  }
+  return g;
+}
 
 std::string bits_summary(const ir::Network& net) {
   std::map<std::string, int> counts;
@@ -279,7 +290,8 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
                                                        "study '" + study + "' space", ".");
     const search::Mbv2Domain domain(spec.mbv2,
                                     hw::load_device(settings.at("device").get<std::string>()));
-    const search::Genotype g = parse_code(designs[chosen].record->genotype);
+    const search::Genotype g =
+        parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
     const ir::Network net =
         domain.network(g, "design" + std::to_string(designs[chosen].record->index));
     ilp::MapOptions mo;

@@ -8,9 +8,15 @@
 #include <vector>
 
 #include "ir/network.hpp"
+#include "search/domain.hpp"
 #include "store/study_store.hpp"
 
 namespace hao::cli {
+
+/// A genotype as the store keeps it ("3,0,2,...") and back; a damaged code throws InputError
+/// naming `where`.
+std::string genotype_code(const search::Genotype& g);
+search::Genotype parse_code(const std::string& code, const std::string& where);
 
 /// "stem w8a8, 9 layers w4a4, 6 layers w8a8, classifier w8a8": weighted layers by bits.
 std::string bits_summary(const ir::Network& net);

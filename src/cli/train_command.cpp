@@ -128,15 +128,6 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
 }
 
 #if HAO_HAS_TORCH
-namespace {
-
-std::string clock_text(double s) {
-  const auto t = static_cast<long>(s + 0.5);
-  return std::to_string(t / 60) + ":" + (t % 60 < 10 ? "0" : "") + std::to_string(t % 60);
-}
-
-}  // namespace
-
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   const ir::Network net = load_model(a.model, a.bits);
   const data::DataSet ds = data::load_dataset(a.data);
