@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ilp/selection_program.hpp"
+
 namespace hao::search {
 
 /// The latency a domain gives a genotype no accelerator fits (Domain::latency_ms).
@@ -19,6 +21,15 @@ using Genotype = std::vector<int>;
 struct Slot {
   std::string name;
   std::vector<std::string> choices;
+};
+
+/// A space as program 4 sees it: the instance (slots in the genotype's order, hardware parts,
+/// implications; gains zero) and the additive surrogate's terms, indices of parts without
+/// hardware whose indicators are the surrogate's features and whose gains it sets.
+struct SelectionSpace {
+  ilp::SelectionProblem problem;
+  std::vector<std::size_t> terms;
+  std::size_t contexts = 0;  ///< layer contexts enumerated to build it
 };
 
 using Rng = std::mt19937_64;
@@ -44,6 +55,8 @@ class Domain {
   virtual std::vector<double> features(const Genotype& g) const;
   /// The genotype as users write it (e.g. a NAS-Bench-201 arch string).
   virtual std::string label(const Genotype& g) const;
+  /// Program 4's view of the space; nullptr when the domain has none (tables).
+  virtual const SelectionSpace* selection() const { return nullptr; }
 };
 
 }  // namespace hao::search

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -21,6 +22,18 @@ std::vector<std::string> names(const std::vector<T>& values) {
     out.push_back(o.str());
   }
   return out;
+}
+
+// Everything a layer's dataflow configurations depend on (all but its name and producers).
+std::string layer_key(const ir::Layer& l) {
+  std::ostringstream o;
+  o << static_cast<int>(l.op) << ' ' << static_cast<int>(l.act) << ' ' << l.inputs.size() << ' '
+    << l.out_channels << ' ' << l.kernel_h << ' ' << l.kernel_w << ' ' << l.stride_h << ' '
+    << l.stride_w << ' ' << l.pad_top << ' ' << l.pad_left << ' ' << l.pad_bottom << ' '
+    << l.pad_right << ' ' << l.groups << ' ' << l.depthwise << ' ' << l.ceil_mode << ' '
+    << l.has_bias << ' ' << l.folded_norm << ' ' << l.weight_bits << ' ' << l.act_bits << ' '
+    << ir::to_string(l.in) << ' ' << ir::to_string(l.out);
+  return o.str();
 }
 
 }  // namespace
@@ -259,6 +272,190 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
 double Mbv2Domain::latency_ms(const Genotype& g) const {
   const Hardware h = hardware(g);
   return h.feasible ? h.latency_ms : kInfeasibleMs;
+}
+
+}  // namespace hao::search
+
+namespace hao::search {
+
+ilp::SlotCondition Mbv2Domain::present(std::size_t stage, std::size_t block) const {
+  ilp::SlotCondition c{static_cast<int>(depth_slot(stage)), {}};
+  for (std::size_t k = 0; k < spec_.depth.size(); ++k)
+    if (spec_.depth[k] > static_cast<int>(block)) c.choices.push_back(static_cast<int>(k));
+  return c;
+}
+
+SelectionSpace Mbv2Domain::build_selection() const {
+  const std::size_t stages = spec_.stages.size();
+  const auto blocks = static_cast<std::size_t>(max_depth());
+  const std::size_t head_slot = slots_.size() - 1;
+  auto width_slot = [&](std::size_t s) { return depth_slot(s) + 1; };
+  auto bits_slot = [&](std::size_t s, std::size_t b) { return block_slot(s, b) + 2; };
+
+  // The slots that decide at what precision the value leaving block `block` of `stage` is read
+  // (element-wise layers take the precision of the weighted layers they feed, through residual
+  // adds): the stage's depth and later blocks' bits, then the next stage's first block, and
+  // through stages of stride 1 (whose first block may add it back) on to the head.
+  auto readers = [&](std::size_t stage, std::size_t block, std::set<std::size_t>& out) {
+    out.insert(depth_slot(stage));
+    for (std::size_t b = block + 1; b < blocks; ++b) out.insert(bits_slot(stage, b));
+    for (std::size_t s = stage + 1;; ++s) {
+      if (s == stages) {
+        out.insert(head_slot);
+        break;
+      }
+      out.insert(bits_slot(s, 0));
+      if (spec_.stages[s].stride != 1) break;
+      out.insert(width_slot(s - 1));
+      out.insert(width_slot(s));
+      out.insert(depth_slot(s));
+      for (std::size_t b = 0; b < blocks; ++b) out.insert(bits_slot(s, b));
+    }
+  };
+
+  struct Position {
+    std::string layer;
+    std::set<std::size_t> context;           // slots enumerated choice by choice
+    std::vector<ilp::SlotCondition> always;  // conditions on slots not enumerated
+  };
+  std::vector<Position> positions{{"stem", {}, {}}};
+  {
+    Position relu{"stem_relu", {}, {}};
+    if (spec_.stages[0].stride == 1) {
+      relu.context.insert(width_slot(0));
+      relu.context.insert(bits_slot(0, 0));
+      readers(0, 0, relu.context);
+    } else {
+      relu.context.insert(bits_slot(0, 0));
+    }
+    positions.push_back(relu);
+  }
+  for (std::size_t s = 0; s < stages; ++s)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::string p = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
+      std::set<std::size_t> in;  // the block's input channels
+      if (b > 0) in.insert(width_slot(s));
+      if (b == 0 && s > 0) in.insert(width_slot(s - 1));
+      const std::size_t k = block_slot(s, b);
+      auto with = [&](std::set<std::size_t> c, std::initializer_list<std::size_t> more) {
+        c.insert(more);
+        return c;
+      };
+      std::vector<ilp::SlotCondition> here;
+      const ilp::SlotCondition is_present = present(s, b);
+      if (is_present.choices.size() != spec_.depth.size()) here.push_back(is_present);
+      positions.push_back({p + "expand", with(in, {k + 1, k + 2}), here});
+      positions.push_back({p + "expand_relu", with(in, {k + 1, k + 2}), here});
+      positions.push_back({p + "dw", with(in, {k, k + 1, k + 2}), here});
+      positions.push_back({p + "dw_relu", with(in, {k + 1, k + 2}), here});
+      positions.push_back({p + "project", with(in, {width_slot(s), k + 1, k + 2}), here});
+      Position add{p + "add", with(in, {width_slot(s)}), {}};
+      readers(s, b, add.context);  // includes the depth: presence is enumerated
+      positions.push_back(add);
+    }
+  positions.push_back({"head", {width_slot(stages - 1), head_slot}, {}});
+  for (const char* name : {"head_relu", "pool", "classifier"}) positions.push_back({name, {}, {}});
+
+  SelectionSpace out;
+  ilp::SelectionProblem& problem = out.problem;
+  for (const auto& slot : slots_)
+    problem.slot_sizes.push_back(static_cast<int>(slot.choices.size()));
+  problem.capacity = device_.usable();
+  // Every block's slots keep their first choice while the block is removed (snap's rule).
+  for (std::size_t s = 0; s < stages; ++s)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const ilp::SlotCondition is_present = present(s, b);
+      if (is_present.choices.size() == spec_.depth.size()) continue;
+      for (std::size_t i = 0; i < 3; ++i) {
+        const std::size_t slot = block_slot(s, b) + i;
+        ilp::SlotCondition moved{static_cast<int>(slot), {}};
+        for (int c = 1; c < problem.slot_sizes[slot]; ++c) moved.choices.push_back(c);
+        if (!moved.choices.empty()) problem.implications.push_back({moved, is_present});
+      }
+    }
+
+  // A genotype with every block present, on which contexts are written.
+  Genotype base(slots_.size(), 0);
+  for (std::size_t s = 0; s < stages; ++s)
+    base[depth_slot(s)] = static_cast<int>(
+        std::max_element(spec_.depth.begin(), spec_.depth.end()) - spec_.depth.begin());
+  std::map<std::string, std::vector<hw::Candidate>> candidates;  // by the layer's signature
+  Rng unused(0);
+  bool transfer_known = false;
+  for (const Position& pos : positions) {
+    const std::vector<std::size_t> ctx(pos.context.begin(), pos.context.end());
+    std::size_t count = 1;
+    for (std::size_t slot : ctx) count *= slots_[slot].choices.size();
+    if (count > 100000)
+      throw core::InputError("space '" + spec_.data + "': layer " + pos.layer + " depends on " +
+                             std::to_string(ctx.size()) +
+                             " slots, too many contexts for program 4");
+    std::vector<int> value(ctx.size(), 0);
+    for (std::size_t n = 0; n < count; ++n) {
+      Genotype g = base;
+      for (std::size_t i = 0; i < ctx.size(); ++i) g[ctx[i]] = value[i];
+      // Odometer to the next context.
+      for (std::size_t i = 0; i < ctx.size(); ++i) {
+        if (++value[i] < static_cast<int>(slots_[ctx[i]].choices.size())) break;
+        value[i] = 0;
+      }
+      ++out.contexts;
+      // A context the space cannot hold (a removed block's slot off its first choice).
+      const Genotype snapped = snap(g, unused);
+      bool reachable = true;
+      for (std::size_t slot : ctx) reachable = reachable && snapped[slot] == g[slot];
+      if (!reachable) continue;
+      const ir::Network net = network(snapped);
+      if (!transfer_known) {
+        problem.min_ii_cycles = hw::input_transfer_cycles(net, device_);
+        transfer_known = true;
+      }
+      const auto it = std::find_if(net.layers.begin(), net.layers.end(),
+                                   [&](const ir::Layer& l) { return l.name == pos.layer; });
+      if (it == net.layers.end()) continue;  // e.g. no expand conv at expansion 1
+      ilp::SelectionPart part;
+      part.name = pos.layer;
+      part.when = pos.always;
+      for (std::size_t slot : ctx) {
+        part.when.push_back({static_cast<int>(slot), {snapped[slot]}});
+        part.name += (part.when.size() == pos.always.size() + 1 ? " [" : ",") + slots_[slot].name +
+                     "=" + slots_[slot].choices[static_cast<std::size_t>(snapped[slot])];
+      }
+      if (!ctx.empty()) part.name += "]";
+      const std::string signature = layer_key(*it);
+      auto c = candidates.find(signature);
+      if (c == candidates.end())
+        c = candidates.emplace(signature, hw::layer_candidates(*it, device_, map_.cost)).first;
+      part.layers.push_back(c->second);
+      problem.parts.push_back(std::move(part));
+    }
+  }
+
+  // The surrogate's terms: one per slot choice; a block's only while the block is present.
+  for (std::size_t slot = 0; slot < slots_.size(); ++slot) {
+    std::vector<ilp::SlotCondition> extra;
+    for (std::size_t s = 0; s < stages; ++s)
+      for (std::size_t b = 0; b < blocks; ++b)
+        if (slot >= block_slot(s, b) && slot < block_slot(s, b) + 3) {
+          const ilp::SlotCondition is_present = present(s, b);
+          if (is_present.choices.size() != spec_.depth.size()) extra.push_back(is_present);
+        }
+    for (std::size_t c = 0; c < slots_[slot].choices.size(); ++c) {
+      ilp::SelectionPart term;
+      term.name = slots_[slot].name + "=" + slots_[slot].choices[c];
+      term.when = extra;
+      term.when.push_back({static_cast<int>(slot), {static_cast<int>(c)}});
+      out.terms.push_back(problem.parts.size());
+      problem.parts.push_back(std::move(term));
+    }
+  }
+  return out;
+}
+
+const SelectionSpace* Mbv2Domain::selection() const {
+  std::call_once(selection_once_,
+                 [&] { selection_ = std::make_unique<SelectionSpace>(build_selection()); });
+  return selection_.get();
 }
 
 }  // namespace hao::search

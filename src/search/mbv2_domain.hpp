@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "hw/device.hpp"
@@ -39,6 +40,10 @@ class Mbv2Domain : public Domain {
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;
+  /// Built on first use: every layer position's context (the slots its shape and bits depend
+  /// on) enumerated, each context a part with that layer's configurations; the terms are the
+  /// one-hot slots (a block's only while the block is present).
+  const SelectionSpace* selection() const override;
 
   /// The network, named `name`, with its bits (element-wise layers derived).
   ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
@@ -54,6 +59,10 @@ class Mbv2Domain : public Domain {
  private:
   int max_depth() const;
   std::size_t block_slot(std::size_t stage, std::size_t block) const;
+  std::size_t depth_slot(std::size_t stage) const { return block_slot(stage, 0) - 2; }
+  /// "stage's depth exceeds `block`" as a condition on its depth slot.
+  ilp::SlotCondition present(std::size_t stage, std::size_t block) const;
+  SelectionSpace build_selection() const;
 
   Mbv2Spec spec_;
   hw::Device device_;
@@ -61,6 +70,8 @@ class Mbv2Domain : public Domain {
   std::vector<Slot> slots_;
   mutable std::mutex mutex_;
   mutable std::map<Genotype, Hardware> cache_;
+  mutable std::once_flag selection_once_;
+  mutable std::unique_ptr<SelectionSpace> selection_;
 };
 
 }  // namespace hao::search
