@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <map>
 
 #include "core/error.hpp"
 #include "ilp/cbc_solver.hpp"
@@ -46,6 +47,15 @@ void check_problem(const SelectionProblem& p) {
   for (const auto& [a, b] : p.implications) {
     check_condition(p, a, "an implication");
     check_condition(p, b, "an implication");
+  }
+  for (const auto& g : p.groups) {
+    if (g.when.size() > 1)
+      throw core::InputError("network selection: a part group with more than one condition");
+    for (const auto& c : g.when) check_condition(p, c, "a part group");
+    for (std::size_t q : g.parts)
+      if (q >= p.parts.size())
+        throw core::InputError("network selection: a part group names part " + std::to_string(q) +
+                               " of " + std::to_string(p.parts.size()));
   }
 }
 
@@ -115,6 +125,43 @@ double selection_gain(const SelectionProblem& p, const std::vector<int>& choice)
   return g;
 }
 
+FoldingProblem selection_folding(const SelectionProblem& p, const std::vector<int>& choice) {
+  FoldingProblem f;
+  f.capacity = p.capacity;
+  f.min_ii_cycles = p.min_ii_cycles;
+  for (const auto& part : p.parts)
+    if (part_present(part, choice))
+      for (const auto& layer : part.layers) f.candidates.push_back(layer);
+  return f;
+}
+
+SelectionSolution selection_design(const SelectionProblem& p, const std::vector<int>& choice,
+                                   std::int64_t target, const SolveOptions& options) {
+  check_problem(p);
+  SelectionSolution s;
+  if (!selection_valid(p, choice)) {
+    s.status = SolveStatus::kInfeasible;
+    s.message = "the choice breaks an implication of the space";
+    return s;
+  }
+  const FoldingSolution f = minimize_resources(selection_folding(p, choice), target, options);
+  s.status = f.status;
+  s.seconds = f.seconds;
+  s.nodes = f.nodes;
+  s.message = f.message;
+  if (!f.has_solution()) return s;
+  s.choice = choice;
+  s.configs.assign(p.parts.size(), {});
+  std::size_t next = 0;  // selection_folding's layer order: present parts, then their layers
+  for (std::size_t q = 0; q < p.parts.size(); ++q) {
+    const bool present = part_present(p.parts[q], choice);
+    for (std::size_t l = 0; l < p.parts[q].layers.size(); ++l)
+      s.configs[q].push_back(present ? f.choice[next++] : -1);
+  }
+  fill(p, s);
+  return s;
+}
+
 std::pair<std::int64_t, std::int64_t> selection_ii_range(const SelectionProblem& p) {
   std::int64_t lower = p.min_ii_cycles, upper = p.min_ii_cycles;
   for (const auto& part : p.parts)
@@ -131,7 +178,7 @@ std::pair<std::int64_t, std::int64_t> selection_ii_range(const SelectionProblem&
 }
 
 SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target,
-                                  const SolveOptions& options) {
+                                  const SolveOptions& options, const SelectionSolution* start) {
   check_problem(p);
   SelectionSolution s;
   if (target < p.min_ii_cycles) {
@@ -140,14 +187,15 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
                 " cycles)";
     return s;
   }
+  // Posed as minimizing the negated gain: CBC 2.10 mishandles a MIP start on a maximization
+  // (it returned the start as optimal; the differential test with starts caught it).
   Model m;
-  m.set_maximize(true);
   std::vector<std::vector<int>> y(p.slot_sizes.size());
   for (std::size_t sl = 0; sl < p.slot_sizes.size(); ++sl) {
     std::vector<std::pair<int, double>> one;
     for (int c = 0; c < p.slot_sizes[sl]; ++c) {
       const double g = p.gain.empty() ? 0.0 : p.gain[sl][static_cast<std::size_t>(c)];
-      y[sl].push_back(m.add_var(0, 1, g, VarType::kBinary));
+      y[sl].push_back(m.add_var(0, 1, -g, VarType::kBinary));
       one.push_back({y[sl].back(), 1.0});
     }
     m.add_row(std::move(one), 1, 1);
@@ -163,65 +211,144 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
     m.add_row(std::move(t), -kInf, 0);
   }
   std::vector<std::pair<int, double>> dsp, lut, bram, uram;
-  std::vector<std::vector<std::vector<int>>> x(p.parts.size());  // x[q][l][k], -1 when left out
+  std::vector<int> present_var(p.parts.size(), -1);  // -1: always present
+  std::vector<std::vector<std::vector<int>>> usable(p.parts.size());
+  std::vector<bool> configurable(p.parts.size(), true);
   for (std::size_t q = 0; q < p.parts.size(); ++q) {
     const SelectionPart& part = p.parts[q];
-    std::vector<std::vector<int>> usable;
-    bool configurable = true;
     for (const auto& layer : part.layers) {
-      usable.push_back(usable_candidates(layer, target, p.capacity));
-      configurable = configurable && !usable.back().empty();
+      usable[q].push_back(usable_candidates(layer, target, p.capacity));
+      configurable[q] = configurable[q] && !usable[q].back().empty();
     }
-    if (part.when.empty() && !configurable) {
+    if (part.when.empty() && !configurable[q]) {
       s.status = SolveStatus::kInfeasible;
       s.message = "part '" + part.name + "' has a layer with no configuration within " +
                   std::to_string(target) + " cycles that fits the device";
       return s;
     }
     // Presence: a constant 1 for an unconditional part, else a binary tied to the conditions.
-    int present = -1;
-    if (!part.when.empty()) {
-      present = m.add_var(0, configurable ? 1 : 0, part.gain, VarType::kBinary);
-      std::vector<std::pair<int, double>> lower{{present, -1.0}};
-      for (const auto& c : part.when) {
-        auto t = indicator(c);
-        lower.insert(lower.end(), t.begin(), t.end());
-        t.push_back({present, -1.0});
-        m.add_row(std::move(t), 0, kInf);  // p <= condition
-      }
-      m.add_row(std::move(lower), -kInf, static_cast<double>(part.when.size()) - 1);
+    if (part.when.empty()) continue;
+    const int present = m.add_var(0, configurable[q] ? 1 : 0, -part.gain, VarType::kBinary);
+    std::vector<std::pair<int, double>> lower{{present, -1.0}};
+    for (const auto& c : part.when) {
+      auto t = indicator(c);
+      lower.insert(lower.end(), t.begin(), t.end());
+      t.push_back({present, -1.0});
+      m.add_row(std::move(t), 0, kInf);  // p <= condition
     }
-    x[q].assign(part.layers.size(), {});
-    if (!configurable) continue;
+    m.add_row(std::move(lower), -kInf, static_cast<double>(part.when.size()) - 1);
+    present_var[q] = present;
+  }
+  std::vector<std::vector<std::vector<int>>> x(p.parts.size());  // x[q][l][k], -1 when left out
+  for (std::size_t r = 0; r < p.parts.size(); ++r) {
+    const SelectionPart& part = p.parts[r];
+    x[r].assign(part.layers.size(), {});
+    if (!configurable[r]) continue;
     for (std::size_t l = 0; l < part.layers.size(); ++l) {
-      x[q][l].assign(part.layers[l].size(), -1);
+      x[r][l].assign(part.layers[l].size(), -1);
       std::vector<std::pair<int, double>> one;
-      for (int k : usable[l]) {
-        const hw::Resources& r = part.layers[l][static_cast<std::size_t>(k)].cost.res;
+      for (int k : usable[r][l]) {
+        const hw::Resources& res = part.layers[l][static_cast<std::size_t>(k)].cost.res;
         const int v = m.add_var(0, 1, 0, VarType::kBinary);
-        x[q][l][static_cast<std::size_t>(k)] = v;
+        x[r][l][static_cast<std::size_t>(k)] = v;
         one.push_back({v, 1.0});
-        if (r.dsp > 0) dsp.push_back({v, r.dsp});
-        if (r.lut > 0) lut.push_back({v, r.lut});
-        if (r.bram36 > 0) bram.push_back({v, r.bram36});
-        if (r.uram > 0) uram.push_back({v, r.uram});
+        if (res.dsp > 0) dsp.push_back({v, res.dsp});
+        if (res.lut > 0) lut.push_back({v, res.lut});
+        if (res.bram36 > 0) bram.push_back({v, res.bram36});
+        if (res.uram > 0) uram.push_back({v, res.uram});
       }
-      if (present < 0) {
+      if (present_var[r] < 0) {
         m.add_row(std::move(one), 1, 1);
       } else {
-        one.push_back({present, -1.0});
+        one.push_back({present_var[r], -1.0});
         m.add_row(std::move(one), 0, 0);
       }
     }
+  }
+  for (const auto& group : p.groups) {
+    std::vector<std::pair<int, double>> sum;
+    double constant = 0;
+    for (std::size_t q : group.parts) {
+      if (present_var[q] < 0) {
+        constant += 1;
+      } else {
+        sum.push_back({present_var[q], 1.0});
+      }
+    }
+    std::vector<std::pair<int, double>> when;
+    if (!group.when.empty()) when = indicator(group.when[0]);
+    if (group.when.empty()) {
+      if (!sum.empty()) m.add_row(std::move(sum), 1 - constant, 1 - constant);
+    } else {
+      for (auto [v, coef] : when) sum.push_back({v, -coef});
+      m.add_row(std::move(sum), -constant, -constant);
+    }
+    // A slot every part of the group fixes to one choice: the present part carries the
+    // slot's choice, so per choice c the parts requiring it sum to y[s,c] (times [when]).
+    std::map<int, std::vector<std::vector<std::pair<int, double>>>> by_slot;
+    for (std::size_t i = 0; i < group.parts.size(); ++i) {
+      const std::size_t q = group.parts[i];
+      std::map<int, std::vector<std::vector<std::pair<int, double>>>> next;
+      for (const auto& c : p.parts[q].when) {
+        if (c.choices.size() != 1 || present_var[q] < 0) continue;
+        if (i > 0 && !by_slot.count(c.slot)) continue;
+        auto& rows = i > 0 ? by_slot[c.slot] : next[c.slot];
+        rows.resize(static_cast<std::size_t>(p.slot_sizes[static_cast<std::size_t>(c.slot)]));
+        rows[static_cast<std::size_t>(c.choices[0])].push_back({present_var[q], 1.0});
+        if (i > 0) next[c.slot] = std::move(rows);
+      }
+      by_slot = std::move(next);
+    }
+    for (auto& [slot, rows] : by_slot)
+      for (std::size_t c = 0; c < rows.size(); ++c) {
+        auto t = rows[c];
+        t.push_back({y[static_cast<std::size_t>(slot)][c], -1.0});
+        if (group.when.empty()) {
+          m.add_row(std::move(t), 0, 0);
+        } else {
+          auto lower = t;
+          m.add_row(std::move(t), -kInf, 0);
+          for (auto [v, coef] : when) lower.push_back({v, -coef});
+          m.add_row(std::move(lower), -1, kInf);
+        }
+      }
   }
   m.add_row(std::move(dsp), -kInf, p.capacity.dsp, "dsp");
   m.add_row(std::move(lut), -kInf, p.capacity.lut, "lut");
   m.add_row(std::move(bram), -kInf, p.capacity.bram36, "bram36");
   m.add_row(std::move(uram), -kInf, p.capacity.uram, "uram");
 
-  const SolveResult r = solve_with_cbc(m, options);
+  SolveOptions o = options;
+  if (start && start->has_solution() && start->ii_cycles <= target &&
+      selection_valid(p, start->choice) && start->configs.size() == p.parts.size()) {
+    // The start's design, each configuration replaced by a kept one no dearer in any resource
+    // (one exists: a configuration within a tighter target is within this one).
+    o.start.assign(static_cast<std::size_t>(m.num_vars()), 0.0);
+    for (std::size_t sl = 0; sl < y.size(); ++sl)
+      o.start[static_cast<std::size_t>(y[sl][static_cast<std::size_t>(start->choice[sl])])] = 1;
+    bool complete = true;
+    for (std::size_t q = 0; q < p.parts.size(); ++q) {
+      if (!part_present(p.parts[q], start->choice)) continue;
+      if (present_var[q] >= 0) o.start[static_cast<std::size_t>(present_var[q])] = 1;
+      for (std::size_t l = 0; l < x[q].size(); ++l) {
+        const int old = l < start->configs[q].size() ? start->configs[q][l] : -1;
+        int v = -1;
+        for (std::size_t k = 0; k < x[q][l].size() && old >= 0 && v < 0; ++k)
+          if (x[q][l][k] >= 0 &&
+              dominates(p.parts[q].layers[l][k].cost.res,
+                        p.parts[q].layers[l][static_cast<std::size_t>(old)].cost.res))
+            v = x[q][l][k];
+        if (v < 0)
+          complete = false;
+        else
+          o.start[static_cast<std::size_t>(v)] = 1;
+      }
+    }
+    if (!complete) o.start.clear();
+  }
+  const SolveResult r = solve_with_cbc(m, o);
   s.status = r.status;
-  s.best_bound = r.best_bound;
+  s.best_bound = -r.best_bound;
   s.gap = r.gap;
   s.seconds = r.seconds;
   s.nodes = r.nodes;

@@ -41,6 +41,15 @@ struct SelectionPart {
   std::vector<std::vector<hw::Candidate>> layers;  ///< per layer, its configurations
 };
 
+/// Parts of which exactly one is present while `when` holds (at most one condition) and none
+/// otherwise, such as the contexts of one layer. Redundant for integer solutions, these rows
+/// tighten the linear relaxation: sum_{q in group} p[q] = [when], and per slot choice (s, c),
+/// the group's parts that require exactly s = c sum to at most y[s,c].
+struct PartGroup {
+  std::vector<std::size_t> parts;
+  std::vector<SlotCondition> when;
+};
+
 struct SelectionProblem {
   std::vector<int> slot_sizes;            ///< choices per slot
   std::vector<std::vector<double>> gain;  ///< per slot and choice; empty: no gains on slots
@@ -48,6 +57,7 @@ struct SelectionProblem {
   /// (a, b): a choice allowed by a requires one allowed by b (e.g. a removed block's slots
   /// stay at their first choice).
   std::vector<std::pair<SlotCondition, SlotCondition>> implications;
+  std::vector<PartGroup> groups;
   hw::Resources capacity;
   std::int64_t min_ii_cycles = 0;  ///< the input transfer
 };
@@ -73,15 +83,27 @@ bool selection_valid(const SelectionProblem& problem, const std::vector<int>& ch
 /// The surrogate's value of `choice`.
 double selection_gain(const SelectionProblem& problem, const std::vector<int>& choice);
 
-/// The best choice with II at most `target_ii_cycles` that fits the capacity. Throws
+/// The best choice with II at most `target_ii_cycles` that fits the capacity. `start`, if
+/// given, is a solution at a tighter or equal target, handed to CBC as its first incumbent
+/// (sweeping from tight to loose targets, each solution starts the next). Throws
 /// core::InputError for a malformed instance (a condition on an unknown slot or choice).
 SelectionSolution solve_selection(const SelectionProblem& problem, std::int64_t target_ii_cycles,
-                                  const SolveOptions& options);
+                                  const SolveOptions& options,
+                                  const SelectionSolution* start = nullptr);
 
 /// The same optimum by enumerating every valid slot assignment and, for each, searching the
 /// present layers' configurations depth first (tests on small instances).
 SelectionSolution brute_force_selection(const SelectionProblem& problem,
                                         std::int64_t target_ii_cycles);
+
+/// Program 1's instance for the network `choice` selects: its present parts' layers.
+struct FoldingProblem;
+FoldingProblem selection_folding(const SelectionProblem& problem, const std::vector<int>& choice);
+
+/// The network `choice` selects, priced alone: program 1's leanest design within the target
+/// (no solution when none fits). A start for solve_selection.
+SelectionSolution selection_design(const SelectionProblem& problem, const std::vector<int>& choice,
+                                   std::int64_t target_ii_cycles, const SolveOptions& options);
 
 /// Bounds for a sweep: no design is faster than `lower` (the input transfer, and every
 /// always-present layer's fastest configuration that fits); every design fits in II `upper`

@@ -2,8 +2,11 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <set>
 
+#include "ilp/folding_program.hpp"
 #include "predict/regression.hpp"
 #include "search/pareto.hpp"
 
@@ -19,6 +22,17 @@ Eigen::MatrixXd feature_rows(const Domain& domain, const std::vector<Genotype>& 
     for (std::size_t j = 0; j < f.size(); ++j)
       x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = f[j];
   }
+  return x;
+}
+
+// The surrogate's features: the indicator of each of the space's terms.
+Eigen::MatrixXd term_rows(const SelectionSpace& sel, const std::vector<Observation>& history) {
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(history.size()),
+                    static_cast<Eigen::Index>(sel.terms.size()));
+  for (std::size_t i = 0; i < history.size(); ++i)
+    for (std::size_t t = 0; t < sel.terms.size(); ++t)
+      x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(t)) =
+          ilp::part_present(sel.problem.parts[sel.terms[t]], history[i].genotype) ? 1.0 : 0.0;
   return x;
 }
 
@@ -64,6 +78,9 @@ class HaoStrategy : public Strategy {
       for (std::size_t k = 0; k < history_.size(); ++k)
         for (int i = 0; i < (on_front[k] ? options_.pool_mutations : 1); ++i)
           local.push_back(mutate(history_[k].genotype, rng));
+      // Program 4: the additive surrogate's best network at each II target.
+      for (const Proposal& p : program4_proposals(domain_, history_, options_.sweep_points))
+        local.push_back(p.genotype);
       local_features = feature_rows(domain_, local);
       for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
       pool = &local;
@@ -138,6 +155,70 @@ class HaoStrategy : public Strategy {
 std::unique_ptr<Strategy> make_hao_strategy(const Domain& domain, std::uint64_t seed,
                                             const StrategyOptions& options) {
   return std::make_unique<HaoStrategy>(domain, seed, options);
+}
+
+std::vector<Proposal> program4_proposals(const Domain& domain,
+                                         const std::vector<Observation>& history, int points) {
+  const SelectionSpace* sel = domain.selection();
+  if (!sel || history.empty() || points < 1) return {};
+  Eigen::VectorXd y(static_cast<Eigen::Index>(history.size()));
+  for (std::size_t i = 0; i < history.size(); ++i)
+    y(static_cast<Eigen::Index>(i)) = history[i].accuracy;
+  predict::Ridge ridge;
+  ridge.fit(term_rows(*sel, history), y, 1.0);
+  ilp::SelectionProblem problem = sel->problem;
+  for (std::size_t t = 0; t < sel->terms.size(); ++t)
+    problem.parts[sel->terms[t]].gain = ridge.weights()(static_cast<Eigen::Index>(t));
+
+  // Deterministic: a node limit, not the clock, bounds each solve (asks must not depend on
+  // the machine's load); the time limit is a safety net only.
+  ilp::SolveOptions options;
+  options.max_nodes = 200;
+  options.time_limit_s = 60;
+  // The sweep runs from the fastest any design can be to the fastest design of the
+  // surrogate's unconstrained best: beyond that every target gives that network.
+  auto [lower, upper] = ilp::selection_ii_range(problem);
+  lower = std::max<std::int64_t>(lower, 1);
+  const ilp::SelectionSolution free =
+      ilp::solve_selection(problem, std::max(upper, lower), options);
+  if (!free.has_solution()) return {};
+  const ilp::FoldingSolution fastest =
+      ilp::minimize_ii_bisect(ilp::selection_folding(problem, free.choice), options);
+  if (fastest.has_solution()) upper = fastest.ii_cycles;
+  upper = std::max(upper, lower);
+  std::vector<Proposal> out;
+  std::set<Genotype> seen;
+  // The first (tightest) solve starts from the observed network the surrogate rates best
+  // among those whose own design reaches the target; each later one from its predecessor.
+  // (Without a start, CBC's feasibility pump alone takes seconds on the default space.)
+  std::vector<std::size_t> order(history.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<double> rated;
+  for (const auto& o : history) rated.push_back(ilp::selection_gain(problem, o.genotype));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rated[a] > rated[b]; });
+  ilp::SelectionSolution previous;
+  for (std::size_t i : order) {
+    if (history[i].latency_ms >= kInfeasibleMs) continue;
+    previous = ilp::selection_design(problem, history[i].genotype, lower, options);
+    if (previous.has_solution()) break;
+  }
+  // Or the network of every slot's first choice (in the shipped spaces the smallest).
+  if (!previous.has_solution())
+    previous = ilp::selection_design(problem, std::vector<int>(problem.slot_sizes.size(), 0), lower,
+                                     options);
+  for (int k = 0; k < points; ++k) {
+    const double f = points == 1 ? 1.0 : static_cast<double>(k) / (points - 1);
+    const auto target = static_cast<std::int64_t>(
+        std::llround(static_cast<double>(lower) *
+                     std::pow(static_cast<double>(upper) / static_cast<double>(lower), f)));
+    const ilp::SelectionSolution s =
+        k == points - 1 ? free : ilp::solve_selection(problem, target, options, &previous);
+    if (s.has_solution()) previous = s;
+    if (!s.has_solution() || !seen.insert(s.choice).second) continue;
+    out.push_back({s.choice, target, ridge.intercept() + s.gain, s.seconds});
+  }
+  return out;
 }
 
 std::map<std::string, double> predictor_kendall(const Domain& domain,

@@ -15,6 +15,19 @@ namespace hao::search {
 std::unique_ptr<Strategy> make_hao_strategy(const Domain& domain, std::uint64_t seed,
                                             const StrategyOptions& options);
 
+/// Program 4's proposals: ridge regression on the space's additive terms (its surrogate),
+/// then the MILP at `points` II targets spaced geometrically from the fastest design to the most
+/// folded; per target the network the surrogate rates best among those that reach it, with its
+/// predicted accuracy. Empty when the domain has no selection space or `history` is empty.
+struct Proposal {
+  Genotype genotype;
+  std::int64_t target_ii_cycles = 0;
+  double predicted = 0;  ///< the surrogate's accuracy
+  double seconds = 0;    ///< CBC's time
+};
+std::vector<Proposal> program4_proposals(const Domain& domain,
+                                         const std::vector<Observation>& history, int points);
+
 /// Five-fold cross-validated Kendall tau of the Gaussian process and of ridge regression on
 /// `history` (features from `domain`); empty below 10 observations.
 std::map<std::string, double> predictor_kendall(const Domain& domain,

@@ -391,6 +391,7 @@ SelectionSpace Mbv2Domain::build_selection() const {
                              std::to_string(ctx.size()) +
                              " slots, too many contexts for program 4");
     std::vector<int> value(ctx.size(), 0);
+    ilp::PartGroup group{{}, pos.always};
     for (std::size_t n = 0; n < count; ++n) {
       Genotype g = base;
       for (std::size_t i = 0; i < ctx.size(); ++i) g[ctx[i]] = value[i];
@@ -412,7 +413,6 @@ SelectionSpace Mbv2Domain::build_selection() const {
       }
       const auto it = std::find_if(net.layers.begin(), net.layers.end(),
                                    [&](const ir::Layer& l) { return l.name == pos.layer; });
-      if (it == net.layers.end()) continue;  // e.g. no expand conv at expansion 1
       ilp::SelectionPart part;
       part.name = pos.layer;
       part.when = pos.always;
@@ -422,13 +422,19 @@ SelectionSpace Mbv2Domain::build_selection() const {
                      "=" + slots_[slot].choices[static_cast<std::size_t>(snapped[slot])];
       }
       if (!ctx.empty()) part.name += "]";
-      const std::string signature = layer_key(*it);
-      auto c = candidates.find(signature);
-      if (c == candidates.end())
-        c = candidates.emplace(signature, hw::layer_candidates(*it, device_, map_.cost)).first;
-      part.layers.push_back(c->second);
+      // The context without the layer (e.g. no expand conv at expansion 1) stays as a part
+      // without hardware, so that the position's parts partition its contexts.
+      if (it != net.layers.end()) {
+        const std::string signature = layer_key(*it);
+        auto c = candidates.find(signature);
+        if (c == candidates.end())
+          c = candidates.emplace(signature, hw::layer_candidates(*it, device_, map_.cost)).first;
+        part.layers.push_back(c->second);
+      }
+      group.parts.push_back(problem.parts.size());
       problem.parts.push_back(std::move(part));
     }
+    problem.groups.push_back(std::move(group));
   }
 
   // The surrogate's terms: one per slot choice; a block's only while the block is present.

@@ -55,6 +55,9 @@ struct StrategyOptions {
   /// one of every other observation (their hardware is computed, so it is kept small).
   int pool_random = 20;
   int pool_mutations = 4;
+  /// hao on a space with a selection program (mbv2): program 4 solved at this many II targets
+  /// per ask, its networks added to the candidates.
+  int sweep_points = 5;
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.

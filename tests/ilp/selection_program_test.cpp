@@ -102,6 +102,14 @@ TEST(SelectionProgram, EqualsBruteForceOnRandomInstances) {
       EXPECT_NEAR(milp.gain, brute.gain, 1e-6) << "seed " << seed << " T " << target;
       expect_consistent(p, milp, target);
       expect_consistent(p, brute, target);
+      // Started from the tighter design, the looser target has the same optimum.
+      const SelectionSolution started = solve_selection(p, upper, {}, &brute);
+      ASSERT_TRUE(started.has_solution());
+      EXPECT_NEAR(started.gain, brute_force_selection(p, upper).gain, 1e-6) << "seed " << seed;
+      // selection_design prices a given network alone.
+      const SelectionSolution alone = selection_design(p, brute.choice, target, {});
+      ASSERT_TRUE(alone.has_solution());
+      expect_consistent(p, alone, target);
     }
   }
   // Both outcomes occur, so the comparison covers them.

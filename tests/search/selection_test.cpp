@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "ilp/folding_program.hpp"
+#include "search/hao_strategy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/space_spec.hpp"
 
@@ -57,6 +61,15 @@ TEST(Mbv2Selection, PartsAreExactlyTheLayersOfEveryNetwork) {
           << part.name << " in " << d.label(g);
     }
     for (const auto& l : net.layers) EXPECT_EQ(seen[l.name], 1) << l.name << " in " << d.label(g);
+    // The groups' rows hold: exactly one part of a group while its condition holds.
+    for (const auto& group : sel->problem.groups) {
+      int present = 0;
+      for (std::size_t q : group.parts) present += ilp::part_present(sel->problem.parts[q], g);
+      const bool when = group.when.empty() ||
+                        std::count(group.when[0].choices.begin(), group.when[0].choices.end(),
+                                   g[static_cast<std::size_t>(group.when[0].slot)]) > 0;
+      EXPECT_EQ(present, when ? 1 : 0) << sel->problem.parts[group.parts[0]].name;
+    }
     EXPECT_EQ(seen.size(), net.layers.size()) << d.label(g);
   }
   // Genotypes the space cannot hold break an implication (a removed block's slot moved).
@@ -159,6 +172,49 @@ TEST(Mbv2Selection, Program4EqualsEnumerationWithProgram1) {
     }
   }
   EXPECT_GE(compared, 8);
+}
+
+// The hao strategy's proposals on a three-stage cousin of the default space (the default
+// space's sweep takes 10-20 s, measured by hao search), from observations whose accuracy is an
+// additive function of the slots: valid networks that fit the zu3eg, distinct, and a looser II
+// target never lowers the surrogate's best.
+TEST(Mbv2Selection, ProposalsTraceTheSurrogatesFrontier) {
+  const std::string yaml =
+      "name: three\nkind: mbv2\n"
+      "stages: [{channels: 16, stride: 1}, {channels: 24, stride: 2}, {channels: 32, stride: 2}]\n"
+      "choices: {depth: [1, 2, 3], width: [0.5, 1.0], kernel: [3, 5], expansion: [1, 3, 6], "
+      "bits: [4, 8]}\n";
+  const SpaceSpec spec = parse_space(yaml, "three.yaml", HAO_SHARED_DATA);
+  const Mbv2Domain d(spec.mbv2, hw::load_device("zu3eg"));
+  Rng rng(4);
+  std::vector<Observation> history;
+  for (int i = 0; i < 12; ++i) {
+    const Genotype g = d.random(rng);
+    double acc = 0.6;
+    for (std::size_t s = 0; s < 3; ++s) acc += 0.02 * g[s * 11] + 0.01 * g[s * 11 + 1];
+    history.push_back({g, acc, d.latency_ms(g)});
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<Proposal> proposals = program4_proposals(d, history, 5);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cerr << proposals.size() << " proposals in " << seconds << " s\n";
+  ASSERT_GE(proposals.size(), 3u);
+  std::set<Genotype> distinct;
+  for (std::size_t i = 0; i < proposals.size(); ++i) {
+    const Proposal& p = proposals[i];
+    EXPECT_TRUE(d.valid(p.genotype));
+    distinct.insert(p.genotype);
+    const Hardware h = d.hardware(p.genotype);
+    EXPECT_TRUE(h.feasible) << d.label(p.genotype);
+    const double ii = d.device().clock_mhz * 1e6 / h.fps;
+    EXPECT_LE(ii, static_cast<double>(p.target_ii_cycles) * 1.0001) << d.label(p.genotype);
+    if (i > 0) {
+      EXPECT_GT(p.target_ii_cycles, proposals[i - 1].target_ii_cycles);
+      EXPECT_GE(p.predicted, proposals[i - 1].predicted - 1e-9);
+    }
+  }
+  EXPECT_EQ(distinct.size(), proposals.size());
 }
 
 }  // namespace
