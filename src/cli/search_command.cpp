@@ -27,6 +27,13 @@
 namespace hao::cli {
 namespace {
 
+// What strategies minimize: a table's latency; for generated networks the frame interval
+// (1 / fps, what the frontier is over; Mbv2Domain::latency_ms says the same).
+double objective_ms(const store::EvaluationRecord& r) {
+  if (r.latency_ms >= search::kInfeasibleMs || r.fps <= 0) return search::kInfeasibleMs;
+  return 1000.0 / r.fps;
+}
+
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -190,6 +197,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   std::vector<store::EvaluationRecord> records = db.evaluations(study);
   search::StrategyOptions so;
   so.population = a.population;
+  so.log_latency = so.spread = mbv2 != nullptr;  // see StrategyOptions
   auto strategy = search::make_strategy(a.strategy, *domain, a.seed, so);
   for (const auto& r : records) {
     const search::Genotype g = parse_code(
@@ -198,7 +206,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       throw core::InputError(a.storage + ": study '" + study + "' evaluation " +
                              std::to_string(r.index) + ": genotype '" + r.label +
                              "' is not in the space");
-    strategy->tell({g, r.accuracy, r.latency_ms});
+    strategy->tell({g, r.accuracy, objective_ms(r)});
   }
   out << (resumed ? "resuming" : "new") << " study '" << study << "' in " << a.storage << ": "
       << records.size() << " of " << budget << " evaluations stored; space " << spec.name
@@ -264,9 +272,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         r.accuracy = 100 * t.val_accuracy;
         r.extra =
             nlohmann::json{
-                {"checkpoint", ckpt},         {"float_val_accuracy", 100 * t.float_val_accuracy},
-                {"train_seconds", t.seconds}, {"images_per_s", t.images_per_s},
-                {"ask_seconds", ask_s},       {"hardware_seconds", hardware_s}}
+                {"checkpoint", ckpt},           {"float_val_accuracy", 100 * t.float_val_accuracy},
+                {"train_seconds", t.seconds},   {"images_per_s", t.images_per_s},
+                {"ask_seconds", ask_s},         {"hardware_seconds", hardware_s},
+                {"ask_source", strategy->why()}}
                 .dump();
       }
       r.hardware =
@@ -275,13 +284,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 #endif
     r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     db.add(study, r);
-    strategy->tell({g, r.accuracy, r.latency_ms});
+    strategy->tell({g, r.accuracy, objective_ms(r)});
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double per = elapsed / static_cast<double>(static_cast<std::size_t>(i) + 1 - first_new);
     err << "[" << i + 1 << "/" << budget << "] " << (table ? "accuracy " : "val acc ")
         << core::fixed(r.accuracy, 2) << "%  " << core::fixed(r.fps, 0) << " fps  "
         << core::fixed(r.wall_s, 1) << " s  ETA " << clock_text(per * (budget - i - 1)) << "  "
-        << r.label << "\n";
+        << r.label << (strategy->why().empty() ? "" : "  (" + strategy->why() + ")") << "\n";
     records.push_back(r);
   }
 

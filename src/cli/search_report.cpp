@@ -129,7 +129,9 @@ std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecor
   };
   while (out.size() < n && !left.empty()) {
     std::vector<search::Objectives> pts;
-    for (std::size_t i : left) pts.push_back({records[i].latency_ms, records[i].accuracy});
+    // Over the frame interval (1 / fps), as the frontier is; a dataflow pipeline's latency
+    // also counts its depth.
+    for (std::size_t i : left) pts.push_back({1000.0 / records[i].fps, records[i].accuracy});
     std::vector<std::size_t> front;
     for (std::size_t k : search::pareto_front(pts)) front.push_back(left[k]);
     std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {

@@ -47,11 +47,14 @@ class HaoStrategy : public Strategy {
     }
   }
   std::string name() const override { return "hao"; }
+  std::string why() const override { return why_; }
 
   Genotype ask() override {
     Rng rng = ask_rng();
-    if (history_.size() < static_cast<std::size_t>(std::max(2, options_.initial_samples)))
+    if (history_.size() < static_cast<std::size_t>(std::max(2, options_.initial_samples))) {
+      why_ = "initial random sample";
       return untold(domain_.random(rng), rng);
+    }
     std::vector<Genotype> observed;
     Eigen::VectorXd y(static_cast<Eigen::Index>(history_.size()));
     for (std::size_t i = 0; i < history_.size(); ++i) {
@@ -67,10 +70,12 @@ class HaoStrategy : public Strategy {
     const Eigen::MatrixXd* features = &pool_features_;
     const std::vector<double>* latency = &pool_latency_;
     std::vector<Genotype> local;
+    std::vector<std::string> source;  // per local candidate, where it came from
     Eigen::MatrixXd local_features;
     std::vector<double> local_latency;
     if (pool_.empty()) {  // a space too large to list: random genotypes and front mutations
       for (int i = 0; i < options_.pool_random; ++i) local.push_back(domain_.random(rng));
+      source.assign(local.size(), "random candidate");
       std::vector<Objectives> seen;
       for (const auto& o : history_) seen.push_back({o.latency_ms, o.accuracy});
       std::vector<bool> on_front(history_.size(), false);
@@ -78,9 +83,12 @@ class HaoStrategy : public Strategy {
       for (std::size_t k = 0; k < history_.size(); ++k)
         for (int i = 0; i < (on_front[k] ? options_.pool_mutations : 1); ++i)
           local.push_back(mutate(history_[k].genotype, rng));
+      source.resize(local.size(), "mutation of an observed design");
       // Program 4: the additive surrogate's best network at each II target.
-      for (const Proposal& p : program4_proposals(domain_, history_, options_.sweep_points))
+      for (const Proposal& p : program4_proposals(domain_, history_, options_.sweep_points)) {
         local.push_back(p.genotype);
+        source.push_back("program 4 at II <= " + std::to_string(p.target_ii_cycles) + " cycles");
+      }
       local_features = feature_rows(domain_, local);
       for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
       pool = &local;
@@ -97,10 +105,12 @@ class HaoStrategy : public Strategy {
     // latency scale nor joins the front; it is never proposed.
     n.latency_min = 1e300;
     n.latency_max = -1e300;
+    // On a log scale when asked: fps spanning a factor of ten then counts each factor alike.
+    auto scale = [&](double l) { return options_.log_latency ? std::log(std::max(l, 1e-12)) : l; };
     auto widen = [&](double l) {
       if (l >= kInfeasibleMs) return;
-      n.latency_min = std::min(n.latency_min, l);
-      n.latency_max = std::max(n.latency_max, l);
+      n.latency_min = std::min(n.latency_min, scale(l));
+      n.latency_max = std::max(n.latency_max, scale(l));
     };
     for (double l : *latency) widen(l);
     for (const auto& o : history_) widen(o.latency_ms);
@@ -118,7 +128,7 @@ class HaoStrategy : public Strategy {
     std::vector<std::pair<double, double>> front;
     for (const auto& o : history_)
       if (o.latency_ms < kInfeasibleMs)
-        front.emplace_back(n.latency(o.latency_ms), n.error(o.accuracy));
+        front.emplace_back(n.latency(scale(o.latency_ms)), n.error(o.accuracy));
     const Staircase staircase(std::move(front));
 
     std::size_t best = pool->size();
@@ -127,7 +137,14 @@ class HaoStrategy : public Strategy {
     for (std::size_t i = 0; i < pool->size(); ++i) {
       if (told((*pool)[i]) || !domain_.valid((*pool)[i]) || (*latency)[i] >= kInfeasibleMs)
         continue;
-      const double g = staircase.gain(n.latency((*latency)[i]), n.error(predicted[i].mean));
+      double g = staircase.gain(n.latency(scale((*latency)[i])), n.error(predicted[i].mean));
+      if (options_.spread) {
+        // Crowding: a gain at a latency already evaluated k times (within 0.5%) counts 1/(1+k).
+        int k = 0;
+        for (const auto& o : history_)
+          k += std::abs(o.latency_ms - (*latency)[i]) <= 0.005 * (*latency)[i];
+        g /= 1 + k;
+      }
       if (g > best_gain) {
         best_gain = g;
         best = i;
@@ -138,13 +155,20 @@ class HaoStrategy : public Strategy {
       }
     }
     // No candidate is predicted to move the front: learn where the predictor knows least.
-    if (best == pool->size()) best = most_uncertain;
-    if (best == pool->size()) return untold(domain_.random(rng), rng);
+    const bool uncertain = best == pool->size();
+    if (uncertain) best = most_uncertain;
+    if (best == pool->size()) {
+      why_ = "random (no candidate left)";
+      return untold(domain_.random(rng), rng);
+    }
+    why_ = best < source.size() ? source[best] : "table row";
+    why_ += uncertain ? ", most uncertain" : ", largest predicted hypervolume gain";
     return (*pool)[best];
   }
 
  private:
   StrategyOptions options_;
+  std::string why_;
   std::vector<Genotype> pool_;
   Eigen::MatrixXd pool_features_;
   std::vector<double> pool_latency_;
@@ -173,7 +197,7 @@ std::vector<Proposal> program4_proposals(const Domain& domain,
   // Deterministic: a node limit, not the clock, bounds each solve (asks must not depend on
   // the machine's load); the time limit is a safety net only.
   ilp::SolveOptions options;
-  options.max_nodes = 200;
+  options.max_nodes = 30;  // about 0.15 s a node on the default space: best found within them
   options.time_limit_s = 60;
   // The sweep runs from the fastest any design can be to the fastest design of the
   // surrogate's unconstrained best: beyond that every target gives that network.

@@ -271,7 +271,7 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
 
 double Mbv2Domain::latency_ms(const Genotype& g) const {
   const Hardware h = hardware(g);
-  return h.feasible ? h.latency_ms : kInfeasibleMs;
+  return h.feasible ? 1000.0 / h.fps : kInfeasibleMs;
 }
 
 }  // namespace hao::search

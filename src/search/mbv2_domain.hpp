@@ -36,7 +36,10 @@ class Mbv2Domain : public Domain {
   Genotype random(Rng& rng) const override;
   /// Clamps every slot into range and zeroes the slots of blocks past a stage's depth.
   Genotype snap(const Genotype& g, Rng& rng) const override;
-  double latency_ms(const Genotype& g) const override;  ///< kInfeasibleMs when nothing fits
+  /// The frame interval, 1 / fps in ms (a dataflow pipeline's throughput, what the search's
+  /// frontier is over; Hardware::latency_ms also counts the pipeline's depth); kInfeasibleMs
+  /// when nothing fits.
+  double latency_ms(const Genotype& g) const override;
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;

@@ -26,6 +26,9 @@ class Strategy {
   /// untold genotype in the domain.
   virtual Genotype ask() = 0;
   void tell(const Observation& o);
+  /// Where the last ask came from, for progress lines and the store (e.g. "program 4 at II
+  /// <= 1469 cycles"); empty when the strategy does not say.
+  virtual std::string why() const { return {}; }
   const std::vector<Observation>& history() const { return history_; }
 
  protected:
@@ -58,6 +61,13 @@ struct StrategyOptions {
   /// hao on a space with a selection program (mbv2): program 4 solved at this many II targets
   /// per ask, its networks added to the candidates.
   int sweep_points = 5;
+  /// hao: hypervolume gains on log latency (hao search on mbv2 spaces, where fps spans a
+  /// factor of ten); the benchmark's linear normalization otherwise.
+  bool log_latency = false;
+  /// hao: a candidate's predicted gain divided by 1 + the evaluations already at its latency
+  /// (within 0.5%), so that asks spread over fps levels (hao search on mbv2 spaces, where many
+  /// networks reach the same fastest II); off for tables.
+  bool spread = false;
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.
