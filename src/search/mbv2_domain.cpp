@@ -459,8 +459,15 @@ SelectionSpace Mbv2Domain::build_selection() const {
 }
 
 const SelectionSpace* Mbv2Domain::selection() const {
-  std::call_once(selection_once_,
-                 [&] { selection_ = std::make_unique<SelectionSpace>(build_selection()); });
+  // A space whose layers depend on too many slots has no program 4: the hao strategy then
+  // works from its other candidates.
+  std::call_once(selection_once_, [&] {
+    try {
+      selection_ = std::make_unique<SelectionSpace>(build_selection());
+    } catch (const core::InputError&) {
+      selection_.reset();
+    }
+  });
   return selection_.get();
 }
 

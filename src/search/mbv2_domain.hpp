@@ -45,7 +45,8 @@ class Mbv2Domain : public Domain {
   std::string label(const Genotype& g) const override;
   /// Built on first use: every layer position's context (the slots its shape and bits depend
   /// on) enumerated, each context a part with that layer's configurations; the terms are the
-  /// one-hot slots (a block's only while the block is present).
+  /// one-hot slots (a block's only while the block is present). nullptr when some layer
+  /// depends on so many slots that its contexts exceed 100,000.
   const SelectionSpace* selection() const override;
 
   /// The network, named `name`, with its bits (element-wise layers derived).
