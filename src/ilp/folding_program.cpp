@@ -42,6 +42,28 @@ bool fits(const hw::Resources& u, const hw::Resources& c) {
          u.uram <= c.uram + kTol;
 }
 
+bool cheaper_or_equal(const hw::Resources& a, const hw::Resources& b) {
+  return a.dsp <= b.dsp && a.lut <= b.lut && a.bram36 <= b.bram36 && a.uram <= b.uram;
+}
+
+std::vector<int> cheapest_within(const std::vector<hw::Candidate>& all, std::int64_t target_ii) {
+  std::vector<int> in;
+  for (std::size_t k = 0; k < all.size(); ++k)
+    if (all[k].cost.cycles <= target_ii) in.push_back(static_cast<int>(k));
+  std::vector<int> out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const hw::Resources& r = all[static_cast<std::size_t>(in[i])].cost.res;
+    bool dominated = false;
+    for (std::size_t j = 0; j < in.size() && !dominated; ++j) {
+      const hw::Resources& o = all[static_cast<std::size_t>(in[j])].cost.res;
+      if (i == j || !cheaper_or_equal(o, r)) continue;
+      dominated = !cheaper_or_equal(r, o) || j < i;  // equals: keep the first
+    }
+    if (!dominated) out.push_back(in[i]);
+  }
+  return out;
+}
+
 namespace {
 
 double resource_weight(double capacity) { return capacity > 0 ? 1.0 / capacity : 0.0; }

@@ -60,6 +60,13 @@ FoldingSolution minimize_resources(const FoldingProblem& problem, std::int64_t t
 std::int64_t choice_ii(const FoldingProblem& problem, const std::vector<int>& choice);
 hw::Resources choice_resources(const FoldingProblem& problem, const std::vector<int>& choice);
 bool fits(const hw::Resources& used, const hw::Resources& capacity);
+/// `a` needs no more than `b` of any resource (exactly, no tolerance).
+bool cheaper_or_equal(const hw::Resources& a, const hw::Resources& b);
+/// Indices of the candidates within `target_ii` cycles that no other such candidate beats on
+/// every resource (of equals, the first: the faster, as candidates are sorted). Once a target
+/// is met, speed no longer matters.
+std::vector<int> cheapest_within(const std::vector<hw::Candidate>& candidates,
+                                 std::int64_t target_ii);
 
 /// For each layer, a candidate at least as fast and as cheap as `costs[l]` (which comes
 /// from any legal configuration, e.g. greedy's), so that the result is as good a start.

@@ -19,26 +19,12 @@ int name_index(std::vector<std::string>& names, const std::string& name) {
   return static_cast<int>(names.size()) - 1;
 }
 
-bool cheaper_or_equal(const hw::Resources& a, const hw::Resources& b) {
-  return a.dsp <= b.dsp && a.lut <= b.lut && a.bram36 <= b.bram36 && a.uram <= b.uram;
-}
-
-// The candidates within `target_ii` that no other such candidate beats on every resource.
-std::vector<hw::Candidate> cheapest_within(const std::vector<hw::Candidate>& all,
+// Copies of the candidates within `target_ii` that no other such candidate beats on every
+// resource (cheapest_within).
+std::vector<hw::Candidate> cheapest_copies(const std::vector<hw::Candidate>& all,
                                            std::int64_t target_ii) {
-  std::vector<hw::Candidate> in;
-  for (const auto& c : all)
-    if (c.cost.cycles <= target_ii) in.push_back(c);
   std::vector<hw::Candidate> out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    bool dominated = false;
-    for (std::size_t j = 0; j < in.size() && !dominated; ++j) {
-      if (i == j || !cheaper_or_equal(in[j].cost.res, in[i].cost.res)) continue;
-      // Equal in every resource: keep the first (the faster, as candidates are sorted).
-      dominated = !cheaper_or_equal(in[i].cost.res, in[j].cost.res) || j < i;
-    }
-    if (!dominated) out.push_back(in[i]);
-  }
+  for (int k : cheapest_within(all, target_ii)) out.push_back(all[static_cast<std::size_t>(k)]);
   return out;
 }
 
@@ -116,7 +102,7 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
       const double omega =
           choosable(spec, l) ? spec.omega[l][static_cast<std::size_t>(way.index)] : 0;
       for (const auto& c :
-           cheapest_within(hw::layer_candidates(at, device, options), d.target_ii)) {
+           cheapest_copies(hw::layer_candidates(at, device, options), d.target_ii)) {
         BitOption o;
         o.bits = way.index;
         o.config = static_cast<int>(d.configs.back().size());

@@ -59,29 +59,14 @@ void check_problem(const SelectionProblem& p) {
   }
 }
 
-bool dominates(const hw::Resources& a, const hw::Resources& b) {
-  return a.dsp <= b.dsp && a.lut <= b.lut && a.bram36 <= b.bram36 && a.uram <= b.uram;
-}
-
-// The configurations of a layer within `target` cycles that fit alone, less those another
-// one is no cheaper than in every resource (the first of equals kept).
+// The configurations of a layer within `target` cycles that no other one beats on every
+// resource (cheapest_within) and that fit alone. (One that does not fit beats only others that
+// do not either, so dropping those after the dominance test is the same as before it.)
 std::vector<int> usable_candidates(const std::vector<hw::Candidate>& layer, std::int64_t target,
                                    const hw::Resources& capacity) {
-  std::vector<int> in;
-  for (std::size_t k = 0; k < layer.size(); ++k)
-    if (layer[k].cost.cycles <= target && fits(layer[k].cost.res, capacity))
-      in.push_back(static_cast<int>(k));
   std::vector<int> out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const hw::Resources& r = layer[static_cast<std::size_t>(in[i])].cost.res;
-    bool dominated = false;
-    for (std::size_t j = 0; j < in.size() && !dominated; ++j) {
-      if (i == j) continue;
-      const hw::Resources& o = layer[static_cast<std::size_t>(in[j])].cost.res;
-      dominated = dominates(o, r) && (!dominates(r, o) || j < i);
-    }
-    if (!dominated) out.push_back(in[i]);
-  }
+  for (int k : cheapest_within(layer, target))
+    if (fits(layer[static_cast<std::size_t>(k)].cost.res, capacity)) out.push_back(k);
   return out;
 }
 
@@ -335,8 +320,8 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
         int v = -1;
         for (std::size_t k = 0; k < x[q][l].size() && old >= 0 && v < 0; ++k)
           if (x[q][l][k] >= 0 &&
-              dominates(p.parts[q].layers[l][k].cost.res,
-                        p.parts[q].layers[l][static_cast<std::size_t>(old)].cost.res))
+              cheaper_or_equal(p.parts[q].layers[l][k].cost.res,
+                               p.parts[q].layers[l][static_cast<std::size_t>(old)].cost.res))
             v = x[q][l][k];
         if (v < 0)
           complete = false;
