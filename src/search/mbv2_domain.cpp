@@ -278,11 +278,12 @@ double Mbv2Domain::latency_ms(const Genotype& g) const {
 
 namespace hao::search {
 
-ilp::SlotCondition Mbv2Domain::present(std::size_t stage, std::size_t block) const {
+std::vector<ilp::SlotCondition> Mbv2Domain::present(std::size_t stage, std::size_t block) const {
   ilp::SlotCondition c{static_cast<int>(depth_slot(stage)), {}};
   for (std::size_t k = 0; k < spec_.depth.size(); ++k)
     if (spec_.depth[k] > static_cast<int>(block)) c.choices.push_back(static_cast<int>(k));
-  return c;
+  if (c.choices.size() == spec_.depth.size()) return {};  // every depth has the block
+  return {c};
 }
 
 SelectionSpace Mbv2Domain::build_selection() const {
@@ -341,9 +342,7 @@ SelectionSpace Mbv2Domain::build_selection() const {
         c.insert(more);
         return c;
       };
-      std::vector<ilp::SlotCondition> here;
-      const ilp::SlotCondition is_present = present(s, b);
-      if (is_present.choices.size() != spec_.depth.size()) here.push_back(is_present);
+      const std::vector<ilp::SlotCondition> here = present(s, b);
       positions.push_back({p + "expand", with(in, {k + 1, k + 2}), here});
       positions.push_back({p + "expand_relu", with(in, {k + 1, k + 2}), here});
       positions.push_back({p + "dw", with(in, {k, k + 1, k + 2}), here});
@@ -364,13 +363,13 @@ SelectionSpace Mbv2Domain::build_selection() const {
   // Every block's slots keep their first choice while the block is removed (snap's rule).
   for (std::size_t s = 0; s < stages; ++s)
     for (std::size_t b = 0; b < blocks; ++b) {
-      const ilp::SlotCondition is_present = present(s, b);
-      if (is_present.choices.size() == spec_.depth.size()) continue;
+      const std::vector<ilp::SlotCondition> is_present = present(s, b);
+      if (is_present.empty()) continue;
       for (std::size_t i = 0; i < 3; ++i) {
         const std::size_t slot = block_slot(s, b) + i;
         ilp::SlotCondition moved{static_cast<int>(slot), {}};
         for (int c = 1; c < problem.slot_sizes[slot]; ++c) moved.choices.push_back(c);
-        if (!moved.choices.empty()) problem.implications.push_back({moved, is_present});
+        if (!moved.choices.empty()) problem.implications.push_back({moved, is_present[0]});
       }
     }
 
@@ -442,10 +441,7 @@ SelectionSpace Mbv2Domain::build_selection() const {
     std::vector<ilp::SlotCondition> extra;
     for (std::size_t s = 0; s < stages; ++s)
       for (std::size_t b = 0; b < blocks; ++b)
-        if (slot >= block_slot(s, b) && slot < block_slot(s, b) + 3) {
-          const ilp::SlotCondition is_present = present(s, b);
-          if (is_present.choices.size() != spec_.depth.size()) extra.push_back(is_present);
-        }
+        if (slot >= block_slot(s, b) && slot < block_slot(s, b) + 3) extra = present(s, b);
     for (std::size_t c = 0; c < slots_[slot].choices.size(); ++c) {
       ilp::SelectionPart term;
       term.name = slots_[slot].name + "=" + slots_[slot].choices[c];

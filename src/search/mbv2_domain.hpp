@@ -64,8 +64,9 @@ class Mbv2Domain : public Domain {
   int max_depth() const;
   std::size_t block_slot(std::size_t stage, std::size_t block) const;
   std::size_t depth_slot(std::size_t stage) const { return block_slot(stage, 0) - 2; }
-  /// "stage's depth exceeds `block`" as a condition on its depth slot.
-  ilp::SlotCondition present(std::size_t stage, std::size_t block) const;
+  /// "stage's depth exceeds `block`" as a condition on its depth slot; empty when every
+  /// depth choice has the block.
+  std::vector<ilp::SlotCondition> present(std::size_t stage, std::size_t block) const;
   SelectionSpace build_selection() const;
 
   Mbv2Spec spec_;
