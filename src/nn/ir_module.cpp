@@ -80,15 +80,14 @@ torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
 
 torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits) {
   if (bits >= 16) return x;
-  if (lo >= 0) {
-    const double levels = static_cast<double>((1 << bits) - 1);
-    const double scale = std::max(hi, 1e-8) / levels;
-    const torch::Tensor c = x.clamp(0.0, levels * scale);
-    return c + ((c / scale).round() * scale - c).detach();
-  }
-  const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
-  const double scale = std::max({-lo, hi, 1e-8}) / qmax;
-  const torch::Tensor c = x.clamp(-qmax * scale, qmax * scale);
+  const bool is_signed = lo < 0;
+  const double qmax =
+      is_signed ? static_cast<double>((1 << (bits - 1)) - 1) : static_cast<double>((1 << bits) - 1);
+  const double scale = (is_signed ? std::max({-lo, hi, 1e-8}) : std::max(hi, 1e-8)) / qmax;
+  torch::Tensor c = x.clamp(is_signed ? -qmax * scale : 0.0, qmax * scale);
+  // Without gradients, one new tensor instead of five: evaluation runs whole test sets
+  // through it, and a large activation's every temporary is a fresh allocation.
+  if (!torch::GradMode::is_enabled()) return c.div_(scale).round_().mul_(scale);
   return c + ((c / scale).round() * scale - c).detach();
 }
 

@@ -88,7 +88,7 @@ std::pair<torch::Tensor, torch::Tensor> batch_of(const data::ImageSet& set,
 
 /// Top-1 accuracy (0..1) of `model` on the images `indices` of `set` (all when empty).
 double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
-                std::vector<std::size_t> indices = {}, int batch_size = 500);
+                std::vector<std::size_t> indices = {}, int batch_size = 100);
 
 /// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
 /// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. Checks that
