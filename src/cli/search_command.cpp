@@ -13,7 +13,6 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
-#include "search/builtin_spaces.hpp"
 #include "search/hao_strategy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/strategy.hpp"
@@ -37,12 +36,6 @@ double objective_ms(const store::EvaluationRecord& r) {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-std::string space_text(const std::string& name_or_path) {
-  for (const auto& [name, yaml] : search::builtin_space_yaml())
-    if (name == name_or_path) return yaml;
-  return core::read_file(name_or_path);
-}
-
 }  // namespace
 
 CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
@@ -63,6 +56,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 12 trained, 50 tabular)");
+  cmd->add_option("--optimism", a.optimism,
+                  "hao strategy: rate candidates at predicted accuracy + this many standard "
+                  "deviations (default 1 on a trained space, 0 on a table)")
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_option("--seed", a.seed, "Seed of the strategy and the training")->capture_default_str();
   cmd->add_option("--study", a.study, "Study name (default SPACE-STRATEGY-sSEED)");
   cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
@@ -120,15 +117,7 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
 
 int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   const std::string data_dir = a.data.empty() ? default_data_dir() : a.data;
-  const std::string yaml = [&] {
-    try {
-      return space_text(a.space);
-    } catch (const core::InputError&) {
-      throw core::InputError("--space: '" + a.space + "' is neither a built-in space (" +
-                             core::join(search::builtin_space_names(), ", ") +
-                             ") nor a readable file");
-    }
-  }();
+  const std::string yaml = search::space_yaml(a.space);
   search::SpaceSpec spec = search::parse_space(yaml, a.space, data_dir);
   const bool tabular = spec.kind == "tabular";
   if (!a.latency.empty()) {
@@ -192,12 +181,17 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     domain = std::move(m);
   }
 
+  // How far the hao strategy trusts its predictor's uncertainty: on a trained space, where
+  // twelve noisy evaluations are all it sees, one standard deviation; on a table, none.
+  const double optimism = a.optimism >= 0 ? a.optimism : (mbv2 ? 1.0 : 0.0);
+  if (a.strategy == "hao" && optimism != 0) settings["optimism"] = optimism;
   store::StudyStore db(a.storage);
   const bool resumed = db.open_study(study, settings.dump());
   std::vector<store::EvaluationRecord> records = db.evaluations(study);
   search::StrategyOptions so;
   so.population = a.population;
   so.log_latency = so.spread = mbv2 != nullptr;  // see StrategyOptions
+  so.optimism = optimism;
   auto strategy = search::make_strategy(a.strategy, *domain, a.seed, so);
   for (const auto& r : records) {
     const search::Genotype g = parse_code(

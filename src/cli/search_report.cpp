@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -198,42 +199,64 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
     }
   }
 
-  const std::string acc_name = tabular ? "accuracy" : "test acc";
+  // The frontier's columns, each rendered in the printed table, pareto.csv and index.html.
+  struct Column {
+    std::string title;  ///< table and HTML; empty title with text: the chosen mark
+    std::string csv;    ///< pareto.csv header
+    std::function<std::string(const Design&, bool chosen)> text;
+    std::function<std::string(const Design&, bool chosen)> csv_value;  ///< empty: as text
+    bool in_table = true;
+  };
+  using R = const Design&;
+  const char* pct = tabular ? "" : "%";
+  std::vector<Column> columns{
+      {"design", "design", [](R d, bool) { return std::to_string(d.record->index); }, {}},
+      {"", "chosen", [](R, bool c) { return std::string(c ? "*" : ""); },
+       [](R, bool c) { return std::string(c ? "1" : "0"); }},
+      {tabular ? "accuracy" : "test acc", tabular ? "accuracy" : "test_accuracy",
+       [&](R d, bool) { return core::fixed(d.test_accuracy, 2) + pct; },
+       [](R d, bool) { return core::fixed(d.test_accuracy, 4); }}};
+  if (!tabular)
+    columns.push_back({"val acc", "val_accuracy",
+                       [](R d, bool) { return core::fixed(d.record->accuracy, 2) + "%"; },
+                       [](R d, bool) { return core::fixed(d.record->accuracy, 4); }});
+  columns.push_back({"fps", "fps",
+                     [&](R d, bool) { return core::fixed(d.record->fps, tabular ? 1 : 0); },
+                     [](R d, bool) { return core::fixed(d.record->fps, 3); }});
+  columns.push_back({"latency ms", "latency_ms",
+                     [&](R d, bool) { return core::fixed(d.record->latency_ms, tabular ? 3 : 4); },
+                     [](R d, bool) { return core::fixed(d.record->latency_ms, 5); }});
+  if (!tabular) {
+    columns.push_back({"DSP", "dsp", [](R d, bool) { return core::fixed(d.record->dsp, 0); }, {}});
+    columns.push_back({"LUT", "lut", [](R d, bool) { return core::fixed(d.record->lut, 0); }, {}});
+    columns.push_back(
+        {"BRAM36", "bram36", [](R d, bool) { return core::fixed(d.record->bram36, 1); }, {}});
+    columns.push_back({"bits", "bits", [](R d, bool) { return d.record->bits; }, {}});
+  }
+  // The genotype: long, so the printed table shows it only where there are no bits to show.
+  columns.push_back(
+      {"genotype", "genotype", [](R d, bool) { return d.record->label; }, {}, tabular});
+  const auto left = [](const Column& c) {
+    return c.title.empty() || c.title == "bits" || c.title == "genotype";
+  };
+
   report::Table t;
-  for (const char* h :
-       {"design", "", "test acc", "val acc", "fps", "latency ms", "DSP", "LUT", "BRAM36"})
-    t.add_column(
-        h, std::string(h).empty() ? report::Table::Align::kLeft : report::Table::Align::kRight);
-  if (tabular) t = report::Table();
-  if (tabular)
-    for (const char* h : {"design", "", "accuracy", "fps", "latency ms"})
-      t.add_column(
-          h, std::string(h).empty() ? report::Table::Align::kLeft : report::Table::Align::kRight);
-  t.add_column("bits / genotype", report::Table::Align::kLeft);
-  std::string csv = tabular ? "design,chosen,accuracy,fps,latency_ms,genotype\n"
-                            : "design,chosen,test_accuracy,val_accuracy,fps,latency_ms,dsp,lut,"
-                              "bram36,bits,genotype\n";
+  std::vector<std::string> header;
+  for (const auto& c : columns)
+    if (c.in_table)
+      t.add_column(c.title, left(c) ? report::Table::Align::kLeft : report::Table::Align::kRight);
+  for (const auto& c : columns) header.push_back(c.csv);
+  std::string csv = core::csv_record(header);
   nlohmann::ordered_json jfront = nlohmann::json::array();
   for (std::size_t i : front) {
     const auto& r = *designs[i].record;
-    const std::string mark = i == chosen ? "*" : "";
-    if (tabular) {
-      t.add_row({std::to_string(r.index), mark, core::fixed(r.accuracy, 2), core::fixed(r.fps, 1),
-                 core::fixed(r.latency_ms, 3), r.label});
-      csv += core::csv_record({std::to_string(r.index), i == chosen ? "1" : "0",
-                               core::fixed(r.accuracy, 4), core::fixed(r.fps, 3),
-                               core::fixed(r.latency_ms, 5), r.label});
-    } else {
-      t.add_row({std::to_string(r.index), mark, core::fixed(designs[i].test_accuracy, 2) + "%",
-                 core::fixed(r.accuracy, 2) + "%", core::fixed(r.fps, 0),
-                 core::fixed(r.latency_ms, 4), core::fixed(r.dsp, 0), core::fixed(r.lut, 0),
-                 core::fixed(r.bram36, 1), r.bits});
-      csv += core::csv_record({std::to_string(r.index), i == chosen ? "1" : "0",
-                               core::fixed(designs[i].test_accuracy, 4), core::fixed(r.accuracy, 4),
-                               core::fixed(r.fps, 3), core::fixed(r.latency_ms, 5),
-                               core::fixed(r.dsp, 0), core::fixed(r.lut, 0),
-                               core::fixed(r.bram36, 1), r.bits, r.label});
+    std::vector<std::string> row, values;
+    for (const auto& c : columns) {
+      if (c.in_table) row.push_back(c.text(designs[i], i == chosen));
+      values.push_back((c.csv_value ? c.csv_value : c.text)(designs[i], i == chosen));
     }
+    t.add_row(row);
+    csv += core::csv_record(values);
     jfront.push_back({{"design", r.index},
                       {"chosen", i == chosen},
                       {"test_accuracy", designs[i].test_accuracy},
@@ -324,22 +347,15 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
       "; " + std::to_string(records.size()) + " evaluations in " + report::xml_escape(db.path()) +
       ".</p>\n";
   if (plotted) html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\"></p>\n";
-  html += "<h2>Frontier</h2>\n<table><tr><th>design</th><th>" + acc_name +
-          (tabular ? "" : "</th><th>val acc") + "</th><th>fps</th><th>latency ms</th>" +
-          (tabular ? "" : "<th>DSP</th><th>LUT</th><th>BRAM36</th><th>bits</th>") +
-          "<th>genotype</th></tr>\n";
+  html += "<h2>Frontier</h2>\n<table><tr>";
+  for (const auto& c : columns) html += "<th>" + report::xml_escape(c.title) + "</th>";
+  html += "</tr>\n";
   for (std::size_t i : front) {
-    const auto& r = *designs[i].record;
-    html += std::string("<tr") + (i == chosen ? " class=\"chosen\"" : "") + "><td>" +
-            std::to_string(r.index) + (i == chosen ? " (chosen)" : "") + "</td><td>" +
-            core::fixed(designs[i].test_accuracy, 2) + "</td>" +
-            (tabular ? "" : "<td>" + core::fixed(r.accuracy, 2) + "</td>") + "<td>" +
-            core::fixed(r.fps, 1) + "</td><td>" + core::fixed(r.latency_ms, 4) + "</td>" +
-            (tabular ? ""
-                     : "<td>" + core::fixed(r.dsp, 0) + "</td><td>" + core::fixed(r.lut, 0) +
-                           "</td><td>" + core::fixed(r.bram36, 1) + "</td><td class=\"l\">" +
-                           report::xml_escape(r.bits) + "</td>") +
-            "<td class=\"l\">" + report::xml_escape(r.label) + "</td></tr>\n";
+    html += std::string("<tr") + (i == chosen ? " class=\"chosen\"" : "") + ">";
+    for (const auto& c : columns)
+      html += std::string(left(c) ? "<td class=\"l\">" : "<td>") +
+              report::xml_escape(c.text(designs[i], i == chosen)) + "</td>";
+    html += "</tr>\n";
   }
   html += "</table>\n";
   if (!layers_text.empty())

@@ -123,7 +123,7 @@ class HaoStrategy : public Strategy {
     }
     for (const auto& p : predicted) {
       n.accuracy_min = std::min(n.accuracy_min, p.mean);
-      n.accuracy_max = std::max(n.accuracy_max, p.mean);
+      n.accuracy_max = std::max(n.accuracy_max, p.mean + options_.optimism * p.sd);
     }
     std::vector<std::pair<double, double>> front;
     for (const auto& o : history_)
@@ -137,7 +137,8 @@ class HaoStrategy : public Strategy {
     for (std::size_t i = 0; i < pool->size(); ++i) {
       if (told((*pool)[i]) || !domain_.valid((*pool)[i]) || (*latency)[i] >= kInfeasibleMs)
         continue;
-      double g = staircase.gain(n.latency(scale((*latency)[i])), n.error(predicted[i].mean));
+      const double rated = predicted[i].mean + options_.optimism * predicted[i].sd;
+      double g = staircase.gain(n.latency(scale((*latency)[i])), n.error(rated));
       if (options_.spread) {
         // Crowding: a gain at a latency already evaluated k times (within 0.5%) counts 1/(1+k).
         int k = 0;

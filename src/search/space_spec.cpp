@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -120,18 +121,25 @@ std::string resolve(const std::string& file, const std::string& data_dir) {
 
 std::vector<std::string> builtin_space_names() { return {"fmnist-mbv2", "nb201", "anb"}; }
 
-SpaceSpec load_space(const std::string& name_or_path, const std::string& data_dir) {
-  for (const auto& [name, yaml] : builtin_space_yaml())
-    if (name == name_or_path) {
-      SpaceSpec s = parse_space(yaml, "built-in space " + name, data_dir);
-      s.source = "built-in " + name;
-      return s;
-    }
-  if (!std::filesystem::exists(name_or_path))
+std::optional<std::string> builtin_space(const std::string& name) {
+  for (auto& [n, yaml] : builtin_space_yaml())
+    if (n == name) return std::move(yaml);
+  return std::nullopt;
+}
+
+std::string space_yaml(const std::string& name_or_path) {
+  if (auto yaml = builtin_space(name_or_path)) return *yaml;
+  if (!std::filesystem::is_regular_file(name_or_path))
     throw core::InputError("--space: '" + name_or_path + "' is neither a built-in space (" +
                            core::join(builtin_space_names(), ", ") + ") nor a file");
-  SpaceSpec s = parse_space(core::read_file(name_or_path), name_or_path, data_dir);
-  s.source = name_or_path;
+  return core::read_file(name_or_path);
+}
+
+SpaceSpec load_space(const std::string& name_or_path, const std::string& data_dir) {
+  const bool builtin = builtin_space(name_or_path).has_value();
+  SpaceSpec s = parse_space(space_yaml(name_or_path),
+                            builtin ? "built-in space " + name_or_path : name_or_path, data_dir);
+  s.source = builtin ? "built-in " + name_or_path : name_or_path;
   return s;
 }
 

@@ -2,6 +2,7 @@
 // MobileNetV2-like space (kind mbv2) or a tabular benchmark (kind tabular).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ std::vector<std::string> builtin_space_names();
 /// unless absolute. Unknown keys, missing or empty choice lists, values out of range: one
 /// InputError naming the file, the key and the value.
 SpaceSpec load_space(const std::string& name_or_path, const std::string& data_dir);
+/// The YAML text load_space parses (a built-in space's or the file's); the same InputError.
+std::string space_yaml(const std::string& name_or_path);
+/// A built-in space's YAML; nullopt for any other name.
+std::optional<std::string> builtin_space(const std::string& name);
 SpaceSpec parse_space(const std::string& yaml, const std::string& where,
                       const std::string& data_dir);
 

@@ -68,6 +68,11 @@ struct StrategyOptions {
   /// (within 0.5%), so that asks spread over fps levels (hao search on mbv2 spaces, where many
   /// networks reach the same fastest II); off for tables.
   bool spread = false;
+  /// hao: candidates are rated at their predicted accuracy plus this many predictive standard
+  /// deviations (an optimistic bound, so that uncertainty and promise are weighed together
+  /// instead of falling back to the most uncertain candidate when no mean beats the front);
+  /// 0 rates the mean (the tables' benchmark).
+  double optimism = 0;
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.

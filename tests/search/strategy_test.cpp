@@ -191,5 +191,35 @@ TEST(HaoStrategy, PredictorsRankHeldOutArchitectures) {
   EXPECT_TRUE(predictor_kendall(d, {history.begin(), history.begin() + 5}, 1).empty());
 }
 
+TEST(HaoStrategy, OptimismWeighsUncertaintyWhereNoPredictedMeanBeatsTheFront) {
+  // Ten observations, one of them told at the space's fastest latency with its best accuracy:
+  // that point dominates every candidate, and no predicted mean beats it, so rating means falls
+  // back to the most uncertain candidate; rated optimistically (mean + 3 sd), a candidate whose
+  // promise and uncertainty together reach past it is asked for by its gain.
+  const TabularDomain& d = nb201();
+  const std::vector<Genotype> all = *d.enumerate();
+  std::size_t best = 0;
+  double fastest = 1e300;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (d.accuracy(all[i]) > d.accuracy(all[best])) best = i;
+    fastest = std::min(fastest, d.latency_ms(all[i]));
+  }
+  auto ask_after = [&](double optimism) {
+    StrategyOptions o;
+    o.optimism = optimism;
+    auto s = make_strategy("hao", d, 3, o);
+    s->tell({all[best], d.accuracy(all[best]), fastest});
+    for (std::size_t i = 0; i < 9; ++i) {
+      const Genotype& g = all[(i + 1) * 1000];
+      s->tell({g, d.accuracy(g), d.latency_ms(g)});
+    }
+    s->ask();
+    return s->why();
+  };
+  EXPECT_NE(ask_after(0).find("most uncertain"), std::string::npos) << ask_after(0);
+  EXPECT_NE(ask_after(3).find("largest predicted hypervolume gain"), std::string::npos)
+      << ask_after(3);
+}
+
 }  // namespace
 }  // namespace hao::search
