@@ -57,9 +57,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 12 trained, 50 tabular)");
   cmd->add_option("--optimism", a.optimism,
-                  "hao strategy: rate candidates at predicted accuracy + this many standard "
-                  "deviations (default 1 on a trained space, 0 on a table)")
-      ->check(CLI::Range(0.0, 10.0));
+                  "hao strategy: rate candidates at predicted accuracy + this many predictive "
+                  "standard deviations (0: the mean; the most uncertain when no mean beats the "
+                  "front)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   cmd->add_option("--seed", a.seed, "Seed of the strategy and the training")->capture_default_str();
   cmd->add_option("--study", a.study, "Study name (default SPACE-STRATEGY-sSEED)");
   cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
@@ -95,7 +97,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--json", a.json_out, "Also write the report's JSON here ('-' = stdout)");
   cmd->footer(
       "Examples:\n"
-      "  hao search                                   # the default, 7 to 9 minutes on 2 cores\n"
+      "  hao search                                   # the default, about 7.5 minutes on 2 cores\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao report fmnist-mbv2-hao-s1                # rebuild the report folder from the store\n"
@@ -181,9 +183,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     domain = std::move(m);
   }
 
-  // How far the hao strategy trusts its predictor's uncertainty: on a trained space, where
-  // twelve noisy evaluations are all it sees, one standard deviation; on a table, none.
-  const double optimism = a.optimism >= 0 ? a.optimism : (mbv2 ? 1.0 : 0.0);
+  // The hao strategy's optimism (StrategyOptions::optimism); kept with the study when used.
+  const double optimism = a.optimism;
   if (a.strategy == "hao" && optimism != 0) settings["optimism"] = optimism;
   store::StudyStore db(a.storage);
   const bool resumed = db.open_study(study, settings.dump());

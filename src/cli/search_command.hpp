@@ -17,8 +17,8 @@ struct SearchArgs {
   std::string strategy = "hao";
   int budget = 0;  ///< 0: 12 on a trained space, 50 on a table
   unsigned seed = 1;
-  double optimism = -1;  ///< hao strategy; < 0: 1 on a trained space, 0 on a table
-  std::string study;     ///< default: SPACE-STRATEGY-sSEED
+  double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
+  std::string study;    ///< default: SPACE-STRATEGY-sSEED
   std::string storage = "hao-studies.db";
   std::string out;  ///< report folder; default: hao-report-STUDY
   std::string device = "zu3eg";
