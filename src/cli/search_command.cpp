@@ -55,7 +55,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--strategy", a.strategy, "hao, random, nsga2 or evolution")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
-                  "Accuracy evaluations, counting stored ones (default 12 trained, 50 tabular)");
+                  "Accuracy evaluations, counting stored ones (default 10 trained, 50 tabular)");
   cmd->add_option("--optimism", a.optimism,
                   "hao strategy: rate candidates at predicted accuracy + this many predictive "
                   "standard deviations (0: the mean; the most uncertain when no mean beats the "
@@ -141,7 +141,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     if (a.population < 2) issues.add("--population", "expected >= 2");
     issues.throw_if_any();
   }
-  const int budget = a.budget > 0 ? a.budget : (tabular ? 50 : 12);
+  const int budget = a.budget > 0 ? a.budget : (tabular ? 50 : 10);
   const std::string study =
       a.study.empty() ? spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed) : a.study;
 

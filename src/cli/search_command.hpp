@@ -15,7 +15,7 @@ namespace hao::cli {
 struct SearchArgs {
   std::string space = "fmnist-mbv2";
   std::string strategy = "hao";
-  int budget = 0;  ///< 0: 12 on a trained space, 50 on a table
+  int budget = 0;  ///< 0: 10 on a trained space, 50 on a table
   unsigned seed = 1;
   double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
   std::string study;    ///< default: SPACE-STRATEGY-sSEED
@@ -25,7 +25,7 @@ struct SearchArgs {
   std::string data;     ///< reference-data folder for tabular spaces
   std::string latency;  ///< FILE:COLUMN override for tabular spaces
   // Training of each candidate (trained spaces).
-  long train_steps = 80;
+  long train_steps = 120;
   std::size_t subset = 12000;
   std::size_t validation = 1000;
   long qat_steps = 0;  ///< 0: candidates are judged in float; the finalists get QAT
