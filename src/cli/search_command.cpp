@@ -26,13 +26,6 @@
 namespace hao::cli {
 namespace {
 
-// What strategies minimize: a table's latency; for generated networks the frame interval
-// (1 / fps, what the frontier is over; Mbv2Domain::latency_ms says the same).
-double objective_ms(const store::EvaluationRecord& r) {
-  if (r.latency_ms >= search::kInfeasibleMs || r.fps <= 0) return search::kInfeasibleMs;
-  return 1000.0 / r.fps;
-}
-
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -184,15 +177,14 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   }
 
   // The hao strategy's optimism (StrategyOptions::optimism); kept with the study when used.
-  const double optimism = a.optimism;
-  if (a.strategy == "hao" && optimism != 0) settings["optimism"] = optimism;
+  if (a.strategy == "hao" && a.optimism != 0) settings["optimism"] = a.optimism;
   store::StudyStore db(a.storage);
   const bool resumed = db.open_study(study, settings.dump());
   std::vector<store::EvaluationRecord> records = db.evaluations(study);
   search::StrategyOptions so;
   so.population = a.population;
   so.log_latency = so.spread = mbv2 != nullptr;  // see StrategyOptions
-  so.optimism = optimism;
+  so.optimism = a.optimism;
   auto strategy = search::make_strategy(a.strategy, *domain, a.seed, so);
   for (const auto& r : records) {
     const search::Genotype g = parse_code(
@@ -201,7 +193,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       throw core::InputError(a.storage + ": study '" + study + "' evaluation " +
                              std::to_string(r.index) + ": genotype '" + r.label +
                              "' is not in the space");
-    strategy->tell({g, r.accuracy, objective_ms(r)});
+    strategy->tell({g, r.accuracy, frame_interval_ms(r)});
   }
   out << (resumed ? "resuming" : "new") << " study '" << study << "' in " << a.storage << ": "
       << records.size() << " of " << budget << " evaluations stored; space " << spec.name
@@ -279,7 +271,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 #endif
     r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     db.add(study, r);
-    strategy->tell({g, r.accuracy, objective_ms(r)});
+    strategy->tell({g, r.accuracy, frame_interval_ms(r)});
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double per = elapsed / static_cast<double>(static_cast<std::size_t>(i) + 1 - first_new);
     err << "[" << i + 1 << "/" << budget << "] " << (table ? "accuracy " : "val acc ")

@@ -116,6 +116,11 @@ std::string bits_summary(const ir::Network& net) {
   return s;
 }
 
+double frame_interval_ms(const store::EvaluationRecord& r) {
+  if (r.latency_ms >= search::kInfeasibleMs || r.fps <= 0) return search::kInfeasibleMs;
+  return 1000.0 / r.fps;
+}
+
 std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecord>& records,
                                         std::size_t n) {
   // Peel validation fronts; a design at an fps some finalist already has waits for a second
@@ -130,9 +135,9 @@ std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecor
   };
   while (out.size() < n && !left.empty()) {
     std::vector<search::Objectives> pts;
-    // Over the frame interval (1 / fps), as the frontier is; a dataflow pipeline's latency
-    // also counts its depth.
-    for (std::size_t i : left) pts.push_back({1000.0 / records[i].fps, records[i].accuracy});
+    // Over the frame interval, as the frontier is; a dataflow pipeline's latency also counts
+    // its depth.
+    for (std::size_t i : left) pts.push_back({frame_interval_ms(records[i]), records[i].accuracy});
     std::vector<std::size_t> front;
     for (std::size_t k : search::pareto_front(pts)) front.push_back(left[k]);
     std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {

@@ -21,6 +21,11 @@ search::Genotype parse_code(const std::string& code, const std::string& where);
 /// "stem w8a8, 9 layers w4a4, 6 layers w8a8, classifier w8a8": weighted layers by bits.
 std::string bits_summary(const ir::Network& net);
 
+/// What the strategies minimize and the frontier is over: the frame interval, 1000 / fps ms
+/// (on a table, its latency up to rounding; Mbv2Domain::latency_ms says the same); kInfeasibleMs
+/// for a design that fits nowhere.
+double frame_interval_ms(const store::EvaluationRecord& r);
+
 /// The designs fine-tuned at the end: the evaluated Pareto fronts (validation accuracy up,
 /// latency down) peeled one after another, most accurate first within a front, one design per
 /// fps first (others only when no new speed is left), until `n`. Infeasible designs never
