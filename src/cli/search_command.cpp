@@ -20,6 +20,7 @@
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
 #include "data/images.hpp"
+#include "nn/sensitivity.hpp"
 #include "nn/train.hpp"
 #endif
 
@@ -185,6 +186,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.population = a.population;
   so.log_latency = so.spread = mbv2 != nullptr;  // see StrategyOptions
   so.optimism = a.optimism;
+  so.sensitivity_trend = mbv2 != nullptr && a.qat_steps > 0;  // judged at their bits
   auto strategy = search::make_strategy(a.strategy, *domain, a.seed, so);
   for (const auto& r : records) {
     const search::Genotype g = parse_code(
@@ -193,7 +195,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       throw core::InputError(a.storage + ": study '" + study + "' evaluation " +
                              std::to_string(r.index) + ": genotype '" + r.label +
                              "' is not in the space");
-    strategy->tell({g, r.accuracy, frame_interval_ms(r)});
+    strategy->tell(observation_of(r, g));
   }
   out << (resumed ? "resuming" : "new") << " study '" << study << "' in " << a.storage << ": "
       << records.size() << " of " << budget << " evaluations stored; space " << spec.name
@@ -257,13 +259,35 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         const std::string ckpt = (checkpoints / ("eval-" + std::to_string(i) + ".pt")).string();
         nn::save_checkpoint(model, ckpt);
         r.accuracy = 100 * t.val_accuracy;
-        r.extra =
-            nlohmann::json{
-                {"checkpoint", ckpt},           {"float_val_accuracy", 100 * t.float_val_accuracy},
-                {"train_seconds", t.seconds},   {"images_per_s", t.images_per_s},
-                {"ask_seconds", ask_s},         {"hardware_seconds", hardware_s},
-                {"ask_source", strategy->why()}}
-                .dump();
+        // The predictor's sensitivity features: per weighted layer, Omega of its weights and
+        // inputs at each bit choice, with the Fisher information (never negative; briefly
+        // trained networks are far from a minimum, where Hessian traces often are).
+        const auto ts = Clock::now();
+        nn::SensitivityOptions sens;
+        sens.curvature = nn::Curvature::Fisher;
+        sens.batches = 1, sens.batch_size = 128;
+        sens.min_iterations = sens.max_iterations = 8;
+        sens.bits = spec.mbv2.bits;
+        sens.seed = a.seed;
+        sens.threads = threads;
+        const nn::SensitivityResult sr = nn::layer_sensitivity(model, *ds, sens);
+        nlohmann::json omega = nlohmann::json::object();
+        for (const auto& l : sr.layers)
+          for (std::size_t k = 0; k < sens.bits.size(); ++k)
+            omega[model->network().layers[l.layer].name][std::to_string(sens.bits[k])] =
+                l.omega[k] + l.omega_act[k];
+        r.extra = nlohmann::json{{"checkpoint", ckpt},
+                                 {"float_val_accuracy", 100 * t.float_val_accuracy},
+                                 {"train_seconds", t.seconds},
+                                 {"images_per_s", t.images_per_s},
+                                 {"ask_seconds", ask_s},
+                                 {"hardware_seconds", hardware_s},
+                                 {"ask_source", strategy->why()},
+                                 {"sensitivity", omega},
+                                 {"sensitivity_probes", sr.iterations},
+                                 {"sensitivity_seconds",
+                                  std::chrono::duration<double>(Clock::now() - ts).count()}}
+                      .dump();
       }
       r.hardware =
           nlohmann::json{{"device", mbv2->device().name}, {"ilp_seconds", h.solve_seconds}}.dump();
@@ -271,7 +295,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 #endif
     r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
     db.add(study, r);
-    strategy->tell({g, r.accuracy, frame_interval_ms(r)});
+    strategy->tell(observation_of(r, g));
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     const double per = elapsed / static_cast<double>(static_cast<std::size_t>(i) + 1 - first_new);
     err << "[" << i + 1 << "/" << budget << "] " << (table ? "accuracy " : "val acc ")
@@ -285,8 +309,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   if (records.size() >= 10) {
     std::vector<search::Observation> history;
     for (const auto& r : records)
-      history.push_back({parse_code(r.genotype, a.storage), r.accuracy, r.latency_ms});
-    nlohmann::json tau = search::predictor_kendall(*domain, history, a.seed);
+      history.push_back(observation_of(r, parse_code(r.genotype, a.storage)));
+    nlohmann::json tau = search::predictor_kendall(*domain, history, a.seed, so.sensitivity_trend);
     db.put_note(study, "predictor_kendall", tau.dump());
   }
 

@@ -1,6 +1,7 @@
 #include "cli/search_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -119,6 +120,22 @@ std::string bits_summary(const ir::Network& net) {
 double frame_interval_ms(const store::EvaluationRecord& r) {
   if (r.latency_ms >= search::kInfeasibleMs || r.fps <= 0) return search::kInfeasibleMs;
   return 1000.0 / r.fps;
+}
+
+search::Observation observation_of(const store::EvaluationRecord& r, const search::Genotype& g) {
+  search::Observation o{g, r.accuracy, frame_interval_ms(r), {}};
+  const nlohmann::json extra = nlohmann::json::parse(r.extra, nullptr, /*allow_exceptions=*/false);
+  if (!extra.is_object() || !extra.contains("sensitivity") || !extra["sensitivity"].is_object())
+    return o;
+  for (const auto& [layer, per_bits] : extra["sensitivity"].items()) {
+    if (!per_bits.is_object()) continue;
+    for (const auto& [bits, omega] : per_bits.items())
+      if (omega.is_number() && !bits.empty() && bits.size() <= 2 &&
+          std::all_of(bits.begin(), bits.end(),
+                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
+        o.omega[layer][std::stoi(bits)] = omega.get<double>();
+  }
+  return o;
 }
 
 std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecord>& records,

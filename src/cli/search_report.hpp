@@ -9,6 +9,7 @@
 
 #include "ir/network.hpp"
 #include "search/domain.hpp"
+#include "search/strategy.hpp"
 #include "store/study_store.hpp"
 
 namespace hao::cli {
@@ -25,6 +26,11 @@ std::string bits_summary(const ir::Network& net);
 /// (on a table, its latency up to rounding; Mbv2Domain::latency_ms says the same); kInfeasibleMs
 /// for a design that fits nowhere.
 double frame_interval_ms(const store::EvaluationRecord& r);
+
+/// What a strategy is told of a stored evaluation of `g`: its accuracy, frame interval and
+/// the per-layer sensitivity measured after training (extra's "sensitivity": layer name ->
+/// bits -> Omega; absent for tables and older studies).
+search::Observation observation_of(const store::EvaluationRecord& r, const search::Genotype& g);
 
 /// The designs fine-tuned at the end: the evaluated Pareto fronts (validation accuracy up,
 /// latency down) peeled one after another, most accurate first within a front, one design per

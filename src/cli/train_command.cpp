@@ -294,7 +294,7 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
   o.batches = a.batches, o.batch_size = a.batch_size, o.max_iterations = a.iterations;
   o.min_iterations = std::min(10, a.iterations);
   o.tolerance = a.tolerance, o.bits = a.bits, o.seed = a.seed, o.threads = a.threads;
-  const nn::SensitivityResult r = nn::hessian_sensitivity(model, ds, o);
+  const nn::SensitivityResult r = nn::layer_sensitivity(model, ds, o);
   const std::string json = nn::sensitivity_json(model, r, o).dump(2) + "\n";
   if (a.out == "-") {
     out << json;
@@ -330,7 +330,7 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::st
   nn::SensitivityOptions o;
   o.bits = bits, o.threads = threads, o.max_iterations = probes;
   o.min_iterations = std::min(o.min_iterations, probes);
-  return nn::sensitivity_json(model, nn::hessian_sensitivity(model, ds, o), o);
+  return nn::sensitivity_json(model, nn::layer_sensitivity(model, ds, o), o);
 }
 
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,

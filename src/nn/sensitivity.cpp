@@ -40,10 +40,32 @@ std::vector<double> quadratic_forms(const torch::Tensor& loss, const std::vector
   return out;
 }
 
+std::vector<torch::Tensor> rademacher_like(const std::vector<torch::Tensor>& t) {
+  std::vector<torch::Tensor> v;
+  for (const auto& x : t)
+    v.push_back(torch::randint(0, 2, x.sizes(), torch::kFloat32).mul_(2).sub_(1));
+  return v;
+}
+
+// Per tensor ||grad_t sum_n s_n loss_n(c_n)||^2 / N for labels c_n drawn from the model's
+// softmax and signs s_n: an unbiased probe of the Fisher information's trace (the cross terms
+// between images vanish in expectation over the signs).
+std::vector<double> fisher_forms(const torch::Tensor& logits, const std::vector<torch::Tensor>& t) {
+  const std::int64_t n = logits.size(0);
+  const torch::Tensor log_p = torch::log_softmax(logits, 1);
+  const torch::Tensor drawn = torch::multinomial(log_p.detach().exp(), 1);
+  const torch::Tensor signs = torch::randint(0, 2, {n}, torch::kFloat32).mul_(2).sub_(1);
+  const torch::Tensor z = -(log_p.gather(1, drawn).squeeze(1) * signs).sum();
+  const auto g = torch::autograd::grad({z}, t, {}, /*retain_graph=*/true);
+  std::vector<double> out;
+  for (const auto& gk : g) out.push_back(gk.pow(2).sum().item<double>() / static_cast<double>(n));
+  return out;
+}
+
 }  // namespace
 
-SensitivityResult hessian_sensitivity(IrNet& model, const data::DataSet& ds,
-                                      const SensitivityOptions& o) {
+SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
+                                    const SensitivityOptions& o) {
   if (o.batches < 1 || o.batch_size < 1 || o.max_iterations < 1)
     throw core::InputError("--batches, --batch-size and --iterations must be at least 1");
   for (int b : o.bits)
@@ -84,10 +106,9 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
   std::vector<double> sum(probed.size(), 0.0);
   std::vector<double> previous(probed.size(), 0.0);
   for (int it = 1; it <= o.max_iterations; ++it) {
-    std::vector<torch::Tensor> v;
-    for (const auto& t : probed)
-      v.push_back(torch::randint(0, 2, t.sizes(), torch::kFloat32).mul_(2).sub_(1));
-    const auto q = quadratic_forms(loss, probed, v);
+    const std::vector<double> q = o.curvature == Curvature::Fisher
+                                      ? fisher_forms(outputs.back().flatten(1), probed)
+                                      : quadratic_forms(loss, probed, rademacher_like(probed));
     bool settled = it >= o.min_iterations;
     for (std::size_t k = 0; k < q.size(); ++k) {
       sum[k] += q[k];
@@ -145,11 +166,27 @@ std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const tor
   return traces;
 }
 
+std::vector<double> exact_fisher_traces(IrNet& model, const torch::Tensor& x) {
+  model->eval();
+  const Weighted w = weighted_layers(model);
+  const torch::Tensor log_p = torch::log_softmax(model->forward(x).flatten(1), 1);
+  const torch::Tensor p = log_p.detach().exp();
+  std::vector<double> traces(w.weights.size(), 0.0);
+  for (std::int64_t i = 0; i < log_p.size(0); ++i)
+    for (std::int64_t c = 0; c < log_p.size(1); ++c) {
+      const auto g = torch::autograd::grad({-log_p[i][c]}, w.weights, {}, true);
+      for (std::size_t k = 0; k < g.size(); ++k)
+        traces[k] += p[i][c].item<double>() * g[k].pow(2).sum().item<double>();
+    }
+  for (double& t : traces) t /= static_cast<double>(log_p.size(0));
+  return traces;
+}
+
 nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityResult& r,
                                         const SensitivityOptions& o) {
   nlohmann::ordered_json j;
   j["network"] = model->network().name;
-  j["method"] = "hutchinson";
+  j["method"] = o.curvature == Curvature::Fisher ? "fisher" : "hutchinson";
   j["iterations"] = r.iterations;
   j["converged"] = r.converged;
   j["tolerance"] = o.tolerance;

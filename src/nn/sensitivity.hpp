@@ -1,6 +1,8 @@
 // Per-layer Hessian sensitivity (HAWQ-V3): each weighted layer's Hessian trace by Hutchinson's
 // estimator, and Omega(b) = Tr(H)/n * ||Q_b(W) - W||^2 per candidate bit-width, the input of
-// bit allocation.
+// bit allocation. Or the same with the Fisher information (the Gauss-Newton part of the
+// Hessian) in place of H: never negative and one plain backward per probe, for networks far
+// from a minimum (a search's briefly trained candidates), where the Hessian is indefinite.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,7 +13,13 @@
 
 namespace hao::nn {
 
+/// What stands for the Hessian: Hutchinson's estimate of Tr(H) by double backward, or
+/// Tr(F) of the Fisher information with labels drawn from the model (for cross-entropy, the
+/// generalized Gauss-Newton matrix: positive semidefinite, equal to H for the last layer).
+enum class Curvature { Hessian, Fisher };
+
 struct SensitivityOptions {
+  Curvature curvature = Curvature::Hessian;
   int batches = 2;  ///< training batches the loss is taken over
   int batch_size = 128;
   int max_iterations = 100;  ///< Rademacher probes at most
@@ -40,12 +48,14 @@ struct SensitivityResult {
   bool converged = false;
 };
 
-/// Hutchinson's estimator: for Rademacher v, E[v^T H v] = Tr(H). All layers' weights and
-/// input activations are probed at once (one Hessian-vector product by double backward per probe;
-/// the cross-layer blocks vanish in expectation). The model runs in evaluation mode (batch norms on
-/// running statistics) on the first `batches` of the seeded training split.
-SensitivityResult hessian_sensitivity(IrNet& model, const data::DataSet& ds,
-                                      const SensitivityOptions& options);
+/// Hutchinson's estimator: for Rademacher v, E[v^T H v] = Tr(H). With Curvature::Fisher a
+/// probe draws a label per image from the model's softmax and a sign per image, and takes
+/// ||grad sum_n sign_n loss_n||^2 / N, whose mean is (1/N) sum_n E||grad loss_n||^2 = Tr(F). All
+/// layers' weights and input activations are probed at once (one Hessian-vector product by double
+/// backward per probe; the cross-layer blocks vanish in expectation). The model runs in evaluation
+/// mode (batch norms on running statistics) on the first `batches` of the seeded training split.
+SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
+                                    const SensitivityOptions& options);
 
 /// The same on given inputs and labels.
 SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const torch::Tensor& y,
@@ -53,6 +63,9 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
 
 /// The exact traces by one Hessian-vector product per weight (tests only: n products).
 std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const torch::Tensor& y);
+/// The exact Fisher traces, (1/N) sum_n sum_c p_nc ||grad_W loss_n(c)||^2 per weighted layer
+/// (tests only: one backward per image and class).
+std::vector<double> exact_fisher_traces(IrNet& model, const torch::Tensor& x);
 
 /// The result as JSON: network, options, per layer name, n, trace, Omega per bits.
 nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityResult& r,

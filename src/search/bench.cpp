@@ -22,7 +22,7 @@ void BenchOptions::validate(std::size_t space_size) const {
 std::vector<Observation> run_tabular(Strategy& strategy, const TabularDomain& domain, int budget) {
   for (int i = static_cast<int>(strategy.history().size()); i < budget; ++i) {
     const Genotype g = strategy.ask();
-    strategy.tell({g, domain.accuracy(g), domain.latency_ms(g)});
+    strategy.tell({g, domain.accuracy(g), domain.latency_ms(g), {}});
   }
   return strategy.history();
 }

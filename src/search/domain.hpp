@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ilp/selection_program.hpp"
@@ -55,6 +56,10 @@ class Domain {
   virtual std::vector<double> features(const Genotype& g) const;
   /// The genotype as users write it (e.g. a NAS-Bench-201 arch string).
   virtual std::string label(const Genotype& g) const;
+  /// Per weighted layer of `g`'s network, its name and weight bits: what measured
+  /// sensitivities are keyed by (Observation::omega) and carried to untrained genotypes
+  /// through; empty when the domain has no layers (tables).
+  virtual std::vector<std::pair<std::string, int>> layer_bits(const Genotype&) const { return {}; }
   /// Program 4's view of the space; nullptr when the domain has none (tables).
   virtual const SelectionSpace* selection() const { return nullptr; }
 };

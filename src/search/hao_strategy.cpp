@@ -13,18 +13,6 @@
 namespace hao::search {
 namespace {
 
-Eigen::MatrixXd feature_rows(const Domain& domain, const std::vector<Genotype>& genotypes) {
-  Eigen::MatrixXd x;
-  for (std::size_t i = 0; i < genotypes.size(); ++i) {
-    const std::vector<double> f = domain.features(genotypes[i]);
-    if (i == 0)
-      x.resize(static_cast<Eigen::Index>(genotypes.size()), static_cast<Eigen::Index>(f.size()));
-    for (std::size_t j = 0; j < f.size(); ++j)
-      x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = f[j];
-  }
-  return x;
-}
-
 // The surrogate's features: the indicator of each of the space's terms.
 Eigen::MatrixXd term_rows(const SelectionSpace& sel, const std::vector<Observation>& history) {
   Eigen::MatrixXd x(static_cast<Eigen::Index>(history.size()),
@@ -36,13 +24,86 @@ Eigen::MatrixXd term_rows(const SelectionSpace& sel, const std::vector<Observati
   return x;
 }
 
+std::string role_of(const std::string& layer) {
+  const std::size_t cut = layer.find('_');
+  return cut == std::string::npos ? layer : layer.substr(cut + 1);
+}
+
+}  // namespace
+
+OmegaTable::OmegaTable(const Domain& domain, const std::vector<Observation>& history) {
+  for (const auto& o : history)
+    for (const auto& [name, per_bits] : o.omega)
+      for (const auto& [bits, omega] : per_bits) {
+        Mean& a = by_name_[{name, bits}];
+        a.sum += omega, ++a.count;
+        Mean& b = by_role_[{role_of(name), bits}];
+        b.sum += omega, ++b.count;
+      }
+  std::vector<double> sums;
+  for (const auto& o : history)
+    if (!o.omega.empty()) sums.push_back(network(domain, o.genotype));
+  if (sums.empty()) return;
+  std::nth_element(sums.begin(), sums.begin() + static_cast<long>(sums.size() / 2), sums.end());
+  median_ = std::max(sums[sums.size() / 2], 1e-300);
+}
+
+double OmegaTable::layer(const std::string& name, int bits) const {
+  for (const auto* table : {&by_name_, &by_role_}) {
+    const auto it = table->find({table == &by_name_ ? name : role_of(name), bits});
+    if (it != table->end()) return it->second.sum / it->second.count;
+  }
+  return 0;
+}
+
+double OmegaTable::network(const Domain& domain, const Genotype& g) const {
+  double total = 0;
+  for (const auto& [name, bits] : domain.layer_bits(g)) total += layer(name, bits);
+  return total;
+}
+
+double OmegaTable::feature(const Domain& domain, const Genotype& g) const {
+  return std::log10(std::max(network(domain, g), 1e-12 * median_) / median_);
+}
+
+namespace {
+
+// The Gaussian process's settings; with sensitivity measured and `trend`, its feature (the last
+// column) also enters as a linear trend whose weight the marginal likelihood decides.
+predict::GaussianProcess::Options gp_options(const Eigen::MatrixXd& features,
+                                             const OmegaTable& omega, bool trend) {
+  predict::GaussianProcess::Options o;
+  o.length_scales = {0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0};
+  if (trend && !omega.empty()) {
+    o.linear_columns = {features.cols() - 1};
+    o.linear_variances = {0.01, 0.1, 1.0, 10.0};
+  }
+  return o;
+}
+
+// Predictor features of `genotypes`: the domain's (architecture and bits), then the
+// sensitivity feature when `omega` has measurements.
+Eigen::MatrixXd feature_rows(const Domain& domain, const std::vector<Genotype>& genotypes,
+                             const OmegaTable& omega) {
+  Eigen::MatrixXd x;
+  for (std::size_t i = 0; i < genotypes.size(); ++i) {
+    std::vector<double> f = domain.features(genotypes[i]);
+    if (!omega.empty()) f.push_back(omega.feature(domain, genotypes[i]));
+    if (i == 0)
+      x.resize(static_cast<Eigen::Index>(genotypes.size()), static_cast<Eigen::Index>(f.size()));
+    for (std::size_t j = 0; j < f.size(); ++j)
+      x(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = f[j];
+  }
+  return x;
+}
+
 class HaoStrategy : public Strategy {
  public:
   HaoStrategy(const Domain& d, std::uint64_t seed, const StrategyOptions& o)
       : Strategy(d, seed), options_(o) {
     if (auto all = d.enumerate()) {
       pool_ = std::move(*all);
-      pool_features_ = feature_rows(d, pool_);
+      pool_features_ = feature_rows(d, pool_, OmegaTable(d, {}));
       for (const auto& g : pool_) pool_latency_.push_back(d.latency_ms(g));
     }
   }
@@ -62,9 +123,9 @@ class HaoStrategy : public Strategy {
       y(static_cast<Eigen::Index>(i)) = history_[i].accuracy;
     }
     predict::GaussianProcess gp;
-    predict::GaussianProcess::Options go;
-    go.length_scales = {0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0};
-    gp.fit(feature_rows(domain_, observed), y, go);
+    const OmegaTable omega(domain_, history_);
+    const Eigen::MatrixXd observed_features = feature_rows(domain_, observed, omega);
+    gp.fit(observed_features, y, gp_options(observed_features, omega, options_.sensitivity_trend));
 
     const std::vector<Genotype>* pool = &pool_;
     const Eigen::MatrixXd* features = &pool_features_;
@@ -89,11 +150,14 @@ class HaoStrategy : public Strategy {
         local.push_back(p.genotype);
         source.push_back("program 4 at II <= " + std::to_string(p.target_ii_cycles) + " cycles");
       }
-      local_features = feature_rows(domain_, local);
+      local_features = feature_rows(domain_, local, omega);
       for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
       pool = &local;
       features = &local_features;
       latency = &local_latency;
+    } else if (!omega.empty()) {  // a listed space with measured sensitivities
+      local_features = feature_rows(domain_, pool_, omega);
+      features = &local_features;
     }
     const auto predicted = gp.predict_rows(*features);
 
@@ -248,7 +312,7 @@ std::vector<Proposal> program4_proposals(const Domain& domain,
 
 std::map<std::string, double> predictor_kendall(const Domain& domain,
                                                 const std::vector<Observation>& history,
-                                                unsigned seed) {
+                                                unsigned seed, bool sensitivity_trend) {
   if (history.size() < 10) return {};
   std::vector<Genotype> g;
   Eigen::VectorXd y(static_cast<Eigen::Index>(history.size()));
@@ -256,11 +320,20 @@ std::map<std::string, double> predictor_kendall(const Domain& domain,
     g.push_back(history[i].genotype);
     y(static_cast<Eigen::Index>(i)) = history[i].accuracy;
   }
-  const Eigen::MatrixXd x = feature_rows(domain, g);
-  return {
-      {"gp",
-       predict::cross_validated_kendall(predict::RegressorKind::kGaussianProcess, x, y, 5, seed)},
-      {"ridge", predict::cross_validated_kendall(predict::RegressorKind::kRidge, x, y, 5, seed)}};
+  const OmegaTable omega(domain, history);
+  auto kendall = [&](const OmegaTable& table, const std::string& suffix,
+                     std::map<std::string, double>& out) {
+    const Eigen::MatrixXd x = feature_rows(domain, g, table);
+    out["gp" + suffix] =
+        predict::cross_validated_kendall(predict::RegressorKind::kGaussianProcess, x, y, 5, seed,
+                                         gp_options(x, table, sensitivity_trend));
+    out["ridge" + suffix] =
+        predict::cross_validated_kendall(predict::RegressorKind::kRidge, x, y, 5, seed);
+  };
+  std::map<std::string, double> out;
+  kendall(omega, "", out);
+  if (!omega.empty()) kendall(OmegaTable(domain, {}), "_no_sensitivity", out);
+  return out;
 }
 
 }  // namespace hao::search

@@ -178,6 +178,13 @@ std::vector<double> Mbv2Domain::features(const Genotype& g) const {
   return f;
 }
 
+std::vector<std::pair<std::string, int>> Mbv2Domain::layer_bits(const Genotype& g) const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& l : network(g).layers)
+    if (l.has_weights()) out.emplace_back(l.name, l.weight_bits);
+  return out;
+}
+
 std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
   const Mbv2Spec& m = spec_;
   std::ostringstream y;

@@ -43,6 +43,7 @@ class Mbv2Domain : public Domain {
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;
+  std::vector<std::pair<std::string, int>> layer_bits(const Genotype& g) const override;
   /// Built on first use: every layer position's context (the slots its shape and bits depend
   /// on) enumerated, each context a part with that layer's configurations; the terms are the
   /// one-hot slots (a block's only while the block is present). nullptr when some layer

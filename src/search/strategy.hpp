@@ -3,6 +3,7 @@
 // told so far: replaying a stored run's tells and asking again continues it exactly.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,6 +17,10 @@ struct Observation {
   Genotype genotype;
   double accuracy = 0;
   double latency_ms = 0;
+  /// The trained candidate's measured sensitivity: per weighted layer (Domain::layer_bits'
+  /// names), per bit-width, Omega of its weights and input activations. Empty when not
+  /// measured (tables).
+  std::map<std::string, std::map<int, double>> omega;
 };
 
 class Strategy {
@@ -73,6 +78,12 @@ struct StrategyOptions {
   /// instead of falling back to the most uncertain candidate when no mean beats the front);
   /// 0 rates the mean (the tables' benchmark).
   double optimism = 0;
+  /// hao: with measured sensitivities (Observation::omega), their feature also enters the
+  /// Gaussian process as a linear trend whose weight the marginal likelihood picks. For
+  /// accuracies measured at the candidates' bits (QAT in the loop), where quantization loss is
+  /// part of what is predicted; off when candidates are judged in float, where the feature
+  /// stays one kernel input among the rest (a trend fitted to float accuracies is noise).
+  bool sensitivity_trend = false;
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.

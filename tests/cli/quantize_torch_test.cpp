@@ -2,6 +2,8 @@
 // the chosen bits (label `torch`).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -33,6 +35,61 @@ TEST(QuantizeTorch, MeasuresSensitivityAndFineTunesAtTheChosenBits) {
   const double acc = j["accuracy"]["test"].get<double>();
   EXPECT_GT(acc, 0.2);  // twice chance after 30 float steps and a 20-step QAT epoch
   EXPECT_GE(j["design"]["fps"].get<double>(), 90000);
+}
+
+// A trained study extended by one evaluation asks what the uninterrupted study asked: the
+// strategy's sensitivity features come back from the store (a small two-stage space keeps
+// program 4 quick; QAT in the loop turns the sensitivity trend on).
+TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
+  const std::string dir = ::testing::TempDir() + "search_torch";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string space = dir + "/two.yaml";
+  std::ofstream(space) << "name: two\nkind: mbv2\ndata: fashion-mnist\n"
+                          "stages: [{channels: 16, stride: 2}, {channels: 24, stride: 2}]\n"
+                          "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3], "
+                          "expansion: [1, 3], bits: [4, 8]}\n";
+  auto search = [&](const std::string& db, const std::string& budget) {
+    return hao({"search",
+                "--space",
+                space,
+                "--budget",
+                budget,
+                "--storage",
+                db,
+                "--train-steps",
+                "3",
+                "--subset",
+                "1024",
+                "--validation",
+                "256",
+                "--qat-steps",
+                "1",
+                "--finalists",
+                "1",
+                "--final-qat-steps",
+                "1",
+                "--threads",
+                "1",
+                "--out",
+                dir + "/rep-" + budget});
+  };
+  HaoRun whole = search(dir + "/whole.db", "7");
+  ASSERT_EQ(whole.code, kExitOk) << whole.err;
+  const std::string whole_json = core::read_file(dir + "/rep-7/pareto.json");
+  ASSERT_EQ(search(dir + "/part.db", "6").code, kExitOk);
+  HaoRun extended = search(dir + "/part.db", "7");
+  ASSERT_EQ(extended.code, kExitOk) << extended.err;
+  EXPECT_NE(extended.out.find("resuming"), std::string::npos);
+  auto genotypes = [](const std::string& text) {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    std::vector<std::string> out;
+    for (const auto& e : j["evaluations"]) out.push_back(e["genotype"]);
+    return out;
+  };
+  const auto a = genotypes(whole_json);
+  ASSERT_EQ(a.size(), 7u);
+  EXPECT_EQ(genotypes(core::read_file(dir + "/rep-7/pareto.json")), a);
 }
 
 }  // namespace

@@ -238,10 +238,9 @@ TEST(Profile, MeasuresTheNetworkAndEveryLayer) {
   EXPECT_THROW(profile(m, o), core::InputError);
 }
 
-// Differential check of Hutchinson's estimator against the exact traces (one Hessian-vector
-// product per weight) on a network small enough to do both.
-TEST(Sensitivity, HutchinsonMatchesTheExactTraces) {
-  const ir::Network net = ir::parse_description(R"(
+// Small enough for exact traces: a 3x3 conv on 6x6 images, a sigmoid, pooling and an fc.
+ir::Network tiny_network() {
+  return ir::parse_description(R"(
 name: tiny
 input: {channels: 1, height: 6, width: 6}
 layers:
@@ -250,7 +249,13 @@ layers:
   - {name: pool, op: global_avgpool}
   - {name: fc, op: fc, out_channels: 4, bias: true}
 )",
-                                                "tiny");
+                               "tiny");
+}
+
+// Differential check of Hutchinson's estimator against the exact traces (one Hessian-vector
+// product per weight) on a network small enough to do both.
+TEST(Sensitivity, HutchinsonMatchesTheExactTraces) {
+  const ir::Network net = tiny_network();
   seed_torch(11);
   IrNet m(net);
   const torch::Tensor x = torch::randn({32, 1, 6, 6});
@@ -291,6 +296,34 @@ layers:
     EXPECT_GT(trace, 0) << k;
     EXPECT_NEAR(r.layers[k].act_trace, trace, 0.35 * std::abs(trace)) << k;
   }
+}
+
+// The Fisher probes against the exact Fisher traces (one backward per image and class), and
+// against the Hessian where they coincide: for the last layer (linear in its weights, then
+// cross-entropy) the Fisher information is the Hessian.
+TEST(Sensitivity, FisherProbesMatchTheExactFisherTraces) {
+  const ir::Network net = tiny_network();
+  seed_torch(12);
+  IrNet m(net);
+  const torch::Tensor x = torch::randn({32, 1, 6, 6});
+  const torch::Tensor y = torch::randint(0, 4, {32}, torch::kInt64);
+  const std::vector<double> exact = exact_fisher_traces(m, x);
+  SensitivityOptions o;
+  o.curvature = Curvature::Fisher;
+  o.max_iterations = 3000, o.min_iterations = 3000;
+  const SensitivityResult r = sensitivity_on(m, x, y, o);
+  ASSERT_EQ(r.layers.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_GT(exact[k], 0);
+    EXPECT_NEAR(r.layers[k].trace, exact[k], 0.1 * exact[k]) << k;
+    EXPECT_GT(r.layers[k].act_trace, 0) << k;
+    EXPECT_GT(r.layers[k].omega[0], r.layers[k].omega[2]) << k;
+  }
+  // The classifier's Fisher trace is its Hessian trace (the fc has weights and a bias; the
+  // exact Hessian trace counts only the weights, as does the Fisher one).
+  const std::vector<double> hessian = exact_traces(m, x, y);
+  EXPECT_NEAR(exact[1], hessian[1], 1e-4 * hessian[1]);
+  EXPECT_EQ(sensitivity_json(m, r, o)["method"], "fisher");
 }
 
 TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {

@@ -174,25 +174,33 @@ TEST(Mbv2Selection, Program4EqualsEnumerationWithProgram1) {
   EXPECT_GE(compared, 8);
 }
 
+// A three-stage cousin of the default space (its program 4 is quick), built once.
+const Mbv2Domain& three_stages() {
+  static const Mbv2Domain domain(
+      parse_space("name: three\nkind: mbv2\n"
+                  "stages: [{channels: 16, stride: 1}, {channels: 24, stride: 2}, "
+                  "{channels: 32, stride: 2}]\n"
+                  "choices: {depth: [1, 2, 3], width: [0.5, 1.0], kernel: [3, 5], "
+                  "expansion: [1, 3, 6], bits: [4, 8]}\n",
+                  "three.yaml", HAO_SHARED_DATA)
+          .mbv2,
+      hw::load_device("zu3eg"));
+  return domain;
+}
+
 // The hao strategy's proposals on a three-stage cousin of the default space (the default
 // space's sweep takes 10-20 s, measured by hao search), from observations whose accuracy is an
 // additive function of the slots: valid networks that fit the zu3eg, distinct, and a looser II
 // target never lowers the surrogate's best.
 TEST(Mbv2Selection, ProposalsTraceTheSurrogatesFrontier) {
-  const std::string yaml =
-      "name: three\nkind: mbv2\n"
-      "stages: [{channels: 16, stride: 1}, {channels: 24, stride: 2}, {channels: 32, stride: 2}]\n"
-      "choices: {depth: [1, 2, 3], width: [0.5, 1.0], kernel: [3, 5], expansion: [1, 3, 6], "
-      "bits: [4, 8]}\n";
-  const SpaceSpec spec = parse_space(yaml, "three.yaml", HAO_SHARED_DATA);
-  const Mbv2Domain d(spec.mbv2, hw::load_device("zu3eg"));
+  const Mbv2Domain& d = three_stages();
   Rng rng(4);
   std::vector<Observation> history;
   for (int i = 0; i < 12; ++i) {
     const Genotype g = d.random(rng);
     double acc = 0.6;
     for (std::size_t s = 0; s < 3; ++s) acc += 0.02 * g[s * 11] + 0.01 * g[s * 11 + 1];
-    history.push_back({g, acc, d.latency_ms(g)});
+    history.push_back({g, acc, d.latency_ms(g), {}});
   }
   const auto start = std::chrono::steady_clock::now();
   const std::vector<Proposal> proposals = program4_proposals(d, history, 5);
@@ -215,6 +223,90 @@ TEST(Mbv2Selection, ProposalsTraceTheSurrogatesFrontier) {
     }
   }
   EXPECT_EQ(distinct.size(), proposals.size());
+}
+
+// The sensitivity features: Omega measured on trained networks, carried by layer name (else
+// by role) to networks never trained, summed at each network's own bits.
+TEST(Mbv2Sensitivity, OmegaTableCarriesMeasuredLayersToUntrainedNetworks) {
+  const Mbv2Domain& d = three_stages();
+  Rng rng(9);
+  // Two measured networks: every layer's Omega is its name's length (times 3 in the second)
+  // at 4 bits, a hundredth of that at 8.
+  std::vector<Observation> history;
+  for (double scale : {1.0, 3.0}) {
+    Observation o{d.random(rng), 80, 1, {}};
+    const auto layers = d.layer_bits(o.genotype);
+    const ir::Network net = d.network(o.genotype);
+    std::size_t weighted = 0;
+    for (const auto& l : net.layers) weighted += l.has_weights() ? 1 : 0;
+    ASSERT_EQ(layers.size(), weighted);
+    for (const auto& [name, bits] : layers) {
+      EXPECT_TRUE(bits == 4 || bits == 8) << name;
+      o.omega[name] = {{4, scale * static_cast<double>(name.size())},
+                       {8, scale * static_cast<double>(name.size()) / 100}};
+    }
+    history.push_back(o);
+  }
+  const OmegaTable table(d, history);
+  ASSERT_FALSE(table.empty());
+  EXPECT_TRUE(OmegaTable(d, {}).empty());
+  // Both networks have a stem and a classifier: their mean.
+  EXPECT_DOUBLE_EQ(table.layer("stem", 4), 2.0 * 4);
+  EXPECT_DOUBLE_EQ(table.layer("classifier", 8), 2.0 * 10 / 100);
+  // A layer neither has, by role: the mean over every measured "dw" (7-letter names).
+  double dw_sum = 0, dw_count = 0;
+  for (const auto& o : history)
+    for (const auto& [name, per_bits] : o.omega)
+      if (name.size() > 3 && name.substr(name.size() - 3) == "_dw")
+        dw_sum += per_bits.at(4), dw_count += 1;
+  ASSERT_GT(dw_count, 0);
+  EXPECT_DOUBLE_EQ(table.layer("s9b9_dw", 4), dw_sum / dw_count);
+  EXPECT_DOUBLE_EQ(table.layer("nothing", 4), 0);
+  // A network's Omega is the sum over its layers at their bits; the median measured network
+  // (the larger of two) has feature 0, the other less.
+  for (int i = 0; i < 5; ++i) {
+    const Genotype g = d.random(rng);
+    double sum = 0;
+    for (const auto& [name, bits] : d.layer_bits(g)) sum += table.layer(name, bits);
+    EXPECT_DOUBLE_EQ(table.network(d, g), sum);
+  }
+  const double a = table.network(d, history[0].genotype);
+  const double b = table.network(d, history[1].genotype);
+  const Genotype& upper = a > b ? history[0].genotype : history[1].genotype;
+  const Genotype& lower = a > b ? history[1].genotype : history[0].genotype;
+  EXPECT_NEAR(table.feature(d, upper), 0, 1e-12);
+  EXPECT_LT(table.feature(d, lower), 0);
+}
+
+// When accuracy follows the summed sensitivity, the predictors with the sensitivity feature
+// rank held-out networks better than without it (the feature reaches the fits).
+TEST(Mbv2Sensitivity, FeatureHelpsWhenAccuracyFollowsSensitivity) {
+  const Mbv2Domain& d = three_stages();
+  Rng rng(5);
+  std::vector<Observation> history;
+  for (int i = 0; i < 30; ++i) {
+    Observation o{d.random(rng), 0, 1, {}};
+    double own = 0;
+    for (const auto& [name, bits] : d.layer_bits(o.genotype)) {
+      // Deeper layers are more sensitive; 8 bits costs a hundredth of 4.
+      const double at4 = 1.0 + static_cast<double>(name[1]) * static_cast<double>(name.size());
+      o.omega[name] = {{4, at4}, {8, at4 / 100}};
+      own += bits == 4 ? at4 : at4 / 100;
+    }
+    o.accuracy = 90 - 3 * std::log10(own);
+    history.push_back(o);
+  }
+  const auto tau = predictor_kendall(d, history, 1, /*sensitivity_trend=*/true);
+  ASSERT_EQ(tau.count("gp_no_sensitivity"), 1u);
+  std::cerr << "gp " << tau.at("gp") << " (without " << tau.at("gp_no_sensitivity") << "), ridge "
+            << tau.at("ridge") << " (without " << tau.at("ridge_no_sensitivity") << ")\n";
+  EXPECT_GT(tau.at("gp"), tau.at("gp_no_sensitivity"));
+  EXPECT_GT(tau.at("ridge"), tau.at("ridge_no_sensitivity"));
+  EXPECT_GT(tau.at("gp"), 0.7);
+  // Without the trend the feature is one kernel input among ~50: it barely registers.
+  const auto in_kernel = predictor_kendall(d, history, 1, false);
+  EXPECT_LT(in_kernel.at("gp"), 0.5);
+  EXPECT_DOUBLE_EQ(in_kernel.at("gp_no_sensitivity"), tau.at("gp_no_sensitivity"));
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ TEST(Nsga2, RanksMatchTheDefinitionOfDominance) {
   std::uniform_int_distribution<int> v(0, 6);
   for (int trial = 0; trial < 30; ++trial) {
     std::vector<Observation> pop;
-    for (int i = 0; i < 12; ++i) pop.push_back({{}, double(v(rng)), double(v(rng))});
+    for (int i = 0; i < 12; ++i) pop.push_back({{}, double(v(rng)), double(v(rng)), {}});
     const RankedPopulation r = rank_population(pop);
     auto dominates = [&](const Observation& a, const Observation& b) {
       return a.latency_ms <= b.latency_ms && a.accuracy >= b.accuracy &&
@@ -185,10 +185,10 @@ TEST(HaoStrategy, PredictorsRankHeldOutArchitectures) {
   const TabularDomain& d = nb201();
   auto s = make_strategy("random", d, 5);
   const auto history = run_tabular(*s, d, 60);
-  const auto tau = predictor_kendall(d, history, 1);
+  const auto tau = predictor_kendall(d, history, 1, false);
   EXPECT_GT(tau.at("gp"), 0.4);
   EXPECT_GT(tau.at("ridge"), 0.3);
-  EXPECT_TRUE(predictor_kendall(d, {history.begin(), history.begin() + 5}, 1).empty());
+  EXPECT_TRUE(predictor_kendall(d, {history.begin(), history.begin() + 5}, 1, false).empty());
 }
 
 TEST(HaoStrategy, OptimismWeighsUncertaintyWhereNoPredictedMeanBeatsTheFront) {
@@ -208,10 +208,10 @@ TEST(HaoStrategy, OptimismWeighsUncertaintyWhereNoPredictedMeanBeatsTheFront) {
     StrategyOptions o;
     o.optimism = optimism;
     auto s = make_strategy("hao", d, 3, o);
-    s->tell({all[best], d.accuracy(all[best]), fastest});
+    s->tell({all[best], d.accuracy(all[best]), fastest, {}});
     for (std::size_t i = 0; i < 9; ++i) {
       const Genotype& g = all[(i + 1) * 1000];
-      s->tell({g, d.accuracy(g), d.latency_ms(g)});
+      s->tell({g, d.accuracy(g), d.latency_ms(g), {}});
     }
     s->ask();
     return s->why();
