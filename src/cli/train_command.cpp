@@ -101,10 +101,15 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
       "Each weighted layer's Hessian trace of the training loss (Hutchinson's estimator: "
       "Rademacher probes, Hessian-vector products by double backward) and, per candidate "
       "bit-width b, Omega(b) = Tr(H)/n * ||Q_b(W) - W||^2 (HAWQ-V3), written as JSON for bit "
-      "allocation.");
+      "allocation. With --curvature fisher, the Fisher information's trace instead (labels drawn "
+      "from the model, one plain backward per probe): never negative, cheaper, for networks far "
+      "from a minimum.");
   cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
   cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
+  cmd->add_option("--curvature", a.curvature, "hessian (HAWQ-V3) or fisher")
+      ->check(CLI::IsMember({"hessian", "fisher"}))
+      ->capture_default_str();
   cmd->add_option("--data", a.data, "Data set, as for hao train")->capture_default_str();
   cmd->add_option("--batches", a.batches, "Training batches the loss is taken over")
       ->check(CLI::Range(1, 10000))
@@ -291,6 +296,7 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
   nn::load_checkpoint(model, a.checkpoint);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::SensitivityOptions o;
+  o.curvature = a.curvature == "fisher" ? nn::Curvature::Fisher : nn::Curvature::Hessian;
   o.batches = a.batches, o.batch_size = a.batch_size, o.max_iterations = a.iterations;
   o.min_iterations = std::min(10, a.iterations);
   o.tolerance = a.tolerance, o.bits = a.bits, o.seed = a.seed, o.threads = a.threads;

@@ -49,6 +49,7 @@ struct SensitivityArgs {
   std::string checkpoint;
   std::string out;
   std::string data = "fashion-mnist";
+  std::string curvature = "hessian";  ///< or "fisher" (nn::Curvature)
   int batches = 2;
   int batch_size = 128;
   int iterations = 100;
