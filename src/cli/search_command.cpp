@@ -38,7 +38,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "The co-design search: networks, their bits and their accelerators, traded between "
       "accuracy and speed. Every candidate's accelerator is program 1's optimal dataflow design "
       "on --device (free, exact); only accuracy costs an evaluation: a short training on a "
-      "subset judged on the validation split (or a table look-up on nb201/anb). Each "
+      "subset judged on the validation split, then each layer's quantization sensitivity "
+      "(Fisher trace x quantization error, a feature of the hao strategy's accuracy "
+      "predictor); or a table look-up on nb201/anb. Each "
       "evaluation is stored as it finishes (--storage, SQLite), so a killed run resumes where "
       "it stopped with the same candidates. Then the frontier's designs are fine-tuned with "
       "quantization-aware training and measured on the test set, and a report folder is "
@@ -73,7 +75,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option(
          "--qat-steps", a.qat_steps,
          "Quantization-aware batches per candidate (0: judged in float; 4- and 8-bit QAT lose "
-         "little, and the finalists are fine-tuned and tested at their bits)")
+         "little, and the finalists are fine-tuned and tested at their bits; above 0 the hao "
+         "strategy's predictor also takes the sensitivity as a linear trend)")
       ->capture_default_str();
   cmd->add_option("--finalists", a.finalists,
                   "Designs fine-tuned and tested at the end: the evaluated fronts, best first")
