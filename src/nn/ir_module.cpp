@@ -37,16 +37,21 @@ torch::Tensor weight_scale(const torch::Tensor& rows, int bits) {
   const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
   const torch::Tensor largest = rows.abs().amax(1).clamp_min(1e-12);
   if (bits >= kClipSearchBelowBits) return largest / qmax;
+  // Below 7 bits the grid's extra negative level (-2^(bits-1)) is worth having: at 2 bits it
+  // is the difference between three levels and four. Candidates put the largest magnitude at
+  // either end.
   torch::Tensor best_scale = largest / qmax;
   torch::Tensor best_error = torch::full_like(largest, std::numeric_limits<float>::infinity());
-  for (int k = 1; k <= kClipRatios; ++k) {
-    const torch::Tensor scale = largest * (static_cast<double>(k) / kClipRatios) / qmax;
-    const torch::Tensor s = scale.unsqueeze(1);
-    const torch::Tensor error = ((rows / s).round().clamp(-qmax, qmax) * s - rows).pow(2).sum(1);
-    const torch::Tensor better = error < best_error;
-    best_error = torch::where(better, error, best_error);
-    best_scale = torch::where(better, scale, best_scale);
-  }
+  for (const double top : {qmax, qmax + 1})
+    for (int k = 1; k <= kClipRatios; ++k) {
+      const torch::Tensor scale = largest * (static_cast<double>(k) / kClipRatios) / top;
+      const torch::Tensor s = scale.unsqueeze(1);
+      const torch::Tensor error =
+          ((rows / s).round().clamp(-qmax - 1, qmax) * s - rows).pow(2).sum(1);
+      const torch::Tensor better = error < best_error;
+      best_error = torch::where(better, error, best_error);
+      best_scale = torch::where(better, scale, best_scale);
+    }
   return best_scale;
 }
 
@@ -62,7 +67,7 @@ double activation_clip(const torch::Tensor& x, int bits, bool is_signed) {
   const torch::Tensor clip =
       torch::arange(1, kClipRatios + 1, v.options()).unsqueeze(1) * (largest / kClipRatios);
   const torch::Tensor scale = clip / levels;
-  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), -clip)
+  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), -clip - scale)
                                     : torch::min(v.unsqueeze(0), clip).clamp_min(0);
   const torch::Tensor error = ((c / scale).round() * scale - v.unsqueeze(0)).pow(2).mean(1);
   return clip[error.argmin().item<std::int64_t>()][0].item<double>();
@@ -74,7 +79,7 @@ torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
   std::vector<std::int64_t> shape(static_cast<std::size_t>(w.dim()), 1);
   shape[0] = -1;
   const torch::Tensor scale = weight_scale(w.detach().flatten(1), bits).view(shape);
-  const torch::Tensor q = (w / scale).round().clamp(-qmax, qmax) * scale;
+  const torch::Tensor q = (w / scale).round().clamp(-qmax - 1, qmax) * scale;
   return w + (q - w).detach();
 }
 
@@ -84,7 +89,7 @@ torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int b
   const double qmax =
       is_signed ? static_cast<double>((1 << (bits - 1)) - 1) : static_cast<double>((1 << bits) - 1);
   const double scale = (is_signed ? std::max({-lo, hi, 1e-8}) : std::max(hi, 1e-8)) / qmax;
-  torch::Tensor c = x.clamp(is_signed ? -qmax * scale : 0.0, qmax * scale);
+  torch::Tensor c = x.clamp(is_signed ? -(qmax + 1) * scale : 0.0, qmax * scale);
   // Without gradients, one new tensor instead of five: evaluation runs whole test sets
   // through it, and a large activation's every temporary is a fresh allocation.
   if (!torch::GradMode::is_enabled()) return c.div_(scale).round_().mul_(scale);

@@ -192,7 +192,7 @@ nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityRes
   j["tolerance"] = o.tolerance;
   j["images"] = o.batches * o.batch_size;
   j["bits"] = o.bits;
-  j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per-channel symmetric";
+  j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per channel, two's complement";
   j["omega_act_definition"] =
       "act_trace / act_elements * ||Q_b(a) - a||^2 over the probe batch, Q_b per tensor";
   j["layers"] = nlohmann::ordered_json::array();

@@ -155,8 +155,11 @@ TEST(Qat, QuantizersTakeTheirLevels) {
   for (int bits : {2, 4, 8}) {
     const torch::Tensor q = fake_quant_weight(w, bits);
     const auto qmax = (1 << (bits - 1)) - 1;
+    std::int64_t most_levels = 0;
     for (std::int64_t c = 0; c < 6; ++c) {
-      EXPECT_LE(distinct_levels(q[c]), 2 * qmax + 1) << bits;
+      // Two's complement: -2^(bits-1) .. 2^(bits-1) - 1 steps.
+      EXPECT_LE(distinct_levels(q[c]), 2 * qmax + 2) << bits;
+      most_levels = std::max(most_levels, distinct_levels(q[c]));
       const double largest = w[c].abs().max().item<double>();
       if (bits == 8) {
         // The largest magnitude is kept exactly (the scale is max |w| / qmax).
@@ -169,6 +172,10 @@ TEST(Qat, QuantizersTakeTheirLevels) {
         EXPECT_LE((q[c] - w[c]).pow(2).sum().item<double>(), at_max + 1e-9) << bits;
         EXPECT_LE(q[c].abs().max().item<double>(), largest + 1e-6) << bits;
       }
+    }
+    // At 2 bits the fourth level (-2 steps) is used: a symmetric grid would have three.
+    if (bits == 2) {
+      EXPECT_EQ(most_levels, 4);
     }
   }
   // Activations: the largest value at 8 bits, a tighter clip with less error at 2 bits.
@@ -184,6 +191,8 @@ TEST(Qat, QuantizersTakeTheirLevels) {
   const torch::Tensor x = torch::linspace(-1, 7, 1000);
   EXPECT_EQ(distinct_levels(fake_quant_act(x, 0, 6, 4)), 16);  // 0..15 steps
   EXPECT_LE(distinct_levels(fake_quant_act(x, -1, 6, 4)), 15);
+  // Signed activations take the two's-complement grid too: -2, -1, 0, 1 steps at 2 bits.
+  EXPECT_EQ(distinct_levels(fake_quant_act(torch::linspace(-3, 3, 1000), -1, 1, 2)), 4);
   EXPECT_TRUE(torch::equal(fake_quant_weight(w, 16), w));
   // Straight-through inside the range, nothing outside.
   torch::Tensor v = torch::tensor({-0.5, 3.0, 9.0}).requires_grad_();
