@@ -3,7 +3,7 @@
 # fps of w4a4, halfway to w2a2's, and at w2a2's, on the built-in Fashion-MNIST network on
 # zu3eg with bits {2,4,8}. Per seed: 3 float epochs, then 1 QAT epoch at each design's bits
 # from that checkpoint. The designs come from seed 1's sensitivity, so every seed trains the
-# same bits. About an hour on 2 cores.
+# same bits. About 50 minutes on 2 cores.
 #   bench/quantize_accuracy.sh [BUILD_DIR] [OUT_DIR]
 set -euo pipefail
 build=$(realpath "${1:-build}")

@@ -30,6 +30,16 @@ namespace {
 constexpr int kClipSearchBelowBits = 7;
 constexpr int kClipRatios = 20;
 
+// Below 4 bits signed values take the whole two's-complement grid, -2^(bits-1) .. 2^(bits-1) - 1
+// steps: at 2 bits a symmetric grid has three levels (ternary) where the width holds four. From
+// 4 bits the grid stays symmetric (narrow range, as TFLite's weights): one level in 16 or more,
+// and 4-bit QAT measured the same either way.
+constexpr int kFullRangeBelowBits = 4;
+double below_zero(int bits) {  // the grid's most negative step, as a positive count
+  const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
+  return bits < kFullRangeBelowBits ? qmax + 1 : qmax;
+}
+
 }  // namespace
 
 torch::Tensor weight_scale(const torch::Tensor& rows, int bits) {
@@ -37,17 +47,18 @@ torch::Tensor weight_scale(const torch::Tensor& rows, int bits) {
   const double qmax = static_cast<double>((1 << (bits - 1)) - 1);
   const torch::Tensor largest = rows.abs().amax(1).clamp_min(1e-12);
   if (bits >= kClipSearchBelowBits) return largest / qmax;
-  // Below 7 bits the grid's extra negative level (-2^(bits-1)) is worth having: at 2 bits it
-  // is the difference between three levels and four. Candidates put the largest magnitude at
-  // either end.
+  // On a full-range grid, candidates put the largest magnitude at either end.
+  const double lowest = below_zero(bits);
+  std::vector<double> tops = {qmax};
+  if (lowest > qmax) tops.push_back(lowest);
   torch::Tensor best_scale = largest / qmax;
   torch::Tensor best_error = torch::full_like(largest, std::numeric_limits<float>::infinity());
-  for (const double top : {qmax, qmax + 1})
+  for (const double top : tops)
     for (int k = 1; k <= kClipRatios; ++k) {
       const torch::Tensor scale = largest * (static_cast<double>(k) / kClipRatios) / top;
       const torch::Tensor s = scale.unsqueeze(1);
       const torch::Tensor error =
-          ((rows / s).round().clamp(-qmax - 1, qmax) * s - rows).pow(2).sum(1);
+          ((rows / s).round().clamp(-lowest, qmax) * s - rows).pow(2).sum(1);
       const torch::Tensor better = error < best_error;
       best_error = torch::where(better, error, best_error);
       best_scale = torch::where(better, scale, best_scale);
@@ -67,7 +78,8 @@ double activation_clip(const torch::Tensor& x, int bits, bool is_signed) {
   const torch::Tensor clip =
       torch::arange(1, kClipRatios + 1, v.options()).unsqueeze(1) * (largest / kClipRatios);
   const torch::Tensor scale = clip / levels;
-  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), -clip - scale)
+  const torch::Tensor low = bits < kFullRangeBelowBits ? -clip - scale : -clip;
+  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), low)
                                     : torch::min(v.unsqueeze(0), clip).clamp_min(0);
   const torch::Tensor error = ((c / scale).round() * scale - v.unsqueeze(0)).pow(2).mean(1);
   return clip[error.argmin().item<std::int64_t>()][0].item<double>();
@@ -79,7 +91,7 @@ torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
   std::vector<std::int64_t> shape(static_cast<std::size_t>(w.dim()), 1);
   shape[0] = -1;
   const torch::Tensor scale = weight_scale(w.detach().flatten(1), bits).view(shape);
-  const torch::Tensor q = (w / scale).round().clamp(-qmax - 1, qmax) * scale;
+  const torch::Tensor q = (w / scale).round().clamp(-below_zero(bits), qmax) * scale;
   return w + (q - w).detach();
 }
 
@@ -89,7 +101,7 @@ torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int b
   const double qmax =
       is_signed ? static_cast<double>((1 << (bits - 1)) - 1) : static_cast<double>((1 << bits) - 1);
   const double scale = (is_signed ? std::max({-lo, hi, 1e-8}) : std::max(hi, 1e-8)) / qmax;
-  torch::Tensor c = x.clamp(is_signed ? -(qmax + 1) * scale : 0.0, qmax * scale);
+  torch::Tensor c = x.clamp(is_signed ? -below_zero(bits) * scale : 0.0, qmax * scale);
   // Without gradients, one new tensor instead of five: evaluation runs whole test sets
   // through it, and a large activation's every temporary is a fresh allocation.
   if (!torch::GradMode::is_enabled()) return c.div_(scale).round_().mul_(scale);

@@ -42,10 +42,10 @@ class IrNetImpl : public torch::nn::Module {
     kQuantized,  ///< quantization-aware: see below
   };
   /// In kQuantized every conv and fc reads its input fake-quantized per tensor at the layer's
-  /// act_bits (unsigned when the range is non-negative, else two's complement) over a range
-  /// tracked while training (moving average of min and max, started by kCalibrate), and uses
-  /// weights fake-quantized per output channel (two's complement, zero point 0: -2^(b-1) ..
-  /// 2^(b-1) - 1 steps) at its weight_bits, with its batch norm
+  /// act_bits (unsigned when the range is non-negative, else signed as the weights) over a
+  /// range tracked while training (moving average of min and max, started by kCalibrate), and
+  /// uses weights fake-quantized per output channel (zero point 0; symmetric from 4 bits, below
+  /// the whole two's-complement grid) at its weight_bits, with its batch norm
   /// folded in from the running statistics (which stay frozen). Gradients pass straight
   /// through the rounding and stop outside the range. Bits of 16 or more stay float.
   /// Throws core::InputError for bits outside 2..8 (or >= 16), naming the layer.
@@ -70,21 +70,21 @@ class IrNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(IrNet);
 
-/// Per-output-channel fake quantization to -2^(bits-1) .. 2^(bits-1) - 1 steps (two's
-/// complement, zero point 0) with a straight-through gradient; bits >= 16 return `w`. The
-/// scale is weight_scale's.
+/// Per-output-channel fake quantization, zero point 0: to -(2^(bits-1) - 1) .. 2^(bits-1) - 1
+/// steps from 4 bits, to the whole two's-complement grid (from -2^(bits-1)) below; with a
+/// straight-through gradient; bits >= 16 return `w`. The scale is weight_scale's.
 torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits);
 /// Per row of `rows` (one output channel each), the quantization step: max |w| / (2^(bits-1) -
 /// 1) at 7 bits and more; below, the step with the least squared error among 20 fractions of
-/// max |w| put at either end of the grid (at 2 bits the largest weight would otherwise round
-/// most others to zero).
+/// max |w| (below 4 bits, put at either end of the grid); at 2 bits the largest weight would
+/// otherwise round most others to zero.
 torch::Tensor weight_scale(const torch::Tensor& rows, int bits);
 /// The end of an activation range: the largest |x| at 7 bits and more; below, the clip among 20
 /// fractions of it with the least squared quantization error on (a strided sample of) `x`.
 double activation_clip(const torch::Tensor& x, int bits, bool is_signed);
 /// Per-tensor fake quantization over [lo, hi]: 2^bits - 1 steps from 0 when lo >= 0, else a
-/// step of max(-lo, hi) / (2^(bits-1) - 1) from -2^(bits-1) to 2^(bits-1) - 1 steps; the
-/// gradient passes inside the range and stops outside it.
+/// step of max(-lo, hi) / (2^(bits-1) - 1) on fake_quant_weight's grid; the gradient passes
+/// inside the range and stops outside it.
 torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits);
 
 /// Saves parameters, buffers and the architecture's signature.

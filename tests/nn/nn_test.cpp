@@ -157,8 +157,9 @@ TEST(Qat, QuantizersTakeTheirLevels) {
     const auto qmax = (1 << (bits - 1)) - 1;
     std::int64_t most_levels = 0;
     for (std::int64_t c = 0; c < 6; ++c) {
-      // Two's complement: -2^(bits-1) .. 2^(bits-1) - 1 steps.
-      EXPECT_LE(distinct_levels(q[c]), 2 * qmax + 2) << bits;
+      // Below 4 bits the whole two's-complement grid (-2^(bits-1) .. 2^(bits-1) - 1 steps),
+      // from 4 bits a symmetric one.
+      EXPECT_LE(distinct_levels(q[c]), bits < 4 ? 2 * qmax + 2 : 2 * qmax + 1) << bits;
       most_levels = std::max(most_levels, distinct_levels(q[c]));
       const double largest = w[c].abs().max().item<double>();
       if (bits == 8) {
@@ -191,8 +192,9 @@ TEST(Qat, QuantizersTakeTheirLevels) {
   const torch::Tensor x = torch::linspace(-1, 7, 1000);
   EXPECT_EQ(distinct_levels(fake_quant_act(x, 0, 6, 4)), 16);  // 0..15 steps
   EXPECT_LE(distinct_levels(fake_quant_act(x, -1, 6, 4)), 15);
-  // Signed activations take the two's-complement grid too: -2, -1, 0, 1 steps at 2 bits.
+  // Signed activations take the whole grid too at 2 bits (-2, -1, 0, 1 steps), not at 4.
   EXPECT_EQ(distinct_levels(fake_quant_act(torch::linspace(-3, 3, 1000), -1, 1, 2)), 4);
+  EXPECT_EQ(distinct_levels(fake_quant_act(torch::linspace(-3, 3, 1000), -1, 1, 4)), 15);
   EXPECT_TRUE(torch::equal(fake_quant_weight(w, 16), w));
   // Straight-through inside the range, nothing outside.
   torch::Tensor v = torch::tensor({-0.5, 3.0, 9.0}).requires_grad_();
