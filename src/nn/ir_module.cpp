@@ -78,8 +78,9 @@ double activation_clip(const torch::Tensor& x, int bits, bool is_signed) {
   const torch::Tensor clip =
       torch::arange(1, kClipRatios + 1, v.options()).unsqueeze(1) * (largest / kClipRatios);
   const torch::Tensor scale = clip / levels;
-  const torch::Tensor low = bits < kFullRangeBelowBits ? -clip - scale : -clip;
-  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip), low)
+  // Signed: the grid's steps below zero beyond the symmetric ones (one below 4 bits) widen it.
+  const torch::Tensor c = is_signed ? torch::max(torch::min(v.unsqueeze(0), clip),
+                                                 -clip - (below_zero(bits) - levels) * scale)
                                     : torch::min(v.unsqueeze(0), clip).clamp_min(0);
   const torch::Tensor error = ((c / scale).round() * scale - v.unsqueeze(0)).pow(2).mean(1);
   return clip[error.argmin().item<std::int64_t>()][0].item<double>();
