@@ -87,6 +87,11 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
                   "Hutchinson probes when measuring the sensitivity from --checkpoint")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--curvature", a.curvature,
+                  "How to measure the sensitivity from --checkpoint: hessian, fisher or measured "
+                  "(as hao sensitivity --curvature; measured takes minutes)")
+      ->check(CLI::IsMember({"hessian", "fisher", "measured"}))
+      ->capture_default_str();
   cmd->add_option("--seed", a.seed, "Seed of the fine-tuning")->capture_default_str();
   cmd->add_option("--threads", a.threads, "CPU threads for sensitivity and fine-tuning")
       ->check(CLI::Range(1, 1024));
@@ -232,8 +237,9 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
   issues.throw_if_any();
   if (negative > 0)
     note = std::to_string(negative) +
-           " Omega terms are negative (a negative Hessian trace estimate: an undertrained "
-           "network or too few probes) and count as 0";
+           " Omega terms are negative (an estimate's noise: a Hessian trace's on an "
+           "undertrained network or with few probes, a measured loss difference's within its "
+           "run-to-run spread) and count as 0";
   if (weights_only > 0)
     note += std::string(note.empty() ? "" : "; ") +
             "the file prices weights only (no omega_act): activation bits are free to the program";
@@ -568,19 +574,19 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError(
         "give --sensitivity FILE (from hao sensitivity) or --checkpoint CKPT to measure it");
 
-  std::vector<int> weight_bits;
+  std::vector<int> bits;  // weights' and inputs': the file prices both at each
   for (const auto& c : spec.choices)
-    if (std::find(weight_bits.begin(), weight_bits.end(), c.weight_bits) == weight_bits.end())
-      weight_bits.push_back(c.weight_bits);
+    for (int b : {c.weight_bits, c.act_bits})
+      if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
   std::string note;
   if (!a.sensitivity.empty()) {
     spec.omega = read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices,
                             choosable, note);
   } else {
     err << "measuring the sensitivity of " << net.name << " from " << a.checkpoint << "\n";
-    spec.omega =
-        read_omega(measure_sensitivity(net, a.checkpoint, a.data, weight_bits, a.probes, a.threads),
-                   a.checkpoint, net, spec.choices, choosable, note);
+    spec.omega = read_omega(
+        measure_sensitivity(net, a.checkpoint, a.data, bits, a.curvature, a.probes, a.threads, err),
+        a.checkpoint, net, spec.choices, choosable, note);
   }
   if (!note.empty()) err << "hao: note: " << note << "\n";
   spec.ties = parse_ties(a.ties, net, choosable);

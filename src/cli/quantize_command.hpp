@@ -29,8 +29,9 @@ struct QuantizeArgs {
   int sweep_points = 8;
   std::string plot;
   int qat_epochs = 0;
-  std::size_t subset = 0;  ///< fine-tune on this many training images only
-  int probes = 100;        ///< Hutchinson probes when measuring the sensitivity
+  std::size_t subset = 0;             ///< fine-tune on this many training images only
+  int probes = 100;                   ///< Hutchinson probes when measuring the sensitivity
+  std::string curvature = "hessian";  ///< or "fisher" or "measured", as hao sensitivity
   unsigned seed = 1;
   int threads = 0;
   std::string json_out;

@@ -107,8 +107,11 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
   cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
   cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
-  cmd->add_option("--curvature", a.curvature, "hessian (HAWQ-V3) or fisher")
-      ->check(CLI::IsMember({"hessian", "fisher"}))
+  cmd->add_option("--curvature", a.curvature,
+                  "hessian (HAWQ-V3), fisher, or measured: no curvature, the validation loss "
+                  "each layer's weights and input cost at each bit-width after a short "
+                  "quantization-aware run (one run per layer, width and operand)")
+      ->check(CLI::IsMember({"hessian", "fisher", "measured"}))
       ->capture_default_str();
   cmd->add_option("--data", a.data, "Data set, as for hao train")->capture_default_str();
   cmd->add_option("--batches", a.batches, "Training batches the loss is taken over")
@@ -125,6 +128,11 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
   cmd->add_option("--bits-choices", a.bits, "Bit-widths to price, e.g. 2,4,8")
       ->delimiter(',')
       ->check(CLI::Range(2, 8))
+      ->capture_default_str();
+  cmd->add_option("--recovery-steps", a.recovery_steps,
+                  "With --curvature measured: quantization-aware steps before each measurement "
+                  "(0: none, post-training)")
+      ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   cmd->add_option("--seed", a.seed)->capture_default_str();
   cmd->add_option("--threads", a.threads)->check(CLI::Range(1, 1024));
@@ -290,16 +298,36 @@ int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream&) {
   }
   return kExitOk;
 }
+namespace {
+
+nn::Curvature curvature_of(const std::string& name) {
+  return name == "fisher"     ? nn::Curvature::Fisher
+         : name == "measured" ? nn::Curvature::Measured
+                              : nn::Curvature::Hessian;
+}
+
+std::function<void(int, int)> runs_progress(std::ostream& err) {
+  return [&err](int done, int total) {
+    err << "\rmeasured " << done << "/" << total << " runs" << (done == total ? "\n" : "")
+        << std::flush;
+  };
+}
+
+}  // namespace
+
 int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
   const ir::Network net = load_model(a.model);
   nn::IrNet model(net);
   nn::load_checkpoint(model, a.checkpoint);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::SensitivityOptions o;
-  o.curvature = a.curvature == "fisher" ? nn::Curvature::Fisher : nn::Curvature::Hessian;
+  o.curvature = curvature_of(a.curvature);
   o.batches = a.batches, o.batch_size = a.batch_size, o.max_iterations = a.iterations;
   o.min_iterations = std::min(10, a.iterations);
   o.tolerance = a.tolerance, o.bits = a.bits, o.seed = a.seed, o.threads = a.threads;
+  o.recovery_steps = a.recovery_steps;
+  o.progress = runs_progress(err);
+  const bool measured = o.curvature == nn::Curvature::Measured;
   const nn::SensitivityResult r = nn::layer_sensitivity(model, ds, o);
   const std::string json = nn::sensitivity_json(model, r, o).dump(2) + "\n";
   if (a.out == "-") {
@@ -309,18 +337,25 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
     report::Table t;
     t.add_column("layer", report::Table::Align::kLeft);
     t.add_column("params");
-    t.add_column("trace");
+    if (!measured) t.add_column("trace");
     for (int b : a.bits) t.add_column("Omega(" + std::to_string(b) + ")");
+    for (int b : a.bits) t.add_column("Omega_a(" + std::to_string(b) + ")");
     for (const auto& l : r.layers) {
-      std::vector<std::string> row = {net.layers[l.layer].name, core::with_commas(l.params),
-                                      core::fixed(l.trace, 4)};
-      for (double v : l.omega) row.push_back(core::fixed(v, 8));
+      std::vector<std::string> row = {net.layers[l.layer].name, core::with_commas(l.params)};
+      if (!measured) row.push_back(core::fixed(l.trace, 4));
+      for (double v : l.omega) row.push_back(core::fixed(v, 6));
+      for (double v : l.omega_act) row.push_back(core::fixed(v, 6));
       t.add_row(row);
     }
-    out << t.render() << r.iterations << " probes"
-        << (r.converged ? " (converged within " + core::fixed(100 * a.tolerance, 1) + "%)"
-                        : " (iteration limit reached before the tolerance)")
-        << "; written to " << a.out << "\n";
+    out << t.render();
+    if (measured)
+      out << "validation loss increases after " << a.recovery_steps
+          << " quantization-aware steps each";
+    else
+      out << r.iterations << " probes"
+          << (r.converged ? " (converged within " + core::fixed(100 * a.tolerance, 1) + "%)"
+                          : " (iteration limit reached before the tolerance)");
+    out << "; written to " << a.out << "\n";
   }
   if (!r.converged)
     err << "hao: note: the traces did not settle within --tolerance after " << r.iterations
@@ -329,13 +364,16 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
 }
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
-                                           int probes, int threads) {
+                                           const std::string& curvature, int probes, int threads,
+                                           std::ostream& err) {
   nn::IrNet model(net);
   nn::load_checkpoint(model, checkpoint);
   const data::DataSet ds = data::load_dataset(data);
   nn::SensitivityOptions o;
+  o.curvature = curvature_of(curvature);
   o.bits = bits, o.threads = threads, o.max_iterations = probes;
   o.min_iterations = std::min(o.min_iterations, probes);
+  o.progress = runs_progress(err);
   return nn::sensitivity_json(model, nn::layer_sensitivity(model, ds, o), o);
 }
 
@@ -364,7 +402,8 @@ QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoin
 }
 #else
 nlohmann::ordered_json measure_sensitivity(const ir::Network&, const std::string&,
-                                           const std::string&, const std::vector<int>&, int, int) {
+                                           const std::string&, const std::vector<int>&,
+                                           const std::string&, int, int, std::ostream&) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot measure sensitivities: install "
       "libtorch-dev and rebuild, or pass --sensitivity FILE");

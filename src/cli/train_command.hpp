@@ -49,7 +49,8 @@ struct SensitivityArgs {
   std::string checkpoint;
   std::string out;
   std::string data = "fashion-mnist";
-  std::string curvature = "hessian";  ///< or "fisher" (nn::Curvature)
+  std::string curvature = "hessian";  ///< or "fisher" or "measured" (nn::Curvature)
+  int recovery_steps = 50;
   int batches = 2;
   int batch_size = 128;
   int iterations = 100;
@@ -67,11 +68,13 @@ struct QatOutcome {
   double seconds = 0;
 };
 
-/// Omega per layer of `net` with the weights of `checkpoint`, for weight bits `bits`, as the
-/// JSON `hao sensitivity` writes. Throws std::runtime_error when built without LibTorch.
+/// Omega per layer of `net` with the weights of `checkpoint`, for bits `bits`, as the JSON
+/// `hao sensitivity --curvature CURVATURE` writes (progress of a measured one to `err`).
+/// Throws std::runtime_error when built without LibTorch.
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
-                                           int probes, int threads);
+                                           const std::string& curvature, int probes, int threads,
+                                           std::ostream& err);
 
 /// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
 /// epochs. Throws std::runtime_error when built without LibTorch.

@@ -25,6 +25,11 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> forward_timed(torch::Tensor x, std::vector<double>& seconds);
 
   const ir::Network& network() const { return net_; }
+  /// Sets layer `i`'s weight and input bits (as kQuantized reads them; 16 and more = float).
+  void set_bits(std::size_t i, int weight_bits, int act_bits) {
+    net_.layers.at(i).weight_bits = weight_bits;
+    net_.layers.at(i).act_bits = act_bits;
+  }
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.
   std::string signature() const;
 

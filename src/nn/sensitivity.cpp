@@ -62,6 +62,9 @@ std::vector<double> fisher_forms(const torch::Tensor& logits, const std::vector<
   return out;
 }
 
+constexpr int kFloatBits = 32;
+using Mode = IrNetImpl::Mode;
+
 }  // namespace
 
 SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
@@ -71,6 +74,7 @@ SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
   for (int b : o.bits)
     if (b < 2 || b > 8) throw core::InputError("--bits " + std::to_string(b) + ": expected 2..8");
   keep_large_blocks_in_heap();
+  if (o.curvature == Curvature::Measured) return measured_sensitivity(model, ds, o);
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
   const data::Split split =
@@ -150,6 +154,78 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
   return r;
 }
 
+SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
+                                       const SensitivityOptions& o) {
+  const Weighted w = weighted_layers(model);
+  const std::vector<std::size_t>& layers = w.layers;
+  std::vector<std::pair<int, int>> kept;
+  for (std::size_t l : layers)
+    kept.emplace_back(model->network().layers[l].weight_bits, model->network().layers[l].act_bits);
+  std::vector<torch::Tensor> state;
+  for (const auto& t : model->parameters()) state.push_back(t.detach().clone());
+  for (const auto& t : model->buffers()) state.push_back(t.clone());
+  auto restore = [&] {
+    torch::NoGradGuard no_grad;
+    std::size_t k = 0;
+    for (auto& t : model->parameters()) t.copy_(state[k++]);
+    for (auto& t : model->buffers()) t.copy_(state[k++]);
+  };
+  for (std::size_t l : layers) model->set_bits(l, kFloatBits, kFloatBits);
+
+  TrainOptions t;
+  t.epochs = 0;
+  t.qat_steps = o.recovery_steps;
+  t.batch_size = o.batch_size;
+  t.seed = o.seed;
+  t.threads = o.threads;
+  t.validation = o.validation;
+  t.test = t.float_test = t.float_validation = false;
+  const data::Split split = data::split(ds.train.size(), t.validation, t.seed);
+  const Normalization norm = normalization_of(ds.train);
+  const int runs = 1 + 2 * static_cast<int>(layers.size() * o.bits.size());
+  int done = 0;
+  // The validation loss after `recovery_steps` quantization-aware steps from the given weights
+  // at the model's current bits (all float but the layer under test): same seed, same batches.
+  auto measure = [&] {
+    restore();
+    if (o.recovery_steps > 0) {
+      train(model, ds, t);
+    } else {
+      model->set_mode(Mode::kCalibrate);
+      std::vector<std::size_t> calib(
+          split.train.begin(),
+          split.train.begin() +
+              static_cast<long>(std::min<std::size_t>(split.train.size(), t.calibration_images)));
+      evaluate(model, ds.train, norm, calib, o.batch_size);
+      model->set_mode(Mode::kQuantized);
+    }
+    const double loss = evaluate(model, ds.train, norm, split.validation).loss;
+    if (o.progress) o.progress(++done, runs);
+    return loss;
+  };
+  SensitivityResult r;
+  const double reference = measure();
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    LayerSensitivity s;
+    s.layer = layers[k];
+    s.params = w.weights[k].numel();
+    for (int b : o.bits) {
+      model->set_bits(layers[k], b, kFloatBits);
+      s.omega.push_back(measure() - reference);
+      model->set_bits(layers[k], kFloatBits, b);
+      s.omega_act.push_back(measure() - reference);
+    }
+    model->set_bits(layers[k], kFloatBits, kFloatBits);
+    r.layers.push_back(s);
+  }
+  restore();
+  for (std::size_t k = 0; k < layers.size(); ++k)
+    model->set_bits(layers[k], kept[k].first, kept[k].second);
+  model->set_mode(Mode::kFloat);
+  r.converged = true;
+  return r;
+}
+
 std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const torch::Tensor& y) {
   model->eval();
   const Weighted w = weighted_layers(model);
@@ -186,15 +262,28 @@ nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityRes
                                         const SensitivityOptions& o) {
   nlohmann::ordered_json j;
   j["network"] = model->network().name;
-  j["method"] = o.curvature == Curvature::Fisher ? "fisher" : "hutchinson";
-  j["iterations"] = r.iterations;
-  j["converged"] = r.converged;
-  j["tolerance"] = o.tolerance;
-  j["images"] = o.batches * o.batch_size;
-  j["bits"] = o.bits;
-  j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per channel, two's complement";
-  j["omega_act_definition"] =
-      "act_trace / act_elements * ||Q_b(a) - a||^2 over the probe batch, Q_b per tensor";
+  j["method"] = o.curvature == Curvature::Fisher     ? "fisher"
+                : o.curvature == Curvature::Measured ? "measured"
+                                                     : "hutchinson";
+  const bool measured = o.curvature == Curvature::Measured;
+  if (measured) {
+    j["bits"] = o.bits;
+    j["recovery_steps"] = o.recovery_steps;
+    j["validation_images"] = o.validation;
+    j["omega_definition"] =
+        "validation cross-entropy with only this layer's weights at b bits (per channel), after "
+        "recovery_steps quantization-aware steps, minus the same with nothing quantized";
+    j["omega_act_definition"] = "the same with only this layer's input at b bits (per tensor)";
+  } else {
+    j["iterations"] = r.iterations;
+    j["converged"] = r.converged;
+    j["tolerance"] = o.tolerance;
+    j["images"] = o.batches * o.batch_size;
+    j["bits"] = o.bits;
+    j["omega_definition"] = "trace / params * ||Q_b(W) - W||^2, Q_b per channel, two's complement";
+    j["omega_act_definition"] =
+        "act_trace / act_elements * ||Q_b(a) - a||^2 over the probe batch, Q_b per tensor";
+  }
   j["layers"] = nlohmann::ordered_json::array();
   for (const auto& s : r.layers) {
     nlohmann::ordered_json omega;
@@ -203,13 +292,19 @@ nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityRes
       omega[std::to_string(o.bits[k])] = s.omega[k];
       omega_act[std::to_string(o.bits[k])] = s.omega_act[k];
     }
-    j["layers"].push_back({{"name", model->network().layers[s.layer].name},
-                           {"params", s.params},
-                           {"trace", s.trace},
-                           {"omega", omega},
-                           {"act_elements", s.act_elements},
-                           {"act_trace", s.act_trace},
-                           {"omega_act", omega_act}});
+    if (measured)
+      j["layers"].push_back({{"name", model->network().layers[s.layer].name},
+                             {"params", s.params},
+                             {"omega", omega},
+                             {"omega_act", omega_act}});
+    else
+      j["layers"].push_back({{"name", model->network().layers[s.layer].name},
+                             {"params", s.params},
+                             {"trace", s.trace},
+                             {"omega", omega},
+                             {"act_elements", s.act_elements},
+                             {"act_trace", s.act_trace},
+                             {"omega_act", omega_act}});
   }
   return j;
 }

@@ -5,6 +5,7 @@
 // from a minimum (a search's briefly trained candidates), where the Hessian is indefinite.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -16,7 +17,7 @@ namespace hao::nn {
 /// What stands for the Hessian: Hutchinson's estimate of Tr(H) by double backward, or
 /// Tr(F) of the Fisher information with labels drawn from the model (for cross-entropy, the
 /// generalized Gauss-Newton matrix: positive semidefinite, equal to H for the last layer).
-enum class Curvature { Hessian, Fisher };
+enum class Curvature { Hessian, Fisher, Measured };
 
 struct SensitivityOptions {
   Curvature curvature = Curvature::Hessian;
@@ -28,6 +29,9 @@ struct SensitivityOptions {
   std::vector<int> bits = {2, 4, 8};
   unsigned seed = 1;
   int threads = 0;
+  int recovery_steps = 50;        ///< Measured: quantization-aware steps before each measurement
+  std::size_t validation = 5000;  ///< Measured: held-out training images (as hao train's)
+  std::function<void(int done, int total)> progress;  ///< Measured: after each run
 };
 
 struct LayerSensitivity {
@@ -60,6 +64,16 @@ SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
 /// The same on given inputs and labels.
 SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const torch::Tensor& y,
                                  const SensitivityOptions& options);
+
+/// Measured instead of modelled: per weighted layer and bits b, Omega(b) is the increase of the
+/// validation loss (hao train's held-out images for the seed) when only that layer's weights are
+/// at b bits, after `recovery_steps` quantization-aware steps (0: none, the clip calibrated on
+/// training images), over the same steps with nothing quantized; Omega_a(b) the same for the
+/// layer's input. Quantization-aware training repairs much of a weight's error and less of an
+/// input's; the Hessian's second-order term prices both before any training. One short training
+/// run per layer, bit-width and operand. The model's weights and bits are restored.
+SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
+                                       const SensitivityOptions& options);
 
 /// The exact traces by one Hessian-vector product per weight (tests only: n products).
 std::vector<double> exact_traces(IrNet& model, const torch::Tensor& x, const torch::Tensor& y);

@@ -95,8 +95,8 @@ std::pair<torch::Tensor, torch::Tensor> batch_of(const data::ImageSet& set,
   return {x.sub_(mean).div_(sd), labels};
 }
 
-double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
-                std::vector<std::size_t> indices, int batch_size) {
+Evaluation evaluate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+                    std::vector<std::size_t> indices, int batch_size) {
   if (indices.empty()) {
     indices.resize(set.size());
     std::iota(indices.begin(), indices.end(), std::size_t{0});
@@ -105,15 +105,26 @@ double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& no
   const bool was_training = model->is_training();
   model->eval();
   std::int64_t correct = 0;
+  double loss = 0;
   for (std::size_t at = 0; at < indices.size(); at += static_cast<std::size_t>(batch_size)) {
     const std::vector<std::size_t> part(
         indices.begin() + static_cast<long>(at),
         indices.begin() + static_cast<long>(std::min(indices.size(), at + batch_size)));
     auto [x, y] = batch_of(set, part, norm);
-    correct += model->forward(x).argmax(1).eq(y).sum().item<std::int64_t>();
+    const torch::Tensor logits = model->forward(x);
+    correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+    loss += torch::nn::functional::cross_entropy(
+                logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
   }
   model->train(was_training);
-  return static_cast<double>(correct) / static_cast<double>(indices.size());
+  const auto n = static_cast<double>(indices.size());
+  return {static_cast<double>(correct) / n, loss / n};
+}
+
+double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+                std::vector<std::size_t> indices, int batch_size) {
+  return evaluate(model, set, norm, std::move(indices), batch_size).accuracy;
 }
 
 TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,

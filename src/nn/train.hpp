@@ -90,6 +90,14 @@ std::pair<torch::Tensor, torch::Tensor> batch_of(const data::ImageSet& set,
 double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& norm,
                 std::vector<std::size_t> indices = {}, int batch_size = 100);
 
+/// Top-1 accuracy (0..1) and mean cross-entropy (no label smoothing) of `model` on the images
+/// `indices` of `set` (all when empty).
+struct Evaluation {
+  double accuracy = 0, loss = 0;
+};
+Evaluation evaluate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+                    std::vector<std::size_t> indices = {}, int batch_size = 100);
+
 /// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
 /// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. Checks that
 /// the network's input and class count fit the data (core::InputError otherwise). Same seed, same

@@ -337,6 +337,77 @@ TEST(Sensitivity, FisherProbesMatchTheExactFisherTraces) {
   EXPECT_EQ(sensitivity_json(m, r, o)["method"], "fisher");
 }
 
+// Two convs and a classifier for the synthetic patches: small enough to retrain per layer.
+ir::Network patch_network() {
+  return ir::parse_description(R"(
+name: patches
+input: {channels: 1, height: 28, width: 28}
+layers:
+  - {name: c1, op: conv, out_channels: 8, kernel: 3, stride: 2, padding: 1, folded_norm: true}
+  - {name: r1, op: relu}
+  - {name: c2, op: conv, out_channels: 8, kernel: 3, stride: 2, padding: 1, folded_norm: true}
+  - {name: r2, op: relu}
+  - {name: pool, op: global_avgpool}
+  - {name: fc, op: fc, out_channels: 10, bias: true}
+)",
+                               "patches");
+}
+
+// The measured sensitivity: validation loss increases, larger at 2 bits than at 8, the same
+// twice, and the model handed back as it came (weights, buffers and bits).
+TEST(Sensitivity, MeasuredLossIncreasesFallWithTheBitsAndLeaveTheModelAsItWas) {
+  const data::DataSet ds = synthetic(1200, 100, 4);
+  seed_torch(4);
+  IrNet m(patch_network());
+  TrainOptions t;
+  t.epochs = 2, t.batch_size = 64, t.validation = 300, t.threads = 1, t.test = false;
+  train(m, ds, t);
+  std::vector<torch::Tensor> before;
+  for (const auto& p : m->parameters()) before.push_back(p.detach().clone());
+  for (const auto& b : m->buffers()) before.push_back(b.clone());
+  const ir::Network bits_before = m->network();
+
+  SensitivityOptions o;
+  o.curvature = Curvature::Measured;
+  o.bits = {2, 8};
+  o.batch_size = 64, o.validation = 300, o.threads = 1;
+  for (int steps : {0, 4}) {
+    o.recovery_steps = steps;
+    int reported = 0;
+    o.progress = [&](int done, int total) {
+      EXPECT_EQ(done, ++reported);
+      EXPECT_EQ(total, 1 + 2 * 3 * 2);
+    };
+    const SensitivityResult r = layer_sensitivity(m, ds, o);
+    EXPECT_EQ(reported, 13);
+    ASSERT_EQ(r.layers.size(), 3u);
+    double at2 = 0, at8 = 0;
+    for (const auto& l : r.layers) {
+      ASSERT_EQ(l.omega.size(), 2u);
+      ASSERT_EQ(l.omega_act.size(), 2u);
+      at2 += l.omega[0] + l.omega_act[0];
+      at8 += l.omega[1] + l.omega_act[1];
+      EXPECT_LT(std::abs(l.omega[1]), 0.02) << steps;  // 8-bit weights: next to nothing
+    }
+    EXPECT_GT(at2, at8 + 0.01) << steps;
+    reported = 0;
+    const SensitivityResult again = layer_sensitivity(m, ds, o);
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(again.layers[k].omega, r.layers[k].omega) << steps;
+      EXPECT_EQ(again.layers[k].omega_act, r.layers[k].omega_act) << steps;
+    }
+    EXPECT_EQ(sensitivity_json(m, r, o)["method"], "measured");
+  }
+  std::size_t k = 0;
+  for (const auto& p : m->parameters()) EXPECT_TRUE(p.equal(before[k++]));
+  for (const auto& b : m->buffers()) EXPECT_TRUE(b.equal(before[k++]));
+  for (std::size_t l = 0; l < bits_before.layers.size(); ++l) {
+    EXPECT_EQ(m->network().layers[l].weight_bits, bits_before.layers[l].weight_bits);
+    EXPECT_EQ(m->network().layers[l].act_bits, bits_before.layers[l].act_bits);
+  }
+  EXPECT_EQ(m->mode(), IrNetImpl::Mode::kFloat);
+}
+
 TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {
   data::DataSet ds = synthetic(300, 50, 2);
   IrNet m(example());
