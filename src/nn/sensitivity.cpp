@@ -156,6 +156,7 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
 
 SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
                                        const SensitivityOptions& o) {
+  if (o.threads > 0) torch::set_num_threads(o.threads);
   const Weighted w = weighted_layers(model);
   const std::vector<std::size_t>& layers = w.layers;
   std::vector<std::pair<int, int>> kept;
