@@ -103,7 +103,9 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
       "bit-width b, Omega(b) = Tr(H)/n * ||Q_b(W) - W||^2 (HAWQ-V3), written as JSON for bit "
       "allocation. With --curvature fisher, the Fisher information's trace instead (labels drawn "
       "from the model, one plain backward per probe): never negative, cheaper, for networks far "
-      "from a minimum.");
+      "from a minimum. With --curvature measured, no curvature: per layer, bit-width and operand, "
+      "the validation loss increase after --recovery-steps quantization-aware steps with only "
+      "that operand quantized (what QAT cannot repair; one short run each, minutes).");
   cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
   cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
