@@ -189,17 +189,10 @@ SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
   // at the model's current bits (all float but the layer under test): same seed, same batches.
   auto measure = [&] {
     restore();
-    if (o.recovery_steps > 0) {
+    if (o.recovery_steps > 0)
       train(model, ds, t);
-    } else {
-      model->set_mode(Mode::kCalibrate);
-      std::vector<std::size_t> calib(
-          split.train.begin(),
-          split.train.begin() +
-              static_cast<long>(std::min<std::size_t>(split.train.size(), t.calibration_images)));
-      evaluate(model, ds.train, norm, calib, o.batch_size);
-      model->set_mode(Mode::kQuantized);
-    }
+    else  // train's start without its steps
+      calibrate(model, ds.train, norm, split.train, t.calibration_images, o.batch_size);
     const double loss = evaluate(model, ds.train, norm, split.validation).loss;
     if (o.progress) o.progress(++done, runs);
     return loss;
@@ -293,19 +286,17 @@ nlohmann::ordered_json sensitivity_json(const IrNet& model, const SensitivityRes
       omega[std::to_string(o.bits[k])] = s.omega[k];
       omega_act[std::to_string(o.bits[k])] = s.omega_act[k];
     }
-    if (measured)
-      j["layers"].push_back({{"name", model->network().layers[s.layer].name},
-                             {"params", s.params},
-                             {"omega", omega},
-                             {"omega_act", omega_act}});
-    else
-      j["layers"].push_back({{"name", model->network().layers[s.layer].name},
-                             {"params", s.params},
-                             {"trace", s.trace},
-                             {"omega", omega},
-                             {"act_elements", s.act_elements},
-                             {"act_trace", s.act_trace},
-                             {"omega_act", omega_act}});
+    // A measured sensitivity has no traces.
+    nlohmann::ordered_json layer = {{"name", model->network().layers[s.layer].name},
+                                    {"params", s.params}};
+    if (!measured) layer["trace"] = s.trace;
+    layer["omega"] = omega;
+    if (!measured) {
+      layer["act_elements"] = s.act_elements;
+      layer["act_trace"] = s.act_trace;
+    }
+    layer["omega_act"] = omega_act;
+    j["layers"].push_back(layer);
   }
   return j;
 }

@@ -127,6 +127,16 @@ double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& no
   return evaluate(model, set, norm, std::move(indices), batch_size).accuracy;
 }
 
+void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+               const std::vector<std::size_t>& order, std::size_t images, int batch_size) {
+  model->set_mode(IrNetImpl::Mode::kCalibrate);
+  const std::vector<std::size_t> calib(
+      order.begin(), order.begin() + static_cast<long>(std::min<std::size_t>(
+                                         order.size(), std::max<std::size_t>(1, images))));
+  evaluate(model, set, norm, calib, batch_size);
+  model->set_mode(IrNetImpl::Mode::kQuantized);
+}
+
 TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
                   const std::function<void(const Progress&)>& progress) {
   check_fits(model->network(), ds);
@@ -254,13 +264,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   if (qat) {
     // Start every activation range from the float network's own, then train with the
     // quantizers in place at a tenth of the learning rate.
-    model->set_mode(IrNetImpl::Mode::kCalibrate);
-    std::vector<std::size_t> calib(
-        order.begin(),
-        order.begin() + static_cast<long>(std::min<std::size_t>(
-                            order.size(), std::max<std::size_t>(1, o.calibration_images))));
-    accuracy(model, ds.train, norm, calib, o.batch_size);
-    model->set_mode(IrNetImpl::Mode::kQuantized);
+    calibrate(model, ds.train, norm, order, o.calibration_images, o.batch_size);
     phase(float_epochs + 1, qat_epochs, qat_total, lr * o.qat_lr_fraction, true);
     result.quantized = true;
   }

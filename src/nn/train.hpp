@@ -98,6 +98,12 @@ struct Evaluation {
 Evaluation evaluate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
                     std::vector<std::size_t> indices = {}, int batch_size = 100);
 
+/// Sets every conv and fc input range from the first `images` (at least one) of `order` in
+/// `set`, run through the float network (IrNetImpl::Mode::kCalibrate), and leaves the model
+/// in Mode::kQuantized: where quantization-aware training starts.
+void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+               const std::vector<std::size_t>& order, std::size_t images, int batch_size);
+
 /// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
 /// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. Checks that
 /// the network's input and class count fit the data (core::InputError otherwise). Same seed, same
