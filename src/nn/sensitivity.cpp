@@ -197,25 +197,34 @@ SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
     if (o.progress) o.progress(++done, runs);
     return loss;
   };
+  // The model comes back as it came, also when a run throws (bad data, a progress callback).
+  auto put_back = [&] {
+    restore();
+    for (std::size_t k = 0; k < layers.size(); ++k)
+      model->set_bits(layers[k], kept[k].first, kept[k].second);
+    model->set_mode(Mode::kFloat);
+  };
   SensitivityResult r;
-  const double reference = measure();
-  for (std::size_t k = 0; k < layers.size(); ++k) {
-    LayerSensitivity s;
-    s.layer = layers[k];
-    s.params = w.weights[k].numel();
-    for (int b : o.bits) {
-      model->set_bits(layers[k], b, kFloatBits);
-      s.omega.push_back(measure() - reference);
-      model->set_bits(layers[k], kFloatBits, b);
-      s.omega_act.push_back(measure() - reference);
+  try {
+    const double reference = measure();
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+      LayerSensitivity s;
+      s.layer = layers[k];
+      s.params = w.weights[k].numel();
+      for (int b : o.bits) {
+        model->set_bits(layers[k], b, kFloatBits);
+        s.omega.push_back(measure() - reference);
+        model->set_bits(layers[k], kFloatBits, b);
+        s.omega_act.push_back(measure() - reference);
+      }
+      model->set_bits(layers[k], kFloatBits, kFloatBits);
+      r.layers.push_back(s);
     }
-    model->set_bits(layers[k], kFloatBits, kFloatBits);
-    r.layers.push_back(s);
+  } catch (...) {
+    put_back();
+    throw;
   }
-  restore();
-  for (std::size_t k = 0; k < layers.size(); ++k)
-    model->set_bits(layers[k], kept[k].first, kept[k].second);
-  model->set_mode(Mode::kFloat);
+  put_back();
   r.converged = true;
   return r;
 }

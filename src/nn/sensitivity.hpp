@@ -71,7 +71,8 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
 /// training images), over the same steps with nothing quantized; Omega_a(b) the same for the
 /// layer's input. Quantization-aware training repairs much of a weight's error and less of an
 /// input's; the Hessian's second-order term prices both before any training. One short training
-/// run per layer, bit-width and operand. The model's weights and bits are restored.
+/// run per layer, bit-width and operand. The model's weights, bits and mode are restored, also
+/// when a run throws (the exception then propagates).
 SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
                                        const SensitivityOptions& options);
 

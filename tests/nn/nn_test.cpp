@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "ir/description_io.hpp"
@@ -355,7 +356,7 @@ layers:
 
 // The measured sensitivity: validation loss increases, larger at 2 bits than at 8, the same
 // twice, and the model handed back as it came (weights, buffers and bits).
-TEST(Sensitivity, MeasuredLossIncreasesFallWithTheBitsAndLeaveTheModelAsItWas) {
+TEST(Sensitivity, MeasuredLossIncreasesFallWithTheBitsAndLeaveTheModelAsItWasEvenWhenARunThrows) {
   const data::DataSet ds = synthetic(1200, 100, 4);
   seed_torch(4);
   IrNet m(patch_network());
@@ -398,6 +399,11 @@ TEST(Sensitivity, MeasuredLossIncreasesFallWithTheBitsAndLeaveTheModelAsItWas) {
     }
     EXPECT_EQ(sensitivity_json(m, r, o)["method"], "measured");
   }
+  // A run that throws midway (here the progress callback, after the 5th run) leaves it too.
+  o.progress = [](int done, int) {
+    if (done == 5) throw std::runtime_error("stop");
+  };
+  EXPECT_THROW(layer_sensitivity(m, ds, o), std::runtime_error);
   std::size_t k = 0;
   for (const auto& p : m->parameters()) EXPECT_TRUE(p.equal(before[k++]));
   for (const auto& b : m->buffers()) EXPECT_TRUE(b.equal(before[k++]));
