@@ -355,7 +355,8 @@ layers:
 }
 
 // The measured sensitivity: validation loss increases, larger at 2 bits than at 8, the same
-// twice, and the model handed back as it came (weights, buffers and bits).
+// twice, and the model handed back as it came (weights, buffers, bits and mode), also after a
+// run that throws.
 TEST(Sensitivity, MeasuredLossIncreasesFallWithTheBitsAndLeaveTheModelAsItWasEvenWhenARunThrows) {
   const data::DataSet ds = synthetic(1200, 100, 4);
   seed_torch(4);
