@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
 #include "ilp/quantize_mapper.hpp"
+#include "ir/sensitivity_file.hpp"
 #include "report/engine_report.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/summary.hpp"
@@ -26,7 +27,8 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
   CLI::App* cmd = app.add_subcommand(
       "quantize",
       "Choose each layer's bit-width together with the accelerator (program 3): minimize the "
-      "summed Hessian sensitivity Omega = Tr(H)/n ||Q_b(W) - W||^2 (HAWQ-V3) over the layers, "
+      "summed sensitivity Omega over the layers (HAWQ-V3's Tr(H)/n ||Q_b(W) - W||^2 with "
+      "--curvature hessian or fisher, a measured validation-loss increase with measured), "
       "plus the same term for each layer's input activations at the choice's activation bits, "
       "subject to a speed target and the device's resources, by one integer program (CBC).");
   cmd->add_option("model", a.model,
@@ -153,97 +155,6 @@ std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers) {
     if (all_layers || (w > 0 && w + 1 < weighted.size()) || weighted.size() <= 2)
       out[static_cast<std::size_t>(weighted[w])] = true;
   return out;
-}
-
-// Omega per layer and choice from a sensitivity JSON (hao sensitivity), checked against the
-// network: its name, every choosable layer present and weighted, every weight bit-width priced.
-std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::string& where,
-                                            const ir::Network& net,
-                                            const std::vector<ir::BitWidths>& choices,
-                                            const std::vector<bool>& choosable, std::string& note) {
-  std::size_t negative = 0, weights_only = 0;
-  core::IssueList issues(where);
-  if (!j.is_object() || !j.contains("layers") || !j["layers"].is_array()) {
-    issues.add("", "not a sensitivity file: expected an object with 'layers' (hao sensitivity)");
-    issues.throw_if_any();
-  }
-  if (j.contains("network") && j["network"].is_string() &&
-      j["network"].get<std::string>() != net.name)
-    issues.add("network",
-               "is for network '" + j["network"].get<std::string>() + "', not '" + net.name + "'");
-  std::map<std::string, const nlohmann::json*> by_name;
-  for (std::size_t k = 0; k < j["layers"].size(); ++k) {
-    const auto& l = j["layers"][k];
-    const std::string path = "layers[" + std::to_string(k) + "]";
-    if (!l.is_object() || !l.contains("name") || !l["name"].is_string() || !l.contains("omega") ||
-        !l["omega"].is_object()) {
-      issues.add(path, "expected {name, omega: {bits: value}}");
-      continue;
-    }
-    const std::string name = l["name"].get<std::string>();
-    const int at = net.find(name);
-    if (at < 0 || !net.layers[static_cast<std::size_t>(at)].has_weights())
-      issues.add(path + ".name", "'" + name + "' is not a weighted layer of '" + net.name + "'");
-    by_name[name] = &l;
-  }
-  issues.throw_if_any();
-  std::vector<std::vector<double>> omega(net.layers.size());
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    if (!choosable[l]) continue;
-    const auto it = by_name.find(net.layers[l].name);
-    if (it == by_name.end()) {
-      issues.add("layers", "has no entry for layer '" + net.layers[l].name + "'");
-      continue;
-    }
-    const nlohmann::json& o = (*it->second)["omega"];
-    for (const auto& c : choices) {
-      const std::string key = std::to_string(c.weight_bits);
-      if (!o.contains(key)) {
-        issues.add("layers '" + net.layers[l].name + "'.omega",
-                   "has no Omega at " + key + " bits (rerun hao sensitivity --bits-choices with " +
-                       key + ")");
-        break;
-      }
-      if (!o[key].is_number()) {
-        issues.add("layers '" + net.layers[l].name + "'.omega." + key,
-                   "is " + o[key].dump() + ", not a number");
-        break;
-      }
-      // Hutchinson's estimate of a trace can come out below zero where the loss curves down
-      // (an undertrained network, few probes); quantization error cannot help, so such a
-      // term counts as zero.
-      const double v = o[key].get<double>();
-      if (v < 0) ++negative;
-      double total = std::max(0.0, v);
-      // The input activations' term at the choice's activation bits, where the file has it.
-      const nlohmann::json& entry = *it->second;
-      if (entry.contains("omega_act") && entry["omega_act"].is_object()) {
-        const std::string akey = std::to_string(c.act_bits);
-        const nlohmann::json& oa = entry["omega_act"];
-        if (!oa.contains(akey) || !oa[akey].is_number()) {
-          issues.add("layers '" + net.layers[l].name + "'.omega_act",
-                     "has no number at " + akey + " bits");
-          break;
-        }
-        const double va = oa[akey].get<double>();
-        if (va < 0) ++negative;
-        total += std::max(0.0, va);
-      } else {
-        ++weights_only;
-      }
-      omega[l].push_back(total);
-    }
-  }
-  issues.throw_if_any();
-  if (negative > 0)
-    note = std::to_string(negative) +
-           " Omega terms are negative (an estimate's noise: a Hessian trace's on an "
-           "undertrained network or with few probes, a measured loss difference's within its "
-           "run-to-run spread) and count as 0";
-  if (weights_only > 0)
-    note += std::string(note.empty() ? "" : "; ") +
-            "the file prices weights only (no omega_act): activation bits are free to the program";
-  return omega;
 }
 
 std::vector<std::vector<int>> parse_ties(const std::vector<std::string>& ties,
@@ -580,11 +491,11 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
       if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
   std::string note;
   if (!a.sensitivity.empty()) {
-    spec.omega = read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices,
-                            choosable, note);
+    spec.omega = ir::read_omega(core::read_json(a.sensitivity), a.sensitivity, net, spec.choices,
+                                choosable, note);
   } else {
     err << "measuring the sensitivity of " << net.name << " from " << a.checkpoint << "\n";
-    spec.omega = read_omega(
+    spec.omega = ir::read_omega(
         measure_sensitivity(net, a.checkpoint, a.data, bits, a.curvature, a.probes, a.threads, err),
         a.checkpoint, net, spec.choices, choosable, note);
   }

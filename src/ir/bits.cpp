@@ -25,13 +25,20 @@ bool parse_bit_widths(const std::string& text, const std::string& where, BitWidt
 
 namespace {
 
+// A node as one line of YAML, for messages.
+std::string flow(const YAML::Node& node) {
+  YAML::Emitter e;
+  e << YAML::Flow << node;
+  return e.c_str();
+}
+
 int read_width(const YAML::Node& node, const std::string& path, core::IssueList& issues) {
   try {
     int v = node.as<int>();
     if (v >= 1 && v <= 16) return v;
     issues.add(path, std::to_string(v) + " is outside 1..16");
   } catch (const YAML::Exception&) {
-    issues.add(path, "'" + YAML::Dump(node) + "' is not an integer");
+    issues.add(path, "'" + flow(node) + "' is not an integer");
   }
   return 0;
 }
@@ -47,21 +54,29 @@ void apply_bits(Network& net, const std::string& spec) {
     }
     return;
   }
-  const std::string text = core::read_file(spec);
+  apply_bits_text(net, core::read_file(spec), spec);
+}
+
+void apply_bits_text(Network& net, const std::string& text, const std::string& where) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw core::InputError(spec + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    throw core::InputError(where + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
-  core::IssueList issues(spec);
+  core::IssueList issues(where);
   std::vector<bool> named(net.layers.size(), false);
   if (!root.IsMap()) {
     issues.add("", "expected a map from layer names to bit-widths such as w4a4");
     issues.throw_if_any();
   }
   for (const auto& kv : root) {
-    const std::string name = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) {
+      issues.add("line " + std::to_string(kv.first.Mark().line + 1),
+                 "a key must be a layer name, not '" + flow(kv.first) + "'");
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
     const int index = net.find(name);
     if (index < 0) {
       issues.add(name, "no such layer in network '" + net.name + "'");
@@ -73,7 +88,7 @@ void apply_bits(Network& net, const std::string& spec) {
     if (v.IsScalar()) {
       BitWidths b;
       try {
-        if (parse_bit_widths(v.as<std::string>(), spec + ": " + name, b)) {
+        if (parse_bit_widths(v.as<std::string>(), where + ": " + name, b)) {
           l.weight_bits = b.weight_bits;
           l.act_bits = b.act_bits;
         } else {
@@ -84,7 +99,7 @@ void apply_bits(Network& net, const std::string& spec) {
       }
     } else if (v.IsMap()) {
       for (const auto& f : v) {
-        const std::string key = f.first.as<std::string>();
+        const std::string key = f.first.IsScalar() ? f.first.Scalar() : flow(f.first);
         if (key == "weight_bits") {
           if (int w = read_width(f.second, name + ".weight_bits", issues)) l.weight_bits = w;
         } else if (key == "act_bits") {
@@ -94,7 +109,7 @@ void apply_bits(Network& net, const std::string& spec) {
         }
       }
     } else {
-      issues.add(name, "expected wXaY or {weight_bits, act_bits}");
+      issues.add(name, "'" + flow(v) + "', expected wXaY or {weight_bits, act_bits}");
     }
   }
   issues.throw_if_any();

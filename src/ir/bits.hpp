@@ -23,6 +23,9 @@ bool parse_bit_widths(const std::string& text, const std::string& where, BitWidt
 /// file, the key and the value.
 void apply_bits(Network& net, const std::string& spec);
 
+/// The file form of apply_bits from its text; `where` names it in messages.
+void apply_bits_text(Network& net, const std::string& text, const std::string& where);
+
 /// An element-wise layer (activation, add, pooling, ...) carries data on its way to weighted
 /// layers, which requantize it to their input precision: its act_bits become the widest
 /// act_bits of the weighted layers it feeds through element-wise layers only (unchanged when it

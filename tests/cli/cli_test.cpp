@@ -321,6 +321,15 @@ TEST(Cli, QuantizeSweepTradesOmegaForSpeed) {
 TEST(Cli, QuantizeBadInputs) {
   const std::string s = synthetic_sensitivity("bad_s.json", "fmnist_mbv2");
   const std::string other = synthetic_sensitivity("other_s.json", "resnet18");
+  // One term no double holds, and one a double holds but the program cannot rank against.
+  nlohmann::json damaged = nlohmann::json::parse(core::read_file(s));
+  damaged["layers"][2]["omega"]["4"] = 1e300;
+  const std::string huge = ::testing::TempDir() + "huge_s.json";
+  core::write_file(huge, damaged.dump());
+  const std::string overflow = ::testing::TempDir() + "overflow_s.json";
+  std::string text = damaged.dump();
+  text.replace(text.find("1e+300"), 6, "1e400");
+  core::write_file(overflow, text);
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -344,6 +353,12 @@ TEST(Cli, QuantizeBadInputs) {
       {{"quantize", "--sensitivity", "/no/such.json", "--fps", "1000"},
        kExitBadInput,
        "/no/such.json"},
+      {{"quantize", "--sensitivity", huge, "--fps", "1000", "--bits-choices", "2,4,8"},
+       kExitBadInput,
+       "omega.4: is 1e+300, beyond 1e6"},
+      {{"quantize", "--sensitivity", overflow, "--fps", "1000"},
+       kExitBadInput,
+       "overflow_s.json: not valid JSON (number overflow parsing '1e400')"},
       {{"quantize", "--sensitivity", s, "--fps", "1e9"},
        kExitInfeasible,
        "the fastest design with these bit choices reaches"},

@@ -63,6 +63,24 @@ TEST(Bits, PerLayerFileNamesUnknownLayers) {
   std::remove(path.c_str());
 }
 
+// Keys and values of any YAML shape are named in the message, not thrown as yaml-cpp's own
+// conversion error (found by fuzzing: a sequence as a key).
+TEST(Bits, PerLayerFileOfOddShapesNamesEachProblem) {
+  Network net = two_layers();
+  try {
+    apply_bits_text(net, "[a, b]: w4a4\na: {[x]: 4}\nb: [1]\n", "odd.yaml");
+    FAIL();
+  } catch (const core::InputError& e) {
+    ASSERT_EQ(e.problems().size(), 3u);
+    EXPECT_NE(e.problems()[0].find("odd.yaml: line 1: a key must be a layer name, not '[a, b]'"),
+              std::string::npos)
+        << e.problems()[0];
+    EXPECT_NE(e.problems()[1].find("a.[x]: unknown key"), std::string::npos) << e.problems()[1];
+    EXPECT_NE(e.problems()[2].find("b: '[1]', expected wXaY"), std::string::npos)
+        << e.problems()[2];
+  }
+}
+
 }  // namespace hao::ir
 
 namespace hao::ir {
