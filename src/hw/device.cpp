@@ -81,10 +81,12 @@ Device read_device_file(const std::string& path) {
                                          "dsp_kind", "clock_mhz", "offchip_gbps", "usable_fraction",
                                          "engine"};
   for (const auto& kv : root) {
-    const std::string key = kv.first.Scalar();
+    const std::string key = kv.first.Scalar();  // empty unless a plain scalar
     bool known = false;
     for (const auto& k : keys) known = known || k == key;
-    if (!known) issues.add(key, "unknown key, expected " + core::join_choices(keys));
+    if (!known)
+      issues.add(kv.first.IsScalar() ? key : "line " + std::to_string(kv.first.Mark().line + 1),
+                 "unknown key, expected " + core::join_choices(keys));
   }
   auto get_count = [&](const char* key, std::int64_t& out, bool required) {
     const YAML::Node n = root[key];

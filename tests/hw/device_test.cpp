@@ -48,6 +48,15 @@ TEST(Device, YamlFileIsValidatedFieldByField) {
   } catch (const core::InputError& e) {
     EXPECT_EQ(e.problems().size(), 4u);  // colour, lut, bram36 missing, dsp
   }
+  // A key that is not a plain name is placed by its line.
+  std::ofstream(path) << "name: mine\nlut: 1000\nbram36: 10\ndsp: 20\n[a, b]: 1\n";
+  try {
+    load_device(path);
+    FAIL();
+  } catch (const core::InputError& e) {
+    ASSERT_EQ(e.problems().size(), 1u);
+    EXPECT_NE(e.problems()[0].find("line 5: unknown key"), std::string::npos) << e.problems()[0];
+  }
 }
 
 }  // namespace hao::hw
