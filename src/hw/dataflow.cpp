@@ -84,6 +84,12 @@ FoldBounds fold_bounds(const ir::Layer& l) {
   return {1, l.out.c};
 }
 
+std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& c) {
+  if (engine_kind(layer) == EngineKind::kStream) return 0;
+  const FoldBounds b = fold_bounds(layer);
+  return ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe);
+}
+
 bool config_is_legal(const ir::Layer& layer, const LayerConfig& c, const Device& device,
                      std::string& why) {
   const FoldBounds b = fold_bounds(layer);
@@ -150,8 +156,7 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
     r.lut += static_cast<double>(c.pe * (c.simd - 1) * (w + a + ceil_log2(c.simd))) *
              o.lut_per_adder_bit;
   }
-  const std::int64_t depth = ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe);
-  add_weight_memory(r, c.pe, c.simd * w, depth, c.memory);
+  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
   if (l.op == ir::OpKind::kConv) add_line_buffer(r, l, kind == EngineKind::kVvau ? c.pe : c.simd);
   return cost;
 }

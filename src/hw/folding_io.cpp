@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
+#include "hw/memory.hpp"
 
 namespace hao::hw {
 namespace {
@@ -185,7 +186,11 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
     if (!stream) {
       n["SIMD"] = configs[i].simd;
       n["resType"] = to_string(configs[i].mac);
-      n["ram_style"] = configs[i].memory == WeightMemory::kUram ? "ultra" : "block";
+      // What the cost model counted: LUTRAM for shallow memories, else BRAM or URAM.
+      n["ram_style"] = weight_memory_depth(net.layers[i], configs[i]) <= kLutramMaxDepth
+                           ? "distributed"
+                       : configs[i].memory == WeightMemory::kUram ? "ultra"
+                                                                  : "block";
     }
     j[names[i]] = n;
   }

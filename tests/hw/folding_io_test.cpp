@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "support.hpp"
@@ -43,13 +44,20 @@ TEST(FoldingIo, RoundTrips) {
   const ir::Network net = mixed();
   Device d;
   d.uram = 4;
-  std::vector<LayerConfig> configs = {{8, 4, MacMapping::kDsp, WeightMemory::kUram},
+  std::vector<LayerConfig> configs = {{1, 1, MacMapping::kDsp, WeightMemory::kUram},
                                       {1, 2, MacMapping::kLut, WeightMemory::kBram},
                                       {3, 16, MacMapping::kLut, WeightMemory::kBram},
-                                      {16, 8, MacMapping::kDsp, WeightMemory::kBram}};
-  FoldingFile back = read_folding(write(folding_json(net, configs)), net, d);
+                                      {1, 1, MacMapping::kDsp, WeightMemory::kBram}};
+  const std::string text = folding_json(net, configs);
+  FoldingFile back = read_folding(write(text), net, d);
   EXPECT_EQ(back.configs, configs);
   EXPECT_TRUE(back.notes.empty());
+  // ram_style says where the cost model put the weights: c0 holds 72 x 16 words per PE in
+  // UltraRAM, dw 3 words (LUTRAM, whatever the config's memory), c1 16 x 8 words in BRAM.
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["MVAU_hls_0"]["ram_style"], "ultra");
+  EXPECT_EQ(j["VVAU_hls_0"]["ram_style"], "distributed");
+  EXPECT_EQ(j["MVAU_hls_1"]["ram_style"], "block");
 }
 
 TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {
