@@ -154,19 +154,35 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
       else
         issues.add(node + ".resType", "'" + s + "', expected lut, dsp or auto");
     }
+    std::string style;
     if (attrs.contains("ram_style") && engine_kind(layer) != EngineKind::kStream) {
       const auto& r = attrs["ram_style"];
-      const std::string s = r.is_string() ? r.get<std::string>() : r.dump();
-      if (s == "ultra")
+      style = r.is_string() ? r.get<std::string>() : r.dump();
+      if (style == "ultra")
         c.memory = WeightMemory::kUram;
-      else if (s == "block" || s == "auto" || s == "distributed")
+      else if (style == "block" || style == "auto" || style == "distributed")
         c.memory = WeightMemory::kBram;
       else
-        issues.add(node + ".ram_style", "'" + s + "', expected block, distributed, ultra or auto");
+        issues.add(node + ".ram_style",
+                   "'" + style + "', expected block, distributed, ultra or auto");
     }
     std::string why;
-    if (!config_is_legal(layer, c, device, why))
+    if (!config_is_legal(layer, c, device, why)) {
       issues.add(node, "layer '" + layer.name + "': " + why);
+      continue;
+    }
+    // The model places a weight memory by its depth; say so where the file asks otherwise.
+    const std::int64_t depth = weight_memory_depth(layer, c);
+    const bool shallow = depth <= kLutramMaxDepth;
+    if ((shallow && (style == "block" || style == "ultra")) || (!shallow && style == "distributed"))
+      out.notes.push_back(node + " (layer '" + layer.name + "'): ram_style " + style + " on " +
+                          std::to_string(depth) + (depth == 1 ? " word" : " words") +
+                          " per PE is costed as " +
+                          (shallow                           ? "LUTRAM"
+                           : c.memory == WeightMemory::kUram ? "UltraRAM"
+                                                             : "BRAM") +
+                          " (the model keeps memories of at most " +
+                          std::to_string(kLutramMaxDepth) + " words in LUTs)");
   }
   issues.throw_if_any();
   for (std::size_t i = 0; i < net.layers.size(); ++i)

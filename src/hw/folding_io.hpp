@@ -16,7 +16,8 @@ std::vector<std::string> finn_node_names(const ir::Network& net);
 
 struct FoldingFile {
   std::vector<LayerConfig> configs;  ///< one per layer; PE = SIMD = 1 where the file is silent
-  std::vector<std::string> notes;    ///< nodes hao does not model, layers the file left out
+  std::vector<std::string> notes;    ///< nodes hao does not model, layers the file left out,
+                                     ///< ram_style the model's depth rule overrides
 };
 
 /// Reads FINN's folding_config.json. Accepts MatrixVectorActivation_i, MVAU_hls_i, MVAU_rtl_i

@@ -78,6 +78,26 @@ TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {
   EXPECT_EQ(f.notes.size(), 3u);  // two skipped FINN nodes, one missing layer
 }
 
+// A ram_style the model's depth rule overrides is read, and said in a note.
+TEST(FoldingIo, NotesRamStyleTheDepthRuleOverrides) {
+  const ir::Network net = mixed();
+  const std::string text = R"({
+    "MVAU_hls_0": {"PE": 16, "SIMD": 72, "ram_style": "block"},
+    "VVAU_hls_0": {"PE": 16, "SIMD": 9, "ram_style": "distributed"},
+    "MVAU_hls_1": {"PE": 1, "SIMD": 1, "ram_style": "distributed"}
+  })";
+  FoldingFile f = read_folding(write(text), net, Device{});
+  ASSERT_EQ(f.notes.size(), 2u);
+  EXPECT_NE(f.notes[0].find("MVAU_hls_0 (layer 'c0'): ram_style block on 1 word per PE is "
+                            "costed as LUTRAM"),
+            std::string::npos)
+      << f.notes[0];
+  EXPECT_NE(f.notes[1].find("MVAU_hls_1 (layer 'c1'): ram_style distributed on 128 words per "
+                            "PE is costed as BRAM"),
+            std::string::npos)
+      << f.notes[1];
+}
+
 TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {
   const ir::Network net = mixed();
   try {
