@@ -32,8 +32,8 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
 // Weight storage of an MVAU/VVAU: one memory per PE, SIMD weights wide (FINN's
 // "const" weight memory layout: WMEM = MW*MH / (SIMD*PE) words of SIMD*W bits).
 void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits, std::int64_t depth,
-                       WeightMemory memory) {
-  if (depth <= kLutramMaxDepth) {
+                       bool lutram, WeightMemory memory) {
+  if (lutram) {
     r.lut += static_cast<double>(pe * lutram_luts(width_bits, depth));
   } else if (memory == WeightMemory::kUram) {
     r.uram += static_cast<double>(pe * uram_blocks(width_bits, depth));
@@ -88,6 +88,10 @@ std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& c) {
   if (engine_kind(layer) == EngineKind::kStream) return 0;
   const FoldBounds b = fold_bounds(layer);
   return ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe);
+}
+
+bool weights_in_lutram(const ir::Layer& layer, const LayerConfig& c) {
+  return weight_memory_depth(layer, c) <= kLutramMaxDepth;
 }
 
 bool config_is_legal(const ir::Layer& layer, const LayerConfig& c, const Device& device,
@@ -156,7 +160,8 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
     r.lut += static_cast<double>(c.pe * (c.simd - 1) * (w + a + ceil_log2(c.simd))) *
              o.lut_per_adder_bit;
   }
-  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
+  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), weights_in_lutram(l, c),
+                    c.memory);
   if (l.op == ir::OpKind::kConv) add_line_buffer(r, l, kind == EngineKind::kVvau ? c.pe : c.simd);
   return cost;
 }

@@ -57,9 +57,13 @@ struct FoldBounds {
 FoldBounds fold_bounds(const ir::Layer& layer);
 
 /// Words in each PE's weight memory (MW*MH / (SIMD*PE), or K*K*C / (SIMD*PE)); 0 for a
-/// layer without weights. Memories up to kLutramMaxDepth words are costed as LUTRAM whatever
-/// `config.memory` says (FINN's ram_style "distributed"), deeper ones as BRAM or URAM.
+/// layer without weights.
 std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& config);
+
+/// The cost model's placement rule: weight memories of at most kLutramMaxDepth words per PE
+/// are LUTRAM whatever `config.memory` says (FINN's ram_style "distributed"), deeper ones
+/// the BRAM or URAM of `config.memory`.
+bool weights_in_lutram(const ir::Layer& layer, const LayerConfig& config);
 
 /// Whether `config` is a legal folding of `layer` (SIMD | simd_max, PE | pe_max, memory and
 /// MAC mapping meaningful); `why` says what is wrong.

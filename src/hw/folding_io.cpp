@@ -12,6 +12,12 @@
 namespace hao::hw {
 namespace {
 
+// FINN's ram_style for where the cost model puts a layer's weights.
+std::string costed_ram_style(const ir::Layer& layer, const LayerConfig& c) {
+  if (weights_in_lutram(layer, c)) return "distributed";
+  return c.memory == WeightMemory::kUram ? "ultra" : "block";
+}
+
 // FINN's node base names, one per kind of layer hao models. The first name is written; the
 // others are accepted when reading (older and newer FINN releases).
 struct NodeKind {
@@ -172,17 +178,18 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
       continue;
     }
     // The model places a weight memory by its depth; say so where the file asks otherwise.
-    const std::int64_t depth = weight_memory_depth(layer, c);
-    const bool shallow = depth <= kLutramMaxDepth;
-    if ((shallow && (style == "block" || style == "ultra")) || (!shallow && style == "distributed"))
+    const std::string costed = costed_ram_style(layer, c);
+    if (style != "auto" && !style.empty() && style != costed) {
+      const std::int64_t depth = weight_memory_depth(layer, c);
       out.notes.push_back(node + " (layer '" + layer.name + "'): ram_style " + style + " on " +
                           std::to_string(depth) + (depth == 1 ? " word" : " words") +
                           " per PE is costed as " +
-                          (shallow                           ? "LUTRAM"
-                           : c.memory == WeightMemory::kUram ? "UltraRAM"
-                                                             : "BRAM") +
+                          (costed == "distributed" ? "LUTRAM"
+                           : costed == "ultra"     ? "UltraRAM"
+                                                   : "BRAM") +
                           " (the model keeps memories of at most " +
                           std::to_string(kLutramMaxDepth) + " words in LUTs)");
+    }
   }
   issues.throw_if_any();
   for (std::size_t i = 0; i < net.layers.size(); ++i)
@@ -202,11 +209,7 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
     if (!stream) {
       n["SIMD"] = configs[i].simd;
       n["resType"] = to_string(configs[i].mac);
-      // What the cost model counted: LUTRAM for shallow memories, else BRAM or URAM.
-      n["ram_style"] = weight_memory_depth(net.layers[i], configs[i]) <= kLutramMaxDepth
-                           ? "distributed"
-                       : configs[i].memory == WeightMemory::kUram ? "ultra"
-                                                                  : "block";
+      n["ram_style"] = costed_ram_style(net.layers[i], configs[i]);
     }
     j[names[i]] = n;
   }
