@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/yaml_text.hpp"
 
 namespace hao::ir {
 
@@ -25,20 +26,13 @@ bool parse_bit_widths(const std::string& text, const std::string& where, BitWidt
 
 namespace {
 
-// A node as one line of YAML, for messages.
-std::string flow(const YAML::Node& node) {
-  YAML::Emitter e;
-  e << YAML::Flow << node;
-  return e.c_str();
-}
-
 int read_width(const YAML::Node& node, const std::string& path, core::IssueList& issues) {
   try {
     int v = node.as<int>();
     if (v >= 1 && v <= 16) return v;
     issues.add(path, std::to_string(v) + " is outside 1..16");
   } catch (const YAML::Exception&) {
-    issues.add(path, "'" + flow(node) + "' is not an integer");
+    issues.add(path, "'" + yaml_text(node) + "' is not an integer");
   }
   return 0;
 }
@@ -73,7 +67,7 @@ void apply_bits_text(Network& net, const std::string& text, const std::string& w
   for (const auto& kv : root) {
     if (!kv.first.IsScalar()) {
       issues.add("line " + std::to_string(kv.first.Mark().line + 1),
-                 "a key must be a layer name, not '" + flow(kv.first) + "'");
+                 "a key must be a layer name, not '" + yaml_text(kv.first) + "'");
       continue;
     }
     const std::string name = kv.first.Scalar();
@@ -99,7 +93,7 @@ void apply_bits_text(Network& net, const std::string& text, const std::string& w
       }
     } else if (v.IsMap()) {
       for (const auto& f : v) {
-        const std::string key = f.first.IsScalar() ? f.first.Scalar() : flow(f.first);
+        const std::string key = f.first.IsScalar() ? f.first.Scalar() : yaml_text(f.first);
         if (key == "weight_bits") {
           if (int w = read_width(f.second, name + ".weight_bits", issues)) l.weight_bits = w;
         } else if (key == "act_bits") {
@@ -109,7 +103,7 @@ void apply_bits_text(Network& net, const std::string& text, const std::string& w
         }
       }
     } else {
-      issues.add(name, "'" + flow(v) + "', expected wXaY or {weight_bits, act_bits}");
+      issues.add(name, "'" + yaml_text(v) + "', expected wXaY or {weight_bits, act_bits}");
     }
   }
   issues.throw_if_any();

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/yaml_text.hpp"
 
 namespace hao::ir {
 namespace {
@@ -22,7 +23,7 @@ class FieldReader {
     const YAML::Node n = map[key];
     if (!n) return false;
     if (!n.IsScalar() || !core::parse_int(n.Scalar(), out)) {
-      issues_.add(path + "." + key, "'" + dump(n) + "' is not an integer");
+      issues_.add(path + "." + key, "'" + yaml_text(n) + "' is not an integer");
       return false;
     }
     return true;
@@ -36,7 +37,7 @@ class FieldReader {
     else if (s == "false" || s == "no")
       out = false;
     else {
-      issues_.add(path + "." + key, "'" + dump(n) + "' is not true or false");
+      issues_.add(path + "." + key, "'" + yaml_text(n) + "' is not true or false");
       return false;
     }
     return true;
@@ -46,7 +47,7 @@ class FieldReader {
     const YAML::Node n = map[key];
     if (!n) return false;
     if (!n.IsScalar()) {
-      issues_.add(path + "." + key, "'" + dump(n) + "' is not a string");
+      issues_.add(path + "." + key, "'" + yaml_text(n) + "' is not a string");
       return false;
     }
     out = n.Scalar();
@@ -70,24 +71,19 @@ class FieldReader {
       }
       if (out.size() == count) return true;
     }
-    issues_.add(path + "." + key, "'" + dump(n) + "', expected an integer or a list of " +
+    issues_.add(path + "." + key, "'" + yaml_text(n) + "', expected an integer or a list of " +
                                       std::to_string(count) + " integers");
     return false;
   }
   void check_keys(const YAML::Node& map, const std::string& path,
                   const std::vector<std::string>& allowed) {
     for (const auto& kv : map) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : dump(kv.first);
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : yaml_text(kv.first);
       bool known = false;
       for (const auto& a : allowed) known = known || a == key;
       if (!known)
         issues_.add(path + "." + key, "unknown key, expected " + core::join_choices(allowed));
     }
-  }
-  static std::string dump(const YAML::Node& n) {
-    YAML::Emitter e;
-    e << YAML::Flow << n;
-    return e.c_str();
   }
 
  private:
@@ -206,7 +202,7 @@ Network parse_description(const std::string& text, const std::string& where) {
       if (in.IsScalar())
         names.push_back(in.Scalar());
       else if (in.IsSequence())
-        for (const auto& e : in) names.push_back(e.IsScalar() ? e.Scalar() : FieldReader::dump(e));
+        for (const auto& e : in) names.push_back(e.IsScalar() ? e.Scalar() : yaml_text(e));
       else
         issues.add(path + ".inputs", "expected a layer name or a list of names");
       for (const auto& name : names) {
