@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "core/error.hpp"
 
@@ -13,7 +14,8 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
                                             const std::vector<BitWidths>& choices,
                                             const std::vector<bool>& choosable, std::string& note) {
   HAO_CHECK(choosable.size() == net.layers.size(), "one choosable flag per layer");
-  std::size_t negative = 0, weights_only = 0;
+  std::size_t weights_only = 0;
+  std::set<std::string> negative;  // distinct terms: several choices can share one
   core::IssueList issues(where);
   if (!j.is_object() || !j.contains("layers") || !j["layers"].is_array()) {
     issues.add("", "not a sensitivity file: expected an object with 'layers' (hao sensitivity)");
@@ -63,7 +65,7 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
     // Hutchinson's estimate of a trace can come out below zero where the loss curves down
     // (an undertrained network, few probes); quantization error cannot help, so such a
     // term counts as zero.
-    if (x < 0) ++negative;
+    if (x < 0) negative.insert(path + "." + key);
     out = std::max(0.0, x);
     return true;
   };
@@ -100,8 +102,8 @@ std::vector<std::vector<double>> read_omega(const nlohmann::json& j, const std::
     }
   }
   issues.throw_if_any();
-  if (negative > 0)
-    note = std::to_string(negative) +
+  if (!negative.empty())
+    note = std::to_string(negative.size()) +
            " Omega terms are negative (an estimate's noise: a Hessian trace's on an "
            "undertrained network or with few probes, a measured loss difference's within its "
            "run-to-run spread) and count as 0";
