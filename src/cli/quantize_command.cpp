@@ -277,6 +277,7 @@ std::string design_text(const ir::Network& net, const hw::Device& device,
   t.add_column("SIMD");
   t.add_column("PE");
   t.add_column("MAC", report::Table::Align::kLeft);
+  t.add_column("weights", report::Table::Align::kLeft);
   t.add_column("cycles");
   t.add_column("DSP");
   t.add_column("LUT");
@@ -290,7 +291,8 @@ std::string design_text(const ir::Network& net, const hw::Device& device,
                ilp::bits_name({layer.weight_bits, layer.act_bits}) + (chosen ? "" : " (kept)"),
                chosen ? core::fixed(spec.omega[l][static_cast<std::size_t>(q.bits[l])], 6) : "",
                std::to_string(c.simd), std::to_string(c.pe),
-               layer.has_weights() ? hw::to_string(c.mac) : "", core::with_commas(cost.cycles),
+               layer.has_weights() ? hw::to_string(c.mac) : "",
+               layer.has_weights() ? hw::to_string(c.memory) : "", core::with_commas(cost.cycles),
                core::fixed(cost.res.dsp, 1), core::with_commas(static_cast<long>(cost.res.lut)),
                core::fixed(cost.res.bram36, 1)});
   }

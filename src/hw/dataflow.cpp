@@ -32,13 +32,17 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
 // Weight storage of an MVAU/VVAU: one memory per PE, SIMD weights wide (FINN's
 // "const" weight memory layout: WMEM = MW*MH / (SIMD*PE) words of SIMD*W bits).
 void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits, std::int64_t depth,
-                       bool lutram, WeightMemory memory) {
-  if (lutram) {
-    r.lut += static_cast<double>(pe * lutram_luts(width_bits, depth));
-  } else if (memory == WeightMemory::kUram) {
-    r.uram += static_cast<double>(pe * uram_blocks(width_bits, depth));
-  } else {
-    r.bram36 += static_cast<double>(pe * bram36_blocks(width_bits, depth));
+                       WeightMemory memory) {
+  switch (memory) {
+    case WeightMemory::kLutram:
+      r.lut += static_cast<double>(pe * lutram_luts(width_bits, depth));
+      return;
+    case WeightMemory::kUram:
+      r.uram += static_cast<double>(pe * uram_blocks(width_bits, depth));
+      return;
+    case WeightMemory::kBram:
+      r.bram36 += static_cast<double>(pe * bram36_blocks(width_bits, depth));
+      return;
   }
 }
 
@@ -90,8 +94,10 @@ std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& c) {
   return ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe);
 }
 
-bool weights_in_lutram(const ir::Layer& layer, const LayerConfig& c) {
-  return weight_memory_depth(layer, c) <= kLutramMaxDepth;
+WeightMemory auto_weight_memory(const ir::Layer& layer, const LayerConfig& c) {
+  if (engine_kind(layer) == EngineKind::kStream) return WeightMemory::kBram;
+  return weight_memory_depth(layer, c) <= kLutramMaxDepth ? WeightMemory::kLutram
+                                                          : WeightMemory::kBram;
 }
 
 bool config_is_legal(const ir::Layer& layer, const LayerConfig& c, const Device& device,
@@ -160,8 +166,7 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
     r.lut += static_cast<double>(c.pe * (c.simd - 1) * (w + a + ceil_log2(c.simd))) *
              o.lut_per_adder_bit;
   }
-  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), weights_in_lutram(l, c),
-                    c.memory);
+  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
   if (l.op == ir::OpKind::kConv) add_line_buffer(r, l, kind == EngineKind::kVvau ? c.pe : c.simd);
   return cost;
 }
@@ -174,6 +179,7 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
   std::vector<WeightMemory> memories = {WeightMemory::kBram};
   if (kind != EngineKind::kStream) {
     macs.push_back(MacMapping::kDsp);
+    memories.push_back(WeightMemory::kLutram);
     if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
   }
   std::vector<Candidate> all;
@@ -266,6 +272,16 @@ DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerCo
 }
 
 std::string to_string(MacMapping m) { return m == MacMapping::kDsp ? "dsp" : "lut"; }
-std::string to_string(WeightMemory m) { return m == WeightMemory::kUram ? "uram" : "bram"; }
+std::string to_string(WeightMemory m) {
+  switch (m) {
+    case WeightMemory::kUram:
+      return "uram";
+    case WeightMemory::kLutram:
+      return "lutram";
+    case WeightMemory::kBram:
+      break;
+  }
+  return "bram";
+}
 
 }  // namespace hao::hw

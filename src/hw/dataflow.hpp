@@ -14,8 +14,10 @@ namespace hao::hw {
 
 /// Where a layer's multipliers go.
 enum class MacMapping { kDsp, kLut };
-/// Where a layer's weights go: block RAM (LUTRAM when shallow) or UltraRAM.
-enum class WeightMemory { kBram, kUram };
+/// Where a layer's weights go (FINN's ram_style): block RAM, UltraRAM or LUTRAM
+/// (distributed RAM). A per-layer choice: shallow memories are cheap in LUTs, but when LUTs
+/// bind and BRAM sits idle a shallow memory in BRAM buys parallelism elsewhere.
+enum class WeightMemory { kBram, kUram, kLutram };
 
 /// Which engine a layer becomes: FINN's MVAU (conv, fc), VVAU (depthwise) or a streaming
 /// element-wise engine (pool, add, mul, concat, activation).
@@ -60,10 +62,10 @@ FoldBounds fold_bounds(const ir::Layer& layer);
 /// layer without weights.
 std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& config);
 
-/// The cost model's placement rule: weight memories of at most kLutramMaxDepth words per PE
-/// are LUTRAM whatever `config.memory` says (FINN's ram_style "distributed"), deeper ones
-/// the BRAM or URAM of `config.memory`.
-bool weights_in_lutram(const ir::Layer& layer, const LayerConfig& config);
+/// Where the weights go when the memory is not chosen (FINN's ram_style "auto", left to
+/// Vivado): LUTRAM for at most kLutramMaxDepth words per PE, else BRAM. For a layer without
+/// weights, BRAM (no memory is costed).
+WeightMemory auto_weight_memory(const ir::Layer& layer, const LayerConfig& config);
 
 /// Whether `config` is a legal folding of `layer` (SIMD | simd_max, PE | pe_max, memory and
 /// MAC mapping meaningful); `why` says what is wrong.

@@ -7,15 +7,21 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
-#include "hw/memory.hpp"
 
 namespace hao::hw {
 namespace {
 
-// FINN's ram_style for where the cost model puts a layer's weights.
-std::string costed_ram_style(const ir::Layer& layer, const LayerConfig& c) {
-  if (weights_in_lutram(layer, c)) return "distributed";
-  return c.memory == WeightMemory::kUram ? "ultra" : "block";
+// FINN's ram_style for a weight memory.
+const char* ram_style(WeightMemory m) {
+  switch (m) {
+    case WeightMemory::kLutram:
+      return "distributed";
+    case WeightMemory::kUram:
+      return "ultra";
+    case WeightMemory::kBram:
+      break;
+  }
+  return "block";
 }
 
 // FINN's node base names, one per kind of layer hao models. The first name is written; the
@@ -101,8 +107,11 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
   }
   FoldingFile out;
   out.configs.assign(net.layers.size(), LayerConfig{});
-  for (std::size_t i = 0; i < net.layers.size(); ++i)
-    if (engine_kind(net.layers[i]) == EngineKind::kStream) out.configs[i].mac = MacMapping::kLut;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    LayerConfig& c = out.configs[i];
+    if (engine_kind(net.layers[i]) == EngineKind::kStream) c.mac = MacMapping::kLut;
+    c.memory = auto_weight_memory(net.layers[i], c);
+  }
   const auto slots = layer_slots(net);
   std::vector<bool> seen(net.layers.size(), false);
   static const std::regex kName("^([A-Za-z]+?)(?:_Batch)?(?:_(?:hls|rtl))?_([0-9]+)$");
@@ -160,35 +169,26 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
       else
         issues.add(node + ".resType", "'" + s + "', expected lut, dsp or auto");
     }
-    std::string style;
+    // ram_style "auto" (FINN's default) or none: where Vivado would put the memory.
+    std::string style = "auto";
     if (attrs.contains("ram_style") && engine_kind(layer) != EngineKind::kStream) {
       const auto& r = attrs["ram_style"];
       style = r.is_string() ? r.get<std::string>() : r.dump();
       if (style == "ultra")
         c.memory = WeightMemory::kUram;
-      else if (style == "block" || style == "auto" || style == "distributed")
+      else if (style == "block")
         c.memory = WeightMemory::kBram;
-      else
+      else if (style == "distributed")
+        c.memory = WeightMemory::kLutram;
+      else if (style != "auto")
         issues.add(node + ".ram_style",
                    "'" + style + "', expected block, distributed, ultra or auto");
     }
+    if (style == "auto") c.memory = auto_weight_memory(layer, c);
     std::string why;
     if (!config_is_legal(layer, c, device, why)) {
       issues.add(node, "layer '" + layer.name + "': " + why);
       continue;
-    }
-    // The model places a weight memory by its depth; say so where the file asks otherwise.
-    const std::string costed = costed_ram_style(layer, c);
-    if (style != "auto" && !style.empty() && style != costed) {
-      const std::int64_t depth = weight_memory_depth(layer, c);
-      out.notes.push_back(node + " (layer '" + layer.name + "'): ram_style " + style + " on " +
-                          std::to_string(depth) + (depth == 1 ? " word" : " words") +
-                          " per PE is costed as " +
-                          (costed == "distributed" ? "LUTRAM"
-                           : costed == "ultra"     ? "UltraRAM"
-                                                   : "BRAM") +
-                          " (the model keeps memories of at most " +
-                          std::to_string(kLutramMaxDepth) + " words in LUTs)");
     }
   }
   issues.throw_if_any();
@@ -209,7 +209,7 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
     if (!stream) {
       n["SIMD"] = configs[i].simd;
       n["resType"] = to_string(configs[i].mac);
-      n["ram_style"] = costed_ram_style(net.layers[i], configs[i]);
+      n["ram_style"] = ram_style(configs[i].memory);
     }
     j[names[i]] = n;
   }

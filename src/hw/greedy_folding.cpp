@@ -37,6 +37,8 @@ LayerConfig fold_layer(const ir::Layer& l, std::int64_t target) {
     raise(c.pe, b.pe_max);
     raise(c.simd, b.simd_max);
   }
+  // FINN's SetFolding leaves ram_style at "auto": Vivado places the weights.
+  c.memory = auto_weight_memory(l, c);
   return c;
 }
 
@@ -70,6 +72,7 @@ GreedyResult greedy_fastest_fit(const ir::Network& net, const Device& device,
   for (const auto& l : net.layers) {
     LayerConfig c;
     c.mac = fold_layer(l, 0).mac;
+    c.memory = auto_weight_memory(l, c);
     unfolded.push_back(c);
   }
   std::int64_t hi = max_cycles(net, unfolded);

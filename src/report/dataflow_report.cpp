@@ -30,6 +30,7 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   t.add_column("SIMD");
   t.add_column("PE");
   t.add_column("MACs on");
+  t.add_column("weights in");
   t.add_column("cycles");
   t.add_column("DSP");
   t.add_column("LUT");
@@ -52,8 +53,8 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
         weighted ? core::with_commas(l.macs()) : "-",
         std::to_string(k.simd),
         std::to_string(k.pe),
-        weighted ? hw::to_string(k.mac) + (k.memory == hw::WeightMemory::kUram ? "/uram" : "")
-                 : "-",
+        weighted ? hw::to_string(k.mac) : "-",
+        weighted ? hw::to_string(k.memory) : "-",
         core::with_commas(c.cycles),
         count(c.res.dsp),
         count(c.res.lut),
@@ -71,13 +72,16 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
                                     "",
                                     "",
                                     "",
+                                    "",
                                     core::with_commas(r.eval.ii_cycles) + " II",
                                     count(r.eval.total.dsp),
                                     count(r.eval.total.lut),
                                     count(r.eval.total.bram36)};
   std::vector<std::string> usable = {
-      "usable", "", "", "", "", "", "", "", "", count(cap.dsp), count(cap.lut), count(cap.bram36)};
+      "usable",         "", "", "", "", "", "", "", "", "", count(cap.dsp), count(cap.lut),
+      count(cap.bram36)};
   std::vector<std::string> share = {"used",
+                                    "",
                                     "",
                                     "",
                                     "",

@@ -115,15 +115,17 @@ TEST(DataflowCost, CandidatesAreExactlyTheNonDominatedSet) {
       const FoldBounds b = fold_bounds(l);
       for (std::int64_t s = 1; s <= b.simd_max; ++s)
         for (std::int64_t p = 1; p <= b.pe_max; ++p)
-          for (MacMapping m : {MacMapping::kDsp, MacMapping::kLut}) {
-            LayerConfig c{s, p, m, WeightMemory::kBram};
-            std::string why;
-            if (!config_is_legal(l, c, device, why)) continue;
-            const LayerCost cost = layer_cost(l, c, device, {});
-            bool covered = false;
-            for (const auto& k : cands) covered = covered || dominates(k.cost, cost);
-            EXPECT_TRUE(covered) << l.name << " SIMD " << s << " PE " << p;
-          }
+          for (MacMapping m : {MacMapping::kDsp, MacMapping::kLut})
+            for (WeightMemory w :
+                 {WeightMemory::kBram, WeightMemory::kLutram, WeightMemory::kUram}) {
+              LayerConfig c{s, p, m, w};
+              std::string why;
+              if (!config_is_legal(l, c, device, why)) continue;
+              const LayerCost cost = layer_cost(l, c, device, {});
+              bool covered = false;
+              for (const auto& k : cands) covered = covered || dominates(k.cost, cost);
+              EXPECT_TRUE(covered) << l.name << " SIMD " << s << " PE " << p << " " << to_string(w);
+            }
     }
   }
 }

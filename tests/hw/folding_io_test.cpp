@@ -44,20 +44,20 @@ TEST(FoldingIo, RoundTrips) {
   const ir::Network net = mixed();
   Device d;
   d.uram = 4;
+  // Every memory as chosen, whatever its depth: c0 holds 72 x 16 words per PE in UltraRAM,
+  // dw 3 words in BRAM, c1 16 x 8 words in LUTRAM.
   std::vector<LayerConfig> configs = {{1, 1, MacMapping::kDsp, WeightMemory::kUram},
                                       {1, 2, MacMapping::kLut, WeightMemory::kBram},
                                       {3, 16, MacMapping::kLut, WeightMemory::kBram},
-                                      {1, 1, MacMapping::kDsp, WeightMemory::kBram}};
+                                      {1, 1, MacMapping::kDsp, WeightMemory::kLutram}};
   const std::string text = folding_json(net, configs);
   FoldingFile back = read_folding(write(text), net, d);
   EXPECT_EQ(back.configs, configs);
   EXPECT_TRUE(back.notes.empty());
-  // ram_style says where the cost model put the weights: c0 holds 72 x 16 words per PE in
-  // UltraRAM, dw 3 words (LUTRAM, whatever the config's memory), c1 16 x 8 words in BRAM.
   const auto j = nlohmann::json::parse(text);
   EXPECT_EQ(j["MVAU_hls_0"]["ram_style"], "ultra");
-  EXPECT_EQ(j["VVAU_hls_0"]["ram_style"], "distributed");
-  EXPECT_EQ(j["MVAU_hls_1"]["ram_style"], "block");
+  EXPECT_EQ(j["VVAU_hls_0"]["ram_style"], "block");
+  EXPECT_EQ(j["MVAU_hls_1"]["ram_style"], "distributed");
 }
 
 TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {
@@ -78,24 +78,30 @@ TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {
   EXPECT_EQ(f.notes.size(), 3u);  // two skipped FINN nodes, one missing layer
 }
 
-// A ram_style the model's depth rule overrides is read, and said in a note.
-TEST(FoldingIo, NotesRamStyleTheDepthRuleOverrides) {
+// ram_style is costed as written; auto, or none, as Vivado's placement by depth.
+TEST(FoldingIo, RamStyleIsCostedAsWrittenAndAutoByDepth) {
   const ir::Network net = mixed();
   const std::string text = R"({
     "MVAU_hls_0": {"PE": 16, "SIMD": 72, "ram_style": "block"},
-    "VVAU_hls_0": {"PE": 16, "SIMD": 9, "ram_style": "distributed"},
+    "VVAU_hls_0": {"PE": 16, "SIMD": 9, "ram_style": "auto"},
     "MVAU_hls_1": {"PE": 1, "SIMD": 1, "ram_style": "distributed"}
   })";
   FoldingFile f = read_folding(write(text), net, Device{});
-  ASSERT_EQ(f.notes.size(), 2u);
-  EXPECT_NE(f.notes[0].find("MVAU_hls_0 (layer 'c0'): ram_style block on 1 word per PE is "
-                            "costed as LUTRAM"),
-            std::string::npos)
-      << f.notes[0];
-  EXPECT_NE(f.notes[1].find("MVAU_hls_1 (layer 'c1'): ram_style distributed on 128 words per "
-                            "PE is costed as BRAM"),
-            std::string::npos)
-      << f.notes[1];
+  EXPECT_TRUE(f.notes.empty());
+  EXPECT_EQ(f.configs[0].memory, WeightMemory::kBram);    // 1 word per PE, as asked
+  EXPECT_EQ(f.configs[2].memory, WeightMemory::kLutram);  // auto, 1 word per PE
+  EXPECT_EQ(f.configs[3].memory, WeightMemory::kLutram);  // 128 words per PE, as asked
+  // Left out: PE = SIMD = 1 and auto, so c1's 128 words per PE go to BRAM.
+  FoldingFile g = read_folding(write(R"({"MVAU_hls_0": {"PE": 16, "SIMD": 72}})"), net, Device{});
+  EXPECT_EQ(g.configs[0].memory, WeightMemory::kLutram);
+  EXPECT_EQ(g.configs[3].memory, WeightMemory::kBram);
+  const Resources shallow_bram = layer_cost(net.layers[0], f.configs[0], Device{}, {}).res;
+  EXPECT_GT(shallow_bram.bram36, 0);
+  LayerConfig in_luts = f.configs[0];
+  in_luts.memory = WeightMemory::kLutram;
+  const Resources shallow_lut = layer_cost(net.layers[0], in_luts, Device{}, {}).res;
+  EXPECT_EQ(shallow_lut.bram36, 0);
+  EXPECT_GT(shallow_lut.lut, shallow_bram.lut);
 }
 
 TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "core/error.hpp"
@@ -42,6 +43,37 @@ TEST(DataflowMapper, ExampleNetworkOnZu3eg) {
   g.method = MapMethod::kGreedy;
   const MapResult greedy = map_dataflow(net, device, g);
   EXPECT_LE(r.eval.ii_cycles, greedy.eval.ii_cycles);
+}
+
+// Where LUTs bind and BRAM is free, the fastest design keeps even a one-word weight memory
+// in BRAM (FINN's ram_style "block"), which Vivado's placement by depth would put in LUTs.
+TEST(DataflowMapper, ShallowWeightsGoToBramWhenLutsBind) {
+  ir::Network net;
+  net.input = {64, 4, 4};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 64, 1));
+  net.layers[0].weight_bits = net.layers[0].act_bits = 4;
+  ir::infer_shapes(net, "t");
+  hw::Device device;
+  device.name = "lut-bound";
+  device.dsp = 0;
+  device.bram36 = 100000;
+  device.offchip_gbps = 1000;
+  device.usable_fraction = 1.0;
+  hw::LayerConfig full{64, 64, hw::MacMapping::kLut, hw::WeightMemory::kBram};
+  ASSERT_EQ(hw::weight_memory_depth(net.layers[0], full), 1);
+  device.lut =
+      static_cast<std::int64_t>(std::ceil(hw::layer_cost(net.layers[0], full, device, {}).res.lut));
+  full.memory = hw::auto_weight_memory(net.layers[0], full);
+  ASSERT_EQ(full.memory, hw::WeightMemory::kLutram);
+  ASSERT_GT(hw::layer_cost(net.layers[0], full, device, {}).res.lut,
+            static_cast<double>(device.lut));
+  const MapResult r = map_dataflow(net, device, {});
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.eval.ii_cycles, 16);  // one output pixel per cycle
+  EXPECT_EQ(r.configs[0].memory, hw::WeightMemory::kBram);
+  MapOptions greedy;
+  greedy.method = MapMethod::kGreedy;
+  EXPECT_GT(map_dataflow(net, device, greedy).eval.ii_cycles, 16);
 }
 
 TEST(DataflowMapper, TargetFpsUsesTheLeastResources) {
