@@ -29,19 +29,25 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
   return small;
 }
 
-// Weight storage of an MVAU/VVAU: one memory per PE, SIMD weights wide (FINN's
-// "const" weight memory layout: WMEM = MW*MH / (SIMD*PE) words of SIMD*W bits).
-void add_weight_memory(Resources& r, std::int64_t pe, std::int64_t width_bits, std::int64_t depth,
-                       WeightMemory memory) {
+// Vivado's placement where nothing chooses: LUTRAM up to kLutramMaxDepth words, else BRAM.
+WeightMemory placed_by_depth(std::int64_t depth) {
+  return depth <= kLutramMaxDepth ? WeightMemory::kLutram : WeightMemory::kBram;
+}
+
+// `copies` memories of `width_bits` x `depth` in `memory`. Weights of an MVAU/VVAU: one memory
+// per PE, SIMD weights wide (FINN's "const" weight memory layout: WMEM = MW*MH / (SIMD*PE)
+// words of SIMD*W bits).
+void add_memory(Resources& r, std::int64_t copies, std::int64_t width_bits, std::int64_t depth,
+                WeightMemory memory) {
   switch (memory) {
     case WeightMemory::kLutram:
-      r.lut += static_cast<double>(pe * lutram_luts(width_bits, depth));
+      r.lut += static_cast<double>(copies * lutram_luts(width_bits, depth));
       return;
     case WeightMemory::kUram:
-      r.uram += static_cast<double>(pe * uram_blocks(width_bits, depth));
+      r.uram += static_cast<double>(copies * uram_blocks(width_bits, depth));
       return;
     case WeightMemory::kBram:
-      r.bram36 += static_cast<double>(pe * bram36_blocks(width_bits, depth));
+      r.bram36 += static_cast<double>(copies * bram36_blocks(width_bits, depth));
       return;
   }
 }
@@ -53,10 +59,7 @@ void add_line_buffer(Resources& r, const ir::Layer& l, std::int64_t lanes) {
   const std::int64_t elements = l.kernel_h * l.in.w * l.in.c;
   const std::int64_t width = lanes * l.act_bits;
   const std::int64_t depth = ceil_div(elements, lanes);
-  if (depth <= kLutramMaxDepth)
-    r.lut += static_cast<double>(lutram_luts(width, depth));
-  else
-    r.bram36 += static_cast<double>(bram36_blocks(width, depth));
+  add_memory(r, 1, width, depth, placed_by_depth(depth));
 }
 
 }  // namespace
@@ -96,8 +99,7 @@ std::int64_t weight_memory_depth(const ir::Layer& layer, const LayerConfig& c) {
 
 WeightMemory auto_weight_memory(const ir::Layer& layer, const LayerConfig& c) {
   if (engine_kind(layer) == EngineKind::kStream) return WeightMemory::kBram;
-  return weight_memory_depth(layer, c) <= kLutramMaxDepth ? WeightMemory::kLutram
-                                                          : WeightMemory::kBram;
+  return placed_by_depth(weight_memory_depth(layer, c));
 }
 
 bool config_is_legal(const ir::Layer& layer, const LayerConfig& c, const Device& device,
@@ -166,7 +168,7 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
     r.lut += static_cast<double>(c.pe * (c.simd - 1) * (w + a + ceil_log2(c.simd))) *
              o.lut_per_adder_bit;
   }
-  add_weight_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
+  add_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
   if (l.op == ir::OpKind::kConv) add_line_buffer(r, l, kind == EngineKind::kVvau ? c.pe : c.simd);
   return cost;
 }

@@ -186,10 +186,8 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
     }
     if (style == "auto") c.memory = auto_weight_memory(layer, c);
     std::string why;
-    if (!config_is_legal(layer, c, device, why)) {
+    if (!config_is_legal(layer, c, device, why))
       issues.add(node, "layer '" + layer.name + "': " + why);
-      continue;
-    }
   }
   issues.throw_if_any();
   for (std::size_t i = 0; i < net.layers.size(); ++i)

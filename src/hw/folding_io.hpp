@@ -25,8 +25,8 @@ struct FoldingFile {
 /// _hls/_rtl or _Batch), with keys PE, SIMD, resType (lut|dsp|auto) and ram_style. Other
 /// FINN nodes (FIFOs, width converters, input generators) are noted and skipped. ram_style
 /// block, distributed or ultra is costed as BRAM, LUTRAM or UltraRAM; auto, or none, as
-/// auto_weight_memory (Vivado's placement by depth). A value that
-/// is not a legal folding throws core::InputError naming the file, node, key and value.
+/// auto_weight_memory (Vivado's placement by depth). A value that is not a legal folding
+/// throws core::InputError naming the file, node, key and value.
 FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device);
 
 /// FINN-style folding_config.json text for `configs`.

@@ -5,7 +5,8 @@
 
 namespace hao::hw {
 
-/// Words up to this depth go to LUTRAM (distributed RAM) instead of block RAM.
+/// Where nothing chooses the memory (line buffers; weights under FINN's ram_style auto),
+/// Vivado puts memories up to this depth in LUTRAM (distributed RAM), deeper ones in block RAM.
 inline constexpr std::int64_t kLutramMaxDepth = 64;
 
 /// BRAM36 blocks for `width_bits` x `depth`: the best of the RAMB36 aspect ratios
