@@ -15,7 +15,6 @@ BUILD_PACKAGES=(
   libeigen3-dev            # least squares for latency calibration
   zlib1g-dev               # gzip-compressed IDX data sets
   libsqlite3-dev           # the study store (hao search)
-  gnuplot-nox              # Pareto plots (PNG and SVG) in hao search's report
   libtorch-dev             # LibTorch (CPU): training, quantization-aware training (nn module)
   dataset-fashion-mnist    # the built-in data set for hao train
 )

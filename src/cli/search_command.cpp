@@ -1,36 +1,26 @@
 #include "cli/search_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <thread>
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
-#include "cli/search_report.hpp"
 #include "core/error.hpp"
-#include "core/json_file.hpp"
 #include "core/text.hpp"
-#include "search/hao_strategy.hpp"
+#include "report/study_report.hpp"
 #include "search/mbv2_domain.hpp"
-#include "search/strategy.hpp"
+#include "search/study.hpp"
 #include "search/tabular.hpp"
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
-#include "data/images.hpp"
-#include "nn/sensitivity.hpp"
-#include "nn/train.hpp"
+#include "nn/study_evaluator.hpp"
 #endif
 
 namespace hao::cli {
-namespace {
 
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-}  // namespace
 
 CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   CLI::App* cmd = app.add_subcommand(
@@ -88,6 +78,19 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
          "Quantization-aware training's peak learning rate, as a fraction of the float 0.1")
       ->check(CLI::Range(1e-4, 10.0))
       ->capture_default_str();
+  cmd->add_option("--calibration-images", a.calibration_images,
+                  "Training images that set the activation ranges before quantization-aware "
+                  "batches")
+      ->capture_default_str();
+  cmd->add_option("--sensitivity-probes", a.sensitivity_probes,
+                  "Fisher probes per candidate for its sensitivity features")
+      ->capture_default_str();
+  cmd->add_option("--sensitivity-batch", a.sensitivity_batch,
+                  "Images of the one batch the probes are taken over")
+      ->capture_default_str();
+  cmd->add_option("--ilp-time-limit", a.ilp_time_limit_s,
+                  "Seconds program 1 may take per candidate (the best design found then is kept)")
+      ->capture_default_str();
   cmd->add_option("--threads", a.threads, "Training threads (0: all cores)")->capture_default_str();
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
       ->capture_default_str();
@@ -106,13 +109,46 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
   CLI::App* cmd = app.add_subcommand(
       "report",
       "Rebuild a study's report folder from the store: the Pareto table, pareto.csv, "
-      "pareto.json, the Pareto plot (PNG and SVG, gnuplot) and index.html with the chosen "
+      "pareto.json, the Pareto plot (pareto.svg) and index.html with the chosen "
       "design's per-layer table and FINN-style folding file.");
   cmd->add_option("study", a.study, "Study name")->required();
   cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
   cmd->add_option("--out", a.out, "Report folder (default hao-report-STUDY)");
   return cmd;
 }
+
+namespace {
+
+/// The evaluator of a trained space; the one place hao search knows whether LibTorch is there.
+std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
+                                                      const search::Mbv2Domain& domain,
+                                                      const std::string& study) {
+#if HAO_HAS_TORCH
+  nn::TrainingEvaluatorOptions o;
+  o.train_steps = a.train_steps;
+  o.subset = a.subset;
+  o.validation = a.validation;
+  o.qat_steps = a.qat_steps;
+  o.final_qat_steps = a.final_qat_steps;
+  o.qat_lr_fraction = a.qat_lr_fraction;
+  o.calibration_images = a.calibration_images;
+  o.sensitivity_probes = a.sensitivity_probes;
+  o.sensitivity_batch = a.sensitivity_batch;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.device = a.device;
+  o.checkpoint_dir = (fs::path(a.storage + ".d") / study).string();
+  o.validate("hao search");
+  return std::make_unique<nn::TrainingEvaluator>(domain, o);
+#else
+  (void)a, (void)study;
+  throw core::InputError("space " + domain.spec().data +
+                         " trains its candidates, and this hao was built "
+                         "without LibTorch (apt-get install libtorch-dev, then rebuild)");
+#endif
+}
+
+}  // namespace
 
 int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   const std::string data_dir = a.data.empty() ? default_data_dir() : a.data;
@@ -125,255 +161,81 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     std::tie(spec.table.latency_file, spec.table.latency_column) =
         split_file_column(a.latency, "--latency");
   }
-  {
-    core::IssueList issues("hao search");
-    const auto& names = search::strategy_names();
-    if (std::find(names.begin(), names.end(), a.strategy) == names.end())
-      issues.add("--strategy", "unknown strategy '" + a.strategy + "', expected one of " +
-                                   core::join(names, ", "));
-    if (a.budget < 0) issues.add("--budget", std::to_string(a.budget) + ", expected >= 1");
-    if (a.finalists < 1) issues.add("--finalists", "expected >= 1");
-    if (a.train_steps < 1) issues.add("--train-steps", "expected >= 1");
-    if (a.qat_steps < 0 || a.final_qat_steps < 0) issues.add("--qat-steps", "expected >= 0");
-    if (a.population < 2) issues.add("--population", "expected >= 2");
-    issues.throw_if_any();
-  }
-  const int budget = a.budget > 0 ? a.budget : (tabular ? 50 : 10);
-  const std::string study =
+  search::StudyOptions so;
+  so.strategy = a.strategy;
+  so.seed = a.seed;
+  so.budget = a.budget != 0 ? a.budget : (tabular ? 50 : 10);  // a negative one: validate()
+  so.finalists = a.finalists;
+  so.name =
       a.study.empty() ? spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed) : a.study;
+  so.strategy_options.population = a.population;
+  so.strategy_options.optimism = a.optimism;
+  // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
+  // the fastest II; candidates judged at their bits make the sensitivity a trend.
+  so.strategy_options.log_latency = so.strategy_options.spread = !tabular;
+  so.strategy_options.sensitivity_trend = !tabular && a.qat_steps > 0;
+  so.validate("hao search");
+  if (a.ilp_time_limit_s <= 0)
+    throw core::InputError("hao search: --ilp-time-limit " + core::fixed(a.ilp_time_limit_s, 1) +
+                           ", expected > 0");
 
-  // What makes a study the same study: everything but the budget (a study may be extended).
-  nlohmann::ordered_json settings{{"space", spec.name}, {"kind", spec.kind},
-                                  {"space_yaml", yaml}, {"strategy", a.strategy},
-                                  {"seed", a.seed},     {"population", a.population}};
   std::unique_ptr<search::Domain> domain;
-  search::TabularDomain* table = nullptr;
-  search::Mbv2Domain* mbv2 = nullptr;
+  std::unique_ptr<search::Evaluator> evaluator;
+  std::string device_name;
   if (tabular) {
-    settings["accuracy"] = spec.table.accuracy_file + ":" + spec.table.accuracy_column;
-    settings["latency"] = spec.table.latency_file + ":" + spec.table.latency_column;
-    auto t = std::make_unique<search::TabularDomain>(spec.table);
-    table = t.get();
-    domain = std::move(t);
-    if (static_cast<std::size_t>(budget) > table->size())
-      throw core::InputError("--budget " + std::to_string(budget) + " exceeds the space's " +
+    auto table = std::make_unique<search::TabularDomain>(spec.table);
+    if (static_cast<std::size_t>(so.budget) > table->size())
+      throw core::InputError("--budget " + std::to_string(so.budget) + " exceeds the space's " +
                              std::to_string(table->size()) + " architectures");
+    evaluator = std::make_unique<search::TabularEvaluator>(*table);
+    domain = std::move(table);
   } else {
-#if !HAO_HAS_TORCH
-    throw core::InputError("space " + spec.name +
-                           " trains its candidates, and this hao was built "
-                           "without LibTorch (apt-get install libtorch-dev, then rebuild)");
-#endif
-    const hw::Device device = hw::load_device(a.device);
-    settings["device"] = a.device;
-    settings["training"] = {{"train_steps", a.train_steps},
-                            {"subset", a.subset},
-                            {"validation", a.validation},
-                            {"qat_steps", a.qat_steps},
-                            {"finalists", a.finalists},
-                            {"final_qat_steps", a.final_qat_steps},
-                            {"qat_lr_fraction", a.qat_lr_fraction}};
     ilp::MapOptions map;
-    map.solve.time_limit_s = 20;
-    auto m = std::make_unique<search::Mbv2Domain>(spec.mbv2, device, map);
-    mbv2 = m.get();
-    domain = std::move(m);
+    map.solve.time_limit_s = a.ilp_time_limit_s;
+    auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, hw::load_device(a.device), map);
+    device_name = mbv2->device().name;
+    evaluator = training_evaluator(a, *mbv2, so.name);
+    domain = std::move(mbv2);
   }
 
-  // The hao strategy's optimism (StrategyOptions::optimism); kept with the study when used.
-  if (a.strategy == "hao" && a.optimism != 0) settings["optimism"] = a.optimism;
-  store::StudyStore db(a.storage);
-  const bool resumed = db.open_study(study, settings.dump());
-  std::vector<store::EvaluationRecord> records = db.evaluations(study);
-  search::StrategyOptions so;
-  so.population = a.population;
-  so.log_latency = so.spread = mbv2 != nullptr;  // see StrategyOptions
-  so.optimism = a.optimism;
-  so.sensitivity_trend = mbv2 != nullptr && a.qat_steps > 0;  // judged at their bits
-  auto strategy = search::make_strategy(a.strategy, *domain, a.seed, so);
-  for (const auto& r : records) {
-    const search::Genotype g = parse_code(
-        r.genotype, a.storage + ": study '" + study + "' evaluation " + std::to_string(r.index));
-    if (!domain->valid(g))
-      throw core::InputError(a.storage + ": study '" + study + "' evaluation " +
-                             std::to_string(r.index) + ": genotype '" + r.label +
-                             "' is not in the space");
-    strategy->tell(observation_of(r, g));
-  }
-  out << (resumed ? "resuming" : "new") << " study '" << study << "' in " << a.storage << ": "
-      << records.size() << " of " << budget << " evaluations stored; space " << spec.name
-      << ", strategy " << a.strategy << ", seed " << a.seed
-      << (mbv2 ? ", device " + mbv2->device().name : std::string()) << "\n";
-
-#if HAO_HAS_TORCH
-  std::unique_ptr<data::DataSet> ds;
-  if (mbv2) ds = std::make_unique<data::DataSet>(data::load_dataset(spec.mbv2.data));
-  const fs::path checkpoints = fs::path(a.storage + ".d") / study;
-  if (mbv2) fs::create_directories(checkpoints);
-#endif
-  // LibTorch may default to one thread where cgroups hide the cores; training wants them all.
-  const int threads = a.threads > 0
-                          ? a.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const auto start = Clock::now();
-  const std::size_t first_new = records.size();
-  for (int i = static_cast<int>(records.size()); i < budget; ++i) {
-    const auto t0 = Clock::now();
-    const search::Genotype g = strategy->ask();
-    const double ask_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    store::EvaluationRecord r;
-    r.index = i;
-    r.genotype = genotype_code(g);
-    r.label = domain->label(g);
-    r.seed = a.seed;
-    if (table) {
-      r.accuracy = table->accuracy(g);
-      r.latency_ms = table->latency_ms(g);
-      r.fps = 1000.0 / r.latency_ms;
-    }
-#if HAO_HAS_TORCH
-    if (mbv2) {
-      const auto th = Clock::now();
-      const search::Hardware h = mbv2->hardware(g);
-      const double hardware_s = std::chrono::duration<double>(Clock::now() - th).count();
-      r.bits = bits_summary(mbv2->network(g));
-      if (!h.feasible) {
-        r.accuracy = 0;
-        r.latency_ms = search::kInfeasibleMs;
-        r.extra = nlohmann::json{{"infeasible", h.reason}}.dump();
-      } else {
-        r.latency_ms = h.latency_ms;
-        r.fps = h.fps;
-        r.dsp = h.resources.dsp, r.lut = h.resources.lut, r.bram36 = h.resources.bram36;
-        nn::seed_torch(a.seed + static_cast<unsigned>(i));
-        nn::IrNet model(mbv2->network(g, "candidate" + std::to_string(i)));
-        nn::TrainOptions o;
-        o.steps = a.train_steps;
-        o.subset = a.subset;
-        o.validation = a.validation;
-        o.qat_steps = a.qat_steps;
-        o.qat_lr_fraction = a.qat_lr_fraction;
-        o.test = false;
-        o.threads = threads;
-        o.seed = a.seed;  // one validation split for every candidate
-        o.float_validation = false;
-        o.calibration_images = 512;
-        const nn::TrainResult t = nn::train(model, *ds, o);
-        const std::string ckpt = (checkpoints / ("eval-" + std::to_string(i) + ".pt")).string();
-        nn::save_checkpoint(model, ckpt);
-        r.accuracy = 100 * t.val_accuracy;
-        // The predictor's sensitivity features: per weighted layer, Omega of its weights and
-        // inputs at each bit choice, with the Fisher information (never negative; briefly
-        // trained networks are far from a minimum, where Hessian traces often are).
-        const auto ts = Clock::now();
-        nn::SensitivityOptions sens;
-        sens.curvature = nn::Curvature::Fisher;
-        sens.batches = 1, sens.batch_size = 128;
-        sens.min_iterations = sens.max_iterations = 8;
-        sens.bits = spec.mbv2.bits;
-        sens.seed = a.seed;
-        sens.threads = threads;
-        const nn::SensitivityResult sr = nn::layer_sensitivity(model, *ds, sens);
-        nlohmann::json omega = nlohmann::json::object();
-        for (const auto& l : sr.layers)
-          for (std::size_t k = 0; k < sens.bits.size(); ++k)
-            omega[model->network().layers[l.layer].name][std::to_string(sens.bits[k])] =
-                l.omega[k] + l.omega_act[k];
-        r.extra = nlohmann::json{{"checkpoint", ckpt},
-                                 {"float_val_accuracy", 100 * t.float_val_accuracy},
-                                 {"train_seconds", t.seconds},
-                                 {"images_per_s", t.images_per_s},
-                                 {"ask_seconds", ask_s},
-                                 {"hardware_seconds", hardware_s},
-                                 {"ask_source", strategy->why()},
-                                 {"sensitivity", omega},
-                                 {"sensitivity_probes", sr.iterations},
-                                 {"sensitivity_seconds",
-                                  std::chrono::duration<double>(Clock::now() - ts).count()}}
-                      .dump();
-      }
-      r.hardware =
-          nlohmann::json{{"device", mbv2->device().name}, {"ilp_seconds", h.solve_seconds}}.dump();
-    }
-#endif
-    r.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    db.add(study, r);
-    strategy->tell(observation_of(r, g));
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    const double per = elapsed / static_cast<double>(static_cast<std::size_t>(i) + 1 - first_new);
-    err << "[" << i + 1 << "/" << budget << "] " << (table ? "accuracy " : "val acc ")
+  store::SqliteStudyStore db(a.storage);
+  search::StudyProgress progress;
+  progress.started = [&](bool resumed, std::size_t stored) {
+    out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << a.storage << ": "
+        << stored << " of " << so.budget << " evaluations stored; space " << spec.name
+        << ", strategy " << a.strategy << ", seed " << a.seed
+        << (device_name.empty() ? std::string() : ", device " + device_name) << "\n";
+  };
+  progress.evaluated = [&](const store::EvaluationRecord& r, const std::string& why, double eta) {
+    err << "[" << r.index + 1 << "/" << so.budget << "] " << evaluator->metric() << " "
         << core::fixed(r.accuracy, 2) << "%  " << core::fixed(r.fps, 0) << " fps  "
-        << core::fixed(r.wall_s, 1) << " s  ETA " << clock_text(per * (budget - i - 1)) << "  "
-        << r.label << (strategy->why().empty() ? "" : "  (" + strategy->why() + ")") << "\n";
-    records.push_back(r);
-  }
+        << core::fixed(r.wall_s, 1) << " s  ETA " << clock_text(eta) << "  " << r.label
+        << (why.empty() ? "" : "  (" + why + ")") << "\n";
+  };
+  progress.finalized = [&](std::size_t done, std::size_t total, const store::EvaluationRecord& r,
+                           const nlohmann::json& note) {
+    err << "[final " << done << "/" << total << "] design " << r.index << ": test acc "
+        << core::fixed(note.value("test_accuracy", 0.0), 2) << "% after " << a.final_qat_steps
+        << " QAT batches\n";
+  };
+  const search::StudyResult result =
+      search::run_study(db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);
 
-  // Predictor quality on what was evaluated (cross-validated), kept with the study.
-  if (records.size() >= 10) {
-    std::vector<search::Observation> history;
-    for (const auto& r : records)
-      history.push_back(observation_of(r, parse_code(r.genotype, a.storage)));
-    nlohmann::json tau = search::predictor_kendall(*domain, history, a.seed, so.sensitivity_trend);
-    db.put_note(study, "predictor_kendall", tau.dump());
-  }
-
-#if HAO_HAS_TORCH
-  if (mbv2) {
-    const std::vector<std::size_t> finalists =
-        pick_finalists(records, static_cast<std::size_t>(a.finalists));
-    std::size_t done = 0;
-    for (std::size_t k : finalists) {
-      ++done;
-      const std::string key = "final/" + std::to_string(records[k].index);
-      if (!db.note(study, key).empty()) continue;
-      const auto t0 = Clock::now();
-      const search::Genotype g = parse_code(records[k].genotype, a.storage);
-      nn::seed_torch(a.seed);
-      nn::IrNet model(mbv2->network(g, "candidate" + std::to_string(records[k].index)));
-      nn::load_checkpoint(model, nlohmann::json::parse(records[k].extra).at("checkpoint"));
-      nn::TrainOptions o;
-      o.epochs = 0;
-      o.qat_steps = a.final_qat_steps;
-      o.qat_lr_fraction = a.qat_lr_fraction;
-      o.subset = a.subset;
-      o.validation = a.validation;
-      o.threads = threads;
-      o.seed = a.seed;
-      o.float_test = false;
-      o.float_validation = false;
-      o.calibration_images = 512;
-      const nn::TrainResult t =
-          a.final_qat_steps > 0 ? nn::train(model, *ds, o) : nn::TrainResult{};
-      const double test = a.final_qat_steps > 0 ? t.test_accuracy : 0;
-      db.put_note(
-          study, key,
-          nlohmann::json{{"test_accuracy", 100 * test},
-                         {"val_accuracy", 100 * t.val_accuracy},
-                         {"qat_steps", a.final_qat_steps},
-                         {"seconds", std::chrono::duration<double>(Clock::now() - t0).count()}}
-              .dump());
-      err << "[final " << done << "/" << finalists.size() << "] design " << records[k].index
-          << ": test acc " << core::fixed(100 * test, 2) << "% after " << a.final_qat_steps
-          << " QAT batches\n";
-    }
-  }
-#endif
-  ReportOptions ro;
-  ro.out_dir = a.out.empty() ? "hao-report-" + study : a.out;
+  report::StudyReportOptions ro;
+  ro.out_dir = a.out.empty() ? "hao-report-" + so.name : a.out;
   ro.json_out = a.json_out;
-  write_search_report(db, study, ro, out, err);
-  out << "total " << core::fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1)
-      << " s this run\n";
+  report::write_study_report(db, so.name, ro, out);
+  out << "total " << core::fixed(result.seconds, 1) << " s this run\n";
   return kExitOk;
 }
 
-int run_report(const ReportArgs& a, std::ostream& out, std::ostream& err) {
+int run_report(const ReportArgs& a, std::ostream& out, std::ostream&) {
   if (!fs::exists(a.storage)) throw core::InputError("--storage: " + a.storage + " does not exist");
-  store::StudyStore db(a.storage);
+  store::SqliteStudyStore db(a.storage);
   db.settings(a.study);  // names the studies it holds when absent
-  ReportOptions ro;
+  report::StudyReportOptions ro;
   ro.out_dir = a.out.empty() ? "hao-report-" + a.study : a.out;
-  write_search_report(db, a.study, ro, out, err);
+  report::write_study_report(db, a.study, ro, out);
   return kExitOk;
 }
 

@@ -32,6 +32,10 @@ struct SearchArgs {
   int finalists = 7;
   long final_qat_steps = 40;
   double qat_lr_fraction = 0.02;  ///< QAT's peak learning rate as a fraction of the float one
+  std::size_t calibration_images = 512;
+  int sensitivity_probes = 8;
+  int sensitivity_batch = 128;
+  double ilp_time_limit_s = 20;
   int threads = 0;
   int population = 10;
   std::string json_out;

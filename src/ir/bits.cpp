@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <regex>
 
 #include "core/error.hpp"
@@ -132,6 +133,21 @@ void derive_elementwise_bits(Network& net, const std::vector<bool>& keep) {
     // An element-wise reader passes on data at the precision its own input is taken at.
     fed[i] = l.act_bits;
   }
+}
+
+std::string bits_summary(const Network& net) {
+  std::map<std::string, int> counts;
+  std::vector<const Layer*> weighted;
+  for (const auto& l : net.layers)
+    if (l.has_weights()) weighted.push_back(&l);
+  auto wa = [](const Layer& l) {
+    return "w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits);
+  };
+  for (std::size_t i = 1; i + 1 < weighted.size(); ++i) ++counts[wa(*weighted[i])];
+  std::string s = weighted.empty() ? "" : weighted.front()->name + " " + wa(*weighted.front());
+  for (const auto& [bits, n] : counts) s += ", " + std::to_string(n) + " layers " + bits;
+  if (weighted.size() > 1) s += ", " + weighted.back()->name + " " + wa(*weighted.back());
+  return s;
 }
 
 }  // namespace hao::ir

@@ -32,4 +32,8 @@ void apply_bits_text(Network& net, const std::string& text, const std::string& w
 /// feeds none). Layers with keep[i] set (when `keep` is non-empty) are left as they are.
 void derive_elementwise_bits(Network& net, const std::vector<bool>& keep = {});
 
+/// The weighted layers' bits in one line: "stem w8a8, 9 layers w4a4, 6 layers w8a8,
+/// classifier w8a8" (the first and last by name, the others counted by width).
+std::string bits_summary(const Network& net);
+
 }  // namespace hao::ir

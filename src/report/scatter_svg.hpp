@@ -14,6 +14,7 @@ struct ScatterSeries {
   std::string label;
   std::vector<double> x, y;
   std::string color = "#1f77b4";
+  bool line = false;  ///< join the points in order (as PlotStyle::connect does for all)
 };
 
 /// Axes span the data on both (equal) scales, with a dashed y = x diagonal; `subtitle` goes
@@ -27,6 +28,7 @@ struct PlotStyle {
   bool diagonal = true;    ///< a dashed y = x line
   bool connect = false;    ///< join each series' points in order
   double marker_radius = 2.6;
+  bool log_x = false;  ///< a logarithmic x axis (positive x only), ticks at 1, 2, 5 x 10^k
 };
 
 /// The general form: independent axes, lines through the points, as `style` says.

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "search/study.hpp"
 
 namespace hao::search {
 
@@ -17,14 +18,6 @@ void BenchOptions::validate(std::size_t space_size) const {
   if (strategy.population < 2) issues.add("--population", "expected >= 2");
   if (strategy.tournament < 1) issues.add("--tournament", "expected >= 1");
   issues.throw_if_any();
-}
-
-std::vector<Observation> run_tabular(Strategy& strategy, const TabularDomain& domain, int budget) {
-  for (int i = static_cast<int>(strategy.history().size()); i < budget; ++i) {
-    const Genotype g = strategy.ask();
-    strategy.tell({g, domain.accuracy(g), domain.latency_ms(g), {}});
-  }
-  return strategy.history();
 }
 
 BenchResult run_bench(const TabularDomain& domain, const BenchOptions& options,
@@ -43,12 +36,22 @@ BenchResult run_bench(const TabularDomain& domain, const BenchOptions& options,
     const auto start = std::chrono::steady_clock::now();
     for (int k = 0; k < options.seeds; ++k) {
       const std::uint64_t seed = options.first_seed + static_cast<std::uint64_t>(k);
-      auto strategy = make_strategy(name, domain, seed, options.strategy);
+      // A study kept in memory: the benchmark needs its evaluations, not a record of them.
+      store::SqliteStudyStore store(":memory:");
+      TabularEvaluator evaluator(domain);
+      StudyOptions so;
+      so.name = name + "-s" + std::to_string(seed);
+      so.strategy = name;
+      so.seed = seed;
+      so.budget = options.budget;
+      so.strategy_options = options.strategy;
+      so.predictor_quality = false;
       std::vector<Objectives> seen;
       std::vector<std::string> labels;
-      for (const auto& o : run_tabular(*strategy, domain, options.budget)) {
-        seen.push_back({o.latency_ms, o.accuracy});
-        labels.push_back(domain.label(o.genotype));
+      const StudyResult run = run_study(store, domain, evaluator, {"table", "tabular", ""}, so);
+      for (const auto& r : run.records) {
+        seen.push_back({r.latency_ms, r.accuracy});
+        labels.push_back(r.label);
       }
       s.evaluated.push_back(std::move(labels));
       s.ratios.push_back(hypervolume(seen, n) / result.exact_hypervolume);

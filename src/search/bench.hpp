@@ -35,10 +35,8 @@ struct BenchResult {
   std::vector<BenchSummary> strategies;
 };
 
-/// The genotypes a strategy evaluates in `budget` asks on `domain` with `seed`.
-std::vector<Observation> run_tabular(Strategy& strategy, const TabularDomain& domain, int budget);
-
-/// Runs every strategy for every seed; `progress(strategy, seed)` after each run.
+/// Runs every strategy for every seed, each run a search::run_study kept in memory;
+/// `progress(strategy, seed)` after each run.
 BenchResult run_bench(const TabularDomain& domain, const BenchOptions& options,
                       const std::function<void(const std::string&, std::uint64_t)>& progress = {});
 

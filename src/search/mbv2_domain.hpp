@@ -15,6 +15,10 @@
 
 namespace hao::search {
 
+/// Program 1's time limit per candidate in a study, unless the study says otherwise (hao
+/// search --ilp-time-limit; kept with the study as "ilp_time_limit_s" when not this).
+inline constexpr double kStudyIlpTimeLimitS = 20;
+
 /// A genotype's accelerator: program 1's fastest design on the device.
 struct Hardware {
   bool feasible = false;
@@ -58,6 +62,7 @@ class Mbv2Domain : public Domain {
   Genotype parse(const std::string& label, const std::string& where) const;
   const hw::Device& device() const { return device_; }
   const Mbv2Spec& spec() const { return spec_; }
+  const ilp::MapOptions& map_options() const { return map_; }
   /// The network as hao's YAML description (what hao map and hao train read).
   std::string description(const Genotype& g, const std::string& name = "candidate") const;
 

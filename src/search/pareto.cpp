@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/error.hpp"
+
 namespace hao::search {
 
 std::vector<std::size_t> pareto_front(const std::vector<Objectives>& points) {
@@ -105,6 +107,52 @@ double Staircase::expected_gain(double latency, double error_mean, double error_
     ++it;
   }
   return g;
+}
+
+std::vector<std::size_t> peel_fronts(const std::vector<Objectives>& points, std::size_t n) {
+  std::vector<std::size_t> left(points.size()), out, later;
+  for (std::size_t i = 0; i < points.size(); ++i) left[i] = i;
+  auto same_speed = [&](std::size_t i) {
+    for (std::size_t k : out)
+      if (std::abs(points[k].latency_ms - points[i].latency_ms) <= 1e-6 * points[i].latency_ms)
+        return true;
+    return false;
+  };
+  while (out.size() < n && !left.empty()) {
+    std::vector<Objectives> rest_points;
+    for (std::size_t i : left) rest_points.push_back(points[i]);
+    std::vector<std::size_t> front;
+    for (std::size_t k : pareto_front(rest_points)) front.push_back(left[k]);
+    std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
+      return points[a].accuracy > points[b].accuracy;
+    });
+    for (std::size_t i : front)
+      if (out.size() < n) (same_speed(i) ? later : out).push_back(i);
+    std::vector<std::size_t> rest;
+    for (std::size_t i : left)
+      if (std::find(front.begin(), front.end(), i) == front.end()) rest.push_back(i);
+    left = std::move(rest);
+  }
+  for (std::size_t i : later)
+    if (out.size() < n) out.push_back(i);
+  return out;
+}
+
+std::size_t knee(const std::vector<Objectives>& front) {
+  HAO_CHECK(!front.empty(), "knee of an empty front");
+  double a_lo = 1e300, a_hi = -1e300, s_lo = 1e300, s_hi = -1e300;
+  for (const auto& p : front) {
+    a_lo = std::min(a_lo, p.accuracy), a_hi = std::max(a_hi, p.accuracy);
+    s_lo = std::min(s_lo, -std::log(p.latency_ms)), s_hi = std::max(s_hi, -std::log(p.latency_ms));
+  }
+  std::size_t chosen = 0;
+  double best = -1;
+  for (std::size_t i = 0; i < front.size(); ++i) {
+    const double s = (a_hi > a_lo ? (front[i].accuracy - a_lo) / (a_hi - a_lo) : 1) +
+                     (s_hi > s_lo ? (-std::log(front[i].latency_ms) - s_lo) / (s_hi - s_lo) : 1);
+    if (s > best) best = s, chosen = i;
+  }
+  return chosen;
 }
 
 }  // namespace hao::search

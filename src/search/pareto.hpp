@@ -16,6 +16,17 @@ struct Objectives {
 /// the first is kept.
 std::vector<std::size_t> pareto_front(const std::vector<Objectives>& points);
 
+/// Up to `n` points, fronts peeled one after another (the front of all points, then the front
+/// of the rest, ...), most accurate first within a front. A point whose latency equals (within
+/// 1e-6 relative) that of one already taken waits until no new latency is left: of two points at
+/// one speed only the more accurate can join a frontier measured later.
+std::vector<std::size_t> peel_fronts(const std::vector<Objectives>& points, std::size_t n);
+
+/// The knee of a front: the point with the largest sum of accuracy and -log latency, each
+/// normalized to [0, 1] over `front` (a flat objective counts 1); the first of equals in
+/// `front`'s order. Needs a non-empty front with positive latencies.
+std::size_t knee(const std::vector<Objectives>& front);
+
 /// Maps both objectives to [0, 1] minimized: latency (l - min) / (max - min) and error
 /// 1 - (a - min) / (max - min), the bounds being the whole space's (issue 6's definition).
 struct Normalizer {

@@ -57,7 +57,7 @@ bool looks_like_sqlite(const std::string& path) {
 
 }  // namespace
 
-StudyStore::StudyStore(const std::string& path) : path_(path) {
+SqliteStudyStore::SqliteStudyStore(const std::string& path) : path_(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const bool fresh = !fs::exists(path, ec) || fs::file_size(path, ec) == 0;
@@ -110,9 +110,9 @@ StudyStore::StudyStore(const std::string& path) : path_(path) {
   exec("COMMIT");
 }
 
-StudyStore::~StudyStore() { sqlite3_close(db_); }
+SqliteStudyStore::~SqliteStudyStore() { sqlite3_close(db_); }
 
-void StudyStore::exec(const std::string& sql) const {
+void SqliteStudyStore::exec(const std::string& sql) const {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string why = message ? message : sqlite3_errmsg(db_);
@@ -122,13 +122,13 @@ void StudyStore::exec(const std::string& sql) const {
   }
 }
 
-bool StudyStore::has_study(const std::string& name) const {
+bool SqliteStudyStore::has_study(const std::string& name) const {
   Statement s(db_, "SELECT 1 FROM study WHERE name = ?", path_);
   s.bind(1, name);
   return s.step() == SQLITE_ROW;
 }
 
-std::string StudyStore::settings(const std::string& name) const {
+std::string SqliteStudyStore::settings(const std::string& name) const {
   Statement s(db_, "SELECT settings FROM study WHERE name = ?", path_);
   s.bind(1, name);
   if (s.step() != SQLITE_ROW) {
@@ -140,14 +140,14 @@ std::string StudyStore::settings(const std::string& name) const {
   return s.text(0);
 }
 
-std::vector<std::string> StudyStore::studies() const {
+std::vector<std::string> SqliteStudyStore::studies() const {
   Statement s(db_, "SELECT name FROM study ORDER BY created, name", path_);
   std::vector<std::string> out;
   while (s.step() == SQLITE_ROW) out.push_back(s.text(0));
   return out;
 }
 
-bool StudyStore::open_study(const std::string& name, const std::string& settings_json) {
+bool SqliteStudyStore::open_study(const std::string& name, const std::string& settings_json) {
   exec("BEGIN IMMEDIATE");
   Statement s(db_, "SELECT settings FROM study WHERE name = ?", path_);
   s.bind(1, name);
@@ -172,7 +172,7 @@ bool StudyStore::open_study(const std::string& name, const std::string& settings
   return false;
 }
 
-std::vector<EvaluationRecord> StudyStore::evaluations(const std::string& name) const {
+std::vector<EvaluationRecord> SqliteStudyStore::evaluations(const std::string& name) const {
   Statement s(db_,
               "SELECT idx, genotype, label, bits, hardware, accuracy, latency_ms, fps, dsp, lut, "
               "bram36, wall_s, seed, extra FROM evaluation WHERE study = ? ORDER BY idx",
@@ -200,7 +200,7 @@ std::vector<EvaluationRecord> StudyStore::evaluations(const std::string& name) c
   return out;
 }
 
-void StudyStore::add(const std::string& name, const EvaluationRecord& r) {
+void SqliteStudyStore::add(const std::string& name, const EvaluationRecord& r) {
   exec("BEGIN IMMEDIATE");
   Statement count(db_, "SELECT COUNT(*) FROM evaluation WHERE study = ?", path_);
   count.bind(1, name);
@@ -232,15 +232,15 @@ void StudyStore::add(const std::string& name, const EvaluationRecord& r) {
   exec("COMMIT");
 }
 
-void StudyStore::put_note(const std::string& name, const std::string& key,
-                          const std::string& value) {
+void SqliteStudyStore::put_note(const std::string& name, const std::string& key,
+                                const std::string& value) {
   Statement s(db_, "INSERT OR REPLACE INTO note(study, key, value) VALUES(?, ?, ?)", path_);
   s.bind(1, name).bind(2, key).bind(3, value);
   if (s.step() != SQLITE_DONE)
     throw StoreError(path_ + ": cannot write note: " + sqlite3_errmsg(db_));
 }
 
-std::string StudyStore::note(const std::string& name, const std::string& key) const {
+std::string SqliteStudyStore::note(const std::string& name, const std::string& key) const {
   Statement s(db_, "SELECT value FROM note WHERE study = ? AND key = ?", path_);
   s.bind(1, name).bind(2, key);
   return s.step() == SQLITE_ROW ? s.text(0) : "";

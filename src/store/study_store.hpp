@@ -33,31 +33,53 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Where a study's settings, evaluations and notes are kept: the interface search::run_study
+/// writes through (one SQLite file today; a shared server for many workers can stand behind it).
 class StudyStore {
  public:
-  /// Opens (creating when absent or empty) a store. A file that is not SQLite, or an SQLite
-  /// file without hao's tables, throws core::InputError and is left untouched.
-  explicit StudyStore(const std::string& path);
-  ~StudyStore();
-  StudyStore(const StudyStore&) = delete;
-  StudyStore& operator=(const StudyStore&) = delete;
-
-  const std::string& path() const { return path_; }
+  virtual ~StudyStore() = default;
+  /// Where the store is, as messages name it (a file path).
+  virtual const std::string& path() const = 0;
   /// Creates study `name` with `settings`, or checks that the stored one has the same
   /// settings (core::InputError naming both otherwise; nothing is written). Returns whether
   /// it already existed.
-  bool open_study(const std::string& name, const std::string& settings);
-  bool has_study(const std::string& name) const;
-  std::string settings(const std::string& name) const;  ///< InputError when absent
-  std::vector<std::string> studies() const;
+  virtual bool open_study(const std::string& name, const std::string& settings) = 0;
+  virtual bool has_study(const std::string& name) const = 0;
+  /// InputError naming the studies it holds when absent.
+  virtual std::string settings(const std::string& name) const = 0;
+  virtual std::vector<std::string> studies() const = 0;
   /// The study's evaluations in index order.
-  std::vector<EvaluationRecord> evaluations(const std::string& name) const;
+  virtual std::vector<EvaluationRecord> evaluations(const std::string& name) const = 0;
   /// Writes one evaluation in one transaction. Its index must be the next one; a record
   /// already there (another process running the study) throws StoreError.
-  void add(const std::string& name, const EvaluationRecord& record);
-  /// Key-value notes per study (e.g. the final report's state), replaced on write.
-  void put_note(const std::string& name, const std::string& key, const std::string& value);
-  std::string note(const std::string& name, const std::string& key) const;  ///< "" when absent
+  virtual void add(const std::string& name, const EvaluationRecord& record) = 0;
+  /// Key-value notes per study (e.g. the final measurements), replaced on write.
+  virtual void put_note(const std::string& name, const std::string& key,
+                        const std::string& value) = 0;
+  /// "" when absent.
+  virtual std::string note(const std::string& name, const std::string& key) const = 0;
+};
+
+/// The embedded store: one SQLite file (":memory:" keeps it in memory, for runs that need no
+/// record, such as hao bench's).
+class SqliteStudyStore : public StudyStore {
+ public:
+  /// Opens (creating when absent or empty) a store. A file that is not SQLite, or an SQLite
+  /// file without hao's tables, throws core::InputError and is left untouched.
+  explicit SqliteStudyStore(const std::string& path);
+  ~SqliteStudyStore() override;
+  SqliteStudyStore(const SqliteStudyStore&) = delete;
+  SqliteStudyStore& operator=(const SqliteStudyStore&) = delete;
+
+  const std::string& path() const override { return path_; }
+  bool open_study(const std::string& name, const std::string& settings) override;
+  bool has_study(const std::string& name) const override;
+  std::string settings(const std::string& name) const override;
+  std::vector<std::string> studies() const override;
+  std::vector<EvaluationRecord> evaluations(const std::string& name) const override;
+  void add(const std::string& name, const EvaluationRecord& record) override;
+  void put_note(const std::string& name, const std::string& key, const std::string& value) override;
+  std::string note(const std::string& name, const std::string& key) const override;
 
  private:
   void exec(const std::string& sql) const;

@@ -16,7 +16,6 @@
 #include "cli/app.hpp"
 #include "cli/common.hpp"
 #include "cli/run_hao.hpp"
-#include "cli/search_report.hpp"
 #include "core/csv.hpp"
 #include "core/text.hpp"
 
@@ -546,31 +545,6 @@ TEST(Cli, SearchKilledWithSigkillResumesWithTheSameCandidates) {
     return;
   }
   FAIL() << "no attempt was killed mid-run";
-}
-
-// What a resumed search tells its strategy is what the live run told it: the sensitivity is
-// read back from the stored evaluation to the last bit; damaged or missing, it is left out.
-TEST(Cli, StoredSensitivityIsToldBackExactly) {
-  store::EvaluationRecord r;
-  r.accuracy = 84.5;
-  r.fps = 1000;
-  r.latency_ms = 0.5;
-  const double omega4 = 0.1234567890123456789, omega8 = 1.0 / 3e7;
-  r.extra = nlohmann::json{{"checkpoint", "x.pt"},
-                           {"sensitivity", {{"s0b0_dw", {{"4", omega4}, {"8", omega8}}}}}}
-                .dump();
-  const search::Observation o = observation_of(r, {1, 2});
-  EXPECT_EQ(o.genotype, (search::Genotype{1, 2}));
-  EXPECT_EQ(o.accuracy, 84.5);
-  EXPECT_EQ(o.latency_ms, 1.0);  // the frame interval
-  ASSERT_EQ(o.omega.size(), 1u);
-  EXPECT_EQ(o.omega.at("s0b0_dw").at(4), omega4);
-  EXPECT_EQ(o.omega.at("s0b0_dw").at(8), omega8);
-  for (const std::string extra : {"", "{", "[1]", R"({"sensitivity": 3})",
-                                  R"({"sensitivity": {"a": {"x4": 1, "4": "y"}}})"}) {
-    r.extra = extra;
-    EXPECT_TRUE(observation_of(r, {1, 2}).omega.empty()) << extra;
-  }
 }
 
 TEST(Cli, SearchBadInputsLeaveTheStudyUntouched) {

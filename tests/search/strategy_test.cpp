@@ -91,6 +91,15 @@ TEST(Tabular, RowsWithoutLatencyAreSkippedAndCounted) {
   EXPECT_EQ(d.skipped(), 1u);
 }
 
+/// Asks until `strategy` has `budget` observations, telling each its table values.
+std::vector<Observation> run_tabular(Strategy& strategy, const TabularDomain& domain, int budget) {
+  for (int i = static_cast<int>(strategy.history().size()); i < budget; ++i) {
+    const Genotype g = strategy.ask();
+    strategy.tell({g, domain.accuracy(g), domain.latency_ms(g), {}});
+  }
+  return strategy.history();
+}
+
 /// Asks `n` genotypes, telling each its table values.
 std::vector<Genotype> run(Strategy& s, const TabularDomain& d, int n) {
   std::vector<Genotype> out;

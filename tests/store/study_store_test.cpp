@@ -47,13 +47,13 @@ EvaluationRecord record(int index) {
 TEST(StudyStore, StudiesAndEvaluationsRoundTrip) {
   const std::string path = temp_path("roundtrip.db");
   {
-    StudyStore db(path);
+    SqliteStudyStore db(path);
     EXPECT_FALSE(db.open_study("a", "{\"seed\":1}"));
     for (int i = 0; i < 3; ++i) db.add("a", record(i));
     EXPECT_THROW(db.add("a", record(5)), StoreError);  // not the next index
     db.put_note("a", "final/1", "{\"test_accuracy\": 91}");
   }
-  StudyStore db(path);
+  SqliteStudyStore db(path);
   EXPECT_TRUE(db.open_study("a", "{\"seed\":1}"));
   const auto e = db.evaluations("a");
   ASSERT_EQ(e.size(), 3u);
@@ -69,12 +69,12 @@ TEST(StudyStore, StudiesAndEvaluationsRoundTrip) {
 TEST(StudyStore, OtherSettingsAndForeignFilesAreRefusedUntouched) {
   const std::string path = temp_path("refuse.db");
   {
-    StudyStore db(path);
+    SqliteStudyStore db(path);
     db.open_study("a", "{\"seed\":1}");
     db.add("a", record(0));
   }
   {
-    StudyStore db(path);
+    SqliteStudyStore db(path);
     try {
       db.open_study("a", "{\"seed\":2}");
       FAIL();
@@ -86,7 +86,7 @@ TEST(StudyStore, OtherSettingsAndForeignFilesAreRefusedUntouched) {
   }
   const std::string text = temp_path("notes.txt");
   std::ofstream(text) << "my notes, not a database\n";
-  EXPECT_THROW(StudyStore{text}, core::InputError);
+  EXPECT_THROW(SqliteStudyStore{text}, core::InputError);
   EXPECT_EQ(bytes(text), "my notes, not a database\n");
   EXPECT_FALSE(fs::exists(text + "-wal"));
 }
@@ -95,7 +95,7 @@ TEST(StudyStore, OtherSettingsAndForeignFilesAreRefusedUntouched) {
 [[noreturn]] void write_forever(const std::string& path, const std::string& study, int count,
                                 int pause_ms) {
   try {
-    StudyStore db(path);
+    SqliteStudyStore db(path);
     db.open_study(study, "{}");
     for (int i = 0; i < count; ++i) {
       db.add(study, record(i));
@@ -109,7 +109,7 @@ TEST(StudyStore, OtherSettingsAndForeignFilesAreRefusedUntouched) {
 
 TEST(StudyStore, TwoProcessesWriteOneFileWithoutCorruption) {
   const std::string path = temp_path("two.db");
-  { StudyStore db(path); }
+  { SqliteStudyStore db(path); }
   pid_t children[2];
   for (int c = 0; c < 2; ++c) {
     children[c] = fork();
@@ -121,7 +121,7 @@ TEST(StudyStore, TwoProcessesWriteOneFileWithoutCorruption) {
     waitpid(child, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  StudyStore db(path);
+  SqliteStudyStore db(path);
   for (int c = 0; c < 2; ++c) {
     const auto e = db.evaluations("study" + std::to_string(c));
     ASSERT_EQ(e.size(), 60u);
@@ -131,7 +131,7 @@ TEST(StudyStore, TwoProcessesWriteOneFileWithoutCorruption) {
 
 TEST(StudyStore, SigkillLosesNoFinishedEvaluation) {
   const std::string path = temp_path("kill.db");
-  { StudyStore db(path); }
+  { SqliteStudyStore db(path); }
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) write_forever(path, "s", 100000, 2);
@@ -139,12 +139,12 @@ TEST(StudyStore, SigkillLosesNoFinishedEvaluation) {
   std::size_t seen = 0;
   for (int wait = 0; wait < 2000 && seen < 20; ++wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    StudyStore peek(path);
+    SqliteStudyStore peek(path);
     if (peek.has_study("s")) seen = peek.evaluations("s").size();
   }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
-  StudyStore db(path);
+  SqliteStudyStore db(path);
   const auto e = db.evaluations("s");
   ASSERT_GE(e.size(), seen);
   for (std::size_t i = 0; i < e.size(); ++i) {

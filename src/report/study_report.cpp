@@ -1,12 +1,9 @@
-#include "cli/search_report.hpp"
+#include "report/study_report.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -20,8 +17,9 @@
 #include "report/table.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/pareto.hpp"
+#include "search/study.hpp"
 
-namespace hao::cli {
+namespace hao::report {
 namespace {
 
 namespace fs = std::filesystem;
@@ -32,148 +30,37 @@ struct Design {
   bool front = false;
 };
 
-/// Draws the plot with gnuplot; returns false (and says why) when it cannot.
-bool draw_plot(const fs::path& dir, const std::vector<Design>& designs, const std::string& title,
-               bool tabular, std::ostream& err) {
-  std::string all, front, chosen;
+/// The Pareto plot: every evaluation (validation accuracy on trained spaces) and the frontier
+/// (test accuracy after QAT), over fps on a log axis.
+std::string pareto_svg(const std::vector<Design>& designs, const std::string& title, bool tabular) {
+  ScatterSeries all{tabular ? "evaluated" : "evaluated (validation)", {}, {}, "#999999"};
+  ScatterSeries front{tabular ? "Pareto front" : "frontier (test, after QAT)", {}, {}, "#d62728"};
+  front.line = true;
   std::vector<const Design*> f;
   for (const auto& d : designs) {
-    all += core::fixed(d.record->fps, 3) + " " + core::fixed(d.record->accuracy, 4) + "\n";
+    if (d.record->fps <= 0) continue;
+    all.x.push_back(d.record->fps), all.y.push_back(d.record->accuracy);
     if (d.front) f.push_back(&d);
   }
   std::sort(f.begin(), f.end(),
             [](const Design* a, const Design* b) { return a->record->fps < b->record->fps; });
-  for (const Design* d : f)
-    front += core::fixed(d->record->fps, 3) + " " +
-             core::fixed(tabular ? d->record->accuracy : d->test_accuracy, 4) + "\n";
-  core::write_file((dir / "evaluated.dat").string(), all);
-  core::write_file((dir / "front.dat").string(), front);
-  const std::string y =
-      tabular ? "accuracy (%)" : "accuracy (%): validation during search, test on the frontier";
-  std::string script = "set title '" + title +
-                       "' noenhanced\n"
-                       "set xlabel 'frames per second (log scale)'\nset ylabel '" +
-                       y +
-                       "'\n"
-                       "set logscale x\nset grid\nset key top right\n";
-  const std::string plot =
-      "plot 'evaluated.dat' using 1:2 with points pt 7 ps 0.6 lc rgb '#999999' title '" +
-      std::string(tabular ? "evaluated" : "evaluated (validation)") +
-      "', 'front.dat' using 1:2 with linespoints pt 5 ps 1.0 lw 2 lc rgb '#d62728' title '" +
-      std::string(tabular ? "Pareto front" : "frontier (test, after QAT)") + "'\n";
-  script += "set terminal svg size 800,520 dynamic\nset output 'pareto.svg'\n" + plot;
-  script += "set terminal pngcairo size 800,520\nset output 'pareto.png'\n" + plot;
-  core::write_file((dir / "pareto.gp").string(), script);
-  const std::string cmd = "cd '" + dir.string() + "' && gnuplot pareto.gp 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    err << "hao: note: cannot run gnuplot; pareto.svg/png not drawn (pareto.gp is there)\n";
-    return false;
+  for (const Design* d : f) {
+    front.x.push_back(d->record->fps);
+    front.y.push_back(tabular ? d->record->accuracy : d->test_accuracy);
   }
-  std::string output;
-  char buf[256];
-  while (fgets(buf, sizeof buf, p)) output += buf;
-  const int rc = pclose(p);
-  if (rc != 0) {
-    err << "hao: note: gnuplot failed (apt-get install gnuplot-nox); pareto.svg/png not drawn: "
-        << output << "\n";
-    return false;
-  }
-  return true;
+  PlotStyle style;
+  style.equal_axes = style.diagonal = false;
+  style.log_x = true;
+  return plot_svg(
+      {all, front}, title, "", "frames per second (log scale)",
+      tabular ? "accuracy (%)" : "accuracy (%): validation during search, test on the frontier",
+      style);
 }
 
 }  // namespace
 
-std::string genotype_code(const search::Genotype& g) {
-  std::string s;
-  for (std::size_t i = 0; i < g.size(); ++i) s += (i ? "," : "") + std::to_string(g[i]);
-  return s;
-}
-
-search::Genotype parse_code(const std::string& code, const std::string& where) {
-  search::Genotype g;
-  for (const auto& part : core::split(code, ',')) {
-    double v = 0;
-    if (!core::parse_double(part, v))
-      throw core::InputError(where + ": genotype '" + code + "' is damaged");
-    g.push_back(static_cast<int>(v));
-  }
-  return g;
-}
-
-std::string bits_summary(const ir::Network& net) {
-  std::map<std::string, int> counts;
-  std::string first, last;
-  std::vector<const ir::Layer*> weighted;
-  for (const auto& l : net.layers)
-    if (l.has_weights()) weighted.push_back(&l);
-  auto wa = [](const ir::Layer& l) {
-    return "w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits);
-  };
-  for (std::size_t i = 1; i + 1 < weighted.size(); ++i) ++counts[wa(*weighted[i])];
-  std::string s = weighted.empty() ? "" : weighted.front()->name + " " + wa(*weighted.front());
-  for (const auto& [bits, n] : counts) s += ", " + std::to_string(n) + " layers " + bits;
-  if (weighted.size() > 1) s += ", " + weighted.back()->name + " " + wa(*weighted.back());
-  return s;
-}
-
-double frame_interval_ms(const store::EvaluationRecord& r) {
-  if (r.latency_ms >= search::kInfeasibleMs || r.fps <= 0) return search::kInfeasibleMs;
-  return 1000.0 / r.fps;
-}
-
-search::Observation observation_of(const store::EvaluationRecord& r, const search::Genotype& g) {
-  search::Observation o{g, r.accuracy, frame_interval_ms(r), {}};
-  const nlohmann::json extra = nlohmann::json::parse(r.extra, nullptr, /*allow_exceptions=*/false);
-  if (!extra.is_object() || !extra.contains("sensitivity") || !extra["sensitivity"].is_object())
-    return o;
-  for (const auto& [layer, per_bits] : extra["sensitivity"].items()) {
-    if (!per_bits.is_object()) continue;
-    for (const auto& [bits, omega] : per_bits.items())
-      if (omega.is_number() && !bits.empty() && bits.size() <= 2 &&
-          std::all_of(bits.begin(), bits.end(),
-                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
-        o.omega[layer][std::stoi(bits)] = omega.get<double>();
-  }
-  return o;
-}
-
-std::vector<std::size_t> pick_finalists(const std::vector<store::EvaluationRecord>& records,
-                                        std::size_t n) {
-  // Peel validation fronts; a design at an fps some finalist already has waits for a second
-  // pass: of two designs at one speed only the more accurate can join the test frontier.
-  std::vector<std::size_t> left, out, later;
-  for (std::size_t i = 0; i < records.size(); ++i)
-    if (records[i].latency_ms < search::kInfeasibleMs) left.push_back(i);
-  auto same_speed = [&](std::size_t i) {
-    for (std::size_t k : out)
-      if (std::abs(records[k].fps - records[i].fps) <= 1e-6 * records[i].fps) return true;
-    return false;
-  };
-  while (out.size() < n && !left.empty()) {
-    std::vector<search::Objectives> pts;
-    // Over the frame interval, as the frontier is; a dataflow pipeline's latency also counts
-    // its depth.
-    for (std::size_t i : left) pts.push_back({frame_interval_ms(records[i]), records[i].accuracy});
-    std::vector<std::size_t> front;
-    for (std::size_t k : search::pareto_front(pts)) front.push_back(left[k]);
-    std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
-      return records[a].accuracy > records[b].accuracy;
-    });
-    for (std::size_t i : front)
-      if (out.size() < n) (same_speed(i) ? later : out).push_back(i);
-    std::vector<std::size_t> rest;
-    for (std::size_t i : left)
-      if (std::find(front.begin(), front.end(), i) == front.end()) rest.push_back(i);
-    left = std::move(rest);
-  }
-  for (std::size_t i : later)
-    if (out.size() < n) out.push_back(i);
-  return out;
-}
-
-void write_search_report(const store::StudyStore& db, const std::string& study,
-                         const ReportOptions& options, std::ostream& out, std::ostream& err) {
+void write_study_report(const store::StudyStore& db, const std::string& study,
+                        const StudyReportOptions& options, std::ostream& out) {
   const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
   const bool tabular = settings.value("kind", "") == "tabular";
   const std::vector<store::EvaluationRecord> records = db.evaluations(study);
@@ -202,23 +89,13 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
   std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
     return designs[a].record->fps > designs[b].record->fps;
   });
-  // The knee.
-  std::size_t chosen = front.empty() ? designs.size() : front[0];
+  // The knee, over the frontier ordered fastest first.
+  std::size_t chosen = designs.size();
   if (!front.empty()) {
-    double a_lo = 1e300, a_hi = -1e300, f_lo = 1e300, f_hi = -1e300;
-    for (std::size_t i : front) {
-      a_lo = std::min(a_lo, designs[i].test_accuracy),
-      a_hi = std::max(a_hi, designs[i].test_accuracy);
-      f_lo = std::min(f_lo, std::log(designs[i].record->fps)),
-      f_hi = std::max(f_hi, std::log(designs[i].record->fps));
-    }
-    double best = -1;
-    for (std::size_t i : front) {
-      const double s =
-          (a_hi > a_lo ? (designs[i].test_accuracy - a_lo) / (a_hi - a_lo) : 1) +
-          (f_hi > f_lo ? (std::log(designs[i].record->fps) - f_lo) / (f_hi - f_lo) : 1);
-      if (s > best) best = s, chosen = i;
-    }
+    std::vector<search::Objectives> fp;
+    for (std::size_t i : front)
+      fp.push_back({1.0 / designs[i].record->fps, designs[i].test_accuracy});
+    chosen = front[search::knee(fp)];
   }
 
   // The frontier's columns, each rendered in the printed table, pareto.csv and index.html.
@@ -262,11 +139,10 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
     return c.title.empty() || c.title == "bits" || c.title == "genotype";
   };
 
-  report::Table t;
+  Table t;
   std::vector<std::string> header;
   for (const auto& c : columns)
-    if (c.in_table)
-      t.add_column(c.title, left(c) ? report::Table::Align::kLeft : report::Table::Align::kRight);
+    if (c.in_table) t.add_column(c.title, left(c) ? Table::Align::kLeft : Table::Align::kRight);
   for (const auto& c : columns) header.push_back(c.csv);
   std::string csv = core::csv_record(header);
   nlohmann::ordered_json jfront = nlohmann::json::array();
@@ -328,23 +204,24 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
     else
       core::write_file(options.json_out, json_text);
   }
-  const bool plotted = draw_plot(dir, designs, "hao search: " + study, tabular, err);
+  core::write_file((dir / "pareto.svg").string(),
+                   pareto_svg(designs, "hao search: " + study, tabular));
 
   // The chosen design, ready to build (trained spaces).
   std::string layers_text, folding;
   if (!tabular && chosen < designs.size()) {
     const search::SpaceSpec spec = search::parse_space(settings.at("space_yaml").get<std::string>(),
                                                        "study '" + study + "' space", ".");
+    ilp::MapOptions mo;
+    mo.solve.time_limit_s = settings.value("ilp_time_limit_s", search::kStudyIlpTimeLimitS);
     const search::Mbv2Domain domain(spec.mbv2,
-                                    hw::load_device(settings.at("device").get<std::string>()));
+                                    hw::load_device(settings.at("device").get<std::string>()), mo);
     const search::Genotype g =
-        parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
+        search::parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
     const ir::Network net =
         domain.network(g, "design" + std::to_string(designs[chosen].record->index));
-    ilp::MapOptions mo;
-    mo.solve.time_limit_s = 20;
     const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
-    layers_text = report::dataflow_text(net, domain.device(), m);
+    layers_text = dataflow_text(net, domain.device(), m);
     folding = hw::folding_json(net, m.configs);
     fs::create_directories(dir / "chosen");
     core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
@@ -354,7 +231,7 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
 
   std::string html =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hao search: " +
-      report::xml_escape(study) +
+      xml_escape(study) +
       "</"
       "title>\n<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:"
       "collapse}"
@@ -362,40 +239,37 @@ void write_search_report(const store::StudyStore& db, const std::string& study,
       "tr.chosen{background:#fde}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></"
       "head><body>\n"
       "<h1>hao search: " +
-      report::xml_escape(study) + "</h1>\n<p>Space <b>" +
-      report::xml_escape(settings.value("space", "")) + "</b>, strategy <b>" +
-      report::xml_escape(settings.value("strategy", "")) + "</b>, seed " + settings["seed"].dump() +
-      (tabular ? "" : ", device <b>" + report::xml_escape(settings.value("device", "")) + "</b>") +
-      "; " + std::to_string(records.size()) + " evaluations in " + report::xml_escape(db.path()) +
-      ".</p>\n";
-  if (plotted) html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"800\"></p>\n";
+      xml_escape(study) + "</h1>\n<p>Space <b>" + xml_escape(settings.value("space", "")) +
+      "</b>, strategy <b>" + xml_escape(settings.value("strategy", "")) + "</b>, seed " +
+      settings["seed"].dump() +
+      (tabular ? "" : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") + "; " +
+      std::to_string(records.size()) + " evaluations in " + xml_escape(db.path()) + ".</p>\n";
+  html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"640\"></p>\n";
   html += "<h2>Frontier</h2>\n<table><tr>";
-  for (const auto& c : columns) html += "<th>" + report::xml_escape(c.title) + "</th>";
+  for (const auto& c : columns) html += "<th>" + xml_escape(c.title) + "</th>";
   html += "</tr>\n";
   for (std::size_t i : front) {
     html += std::string("<tr") + (i == chosen ? " class=\"chosen\"" : "") + ">";
     for (const auto& c : columns)
       html += std::string(left(c) ? "<td class=\"l\">" : "<td>") +
-              report::xml_escape(c.text(designs[i], i == chosen)) + "</td>";
+              xml_escape(c.text(designs[i], i == chosen)) + "</td>";
     html += "</tr>\n";
   }
   html += "</table>\n";
   if (!layers_text.empty())
     html += "<h2>Chosen design " + std::to_string(designs[chosen].record->index) +
-            ": per-layer accelerator</h2>\n<pre>" + report::xml_escape(layers_text) +
+            ": per-layer accelerator</h2>\n<pre>" + xml_escape(layers_text) +
             "</pre>\n<h2>Folding file (FINN folding_config.json)</h2>\n<p><a "
             "href=\"chosen/folding_config.json\">"
             "chosen/folding_config.json</a>, network <a "
             "href=\"chosen/model.yaml\">chosen/model.yaml</a></p>\n<pre>" +
-            report::xml_escape(folding) + "</pre>\n";
+            xml_escape(folding) + "</pre>\n";
   html +=
-      "<p>Data: <a href=\"pareto.csv\">pareto.csv</a>, <a href=\"pareto.json\">pareto.json</a>" +
-      std::string(plotted ? ", <a href=\"pareto.png\">pareto.png</a>" : "") +
-      ".</p>\n</body></html>\n";
+      "<p>Data: <a href=\"pareto.csv\">pareto.csv</a>, <a href=\"pareto.json\">pareto.json</a>, "
+      "<a href=\"pareto.svg\">pareto.svg</a>.</p>\n</body></html>\n";
   core::write_file((dir / "index.html").string(), html);
-  out << "report: " << (dir / "index.html").string() << " (pareto.csv, pareto.json"
-      << (plotted ? ", pareto.svg, pareto.png" : "") << (layers_text.empty() ? "" : ", chosen/")
-      << ")\n";
+  out << "report: " << (dir / "index.html").string() << " (pareto.csv, pareto.json, pareto.svg"
+      << (layers_text.empty() ? "" : ", chosen/") << ")\n";
 }
 
-}  // namespace hao::cli
+}  // namespace hao::report

@@ -1,0 +1,171 @@
+#include "nn/study_evaluator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "core/error.hpp"
+#include "ir/bits.hpp"
+#include "nn/sensitivity.hpp"
+#include "nn/train.hpp"
+
+namespace hao::nn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+constexpr std::size_t kDefaultCalibrationImages = 512;
+constexpr int kDefaultProbes = 8, kDefaultProbeBatch = 128;
+
+}  // namespace
+
+void TrainingEvaluatorOptions::validate(const std::string& where) const {
+  core::IssueList issues(where);
+  if (train_steps < 1) issues.add("--train-steps", std::to_string(train_steps) + ", expected >= 1");
+  if (qat_steps < 0) issues.add("--qat-steps", std::to_string(qat_steps) + ", expected >= 0");
+  if (final_qat_steps < 0)
+    issues.add("--final-qat-steps", std::to_string(final_qat_steps) + ", expected >= 0");
+  if (subset < 1) issues.add("--subset", "expected >= 1");
+  if (calibration_images < 1) issues.add("--calibration-images", "expected >= 1");
+  if (sensitivity_probes < 1) issues.add("--sensitivity-probes", "expected >= 1");
+  if (sensitivity_batch < 1) issues.add("--sensitivity-batch", "expected >= 1");
+  if (threads < 0) issues.add("--threads", std::to_string(threads) + ", expected >= 0");
+  issues.throw_if_any();
+}
+
+TrainingEvaluator::TrainingEvaluator(const search::Mbv2Domain& domain,
+                                     TrainingEvaluatorOptions options)
+    : domain_(domain), options_(std::move(options)) {
+  options_.validate();
+  // LibTorch may default to one thread where cgroups hide the cores; training wants them all.
+  if (options_.threads == 0)
+    options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
+  if (!options_.checkpoint_dir.empty())
+    std::filesystem::create_directories(options_.checkpoint_dir);
+}
+
+TrainingEvaluator::~TrainingEvaluator() = default;
+
+nlohmann::ordered_json TrainingEvaluator::settings(int finalists) const {
+  const auto& o = options_;
+  nlohmann::ordered_json training{{"train_steps", o.train_steps},
+                                  {"subset", o.subset},
+                                  {"validation", o.validation},
+                                  {"qat_steps", o.qat_steps},
+                                  {"finalists", finalists},
+                                  {"final_qat_steps", o.final_qat_steps},
+                                  {"qat_lr_fraction", o.qat_lr_fraction}};
+  if (o.calibration_images != kDefaultCalibrationImages)
+    training["calibration_images"] = o.calibration_images;
+  if (o.sensitivity_probes != kDefaultProbes) training["sensitivity_probes"] = o.sensitivity_probes;
+  if (o.sensitivity_batch != kDefaultProbeBatch)
+    training["sensitivity_batch"] = o.sensitivity_batch;
+  nlohmann::ordered_json s{{"device", o.device}, {"training", training}};
+  if (const double limit = domain_.map_options().solve.time_limit_s;
+      limit != search::kStudyIlpTimeLimitS)
+    s["ilp_time_limit_s"] = limit;
+  return s;
+}
+
+TrainOptions TrainingEvaluator::train_options() const {
+  TrainOptions o;
+  o.subset = options_.subset;
+  o.validation = options_.validation;
+  o.qat_lr_fraction = options_.qat_lr_fraction;
+  o.threads = options_.threads;
+  o.seed = options_.seed;  // one validation split for every candidate
+  o.float_validation = false;
+  o.calibration_images = options_.calibration_images;
+  return o;
+}
+
+double TrainingEvaluator::objective_ms(const store::EvaluationRecord& r) const {
+  return search::frame_interval_ms(r);
+}
+
+void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRecord& r) {
+  const auto th = Clock::now();
+  const search::Hardware h = domain_.hardware(c.genotype);
+  const double hardware_s = seconds_since(th);
+  r.bits = ir::bits_summary(domain_.network(c.genotype));
+  r.hardware =
+      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.solve_seconds}}.dump();
+  if (!h.feasible) {
+    r.accuracy = 0;
+    r.latency_ms = search::kInfeasibleMs;
+    r.extra = nlohmann::json{{"infeasible", h.reason}}.dump();
+    return;
+  }
+  r.latency_ms = h.latency_ms;
+  r.fps = h.fps;
+  r.dsp = h.resources.dsp, r.lut = h.resources.lut, r.bram36 = h.resources.bram36;
+
+  seed_torch(options_.seed + static_cast<unsigned>(c.index));
+  IrNet model(domain_.network(c.genotype, "candidate" + std::to_string(c.index)));
+  TrainOptions o = train_options();
+  o.steps = options_.train_steps;
+  o.qat_steps = options_.qat_steps;
+  o.test = false;
+  const TrainResult t = train(model, *data_, o);
+  const std::string checkpoint =
+      (std::filesystem::path(options_.checkpoint_dir) / ("eval-" + std::to_string(c.index) + ".pt"))
+          .string();
+  save_checkpoint(model, checkpoint);
+  r.accuracy = 100 * t.val_accuracy;
+
+  // The predictor's sensitivity features: per weighted layer, Omega of its weights and inputs
+  // at each bit choice, with the Fisher information (never negative; briefly trained networks
+  // are far from a minimum, where Hessian traces often are).
+  const auto ts = Clock::now();
+  SensitivityOptions sens;
+  sens.curvature = Curvature::Fisher;
+  sens.batches = 1, sens.batch_size = options_.sensitivity_batch;
+  sens.min_iterations = sens.max_iterations = options_.sensitivity_probes;
+  sens.bits = domain_.spec().bits;
+  sens.seed = options_.seed;
+  sens.threads = options_.threads;
+  const SensitivityResult sr = layer_sensitivity(model, *data_, sens);
+  nlohmann::json omega = nlohmann::json::object();
+  for (const auto& l : sr.layers)
+    for (std::size_t k = 0; k < sens.bits.size(); ++k)
+      omega[model->network().layers[l.layer].name][std::to_string(sens.bits[k])] =
+          l.omega[k] + l.omega_act[k];
+  r.extra = nlohmann::json{{"checkpoint", checkpoint},
+                           {"float_val_accuracy", 100 * t.float_val_accuracy},
+                           {"train_seconds", t.seconds},
+                           {"images_per_s", t.images_per_s},
+                           {"ask_seconds", c.ask_seconds},
+                           {"hardware_seconds", hardware_s},
+                           {"ask_source", c.ask_source},
+                           {"sensitivity", omega},
+                           {"sensitivity_probes", sr.iterations},
+                           {"sensitivity_seconds", seconds_since(ts)}}
+                .dump();
+}
+
+nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {
+  const auto t0 = Clock::now();
+  const search::Genotype g =
+      search::parse_code(r.genotype, "evaluation " + std::to_string(r.index));
+  seed_torch(options_.seed);
+  IrNet model(domain_.network(g, "candidate" + std::to_string(r.index)));
+  load_checkpoint(model, nlohmann::json::parse(r.extra).at("checkpoint"));
+  TrainOptions o = train_options();
+  o.epochs = 0;
+  o.qat_steps = options_.final_qat_steps;
+  o.float_test = false;
+  const bool tuned = options_.final_qat_steps > 0;
+  const TrainResult t = tuned ? train(model, *data_, o) : TrainResult{};
+  return {{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
+          {"val_accuracy", 100 * t.val_accuracy},
+          {"qat_steps", options_.final_qat_steps},
+          {"seconds", seconds_since(t0)}};
+}
+
+}  // namespace hao::nn

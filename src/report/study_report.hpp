@@ -1,0 +1,25 @@
+// The report folder of a stored study: the Pareto table, pareto.csv, pareto.json, the Pareto
+// plot (pareto.svg) and index.html with the chosen design's per-layer table and FINN-style
+// folding file.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "store/study_store.hpp"
+
+namespace hao::report {
+
+struct StudyReportOptions {
+  std::string out_dir;
+  std::string json_out;  ///< also write pareto.json's content here ('-' = stdout)
+};
+
+/// Prints the Pareto table and writes the folder. The frontier holds the designs measured on
+/// the test set (trained spaces) or every evaluation (tabular). The chosen design is the
+/// frontier's knee (search::knee over test accuracy and fps). InputError when the study has no
+/// evaluations.
+void write_study_report(const store::StudyStore& db, const std::string& study,
+                        const StudyReportOptions& options, std::ostream& out);
+
+}  // namespace hao::report
