@@ -1,6 +1,10 @@
 // Test helpers: small networks built in code, random instances with printed seeds.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -8,6 +12,16 @@
 #include "ir/network.hpp"
 
 namespace hao::test {
+
+/// For tests that read ../shared/data: whether `path` is missing. In CI (CI set) that fails
+/// the test naming the file; elsewhere the caller skips (`if (missing_data(p)) GTEST_SKIP()`).
+inline bool missing_data(const std::string& path) {
+  if (std::ifstream(path)) return false;
+  if (std::getenv("CI"))
+    ADD_FAILURE() << "reference data not found: " << path
+                  << " (CI runs with shared/ beside the checkout; see shared/data/README.md)";
+  return true;
+}
 
 inline ir::Layer conv(const std::string& name, int input, std::int64_t out_channels,
                       std::int64_t kernel, std::int64_t stride = 1, std::int64_t groups = 1) {

@@ -18,6 +18,7 @@
 #include "cli/run_hao.hpp"
 #include "core/csv.hpp"
 #include "core/text.hpp"
+#include "support.hpp"
 
 namespace hao::cli {
 namespace {
@@ -167,7 +168,7 @@ TEST(Cli, EngineTemplateMapsMobileNetV2OnZu3eg) {
 
 TEST(Cli, PinnedDpuWithCalibratedModel) {
   const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
-  if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
+  if (hao::test::missing_data(data)) GTEST_SKIP() << "reference data not found: " << data;
   const std::string device = std::string(HAO_EXAMPLES) + "/devices/zcu102_dpu_b4096.yaml";
   const std::string model = ::testing::TempDir() + "engine_model.json";
   ASSERT_EQ(hao({"calibrate", "--kind", "engine", "--device", device, "--space", "anb",
@@ -195,7 +196,7 @@ TEST(Cli, PinnedEngineThatExceedsTheDeviceIsBadInput) {
 
 TEST(Cli, CalibrateThenPredictRoundTrip) {
   const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
-  if (!std::ifstream(data)) GTEST_SKIP() << "reference data not found: " << data;
+  if (hao::test::missing_data(data)) GTEST_SKIP() << "reference data not found: " << data;
   const std::string model = ::testing::TempDir() + "lut.json";
   const std::string predictions = ::testing::TempDir() + "predicted.csv";
   // Both model kinds go through calibrate and back through predict.

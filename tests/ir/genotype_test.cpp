@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "support.hpp"
 
 namespace hao::ir {
 namespace {
@@ -47,7 +48,7 @@ double anb_style_macs(const Network& net) {
 
 TEST(Genotype, AnbMatchesTheMeasuredTableOnEveryRow) {
   const std::string path = kData + "/accel-nasbench/calibration.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "reference data not found: " << path;
+  if (test::missing_data(path)) GTEST_SKIP() << "reference data not found: " << path;
   std::ifstream f(path);
   std::string line;
   std::getline(f, line);
@@ -77,7 +78,7 @@ TEST(Genotype, AnbMatchesTheMeasuredTableOnEveryRow) {
 
 TEST(Genotype, Nb201SpansThePublishedRanges) {
   const std::string path = kData + "/nb201/accuracy.csv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "reference data not found: " << path;
+  if (test::missing_data(path)) GTEST_SKIP() << "reference data not found: " << path;
   std::ifstream f(path);
   std::string line;
   std::getline(f, line);
@@ -150,7 +151,11 @@ TEST(Genotype, BadTokensAreNamed) {
   const std::string ok =
       "b0:e6,k3,l1,se0;b1:e1,k5,l3,se0;b2:e6,k3,l2,se0;b3:e6,k3,l1,se0;"
       "b4:e4,k3,l2,se0;b5:e6,k5,l1,se0;b6:e4,k5,l2,se0";
-  EXPECT_NO_THROW(expand_anb(ok, "t"));
+  // The valid one expands into a network whose last layer is the 1x1 classifier.
+  const Network valid = expand_anb(ok, "t");
+  EXPECT_GT(valid.layers.size(), 12u * 3);  // 12 blocks of at least three layers
+  EXPECT_EQ(valid.layers.back().out.h, 1);
+  EXPECT_EQ(valid.layers.back().op, OpKind::kFc);
   std::string bad = ok;
   bad.replace(bad.find("e6,k3,l1"), 8, "e5,k3,l1");
   EXPECT_NE(message([&] {
