@@ -141,8 +141,8 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.validate("hao search");
   return std::make_unique<nn::TrainingEvaluator>(domain, o);
 #else
-  (void)a, (void)study;
-  throw core::InputError("space " + domain.spec().data +
+  (void)domain, (void)study;
+  throw core::InputError("space " + a.space +
                          " trains its candidates, and this hao was built "
                          "without LibTorch (apt-get install libtorch-dev, then rebuild)");
 #endif
