@@ -97,7 +97,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--json", a.json_out, "Also write the report's JSON here ('-' = stdout)");
   cmd->footer(
       "Examples:\n"
-      "  hao search                                   # the default, about 8 minutes on 2 cores\n"
+      "  hao search                                   # the default, about 11 minutes on 2 cores\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao report fmnist-mbv2-hao-s1                # rebuild the report folder from the store\n"
