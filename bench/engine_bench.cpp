@@ -28,7 +28,7 @@ void engine_case(benchmark::State& state, const std::string& model, const std::s
   unfused.fusion = false;
   const hao::ilp::EngineMapResult alone = hao::ilp::map_engine(net, device, unfused);
   state.counters["latency_ms"] = r.eval.latency_ms;
-  state.counters["gap"] = r.gap;
+  state.counters["gap"] = r.stats.gap;
   state.counters["shapes"] = static_cast<double>(r.shapes);
   state.counters["variables"] = static_cast<double>(r.variables);
   state.counters["grid_ms"] = grid.eval.latency_ms;
@@ -36,7 +36,7 @@ void engine_case(benchmark::State& state, const std::string& model, const std::s
     state.counters["grid_over_ilp"] = grid.eval.latency_ms / r.eval.latency_ms;
   if (r.feasible && alone.feasible)
     state.counters["unfused_over_ilp"] = alone.eval.latency_ms / r.eval.latency_ms;
-  state.SetLabel(r.status);
+  state.SetLabel(hao::ilp::to_string(r.stats.status));
 }
 
 void register_all() {

@@ -40,13 +40,13 @@ void map_case(benchmark::State& state, const std::string& model, const std::stri
   const hao::ilp::MapResult greedy = hao::ilp::map_dataflow(net, device, g);
   state.counters["feasible"] = r.feasible;
   state.counters["ii"] = static_cast<double>(r.eval.ii_cycles);
-  state.counters["gap"] = r.gap;
+  state.counters["gap"] = r.stats.gap;
   state.counters["candidates"] = static_cast<double>(r.candidates);
   state.counters["greedy_ii"] = greedy.feasible ? static_cast<double>(greedy.eval.ii_cycles) : 0;
   if (greedy.feasible && r.feasible)
     state.counters["ilp_over_greedy"] =
         static_cast<double>(r.eval.ii_cycles) / static_cast<double>(greedy.eval.ii_cycles);
-  state.SetLabel(r.status);
+  state.SetLabel(hao::ilp::to_string(r.stats.status));
 }
 
 // The optimal II alone: bisection probes without the lean tie-break, against the direct
@@ -62,8 +62,8 @@ void ii_only(benchmark::State& state, const std::string& model, const std::strin
   for (auto _ : state)
     s = direct ? hao::ilp::minimize_ii(p, o) : hao::ilp::minimize_ii_bisect(p, o);
   state.counters["ii"] = static_cast<double>(s.ii_cycles);
-  state.counters["gap"] = s.gap;
-  state.SetLabel(hao::ilp::to_string(s.status));
+  state.counters["gap"] = s.stats.gap;
+  state.SetLabel(hao::ilp::to_string(s.stats.status));
 }
 
 // ILP against exhaustive enumeration on random small instances (seeded).

@@ -57,11 +57,11 @@ void hawq(benchmark::State& state) {
   for (auto _ : state) s = hao::ilp::solve_bits(p, {});
   const hao::ilp::BitSolution brute = hao::ilp::brute_force_bits(p);
   state.counters["omega_ratio"] = s.omega / brute.omega;
-  state.counters["brute_seconds"] = brute.seconds;
+  state.counters["brute_seconds"] = brute.stats.seconds;
   int eights = 0;
   for (int c : s.choice) eights += c;
   state.counters["eight_bit_layers"] = eights;
-  state.SetLabel(hao::ilp::to_string(s.status));
+  state.SetLabel(hao::ilp::to_string(s.stats.status));
 }
 
 struct Example {
@@ -143,7 +143,7 @@ void dataflow(benchmark::State& state, double fps) {
   const double base = two_step(e, device, fps);
   state.counters["two_step_omega"] = base;
   if (base > 0 && q.omega > 0) state.counters["two_step_over_program3"] = base / q.omega;
-  state.SetLabel(q.status);
+  state.SetLabel(hao::ilp::to_string(q.stats.status));
 }
 
 // Engine template. The example with its measured sensitivity, and MobileNetV2 with a stated
@@ -186,7 +186,7 @@ void engine(benchmark::State& state, const std::string& model, double where) {
   state.counters["omega"] = q.omega;
   state.counters["shapes"] = static_cast<double>(q.shapes);
   state.counters["variables"] = static_cast<double>(q.variables);
-  state.SetLabel(q.status);
+  state.SetLabel(hao::ilp::to_string(q.stats.status));
 }
 
 }  // namespace

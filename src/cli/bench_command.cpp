@@ -6,6 +6,7 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "core/text.hpp"
 #include "report/table.hpp"
 #include "search/bench.hpp"
@@ -41,8 +42,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
   cmd->add_option("--data", a.data, "Reference-data folder (default: $HAO_DATA or ../shared/data)");
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
       ->capture_default_str();
-  cmd->add_option("--json", a.json_out,
-                  "Write the per-seed ratios and summaries as JSON ('-' = stdout)");
+  add_json_option(*cmd, a.json_out, "the per-seed ratios and summaries");
   cmd->footer(
       "Example:\n"
       "  hao bench nb201 --budget 50 --seeds 10 --latency "

@@ -28,9 +28,9 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
   cmd->add_option("--kind", a.kind, "Model kind: engine or lut")
       ->check(CLI::IsMember({"engine", "lut"}))
       ->capture_default_str();
-  cmd->add_option("--device", a.device,
-                  "Device: for --kind engine, a YAML file that pins the engine (engine: {pp, pi, "
-                  "po}), e.g. examples/devices/zcu102_dpu_b4096.yaml");
+  add_device_options(*cmd, a.device, /*overrides=*/false,
+                     "Device: for --kind engine, a YAML file that pins the engine (engine: {pp, "
+                     "pi, po}), e.g. examples/devices/zcu102_dpu_b4096.yaml");
   cmd->add_option(
       "--holdout", a.holdout,
       "Regular expression over the genotype: matching rows are left out of the fit and "
@@ -55,7 +55,7 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
   cmd->add_option("--folds", a.folds, "Cross-validation folds")
       ->check(CLI::Range(2, 100))
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Seed of the fold assignment")->capture_default_str();
+  add_seed_option(*cmd, a.seed, "the fold assignment");
   cmd->footer(
       "Rows with an empty or NaN measurement are skipped and counted. Exit 2 on bad input.");
   return cmd;
@@ -85,14 +85,14 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
   options.kind = predict::parse_model_kind(a.kind);
   options.holdout_regex = a.holdout;
   if (options.kind == predict::ModelKind::kEngine) {
-    if (a.device.empty())
+    if (a.device.name.empty())
       throw core::InputError(
           "--kind engine needs --device with a pinned engine, e.g. "
           "examples/devices/zcu102_dpu_b4096.yaml");
-    const hw::Device device = hw::load_device(a.device);
+    const hw::Device device = a.device.load();
     if (!device.engine_pinned)
       throw core::InputError(
-          "--device " + a.device +
+          "--device " + a.device.name +
           ": pins no engine; add engine: {pp: P, pi: I, po: O} to a device file");
     options.engine = device.engine;
   }
@@ -101,7 +101,7 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
     err << "hao: note: " << a.measurements << ": skipped " << set.skipped_missing
         << " rows with no measurement in " << a.column << "\n";
   predict::CalibrationResult r = predict::calibrate(set, options);
-  r.model["device"] = a.device;
+  r.model["device"] = a.device.name;
   r.model["measurements"] = a.measurements;
   core::write_file(a.out, r.model.dump(2) + "\n");
 

@@ -4,6 +4,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "cli/options.hpp"
+
 namespace CLI {
 class App;
 }
@@ -12,7 +14,7 @@ namespace hao::cli {
 
 struct CalibrateArgs {
   std::string kind = "lut";
-  std::string device;
+  DeviceArgs device{"", {}};  // none: --kind lut needs no device
   std::string space = "anb";
   std::string measurements;
   std::string column;

@@ -7,6 +7,7 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
@@ -27,10 +28,7 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option("model", a.model,
                   "Network: ONNX (.onnx) or hao description (.yaml, .yml, .json). Default: the "
                   "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
-  cmd->add_option("--device", a.device,
-                  "Built-in device (" + core::join(hw::builtin_device_names(), ", ") +
-                      ") or a YAML device file")
-      ->capture_default_str();
+  add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
                   "dataflow: one engine per layer, frames stream through all (FINN-like), "
                   "weights on chip; engine: one set of engines runs the layers in turn with "
@@ -58,16 +56,8 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option("--pareto", a.pareto_points,
                   "Also trace the fps-resource Pareto front over this many speed targets")
       ->check(CLI::Range(0, 200));
-  cmd->add_option("--json", a.json_out,
-                  "Write the full result as JSON to this file ('-' = stdout)");
+  add_json_option(*cmd, a.json_out, "the full result");
   cmd->add_option("--folding-out", a.folding_out, "Write a FINN-style folding_config.json");
-  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--offchip-gbps", a.offchip_gbps, "Override the off-chip bandwidth")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--usable-fraction", a.usable_fraction,
-                  "Override the share of each resource a design may use")
-      ->check(CLI::Range(0.01, 1.0));
   cmd->add_option("--latency-model", a.latency_model,
                   "engine template: also predict the latency with this calibrated model "
                   "(hao calibrate --kind engine|lut --out MODEL.json)");
@@ -127,8 +117,7 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
 
 int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   const ir::Network net = load_model(a.model, a.bits);
-  const hw::Device device =
-      hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
+  const hw::Device device = a.device.load();
 
   if (a.template_name == "engine") return run_map_engine(a, net, device, out, err);
   if (!a.latency_model.empty() || a.no_fusion)

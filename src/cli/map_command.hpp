@@ -4,6 +4,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "cli/options.hpp"
+
 namespace CLI {
 class App;
 }
@@ -12,7 +14,7 @@ namespace hao::cli {
 
 struct MapArgs {
   std::string model;  ///< ONNX, YAML or JSON; empty = built-in example
-  std::string device = "zu3eg";
+  DeviceArgs device;
   std::string template_name = "dataflow";
   std::string bits;  ///< "wXaY" or a per-layer file; empty keeps the model's
   double target_fps = 0;
@@ -22,9 +24,6 @@ struct MapArgs {
   std::string json_out;
   std::string folding_out;
   int pareto_points = 0;
-  double clock_mhz = 0;
-  double offchip_gbps = 0;
-  double usable_fraction = 0;
   std::string latency_model;  ///< a calibrated engine model (hao calibrate --kind engine)
   bool no_fusion = false;
 };

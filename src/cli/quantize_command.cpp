@@ -9,6 +9,7 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "cli/train_command.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
@@ -33,10 +34,7 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       "subject to a speed target and the device's resources, by one integer program (CBC).");
   cmd->add_option("model", a.model,
                   "Network: ONNX or hao description. Default: the built-in Fashion-MNIST example");
-  cmd->add_option("--device", a.device,
-                  "Built-in device (" + core::join(hw::builtin_device_names(), ", ") +
-                      ") or a YAML device file")
-      ->capture_default_str();
+  add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
                   "dataflow: one engine per layer (FINN-like); the bits decide each engine's "
                   "multipliers and weight memory. engine: one set of engines built for the "
@@ -94,22 +92,14 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
                   "(as hao sensitivity --curvature; measured takes minutes)")
       ->check(CLI::IsMember({"hessian", "fisher", "measured"}))
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Seed of the fine-tuning")->capture_default_str();
-  cmd->add_option("--threads", a.threads, "CPU threads for sensitivity and fine-tuning")
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--json", a.json_out, "Write the result as JSON to this file ('-' = stdout)");
+  add_seed_option(*cmd, a.seed, "the fine-tuning");
+  add_threads_option(*cmd, a.threads, "sensitivity and fine-tuning");
+  add_json_option(*cmd, a.json_out, "the result");
   cmd->add_option("--bits-out", a.bits_out,
                   "Write the chosen bits as a YAML file for hao train/map --bits");
   cmd->add_option("--time-limit", a.time_limit_s, "Solver time limit per program, seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--clock-mhz", a.clock_mhz, "Override the device clock")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--offchip-gbps", a.offchip_gbps, "Override the off-chip bandwidth")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--usable-fraction", a.usable_fraction,
-                  "Override the share of each resource a design may use")
-      ->check(CLI::Range(0.01, 1.0));
   cmd->footer(
       "Exit codes: 0 a design, 1 internal failure or no LibTorch for --checkpoint work, 2 bad "
       "input, 3 no allocation reaches the target (the fastest reachable is named).\n"
@@ -250,10 +240,7 @@ ilp::EngineMapResult as_engine_result(const ilp::QuantizeResult& q) {
   r.eval = q.engine_eval;
   r.feasible = q.feasible;
   r.reason = q.reason;
-  r.status = q.status;
-  r.gap = q.gap;
-  r.seconds = q.seconds;
-  r.nodes = q.nodes;
+  r.stats = q.stats;
   r.variables = q.variables;
   return r;
 }
@@ -308,7 +295,7 @@ std::string design_text(const ir::Network& net, const hw::Device& device,
        report::count(cap.lut) + " (" + report::percent(q.used.lut, cap.lut) + "), BRAM36 " +
        core::fixed(q.used.bram36, 1) + "/" + core::fixed(cap.bram36, 0) + " (" +
        report::percent(q.used.bram36, cap.bram36) + ")\n";
-  s += "solver    " + q.status + ", " + core::fixed(q.seconds, 2) + " s, " +
+  s += "solver    " + ilp::status_text(q.stats) + ", " + core::fixed(q.stats.seconds, 2) + " s, " +
        std::to_string(q.variables) + " options\n";
   return s;
 }
@@ -318,7 +305,7 @@ nlohmann::ordered_json design_json(const ir::Network& net, const hw::Device& dev
                                    bool engine) {
   nlohmann::ordered_json j;
   j["feasible"] = q.feasible;
-  j["status"] = q.status;
+  j["status"] = ilp::to_string(q.stats.status);
   if (!q.feasible) {
     j["reason"] = q.reason;
     return j;
@@ -328,7 +315,7 @@ nlohmann::ordered_json design_json(const ir::Network& net, const hw::Device& dev
   if (!engine) j["ii_cycles"] = q.dataflow.ii_cycles;
   j["omega"] = q.omega;
   j["resources"] = report::resources_json(q.used);
-  j["solve_seconds"] = q.seconds;
+  j["solve_seconds"] = q.stats.seconds;
   j["layers"] = nlohmann::ordered_json::array();
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const ir::Layer& layer = q.network.layers[l];
@@ -400,7 +387,7 @@ ilp::QuantizeResult solve_latency(const ir::Network& net, const Template& tmpl,
   }
   if (found) return best;
   ilp::QuantizeResult none;
-  none.status = "infeasible";
+  none.stats.status = ilp::SolveStatus::kInfeasible;
   none.reason =
       "no design found whose II plus pipeline fill is within " + core::fixed(latency_ms, 3) + " ms";
   return none;
@@ -473,8 +460,7 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmp
 
 int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   const ir::Network net = load_model(a.model);
-  const hw::Device device =
-      hw::load_device(a.device, {a.clock_mhz, a.offchip_gbps, a.usable_fraction});
+  const hw::Device device = a.device.load();
   ilp::QuantizeSpec spec;
   spec.choices = parse_choices(a.bits_choices);
   const std::vector<bool> choosable = choosable_layers(net, a.all_layers);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hpp"
+
 namespace CLI {
 class App;
 }
@@ -13,7 +15,7 @@ namespace hao::cli {
 
 struct QuantizeArgs {
   std::string model;
-  std::string device = "zu3eg";
+  DeviceArgs device;
   std::string template_name = "dataflow";
   double fps = 0;
   double latency_ms = 0;
@@ -37,7 +39,6 @@ struct QuantizeArgs {
   std::string json_out;
   std::string bits_out;
   double time_limit_s = 60;
-  double clock_mhz = 0, offchip_gbps = 0, usable_fraction = 0;
 };
 
 CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& args);

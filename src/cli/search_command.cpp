@@ -7,6 +7,7 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/study_report.hpp"
@@ -48,11 +49,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "front)")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Seed of the strategy and the training")->capture_default_str();
+  add_seed_option(*cmd, a.seed, "the strategy and the training");
   cmd->add_option("--study", a.study, "Study name (default SPACE-STRATEGY-sSEED)");
   cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
   cmd->add_option("--out", a.out, "Report folder (default hao-report-STUDY)");
-  cmd->add_option("--device", a.device, "FPGA (built-in name or YAML file)")->capture_default_str();
+  add_device_options(*cmd, a.device, /*overrides=*/false);
   cmd->add_option("--data", a.data,
                   "Reference-data folder for tabular spaces (default $HAO_DATA or ../shared/data)");
   cmd->add_option("--latency", a.latency,
@@ -91,10 +92,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--ilp-time-limit", a.ilp_time_limit_s,
                   "Seconds program 1 may take per candidate (the best design found then is kept)")
       ->capture_default_str();
-  cmd->add_option("--threads", a.threads, "Training threads (0: all cores)")->capture_default_str();
+  add_threads_option(*cmd, a.threads, "training");
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
       ->capture_default_str();
-  cmd->add_option("--json", a.json_out, "Also write the report's JSON here ('-' = stdout)");
+  add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
       "  hao search                                   # the default, about 11 minutes on 2 cores\n"
@@ -136,7 +137,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.sensitivity_batch = a.sensitivity_batch;
   o.seed = a.seed;
   o.threads = a.threads;
-  o.device = a.device;
+  o.device = a.device.name;
   o.checkpoint_dir = (fs::path(a.storage + ".d") / study).string();
   o.validate("hao search");
   return std::make_unique<nn::TrainingEvaluator>(domain, o);
@@ -192,7 +193,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   } else {
     ilp::MapOptions map;
     map.solve.time_limit_s = a.ilp_time_limit_s;
-    auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, hw::load_device(a.device), map);
+    auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, a.device.load(), map);
     device_name = mbv2->device().name;
     evaluator = training_evaluator(a, *mbv2, so.name);
     domain = std::move(mbv2);

@@ -6,6 +6,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "cli/options.hpp"
+
 namespace CLI {
 class App;
 }
@@ -21,7 +23,7 @@ struct SearchArgs {
   std::string study;    ///< default: SPACE-STRATEGY-sSEED
   std::string storage = "hao-studies.db";
   std::string out;  ///< report folder; default: hao-report-STUDY
-  std::string device = "zu3eg";
+  DeviceArgs device;
   std::string data;     ///< reference-data folder for tabular spaces
   std::string latency;  ///< FILE:COLUMN override for tabular spaces
   // Training of each candidate (trained spaces).

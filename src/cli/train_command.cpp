@@ -9,6 +9,7 @@
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/table.hpp"
@@ -49,13 +50,11 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
   cmd->add_option("--label-smoothing", a.label_smoothing)
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "Initialization, shuffling and the validation split")
-      ->capture_default_str();
+  add_seed_option(*cmd, a.seed, "the initialization, shuffling and the validation split");
   cmd->add_option("--validation", a.validation, "Training images held out for validation")
       ->capture_default_str();
   cmd->add_option("--subset", a.subset, "Train on this many images only (short runs)");
-  cmd->add_option("--threads", a.threads, "CPU threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  add_threads_option(*cmd, a.threads, "training");
   cmd->add_option("--init", a.init, "Start from this checkpoint (of the same network)");
   cmd->add_option("--bits", a.bits,
                   "Bit-widths for quantization-aware training: wXaY for every layer (X, Y in "
@@ -67,7 +66,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
                   "float and at the bits")
       ->check(CLI::Range(0, 10000));
   cmd->add_option("--out", a.out, "Write the trained weights to this checkpoint");
-  cmd->add_option("--json", a.json, "Write the metrics as JSON to this file ('-' = stdout)");
+  add_json_option(*cmd, a.json, "the metrics");
   cmd->footer(
       "Exit codes: 0 trained, 1 built without LibTorch or an internal failure, 2 bad input "
       "(data files, shapes, checkpoint).\nExample: hao train --epochs 3 --out fmnist.pt");
@@ -81,8 +80,7 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       "runs, then timed runs (median, spread) and a per-layer breakdown. The host CPU as a "
       "measured hardware target.");
   cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
-  cmd->add_option("--threads", a.threads, "CPU threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  add_threads_option(*cmd, a.threads, "inference");
   cmd->add_option("--warmup", a.warmup, "Untimed runs first")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
@@ -90,7 +88,7 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--checkpoint", a.checkpoint, "Load these weights first (optional)");
-  cmd->add_option("--json", a.json, "Write the measurements as JSON ('-' = stdout)");
+  add_json_option(*cmd, a.json, "the measurements");
   cmd->footer("Exit codes: 0 measured, 1 built without LibTorch, 2 bad input.");
   return cmd;
 }
@@ -136,8 +134,8 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
                   "(0: none, post-training)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
-  cmd->add_option("--seed", a.seed)->capture_default_str();
-  cmd->add_option("--threads", a.threads)->check(CLI::Range(1, 1024));
+  add_seed_option(*cmd, a.seed, "the probes (and the measured runs' training)");
+  add_threads_option(*cmd, a.threads, "the probes and runs");
   cmd->footer("Exit codes: 0 written, 1 built without LibTorch, 2 bad input.");
   return cmd;
 }

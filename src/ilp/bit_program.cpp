@@ -189,25 +189,21 @@ BitSolution solve_bits(const BitProblem& p, const SolveOptions& options) {
   BitModel m;
   std::string why;
   if (!build(p, scale, -1, m, why)) {
-    s.status = SolveStatus::kInfeasible;
-    s.message = why;
+    s.stats.status = SolveStatus::kInfeasible;
+    s.stats.message = why;
     return s;
   }
   const SolveResult r = solve_with_cbc(m.model, options);
-  s.status = r.status;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.message = r.message;
+  s.stats = r.stats;
   if (!r.has_solution()) return s;
   s.choice = chosen_options(m.var, r.values);
   fill_bit_solution(p, s);
-  s.best_bound = r.best_bound / scale;
-  s.gap = r.gap;
+  s.stats.best_bound = r.stats.best_bound / scale;
   if (!p.limit_resources) return s;
 
   // Second pass: the leanest design whose summed Omega is the optimum's (within a hair).
   SolveOptions second = options;
-  second.time_limit_s = std::max(0.1, options.time_limit_s - r.seconds);
+  second.time_limit_s = std::max(0.1, options.time_limit_s - r.stats.seconds);
   second.relative_gap = options.lean_relative_gap;
   second.max_nodes = options.lean_max_nodes;
   second.start.clear();
@@ -219,8 +215,7 @@ BitSolution solve_bits(const BitProblem& p, const SolveOptions& options) {
     second.start[static_cast<std::size_t>(lean.var[i][static_cast<std::size_t>(s.choice[i])])] =
         1.0;
   const SolveResult l = solve_with_cbc(lean.model, second);
-  s.seconds += l.seconds;
-  s.nodes += l.nodes;
+  s.stats.add_effort(l.stats);
   if (l.has_solution()) {
     BitSolution t = s;
     t.choice = chosen_options(lean.var, l.values);
@@ -238,7 +233,7 @@ BitSolution brute_force_bits(const BitProblem& p) {
   check_problem(p);
   const auto start = std::chrono::steady_clock::now();
   BitSolution best;
-  best.status = SolveStatus::kInfeasible;
+  best.stats.status = SolveStatus::kInfeasible;
   const std::size_t n = p.options.size();
   double combos = 1;
   for (const auto& item : p.options) combos *= static_cast<double>(item.size());
@@ -262,8 +257,10 @@ BitSolution brute_force_bits(const BitProblem& p) {
     while (i < n && ++choice[i] == static_cast<int>(p.options[i].size())) choice[i++] = 0;
     done = i == n;
   }
-  if (best.has_solution()) best.status = SolveStatus::kOptimal, best.best_bound = best.omega;
-  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (best.has_solution())
+    best.stats.status = SolveStatus::kOptimal, best.stats.best_bound = best.omega;
+  best.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return best;
 }
 

@@ -50,16 +50,11 @@ struct BitProblem {
 };
 
 struct BitSolution {
-  SolveStatus status = SolveStatus::kError;
+  SolveStats stats;         ///< best_bound in summed Omega
   std::vector<int> choice;  ///< per item, the index into its options
   double omega = 0;         ///< summed Omega of `choice`
-  double best_bound = 0;
-  double gap = 0;
   hw::Resources used;
   std::vector<double> budget_use;
-  double seconds = 0;
-  long nodes = 0;
-  std::string message;
   bool has_solution() const { return !choice.empty(); }
 };
 
@@ -95,13 +90,10 @@ std::string bits_name(const ir::BitWidths& b);
 struct QuantizeResult {
   bool feasible = false;
   std::string reason;     ///< why nothing fits, naming the layer or resource
-  std::string status;     ///< "optimal", "time limit (feasible)", ...
+  SolveStats stats;       ///< of every solve behind the design
   ir::Network network;    ///< the model with the chosen bits applied
   std::vector<int> bits;  ///< per network layer, the index into choices; -1 = model's bits
   double omega = 0;       ///< summed Omega of the chosen bits
-  double gap = 0;
-  double seconds = 0;
-  long nodes = 0;
   std::size_t variables = 0;
   std::size_t shapes = 0;  ///< engine: the shapes chosen among
   // Dataflow: the folding per layer and its evaluation.

@@ -86,51 +86,54 @@ SolveResult solve_with_cbc(const Model& model, const SolveOptions& options) {
   if (options.max_nodes > 0) Cbc_setMaximumNodes(cbc.get(), static_cast<int>(options.max_nodes));
 
   const int rc = Cbc_solve(cbc.get());
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  result.nodes = Cbc_getNodeCount(cbc.get());
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.stats.nodes = Cbc_getNodeCount(cbc.get());
   const double* best = Cbc_bestSolution(cbc.get());
   if (best) {
     result.values.assign(best, best + n);
     result.objective = model.evaluate(result.values);
     if (!model.is_feasible(result.values, 1e-5)) {
       // CBC can hand back an unpolished iterate when its clock runs out while cleaning up.
-      result.status = SolveStatus::kError;
-      result.message = "CBC returned a solution that violates the model";
+      result.stats.status = SolveStatus::kError;
+      result.stats.message = "CBC returned a solution that violates the model";
       return result;
     }
   }
   if (Cbc_isProvenInfeasible(cbc.get())) {
-    result.status = SolveStatus::kInfeasible;
-    result.message = "no solution satisfies the constraints";
+    result.stats.status = SolveStatus::kInfeasible;
+    result.stats.message = "no solution satisfies the constraints";
     return result;
   }
   const bool stopped_by_limit = Cbc_isSecondsLimitReached(cbc.get()) != 0 ||
                                 Cbc_isSolutionLimitReached(cbc.get()) != 0 ||
                                 Cbc_isNodeLimitReached(cbc.get()) != 0;
   if (Cbc_isAbandoned(cbc.get()) || (rc != 0 && !best && !stopped_by_limit)) {
-    result.status = SolveStatus::kError;
-    result.message = "CBC abandoned the search (status " + std::to_string(Cbc_status(cbc.get())) +
-                     ", secondary " + std::to_string(Cbc_secondaryStatus(cbc.get())) + ")";
+    result.stats.status = SolveStatus::kError;
+    result.stats.message = "CBC abandoned the search (status " +
+                           std::to_string(Cbc_status(cbc.get())) + ", secondary " +
+                           std::to_string(Cbc_secondaryStatus(cbc.get())) + ")";
     return result;
   }
   if (!best) {
-    result.status = SolveStatus::kNoSolution;
-    result.message = "time limit of " + std::to_string(options.time_limit_s) +
-                     " s reached before any feasible solution";
+    result.stats.status = SolveStatus::kNoSolution;
+    result.stats.message = "time limit of " + std::to_string(options.time_limit_s) +
+                           " s reached before any feasible solution";
     return result;
   }
-  result.best_bound = Cbc_getBestPossibleObjValue(cbc.get());
+  result.stats.best_bound = Cbc_getBestPossibleObjValue(cbc.get());
   if (Cbc_isProvenOptimal(cbc.get()) && !stopped_by_limit) {
-    result.status = SolveStatus::kOptimal;
-    result.best_bound = model.maximize() ? std::min(result.best_bound, result.objective)
-                                         : std::max(result.best_bound, result.objective);
+    result.stats.status = SolveStatus::kOptimal;
+    result.stats.best_bound = model.maximize()
+                                  ? std::min(result.stats.best_bound, result.objective)
+                                  : std::max(result.stats.best_bound, result.objective);
   } else {
-    result.status = SolveStatus::kFeasible;
-    result.message =
+    result.stats.status = SolveStatus::kFeasible;
+    result.stats.message =
         options.first_solution ? "stopped at the first solution" : "time limit reached";
   }
-  result.gap =
-      std::abs(result.objective - result.best_bound) / std::max(1e-9, std::abs(result.objective));
+  result.stats.gap = std::abs(result.objective - result.stats.best_bound) /
+                     std::max(1e-9, std::abs(result.objective));
   return result;
 }
 

@@ -47,7 +47,7 @@ MapResult evaluate_given(const ir::Network& net, const hw::Device& device,
                          const std::vector<hw::LayerConfig>& configs, const MapOptions& options) {
   MapResult r;
   r.method = MapMethod::kGiven;
-  r.status = "given";
+  r.stats.status = SolveStatus::kNotSolved;
   r.configs = configs;
   finish(r, net, device, options);
   if (options.target_fps > 0 && r.eval.fps + 1e-9 < options.target_fps) {
@@ -71,7 +71,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
   };
 
   if (options.method == MapMethod::kGreedy) {
-    r.status = "greedy";
+    r.stats.status = SolveStatus::kNotSolved;
     if (options.target_fps > 0) {
       r.target_ii_cycles = ii_for_fps(device, options.target_fps);
       r.configs = hw::greedy_fold(net, r.target_ii_cycles);
@@ -88,7 +88,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
       finish(r, net, device, options);
       if (!g.fits) r.reason = "even the fully folded greedy design does not fit: " + r.reason;
     }
-    r.solve_seconds = elapsed();
+    r.stats.seconds = elapsed();
     return r;
   }
 
@@ -101,14 +101,12 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
           "target " + core::fixed(options.target_fps, 1) + " fps is above the input link's " +
           core::fixed(device.clock_mhz * 1e6 / static_cast<double>(problem.min_ii_cycles), 1) +
           " fps (" + core::fixed(device.offchip_gbps, 1) + " GB/s)";
-      r.status = "infeasible";
+      r.stats.status = SolveStatus::kInfeasible;
       return r;
     }
     FoldingSolution s = minimize_resources(problem, r.target_ii_cycles, options.solve);
-    r.solve_seconds = elapsed();
-    r.status = to_string(s.status);
-    r.gap = s.gap;
-    r.nodes = s.nodes;
+    r.stats = s.stats;
+    r.stats.seconds = elapsed();
     if (!s.has_solution()) {
       FoldingSolution fastest = minimize_ii_bisect(problem, options.solve);
       r.reason = "no configuration reaches " + core::fixed(options.target_fps, 1) + " fps on " +
@@ -136,13 +134,12 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
     }
     FoldingSolution s =
         minimize_ii_bisect(problem, options.solve, start.empty() ? nullptr : &start);
-    r.solve_seconds = elapsed();
-    r.status = to_string(s.status);
-    r.gap = s.gap;
-    r.nodes = s.nodes;
+    r.stats = s.stats;
+    r.stats.seconds = elapsed();
     if (!s.has_solution()) {
-      r.reason = s.status == SolveStatus::kInfeasible ? explain_infeasible(problem, net, device)
-                                                      : s.message;
+      r.reason = s.stats.status == SolveStatus::kInfeasible
+                     ? explain_infeasible(problem, net, device)
+                     : s.stats.message;
       return r;
     }
     r.configs = configs_of(problem, s.choice);
@@ -151,7 +148,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
   if (options.pareto_points > 0 && r.feasible)
     r.pareto = pareto_sweep(problem, device.clock_mhz, r.eval.ii_cycles, options.pareto_points,
                             options.solve);
-  r.solve_seconds = elapsed();
+  r.stats.seconds = elapsed();
   return r;
 }
 

@@ -25,10 +25,8 @@ struct MapResult {
   MapMethod method = MapMethod::kIlp;
   std::vector<hw::LayerConfig> configs;  ///< empty when nothing fits
   hw::DataflowEval eval;
-  std::string status;  ///< "optimal", "time limit (feasible)", "greedy", "given"
-  double gap = 0;      ///< relative optimality gap (ILP)
-  double solve_seconds = 0;
-  long nodes = 0;
+  /// The ILP's statistics; kNotSolved for greedy and given designs (seconds still counts).
+  SolveStats stats;
   std::size_t candidates = 0;         ///< configurations the ILP chose among
   std::int64_t target_ii_cycles = 0;  ///< with a target fps
   bool feasible = false;              ///< a design exists and fits the device

@@ -406,23 +406,37 @@ EngineRows add_engine_rows(Model& m, const Prepared& p, const hw::EngineCostOpti
   return r;
 }
 
-// A design found without the solver (`status` names how), or why there is none.
+// A design found without the solver (`method` says how), or why there is none.
 EngineMapResult finish_or_explain(const ir::Network& net, const hw::Device& device,
                                   const Prepared& p, const Design& d, const EngineMapOptions& o,
-                                  const std::string& status) {
+                                  EngineMethod method) {
   EngineMapResult r;
   if (!std::isfinite(d.fixed.cycles)) {
-    r.status = "infeasible";
+    r.method = method;
+    r.stats.status = SolveStatus::kInfeasible;
     r.reason = explain(p, device, o.cost);
     r.shapes = p.shapes.size();
     return r;
   }
   r = finish(net, device, p, d, o);
-  r.status = status;
+  r.method = method;
+  r.stats.status = SolveStatus::kNotSolved;
   return r;
 }
 
 }  // namespace
+
+std::string to_string(EngineMethod m) {
+  switch (m) {
+    case EngineMethod::kIlp:
+      return "ilp";
+    case EngineMethod::kGrid:
+      return "grid";
+    case EngineMethod::kEnumerated:
+      return "enumerated";
+  }
+  return "?";
+}
 
 EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
                            const EngineMapOptions& o) {
@@ -436,7 +450,7 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
     if (p.shapes.empty()) {
       EngineMapResult r;
       r.reason = explain(p, device, o.cost);
-      r.status = "infeasible";
+      r.stats.status = SolveStatus::kInfeasible;
       return r;
     }
   } else {
@@ -513,11 +527,11 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
   if (!res.has_solution()) {
     r.shapes = ns;
     r.variables = binaries;
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    r.status = to_string(res.status);
-    r.reason = res.status == SolveStatus::kInfeasible
+    r.stats = res.stats;
+    r.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.reason = res.stats.status == SolveStatus::kInfeasible
                    ? explain(p, device, o.cost)
-                   : "the solver stopped without a design: " + res.message;
+                   : "the solver stopped without a design: " + res.stats.message;
     return r;
   }
   Design d;
@@ -535,11 +549,9 @@ EngineMapResult map_engine(const ir::Network& net, const hw::Device& device,
         d.fixed.chain_choice[c] = static_cast<int>(k);
   r = finish(net, device, p, d, o);
   r.variables = binaries;
-  r.status = res.status == SolveStatus::kOptimal ? "optimal" : "time limit (feasible)";
-  r.gap = res.gap;
-  r.bound_ms = res.best_bound / (device.clock_mhz * 1e3);
-  r.nodes = res.nodes;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.stats = res.stats;
+  r.bound_ms = res.stats.best_bound / (device.clock_mhz * 1e3);
+  r.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 
@@ -554,7 +566,7 @@ std::vector<hw::EngineConfig> engine_shape_menu(const ir::Network& net, const hw
 EngineMapResult grid_engine(const ir::Network& net, const hw::Device& device,
                             const EngineMapOptions& o) {
   const Prepared p = prepare(net, device, o);
-  return finish_or_explain(net, device, p, heuristic(p, o.cost), o, "grid");
+  return finish_or_explain(net, device, p, heuristic(p, o.cost), o, EngineMethod::kGrid);
 }
 
 EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& device,
@@ -584,7 +596,7 @@ EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& dev
           if (d.fixed.cycles < best.fixed.cycles) best = d;
         }
   }
-  return finish_or_explain(net, device, p, best, o, "enumerated");
+  return finish_or_explain(net, device, p, best, o, EngineMethod::kEnumerated);
 }
 
 }  // namespace hao::ilp
@@ -610,17 +622,20 @@ struct BitJob {
 
 }  // namespace
 
+EngineMapOptions engine_options_for(const QuantizeSpec& spec, EngineMapOptions base) {
+  for (const auto& c : spec.choices) {
+    base.datapath_weight_bits = std::max(base.datapath_weight_bits, c.weight_bits);
+    base.datapath_act_bits = std::max(base.datapath_act_bits, c.act_bits);
+  }
+  return base;
+}
+
 QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
                                const EngineMapOptions& options, const QuantizeSpec& spec) {
   check_quantize_spec(net, spec);
   const auto t0 = std::chrono::steady_clock::now();
   QuantizeResult q;
-  // The engines' datapath: the widest bits on offer.
-  EngineMapOptions o = options;
-  for (const auto& c : spec.choices) {
-    o.datapath_weight_bits = std::max(o.datapath_weight_bits, c.weight_bits);
-    o.datapath_act_bits = std::max(o.datapath_act_bits, c.act_bits);
-  }
+  EngineMapOptions o = engine_options_for(spec, options);
   if (o.shapes.empty() && !device.engine_pinned) {
     // The menu: the shapes program 2 keeps (after its exact pruning) for the network at each
     // uniform choice. Within it the program is exact; a shape no uniform design would keep is
@@ -639,7 +654,7 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
   }
   Prepared p = prepare(net, device, o);
   if (p.shapes.empty()) {
-    q.status = "infeasible";
+    q.stats.status = SolveStatus::kInfeasible;
     q.reason = explain(p, device, o.cost);
     return q;
   }
@@ -864,20 +879,19 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
   build(false, 0, m, v);
   q.variables = v.binaries;
   SolveResult res = solve_with_cbc(m, o.solve);
-  q.nodes = res.nodes;
   if (!res.has_solution()) {
-    q.status = to_string(res.status);
-    q.reason = res.status == SolveStatus::kInfeasible
+    q.stats = res.stats;
+    q.reason = res.stats.status == SolveStatus::kInfeasible
                    ? "no bit allocation, engine and tilings " +
                          (std::isfinite(target) ? "reach " + core::fixed(spec.target_fps, 1) +
                                                       " fps and fit " + device.name
                                                 : "fit " + device.name)
-                   : "the solver stopped without a design: " + res.message;
-    q.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                   : "the solver stopped without a design: " + res.stats.message;
+    q.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return q;
   }
-  q.status = res.status == SolveStatus::kOptimal ? "optimal" : "time limit (feasible)";
-  q.gap = res.gap;
+  q.stats = res.stats;
+  q.stats.best_bound = res.stats.best_bound / scale;
   double omega_scaled = 0;
   for (std::size_t l = 0; l < net.layers.size(); ++l)
     for (std::size_t c = 0; c < v.b[l].size(); ++c)
@@ -893,7 +907,7 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
     so.max_nodes = o.solve.lean_max_nodes;
     so.start = res.values;  // same variables in the same order
     const SolveResult r2 = solve_with_cbc(fast, so);
-    q.nodes += r2.nodes;
+    q.stats.nodes += r2.stats.nodes;
     if (r2.has_solution()) res = r2, v = std::move(fv);
   }
 
@@ -946,7 +960,7 @@ QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
   q.fps = q.engine_eval.fps;
   q.latency_ms = q.engine_eval.latency_ms;
   q.used = q.engine_eval.total;
-  q.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  q.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return q;
 }
 

@@ -36,16 +36,19 @@ struct EngineMapOptions {
   int datapath_weight_bits = 0, datapath_act_bits = 0;
 };
 
+/// How an engine design was found: program 2, the grid sweep a person would script, or
+/// enumeration (tests).
+enum class EngineMethod { kIlp, kGrid, kEnumerated };
+std::string to_string(EngineMethod m);
+
 struct EngineMapResult {
   hw::EngineDesign design;
   hw::EngineEval eval;
   bool feasible = false;
   std::string reason;  ///< why nothing fits, naming the layer, resource and numbers
-  std::string status;  ///< "optimal", "time limit (feasible)", ...
-  double gap = 0;
-  double bound_ms = 0;  ///< proven lower bound on the latency
-  double seconds = 0;
-  long nodes = 0;
+  EngineMethod method = EngineMethod::kIlp;
+  SolveStats stats;           ///< kNotSolved for the grid and enumeration; best_bound in cycles
+  double bound_ms = 0;        ///< proven lower bound on the latency
   std::size_t shapes = 0;     ///< shapes the program chose among (after dropping dominated)
   std::size_t variables = 0;  ///< binaries for tilings and fused chains
 };
@@ -91,5 +94,9 @@ EngineMapResult brute_force_engine(const ir::Network& net, const hw::Device& dev
 /// then, at that Omega, the fastest such design.
 QuantizeResult quantize_engine(const ir::Network& net, const hw::Device& device,
                                const EngineMapOptions& options, const QuantizeSpec& spec);
+
+/// `base` with the engines' datapath as wide as the widest of spec's choices: what
+/// quantize_engine builds, and what map_engine needs to price a design at some of them.
+EngineMapOptions engine_options_for(const QuantizeSpec& spec, EngineMapOptions base = {});
 
 }  // namespace hao::ilp

@@ -145,12 +145,7 @@ std::int64_t trivial_lower_bound(const FoldingProblem& p) {
 
 FoldingSolution from_result(const FoldingProblem& p, const Assignment& a, const SolveResult& r) {
   FoldingSolution s;
-  s.status = r.status;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.gap = r.gap;
-  s.best_bound = r.best_bound;
-  s.message = r.message;
+  s.stats = r.stats;
   if (r.has_solution()) {
     s.choice = chosen_options(a.var, r.values);
     fill_solution(p, s);
@@ -169,9 +164,9 @@ FoldingSolution solve_at_target(const FoldingProblem& p, std::int64_t target_ii,
   FoldingSolution s;
   Assignment a;
   if (target_ii < p.min_ii_cycles || !build_assignment(p, target_ii, a, lean)) {
-    s.status = SolveStatus::kInfeasible;
-    s.message = "some layer has no configuration within " + std::to_string(target_ii) +
-                " cycles that fits the device";
+    s.stats.status = SolveStatus::kInfeasible;
+    s.stats.message = "some layer has no configuration within " + std::to_string(target_ii) +
+                      " cycles that fits the device";
     return s;
   }
   SolveOptions o = options;
@@ -200,8 +195,8 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   const std::int64_t lower = trivial_lower_bound(p);
   Assignment a;
   if (lower == std::numeric_limits<std::int64_t>::max() || !build_assignment(p, upper, a, false)) {
-    s.status = SolveStatus::kInfeasible;
-    s.message = "some layer has no configuration that fits the device";
+    s.stats.status = SolveStatus::kInfeasible;
+    s.stats.message = "some layer has no configuration that fits the device";
     return s;
   }
   // II >= sum_k cycles[l][k] x[l][k] for every layer; minimize II.
@@ -224,26 +219,23 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
     o.start[static_cast<std::size_t>(ii)] = static_cast<double>(upper);
   }
   const SolveResult r = solve_with_cbc(a.model, o);
-  s.status = r.status;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.message = r.message;
+  s.stats = r.stats;
   if (!r.has_solution()) return s;
   s.choice = chosen_options(a.var, r.values);
   fill_solution(p, s);
   // The II variable may sit above the max of the chosen cycles when the solver stopped early;
   // the bound and gap refer to the integral II of the choice.
-  s.best_bound = std::max(static_cast<double>(lower), std::ceil(r.best_bound - 1e-6));
-  s.gap = std::max(
-      0.0, (static_cast<double>(s.ii_cycles) - s.best_bound) / static_cast<double>(s.ii_cycles));
-  if (s.status == SolveStatus::kOptimal) s.gap = 0, s.best_bound = static_cast<double>(s.ii_cycles);
+  s.stats.best_bound = std::max(static_cast<double>(lower), std::ceil(r.stats.best_bound - 1e-6));
+  s.stats.gap = std::max(0.0, (static_cast<double>(s.ii_cycles) - s.stats.best_bound) /
+                                  static_cast<double>(s.ii_cycles));
+  if (s.stats.status == SolveStatus::kOptimal)
+    s.stats.gap = 0, s.stats.best_bound = static_cast<double>(s.ii_cycles);
 
   // Second pass: among designs at this II, the one with the least resources.
   SolveOptions second = options;
-  second.time_limit_s = std::max(0.1, options.time_limit_s - r.seconds);
+  second.time_limit_s = std::max(0.1, options.time_limit_s - r.stats.seconds);
   FoldingSolution lean = minimize_resources(p, s.ii_cycles, second);
-  s.seconds += lean.seconds;
-  s.nodes += lean.nodes;
+  s.stats.add_effort(lean.stats);
   if (lean.has_solution() &&
       resource_objective(lean.used, p.capacity) <= resource_objective(s.used, p.capacity)) {
     s.choice = lean.choice;
@@ -281,8 +273,8 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
   const std::int64_t lower = trivial_lower_bound(p);
   FoldingSolution best;
   if (lower == std::numeric_limits<std::int64_t>::max()) {
-    best.status = SolveStatus::kInfeasible;
-    best.message = "some layer has no configuration that fits the device";
+    best.stats.status = SolveStatus::kInfeasible;
+    best.stats.message = "some layer has no configuration that fits the device";
     return best;
   }
   std::int64_t upper = std::numeric_limits<std::int64_t>::max();
@@ -309,7 +301,7 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
     // The resource objective is not needed for feasibility, but it guides CBC's LP-based
     // heuristics to a solution far sooner than a zero objective does near the boundary.
     FoldingSolution s = solve_at_target(p, values[mid], o, true);
-    nodes += s.nodes;
+    nodes += s.stats.nodes;
     if (s.has_solution()) {
       hi = std::min(hi, mid);
       hi_feasible = true;
@@ -317,7 +309,7 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
       // a feasible design may be faster than the probe's target
       while (hi > lo && values[hi] > s.ii_cycles) --hi;
     } else {
-      const bool infeasible = s.status == SolveStatus::kInfeasible;
+      const bool infeasible = s.stats.status == SolveStatus::kInfeasible;
       if (infeasible)
         proven = std::max(proven, mid + 1);
       else
@@ -333,11 +325,12 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
   }
   if (!hi_feasible) {
     best = FoldingSolution{};
-    best.status = unproven ? SolveStatus::kNoSolution : SolveStatus::kInfeasible;
-    best.message = unproven ? "time limit reached before a feasible design was found"
-                            : "no combination of configurations fits the device";
-    best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best.nodes = nodes;
+    best.stats.status = unproven ? SolveStatus::kNoSolution : SolveStatus::kInfeasible;
+    best.stats.message = unproven ? "time limit reached before a feasible design was found"
+                                  : "no combination of configurations fits the device";
+    best.stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best.stats.nodes = nodes;
     return best;
   }
   // The leanest design at the optimal II, from the feasible one as a start.
@@ -347,22 +340,22 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
   lean_options.max_nodes = options.lean_max_nodes;
   lean_options.start_choice = best.choice;
   FoldingSolution lean = solve_at_target(p, best.ii_cycles, lean_options, true);
-  nodes += lean.nodes;
+  nodes += lean.stats.nodes;
   if (lean.has_solution() && lean.ii_cycles <= best.ii_cycles &&
       resource_objective(lean.used, p.capacity) <= resource_objective(best.used, p.capacity)) {
     const std::int64_t ii = best.ii_cycles;
     best = lean;
     best.ii_cycles = ii;
     fill_solution(p, best);
-    best.resource_gap = lean.gap;
+    best.resource_gap = lean.stats.gap;
   }
-  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  best.nodes = nodes;
-  best.best_bound = static_cast<double>(values[std::min(proven, hi)]);
-  best.gap =
-      (static_cast<double>(best.ii_cycles) - best.best_bound) / static_cast<double>(best.ii_cycles);
-  best.status = best.gap > 0 ? SolveStatus::kFeasible : SolveStatus::kOptimal;
-  if (best.status == SolveStatus::kOptimal) best.gap = 0;
+  best.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  best.stats.nodes = nodes;
+  best.stats.best_bound = static_cast<double>(values[std::min(proven, hi)]);
+  best.stats.gap = (static_cast<double>(best.ii_cycles) - best.stats.best_bound) /
+                   static_cast<double>(best.ii_cycles);
+  best.stats.status = best.stats.gap > 0 ? SolveStatus::kFeasible : SolveStatus::kOptimal;
+  if (best.stats.status == SolveStatus::kOptimal) best.stats.gap = 0;
   return best;
 }
 
@@ -393,12 +386,12 @@ FoldingSolution brute_force_min_ii(const FoldingProblem& p) {
       };
   walk(0, {}, p.min_ii_cycles);
   if (best.choice.empty()) {
-    best.status = SolveStatus::kInfeasible;
+    best.stats.status = SolveStatus::kInfeasible;
     return best;
   }
-  best.status = SolveStatus::kOptimal;
+  best.stats.status = SolveStatus::kOptimal;
   fill_solution(p, best);
-  best.best_bound = static_cast<double>(best.ii_cycles);
+  best.stats.best_bound = static_cast<double>(best.ii_cycles);
   return best;
 }
 
@@ -526,8 +519,8 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
          (excess.empty()
               ? std::string()
               : "; the design closest to fitting (least relative excess" +
-                    std::string(closest.status == SolveStatus::kOptimal ? ""
-                                                                        : ", not proven least") +
+                    std::string(
+                        closest.stats.status == SolveStatus::kOptimal ? "" : ", not proven least") +
                     ") needs " + excess);
 }
 
@@ -553,7 +546,7 @@ std::vector<ParetoPoint> pareto_sweep(const FoldingProblem& p, double clock_mhz,
     const FoldingSolution s = minimize_resources(p, target, options);
     if (!s.has_solution()) continue;
     ParetoPoint pt{s.ii_cycles, clock_mhz * 1e6 / static_cast<double>(s.ii_cycles), s.used,
-                   s.choice, s.gap};
+                   s.choice, s.stats.gap};
     bool dominated = false;
     for (const auto& q : front)
       dominated = dominated || (q.ii_cycles <= pt.ii_cycles && q.used.dsp <= pt.used.dsp &&

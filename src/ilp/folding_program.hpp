@@ -25,16 +25,11 @@ FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& de
                                     const hw::DataflowOptions& options);
 
 struct FoldingSolution {
-  SolveStatus status = SolveStatus::kError;
+  SolveStats stats;            ///< gap and best_bound of the II
   std::vector<int> choice;     ///< per layer, the index into its candidates
   std::int64_t ii_cycles = 0;  ///< max(layer cycles, min_ii_cycles) of `choice`
   hw::Resources used;
-  double best_bound = 0;    ///< proven lower bound on the objective
-  double gap = 0;           ///< relative optimality gap of the II
   double resource_gap = 0;  ///< of the tie-break: least resources at that II
-  double seconds = 0;
-  long nodes = 0;
-  std::string message;
   bool has_solution() const { return !choice.empty(); }
 };
 

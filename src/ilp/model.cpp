@@ -1,6 +1,7 @@
 #include "ilp/model.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 
@@ -70,8 +71,17 @@ std::string to_string(SolveStatus s) {
       return "time limit (no solution)";
     case SolveStatus::kError:
       return "solver error";
+    case SolveStatus::kNotSolved:
+      return "not solved";
   }
   return "?";
+}
+
+std::string status_text(const SolveStats& s) {
+  if (s.status != SolveStatus::kFeasible) return to_string(s.status);
+  char gap[32];
+  std::snprintf(gap, sizeof gap, "%.2f%%", 100.0 * s.gap);
+  return to_string(s.status) + ", gap " + gap;
 }
 
 std::vector<int> chosen_options(const std::vector<std::vector<int>>& var,

@@ -80,21 +80,39 @@ enum class SolveStatus {
   kInfeasible,  ///< proven infeasible
   kNoSolution,  ///< stopped by the time limit before any solution
   kError,       ///< the solver failed; see message
+  kNotSolved,   ///< found without the solver (a heuristic, a given design, an enumeration)
 };
+/// "optimal", "time limit (feasible)", "infeasible", "time limit (no solution)",
+/// "solver error", "not solved".
 std::string to_string(SolveStatus s);
 
-struct SolveResult {
+/// What every solve reports; embedded as `stats` in every solver result, whatever the program.
+struct SolveStats {
   SolveStatus status = SolveStatus::kError;
-  double objective = 0;   ///< of the returned solution
-  double best_bound = 0;  ///< proven bound on the optimum
+  double seconds = 0;     ///< wall time of every solve behind the result
+  long nodes = 0;         ///< branch-and-bound nodes, summed over those solves
   double gap = 0;         ///< relative: |objective - bound| / max(1e-9, |objective|)
-  std::vector<double> values;
-  double seconds = 0;
-  long nodes = 0;
-  std::string message;
+  double best_bound = 0;  ///< proven bound on the optimum, in the objective's units
+  std::string message;    ///< why there is no solution, or the solver's note
   bool has_solution() const {
-    return status == SolveStatus::kOptimal || status == SolveStatus::kFeasible;
+    return status == SolveStatus::kOptimal || status == SolveStatus::kFeasible ||
+           status == SolveStatus::kNotSolved;
   }
+  /// Adds another solve's time and nodes (a second pass, a bisection probe).
+  void add_effort(const SolveStats& other) {
+    seconds += other.seconds;
+    nodes += other.nodes;
+  }
+};
+
+/// "optimal", or "time limit (feasible), gap 1.20%", or the status alone.
+std::string status_text(const SolveStats& s);
+
+struct SolveResult {
+  SolveStats stats;
+  double objective = 0;  ///< of the returned solution
+  std::vector<double> values;
+  bool has_solution() const { return stats.has_solution(); }
 };
 
 }  // namespace hao::ilp

@@ -122,21 +122,6 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
   return d;
 }
 
-namespace {
-
-std::string status_text(const BitSolution& s) {
-  switch (s.status) {
-    case SolveStatus::kOptimal:
-      return "optimal";
-    case SolveStatus::kFeasible:
-      return "time limit (feasible, gap " + std::to_string(s.gap) + ")";
-    default:
-      return to_string(s.status);
-  }
-}
-
-}  // namespace
-
 QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& device,
                                  const hw::DataflowOptions& options, const QuantizeSpec& spec,
                                  const SolveOptions& solve) {
@@ -145,20 +130,17 @@ QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& devic
   for (const auto& item : d.problem.options) q.variables += item.size();
   const std::int64_t input_ii = hw::input_transfer_cycles(net, device);
   if (d.target_ii < input_ii) {
-    q.status = "infeasible";
+    q.stats.status = SolveStatus::kInfeasible;
     q.reason = "bringing one input frame on chip takes " + std::to_string(input_ii) +
                " cycles, more than the " + std::to_string(d.target_ii) + " the target allows";
     return q;
   }
   const BitSolution s = solve_bits(d.problem, solve);
-  q.status = status_text(s);
-  q.seconds = s.seconds;
-  q.nodes = s.nodes;
-  q.gap = s.gap;
+  q.stats = s.stats;
   if (!s.has_solution()) {
-    q.reason = s.message.empty()
+    q.reason = s.stats.message.empty()
                    ? "no bit allocation and folding fits " + device.name + " at this target"
-                   : s.message;
+                   : s.stats.message;
     return q;
   }
   q.feasible = true;

@@ -125,15 +125,12 @@ SelectionSolution selection_design(const SelectionProblem& p, const std::vector<
   check_problem(p);
   SelectionSolution s;
   if (!selection_valid(p, choice)) {
-    s.status = SolveStatus::kInfeasible;
-    s.message = "the choice breaks an implication of the space";
+    s.stats.status = SolveStatus::kInfeasible;
+    s.stats.message = "the choice breaks an implication of the space";
     return s;
   }
   const FoldingSolution f = minimize_resources(selection_folding(p, choice), target, options);
-  s.status = f.status;
-  s.seconds = f.seconds;
-  s.nodes = f.nodes;
-  s.message = f.message;
+  s.stats = f.stats;
   if (!f.has_solution()) return s;
   s.choice = choice;
   s.configs.assign(p.parts.size(), {});
@@ -167,9 +164,9 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
   check_problem(p);
   SelectionSolution s;
   if (target < p.min_ii_cycles) {
-    s.status = SolveStatus::kInfeasible;
-    s.message = "the target II is below the input transfer (" + std::to_string(p.min_ii_cycles) +
-                " cycles)";
+    s.stats.status = SolveStatus::kInfeasible;
+    s.stats.message = "the target II is below the input transfer (" +
+                      std::to_string(p.min_ii_cycles) + " cycles)";
     return s;
   }
   // Posed as minimizing the negated gain: CBC 2.10 mishandles a MIP start on a maximization
@@ -206,9 +203,9 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
       configurable[q] = configurable[q] && !usable[q].back().empty();
     }
     if (part.when.empty() && !configurable[q]) {
-      s.status = SolveStatus::kInfeasible;
-      s.message = "part '" + part.name + "' has a layer with no configuration within " +
-                  std::to_string(target) + " cycles that fits the device";
+      s.stats.status = SolveStatus::kInfeasible;
+      s.stats.message = "part '" + part.name + "' has a layer with no configuration within " +
+                        std::to_string(target) + " cycles that fits the device";
       return s;
     }
     // Presence: a constant 1 for an unconditional part, else a binary tied to the conditions.
@@ -332,12 +329,8 @@ SelectionSolution solve_selection(const SelectionProblem& p, std::int64_t target
     if (!complete) o.start.clear();
   }
   const SolveResult r = solve_with_cbc(m, o);
-  s.status = r.status;
-  s.best_bound = -r.best_bound;
-  s.gap = r.gap;
-  s.seconds = r.seconds;
-  s.nodes = r.nodes;
-  s.message = r.message;
+  s.stats = r.stats;
+  s.stats.best_bound = -r.stats.best_bound;  // the program minimizes the negated gain
   s.variables = static_cast<std::size_t>(m.num_vars());
   if (!r.has_solution()) return s;
   s.choice = chosen_options(y, r.values);
@@ -361,7 +354,7 @@ SelectionSolution brute_force_selection(const SelectionProblem& p, std::int64_t 
   check_problem(p);
   const auto start = std::chrono::steady_clock::now();
   SelectionSolution best;
-  best.status = SolveStatus::kInfeasible;
+  best.stats.status = SolveStatus::kInfeasible;
   if (target < p.min_ii_cycles) return best;
   std::vector<std::vector<std::vector<int>>> usable(p.parts.size());
   for (std::size_t q = 0; q < p.parts.size(); ++q)
@@ -399,7 +392,7 @@ SelectionSolution brute_force_selection(const SelectionProblem& p, std::int64_t 
       };
       if (possible && search(0, {})) {
         best_gain = g;
-        best.status = SolveStatus::kOptimal;
+        best.stats.status = SolveStatus::kOptimal;
         best.choice = choice;
         best.configs.assign(p.parts.size(), {});
         for (std::size_t q = 0; q < p.parts.size(); ++q)
@@ -413,7 +406,8 @@ SelectionSolution brute_force_selection(const SelectionProblem& p, std::int64_t 
     if (s == choice.size()) break;
   }
   if (best.has_solution()) fill(p, best);
-  best.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  best.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return best;
 }
 

@@ -63,16 +63,13 @@ struct SelectionProblem {
 };
 
 struct SelectionSolution {
-  SolveStatus status = SolveStatus::kError;
+  SolveStats stats;                       ///< best_bound in the surrogate's gain
   std::vector<int> choice;                ///< per slot
   std::vector<std::vector<int>> configs;  ///< per part and layer, a candidate; -1: absent
   double gain = 0;                        ///< the surrogate's value of `choice`
   std::int64_t ii_cycles = 0;             ///< of the chosen configurations
   hw::Resources used;
-  double best_bound = 0, gap = 0, seconds = 0;
-  long nodes = 0;
   std::size_t variables = 0;
-  std::string message;
   bool has_solution() const { return !choice.empty(); }
 };
 

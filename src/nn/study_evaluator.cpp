@@ -95,7 +95,7 @@ void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   const double hardware_s = seconds_since(th);
   r.bits = ir::bits_summary(domain_.network(c.genotype));
   r.hardware =
-      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.solve_seconds}}.dump();
+      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}.dump();
   if (!h.feasible) {
     r.accuracy = 0;
     r.latency_ms = search::kInfeasibleMs;

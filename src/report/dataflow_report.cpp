@@ -11,11 +11,12 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   std::string out;
   out += network_line(net);
   out += device_line(device);
-  out += "method   " + ilp::to_string(r.method) + ": " + r.status;
+  out += "method   " + ilp::to_string(r.method);
   if (r.method == ilp::MapMethod::kIlp)
-    out += ", gap " + core::fixed(100.0 * r.gap, 2) + "%, " + std::to_string(r.candidates) +
-           " candidate configurations, " + std::to_string(r.nodes) + " nodes";
-  out += ", " + core::fixed(r.solve_seconds, 3) + " s\n";
+    out += ": " + ilp::to_string(r.stats.status) + ", gap " + core::fixed(100.0 * r.stats.gap, 2) +
+           "%, " + std::to_string(r.candidates) + " candidate configurations, " +
+           std::to_string(r.stats.nodes) + " nodes";
+  out += ", " + core::fixed(r.stats.seconds, 3) + " s\n";
   if (r.configs.empty()) {
     out += "\nno feasible configuration (the reason follows on stderr)\n";
     return out;
@@ -143,12 +144,12 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   j["device"] = device_json(device);
   j["template"] = "dataflow";
   j["method"] = ilp::to_string(r.method);
-  j["status"] = r.status;
+  j["status"] = ilp::to_string(r.stats.status);
   j["feasible"] = r.feasible;
   if (!r.reason.empty()) j["reason"] = r.reason;
-  j["gap"] = r.gap;
-  j["solve_seconds"] = r.solve_seconds;
-  j["nodes"] = r.nodes;
+  j["gap"] = r.stats.gap;
+  j["solve_seconds"] = r.stats.seconds;
+  j["nodes"] = r.stats.nodes;
   j["candidates"] = r.candidates;
   if (r.target_ii_cycles > 0) j["target_ii_cycles"] = r.target_ii_cycles;
   if (r.configs.empty()) return j;

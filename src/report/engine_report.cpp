@@ -35,10 +35,11 @@ std::string engine_text(const ir::Network& net, const hw::Device& device,
                         const ilp::EngineMapResult& r,
                         const std::optional<CalibratedLatency>& calibrated) {
   std::string out = network_line(net) + device_line(device);
-  out += "method   ilp: " + r.status + ", gap " + core::fixed(100.0 * r.gap, 2) + "%, " +
-         std::to_string(r.shapes) + (r.shapes == 1 ? " engine shape, " : " engine shapes, ") +
-         core::with_commas(r.variables) + " tiling variables, " + std::to_string(r.nodes) +
-         " nodes, " + core::fixed(r.seconds, 3) + " s\n";
+  out += "method   " + ilp::to_string(r.method) + ": " + ilp::to_string(r.stats.status) + ", gap " +
+         core::fixed(100.0 * r.stats.gap, 2) + "%, " + std::to_string(r.shapes) +
+         (r.shapes == 1 ? " engine shape, " : " engine shapes, ") + core::with_commas(r.variables) +
+         " tiling variables, " + std::to_string(r.stats.nodes) + " nodes, " +
+         core::fixed(r.stats.seconds, 3) + " s\n";
   if (r.design.steps.empty()) {
     out += "\nno feasible configuration (the reason follows on stderr)\n";
     return out;
@@ -114,14 +115,14 @@ nlohmann::ordered_json engine_json(const ir::Network& net, const hw::Device& dev
   j["network"] = network_json(net);
   j["device"] = device_json(device);
   j["template"] = "engine";
-  j["method"] = "ilp";
-  j["status"] = r.status;
+  j["method"] = ilp::to_string(r.method);
+  j["status"] = ilp::to_string(r.stats.status);
   j["feasible"] = r.feasible;
   if (!r.reason.empty()) j["reason"] = r.reason;
-  j["gap"] = r.gap;
+  j["gap"] = r.stats.gap;
   j["bound_ms"] = r.bound_ms;
-  j["solve_seconds"] = r.seconds;
-  j["nodes"] = r.nodes;
+  j["solve_seconds"] = r.stats.seconds;
+  j["nodes"] = r.stats.nodes;
   j["shapes"] = r.shapes;
   j["variables"] = r.variables;
   if (r.design.steps.empty()) return j;

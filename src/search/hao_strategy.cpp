@@ -305,7 +305,7 @@ std::vector<Proposal> program4_proposals(const Domain& domain,
         k == points - 1 ? free : ilp::solve_selection(problem, target, options, &previous);
     if (s.has_solution()) previous = s;
     if (!s.has_solution() || !seen.insert(s.choice).second) continue;
-    out.push_back({s.choice, target, ridge.intercept() + s.gain, s.seconds});
+    out.push_back({s.choice, target, ridge.intercept() + s.gain, s.stats});
   }
   return out;
 }

@@ -46,8 +46,8 @@ class OmegaTable {
 struct Proposal {
   Genotype genotype;
   std::int64_t target_ii_cycles = 0;
-  double predicted = 0;  ///< the surrogate's accuracy
-  double seconds = 0;    ///< CBC's time
+  double predicted = 0;   ///< the surrogate's accuracy
+  ilp::SolveStats stats;  ///< program 4's
 };
 std::vector<Proposal> program4_proposals(const Domain& domain,
                                          const std::vector<Observation>& history, int points);

@@ -265,7 +265,7 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
   Hardware h;
   h.feasible = r.feasible;
   h.reason = r.reason;
-  h.solve_seconds = r.solve_seconds;
+  h.stats = r.stats;
   if (r.feasible) {
     h.fps = r.eval.fps;
     h.latency_ms = r.eval.latency_ms;

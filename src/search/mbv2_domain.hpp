@@ -26,7 +26,7 @@ struct Hardware {
   double fps = 0, latency_ms = 0;
   hw::Resources resources;
   std::vector<hw::LayerConfig> configs;
-  double solve_seconds = 0;
+  ilp::SolveStats stats;  ///< program 1's
 };
 
 class Mbv2Domain : public Domain {

@@ -82,9 +82,9 @@ TEST(BitProgram, HawqResnet18EqualsBruteForce) {
     const BitSolution cbc = solve_bits(p, {});
     const BitSolution brute = brute_force_bits(p);
     const std::string ctx = which == 3 ? "all budgets" : names[static_cast<std::size_t>(which)];
-    ASSERT_TRUE(cbc.has_solution()) << ctx << ": " << cbc.message;
+    ASSERT_TRUE(cbc.has_solution()) << ctx << ": " << cbc.stats.message;
     ASSERT_TRUE(brute.has_solution()) << ctx;
-    EXPECT_EQ(cbc.status, SolveStatus::kOptimal) << ctx;
+    EXPECT_EQ(cbc.stats.status, SolveStatus::kOptimal) << ctx;
     EXPECT_NEAR(cbc.omega, brute.omega, 1e-9 * brute.omega) << ctx;
     EXPECT_TRUE(bit_choice_feasible(p, cbc.choice)) << ctx;
     // Something between all 4 and all 8 bits: the budget binds and not everything is 8-bit.
@@ -138,11 +138,11 @@ TEST(BitProgram, EqualsBruteForceOnRandomInstances) {
     const std::string ctx = "trial " + std::to_string(trial);
     if (!brute.has_solution()) {
       ++infeasible;
-      EXPECT_EQ(cbc.status, SolveStatus::kInfeasible) << ctx;
+      EXPECT_EQ(cbc.stats.status, SolveStatus::kInfeasible) << ctx;
       continue;
     }
     ++feasible;
-    ASSERT_TRUE(cbc.has_solution()) << ctx << ": " << cbc.message;
+    ASSERT_TRUE(cbc.has_solution()) << ctx << ": " << cbc.stats.message;
     EXPECT_NEAR(cbc.omega, brute.omega, 1e-9 * std::max(1.0, brute.omega)) << ctx;
     EXPECT_TRUE(bit_choice_feasible(p, cbc.choice)) << ctx;
   }

@@ -24,7 +24,7 @@ TEST(CbcSolver, KnapsackMatchesEnumeration) {
                      weight[static_cast<std::size_t>(i)]});
     m.add_row(row, -kInf, capacity);
     const SolveResult r = solve_with_cbc(m, {});
-    ASSERT_EQ(r.status, SolveStatus::kOptimal) << "seed 21 trial " << trial;
+    ASSERT_EQ(r.stats.status, SolveStatus::kOptimal) << "seed 21 trial " << trial;
     double best = 0;
     for (int mask = 0; mask < (1 << n); ++mask) {
       double v = 0, w = 0;
@@ -35,7 +35,7 @@ TEST(CbcSolver, KnapsackMatchesEnumeration) {
     }
     EXPECT_NEAR(r.objective, best, 1e-6) << "seed 21 trial " << trial;
     EXPECT_TRUE(m.is_feasible(r.values));
-    EXPECT_NEAR(r.gap, 0, 1e-9);
+    EXPECT_NEAR(r.stats.gap, 0, 1e-9);
   }
 }
 
@@ -45,7 +45,7 @@ TEST(CbcSolver, InfeasibleIsReported) {
   const int y = m.add_var(0, 1, 1, VarType::kBinary);
   m.add_row({{x, 1}, {y, 1}}, 3, kInf);
   const SolveResult r = solve_with_cbc(m, {});
-  EXPECT_EQ(r.status, SolveStatus::kInfeasible);
+  EXPECT_EQ(r.stats.status, SolveStatus::kInfeasible);
   EXPECT_FALSE(r.has_solution());
 }
 
@@ -56,7 +56,7 @@ TEST(CbcSolver, IntegerAndContinuousVariables) {
   const int y = m.add_var(0, 0.7, -1, VarType::kContinuous);
   m.add_row({{x, 1}, {y, 1}}, -kInf, 3.2);
   const SolveResult r = solve_with_cbc(m, {});
-  ASSERT_EQ(r.status, SolveStatus::kOptimal);
+  ASSERT_EQ(r.stats.status, SolveStatus::kOptimal);
   EXPECT_NEAR(r.values[static_cast<std::size_t>(x)], 2, 1e-9);
   EXPECT_NEAR(r.values[static_cast<std::size_t>(y)], 0.7, 1e-9);
 }

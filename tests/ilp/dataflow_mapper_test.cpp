@@ -37,8 +37,8 @@ TEST(DataflowMapper, ExampleNetworkOnZu3eg) {
   const hw::Device device = hw::load_device("zu3eg");
   const MapResult r = map_dataflow(net, device, {});
   ASSERT_TRUE(r.feasible) << r.reason;
-  EXPECT_EQ(r.status, "optimal");
-  EXPECT_EQ(r.gap, 0);
+  EXPECT_EQ(r.stats.status, SolveStatus::kOptimal);
+  EXPECT_EQ(r.stats.gap, 0);
   MapOptions g;
   g.method = MapMethod::kGreedy;
   const MapResult greedy = map_dataflow(net, device, g);
@@ -104,14 +104,14 @@ TEST(DataflowMapper, TimeLimitReturnsTheBestDesignWithItsGap) {
   const MapResult r = map_dataflow(net, hw::load_device("zu7ev"), o);
   ASSERT_TRUE(r.feasible) << r.reason;
   EXPECT_TRUE(r.eval.fits());
-  if (r.status == "optimal") {
-    EXPECT_EQ(r.gap, 0);
+  if (r.stats.status == SolveStatus::kOptimal) {
+    EXPECT_EQ(r.stats.gap, 0);
   } else {
-    EXPECT_EQ(r.status, "time limit (feasible)");
-    EXPECT_GT(r.gap, 0);
-    EXPECT_LT(r.gap, 1);
+    EXPECT_EQ(r.stats.status, SolveStatus::kFeasible);
+    EXPECT_GT(r.stats.gap, 0);
+    EXPECT_LT(r.stats.gap, 1);
   }
-  EXPECT_LT(r.solve_seconds, 2 + 3.0);  // the limit, plus candidate enumeration and greedy
+  EXPECT_LT(r.stats.seconds, 2 + 3.0);  // the limit, plus candidate enumeration and greedy
 }
 
 TEST(DataflowMapper, BadOptionsAreInputErrors) {

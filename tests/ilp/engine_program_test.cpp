@@ -64,7 +64,7 @@ TEST(EngineProgram, EqualsBruteForceOnRandomInstances) {
     }
     ++compared;
     ASSERT_TRUE(ilp.feasible) << ctx << ": " << ilp.reason;
-    EXPECT_EQ(ilp.status, "optimal") << ctx;
+    EXPECT_EQ(ilp.stats.status, SolveStatus::kOptimal) << ctx;
     EXPECT_NEAR(ilp.eval.cycles, brute.eval.cycles, 1e-6 * brute.eval.cycles) << ctx;
     EXPECT_TRUE(ilp.eval.fits()) << ctx;
     for (const auto& s : ilp.design.steps) fused += s.kind == hw::UnitKind::kFused;
@@ -147,13 +147,14 @@ TEST(EngineProgram, TimeLimitReturnsTheBestDesignWithItsGap) {
   const EngineMapResult r = map_engine(net, device, rushed);
   const EngineMapResult full = map_engine(net, device, {});
   ASSERT_TRUE(full.feasible) << full.reason;
-  EXPECT_EQ(full.status, "optimal");
+  EXPECT_EQ(full.stats.status, SolveStatus::kOptimal);
   ASSERT_TRUE(r.feasible) << r.reason;
-  EXPECT_TRUE(r.status == "optimal" || r.status == "time limit (feasible)") << r.status;
+  EXPECT_TRUE(r.stats.status == SolveStatus::kOptimal || r.stats.status == SolveStatus::kFeasible)
+      << to_string(r.stats.status);
   EXPECT_GE(r.eval.cycles, full.eval.cycles * (1 - 1e-9));
   EXPECT_LE(r.bound_ms, r.eval.latency_ms * (1 + 1e-9));
-  if (r.status != "optimal") {
-    EXPECT_GT(r.gap, 0);
+  if (r.stats.status != SolveStatus::kOptimal) {
+    EXPECT_GT(r.stats.gap, 0);
   }
 }
 

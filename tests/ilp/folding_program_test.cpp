@@ -35,18 +35,18 @@ TEST(FoldingProgram, MinIiEqualsBruteForceOnRandomInstances) {
                             " combos " + std::to_string(combos);
     if (!brute.has_solution()) {
       ++infeasible;
-      EXPECT_EQ(bisect.status, SolveStatus::kInfeasible) << ctx;
-      EXPECT_EQ(direct.status, SolveStatus::kInfeasible) << ctx;
+      EXPECT_EQ(bisect.stats.status, SolveStatus::kInfeasible) << ctx;
+      EXPECT_EQ(direct.stats.status, SolveStatus::kInfeasible) << ctx;
       continue;
     }
     ++compared;
-    ASSERT_EQ(bisect.status, SolveStatus::kOptimal) << ctx;
-    ASSERT_EQ(direct.status, SolveStatus::kOptimal) << ctx;
+    ASSERT_EQ(bisect.stats.status, SolveStatus::kOptimal) << ctx;
+    ASSERT_EQ(direct.stats.status, SolveStatus::kOptimal) << ctx;
     EXPECT_EQ(bisect.ii_cycles, brute.ii_cycles) << ctx;
     EXPECT_EQ(direct.ii_cycles, brute.ii_cycles) << ctx;
     EXPECT_TRUE(fits(bisect.used, p.capacity)) << ctx;
     EXPECT_TRUE(fits(direct.used, p.capacity)) << ctx;
-    EXPECT_EQ(bisect.gap, 0) << ctx;
+    EXPECT_EQ(bisect.stats.gap, 0) << ctx;
   }
   EXPECT_GE(compared, 50);
 }
@@ -116,7 +116,7 @@ TEST(FoldingProgram, LeastExcessEqualsBruteForce) {
       best = std::min(best, excess(choice_resources(p, choice)));
     });
     const FoldingSolution s = least_excess(p, {});
-    ASSERT_EQ(s.status, SolveStatus::kOptimal) << "seed " << kSeed << " trial " << trial;
+    ASSERT_EQ(s.stats.status, SolveStatus::kOptimal) << "seed " << kSeed << " trial " << trial;
     EXPECT_NEAR(excess(s.used), best, 1e-7) << "seed " << kSeed << " trial " << trial;
     ++compared;
   }
@@ -136,7 +136,7 @@ TEST(FoldingProgram, ExplainsWhyNothingFits) {
   d.bram36 = 2;
   d.usable_fraction = 1.0;
   const FoldingProblem p = make_folding_problem(net, d, {});
-  EXPECT_EQ(minimize_ii_bisect(p, {}).status, SolveStatus::kInfeasible);
+  EXPECT_EQ(minimize_ii_bisect(p, {}).stats.status, SolveStatus::kInfeasible);
   const std::string why = explain_infeasible(p, net, d);
   EXPECT_NE(why.find("layer 'big' alone does not fit on tiny"), std::string::npos) << why;
   EXPECT_NE(why.find("its weights need"), std::string::npos) << why;

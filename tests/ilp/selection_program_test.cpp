@@ -98,7 +98,7 @@ TEST(SelectionProgram, EqualsBruteForceOnRandomInstances) {
         continue;
       }
       ++feasible;
-      EXPECT_EQ(milp.status, SolveStatus::kOptimal);
+      EXPECT_EQ(milp.stats.status, SolveStatus::kOptimal);
       EXPECT_NEAR(milp.gain, brute.gain, 1e-6) << "seed " << seed << " T " << target;
       expect_consistent(p, milp, target);
       expect_consistent(p, brute, target);
@@ -148,8 +148,8 @@ TEST(SelectionProgram, MalformedInstancesAreInputErrors) {
 TEST(SelectionProgram, TargetBelowTheInputTransferIsInfeasible) {
   const SelectionProblem p = random_problem(3);
   const SelectionSolution s = solve_selection(p, p.min_ii_cycles - 1, {});
-  EXPECT_EQ(s.status, SolveStatus::kInfeasible);
-  EXPECT_FALSE(s.message.empty());
+  EXPECT_EQ(s.stats.status, SolveStatus::kInfeasible);
+  EXPECT_FALSE(s.stats.message.empty());
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+#include "cli/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "core/text.hpp"
+
+namespace hao::cli {
+
+hw::Device DeviceArgs::load() const { return hw::load_device(name, overrides); }
+
+void add_device_options(CLI::App& cmd, DeviceArgs& device, bool overrides,
+                        const std::string& help) {
+  cmd.add_option("--device", device.name,
+                 help.empty()
+                     ? "FPGA: a built-in device (" + core::join(hw::builtin_device_names(), ", ") +
+                           ") or a YAML device file"
+                     : help)
+      ->capture_default_str();
+  if (!overrides) return;
+  cmd.add_option("--clock-mhz", device.overrides.clock_mhz, "Override the device clock")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--offchip-gbps", device.overrides.offchip_gbps, "Override the off-chip bandwidth")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--usable-fraction", device.overrides.usable_fraction,
+                 "Override the share of each resource a design may use")
+      ->check(CLI::Range(0.01, 1.0));
+}
+
+void add_threads_option(CLI::App& cmd, int& threads, const std::string& use) {
+  cmd.add_option("--threads", threads, "CPU threads for " + use + " (0: all cores)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+}
+
+void add_seed_option(CLI::App& cmd, unsigned& seed, const std::string& what) {
+  cmd.add_option("--seed", seed, "Seed of " + what)->capture_default_str();
+}
+
+void add_json_option(CLI::App& cmd, std::string& path, const std::string& what) {
+  cmd.add_option("--json", path, "Write " + what + " as JSON to this file ('-' = stdout)");
+}
+
+}  // namespace hao::cli
