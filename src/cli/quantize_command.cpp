@@ -15,7 +15,7 @@
 #include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
-#include "ilp/quantize_mapper.hpp"
+#include "ilp/quantize.hpp"
 #include "ir/sensitivity_file.hpp"
 #include "report/engine_report.hpp"
 #include "report/scatter_svg.hpp"
@@ -135,42 +135,6 @@ std::vector<ir::BitWidths> parse_choices(const std::vector<std::string>& tokens)
   return out;
 }
 
-// Weighted layers whose bits the program chooses.
-std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers) {
-  std::vector<int> weighted;
-  for (std::size_t l = 0; l < net.layers.size(); ++l)
-    if (net.layers[l].has_weights()) weighted.push_back(static_cast<int>(l));
-  std::vector<bool> out(net.layers.size(), false);
-  for (std::size_t w = 0; w < weighted.size(); ++w)
-    if (all_layers || (w > 0 && w + 1 < weighted.size()) || weighted.size() <= 2)
-      out[static_cast<std::size_t>(weighted[w])] = true;
-  return out;
-}
-
-std::vector<std::vector<int>> parse_ties(const std::vector<std::string>& ties,
-                                         const ir::Network& net,
-                                         const std::vector<bool>& choosable) {
-  std::vector<std::vector<int>> out;
-  core::IssueList issues("--tie");
-  for (const auto& t : ties) {
-    std::vector<int> group;
-    for (const auto& name : core::split(t, ',', false)) {
-      const int at = net.find(name);
-      if (at < 0)
-        issues.add("'" + t + "'", "names layer '" + name + "', which '" + net.name + "' lacks");
-      else if (!choosable[static_cast<std::size_t>(at)])
-        issues.add("'" + t + "'", "names layer '" + name +
-                                      "', whose bits are not chosen (not weighted, or the "
-                                      "first/last layer without --all-layers)");
-      else
-        group.push_back(at);
-    }
-    if (group.size() >= 2) out.push_back(group);
-  }
-  issues.throw_if_any();
-  return out;
-}
-
 // Counts of each choice among the chosen layers: "w2a2 x5, w4a4 x9".
 std::string mix_text(const ilp::QuantizeResult& q, const std::vector<ir::BitWidths>& choices) {
   std::vector<std::string> parts;
@@ -180,42 +144,6 @@ std::string mix_text(const ilp::QuantizeResult& q, const std::vector<ir::BitWidt
   }
   return core::join(parts, ", ");
 }
-
-// What differs between the templates: how a spec is solved and how fast a network can go.
-struct Template {
-  bool engine = false;
-  hw::Device device;
-  ilp::SolveOptions solve;
-
-  ilp::QuantizeResult run(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
-    if (!engine) return ilp::quantize_dataflow(net, device, {}, spec, solve);
-    return ilp::quantize_engine(net, device, engine_options(spec), spec);
-  }
-  // The fastest design at the bits `net` carries (its chosen layers fixed); 0 when none fits.
-  double fastest_at(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
-    if (engine) {
-      const ilp::EngineMapResult r = ilp::map_engine(net, device, engine_options(spec));
-      return r.feasible ? r.eval.fps : 0;
-    }
-    ilp::QuantizeSpec fixed = spec;
-    for (auto& row : fixed.omega) row.clear();
-    return ilp::fastest_dataflow_fps(net, device, {}, fixed, solve);
-  }
-  // The fastest design of all: every chosen layer at the narrowest choice.
-  double fastest(const ir::Network& net, const ilp::QuantizeSpec& spec) const {
-    if (!engine) return ilp::fastest_dataflow_fps(net, device, {}, spec, solve);
-    return fastest_at(ilp::at_narrowest(net, spec), spec);
-  }
-  ilp::EngineMapOptions engine_options(const ilp::QuantizeSpec& spec) const {
-    ilp::EngineMapOptions o;
-    o.solve = solve;
-    for (const auto& c : spec.choices) {
-      o.datapath_weight_bits = std::max(o.datapath_weight_bits, c.weight_bits);
-      o.datapath_act_bits = std::max(o.datapath_act_bits, c.act_bits);
-    }
-    return o;
-  }
-};
 
 // Per chosen layer its bits and Omega (the engine template's table lists steps, not layers).
 std::string bits_table(const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
@@ -348,66 +276,15 @@ std::string bits_yaml(const ilp::QuantizeResult& q) {
   return s;
 }
 
-// A target latency on the dataflow template: latency = II + pipeline fill, and the fill depends
-// on the foldings. The program is exact at a given II; the largest II target whose design also
-// meets the latency (the least Omega) is found by bisection, as the fill does not enter the
-// program.
-ilp::QuantizeResult solve_latency(const ir::Network& net, const Template& tmpl,
-                                  ilp::QuantizeSpec spec, double latency_ms) {
-  const hw::Device& device = tmpl.device;
-  if (tmpl.engine) {
-    // Layer after layer: the latency is the frame time.
-    spec.target_fps = 1e3 / latency_ms;
-    return tmpl.run(net, spec);
-  }
-  const double target_cycles = latency_ms * device.clock_mhz * 1e3;
-  auto at_ii = [&](double ii) {
-    spec.target_fps = device.clock_mhz * 1e6 / ii;
-    return tmpl.run(net, spec);
-  };
-  auto meets = [&](const ilp::QuantizeResult& q) {
-    return q.feasible && static_cast<double>(q.dataflow.latency_cycles) <= target_cycles;
-  };
-  ilp::QuantizeResult best = at_ii(std::floor(target_cycles));
-  if (meets(best)) return best;
-  // Below some II nothing fits; above it designs get slower. lo: an II target known to be too
-  // small or to meet the latency; hi: one known to give a design too slow.
-  double lo = 0, hi = std::floor(target_cycles);
-  bool found = false;
-  while (hi - lo > 1) {
-    const double mid = std::floor((lo + hi) / 2);
-    ilp::QuantizeResult q = at_ii(mid);
-    if (meets(q)) {
-      best = std::move(q), found = true, lo = mid;
-    } else if (!q.feasible) {
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-  if (found) return best;
-  ilp::QuantizeResult none;
-  none.stats.status = ilp::SolveStatus::kInfeasible;
-  none.reason =
-      "no design found whose II plus pipeline fill is within " + core::fixed(latency_ms, 3) + " ms";
-  return none;
-}
-
-int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmpl,
-              ilp::QuantizeSpec spec, std::ostream& out, std::ostream& err) {
-  const hw::Device& device = tmpl.device;
-  // From the most accurate allocation's fastest design (every layer at its least-Omega
-  // choice) to the fastest design at the cheapest bits.
-  const double fastest = tmpl.fastest(net, spec);
-  double slowest = fastest;
-  {
-    // Least summed Omega without a target, then the fastest design at those bits.
-    ilp::QuantizeSpec free = spec;
-    free.target_fps = 0;
-    const ilp::QuantizeResult q = tmpl.run(net, free);
-    if (q.feasible) slowest = tmpl.fastest_at(q.network, spec);
-  }
-  if (fastest <= 0) {
+int run_sweep(const QuantizeArgs& a, const ir::Network& net, const ilp::Quantizer& quantizer,
+              const ilp::QuantizeSpec& spec, std::ostream& out, std::ostream& err) {
+  const hw::Device& device = quantizer.device();
+  const auto points = quantizer.sweep(
+      net, spec, a.sweep_points, [&](int k, double f, const ilp::QuantizeResult& q) {
+        err << "sweep " << k + 1 << "/" << a.sweep_points << ": " << core::fixed(f, 1) << " fps"
+            << (q.feasible ? ", Omega " + core::fixed(q.omega, 6) : ", " + q.reason) << "\n";
+      });
+  if (points.empty()) {
     err << "hao: no design fits " << device.name << " at any of the bit choices\n";
     return kExitInfeasible;
   }
@@ -419,24 +296,18 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmp
   t.add_column("LUT");
   t.add_column("BRAM36");
   t.add_column("bits", report::Table::Align::kLeft);
-  nlohmann::ordered_json points = nlohmann::ordered_json::array();
+  nlohmann::ordered_json points_json = nlohmann::ordered_json::array();
   report::ScatterSeries series{"program 3 (" + device.name + ")", {}, {}, "#1f77b4"};
-  const int n = a.sweep_points;
-  for (int k = 0; k < n; ++k) {
-    const double f = slowest * std::pow(fastest / slowest, static_cast<double>(k) / (n - 1));
-    spec.target_fps = f;
-    const ilp::QuantizeResult q = tmpl.run(net, spec);
-    err << "sweep " << k + 1 << "/" << n << ": " << core::fixed(f, 1) << " fps"
-        << (q.feasible ? ", Omega " + core::fixed(q.omega, 6) : ", " + q.reason) << "\n";
+  for (const auto& [f, q] : points) {
     if (!q.feasible) continue;
     t.add_row({core::fixed(f, 1), core::fixed(q.fps, 1), core::fixed(q.omega, 6),
                core::fixed(q.used.dsp, 1), report::count(q.used.lut), core::fixed(q.used.bram36, 1),
                mix_text(q, spec.choices)});
     series.x.push_back(q.fps);
     series.y.push_back(q.omega);
-    nlohmann::ordered_json p = design_json(net, tmpl.device, spec, q, tmpl.engine);
+    nlohmann::ordered_json p = design_json(net, device, spec, q, quantizer.engine());
     p["target_fps"] = f;
-    points.push_back(p);
+    points_json.push_back(p);
   }
   out << report::network_line(net) << report::device_line(device) << t.render();
   const std::string plot = a.plot.empty() ? "quantize_sweep.svg" : a.plot;
@@ -450,7 +321,7 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const Template& tmp
     nlohmann::ordered_json j;
     j["network"] = report::network_json(net);
     j["device"] = report::device_json(device);
-    j["sweep"] = points;
+    j["sweep"] = points_json;
     write_output(a.json_out, j.dump(2) + "\n", out);
   }
   return kExitOk;
@@ -463,7 +334,7 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   const hw::Device device = a.device.load();
   ilp::QuantizeSpec spec;
   spec.choices = parse_choices(a.bits_choices);
-  const std::vector<bool> choosable = choosable_layers(net, a.all_layers);
+  const std::vector<bool> choosable = ilp::choosable_layers(net, a.all_layers);
   if (a.fps > 0 && a.latency_ms > 0) throw core::InputError("give --fps or --latency-ms, not both");
   if (!a.sweep && a.fps <= 0 && a.latency_ms <= 0)
     throw core::InputError("give a target: --fps F or --latency-ms L (or --sweep)");
@@ -488,23 +359,20 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
         a.checkpoint, net, spec.choices, choosable, note);
   }
   if (!note.empty()) err << "hao: note: " << note << "\n";
-  spec.ties = parse_ties(a.ties, net, choosable);
+  spec.ties = ilp::resolve_ties(a.ties, net, choosable, "--tie");
   spec.max_weight_bytes = a.max_weight_kib * 1024;
   spec.max_bops = a.max_mbops * 1e6;
-  Template tmpl;
-  tmpl.engine = a.template_name == "engine";
-  tmpl.device = device;
-  tmpl.solve.time_limit_s = a.time_limit_s;
+  ilp::SolveOptions solve;
+  solve.time_limit_s = a.time_limit_s;
+  const ilp::Quantizer quantizer(device,
+                                 a.template_name == "engine" ? ilp::QuantizeTemplate::kEngine
+                                                             : ilp::QuantizeTemplate::kDataflow,
+                                 solve);
+  if (a.sweep) return run_sweep(a, net, quantizer, spec, out, err);
 
-  if (a.sweep) return run_sweep(a, net, tmpl, spec, out, err);
-
-  ilp::QuantizeResult q;
-  if (a.fps > 0) {
-    spec.target_fps = a.fps;
-    q = tmpl.run(net, spec);
-  } else {
-    q = solve_latency(net, tmpl, spec, a.latency_ms);
-  }
+  spec.target_fps = a.fps;
+  const ilp::QuantizeResult q =
+      a.fps > 0 ? quantizer.at_fps(net, spec) : quantizer.at_latency(net, spec, a.latency_ms);
   nlohmann::ordered_json j;
   j["network"] = report::network_json(net);
   j["device"] = report::device_json(device);
@@ -513,18 +381,20 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
                           : nlohmann::ordered_json{{"latency_ms", a.latency_ms}};
   j["choices"] = nlohmann::ordered_json::array();
   for (const auto& c : spec.choices) j["choices"].push_back(ilp::bits_name(c));
-  j["design"] = design_json(net, tmpl.device, spec, q, tmpl.engine);
+  j["design"] = design_json(net, device, spec, q, quantizer.engine());
   if (!q.feasible) {
     if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
-    const double fastest = tmpl.fastest(net, spec);
+    const double fastest = quantizer.fastest(net, spec);
     err << "hao: no bit allocation reaches the target: " << q.reason << "\n";
     if (fastest > 0)
       err << "hao: the fastest design with these bit choices reaches " << core::fixed(fastest, 1)
-          << " fps" << (tmpl.engine ? " (" + core::fixed(1e3 / fastest, 3) + " ms)" : "") << "\n";
+          << " fps" << (quantizer.engine() ? " (" + core::fixed(1e3 / fastest, 3) + " ms)" : "")
+          << "\n";
     return kExitInfeasible;
   }
   out << report::network_line(net) << report::device_line(device)
-      << (tmpl.engine ? engine_design_text(device, spec, q) : design_text(net, device, spec, q));
+      << (quantizer.engine() ? engine_design_text(device, spec, q)
+                             : design_text(net, device, spec, q));
   if (!a.bits_out.empty()) {
     core::write_file(a.bits_out, bits_yaml(q));
     out << "bits written to " << a.bits_out << "\n";
