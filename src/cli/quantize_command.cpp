@@ -2,8 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cmath>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -14,13 +12,10 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
-#include "hw/folding_io.hpp"
 #include "ilp/quantize.hpp"
 #include "ir/sensitivity_file.hpp"
-#include "report/engine_report.hpp"
-#include "report/scatter_svg.hpp"
+#include "report/quantize_report.hpp"
 #include "report/summary.hpp"
-#include "report/table.hpp"
 
 namespace hao::cli {
 
@@ -112,170 +107,6 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
 
 namespace {
 
-std::vector<ir::BitWidths> parse_choices(const std::vector<std::string>& tokens) {
-  std::vector<ir::BitWidths> out;
-  for (const auto& t : tokens) {
-    ir::BitWidths b;
-    std::int64_t n = 0;
-    if (core::parse_int(t, n)) {
-      b.weight_bits = b.act_bits = static_cast<int>(n);
-    } else if (!ir::parse_bit_widths(t, "--bits-choices", b)) {
-      throw core::InputError("--bits-choices: '" + t + "' is neither N nor wXaY");
-    }
-    for (int v : {b.weight_bits, b.act_bits})
-      if (v < 2 || v > 8)
-        throw core::InputError("--bits-choices: '" + t + "' has " + std::to_string(v) +
-                               " bits, outside 2..8");
-    for (const auto& o : out)
-      if (o.weight_bits == b.weight_bits && o.act_bits == b.act_bits)
-        throw core::InputError("--bits-choices: '" + t + "' is given twice");
-    out.push_back(b);
-  }
-  if (out.empty()) throw core::InputError("--bits-choices: no bit-widths");
-  return out;
-}
-
-// Counts of each choice among the chosen layers: "w2a2 x5, w4a4 x9".
-std::string mix_text(const ilp::QuantizeResult& q, const std::vector<ir::BitWidths>& choices) {
-  std::vector<std::string> parts;
-  for (std::size_t c = 0; c < choices.size(); ++c) {
-    const auto n = std::count(q.bits.begin(), q.bits.end(), static_cast<int>(c));
-    if (n > 0) parts.push_back(ilp::bits_name(choices[c]) + " x" + std::to_string(n));
-  }
-  return core::join(parts, ", ");
-}
-
-// Per chosen layer its bits and Omega (the engine template's table lists steps, not layers).
-std::string bits_table(const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
-  report::Table t;
-  t.add_column("layer", report::Table::Align::kLeft);
-  t.add_column("bits", report::Table::Align::kLeft);
-  t.add_column("Omega");
-  for (std::size_t l = 0; l < q.network.layers.size(); ++l) {
-    const ir::Layer& layer = q.network.layers[l];
-    if (!layer.has_weights()) continue;
-    const bool chosen = q.bits[l] >= 0;
-    t.add_row({layer.name,
-               ilp::bits_name({layer.weight_bits, layer.act_bits}) + (chosen ? "" : " (kept)"),
-               chosen ? core::fixed(spec.omega[l][static_cast<std::size_t>(q.bits[l])], 6) : ""});
-  }
-  return t.render();
-}
-
-ilp::EngineMapResult as_engine_result(const ilp::QuantizeResult& q) {
-  ilp::EngineMapResult r;
-  r.design = q.engine;
-  r.eval = q.engine_eval;
-  r.feasible = q.feasible;
-  r.reason = q.reason;
-  r.stats = q.stats;
-  r.variables = q.variables;
-  return r;
-}
-
-std::string engine_design_text(const hw::Device& device, const ilp::QuantizeSpec& spec,
-                               const ilp::QuantizeResult& q) {
-  std::string s = bits_table(spec, q);
-  s +=
-      "bits      " + mix_text(q, spec.choices) + "; summed Omega " + core::fixed(q.omega, 6) + "\n";
-  s += report::engine_text(q.network, device, as_engine_result(q));
-  return s;
-}
-
-std::string design_text(const ir::Network& net, const hw::Device& device,
-                        const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q) {
-  report::Table t;
-  t.add_column("layer", report::Table::Align::kLeft);
-  t.add_column("op", report::Table::Align::kLeft);
-  t.add_column("bits", report::Table::Align::kLeft);
-  t.add_column("Omega");
-  t.add_column("SIMD");
-  t.add_column("PE");
-  t.add_column("MAC", report::Table::Align::kLeft);
-  t.add_column("weights", report::Table::Align::kLeft);
-  t.add_column("cycles");
-  t.add_column("DSP");
-  t.add_column("LUT");
-  t.add_column("BRAM36");
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    const ir::Layer& layer = q.network.layers[l];
-    const hw::LayerConfig& c = q.configs[l];
-    const hw::LayerCost& cost = q.dataflow.layers[l];
-    const bool chosen = q.bits[l] >= 0;
-    t.add_row({layer.name, ir::op_name(layer.op),
-               ilp::bits_name({layer.weight_bits, layer.act_bits}) + (chosen ? "" : " (kept)"),
-               chosen ? core::fixed(spec.omega[l][static_cast<std::size_t>(q.bits[l])], 6) : "",
-               std::to_string(c.simd), std::to_string(c.pe),
-               layer.has_weights() ? hw::to_string(c.mac) : "",
-               layer.has_weights() ? hw::to_string(c.memory) : "", core::with_commas(cost.cycles),
-               core::fixed(cost.res.dsp, 1), core::with_commas(static_cast<long>(cost.res.lut)),
-               core::fixed(cost.res.bram36, 1)});
-  }
-  const hw::Resources cap = device.usable();
-  std::string s = t.render();
-  s +=
-      "bits      " + mix_text(q, spec.choices) + "; summed Omega " + core::fixed(q.omega, 6) + "\n";
-  s += "speed     " + core::fixed(q.fps, 1) + " fps (II " +
-       core::with_commas(q.dataflow.ii_cycles) + " cycles), latency " +
-       core::fixed(q.latency_ms, 3) + " ms\n";
-  s += "resources DSP " + core::fixed(q.used.dsp, 1) + "/" + core::fixed(cap.dsp, 0) + " (" +
-       report::percent(q.used.dsp, cap.dsp) + "), LUT " + report::count(q.used.lut) + "/" +
-       report::count(cap.lut) + " (" + report::percent(q.used.lut, cap.lut) + "), BRAM36 " +
-       core::fixed(q.used.bram36, 1) + "/" + core::fixed(cap.bram36, 0) + " (" +
-       report::percent(q.used.bram36, cap.bram36) + ")\n";
-  s += "solver    " + ilp::status_text(q.stats) + ", " + core::fixed(q.stats.seconds, 2) + " s, " +
-       std::to_string(q.variables) + " options\n";
-  return s;
-}
-
-nlohmann::ordered_json design_json(const ir::Network& net, const hw::Device& device,
-                                   const ilp::QuantizeSpec& spec, const ilp::QuantizeResult& q,
-                                   bool engine) {
-  nlohmann::ordered_json j;
-  j["feasible"] = q.feasible;
-  j["status"] = ilp::to_string(q.stats.status);
-  if (!q.feasible) {
-    j["reason"] = q.reason;
-    return j;
-  }
-  j["fps"] = q.fps;
-  j["latency_ms"] = q.latency_ms;
-  if (!engine) j["ii_cycles"] = q.dataflow.ii_cycles;
-  j["omega"] = q.omega;
-  j["resources"] = report::resources_json(q.used);
-  j["solve_seconds"] = q.stats.seconds;
-  j["layers"] = nlohmann::ordered_json::array();
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    const ir::Layer& layer = q.network.layers[l];
-    // The engine's layers run as the steps below; the dataflow's each have an engine.
-    if (engine && !layer.has_weights()) continue;
-    nlohmann::ordered_json e{{"name", layer.name},
-                             {"weight_bits", layer.weight_bits},
-                             {"act_bits", layer.act_bits},
-                             {"chosen", q.bits[l] >= 0}};
-    if (q.bits[l] >= 0) e["omega"] = spec.omega[l][static_cast<std::size_t>(q.bits[l])];
-    if (!engine) {
-      e["simd"] = q.configs[l].simd;
-      e["pe"] = q.configs[l].pe;
-      e["mac"] = hw::to_string(q.configs[l].mac);
-      e["memory"] = hw::to_string(q.configs[l].memory);
-      e["cycles"] = q.dataflow.layers[l].cycles;
-      e["resources"] = report::resources_json(q.dataflow.layers[l].res);
-    }
-    j["layers"].push_back(e);
-  }
-  if (engine) j["engine"] = report::engine_json(q.network, device, as_engine_result(q));
-  return j;
-}
-
-std::string bits_yaml(const ilp::QuantizeResult& q) {
-  std::string s = "# bits chosen by hao quantize (summed Omega " + core::fixed(q.omega, 6) + ", " +
-                  core::fixed(q.fps, 1) + " fps)\n";
-  for (const auto& l : q.network.layers)
-    if (l.has_weights()) s += l.name + ": " + ilp::bits_name({l.weight_bits, l.act_bits}) + "\n";
-  return s;
-}
-
 int run_sweep(const QuantizeArgs& a, const ir::Network& net, const ilp::Quantizer& quantizer,
               const ilp::QuantizeSpec& spec, std::ostream& out, std::ostream& err) {
   const hw::Device& device = quantizer.device();
@@ -288,42 +119,14 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const ilp::Quantize
     err << "hao: no design fits " << device.name << " at any of the bit choices\n";
     return kExitInfeasible;
   }
-  report::Table t;
-  t.add_column("target fps");
-  t.add_column("fps");
-  t.add_column("summed Omega");
-  t.add_column("DSP");
-  t.add_column("LUT");
-  t.add_column("BRAM36");
-  t.add_column("bits", report::Table::Align::kLeft);
-  nlohmann::ordered_json points_json = nlohmann::ordered_json::array();
-  report::ScatterSeries series{"program 3 (" + device.name + ")", {}, {}, "#1f77b4"};
-  for (const auto& [f, q] : points) {
-    if (!q.feasible) continue;
-    t.add_row({core::fixed(f, 1), core::fixed(q.fps, 1), core::fixed(q.omega, 6),
-               core::fixed(q.used.dsp, 1), report::count(q.used.lut), core::fixed(q.used.bram36, 1),
-               mix_text(q, spec.choices)});
-    series.x.push_back(q.fps);
-    series.y.push_back(q.omega);
-    nlohmann::ordered_json p = design_json(net, device, spec, q, quantizer.engine());
-    p["target_fps"] = f;
-    points_json.push_back(p);
-  }
-  out << report::network_line(net) << report::device_line(device) << t.render();
+  out << report::sweep_text(net, device, spec, points);
   const std::string plot = a.plot.empty() ? "quantize_sweep.svg" : a.plot;
-  core::write_file(
-      plot, report::plot_svg({series}, "Bit allocation: sensitivity against speed",
-                             net.name + " on " + device.name + ", " + a.template_name + " template",
-                             "frames per second", "summed Omega (lower is more accurate)",
-                             report::PlotStyle{false, false, true, 4}));
+  core::write_file(plot, report::sweep_svg(net, device, points, a.template_name));
   out << "plot written to " << plot << "\n";
-  if (!a.json_out.empty()) {
-    nlohmann::ordered_json j;
-    j["network"] = report::network_json(net);
-    j["device"] = report::device_json(device);
-    j["sweep"] = points_json;
-    write_output(a.json_out, j.dump(2) + "\n", out);
-  }
+  if (!a.json_out.empty())
+    write_output(a.json_out,
+                 report::sweep_json(net, device, spec, points, quantizer.engine()).dump(2) + "\n",
+                 out);
   return kExitOk;
 }
 
@@ -333,7 +136,7 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   const ir::Network net = load_model(a.model);
   const hw::Device device = a.device.load();
   ilp::QuantizeSpec spec;
-  spec.choices = parse_choices(a.bits_choices);
+  spec.choices = ilp::parse_bit_choices(a.bits_choices, "--bits-choices");
   const std::vector<bool> choosable = ilp::choosable_layers(net, a.all_layers);
   if (a.fps > 0 && a.latency_ms > 0) throw core::InputError("give --fps or --latency-ms, not both");
   if (!a.sweep && a.fps <= 0 && a.latency_ms <= 0)
@@ -381,7 +184,7 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
                           : nlohmann::ordered_json{{"latency_ms", a.latency_ms}};
   j["choices"] = nlohmann::ordered_json::array();
   for (const auto& c : spec.choices) j["choices"].push_back(ilp::bits_name(c));
-  j["design"] = design_json(net, device, spec, q, quantizer.engine());
+  j["design"] = report::quantize_json(net, device, spec, q, quantizer.engine());
   if (!q.feasible) {
     if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
     const double fastest = quantizer.fastest(net, spec);
@@ -392,11 +195,9 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
           << "\n";
     return kExitInfeasible;
   }
-  out << report::network_line(net) << report::device_line(device)
-      << (quantizer.engine() ? engine_design_text(device, spec, q)
-                             : design_text(net, device, spec, q));
+  out << report::quantize_text(net, device, spec, q, quantizer.engine());
   if (!a.bits_out.empty()) {
-    core::write_file(a.bits_out, bits_yaml(q));
+    core::write_file(a.bits_out, report::bits_yaml(q));
     out << "bits written to " << a.bits_out << "\n";
   }
   if (a.qat_epochs > 0) {

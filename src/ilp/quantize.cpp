@@ -8,6 +8,30 @@
 
 namespace hao::ilp {
 
+std::vector<ir::BitWidths> parse_bit_choices(const std::vector<std::string>& tokens,
+                                             const std::string& where) {
+  std::vector<ir::BitWidths> out;
+  for (const auto& t : tokens) {
+    ir::BitWidths b;
+    std::int64_t n = 0;
+    if (core::parse_int(t, n)) {
+      b.weight_bits = b.act_bits = static_cast<int>(n);
+    } else if (!ir::parse_bit_widths(t, where, b)) {
+      throw core::InputError(where + ": '" + t + "' is neither N nor wXaY");
+    }
+    for (int v : {b.weight_bits, b.act_bits})
+      if (v < 2 || v > 8)
+        throw core::InputError(where + ": '" + t + "' has " + std::to_string(v) +
+                               " bits, outside 2..8");
+    for (const auto& o : out)
+      if (o.weight_bits == b.weight_bits && o.act_bits == b.act_bits)
+        throw core::InputError(where + ": '" + t + "' is given twice");
+    out.push_back(b);
+  }
+  if (out.empty()) throw core::InputError(where + ": no bit-widths");
+  return out;
+}
+
 std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers) {
   std::vector<int> weighted;
   for (std::size_t l = 0; l < net.layers.size(); ++l)

@@ -16,6 +16,11 @@ namespace hao::ilp {
 
 enum class QuantizeTemplate { kDataflow, kEngine };
 
+/// Bit choices as users give them: N (wNaN) or wXaY, each width in 2..8, none twice;
+/// InputError naming `where` and the token otherwise.
+std::vector<ir::BitWidths> parse_bit_choices(const std::vector<std::string>& tokens,
+                                             const std::string& where);
+
 /// The layers whose bits program 3 chooses: the weighted ones, except the first and last
 /// unless `all_layers` (or unless there are only two).
 std::vector<bool> choosable_layers(const ir::Network& net, bool all_layers);
