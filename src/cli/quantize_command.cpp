@@ -8,7 +8,7 @@
 #include "cli/app.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
-#include "cli/train_command.hpp"
+#include "cli/sensitivity_command.hpp"
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"

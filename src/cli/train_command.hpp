@@ -1,13 +1,9 @@
-// `hao train` (train a network on an image data set) and `hao profile` (measure its batch-1
-// latency on this CPU), both with LibTorch.
+// `hao train`: train a network on an image data set with LibTorch.
 #pragma once
 
 #include <iosfwd>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "ir/network.hpp"
 
 namespace CLI {
 class App;
@@ -35,60 +31,7 @@ struct TrainArgs {
   int qat_epochs = 0;
 };
 
-struct ProfileArgs {
-  std::string model;
-  int threads = 0;
-  int warmup = 10;
-  int repeats = 50;
-  std::string json;
-  std::string checkpoint;
-};
-
-struct SensitivityArgs {
-  std::string model;
-  std::string checkpoint;
-  std::string out;
-  std::string data = "fashion-mnist";
-  std::string curvature = "hessian";  ///< or "fisher" or "measured" (nn::Curvature)
-  int recovery_steps = 50;
-  int batches = 2;
-  int batch_size = 128;
-  int iterations = 100;
-  double tolerance = 0.01;
-  std::vector<int> bits = {2, 4, 8};
-  unsigned seed = 1;
-  int threads = 0;
-};
-
-/// What fine-tuning at given bits measured.
-struct QatOutcome {
-  double float_test_accuracy = 0;  ///< the checkpoint as given, in float
-  double val_accuracy = 0;         ///< at the bits, on the validation split
-  double test_accuracy = 0;        ///< at the bits, on the test set
-  double seconds = 0;
-};
-
-/// Omega per layer of `net` with the weights of `checkpoint`, for bits `bits`, as the JSON
-/// `hao sensitivity --curvature CURVATURE` writes (progress of a measured one to `err`).
-/// Throws std::runtime_error when built without LibTorch.
-nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
-                                           const std::string& data, const std::vector<int>& bits,
-                                           const std::string& curvature, int probes, int threads,
-                                           std::ostream& err);
-
-/// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
-/// epochs. Throws std::runtime_error when built without LibTorch.
-QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
-                            const std::string& data, int qat_epochs, std::size_t subset,
-                            unsigned seed, int threads, std::ostream& err);
-
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
-CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);
-/// `hao sensitivity`: Hessian traces and Omega per bit-width, as JSON.
-int run_sensitivity(const SensitivityArgs& args, std::ostream& out, std::ostream& err);
-CLI::App* add_profile_command(CLI::App& app, ProfileArgs& args);
-/// `hao profile`: measured batch-1 latency on this CPU. Throws core::InputError for bad input.
-int run_profile(const ProfileArgs& args, std::ostream& out, std::ostream& err);
 /// Runs it; returns an exit code. Throws core::InputError for bad input.
 int run_train(const TrainArgs& args, std::ostream& out, std::ostream& err);
 
