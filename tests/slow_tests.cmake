@@ -4,7 +4,9 @@ set(hao_slow_unit Cli.QuantizeMeetsALatencyTarget Mbv2Selection.ProposalsTraceTh
     Mbv2Selection.Program4EqualsEnumerationWithProgram1)
 set(hao_slow_torch QuantizeTorch.MeasuresSensitivityAndFineTunesAtTheChosenBits
     SearchTorch.ExtendedTrainedStudyAsksWhatTheWholeOneAsked Train.LearnsAndIsDeterministic
-    Qat.QuantizationAwareTrainingKeepsAccuracy)
+    Qat.QuantizationAwareTrainingKeepsAccuracy Train.EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining
+    Train.StallCheckStopsANetworkThatCannotLearnAndOnlyThat
+    TrainTorch.EvalModeExportStopsWithAMessageWhenTrainedWithoutBatchNorms)
 foreach(t IN LISTS hao_slow_unit)
   set_tests_properties(${t} PROPERTIES LABELS "unit;slow")
 endforeach()

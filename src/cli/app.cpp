@@ -77,6 +77,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   } catch (const store::StoreError& e) {
     err << "hao: error: " << e.what() << "\n";
     return kExitFailure;
+  } catch (const core::RunFailure& e) {
+    err << "hao: error: " << e.what() << "\n";
+    return kExitFailure;
   } catch (const std::exception& e) {
     err << "hao: internal error: " << e.what() << "\n";
     return kExitFailure;

@@ -18,7 +18,7 @@
 
 namespace hao::cli {
 
-ir::Network load_model(const std::string& model, const std::string& bits) {
+ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits) {
   ir::Network net = model.empty()
                         ? ir::parse_description(builtin_example_yaml(), "built-in example")
                         : ir::load_network(model);
@@ -26,6 +26,7 @@ ir::Network load_model(const std::string& model, const std::string& bits) {
     ir::apply_bits(net, bits);
     ir::infer_shapes(net, bits);
   }
+  for (const auto& note : net.notes) err << "hao: note: " << note << "\n";
   return net;
 }
 

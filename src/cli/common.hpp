@@ -10,8 +10,9 @@
 namespace hao::cli {
 
 /// Loads MODEL (ONNX or description; empty = the built-in example) and applies --bits when
-/// given (wXaY or a per-layer file). Throws core::InputError for bad input.
-ir::Network load_model(const std::string& model, const std::string& bits = {});
+/// given (wXaY or a per-layer file); the reader's notes (Network::notes) go to `err` as
+/// "hao: note: ...". Throws core::InputError for bad input.
+ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {});
 
 /// Writes `text` to `path`, or to `out` when `path` is "-".
 void write_output(const std::string& path, const std::string& text, std::ostream& out);

@@ -116,7 +116,7 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
 }  // namespace
 
 int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, a.bits);
+  const ir::Network net = load_model(a.model, err, a.bits);
   const hw::Device device = a.device.load();
 
   if (a.template_name == "engine") return run_map_engine(a, net, device, out, err);

@@ -36,6 +36,17 @@ void add_seed_option(CLI::App& cmd, unsigned& seed, const std::string& what) {
   cmd.add_option("--seed", seed, "Seed of " + what)->capture_default_str();
 }
 
+void add_batchnorm_option(CLI::App& cmd, std::string& policy) {
+  cmd.add_option("--batchnorm", policy,
+                 "Batch norms for training: auto adds one after every convolution when the "
+                 "model has none (PyTorch's eval-mode ONNX export folds them away, and a deep "
+                 "network without normalization does not learn); always after every convolution "
+                 "without one; never trains the model as it is. Deployed, they fold into the "
+                 "weights")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
 void add_json_option(CLI::App& cmd, std::string& path, const std::string& what) {
   cmd.add_option("--json", path, "Write " + what + " as JSON to this file ('-' = stdout)");
 }

@@ -31,6 +31,9 @@ void add_threads_option(CLI::App& cmd, int& threads, const std::string& use);
 /// --seed of `what`, its default shown.
 void add_seed_option(CLI::App& cmd, unsigned& seed, const std::string& what);
 
+/// --batchnorm: auto, always or never (nn::TrainingNorms), for commands that train.
+void add_batchnorm_option(CLI::App& cmd, std::string& policy);
+
 /// --json: write `what` as JSON to this file, '-' for stdout (write_output).
 void add_json_option(CLI::App& cmd, std::string& path, const std::string& what);
 

@@ -37,8 +37,8 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
 }
 
 #if HAO_HAS_TORCH
-int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream&) {
-  const ir::Network net = load_model(a.model);
+int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+  const ir::Network net = load_model(a.model, err);
   nn::seed_torch(1);
   nn::IrNet model(net);
   if (!a.checkpoint.empty()) nn::load_checkpoint(model, a.checkpoint);

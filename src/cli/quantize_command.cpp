@@ -89,6 +89,7 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       ->capture_default_str();
   add_seed_option(*cmd, a.seed, "the fine-tuning");
   add_threads_option(*cmd, a.threads, "sensitivity and fine-tuning");
+  add_batchnorm_option(*cmd, a.batchnorm);
   add_json_option(*cmd, a.json_out, "the result");
   cmd->add_option("--bits-out", a.bits_out,
                   "Write the chosen bits as a YAML file for hao train/map --bits");
@@ -133,7 +134,7 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const ilp::Quantize
 }  // namespace
 
 int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model);
+  const ir::Network net = load_model(a.model, err);
   const hw::Device device = a.device.load();
   ilp::QuantizeSpec spec;
   spec.choices = ilp::parse_bit_choices(a.bits_choices, "--bits-choices");
@@ -157,9 +158,9 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
                                 choosable, note);
   } else {
     err << "measuring the sensitivity of " << net.name << " from " << a.checkpoint << "\n";
-    spec.omega = ir::read_omega(
-        measure_sensitivity(net, a.checkpoint, a.data, bits, a.curvature, a.probes, a.threads, err),
-        a.checkpoint, net, spec.choices, choosable, note);
+    spec.omega = ir::read_omega(measure_sensitivity(net, a.checkpoint, a.data, bits, a.curvature,
+                                                    a.probes, a.threads, a.batchnorm, err),
+                                a.checkpoint, net, spec.choices, choosable, note);
   }
   if (!note.empty()) err << "hao: note: " << note << "\n";
   spec.ties = ilp::resolve_ties(a.ties, net, choosable, "--tie");
@@ -202,7 +203,7 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
   }
   if (a.qat_epochs > 0) {
     const QatOutcome r = finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.subset,
-                                          a.seed, a.threads, err);
+                                          a.seed, a.threads, a.batchnorm, err);
     out << "accuracy  float " << core::fixed(100 * r.float_test_accuracy, 2) << "% -> "
         << core::fixed(100 * r.test_accuracy, 2) << "% test at these bits after " << a.qat_epochs
         << " QAT epoch(s) (validation " << core::fixed(100 * r.val_accuracy, 2) << "%), "

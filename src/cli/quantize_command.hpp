@@ -34,6 +34,7 @@ struct QuantizeArgs {
   std::size_t subset = 0;             ///< fine-tune on this many training images only
   int probes = 100;                   ///< Hutchinson probes when measuring the sensitivity
   std::string curvature = "hessian";  ///< or "fisher" or "measured", as hao sensitivity
+  std::string batchnorm = "auto";     ///< nn::TrainingNorms, for the checkpoint's network
   unsigned seed = 1;
   int threads = 0;
   std::string json_out;

@@ -10,6 +10,7 @@
 #include "core/text.hpp"
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
+#include "nn/ir_module.hpp"
 #include "nn/sensitivity.hpp"
 #include "nn/train.hpp"
 #endif
@@ -59,6 +60,7 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
       ->capture_default_str();
   add_seed_option(*cmd, a.seed, "the probes (and the measured runs' training)");
   add_threads_option(*cmd, a.threads, "the probes and runs");
+  add_batchnorm_option(*cmd, a.batchnorm);
   cmd->footer("Exit codes: 0 written, 1 built without LibTorch, 2 bad input.");
   return cmd;
 }
@@ -82,8 +84,9 @@ std::function<void(int, int)> runs_progress(std::ostream& err) {
 }  // namespace
 
 int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model);
-  nn::IrNet model(net);
+  const ir::Network net = load_model(a.model, err);
+  nn::IrNet model(
+      nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   nn::load_checkpoint(model, a.checkpoint);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::SensitivityOptions o;
@@ -131,8 +134,8 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
                                            const std::string& curvature, int probes, int threads,
-                                           std::ostream& err) {
-  nn::IrNet model(net);
+                                           const std::string& batchnorm, std::ostream& err) {
+  nn::IrNet model(nn::with_training_norms(net, nn::parse_training_norms(batchnorm, "--batchnorm")));
   nn::load_checkpoint(model, checkpoint);
   const data::DataSet ds = data::load_dataset(data);
   nn::SensitivityOptions o;
@@ -145,13 +148,14 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::st
 
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
                             const std::string& data, int qat_epochs, std::size_t subset,
-                            unsigned seed, int threads, std::ostream& err) {
+                            unsigned seed, int threads, const std::string& batchnorm,
+                            std::ostream& err) {
   const data::DataSet ds = data::load_dataset(data);
   nn::TrainOptions o;
   o.epochs = 0, o.qat_epochs = qat_epochs, o.seed = seed, o.threads = threads;
   o.subset = subset;
   nn::seed_torch(seed);
-  nn::IrNet model(net);
+  nn::IrNet model(nn::with_training_norms(net, nn::parse_training_norms(batchnorm, "--batchnorm")));
   nn::load_checkpoint(model, checkpoint);
   long last_quarter = 0;
   const nn::TrainResult r = nn::train(model, ds, o, [&](const nn::Progress& p) {
@@ -169,14 +173,15 @@ QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoin
 #else
 nlohmann::ordered_json measure_sensitivity(const ir::Network&, const std::string&,
                                            const std::string&, const std::vector<int>&,
-                                           const std::string&, int, int, std::ostream&) {
+                                           const std::string&, int, int, const std::string&,
+                                           std::ostream&) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot measure sensitivities: install "
       "libtorch-dev and rebuild, or pass --sensitivity FILE");
 }
 
 QatOutcome finetune_at_bits(const ir::Network&, const std::string&, const std::string&, int,
-                            std::size_t, unsigned, int, std::ostream&) {
+                            std::size_t, unsigned, int, const std::string&, std::ostream&) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot fine-tune: install libtorch-dev and "
       "rebuild");

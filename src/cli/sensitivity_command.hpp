@@ -29,6 +29,7 @@ struct SensitivityArgs {
   std::vector<int> bits = {2, 4, 8};
   unsigned seed = 1;
   int threads = 0;
+  std::string batchnorm = "auto";  ///< nn::TrainingNorms
 };
 
 /// What fine-tuning at given bits measured.
@@ -40,18 +41,21 @@ struct QatOutcome {
 };
 
 /// Omega per layer of `net` with the weights of `checkpoint`, for bits `bits`, as the JSON
-/// `hao sensitivity --curvature CURVATURE` writes (progress of a measured one to `err`).
+/// `hao sensitivity --curvature CURVATURE` writes (progress of a measured one to `err`), with
+/// the batch norms `batchnorm` adds for training (nn::TrainingNorms).
 /// Throws std::runtime_error when built without LibTorch.
 nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::string& checkpoint,
                                            const std::string& data, const std::vector<int>& bits,
                                            const std::string& curvature, int probes, int threads,
-                                           std::ostream& err);
+                                           const std::string& batchnorm, std::ostream& err);
 
 /// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
-/// epochs. Throws std::runtime_error when built without LibTorch.
+/// epochs, with the batch norms `batchnorm` adds. Throws std::runtime_error when built without
+/// LibTorch.
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
                             const std::string& data, int qat_epochs, std::size_t subset,
-                            unsigned seed, int threads, std::ostream& err);
+                            unsigned seed, int threads, const std::string& batchnorm,
+                            std::ostream& err);
 
 CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);
 /// `hao sensitivity`: Hessian traces and Omega per bit-width, as JSON.

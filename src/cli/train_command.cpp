@@ -14,6 +14,7 @@
 #include "core/text.hpp"
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
+#include "nn/ir_module.hpp"
 #include "nn/train.hpp"
 #endif
 
@@ -53,6 +54,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
       ->capture_default_str();
   cmd->add_option("--subset", a.subset, "Train on this many images only (short runs)");
   add_threads_option(*cmd, a.threads, "training");
+  add_batchnorm_option(*cmd, a.batchnorm);
   cmd->add_option("--init", a.init, "Start from this checkpoint (of the same network)");
   cmd->add_option("--bits", a.bits,
                   "Bit-widths for quantization-aware training: wXaY for every layer (X, Y in "
@@ -73,7 +75,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
 
 #if HAO_HAS_TORCH
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, a.bits);
+  const ir::Network net = load_model(a.model, err, a.bits);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
@@ -82,7 +84,8 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   o.validation = a.validation, o.subset = a.subset, o.threads = a.threads;
   o.qat_epochs = a.qat_epochs;
   nn::seed_torch(a.seed);
-  nn::IrNet model(net);
+  nn::IrNet model(
+      nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   if (!a.init.empty()) nn::load_checkpoint(model, a.init);
 
   const bool terminal = &err == &std::cerr && isatty(fileno(stderr));

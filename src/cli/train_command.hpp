@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string init;  ///< checkpoint to start from
   std::string bits;  ///< wXaY or a per-layer file; empty keeps the model's
   int qat_epochs = 0;
+  std::string batchnorm = "auto";  ///< nn::TrainingNorms
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);

@@ -19,6 +19,13 @@ class InputError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
+/// A run that failed for a reason the user can act on, not an input file's and not a bug (a
+/// training that does not learn). The CLI prints "hao: error: ..." and exits 1.
+class RunFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Collects problems while validating, then throws one InputError holding all of them.
 /// `where` prefixes every message, e.g. "net.yaml".
 class IssueList {

@@ -15,6 +15,9 @@ class Network {
   Shape input;         ///< the input feature map (batch 1)
   int input_bits = 8;  ///< bits of each input element, for the input-transfer bound
   std::vector<Layer> layers;
+  /// What the reader changed or ignored that a user should know (e.g. an ONNX file's static
+  /// batch size); commands print each as "hao: note: ...".
+  std::vector<std::string> notes;
 
   /// Index of the layer called `name`, or -1.
   int find(const std::string& layer_name) const;

@@ -100,7 +100,8 @@ class Importer {
   void find_input() {
     std::set<std::string> activation_reads;
     for (const auto& n : graph_.node())
-      if (n.input_size() > 0 && n.op_type() != "Identity") activation_reads.insert(n.input(0));
+      if (n.input_size() > 0 && n.op_type() != "Identity" && n.op_type() != "Cast")
+        activation_reads.insert(n.input(0));
     std::vector<std::string> data_inputs;
     for (const auto& in : graph_.input()) {
       if (values_.count(in.name())) continue;
@@ -116,9 +117,9 @@ class Importer {
             throw core::InputError(where_ + ": input '" + in.name() + "' dimension " +
                                    std::to_string(k) + " = " + std::to_string(dims[k]) +
                                    ": export with a fixed input size (C, H, W >= 1)");
-        if (dims[0] > 1)
-          throw core::InputError(where_ + ": input '" + in.name() + "' has batch " +
-                                 std::to_string(dims[0]) + ", expected 1 or symbolic");
+        if (dims[0] > 1)  // a static batch: hao's networks run any batch
+          net_.notes.push_back(where_ + ": input '" + in.name() + "' has a static batch of " +
+                               std::to_string(dims[0]) + "; hao ignores the batch size");
         net_.input = {dims[1], dims[2], dims[3]};
         values_[in.name()] = Value{};
       } else {
@@ -243,7 +244,9 @@ class Importer {
       values_[n.output(0)] = v;
       return;
     }
-    if (op == "Identity" || op == "Dropout") {
+    // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
+    // Clip's bounds) passes its value on.
+    if (op == "Identity" || op == "Dropout" || op == "Cast") {
       const Value v = value(n, 0);
       values_[n.output(0)] = v;
       return;
@@ -394,7 +397,7 @@ class Importer {
       return;
     }
     fail("op '" + op +
-         "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, "
+         "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
          "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, MaxPool, AveragePool, "
          "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant");
   }

@@ -11,8 +11,9 @@ namespace hao::ir {
 /// group count), Gemm, MatMul, BatchNormalization (folded into the producer), Relu, Clip,
 /// Sigmoid, HardSigmoid, HardSwish, Mul and Add (of two activations; with a constant they
 /// fold away), Concat, MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and W,
-/// Flatten, Reshape (to 2-D), Identity, Dropout, Constant. Weights may be initializers or
-/// graph inputs (export_params=False). Any other op stops the import with an InputError
+/// Flatten, Reshape (to 2-D), Identity, Dropout, Cast, Constant. Weights may be initializers
+/// or graph inputs (export_params=False). A static batch size is ignored, with a note
+/// (Network::notes). Any other op stops the import with an InputError
 /// naming the node and the op. Bit-widths start at 8 (weights and activations).
 Network import_onnx(const std::string& bytes, const std::string& where);
 /// Reads and imports an ONNX file.

@@ -1,5 +1,6 @@
 #include "nn/ir_module.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -118,6 +119,22 @@ void check_bits(const ir::Layer& l, int bits, const char* what) {
 }
 
 }  // namespace
+
+TrainingNorms parse_training_norms(const std::string& text, const std::string& where) {
+  if (text == "auto") return TrainingNorms::kAuto;
+  if (text == "always") return TrainingNorms::kAlways;
+  if (text == "never") return TrainingNorms::kNever;
+  throw core::InputError(where + ": '" + text + "', expected auto, always or never");
+}
+
+ir::Network with_training_norms(ir::Network net, TrainingNorms policy) {
+  const bool any = std::any_of(net.layers.begin(), net.layers.end(),
+                               [](const ir::Layer& l) { return l.folded_norm; });
+  if (policy == TrainingNorms::kNever || (policy == TrainingNorms::kAuto && any)) return net;
+  for (auto& l : net.layers)
+    if (l.op == ir::OpKind::kConv) l.folded_norm = true;
+  return net;
+}
 
 IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
   const std::size_t n = net_.layers.size();

@@ -11,6 +11,17 @@
 
 namespace hao::nn {
 
+/// Batch norms for training where the model has none. PyTorch's default (eval-mode) ONNX
+/// export folds every batch norm into the preceding convolution, and a deep network without
+/// normalization does not learn from scratch. kAuto gives every convolution a batch norm when
+/// no layer of the model carries one; kAlways every convolution that has none; kNever trains
+/// the model as it is. Hardware never sees them: deployed, a batch norm folds into the weights.
+enum class TrainingNorms { kAuto, kAlways, kNever };
+/// "auto", "always" or "never"; InputError naming `where` otherwise.
+TrainingNorms parse_training_norms(const std::string& text, const std::string& where);
+/// `net` with the batch norms `policy` adds for training (Layer::folded_norm on convolutions).
+ir::Network with_training_norms(ir::Network net, TrainingNorms policy);
+
 class IrNetImpl : public torch::nn::Module {
  public:
   /// Builds the layers of `net` (shapes must be inferred). Throws core::InputError for a

@@ -107,7 +107,8 @@ void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   r.dsp = h.resources.dsp, r.lut = h.resources.lut, r.bram36 = h.resources.bram36;
 
   seed_torch(options_.seed + static_cast<unsigned>(c.index));
-  IrNet model(domain_.network(c.genotype, "candidate" + std::to_string(c.index)));
+  IrNet model(with_training_norms(
+      domain_.network(c.genotype, "candidate" + std::to_string(c.index)), TrainingNorms::kAuto));
   TrainOptions o = train_options();
   o.steps = options_.train_steps;
   o.qat_steps = options_.qat_steps;
@@ -154,7 +155,8 @@ nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {
   const search::Genotype g =
       search::parse_code(r.genotype, "evaluation " + std::to_string(r.index));
   seed_torch(options_.seed);
-  IrNet model(domain_.network(g, "candidate" + std::to_string(r.index)));
+  IrNet model(with_training_norms(domain_.network(g, "candidate" + std::to_string(r.index)),
+                                  TrainingNorms::kAuto));
   load_checkpoint(model, nlohmann::json::parse(r.extra).at("checkpoint"));
   TrainOptions o = train_options();
   o.epochs = 0;

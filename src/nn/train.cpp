@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hao::nn {
 namespace {
@@ -127,6 +128,27 @@ double accuracy(IrNet& model, const data::ImageSet& set, const Normalization& no
   return evaluate(model, set, norm, std::move(indices), batch_size).accuracy;
 }
 
+// Throws RunFailure when the recent losses sit at chance and so does the validation accuracy.
+void check_stall(IrNet& model, const data::ImageSet& set, const Normalization& norm,
+                 const std::vector<std::size_t>& validation, const std::vector<double>& recent,
+                 std::int64_t classes, long steps, int batch_size) {
+  double mean = 0;
+  for (double l : recent) mean += l / static_cast<double>(recent.size());
+  const double chance_loss = std::log(static_cast<double>(std::max<std::int64_t>(2, classes)));
+  if (recent.empty() || mean <= 0.98 * chance_loss) return;
+  const std::vector<std::size_t> sample(
+      validation.begin(),
+      validation.begin() + static_cast<long>(std::min<std::size_t>(validation.size(), 1000)));
+  const double acc = sample.empty() ? 0 : accuracy(model, set, norm, sample, batch_size);
+  if (!sample.empty() && acc > 1.5 / static_cast<double>(classes)) return;
+  throw core::RunFailure(
+      "the network is not learning: after " + std::to_string(steps) + " batches the loss is " +
+      core::fixed(mean, 3) + " (chance: ln " + std::to_string(classes) + " = " +
+      core::fixed(chance_loss, 3) + ") and the validation accuracy " + core::fixed(100 * acc, 1) +
+      "%. A network without batch norm (PyTorch's eval-mode ONNX export folds them away) "
+      "trains with --batchnorm always; otherwise try a lower --lr");
+}
+
 void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
                const std::vector<std::size_t>& order, std::size_t images, int batch_size) {
   model->set_mode(IrNetImpl::Mode::kCalibrate);
@@ -136,6 +158,8 @@ void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& nor
   evaluate(model, set, norm, calib, batch_size);
   model->set_mode(IrNetImpl::Mode::kQuantized);
 }
+
+long stall_check_steps(long per_epoch) { return std::max<long>(40, (per_epoch + 9) / 10); }
 
 TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
                   const std::function<void(const Progress&)>& progress) {
@@ -173,6 +197,9 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   const auto start = Clock::now();
   double steady_seconds = 0, steady_images = 0;
   long done = 0;  // steps over both phases
+  const long check_at = o.stall_check ? stall_check_steps(per_epoch) : -1;
+  const std::int64_t classes = model->network().layers.back().out.c;
+  std::vector<double> recent;  // the float phase's last losses, for the stall check
 
   // One phase: `epochs` epochs (at most `total` steps) from a fresh optimizer at `peak_lr`,
   // linear warm-up then cosine decay.
@@ -214,7 +241,15 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
         const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_options);
         loss.backward();
         opt->step();
-        loss_sum += loss.item<double>() * static_cast<double>(part.size());
+        const double loss_value = loss.item<double>();
+        loss_sum += loss_value * static_cast<double>(part.size());
+        if (!quantized && check_at > 0 && done < check_at) {
+          recent.push_back(loss_value);
+          if (recent.size() > 10) recent.erase(recent.begin());
+          if (done + 1 == check_at)
+            check_stall(model, ds.train, norm, split.validation, recent, classes, check_at,
+                        o.batch_size);
+        }
         correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
         seen += static_cast<std::int64_t>(part.size());
         if (done + 1 == kWarmupSteps) steady_t0 = Clock::now();

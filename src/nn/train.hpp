@@ -32,7 +32,16 @@ struct TrainOptions {
   bool float_validation = true;   ///< with QAT, also validate after the float phase
   std::size_t calibration_images = 2048;  ///< images that set the activation ranges before QAT
   double qat_lr_fraction = 0.1;           ///< their peak learning rate, as a fraction of lr
+  /// Stop a float training that does not learn: when, after stall_check_steps(per_epoch)
+  /// batches, the mean loss of the last 10 is still above 0.98 ln(classes) and the accuracy on
+  /// (up to 1,000 of) the validation images is at chance (at most 1.5 / classes), train throws
+  /// core::RunFailure saying so and what to try, instead of spending the remaining epochs.
+  bool stall_check = true;
 };
+
+/// The batch after which a float training is checked for a stall: 10% of an epoch of
+/// `per_epoch` batches, and at least 40 (a short run must first get past its warm-up).
+long stall_check_steps(long per_epoch);
 
 /// What the progress display needs, reported every few batches and at each epoch's end.
 struct Progress {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -112,6 +113,13 @@ TEST(Cli, TrainRejectsBadDataAndCheckpoints) {
       hao({"sensitivity", "--checkpoint", "c.pt", "--out", "s.json", "--bits-choices", "1,4"}).code,
       kExitBadInput);
   EXPECT_EQ(hao({"profile", "--checkpoint", fixture("reference.json")}).code, kExitBadInput);
+}
+
+TEST(Cli, StaticBatchOnnxMapsWithANote) {
+  const HaoRun r = hao({"map", std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval_b2.onnx"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.err.find("hao: note: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("static batch of 2; hao ignores the batch size"), std::string::npos);
 }
 
 TEST(Cli, MobileNetV2DoesNotFitOnZu3eg) {
@@ -226,7 +234,7 @@ TEST(Cli, CalibrateThenPredictRoundTrip) {
 // A sensitivity file for the built-in example as hao sensitivity writes it: Omega falls with
 // the bits and with depth (deeper layers matter less).
 std::string synthetic_sensitivity(const std::string& name, const std::string& network) {
-  const ir::Network net = load_model("");
+  const ir::Network net = load_model("", std::cerr);
   nlohmann::json j;
   j["network"] = network;
   j["layers"] = nlohmann::json::array();

@@ -92,5 +92,22 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
   EXPECT_EQ(genotypes(core::read_file(dir + "/rep-7/pareto.json")), a);
 }
 
+// An eval-mode ONNX export (batch norms folded away) as a user brings it: trained as it is
+// (--batchnorm never), it stops at the stall check with a message and exit 1 instead of
+// spending its epochs at chance; with the default it learns.
+TEST(TrainTorch, EvalModeExportStopsWithAMessageWhenTrainedWithoutBatchNorms) {
+  const std::string onnx = std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval.onnx";
+  HaoRun stuck = hao({"train", onnx, "--batchnorm", "never", "--epochs", "3", "--subset", "3000",
+                      "--validation", "1000", "--threads", "1"});
+  EXPECT_EQ(stuck.code, kExitFailure);
+  EXPECT_NE(stuck.err.find("hao: error: the network is not learning: after 40 batches"),
+            std::string::npos)
+      << stuck.err;
+  EXPECT_EQ(stuck.err.find("internal error"), std::string::npos);
+  HaoRun learns = hao({"train", onnx, "--steps", "45", "--subset", "3000", "--validation", "1000",
+                       "--threads", "1"});
+  EXPECT_EQ(learns.code, kExitOk) << learns.err;
+}
+
 }  // namespace
 }  // namespace hao::cli

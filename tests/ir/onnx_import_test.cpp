@@ -168,4 +168,30 @@ TEST(OnnxImport, TruncatedOrCorruptFilesGiveInputError) {
   EXPECT_THROW(import_onnx("not a model at all", "x.onnx"), core::InputError);
 }
 
+// PyTorch's exports of the built-in network (tests/fixtures/make_fmnist_onnx.py): eval mode
+// folds every batch norm away; a static batch is ignored with a note; training mode keeps the
+// batch norms and casts Clip's bounds.
+TEST(OnnxImport, PyTorchExportModesAndStaticBatch) {
+  const Network eval = read_onnx(fixture("fmnist_mbv2_eval.onnx"));
+  const Network b2 = read_onnx(fixture("fmnist_mbv2_eval_b2.onnx"));
+  const Network train = read_onnx(fixture("fmnist_mbv2_train.onnx"));
+  EXPECT_EQ(eval.input.c, 1);
+  EXPECT_EQ(eval.input.h, 28);
+  EXPECT_TRUE(eval.notes.empty());
+  ASSERT_EQ(b2.notes.size(), 1u);
+  EXPECT_NE(b2.notes[0].find("static batch of 2; hao ignores the batch size"), std::string::npos);
+  EXPECT_EQ(b2.layers.size(), eval.layers.size());
+  EXPECT_EQ(b2.total_macs(), eval.total_macs());
+  EXPECT_EQ(train.total_macs(), eval.total_macs());
+  int eval_norms = 0, train_norms = 0, convs = 0;
+  for (const auto& l : eval.layers) eval_norms += l.folded_norm ? 1 : 0;
+  for (const auto& l : train.layers) {
+    train_norms += l.folded_norm ? 1 : 0;
+    convs += l.op == OpKind::kConv ? 1 : 0;
+  }
+  EXPECT_EQ(eval_norms, 0);
+  EXPECT_EQ(train_norms, convs);
+  EXPECT_EQ(convs, 20);
+}
+
 }  // namespace hao::ir

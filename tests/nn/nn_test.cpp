@@ -440,5 +440,74 @@ TEST(Train, DataThatDoesNotFitTheNetworkIsBadInput) {
   EXPECT_THROW(train(m, ds, o), core::InputError);
 }
 
+// The stall check: a network that cannot learn (every weight zero: the loss stays at ln 10)
+// stops at the check with a message saying what to try; the same network as built trains on.
+TEST(Train, StallCheckStopsANetworkThatCannotLearnAndOnlyThat) {
+  const data::DataSet ds = synthetic(1200, 100, 5);
+  TrainOptions o;
+  o.epochs = 3, o.batch_size = 64, o.validation = 200, o.threads = 1, o.seed = 3, o.test = false;
+  ASSERT_EQ(stall_check_steps(16), 40);  // 1,000 training images: 16 batches an epoch
+  seed_torch(o.seed);
+  IrNet dead(example());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : dead->parameters()) p.zero_();
+  }
+  try {
+    train(dead, ds, o);
+    FAIL() << "a network that cannot learn trained on";
+  } catch (const core::RunFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("not learning: after 40 batches"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--batchnorm always"), std::string::npos);
+  }
+  seed_torch(o.seed);
+  IrNet alive(example());
+  EXPECT_GT(train(alive, ds, o).val_accuracy, 0.9);
+  o.stall_check = false;
+  seed_torch(o.seed);
+  IrNet unchecked(example());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : unchecked->parameters()) p.zero_();
+  }
+  EXPECT_LT(train(unchecked, ds, o).val_accuracy, 0.2);  // spent every epoch at chance
+}
+
+TEST(TrainingNorms, AutoAddsThemOnlyWhereTheModelHasNone) {
+  ir::Network folded = example();  // every conv carries a batch norm, the classifier none
+  ir::Network bare = folded;
+  for (auto& l : bare.layers) l.folded_norm = false;
+  auto norms = [](const ir::Network& n) {
+    int count = 0;
+    for (const auto& l : n.layers) count += l.folded_norm ? 1 : 0;
+    return count;
+  };
+  int convs = 0;
+  for (const auto& l : bare.layers) convs += l.op == ir::OpKind::kConv ? 1 : 0;
+  EXPECT_EQ(norms(with_training_norms(folded, TrainingNorms::kAuto)), norms(folded));
+  EXPECT_EQ(norms(with_training_norms(bare, TrainingNorms::kAuto)), convs);
+  EXPECT_EQ(norms(with_training_norms(bare, TrainingNorms::kNever)), 0);
+  ir::Network some = bare;
+  for (auto& l : some.layers)
+    if (l.name == "stem") l.folded_norm = true;
+  EXPECT_EQ(norms(with_training_norms(some, TrainingNorms::kAuto)), 1);  // the model has one
+  EXPECT_EQ(norms(with_training_norms(some, TrainingNorms::kAlways)), convs);
+  EXPECT_THROW(parse_training_norms("sometimes", "--batchnorm"), core::InputError);
+}
+
+// What a PyTorch user exports by default (eval mode: every batch norm folded into the conv
+// before it) trains like the network it came from once hao gives it batch norms back.
+TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
+  const ir::Network onnx = ir::load_network(std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval.onnx");
+  for (const auto& l : onnx.layers) EXPECT_FALSE(l.folded_norm) << l.name;
+  const data::DataSet ds = data::load_dataset("fashion-mnist");
+  TrainOptions o;
+  o.steps = 150, o.threads = 1, o.seed = 1, o.test = false;
+  seed_torch(o.seed);
+  IrNet m(with_training_norms(onnx, TrainingNorms::kAuto));
+  EXPECT_GT(train(m, ds, o).val_accuracy, 0.85);
+}
+
 }  // namespace
 }  // namespace hao::nn
