@@ -1,9 +1,9 @@
 #include "ilp/model.hpp"
 
 #include <cmath>
-#include <cstdio>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hao::ilp {
 
@@ -79,9 +79,7 @@ std::string to_string(SolveStatus s) {
 
 std::string status_text(const SolveStats& s) {
   if (s.status != SolveStatus::kFeasible) return to_string(s.status);
-  char gap[32];
-  std::snprintf(gap, sizeof gap, "%.2f%%", 100.0 * s.gap);
-  return to_string(s.status) + ", gap " + gap;
+  return to_string(s.status) + ", gap " + core::fixed(100.0 * s.gap, 2) + "%";
 }
 
 std::vector<int> chosen_options(const std::vector<std::vector<int>>& var,

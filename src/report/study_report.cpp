@@ -81,22 +81,21 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
   for (std::size_t i = 0; i < designs.size(); ++i)
     if (designs[i].test_accuracy >= 0 && designs[i].record->latency_ms < search::kInfeasibleMs) {
       measured.push_back(i);
-      pts.push_back({1.0 / designs[i].record->fps, designs[i].test_accuracy});
+      pts.push_back({search::frame_interval_ms(*designs[i].record), designs[i].test_accuracy});
     }
-  std::vector<std::size_t> front;
-  for (std::size_t k : search::pareto_front(pts)) front.push_back(measured[k]);
-  for (std::size_t i : front) designs[i].front = true;
-  std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) {
-    return designs[a].record->fps > designs[b].record->fps;
+  std::vector<std::size_t> front_pts = search::pareto_front(pts);  // indices into pts
+  std::sort(front_pts.begin(), front_pts.end(), [&](std::size_t a, std::size_t b) {
+    return designs[measured[a]].record->fps > designs[measured[b]].record->fps;
   });
-  // The knee, over the frontier ordered fastest first.
-  std::size_t chosen = designs.size();
-  if (!front.empty()) {
-    std::vector<search::Objectives> fp;
-    for (std::size_t i : front)
-      fp.push_back({1.0 / designs[i].record->fps, designs[i].test_accuracy});
-    chosen = front[search::knee(fp)];
+  std::vector<std::size_t> front;  // indices into designs, fastest first
+  std::vector<search::Objectives> front_objectives;
+  for (std::size_t k : front_pts) {
+    front.push_back(measured[k]);
+    front_objectives.push_back(pts[k]);
+    designs[measured[k]].front = true;
   }
+  // The knee, over the frontier ordered fastest first.
+  const std::size_t chosen = front.empty() ? designs.size() : front[search::knee(front_objectives)];
 
   // The frontier's columns, each rendered in the printed table, pareto.csv and index.html.
   struct Column {
