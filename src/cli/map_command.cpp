@@ -41,7 +41,7 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
   cmd->add_option(
          "--target-fps", a.target_fps,
          "Frames per second to reach with the least resources (default: fastest that fits)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--method", a.method,
                   "ilp: exact (CBC); greedy: FINN's SetFolding rule, resource-blind, bisected "
                   "to the fastest design that fits")
@@ -51,7 +51,7 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
                   "Evaluate this FINN folding_config.json instead of searching");
   cmd->add_option("--time-limit", a.time_limit_s,
                   "Solver time limit in seconds; the best design found and its gap are reported")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->add_option("--pareto", a.pareto_points,
                   "Also trace the fps-resource Pareto front over this many speed targets")

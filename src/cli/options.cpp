@@ -6,6 +6,16 @@
 
 namespace hao::cli {
 
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](const std::string& text) {
+        double v = 0;
+        if (core::parse_double(text, v) && v > 0) return std::string();
+        return "expected a number > 0, got '" + text + "'";
+      },
+      "POSITIVE");
+}
+
 hw::Device DeviceArgs::load() const { return hw::load_device(name, overrides); }
 
 void add_device_options(CLI::App& cmd, DeviceArgs& device, bool overrides,
@@ -18,9 +28,9 @@ void add_device_options(CLI::App& cmd, DeviceArgs& device, bool overrides,
       ->capture_default_str();
   if (!overrides) return;
   cmd.add_option("--clock-mhz", device.overrides.clock_mhz, "Override the device clock")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd.add_option("--offchip-gbps", device.overrides.offchip_gbps, "Override the off-chip bandwidth")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd.add_option("--usable-fraction", device.overrides.usable_fraction,
                  "Override the share of each resource a design may use")
       ->check(CLI::Range(0.01, 1.0));

@@ -8,9 +8,14 @@
 
 namespace CLI {
 class App;
-}
+class Validator;
+}  // namespace CLI
 
 namespace hao::cli {
+
+/// A check for options that must be a number above 0: "expected a number > 0, got '0'"
+/// (CLI11's PositiveNumber names a range up to 1.8e308 written out in full).
+CLI::Validator positive_number();
 
 /// --device and, where a command takes them, --clock-mhz, --offchip-gbps, --usable-fraction.
 struct DeviceArgs {

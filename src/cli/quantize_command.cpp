@@ -38,11 +38,11 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       ->check(CLI::IsMember({"dataflow", "engine"}))
       ->capture_default_str();
   cmd->add_option("--fps", a.fps, "Frames per second the design must reach")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--latency-ms", a.latency_ms,
                   "Batch-1 latency the design must meet (dataflow: II plus pipeline fill; the "
                   "II target is tightened until the fill fits too)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--sensitivity", a.sensitivity,
                   "Omega per layer and bit-width: the JSON of hao sensitivity for this network");
   cmd->add_option("--checkpoint", a.checkpoint,
@@ -62,10 +62,10 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
                 "model's)");
   cmd->add_option("--max-weight-kib", a.max_weight_kib,
                   "Also bound the model size (weights at their bits), KiB")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--max-mbops", a.max_mbops,
                   "Also bound the bit operations (MACs x weight bits x activation bits), millions")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_flag("--sweep", a.sweep,
                 "Trace summed Omega against fps from the most accurate design to the fastest");
   cmd->add_option("--sweep-points", a.sweep_points, "Speed targets of the sweep")
@@ -94,7 +94,7 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
   cmd->add_option("--bits-out", a.bits_out,
                   "Write the chosen bits as a YAML file for hao train/map --bits");
   cmd->add_option("--time-limit", a.time_limit_s, "Solver time limit per program, seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->footer(
       "Exit codes: 0 a design, 1 internal failure or no LibTorch for --checkpoint work, 2 bad "

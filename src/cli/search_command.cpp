@@ -91,6 +91,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->capture_default_str();
   cmd->add_option("--ilp-time-limit", a.ilp_time_limit_s,
                   "Seconds program 1 may take per candidate (the best design found then is kept)")
+      ->check(positive_number())
       ->capture_default_str();
   add_threads_option(*cmd, a.threads, "training");
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
@@ -176,9 +177,6 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.strategy_options.log_latency = so.strategy_options.spread = !tabular;
   so.strategy_options.sensitivity_trend = !tabular && a.qat_steps > 0;
   so.validate("hao search");
-  if (a.ilp_time_limit_s <= 0)
-    throw core::InputError("hao search: --ilp-time-limit " + core::fixed(a.ilp_time_limit_s, 1) +
-                           ", expected > 0");
 
   std::unique_ptr<search::Domain> domain;
   std::unique_ptr<search::Evaluator> evaluator;

@@ -39,13 +39,13 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   cmd->add_option("--steps", a.steps, "Train this many batches instead of whole epochs")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--batch-size", a.batch_size)->check(CLI::Range(1, 65536))->capture_default_str();
   cmd->add_option("--optimizer", a.optimizer)
       ->check(CLI::IsMember({"sgd", "adam"}))
       ->capture_default_str();
   cmd->add_option("--lr", a.lr, "Peak learning rate (default 0.1 for sgd, 0.002 for adam)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--label-smoothing", a.label_smoothing)
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();

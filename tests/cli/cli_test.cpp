@@ -65,6 +65,8 @@ TEST(Cli, BadInputsExitTwoWithOneClearMessage) {
       {{"map", "--bits", "w0a4"}, "weight and activation bits must be within 1..16"},
       {{"map", "--method", "magic"}, "--method"},
       {{"map", "--target-fps", "-3"}, "--target-fps"},
+      {{"map", "--time-limit", "0"}, "--time-limit: expected a number > 0, got '0'"},
+      {{"search", "--ilp-time-limit", "0"}, "--ilp-time-limit: expected a number > 0, got '0'"},
       {{"map", "--folding", "/no/such/folding.json"}, "/no/such/folding.json"},
       {{"map", "--template", "systolic"}, "--template"},
       {{"map", "--template", "engine", "--method", "greedy"}, "applies to --template dataflow"},
