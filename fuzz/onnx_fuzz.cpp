@@ -1,4 +1,5 @@
-// libFuzzer target: the ONNX importer must turn any bytes into a network or an InputError.
+// libFuzzer target: the ONNX importer must turn any bytes into a network (and its weights)
+// or an InputError.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,7 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   try {
-    (void)hao::ir::import_onnx(bytes, "fuzz.onnx");
+    hao::ir::WeightSet weights;
+    (void)hao::ir::import_onnx(bytes, "fuzz.onnx", &weights);
   } catch (const hao::core::InputError&) {
   }
   return 0;

@@ -18,10 +18,11 @@
 
 namespace hao::cli {
 
-ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits) {
+ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits,
+                       ir::WeightSet* weights) {
   ir::Network net = model.empty()
                         ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                        : ir::load_network(model);
+                        : ir::load_network(model, weights);
   if (!bits.empty()) {
     ir::apply_bits(net, bits);
     ir::infer_shapes(net, bits);

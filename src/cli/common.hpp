@@ -6,13 +6,17 @@
 #include <utility>
 
 #include "ir/network.hpp"
+#include "ir/weights.hpp"
 
 namespace hao::cli {
 
 /// Loads MODEL (ONNX or description; empty = the built-in example) and applies --bits when
 /// given (wXaY or a per-layer file); the reader's notes (Network::notes) go to `err` as
-/// "hao: note: ...". Throws core::InputError for bad input.
-ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {});
+/// "hao: note: ...". With `weights`, an ONNX file's weights are taken too (their notes are
+/// the caller's to print: they matter only where the weights are used). Throws
+/// core::InputError for bad input.
+ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {},
+                       ir::WeightSet* weights = nullptr);
 
 /// Writes `text` to `path`, or to `out` when `path` is "-".
 void write_output(const std::string& path, const std::string& text, std::ostream& out);

@@ -34,8 +34,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
                   "files, plain or .gz) or cifar10:DIR (CIFAR-10 binary batches)")
       ->capture_default_str();
   cmd->add_option("--epochs", a.epochs,
-                  "Passes over the training images (0 with --init and --qat-epochs: fine-tune "
-                  "a trained checkpoint at the bits only)")
+                  "Passes over the training images. 0 with trained weights (--init, or an ONNX "
+                  "file that carries them): with --qat-epochs, fine-tune at the bits only; "
+                  "without, measure the network as it is")
       ->check(CLI::Range(0, 10000))
       ->capture_default_str();
   cmd->add_option("--steps", a.steps, "Train this many batches instead of whole epochs")
@@ -56,6 +57,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
   add_threads_option(*cmd, a.threads, "training");
   add_batchnorm_option(*cmd, a.batchnorm);
   cmd->add_option("--init", a.init, "Start from this checkpoint (of the same network)");
+  cmd->add_flag("--from-scratch", a.from_scratch,
+                "Initialize at random even when the ONNX file carries weights "
+                "(export_params=True; by default training starts from them, with any batch "
+                "norm it adds starting as the identity)");
   cmd->add_option("--bits", a.bits,
                   "Bit-widths for quantization-aware training: wXaY for every layer (X, Y in "
                   "2..8, or 16+ for float), or a YAML/JSON file mapping layer names to wXaY. "
@@ -75,7 +80,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
 
 #if HAO_HAS_TORCH
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, err, a.bits);
+  ir::WeightSet weights;
+  const ir::Network net =
+      load_model(a.model, err, a.bits, a.init.empty() && !a.from_scratch ? &weights : nullptr);
   const data::DataSet ds = data::load_dataset(a.data);
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
@@ -87,6 +94,16 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   nn::IrNet model(
       nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   if (!a.init.empty()) nn::load_checkpoint(model, a.init);
+  for (const auto& note : weights.notes) err << "hao: note: " << note << "\n";
+  if (!weights.empty()) {
+    nn::load_weights(model, weights);
+    err << "starting from the weights in " << a.model
+        << " (--from-scratch ignores them; fine-tuning usually wants a lower --lr)\n";
+  }
+  if (a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0 && a.init.empty() && weights.empty())
+    throw core::InputError(
+        "--epochs 0 measures trained weights: give --init CKPT, an ONNX file that carries "
+        "weights, or --qat-epochs");
 
   const bool terminal = &err == &std::cerr && isatty(fileno(stderr));
   long last_quarter = 0;
@@ -118,8 +135,9 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
         << p.steps << "  " << core::fixed(p.images_per_s, 0) << " images/s  loss "
         << core::fixed(p.loss, 4) << "  ETA " << clock_text(p.eta_s) << std::flush;
   };
-  err << "training " << net.name << " on " << ds.name << " (" << ds.train.size() << " images, "
-      << o.validation << " held out for validation"
+  err << (a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0 ? "measuring " : "training ")
+      << net.name << " on " << ds.name << " (" << ds.train.size() << " images, " << o.validation
+      << " held out for validation"
       << (o.subset ? ", subset " + std::to_string(o.subset) : std::string()) << ")\n";
   const nn::TrainResult r = nn::train(model, ds, o, progress);
 
@@ -136,7 +154,7 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
                core::fixed(100 * e.train_accuracy, 2) + "%",
                core::fixed(100 * e.val_accuracy, 2) + "%", core::fixed(e.seconds, 1),
                core::fixed(e.images_per_s, 0)});
-  out << t.render();
+  if (!r.epochs.empty()) out << t.render();
   out << "float:     validation accuracy " << core::fixed(100 * r.float_val_accuracy, 2)
       << "%, test accuracy " << core::fixed(100 * r.float_test_accuracy, 2) << "%\n";
   if (r.quantized)

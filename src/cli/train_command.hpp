@@ -24,10 +24,11 @@ struct TrainArgs {
   std::size_t validation = 5000;
   std::size_t subset = 0;
   int threads = 0;
-  std::string out;   ///< checkpoint
-  std::string json;  ///< metrics
-  std::string init;  ///< checkpoint to start from
-  std::string bits;  ///< wXaY or a per-layer file; empty keeps the model's
+  std::string out;            ///< checkpoint
+  std::string json;           ///< metrics
+  std::string init;           ///< checkpoint to start from
+  bool from_scratch = false;  ///< ignore the weights an ONNX file carries
+  std::string bits;           ///< wXaY or a per-layer file; empty keeps the model's
   int qat_epochs = 0;
   std::string batchnorm = "auto";  ///< nn::TrainingNorms
 };

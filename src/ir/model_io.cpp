@@ -9,9 +9,9 @@
 
 namespace hao::ir {
 
-Network load_network(const std::string& path) {
+Network load_network(const std::string& path, WeightSet* weights) {
   const std::string ext = core::to_lower(std::filesystem::path(path).extension().string());
-  if (ext == ".onnx") return read_onnx(path);
+  if (ext == ".onnx") return read_onnx(path, weights);
   if (ext == ".yaml" || ext == ".yml" || ext == ".json") return read_description(path);
   throw core::InputError(path + ": unknown model format '" + ext +
                          "', expected .onnx, .yaml, .yml or .json");

@@ -2,8 +2,11 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/error.hpp"
@@ -15,32 +18,158 @@ namespace {
 // What a tensor name stands for while walking the graph.
 struct Value {
   bool constant = false;
-  int producer = kNetworkInput;    // activations: layer index or kNetworkInput
-  std::vector<std::int64_t> dims;  // constants: their dims
-  std::vector<double> data;        // constants: values when small and numeric
+  int producer = kNetworkInput;               // activations: layer index or kNetworkInput
+  std::vector<std::int64_t> dims;             // constants: their dims
+  std::vector<double> data;                   // constants: values when small and numeric
+  const onnx::TensorProto* tensor = nullptr;  // constants: the tensor, when the file has it
+  // Activations: this value is the layer's output with no other reader on the way, so what
+  // follows (a batch norm, a constant bias or scale) can fold into the layer's weights.
+  bool sole = false;
 };
+
+// The values of a float tensor, or nullopt with `why` saying what is wrong.
+std::optional<std::vector<float>> float_values(const onnx::TensorProto& t, std::string& why) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    why = "its data is in an external file";
+    return std::nullopt;
+  }
+  std::int64_t n = 1;
+  for (const auto d : t.dims()) {
+    if (d < 0 || (d > 0 && n > std::numeric_limits<std::int32_t>::max() / d)) {
+      why = "its dimension " + std::to_string(d) + " is out of range";
+      return std::nullopt;
+    }
+    n *= d;
+  }
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<float> out;
+  const std::string& raw = t.raw_data();
+  if (t.data_type() == onnx::TensorProto::FLOAT) {
+    if (t.float_data_size() > 0) {
+      out.assign(t.float_data().begin(), t.float_data().end());
+    } else if (raw.size() == count * sizeof(float)) {
+      out.resize(count);
+      if (count > 0) std::memcpy(out.data(), raw.data(), raw.size());
+    }
+  } else if (t.data_type() == onnx::TensorProto::DOUBLE) {
+    if (t.double_data_size() > 0) {
+      out.assign(t.double_data().begin(), t.double_data().end());
+    } else if (raw.size() == count * sizeof(double)) {
+      for (std::size_t i = 0; i < count; ++i) {
+        double v;
+        std::memcpy(&v, raw.data() + i * sizeof(double), sizeof(double));
+        out.push_back(static_cast<float>(v));
+      }
+    }
+  } else {
+    why = "its element type (ONNX data type " + std::to_string(t.data_type()) +
+          ") is not float or double";
+    return std::nullopt;
+  }
+  if (out.size() != count) {
+    why = out.empty() && !raw.empty()
+              ? "its data has " + std::to_string(raw.size()) + " bytes for its " +
+                    std::to_string(count) + " elements"
+              : "it holds " + std::to_string(out.size()) + " values for its " +
+                    std::to_string(count) + " elements";
+    return std::nullopt;
+  }
+  return out;
+}
+
+// Rows x cols, row-major, transposed.
+std::vector<float> transposed(const std::vector<float>& m, std::size_t rows, std::size_t cols) {
+  std::vector<float> t(m.size());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) t[c * rows + r] = m[r * cols + c];
+  return t;
+}
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, std::string where)
-      : graph_(model.graph()), where_(std::move(where)) {}
+  Importer(const onnx::ModelProto& model, std::string where, WeightSet* weights)
+      : graph_(model.graph()), where_(std::move(where)), weights_(weights) {}
 
   Network run() {
     net_.name = graph_.name().empty() ? "onnx_model" : graph_.name();
+    for (const auto& n : graph_.node())
+      for (const auto& in : n.input()) ++reads_[in];
+    for (const auto& out : graph_.output()) ++reads_[out.name()];
     collect_constants();
     find_input();
     for (int i = 0; i < graph_.node_size(); ++i) import_node(i, graph_.node(i));
     if (net_.layers.empty()) throw core::InputError(where_ + ": the graph has no layer hao models");
     infer_shapes(net_, where_);
+    if (weights_) finish_weights();
     return std::move(net_);
   }
 
  private:
   const onnx::GraphProto& graph_;
   std::string where_;
+  WeightSet* weights_;  // null: the caller wants the topology only
   Network net_;
   std::map<std::string, Value> values_;
-  std::string node_where_;  // "model.onnx: node 12 'Conv_12' (Conv)"
+  std::map<std::string, int> reads_;  // tensor name -> nodes (and graph outputs) reading it
+  std::string node_where_;            // "model.onnx: node 12 'Conv_12' (Conv)"
+  // The file's weights while importing, by layer index.
+  std::map<int, LayerWeights> loaded_;
+  bool any_weight_data_ = false;
+  std::string missing_;                    // why the file's weights cannot be taken, if so
+  std::vector<std::string> unreproduced_;  // nodes whose function hao's layers do not compute
+
+  void finish_weights() {
+    if (!missing_.empty()) {
+      if (any_weight_data_)
+        weights_->notes.push_back("the file's weights are not used: " + missing_);
+      return;
+    }
+    for (auto& [index, lw] : loaded_)
+      weights_->layers[net_.layers[static_cast<std::size_t>(index)].name] = std::move(lw);
+    for (const auto& u : unreproduced_)
+      weights_->notes.push_back(u +
+                                "; with the file's weights, hao's network computes "
+                                "something else than the file");
+  }
+
+  // A node hao imports as a layer that computes something else (only matters with weights).
+  void unreproduced(const std::string& what) {
+    if (weights_) unreproduced_.push_back(node_where_ + ": " + what);
+  }
+
+  // Constant input k's values, or empty with missing_ saying why (a graph input without
+  // data: exported with export_params=False).
+  std::vector<float> weight_data(const onnx::NodeProto& n, int k) {
+    const Value& v = constant(n, k);
+    std::string why = "it has no data (a graph input: exported with export_params=False)";
+    if (v.tensor) {
+      if (auto data = float_values(*v.tensor, why)) {
+        any_weight_data_ = true;
+        return std::move(*data);
+      }
+    }
+    if (missing_.empty()) missing_ = node_where_ + ": input '" + n.input(k) + "': " + why;
+    return {};
+  }
+
+  // Per-channel values of constant input k for `channels` channels of a layer's output
+  // (1-D, [1, C] after an fc, [C, 1, 1] or [1, C, 1, 1] after a conv), a scalar broadcast;
+  // nullopt when its shape is no per-channel broadcast.
+  std::optional<std::vector<float>> channel_values(const onnx::NodeProto& n, int k,
+                                                   std::int64_t channels, bool fc) {
+    const Value& v = constant(n, k);
+    std::int64_t count = 1;
+    int channel_axis = -1;  // from the end
+    for (std::size_t d = 0; d < v.dims.size(); ++d) {
+      count *= v.dims[d];
+      if (v.dims[d] != 1) channel_axis = static_cast<int>(v.dims.size() - d);
+    }
+    if (count != 1 && (count != channels || channel_axis != (fc ? 1 : 3))) return std::nullopt;
+    if (!weights_) return std::vector<float>{};
+    std::vector<float> data = weight_data(n, k);
+    if (data.size() == 1) data.assign(static_cast<std::size_t>(channels), data[0]);
+    return data;
+  }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw core::InputError(node_where_ + ": " + what);
@@ -77,6 +206,7 @@ class Importer {
       v.constant = true;
       v.dims.assign(t.dims().begin(), t.dims().end());
       v.data = tensor_data(t);
+      v.tensor = &t;
       values_[t.name()] = v;
     }
   }
@@ -170,11 +300,67 @@ class Importer {
     if (!a) return {};
     return {a->ints().begin(), a->ints().end()};
   }
+  double attr_float(const onnx::NodeProto& n, const std::string& name, double def) {
+    const auto* a = attr(n, name);
+    return a ? static_cast<double>(a->f()) : def;
+  }
 
-  void alias(const onnx::NodeProto& n, int producer) {
+  // Constant input k as `channels` values (a scalar is broadcast); the node is refused when
+  // the count is another.
+  std::vector<float> per_channel(const onnx::NodeProto& n, int k, std::int64_t channels,
+                                 const std::string& what) {
+    std::vector<float> data = weight_data(n, k);
+    if (data.size() == 1) data.assign(static_cast<std::size_t>(channels), data[0]);
+    if (!data.empty() && data.size() != static_cast<std::size_t>(channels))
+      fail(what + " '" + n.input(k) + "' has " + std::to_string(data.size()) + " values for " +
+           std::to_string(channels) + " channels");
+    return data;
+  }
+  std::vector<float> bias_values(const onnx::NodeProto& n, int k, std::int64_t channels) {
+    return per_channel(n, k, channels, "bias");
+  }
+
+  // Add or Mul of an activation and the constant operand `k`. Right after a conv or fc whose
+  // output nothing else reads, a per-channel or scalar constant folds into its weights (Add:
+  // its bias; Mul: its weights and bias), as PyTorch's MatMul + Add export of a linear layer
+  // needs. Elsewhere it is dropped: hao's cost models ignore it, and with the file's weights
+  // the network then computes something else (a note says so).
+  void fold_constant(const onnx::NodeProto& n, bool add, int k) {
+    const int p = activation(n, 1 - k);
+    const bool sole = value(n, 1 - k).sole;
+    Layer* layer = p == kNetworkInput ? nullptr : &net_.layers[static_cast<std::size_t>(p)];
+    std::optional<std::vector<float>> c;
+    if (layer && layer->has_weights() && sole && !layer->folded_norm)
+      c = channel_values(n, k, layer->out_channels, layer->op == OpKind::kFc);
+    if (!c) {
+      unreproduced(std::string(add ? "an added" : "a multiplying") + " constant '" + n.input(k) +
+                   "' is not modelled");
+      alias(n, p, false);
+      return;
+    }
+    if (add) layer->has_bias = true;
+    if (weights_ && !c->empty()) {
+      LayerWeights& lw = loaded_[p];
+      const std::size_t channels = c->size();
+      if (add) {
+        lw.bias.resize(channels, 0.0f);
+        for (std::size_t i = 0; i < channels; ++i) lw.bias[i] += (*c)[i];
+      } else {
+        const std::size_t row = lw.weight.size() / channels;
+        for (std::size_t i = 0; i < lw.weight.size(); ++i) lw.weight[i] *= (*c)[i / row];
+        for (std::size_t i = 0; i < lw.bias.size(); ++i) lw.bias[i] *= (*c)[i];
+      }
+    }
+    alias(n, p, sole);
+  }
+
+  // The node's outputs stand for `producer`'s output; `sole` whether nothing else read it on
+  // the way (a layer's own outputs: sole when one node reads them).
+  void alias(const onnx::NodeProto& n, int producer, bool sole) {
     for (const auto& out : n.output()) {
       Value v;
       v.producer = producer;
+      v.sole = sole && reads_[out] <= 1;
       values_[out] = v;
     }
   }
@@ -189,7 +375,7 @@ class Importer {
       fail(e.what());
     }
     const int index = static_cast<int>(net_.layers.size()) - 1;
-    alias(n, index);
+    alias(n, index, true);
     return index;
   }
 
@@ -240,6 +426,7 @@ class Importer {
       if (a && a->has_t()) {
         v.dims.assign(a->t().dims().begin(), a->t().dims().end());
         v.data = tensor_data(a->t());
+        v.tensor = &a->t();
       }
       values_[n.output(0)] = v;
       return;
@@ -247,7 +434,8 @@ class Importer {
     // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
     // Clip's bounds) passes its value on.
     if (op == "Identity" || op == "Dropout" || op == "Cast") {
-      const Value v = value(n, 0);
+      Value v = value(n, 0);
+      v.sole = v.sole && reads_[n.output(0)] <= 1;
       values_[n.output(0)] = v;
       return;
     }
@@ -270,7 +458,12 @@ class Importer {
         fail("kernel_shape does not match the weight's shape");
       window_attrs(n, l, w.dims[2], w.dims[3]);
       l.has_bias = n.input_size() > 2 && !n.input(2).empty();
-      add_layer(n, l);
+      const int layer = add_layer(n, l);
+      if (weights_) {
+        LayerWeights& lw = loaded_[layer];
+        lw.weight = weight_data(n, 1);
+        if (l.has_bias) lw.bias = bias_values(n, 2, l.out_channels);
+      }
       return;
     }
     if (op == "Gemm" || op == "MatMul") {
@@ -289,14 +482,45 @@ class Importer {
         fail("weight expects " + std::to_string(in_features) + " input features, the input has " +
              std::to_string(have));
       l.has_bias = op == "Gemm" && n.input_size() > 2 && !n.input(2).empty();
-      add_layer(n, l);
+      const int layer = add_layer(n, l);
+      if (weights_) {
+        // PyTorch's layout: out x in. ONNX's B is in x out unless Gemm transposes it.
+        LayerWeights& lw = loaded_[layer];
+        lw.weight = weight_data(n, 1);
+        if (!trans_b && !lw.weight.empty())
+          lw.weight = transposed(lw.weight, static_cast<std::size_t>(in_features),
+                                 static_cast<std::size_t>(l.out_channels));
+        const double alpha = attr_float(n, "alpha", 1.0), beta = attr_float(n, "beta", 1.0);
+        for (float& x : lw.weight) x = static_cast<float>(x * alpha);
+        if (l.has_bias) {
+          lw.bias = bias_values(n, 2, l.out_channels);
+          for (float& x : lw.bias) x = static_cast<float>(x * beta);
+        }
+      }
       return;
     }
     if (op == "BatchNormalization") {
       const int p = activation(n, 0);
-      if (p != kNetworkInput && net_.layers[static_cast<std::size_t>(p)].has_weights())
-        net_.layers[static_cast<std::size_t>(p)].folded_norm = true;
-      alias(n, p);
+      const bool sole = value(n, 0).sole;
+      Layer* layer = p == kNetworkInput ? nullptr : &net_.layers[static_cast<std::size_t>(p)];
+      if (layer && layer->has_weights()) {
+        if (weights_ && sole && !layer->folded_norm) {
+          NormWeights norm;
+          const std::int64_t c = layer->out_channels;
+          norm.scale = per_channel(n, 1, c, "scale");
+          norm.shift = per_channel(n, 2, c, "bias");
+          norm.mean = per_channel(n, 3, c, "mean");
+          norm.var = per_channel(n, 4, c, "var");
+          norm.eps = attr_float(n, "epsilon", 1e-5);
+          loaded_[p].norm = std::move(norm);
+        } else {
+          unreproduced("a second batch norm, or one whose input is also read elsewhere");
+        }
+        layer->folded_norm = true;
+      } else {
+        unreproduced("a batch norm after a layer that is no conv or fc is not modelled");
+      }
+      alias(n, p, sole);
       return;
     }
     if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
@@ -317,7 +541,13 @@ class Importer {
         if (n.input_size() > 2 && !n.input(2).empty() && !constant(n, 2).data.empty())
           hi = constant(n, 2).data[0];
         l.act = (lo == 0.0 && hi == 6.0) ? ActKind::kRelu6 : ActKind::kClip;
+        if (l.act == ActKind::kClip)
+          unreproduced("Clip to [" + core::fixed(lo, 3) + ", " + core::fixed(hi, 3) +
+                       "] is run as ReLU6");
       }
+      if (op == "HardSigmoid" && (std::abs(attr_float(n, "alpha", 0.2) - 1.0 / 6) > 1e-6 ||
+                                  std::abs(attr_float(n, "beta", 0.5) - 0.5) > 1e-6))
+        unreproduced("HardSigmoid is run with alpha 1/6 and beta 0.5 (PyTorch's)");
       add_layer(n, l);
       return;
     }
@@ -325,8 +555,8 @@ class Importer {
       const Value& a = value(n, 0);
       const Value& b = value(n, 1);
       if (a.constant && b.constant) fail("both operands are constants");
-      if (a.constant || b.constant) {  // a bias or scale: folds into the neighbours
-        alias(n, a.constant ? b.producer : a.producer);
+      if (a.constant || b.constant) {  // a bias or a scale
+        fold_constant(n, op == "Add", a.constant ? 0 : 1);
         return;
       }
       Layer l;
@@ -356,6 +586,9 @@ class Importer {
       if (ks.size() != 2) fail("kernel_shape must have 2 values");
       window_attrs(n, l, ks[0], ks[1]);
       l.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
+      if (l.op == OpKind::kAvgPool && attr_int(n, "count_include_pad", 0) == 0 &&
+          l.pad_top + l.pad_left + l.pad_bottom + l.pad_right > 0)
+        unreproduced("averages over the padding are taken with the padding counted");
       if (n.output_size() > 1 && !n.output(1).empty())
         fail("pooling indices output is not modelled");
       add_layer(n, l);
@@ -383,7 +616,7 @@ class Importer {
       if (axis != 1)
         fail("axis = " + std::to_string(axis) +
              ", only flattening after the batch (1) is modelled");
-      alias(n, activation(n, 0));
+      alias(n, activation(n, 0), value(n, 0).sole);
       return;
     }
     if (op == "Reshape") {
@@ -393,7 +626,7 @@ class Importer {
       bool flat = target.data.size() == 2 &&
                   (target.data[1] == -1 || static_cast<std::int64_t>(target.data[1]) == elements);
       if (!flat) fail("only a reshape to (batch, features) is modelled");
-      alias(n, p);
+      alias(n, p, value(n, 0).sole);
       return;
     }
     fail("op '" + op +
@@ -405,7 +638,7 @@ class Importer {
 
 }  // namespace
 
-Network import_onnx(const std::string& bytes, const std::string& where) {
+Network import_onnx(const std::string& bytes, const std::string& where, WeightSet* weights) {
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
     throw core::InputError(where +
@@ -413,9 +646,11 @@ Network import_onnx(const std::string& bytes, const std::string& where) {
                            "truncated or not ONNX)");
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw core::InputError(where + ": the ONNX model has no graph nodes");
-  return Importer(model, where).run();
+  return Importer(model, where, weights).run();
 }
 
-Network read_onnx(const std::string& path) { return import_onnx(core::read_file(path), path); }
+Network read_onnx(const std::string& path, WeightSet* weights) {
+  return import_onnx(core::read_file(path), path, weights);
+}
 
 }  // namespace hao::ir

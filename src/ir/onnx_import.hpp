@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ir/network.hpp"
+#include "ir/weights.hpp"
 
 namespace hao::ir {
 
@@ -15,8 +16,14 @@ namespace hao::ir {
 /// or graph inputs (export_params=False). A static batch size is ignored, with a note
 /// (Network::notes). Any other op stops the import with an InputError
 /// naming the node and the op. Bit-widths start at 8 (weights and activations).
-Network import_onnx(const std::string& bytes, const std::string& where);
+///
+/// With `weights`, also takes the file's weights (export_params=True): every conv's and fc's,
+/// with the batch norm, constant bias or scale that follows it, in PyTorch's layouts (see
+/// WeightSet). When any weighted layer has no data, none are taken (a note says why, unless the
+/// file carries no weights at all).
+Network import_onnx(const std::string& bytes, const std::string& where,
+                    WeightSet* weights = nullptr);
 /// Reads and imports an ONNX file.
-Network read_onnx(const std::string& path);
+Network read_onnx(const std::string& path, WeightSet* weights = nullptr);
 
 }  // namespace hao::ir

@@ -352,6 +352,80 @@ std::string IrNetImpl::signature() const {
   return s;
 }
 
+namespace {
+
+// `values` into `tensor` (same element count), naming the layer when the count differs.
+void copy_into(torch::Tensor tensor, const std::vector<float>& values, const std::string& layer,
+               const char* what) {
+  if (static_cast<std::int64_t>(values.size()) != tensor.numel())
+    throw core::InputError("layer '" + layer + "': the file's " + what + " has " +
+                           std::to_string(values.size()) + " values, the network " +
+                           std::to_string(tensor.numel()));
+  tensor.copy_(torch::from_blob(const_cast<float*>(values.data()), tensor.sizes(), torch::kFloat));
+}
+
+}  // namespace
+
+void load_weights(IrNet& model, const ir::WeightSet& weights) {
+  torch::NoGradGuard no_grad;
+  const ir::Network& net = model->network();
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const ir::Layer& l = net.layers[i];
+    if (!l.has_weights()) continue;
+    const auto it = weights.layers.find(l.name);
+    if (it == weights.layers.end())
+      throw core::InputError("layer '" + l.name + "': the file carries no weights for it");
+    const ir::LayerWeights& w = it->second;
+    torch::Tensor weight = model->weight(i);
+    copy_into(weight, w.weight, l.name, "weight");
+    torch::Tensor bias = torch::zeros({l.out.c});
+    if (!w.bias.empty()) copy_into(bias, w.bias, l.name, "bias");
+    if (l.op == ir::OpKind::kFc) {
+      if (w.norm) {  // no batch norm layer after an fc: fold the file's into its weights
+        torch::Tensor scale = torch::zeros({l.out.c}), shift = scale.clone();
+        torch::Tensor mean = scale.clone(), var = scale.clone();
+        copy_into(scale, w.norm->scale, l.name, "batch norm scale");
+        copy_into(shift, w.norm->shift, l.name, "batch norm shift");
+        copy_into(mean, w.norm->mean, l.name, "batch norm mean");
+        copy_into(var, w.norm->var, l.name, "batch norm variance");
+        const torch::Tensor g = scale / (var + w.norm->eps).sqrt();
+        weight.mul_(g.unsqueeze(1));
+        bias = (bias - mean) * g + shift;
+      }
+      torch::nn::Linear fc = model->fc(i);
+      if (fc->options.bias())
+        fc->bias.copy_(bias);
+      else if (!w.bias.empty() || w.norm)
+        throw core::InternalError("layer '" + l.name + "': a bias the network has no room for");
+      continue;
+    }
+    torch::nn::Conv2d conv = model->conv(i);
+    if (conv->options.bias())
+      conv->bias.copy_(bias);
+    else if (!w.bias.empty())
+      throw core::InternalError("layer '" + l.name + "': a bias the network has no room for");
+    torch::nn::BatchNorm2d bn = model->norm(i);
+    if (!bn) {
+      if (w.norm)
+        throw core::InternalError("layer '" + l.name + "': a batch norm the network does not have");
+      continue;
+    }
+    const double eps = bn->options.eps();
+    if (w.norm) {
+      copy_into(bn->weight, w.norm->scale, l.name, "batch norm scale");
+      copy_into(bn->bias, w.norm->shift, l.name, "batch norm shift");
+      copy_into(bn->running_mean, w.norm->mean, l.name, "batch norm mean");
+      copy_into(bn->running_var, w.norm->var, l.name, "batch norm variance");
+      bn->running_var.add_(w.norm->eps - eps);  // the file's epsilon, in torch's
+    } else {  // the identity on the loaded function until training moves it
+      bn->weight.fill_(1.0);
+      bn->bias.fill_(0.0);
+      bn->running_mean.fill_(0.0);
+      bn->running_var.fill_(1.0 - eps);
+    }
+  }
+}
+
 void save_checkpoint(IrNet& model, const std::string& path) {
   torch::serialize::OutputArchive archive;
   model->save(archive);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/network.hpp"
+#include "ir/weights.hpp"
 
 namespace hao::nn {
 
@@ -50,6 +51,10 @@ class IrNetImpl : public torch::nn::Module {
     if (fc_[i]) return fc_[i]->weight;
     return {};
   }
+  /// Layer `i`'s torch modules; empty holders where it has none.
+  torch::nn::Conv2d conv(std::size_t i) const { return conv_[i]; }
+  torch::nn::BatchNorm2d norm(std::size_t i) const { return norm_[i]; }
+  torch::nn::Linear fc(std::size_t i) const { return fc_[i]; }
 
   /// How the network computes.
   enum class Mode {
@@ -102,6 +107,13 @@ double activation_clip(const torch::Tensor& x, int bits, bool is_signed);
 /// step of max(-lo, hi) / (2^(bits-1) - 1) on fake_quant_weight's grid; the gradient passes
 /// inside the range and stops outside it.
 torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits);
+
+/// Copies a model file's weights (ir::import_onnx's) into `model`, built from the same file,
+/// so that in eval mode it computes the file's function. A batch norm the file has is loaded
+/// as one, or folded into the weights of an fc; one `model` adds for training (where the
+/// export folded them away) starts as the identity: scale 1, shift 0, mean 0, variance
+/// 1 - eps. Throws core::InputError when a layer is missing from `weights` or its sizes differ.
+void load_weights(IrNet& model, const ir::WeightSet& weights);
 
 /// Saves parameters, buffers and the architecture's signature.
 void save_checkpoint(IrNet& model, const std::string& path);

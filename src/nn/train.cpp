@@ -166,8 +166,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   check_fits(model->network(), ds);
   keep_large_blocks_in_heap();
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
-  if (o.epochs < 1 && o.steps < 1 && o.qat_epochs < 1 && o.qat_steps < 1)
-    throw core::InputError("--epochs must be at least 1 (0 only with --qat-epochs)");
+  if (o.epochs < 0) throw core::InputError("--epochs must not be negative");
   if (o.qat_epochs < 0) throw core::InputError("--qat-epochs must not be negative");
   const bool qat = o.qat_epochs > 0 || o.qat_steps > 0;
   if (qat) model->check_trainable_bits();  // before any epoch is spent
@@ -311,7 +310,8 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   }
   result.images_per_s = images / std::max(1e-9, train_seconds);
   result.steady_images_per_s = steady_images / std::max(1e-9, steady_seconds);
-  result.val_accuracy = result.epochs.empty() ? 0 : result.epochs.back().val_accuracy;
+  result.val_accuracy =
+      result.epochs.empty() ? result.float_val_accuracy : result.epochs.back().val_accuracy;
   result.test_accuracy =
       qat && o.test ? accuracy(model, ds.test, norm) : result.float_test_accuracy;
   return result;

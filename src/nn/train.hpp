@@ -114,7 +114,8 @@ void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& nor
                const std::vector<std::size_t>& order, std::size_t images, int batch_size);
 
 /// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
-/// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. Checks that
+/// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. With no
+/// epochs or steps at all it only measures the model as it is. Checks that
 /// the network's input and class count fit the data (core::InputError otherwise). Same seed, same
 /// threads: same result.
 TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& options,

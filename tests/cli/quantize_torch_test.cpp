@@ -109,5 +109,31 @@ TEST(TrainTorch, EvalModeExportStopsWithAMessageWhenTrainedWithoutBatchNorms) {
   EXPECT_EQ(learns.code, kExitOk) << learns.err;
 }
 
+// An export with weights: hao train starts from them (--epochs 0 only measures them) and
+// --from-scratch ignores them; --epochs 0 without trained weights is refused.
+TEST(TrainTorch, OnnxFileWithWeightsIsMeasuredAndFineTunedFromThem) {
+  const std::string onnx = std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval_weights.onnx";
+  const std::vector<std::string> small = {"--subset", "1000",      "--validation",
+                                          "500",      "--threads", "1"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), small.begin(), small.end());
+    return hao(args);
+  };
+  HaoRun measured = run({"train", onnx, "--epochs", "0"});
+  ASSERT_EQ(measured.code, kExitOk) << measured.err;
+  EXPECT_NE(measured.err.find("starting from the weights in"), std::string::npos);
+  EXPECT_NE(measured.err.find("measuring torch_jit"), std::string::npos) << measured.err;
+  EXPECT_NE(measured.out.find("test accuracy"), std::string::npos);
+  EXPECT_EQ(measured.out.find("epoch"), std::string::npos) << measured.out;  // no epochs table
+  HaoRun scratch = run({"train", onnx, "--steps", "2", "--from-scratch"});
+  ASSERT_EQ(scratch.code, kExitOk) << scratch.err;
+  EXPECT_EQ(scratch.err.find("starting from the weights"), std::string::npos);
+  HaoRun refused =
+      run({"train", std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval.onnx", "--epochs", "0"});
+  EXPECT_EQ(refused.code, kExitBadInput);
+  EXPECT_NE(refused.err.find("--epochs 0 measures trained weights"), std::string::npos)
+      << refused.err;
+}
+
 }  // namespace
 }  // namespace hao::cli

@@ -194,4 +194,89 @@ TEST(OnnxImport, PyTorchExportModesAndStaticBatch) {
   EXPECT_EQ(convs, 20);
 }
 
+// The weights of a PyTorch export (export_params=True): every conv and fc gets PyTorch's
+// layout and count; the topology is the weightless file's.
+TEST(OnnxImport, WeightsOfAnExportWithParameters) {
+  WeightSet weights;
+  const Network net = read_onnx(fixture("fmnist_mbv2_eval_weights.onnx"), &weights);
+  const Network bare = read_onnx(fixture("fmnist_mbv2_eval.onnx"));
+  EXPECT_TRUE(weights.notes.empty()) << core::join(weights.notes, "\n");
+  EXPECT_EQ(net.layers.size(), bare.layers.size());
+  EXPECT_EQ(net.total_macs(), bare.total_macs());
+  EXPECT_EQ(net.total_params_deployed(), bare.total_params_deployed());
+  std::size_t weighted = 0;
+  for (const auto& l : net.layers) {
+    if (!l.has_weights()) continue;
+    ++weighted;
+    ASSERT_TRUE(weights.layers.count(l.name)) << l.name;
+    const LayerWeights& w = weights.layers.at(l.name);
+    EXPECT_EQ(static_cast<std::int64_t>(w.weight.size()), l.weights()) << l.name;
+    EXPECT_EQ(static_cast<std::int64_t>(w.bias.size()), l.has_bias ? l.out.c : 0) << l.name;
+    EXPECT_FALSE(w.norm) << l.name;
+  }
+  EXPECT_EQ(weights.layers.size(), weighted);
+  // Training mode: the convs' batch norms come with their statistics.
+  WeightSet train;
+  const Network train_net = read_onnx(fixture("fmnist_mbv2_train_weights.onnx"), &train);
+  for (const auto& l : train_net.layers) {
+    if (l.op != OpKind::kConv) continue;
+    const LayerWeights& w = train.layers.at(l.name);
+    ASSERT_TRUE(w.norm) << l.name;
+    EXPECT_EQ(static_cast<std::int64_t>(w.norm->var.size()), l.out.c);
+    EXPECT_GT(w.norm->var[0], 0.0f);
+  }
+}
+
+// Constants around weighted layers fold into them: a conv's Mul and Add become its weights'
+// scale and its bias, a MatMul + Add a biased fc (no extra layers); the file's weights without
+// data for one tensor are not taken, with a note naming it.
+TEST(OnnxImport, ConstantScalesAndBiasesFoldIntoTheirLayer) {
+  WeightSet weights;
+  const Network net = read_onnx(fixture("fold_constants_weights.onnx"), &weights);
+  ASSERT_EQ(net.layers.size(), 3u);  // conv, relu, fc
+  EXPECT_TRUE(net.layers[0].has_bias);
+  EXPECT_EQ(net.layers[2].op, OpKind::kFc);
+  EXPECT_TRUE(net.layers[2].has_bias);
+  EXPECT_EQ(net.layers[2].in.elements(), 4 * 14 * 14);
+  EXPECT_TRUE(weights.notes.empty()) << core::join(weights.notes, "\n");
+  EXPECT_EQ(weights.layers.at(net.layers[2].name).bias.size(), 10u);
+  const Network bare = read_onnx(fixture("fold_constants_weights.onnx"));
+  EXPECT_EQ(bare.total_params_deployed(), net.total_params_deployed());
+
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("fold_constants_weights.onnx"))));
+  bool cut = false;
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.dims_size() == 2) {  // the MatMul's weight: its data cut short
+      t.set_raw_data(t.raw_data().substr(0, 40));
+      cut = true;
+    }
+  ASSERT_TRUE(cut);
+  WeightSet damaged;
+  const Network same = import_onnx(m.SerializeAsString(), "cut.onnx", &damaged);
+  EXPECT_EQ(same.layers.size(), 3u);
+  EXPECT_TRUE(damaged.empty());
+  ASSERT_EQ(damaged.notes.size(), 1u);
+  EXPECT_NE(damaged.notes[0].find("the file's weights are not used: cut.onnx: node 5"),
+            std::string::npos)
+      << damaged.notes[0];
+  EXPECT_NE(damaged.notes[0].find("its data has 40 bytes for its 7840 elements"), std::string::npos)
+      << damaged.notes[0];
+}
+
+TEST(OnnxImport, DamagedFilesWithWeightsGiveInputError) {
+  const std::string bytes = core::read_file(fixture("fold_constants_weights.onnx"));
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string mutated = bytes;
+    for (int k = 0; k < 6; ++k) mutated[rng() % mutated.size()] = static_cast<char>(rng() & 0xff);
+    if (trial % 3 == 0) mutated.resize(rng() % mutated.size());
+    try {
+      WeightSet weights;
+      import_onnx(mutated, "mutated.onnx", &weights);
+    } catch (const core::InputError&) {
+    }
+  }
+}
+
 }  // namespace hao::ir

@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "ir/description_io.hpp"
 #include "ir/model_io.hpp"
 #include "nn/ir_module.hpp"
@@ -507,6 +509,64 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
   seed_torch(o.seed);
   IrNet m(with_training_norms(onnx, TrainingNorms::kAuto));
   EXPECT_GT(train(m, ds, o).val_accuracy, 0.85);
+}
+
+// The weights a PyTorch export carries (tests/fixtures/make_fmnist_onnx.py), loaded into the
+// network hao builds from the file, give PyTorch's own logits: batch norms folded into the
+// convs (eval mode, hao's inserted ones starting as the identity) or kept as nodes (training
+// mode), and constant scales and shifts around a conv and a MatMul + Add linear layer.
+TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
+  const nlohmann::json ref =
+      nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
+  const torch::Tensor x = torch::sin(0.37 * torch::arange(2 * 28 * 28, torch::kFloat64))
+                              .to(torch::kFloat)
+                              .view({2, 1, 28, 28});
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fmnist_mbv2_eval_weights", "fmnist_mbv2"},
+      {"fmnist_mbv2_train_weights", "fmnist_mbv2_train"},
+      {"fold_constants_weights", "fold_constants"}};
+  for (const auto& [file, key] : cases)
+    for (const TrainingNorms policy :
+         {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
+      SCOPED_TRACE(file + " policy " + std::to_string(static_cast<int>(policy)));
+      ir::WeightSet weights;
+      const ir::Network net =
+          ir::load_network(std::string(HAO_FIXTURES) + "/" + file + ".onnx", &weights);
+      EXPECT_TRUE(weights.notes.empty()) << core::join(weights.notes, "\n");
+      ASSERT_FALSE(weights.empty());
+      IrNet m(with_training_norms(net, policy));
+      load_weights(m, weights);
+      m->eval();
+      torch::NoGradGuard no_grad;
+      const torch::Tensor y = m->forward(x);
+      ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{2, 10}));
+      for (std::int64_t n = 0; n < 2; ++n) {
+        const auto want = ref[key][static_cast<std::size_t>(n)].get<std::vector<float>>();
+        for (std::int64_t c = 0; c < 10; ++c)
+          EXPECT_NEAR(y[n][c].item<float>(), want[static_cast<std::size_t>(c)],
+                      1e-4 * (1 + std::abs(want[static_cast<std::size_t>(c)])))
+              << "image " << n << " class " << c;
+      }
+    }
+}
+
+// A file without weights loads none and says nothing; a Clip hao runs as ReLU6 is named.
+TEST(OnnxWeights, NotesWhatTheLoadedNetworkDoesNotReproduce) {
+  ir::WeightSet none;
+  ir::load_network(std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval.onnx", &none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(none.notes.empty());
+  ir::WeightSet clip;
+  ir::load_network(std::string(HAO_FIXTURES) + "/clip4_weights.onnx", &clip);
+  EXPECT_FALSE(clip.empty());
+  ASSERT_EQ(clip.notes.size(), 1u);
+  EXPECT_NE(clip.notes[0].find("Clip to [0.000, 4.000] is run as ReLU6"), std::string::npos)
+      << clip.notes[0];
+  // A weight set of another network is refused, naming the layer.
+  ir::WeightSet other;
+  ir::load_network(std::string(HAO_FIXTURES) + "/fold_constants_weights.onnx", &other);
+  IrNet m(ir::load_network(std::string(HAO_FIXTURES) + "/clip4_weights.onnx"));
+  EXPECT_THROW(load_weights(m, other), core::InputError);
 }
 
 }  // namespace
