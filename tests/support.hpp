@@ -141,7 +141,7 @@ inline hw::Device random_device(std::mt19937& rng) {
   hw::Device d;
   d.name = "tiny";
   d.dsp = pick(1, 24);
-  d.lut = pick(400, 4000);
+  d.lut = pick(2000, 12000);  // FINN charges 300 LUTs of control per MVAU and window unit
   d.bram36 = pick(0, 6);
   d.uram = pick(0, 1) ? 0 : pick(1, 4);
   d.usable_fraction = 1.0;

@@ -132,10 +132,10 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
 
   ilp::MapResult result;
   if (!a.folding_in.empty()) {
-    hw::FoldingFile file = hw::read_folding(a.folding_in, net, device);
+    hw::FoldingFile file = hw::read_folding(a.folding_in, net, device, options.cost);
     for (const auto& note : file.notes)
       err << "hao: note: " << a.folding_in << ": " << note << "\n";
-    result = ilp::evaluate_given(net, device, file.configs, options);
+    result = ilp::evaluate_given(net, device, file.configs, options, file.extras);
   } else {
     result = ilp::map_dataflow(net, device, options);
   }
@@ -144,7 +144,7 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   if (!a.json_out.empty())
     write_output(a.json_out, report::dataflow_json(net, device, result).dump(2) + "\n", out);
   if (!a.folding_out.empty() && !result.configs.empty())
-    write_output(a.folding_out, hw::folding_json(net, result.configs), out);
+    write_output(a.folding_out, hw::folding_json(net, result.configs, device, options.cost), out);
   if (!result.feasible) {
     err << "hao: no feasible configuration: " << result.reason << "\n";
     return kExitInfeasible;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <tuple>
 
 #include "core/error.hpp"
@@ -12,11 +13,6 @@ namespace hao::hw {
 namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-std::int64_t ceil_log2(std::int64_t v) {
-  std::int64_t bits = 0;
-  while ((std::int64_t{1} << bits) < v) ++bits;
-  return bits;
-}
 
 std::vector<std::int64_t> divisors(std::int64_t n) {
   std::vector<std::int64_t> small, large;
@@ -124,53 +120,250 @@ bool config_is_legal(const ir::Layer& layer, const LayerConfig& c, const Device&
   return true;
 }
 
+namespace {
+
+bool padded(const ir::Layer& l) { return l.pad_top + l.pad_bottom + l.pad_left + l.pad_right > 0; }
+
+// FINN lowers a conv to an MVAU over im2col columns, except a 1x1 stride-1 unpadded one
+// (qonnx LowerConvsToMatMul).
+bool needs_window(const ir::Layer& l) {
+  return l.op == ir::OpKind::kConv &&
+         !(l.kernel_h == 1 && l.kernel_w == 1 && l.stride_h == 1 && l.stride_w == 1 && !padded(l));
+}
+
+// FINN turns a max pool with kernel = stride and no padding into StreamingMaxPool; any other
+// pooling into a sliding-window unit and a Pool node.
+bool streaming_max_pool(const ir::Layer& l) {
+  return l.op == ir::OpKind::kMaxPool && !padded(l) && l.kernel_h == l.stride_h &&
+         l.kernel_w == l.stride_w && !l.ceil_mode;
+}
+
+std::int64_t steps_of(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
+
+// The nodes of a layer, in FINN's graph order.
+class NodeBuilder {
+ public:
+  NodeBuilder(const ir::Layer& l, const LayerConfig& c, const Device& device,
+              const DataflowOptions& o)
+      : l_(l), c_(c), device_(device), o_(o) {}
+
+  LayerCost build() {
+    if (l_.op == ir::OpKind::kAct && l_.fused_into >= 0) {
+      fused_thresholds();
+      return std::move(cost_);
+    }
+    const std::int64_t aux_pe = c_.aux_pe > 0 ? c_.aux_pe : c_.pe;
+    switch (engine_kind(l_)) {
+      case EngineKind::kMvau:
+      case EngineKind::kVvau:
+        weighted();
+        break;
+      case EngineKind::kStream:
+        streaming(aux_pe);
+        break;
+    }
+    return std::move(cost_);
+  }
+
+ private:
+  const ir::Layer& l_;
+  const LayerConfig& c_;
+  const Device& device_;
+  const DataflowOptions& o_;
+  LayerCost cost_;
+
+  void add(const NodeCost& n) {
+    cost_.cycles = std::max(cost_.cycles, n.cycles);
+    cost_.res += n.res;
+    cost_.nodes.push_back(n);
+  }
+
+  // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
+  // Channels/PE * pixels (AddStreams, DuplicateStreams, StreamingEltwise, ...); LUTs are
+  // hao's estimate (FINN has none for these nodes).
+  NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels) {
+    NodeCost n;
+    n.op = op;
+    n.pe = pe;
+    n.cycles = ceil_div(channels, pe) * pixels;
+    n.res.lut =
+        o_.lut_stream_overhead + static_cast<double>(pe * l_.act_bits) * o_.lut_per_stream_lane_bit;
+    return n;
+  }
+
+  // FMPadding and the sliding-window unit in front of a windowed layer.
+  // `parallel`: the engine takes more than the unit's default style gives (FINN's SetFolding
+  // sets parallel_window then: a VVAU with SIMD > 1, an MVAU reading more than all channels).
+  void window(std::int64_t engine_lanes, bool depthwise, bool parallel) {
+    const std::int64_t in_h = l_.in.h + l_.pad_top + l_.pad_bottom;
+    const std::int64_t in_w = l_.in.w + l_.pad_left + l_.pad_right;
+    const std::int64_t swu_simd = c_.swu_simd > 0 ? c_.swu_simd : std::gcd(engine_lanes, l_.in.c);
+    if (padded(l_)) {
+      const std::int64_t simd = c_.pad_simd > 0 ? c_.pad_simd : swu_simd;
+      NodeCost p;
+      p.op = FinnOp::kFmPadding;
+      p.simd = simd;
+      p.cycles = ceil_div(l_.in.c, simd) * in_h * in_w;  // FMPadding.get_exp_cycles
+      p.res.lut = o_.lut_stream_overhead +
+                  static_cast<double>(simd * l_.act_bits) * o_.lut_per_stream_lane_bit;
+      add(p);
+    }
+    NodeCost s;
+    s.op = FinnOp::kSwu;
+    s.simd = swu_simd;
+    s.cycles = swu_cycles(in_h, in_w, l_.in.c, l_.out.h, l_.out.w, l_.kernel_h, l_.kernel_w,
+                          l_.stride_h, l_.stride_w, swu_simd, depthwise);
+    // In parallel_window mode the unit emits a whole window per cycle and takes one input word
+    // per cycle (get_exp_cycles, "parallel").
+    if (c_.swu_parallel || (c_.swu_simd == 0 && parallel)) {
+      s.parallel_window = true;
+      s.cycles = std::min(s.cycles, in_h * in_w * ceil_div(l_.in.c, swu_simd) + 2);
+    }
+    // ConvolutionInputGenerator_rtl.lut_estimation, ram_style distributed (FINN's default).
+    const std::int64_t depth = swu_buffer_depth(in_w, l_.in.c, l_.kernel_h, l_.kernel_w,
+                                                l_.stride_h, l_.stride_w, swu_simd);
+    s.res.lut =
+        o_.lut_engine_overhead + static_cast<double>(swu_simd * l_.act_bits * ceil_div(depth, 38));
+    add(s);
+  }
+
+  void weighted() {
+    const bool vvau = engine_kind(l_) == EngineKind::kVvau;
+    if (needs_window(l_))
+      window(vvau ? c_.pe : c_.simd, vvau, vvau ? c_.simd > 1 : c_.simd > l_.in.c);
+    const FoldBounds b = fold_bounds(l_);
+    const std::int64_t pixels = l_.op == ir::OpKind::kFc ? 1 : l_.out.h * l_.out.w;
+    const std::int64_t w = l_.weight_bits, a = l_.act_bits, p = c_.pe, q = c_.simd;
+    NodeCost n;
+    n.op = vvau ? FinnOp::kVvau : FinnOp::kMvau;
+    n.pe = p, n.simd = q;
+    // MVAU: MH/PE * MW/SIMD * pixels; VVAU: C/PE * K*K/SIMD * pixels (get_exp_cycles).
+    n.cycles = ceil_div(b.simd_max, q) * ceil_div(b.pe_max, p) * pixels;
+    cost_.macs_per_cycle = p * q;
+    // LUTs: FINN's MVAU_hls / VVAU_hls lut_estimation (FINN-R):
+    // c0 + c1 * PE * (multipliers + adder tree + accumulator + thresholds + comparators) + weights.
+    const std::int64_t acc =
+        finn_accumulator_bits(b.simd_max, static_cast<int>(w), static_cast<int>(a));
+    double per_pe = static_cast<double>((w + a) * (2 * q - 1) + acc);
+    if (c_.mac == MacMapping::kLut)
+      per_pe += static_cast<double>(q * (2 * ceil_div(w + a, 6) - 1) * (w + a));
+    n.res.lut = o_.lut_engine_overhead + o_.lut_per_bit_product * static_cast<double>(p) * per_pe;
+    if (c_.mac == MacMapping::kDsp)
+      n.res.dsp =
+          std::ceil(static_cast<double>(p * q) *
+                    dsp_per_product(device_.dsp_kind, static_cast<int>(w), static_cast<int>(a)));
+    // Weights: one memory PE*SIMD*W bits wide and WMEM deep (FINN's layout and estimates).
+    const std::int64_t wmem = weight_memory_depth(l_, c_);
+    const std::int64_t width = p * q * w;
+    switch (c_.memory) {
+      case WeightMemory::kLutram:
+        n.res.lut += static_cast<double>(width * ceil_div(wmem, 64));
+        break;
+      case WeightMemory::kUram:
+        n.res.uram = static_cast<double>(ceil_div(width, 72) * ceil_div(wmem, 4096));
+        break;
+      case WeightMemory::kBram:
+        n.res.bram36 = finn_bram36(width, wmem);
+        break;
+    }
+    add(n);
+  }
+
+  // The thresholds of an activation fused into the conv, fc or add before it: inside the
+  // MVAU/VVAU (memory only: C x steps words of the accumulator's width, placed by depth; FINN's
+  // estimate counts them only with ram_style_thresholds = distributed, hao always), or a
+  // Thresholding node of their own after an add, above max_fused_threshold_bits (FINN's rtl
+  // thresholding) or where a folding file puts them. They cost the activation, not the layer
+  // before it, so that a layer's cost depends on its own bits only: its bits are the output's.
+  void fused_thresholds() {
+    if (!l_.fused_last) return;  // an earlier activation of a chain
+    const std::int64_t steps = steps_of(l_.act_bits);
+    // Threshold words as wide as the accumulator of a 1,024-term dot product at these bits (a
+    // width of the activation alone: the layer before may take other bits and kernels).
+    const std::int64_t acc = finn_accumulator_bits(1024, l_.act_bits, l_.act_bits);
+    if (c_.split_thresholds || l_.fused_after_add || l_.act_bits > o_.max_fused_threshold_bits) {
+      add(thresholding_node(l_.out.c, l_.out.h * l_.out.w, steps, static_cast<int>(acc), c_.pe));
+      return;
+    }
+    const std::int64_t depth = l_.out.c * steps;
+    if (depth <= kLutramMaxDepth)
+      cost_.res.lut += static_cast<double>(lutram_luts(acc, depth));
+    else
+      cost_.res.bram36 += static_cast<double>(bram36_blocks(acc, depth));
+  }
+
+  // The DuplicateStreams that feeds a layer joining two streams: over its first input.
+  void fork(std::int64_t pe) {
+    add(stream_node(FinnOp::kDuplicateStreams, pe, l_.in.c, l_.in.h * l_.in.w));
+  }
+
+  void streaming(std::int64_t aux_pe) {
+    const std::int64_t pe = c_.pe;
+    const std::int64_t in_pixels = l_.in.h * l_.in.w, out_pixels = l_.out.h * l_.out.w;
+    switch (l_.op) {
+      case ir::OpKind::kMaxPool:
+      case ir::OpKind::kAvgPool: {
+        if (streaming_max_pool(l_)) {
+          // StreamingMaxPool (2-D): all channels in parallel, H*W * (1 + 1/K^2) cycles.
+          NodeCost n;
+          n.op = FinnOp::kStreamingMaxPool;
+          n.pe = l_.in.c;
+          n.cycles = static_cast<std::int64_t>(
+              std::ceil(static_cast<double>(in_pixels) *
+                        (1.0 + 1.0 / static_cast<double>(l_.kernel_h * l_.kernel_w))));
+          n.res.lut = o_.lut_stream_overhead +
+                      static_cast<double>(l_.in.c * l_.act_bits) * o_.lut_per_stream_lane_bit;
+          add_line_buffer(n.res, l_, l_.in.c);
+          add(n);
+          return;
+        }
+        window(pe, true, false);
+        NodeCost n = stream_node(FinnOp::kPool, pe, l_.out.c, out_pixels);
+        n.cycles *= l_.kernel_h * l_.kernel_w;  // Pool: C*K*K/PE * output pixels
+        add(n);
+        return;
+      }
+      case ir::OpKind::kGlobalAvgPool: {
+        NodeCost n = stream_node(FinnOp::kGlobalAccPool, pe, l_.in.c, in_pixels);
+        n.cycles += ceil_div(l_.in.c, pe);  // GlobalAccPool: C/PE * H*W + C/PE
+        add(n);
+        return;
+      }
+      case ir::OpKind::kAdd: {
+        // A residual add reads a stream that was forked: FINN's DuplicateStreams, counted
+        // here (where the fork is joined), so that a layer's cost depends on the layer alone.
+        fork(aux_pe);
+        add(stream_node(FinnOp::kAddStreams, pe, l_.out.c, out_pixels));
+        // The sum is requantized for what reads it: a Thresholding node (the activation's,
+        // where one follows).
+        if (!l_.has_fused_act)
+          add(thresholding_node(l_.out.c, out_pixels, steps_of(l_.act_bits), l_.act_bits + 1,
+                                aux_pe));
+        return;
+      }
+      case ir::OpKind::kMul:
+        fork(aux_pe);
+        add(stream_node(FinnOp::kEltwise, pe, l_.out.c, out_pixels));
+        return;
+      case ir::OpKind::kConcat:
+        fork(aux_pe);
+        add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
+        return;
+      case ir::OpKind::kAct:
+        add(thresholding_node(l_.out.c, out_pixels, steps_of(l_.act_bits), l_.act_bits, pe));
+        return;
+      case ir::OpKind::kConv:
+      case ir::OpKind::kFc:
+        break;
+    }
+  }
+};
+
+}  // namespace
+
 LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& device,
                      const DataflowOptions& o) {
-  LayerCost cost;
-  const FoldBounds b = fold_bounds(l);
-  const std::int64_t pixels = l.op == ir::OpKind::kFc ? 1 : l.out.h * l.out.w;
-  const int w = l.weight_bits, a = l.act_bits;
-  Resources& r = cost.res;
-  r.lut = o.lut_engine_overhead;
-  const EngineKind kind = engine_kind(l);
-  if (kind == EngineKind::kStream) {
-    // Element-wise engine, PE channels per cycle; it must read every input pixel once,
-    // so pooling layers are bound by their input size (FINN StreamingMaxPool, AddStreams,
-    // GlobalAccPool all consume one input pixel per PE group and cycle).
-    const std::int64_t in_pixels = std::max(l.in.h * l.in.w, l.out.h * l.out.w);
-    cost.cycles = ceil_div(l.out.c, c.pe) * in_pixels;
-    double ops_per_lane = 1;
-    if (l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kAvgPool)
-      ops_per_lane = static_cast<double>(l.kernel_h * l.kernel_w);
-    double lane_bits = a;
-    if (l.op == ir::OpKind::kGlobalAvgPool)
-      lane_bits = static_cast<double>(a + ceil_log2(l.in.h * l.in.w));
-    r.lut += static_cast<double>(c.pe) * lane_bits * ops_per_lane * o.lut_per_stream_lane_bit;
-    if (l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kAvgPool) add_line_buffer(r, l, c.pe);
-    return cost;
-  }
-  // MVAU (FINN MatrixVectorActivation): cycles = MW/SIMD * MH/PE * output pixels.
-  // VVAU (FINN VectorVectorActivation): cycles = K*K/SIMD * C/PE * output pixels.
-  cost.cycles = ceil_div(b.simd_max, c.simd) * ceil_div(b.pe_max, c.pe) * pixels;
-  const std::int64_t lanes = c.simd * c.pe;
-  cost.macs_per_cycle = lanes;
-  const std::int64_t acc_bits =
-      w + a + ceil_log2(kind == EngineKind::kMvau ? l.reduction_size() : l.kernel_h * l.kernel_w);
-  // accumulator and output (threshold) stage per PE
-  r.lut += static_cast<double>(c.pe * acc_bits) * o.lut_per_adder_bit;
-  if (c.mac == MacMapping::kDsp) {
-    // products and the adder tree live in the DSP cascade
-    r.dsp = std::ceil(static_cast<double>(lanes) * dsp_per_product(device.dsp_kind, w, a));
-  } else {
-    // LUT multipliers grow with weight bits x activation bits; SIMD-1 adders per PE of
-    // width w + a + log2(SIMD) reduce their products.
-    r.lut += static_cast<double>(lanes * w * a) * o.lut_per_bit_product;
-    r.lut += static_cast<double>(c.pe * (c.simd - 1) * (w + a + ceil_log2(c.simd))) *
-             o.lut_per_adder_bit;
-  }
-  add_memory(r, c.pe, c.simd * w, weight_memory_depth(l, c), c.memory);
-  if (l.op == ir::OpKind::kConv) add_line_buffer(r, l, kind == EngineKind::kVvau ? c.pe : c.simd);
-  return cost;
+  return NodeBuilder(l, c, device, o).build();
 }
 
 std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& device,
@@ -239,7 +432,8 @@ std::vector<std::string> over_budget(const Resources& used, const Device& device
 }
 
 DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerConfig>& configs,
-                               const Device& device, const DataflowOptions& options) {
+                               const Device& device, const DataflowOptions& options,
+                               const std::vector<NamedNode>& extras) {
   HAO_CHECK(configs.size() == net.layers.size(), "one configuration per layer");
   DataflowEval e;
   e.input_transfer_cycles = input_transfer_cycles(net, device);
@@ -266,6 +460,15 @@ DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerCo
     longest_fill = std::max(longest_fill, done[i]);
     e.layers.push_back(c);
   }
+  for (std::size_t k = 0; k < extras.size(); ++k) {
+    e.total += extras[k].cost.res;
+    if (extras[k].cost.cycles > e.ii_cycles) {
+      e.ii_cycles = extras[k].cost.cycles;
+      e.bottleneck = -1;
+      e.extra_bottleneck = static_cast<int>(k);
+    }
+  }
+  e.extras = extras;
   e.latency_cycles = e.ii_cycles + static_cast<std::int64_t>(std::ceil(longest_fill));
   e.fps = device.clock_mhz * 1e6 / static_cast<double>(e.ii_cycles);
   e.latency_ms = static_cast<double>(e.latency_cycles) / (device.clock_mhz * 1e3);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hw/device.hpp"
+#include "hw/finn_nodes.hpp"
 #include "ir/network.hpp"
 
 namespace hao::hw {
@@ -25,30 +26,46 @@ enum class EngineKind { kMvau, kVvau, kStream };
 EngineKind engine_kind(const ir::Layer& layer);
 
 /// A layer's folding: SIMD lanes over its reduction (or window), PE lanes over its outputs.
+/// The layer's other FINN nodes (padding, sliding window, thresholds, fork) follow the engine
+/// unless a FINN folding file sets them apart (0: tied).
 struct LayerConfig {
   std::int64_t simd = 1;
   std::int64_t pe = 1;
   MacMapping mac = MacMapping::kDsp;
   WeightMemory memory = WeightMemory::kBram;
+  std::int64_t swu_simd = 0;  ///< the sliding-window unit's SIMD (0: gcd(engine lanes, channels))
+  std::int64_t pad_simd = 0;  ///< FMPadding's SIMD (0: the sliding-window unit's)
+  std::int64_t aux_pe = 0;    ///< PE of its Thresholding and DuplicateStreams nodes (0: PE)
+  bool swu_parallel = false;  ///< the window unit in parallel_window mode (a window per cycle)
+  /// The fused activation's thresholds in a standalone Thresholding node after the engine
+  /// (FINN's rtl MVAU, and hao's choice above 4 output bits), not inside the MVAU/VVAU.
+  bool split_thresholds = false;
   bool operator==(const LayerConfig& o) const {
-    return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory;
+    return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory &&
+           swu_simd == o.swu_simd && pad_simd == o.pad_simd && aux_pe == o.aux_pe &&
+           swu_parallel == o.swu_parallel && split_thresholds == o.split_thresholds;
   }
 };
 
 struct LayerCost {
-  std::int64_t cycles = 0;          ///< cycles per frame
-  Resources res;                    ///< DSP, LUT, BRAM36, URAM
+  std::int64_t cycles = 0;          ///< cycles per frame: its slowest node's
+  Resources res;                    ///< DSP, LUT, BRAM36, URAM: all its nodes'
   std::int64_t macs_per_cycle = 0;  ///< multipliers (SIMD x PE) for weighted layers
+  std::vector<NodeCost> nodes;      ///< the FINN nodes the layer becomes, in graph order
 };
 
-/// Coefficients of the stated cost model. Defaults are engineering estimates (see
-/// docs/architecture.md); they are the free parameters that calibration fits.
+/// Coefficients of the stated cost model: FINN's where FINN estimates (MVAU and VVAU LUTs:
+/// c0 + c1 * PE * (...)), hao's engineering estimates for the streaming nodes FINN leaves at
+/// zero (see docs/architecture.md).
 struct DataflowOptions {
-  double lut_per_bit_product = 1.1;      ///< LUT-mapped multiplier: LUTs per weight-bit x act-bit
-  double lut_per_adder_bit = 1.0;        ///< adder tree: one LUT per bit of each adder
-  double lut_engine_overhead = 120;      ///< control, stream handshakes and counters per engine
-  double lut_per_stream_lane_bit = 2.0;  ///< element-wise engines: LUTs per lane per bit
+  double lut_per_bit_product = 1.1;      ///< FINN's c1: the MVAU/VVAU LUT scale
+  double lut_engine_overhead = 300;      ///< FINN's c0: control per MVAU, VVAU and window unit
+  double lut_stream_overhead = 120;      ///< control, handshakes and counters per streaming node
+  double lut_per_stream_lane_bit = 2.0;  ///< streaming nodes: LUTs per lane per bit
   bool allow_uram = true;                ///< consider UltraRAM for weights where the device has it
+  /// Fused activations wider than this many bits get a standalone Thresholding node (FINN's
+  /// rtl thresholding: a binary search over BRAM) instead of MVAU_hls's comparator per step.
+  int max_fused_threshold_bits = 4;
 };
 
 /// Loop bounds of a layer's engine: MVAU (MW, MH), VVAU (K*K, C), stream (1, C).
@@ -96,6 +113,8 @@ struct DataflowEval {
   double fps = 0;
   double latency_ms = 0;
   std::vector<std::string> over_budget;  ///< e.g. "DSP 412 > 306 usable on zu3eg"
+  std::vector<NamedNode> extras;         ///< FINN nodes outside the layers (from a folding file)
+  int extra_bottleneck = -1;             ///< the extra node setting the II, or -1
   bool fits() const { return over_budget.empty(); }
 };
 
@@ -106,9 +125,11 @@ double dsp_per_product(DspKind kind, int weight_bits, int act_bits);
 /// Cycles to bring one input frame over the off-chip link.
 std::int64_t input_transfer_cycles(const ir::Network& net, const Device& device);
 
-/// Evaluates a design: `configs[i]` folds `net.layers[i]`.
+/// Evaluates a design: `configs[i]` folds `net.layers[i]`; `extras` are FINN nodes outside the
+/// layers (an input quantizer, LabelSelect, FIFOs) that count toward the II and the totals.
 DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerConfig>& configs,
-                               const Device& device, const DataflowOptions& options);
+                               const Device& device, const DataflowOptions& options,
+                               const std::vector<NamedNode>& extras = {});
 
 /// Lists each usable resource the totals exceed, naming both numbers and the device.
 std::vector<std::string> over_budget(const Resources& used, const Device& device);

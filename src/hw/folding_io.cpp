@@ -1,11 +1,12 @@
 #include "hw/folding_io.hpp"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "core/error.hpp"
-#include "core/json_file.hpp"
 #include "core/text.hpp"
 
 namespace hao::hw {
@@ -24,82 +25,72 @@ const char* ram_style(WeightMemory m) {
   return "block";
 }
 
-// FINN's node base names, one per kind of layer hao models. The first name is written; the
-// others are accepted when reading (older and newer FINN releases).
-struct NodeKind {
-  const char* key;
-  std::vector<const char*> bases;
-};
-const std::vector<NodeKind> kNodeKinds = {
-    {"mvau", {"MVAU", "MatrixVectorActivation", "StreamingFCLayer"}},
-    {"vvau", {"VVAU", "VectorVectorActivation"}},
-    {"maxpool", {"StreamingMaxPool"}},
-    {"avgpool", {"Pool"}},
-    {"gpool", {"GlobalAccPool"}},
-    {"add", {"AddStreams"}},
-    {"mul", {"ElementwiseMul"}},
-    {"concat", {"StreamingConcat"}},
-    {"act", {"Thresholding"}},
-};
-
-const char* kind_key(const ir::Layer& l) {
-  switch (engine_kind(l)) {
-    case EngineKind::kMvau:
-      return "mvau";
-    case EngineKind::kVvau:
-      return "vvau";
-    case EngineKind::kStream:
-      break;
-  }
-  switch (l.op) {
-    case ir::OpKind::kMaxPool:
-      return "maxpool";
-    case ir::OpKind::kAvgPool:
-      return "avgpool";
-    case ir::OpKind::kGlobalAvgPool:
-      return "gpool";
-    case ir::OpKind::kAdd:
-      return "add";
-    case ir::OpKind::kMul:
-      return "mul";
-    case ir::OpKind::kConcat:
-      return "concat";
+// The implementation FINN v0.10's specialize_layers picks by default.
+const char* default_impl(FinnOp op) {
+  switch (op) {
+    case FinnOp::kSwu:
+    case FinnOp::kFmPadding:
+    case FinnOp::kThresholding:
+    case FinnOp::kFifo:
+    case FinnOp::kDataWidthConverter:
+      return "rtl";
     default:
-      return "act";
+      return "hls";
   }
 }
 
-const char* written_base(const std::string& key) {
-  for (const auto& k : kNodeKinds)
-    if (key == k.key) return k.bases.front();
-  return "?";
-}
+// One node of hao's FINN graph: layer, position among the layer's nodes, op.
+struct GraphNode {
+  std::size_t layer = 0;
+  std::size_t slot = 0;
+  FinnOp op = FinnOp::kMvau;
+};
 
-// (kind key, ordinal within the kind) -> layer index
-std::map<std::pair<std::string, int>, int> layer_slots(const ir::Network& net) {
-  std::map<std::pair<std::string, int>, int> slots;
-  std::map<std::string, int> counts;
+std::vector<GraphNode> graph_nodes(const ir::Network& net, const std::vector<LayerConfig>& configs,
+                                   const Device& device, const DataflowOptions& options) {
+  std::vector<GraphNode> out;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    const std::string key = kind_key(net.layers[i]);
-    slots[{key, counts[key]++}] = static_cast<int>(i);
+    const LayerCost c = layer_cost(net.layers[i], configs[i], device, options);
+    for (std::size_t k = 0; k < c.nodes.size(); ++k) out.push_back({i, k, c.nodes[k].op});
   }
-  return slots;
+  return out;
 }
+
+// An entry of the file: "MVAU_hls_3" -> MVAU, hls, 3, in file order.
+struct Entry {
+  std::string name;
+  FinnOp op = FinnOp::kMvau;
+  std::string impl;
+  int ordinal = 0;
+  std::size_t position = 0;
+  const nlohmann::ordered_json* attrs = nullptr;
+};
+
+std::int64_t steps_of_bits(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
 
 }  // namespace
 
-std::vector<std::string> finn_node_names(const ir::Network& net) {
-  std::vector<std::string> names;
+std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
+                                                      const std::vector<LayerConfig>& configs,
+                                                      const Device& device,
+                                                      const DataflowOptions& options) {
+  std::vector<std::vector<std::string>> names(net.layers.size());
   std::map<std::string, int> counts;
-  for (const auto& l : net.layers) {
-    const std::string key = kind_key(l);
-    names.push_back(std::string(written_base(key)) + "_hls_" + std::to_string(counts[key]++));
+  for (const GraphNode& n : graph_nodes(net, configs, device, options)) {
+    const std::string type = std::string(finn_op_base(n.op)) + "_" + default_impl(n.op);
+    names[n.layer].push_back(type + "_" + std::to_string(counts[type]++));
   }
   return names;
 }
 
-FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device) {
-  const nlohmann::json root = core::read_json(path);
+FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device,
+                         const DataflowOptions& options) {
+  nlohmann::ordered_json root;
+  try {
+    root = nlohmann::ordered_json::parse(core::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw core::InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
   core::IssueList issues(path);
   if (!root.is_object()) {
     issues.add("", "expected a JSON object of FINN node names");
@@ -109,107 +100,347 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
   out.configs.assign(net.layers.size(), LayerConfig{});
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     LayerConfig& c = out.configs[i];
-    if (engine_kind(net.layers[i]) == EngineKind::kStream) c.mac = MacMapping::kLut;
+    c.mac = MacMapping::kLut;  // FINN's resType default (auto) is costed on LUTs
     c.memory = auto_weight_memory(net.layers[i], c);
   }
-  const auto slots = layer_slots(net);
-  std::vector<bool> seen(net.layers.size(), false);
-  static const std::regex kName("^([A-Za-z]+?)(?:_Batch)?(?:_(?:hls|rtl))?_([0-9]+)$");
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string node = it.key();
-    if (node == "Defaults") continue;
+  const std::vector<GraphNode> graph = graph_nodes(net, out.configs, device, options);
+
+  // The file's entries, per op type.
+  static const std::regex kName("^([A-Za-z]+?)(?:_Batch)?(?:_(hls|rtl))?_([0-9]+)$");
+  std::map<FinnOp, std::vector<Entry>> by_op;
+  std::vector<Entry> thresholds, order;
+  std::size_t position = 0;
+  for (auto it = root.begin(); it != root.end(); ++it, ++position) {
+    if (it.key() == "Defaults") continue;
+    Entry e;
+    e.name = it.key();
+    e.position = position;
+    e.attrs = &it.value();
     std::smatch m;
-    std::string key;
-    if (std::regex_match(node, m, kName)) {
-      for (const auto& k : kNodeKinds)
-        for (const char* base : k.bases)
-          if (m[1].str() == base) key = k.key;
-    }
-    if (key.empty()) {
-      out.notes.push_back(node + ": not a layer hao models, skipped");
+    if (!std::regex_match(e.name, m, kName) || !finn_op_of(m[1].str(), e.op)) {
+      issues.add(e.name,
+                 "not a FINN node type hao models (expected names such as MVAU_hls_0, "
+                 "ConvolutionInputGenerator_rtl_1, Thresholding_rtl_0)");
       continue;
     }
-    const int ordinal = std::stoi(m[2].str());
-    auto slot = slots.find({key, ordinal});
-    if (slot == slots.end()) {
-      issues.add(node,
-                 "the network has no such layer (" + net.name + " has fewer " + key + " layers)");
+    if (!e.attrs->is_object()) {
+      issues.add(e.name, "expected an object of attributes (PE, SIMD, ...)");
       continue;
     }
-    const auto index = static_cast<std::size_t>(slot->second);
-    const ir::Layer& layer = net.layers[index];
-    LayerConfig& c = out.configs[index];
-    seen[index] = true;
-    const nlohmann::json& attrs = it.value();
-    if (!attrs.is_object()) {
-      issues.add(node, "expected an object with PE and SIMD");
-      continue;
-    }
-    auto get_lanes = [&](const char* name, std::int64_t& v) {
-      if (!attrs.contains(name)) return;
-      const auto& a = attrs[name];
-      if (!a.is_number_integer() || a.get<std::int64_t>() < 1) {
-        issues.add(node + "." + name, "'" + a.dump() + "', expected a positive integer");
-        return;
-      }
-      v = a.get<std::int64_t>();
-    };
-    get_lanes("PE", c.pe);
-    get_lanes("SIMD", c.simd);
-    if (attrs.contains("resType") && engine_kind(layer) != EngineKind::kStream) {
-      const auto& r = attrs["resType"];
-      const std::string s = r.is_string() ? r.get<std::string>() : r.dump();
-      if (s == "dsp")
-        c.mac = MacMapping::kDsp;
-      else if (s == "lut")
-        c.mac = MacMapping::kLut;
-      else if (s == "auto")
-        c.mac =
-            (layer.weight_bits >= 4 && layer.act_bits >= 4) ? MacMapping::kDsp : MacMapping::kLut;
-      else
-        issues.add(node + ".resType", "'" + s + "', expected lut, dsp or auto");
-    }
-    // ram_style "auto" (FINN's default) or none: where Vivado would put the memory.
-    std::string style = "auto";
-    if (attrs.contains("ram_style") && engine_kind(layer) != EngineKind::kStream) {
-      const auto& r = attrs["ram_style"];
-      style = r.is_string() ? r.get<std::string>() : r.dump();
-      if (style == "ultra")
-        c.memory = WeightMemory::kUram;
-      else if (style == "block")
-        c.memory = WeightMemory::kBram;
-      else if (style == "distributed")
-        c.memory = WeightMemory::kLutram;
-      else if (style != "auto")
-        issues.add(node + ".ram_style",
-                   "'" + style + "', expected block, distributed, ultra or auto");
-    }
-    if (style == "auto") c.memory = auto_weight_memory(layer, c);
-    std::string why;
-    if (!config_is_legal(layer, c, device, why))
-      issues.add(node, "layer '" + layer.name + "': " + why);
+    e.impl = m[2].str();
+    e.ordinal = std::stoi(m[3].str().substr(0, 9));
+    order.push_back(e);
   }
   issues.throw_if_any();
-  for (std::size_t i = 0; i < net.layers.size(); ++i)
-    if (!seen[i] && engine_kind(net.layers[i]) != EngineKind::kStream)
-      out.notes.push_back("layer '" + net.layers[i].name + "' is not in the file: PE = SIMD = 1");
+
+  auto get_int = [&](const Entry& e, const char* key, std::int64_t& v) {
+    if (!e.attrs->contains(key)) return false;
+    const auto& a = (*e.attrs)[key];
+    if (!a.is_number_integer() || a.get<std::int64_t>() < 1) {
+      issues.add(e.name + "." + key, "'" + a.dump() + "', expected a positive integer");
+      return false;
+    }
+    v = a.get<std::int64_t>();
+    return true;
+  };
+  auto get_string = [&](const Entry& e, const char* key, std::string& v) {
+    if (!e.attrs->contains(key)) return false;
+    const auto& a = (*e.attrs)[key];
+    v = a.is_string() ? a.get<std::string>() : a.dump();
+    return true;
+  };
+  auto must_divide = [&](const Entry& e, const char* key, std::int64_t v, std::int64_t bound,
+                         const std::string& what) {
+    if (bound % v != 0)
+      issues.add(e.name + "." + key, std::to_string(v) + " does not divide " + what + " (" +
+                                         std::to_string(bound) + ")");
+  };
+
+  // Extras: nodes of FINN's graph outside hao's layers.
+  const ir::Layer& last = net.layers.back();
+  auto add_extra = [&](const Entry& e) {
+    std::int64_t pe = 1, depth = 0;
+    get_int(e, "PE", pe);
+    NamedNode n;
+    n.name = e.name;
+    switch (e.op) {
+      case FinnOp::kLabelSelect:
+        must_divide(e, "PE", pe, last.out.c, "the labels");
+        n.cost = label_select_node(last.out.c, pe);
+        break;
+      case FinnOp::kChannelwiseOp:
+        must_divide(e, "PE", pe, last.out.c, "the channels");
+        n.cost.op = e.op;
+        n.cost.pe = pe;
+        n.cost.cycles = last.out.c / pe * last.out.h * last.out.w;
+        break;
+      case FinnOp::kFifo: {
+        std::string style = "auto";
+        get_string(e, "ram_style", style);
+        get_int(e, "depth", depth);
+        n.cost = fifo_node(last.act_bits, depth, style);
+        break;
+      }
+      default:
+        n.cost.op = e.op;  // a width converter: no cycles or resources modelled
+        break;
+    }
+    out.extras.push_back(n);
+  };
+
+  // Non-threshold entries: the k-th entry of an op type is the k-th node of that op in the
+  // graph (by ordinal when the file uses one implementation for the op, else in file order).
+  std::map<std::size_t, const Entry*> matched;  // graph node index -> entry
+  for (const Entry& e : order) {
+    if (e.op == FinnOp::kThresholding)
+      thresholds.push_back(e);
+    else
+      by_op[e.op].push_back(e);
+  }
+  std::map<std::size_t, std::size_t> entry_graph;  // entry position -> graph node index
+  for (auto& [op, entries] : by_op) {
+    const bool one_impl = std::all_of(entries.begin(), entries.end(), [&](const Entry& e) {
+      return e.impl == entries.front().impl;
+    });
+    if (one_impl)
+      std::stable_sort(entries.begin(), entries.end(),
+                       [](const Entry& a, const Entry& b) { return a.ordinal < b.ordinal; });
+    std::vector<std::size_t> nodes;
+    for (std::size_t g = 0; g < graph.size(); ++g)
+      if (graph[g].op == op) nodes.push_back(g);
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      if (k < nodes.size()) {
+        matched[nodes[k]] = &entries[k];
+        entry_graph[entries[k].position] = nodes[k];
+      } else if (op == FinnOp::kLabelSelect || op == FinnOp::kChannelwiseOp ||
+                 op == FinnOp::kFifo || op == FinnOp::kDataWidthConverter) {
+        add_extra(entries[k]);
+      } else {
+        issues.add(entries[k].name, "names no node of " + net.name + "'s FINN graph (it has " +
+                                        std::to_string(nodes.size()) + " " + finn_op_base(op) +
+                                        " node" + (nodes.size() == 1 ? "" : "s") + ")");
+      }
+    }
+  }
+  // Thresholding entries, in file order: first in the file, the input quantizer; right after
+  // an MVAU/VVAU with a fused activation, that layer's thresholds; else the graph's next one.
+  std::vector<std::size_t> graph_thresholds;
+  for (std::size_t g = 0; g < graph.size(); ++g)
+    if (graph[g].op == FinnOp::kThresholding) graph_thresholds.push_back(g);
+  std::size_t next_threshold = 0;
+  std::set<std::size_t> taken;  // graph Thresholding nodes matched out of order
+  std::vector<const Entry*> split(net.layers.size(), nullptr);
+  for (const Entry& t : thresholds) {
+    const Entry* before = nullptr;
+    for (const Entry& e : order)
+      if (e.position < t.position && e.op != FinnOp::kThresholding) before = &e;
+    std::int64_t pe = 1;
+    get_int(t, "PE", pe);
+    if (!before) {  // the input quantizer; before an fc, over the flattened input
+      const bool flat = net.layers.front().op == ir::OpKind::kFc;
+      const std::int64_t channels = flat ? net.input.elements() : net.input.c;
+      must_divide(t, "PE", pe, channels, "the input channels");
+      out.extras.insert(out.extras.begin(),
+                        {t.name, thresholding_node(channels, flat ? 1 : net.input.h * net.input.w,
+                                                   steps_of_bits(net.layers.front().act_bits),
+                                                   net.input_bits, pe)});
+      continue;
+    }
+    const auto g = entry_graph.find(before->position);
+    if (g != entry_graph.end()) {
+      const std::size_t layer = graph[g->second].layer;
+      const ir::Layer& l = net.layers[layer];
+      const FinnOp op = graph[g->second].op;
+      if ((op == FinnOp::kMvau || op == FinnOp::kVvau) && l.has_fused_act && !split[layer]) {
+        split[layer] = &t;
+        // The thresholds belong to the (last) activation fused into the layer.
+        std::size_t act = layer;
+        for (std::size_t j = layer + 1; j < net.layers.size(); ++j)
+          if (net.layers[j].fused_into == static_cast<int>(layer) && net.layers[j].fused_last) {
+            act = j;
+            break;
+          }
+        // The graph has the node already where hao splits the thresholds itself (wide ones).
+        const auto own = std::find_if(
+            graph_thresholds.begin(), graph_thresholds.end(),
+            [&](std::size_t n) { return graph[n].layer == act && taken.count(n) == 0; });
+        if (own != graph_thresholds.end()) {
+          matched[*own] = &t;
+          taken.insert(*own);
+          continue;
+        }
+        must_divide(t, "PE", pe, l.out.c, "the channels");
+        out.configs[act].split_thresholds = true;
+        out.configs[act].pe = pe;
+        continue;
+      }
+    }
+    while (next_threshold < graph_thresholds.size() &&
+           taken.count(graph_thresholds[next_threshold]) != 0)
+      ++next_threshold;
+    if (next_threshold < graph_thresholds.size()) {
+      const std::size_t node = graph_thresholds[next_threshold++];
+      matched[node] = &t;
+      taken.insert(node);
+    } else {
+      issues.add(t.name, "names no Thresholding node of " + net.name + "'s FINN graph");
+    }
+  }
+
+  // The attributes of each matched node.
+  for (const auto& [g, e] : matched) {
+    const GraphNode& node = graph[g];
+    const ir::Layer& l = net.layers[node.layer];
+    LayerConfig& c = out.configs[node.layer];
+    const FoldBounds b = fold_bounds(l);
+    std::int64_t v = 0;
+    switch (node.op) {
+      case FinnOp::kMvau:
+      case FinnOp::kVvau: {
+        if (get_int(*e, "PE", v)) c.pe = v, must_divide(*e, "PE", v, b.pe_max, "MH");
+        if (get_int(*e, "SIMD", v)) c.simd = v, must_divide(*e, "SIMD", v, b.simd_max, "MW");
+        std::string s;
+        if (get_string(*e, "resType", s)) {
+          if (s == "dsp")
+            c.mac = MacMapping::kDsp;
+          else if (s == "lut")
+            c.mac = MacMapping::kLut;
+          else if (s == "auto")  // HLS's choice: DSPs for products of 4 bits and more
+            c.mac = e->impl == "rtl" || (l.weight_bits >= 4 && l.act_bits >= 4) ? MacMapping::kDsp
+                                                                                : MacMapping::kLut;
+          else
+            issues.add(e->name + ".resType", "'" + s + "', expected lut, dsp or auto");
+        } else if (e->impl == "rtl") {
+          c.mac = MacMapping::kDsp;  // FINN's rtl MVAU is built on DSPs
+        }
+        std::string style = "auto";
+        get_string(*e, "ram_style", style);
+        if (style == "ultra")
+          c.memory = WeightMemory::kUram;
+        else if (style == "block")
+          c.memory = WeightMemory::kBram;
+        else if (style == "distributed")
+          c.memory = WeightMemory::kLutram;
+        else if (style == "auto")
+          c.memory = auto_weight_memory(l, c);
+        else
+          issues.add(e->name + ".ram_style",
+                     "'" + style + "', expected block, distributed, ultra or auto");
+        if (get_string(*e, "mem_mode", s) && s != "internal_decoupled" &&
+            s != "internal_embedded" && s != "const" && s != "decoupled" && s != "external")
+          issues.add(e->name + ".mem_mode", "'" + s +
+                                                "', expected internal_decoupled, "
+                                                "internal_embedded or external");
+        if (s == "external")
+          out.notes.push_back(e->name + ": mem_mode external: weights costed on chip anyway");
+        break;
+      }
+      case FinnOp::kSwu:
+        if (get_int(*e, "SIMD", v))
+          c.swu_simd = v, must_divide(*e, "SIMD", v, l.in.c, "IFMChannels");
+        if (e->attrs->contains("parallel_window")) {
+          const auto& a = (*e->attrs)["parallel_window"];
+          if (!a.is_number_integer() || (a.get<int>() != 0 && a.get<int>() != 1))
+            issues.add(e->name + ".parallel_window", "'" + a.dump() + "', expected 0 or 1");
+          else
+            c.swu_parallel = a.get<int>() == 1;
+        }
+        break;
+      case FinnOp::kFmPadding:
+        if (get_int(*e, "SIMD", v))
+          c.pad_simd = v, must_divide(*e, "SIMD", v, l.in.c, "NumChannels");
+        break;
+      case FinnOp::kThresholding:
+      case FinnOp::kDuplicateStreams:
+        if (get_int(*e, "PE", v)) {
+          must_divide(*e, "PE", v, l.out.c, "NumChannels");
+          if (l.op == ir::OpKind::kAct)
+            c.pe = v;
+          else
+            c.aux_pe = v;
+        }
+        break;
+      case FinnOp::kStreamingMaxPool:
+        break;  // 2-D: every channel in parallel, PE applies to 1-D only
+      default:
+        if (get_int(*e, "PE", v) || get_int(*e, "SIMD", v)) {
+          must_divide(*e, "PE", v, l.out.c, "NumChannels");
+          c.pe = v;
+        }
+        break;
+    }
+  }
+  issues.throw_if_any();
+  // Graph nodes the file leaves out keep FINN's defaults.
+  const auto names = finn_node_names(net, out.configs, device, options);
+  for (std::size_t g = 0; g < graph.size(); ++g) {
+    if (matched.count(g)) continue;
+    const GraphNode& node = graph[g];
+    LayerConfig& c = out.configs[node.layer];
+    const std::string& name = names[node.layer][std::min(node.slot, names[node.layer].size() - 1)];
+    switch (node.op) {
+      case FinnOp::kSwu:
+        c.swu_simd = 1;
+        break;
+      case FinnOp::kFmPadding:
+        c.pad_simd = 1;
+        break;
+      case FinnOp::kStreamingMaxPool:
+        continue;
+      default:
+        break;
+    }
+    out.notes.push_back(name + " (layer '" + net.layers[node.layer].name +
+                        "') is not in the file: FINN's defaults, PE = SIMD = 1");
+  }
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    std::string why;
+    if (!config_is_legal(net.layers[i], out.configs[i], device, why))
+      issues.add(names[i].empty() ? net.layers[i].name : names[i].front(),
+                 "layer '" + net.layers[i].name + "': " + why);
+  }
+  issues.throw_if_any();
   return out;
 }
 
-std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs) {
+std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs,
+                         const Device& device, const DataflowOptions& options) {
   nlohmann::ordered_json j;
   j["Defaults"] = nlohmann::ordered_json::object();
-  const auto names = finn_node_names(net);
+  const auto names = finn_node_names(net, configs, device, options);
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    nlohmann::ordered_json n;
-    const bool stream = engine_kind(net.layers[i]) == EngineKind::kStream;
-    n["PE"] = configs[i].pe;
-    if (!stream) {
-      n["SIMD"] = configs[i].simd;
-      n["resType"] = to_string(configs[i].mac);
-      n["ram_style"] = ram_style(configs[i].memory);
+    const LayerCost cost = layer_cost(net.layers[i], configs[i], device, options);
+    for (std::size_t k = 0; k < cost.nodes.size(); ++k) {
+      const NodeCost& n = cost.nodes[k];
+      nlohmann::ordered_json a;
+      switch (n.op) {
+        case FinnOp::kMvau:
+        case FinnOp::kVvau:
+          a["PE"] = n.pe;
+          a["SIMD"] = n.simd;
+          a["ram_style"] = ram_style(configs[i].memory);
+          a["resType"] = to_string(configs[i].mac);
+          a["mem_mode"] = "internal_decoupled";
+          break;
+        case FinnOp::kSwu:
+          a["SIMD"] = n.simd;
+          a["parallel_window"] = n.parallel_window ? 1 : 0;
+          a["ram_style"] = "distributed";
+          break;
+        case FinnOp::kFmPadding:
+          a["SIMD"] = n.simd;
+          break;
+        case FinnOp::kConcat:
+          a["SIMD"] = n.pe;
+          break;
+        case FinnOp::kStreamingMaxPool:
+          continue;  // no folding attributes: FINN's own files leave it out
+        default:
+          a["PE"] = n.pe;
+          break;
+      }
+      j[names[i][k]] = a;
     }
-    j[names[i]] = n;
   }
   return j.dump(2) + "\n";
 }

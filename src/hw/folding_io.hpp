@@ -1,4 +1,5 @@
-// FINN folding files (folding_config.json): read a given design, write hao's.
+// FINN folding files (folding_config.json): read FINN's designs on hao's FINN node graph, and
+// write hao's in FINN's node names.
 #pragma once
 
 #include <string>
@@ -8,28 +9,38 @@
 
 namespace hao::hw {
 
-/// Node name FINN gives layer `index` of `net`: MVAU_hls_i for the i-th conv or fc,
-/// VVAU_hls_i for the i-th depthwise conv, and FINN's streaming nodes for the rest
-/// (StreamingMaxPool_hls_i, Pool_hls_i, GlobalAccPool_hls_i, AddStreams_hls_i,
-/// ChannelwiseOp_hls_i, StreamingConcat_hls_i, Thresholding_hls_i), counted per kind.
-std::vector<std::string> finn_node_names(const ir::Network& net);
+/// FINN's name for each node of each layer folded as `configs` (LayerCost::nodes), in the graph
+/// order FINN's conversion creates them: op type, "_hls" or "_rtl" as FINN v0.10 specializes it
+/// by default (ConvolutionInputGenerator, FMPadding, Thresholding and StreamingFIFO in RTL, the
+/// rest in HLS), and an ordinal per op type (MVAU_hls_0, ConvolutionInputGenerator_rtl_3, ...).
+std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
+                                                      const std::vector<LayerConfig>& configs,
+                                                      const Device& device,
+                                                      const DataflowOptions& options = {});
 
 struct FoldingFile {
-  std::vector<LayerConfig> configs;  ///< one per layer; PE = SIMD = 1 where the file is silent
-  std::vector<std::string> notes;    ///< nodes hao does not model, layers the file left out
+  std::vector<LayerConfig> configs;  ///< one per layer; FINN's defaults where the file is silent
+  /// Nodes of FINN's graph that belong to no layer of hao's network: the input quantizer (a
+  /// Thresholding before the first layer), LabelSelect, ChannelwiseOp, FIFOs.
+  std::vector<NamedNode> extras;
+  std::vector<std::string> notes;  ///< nodes left at FINN's defaults, attributes not costed
 };
 
-/// Reads FINN's folding_config.json. Accepts MatrixVectorActivation_i, MVAU_hls_i, MVAU_rtl_i
-/// (the i-th conv or fc layer in topological order), VectorVectorActivation_i, VVAU_hls_i,
-/// VVAU_rtl_i (the i-th depthwise layer) and the streaming names above (with or without
-/// _hls/_rtl or _Batch), with keys PE, SIMD, resType (lut|dsp|auto) and ram_style. Other
-/// FINN nodes (FIFOs, width converters, input generators) are noted and skipped. ram_style
-/// block, distributed or ultra is costed as BRAM, LUTRAM or UltraRAM; auto, or none, as
-/// auto_weight_memory (Vivado's placement by depth). A value that is not a legal folding
-/// throws core::InputError naming the file, node, key and value.
-FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device);
+/// Reads FINN's folding_config.json onto the FINN node graph of `net` (see LayerCost::nodes):
+/// node names with or without _hls/_rtl, older op names (MatrixVectorActivation, ...), keys PE,
+/// SIMD, resType (lut, dsp, auto), ram_style (block, distributed, ultra, auto), mem_mode and a
+/// FIFO's depth. Each op type's entries go to that op's nodes in graph order (by ordinal; in
+/// file order where an op type comes in both _hls and _rtl). A Thresholding first in the file
+/// is the input quantizer; one right after an MVAU/VVAU with a fused activation holds its
+/// thresholds (FINN's rtl MVAU). A node the graph lacks, an attribute that is not a legal
+/// folding (a PE or SIMD that does not divide its bound, an unknown resType or ram_style)
+/// throws core::InputError naming the file, node, attribute and value.
+FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device,
+                         const DataflowOptions& options = {});
 
-/// FINN-style folding_config.json text for `configs`.
-std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs);
+/// FINN-style folding_config.json text for `configs`, every node of the graph named as
+/// finn_node_names does.
+std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs,
+                         const Device& device, const DataflowOptions& options = {});
 
 }  // namespace hao::hw

@@ -5,8 +5,6 @@
 namespace hao::hw {
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
 // Smallest divisor d of n with d >= need (n itself when none smaller works).
 std::int64_t next_divisor(std::int64_t n, std::int64_t need) {
   for (std::int64_t d = std::max<std::int64_t>(1, need); d < n; ++d)
@@ -20,12 +18,8 @@ LayerConfig fold_layer(const ir::Layer& l, std::int64_t target) {
   const FoldBounds b = fold_bounds(l);
   const EngineKind kind = engine_kind(l);
   if (kind == EngineKind::kStream) c.mac = MacMapping::kLut;
-  const std::int64_t pixels = l.op == ir::OpKind::kFc ? 1 : l.out.h * l.out.w;
-  const std::int64_t stream_pixels = std::max(l.in.h * l.in.w, l.out.h * l.out.w);
-  auto cycles = [&](const LayerConfig& x) {
-    if (kind == EngineKind::kStream) return ceil_div(b.pe_max, x.pe) * stream_pixels;
-    return ceil_div(b.simd_max, x.simd) * ceil_div(b.pe_max, x.pe) * pixels;
-  };
+  // The layer's FINN nodes (its sliding-window unit and padding follow the engine's lanes).
+  auto cycles = [&](const LayerConfig& x) { return layer_cost(l, x, Device{}, {}).cycles; };
   // Walk one parallelism through its divisors, smallest first, until the target is met.
   auto raise = [&](std::int64_t& lanes, std::int64_t bound) {
     while (cycles(c) > target && lanes < bound) lanes = next_divisor(bound, lanes + 1);

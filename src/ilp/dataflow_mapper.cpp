@@ -31,8 +31,8 @@ std::vector<hw::LayerConfig> configs_of(const FoldingProblem& p, const std::vect
 }
 
 void finish(MapResult& r, const ir::Network& net, const hw::Device& device,
-            const MapOptions& options) {
-  r.eval = hw::evaluate_dataflow(net, r.configs, device, options.cost);
+            const MapOptions& options, const std::vector<hw::NamedNode>& extras = {}) {
+  r.eval = hw::evaluate_dataflow(net, r.configs, device, options.cost, extras);
   r.feasible = r.eval.fits();
   if (!r.feasible && r.reason.empty()) r.reason = core::join(r.eval.over_budget, "; ");
 }
@@ -44,12 +44,13 @@ std::int64_t ii_for_fps(const hw::Device& device, double fps) {
 }  // namespace
 
 MapResult evaluate_given(const ir::Network& net, const hw::Device& device,
-                         const std::vector<hw::LayerConfig>& configs, const MapOptions& options) {
+                         const std::vector<hw::LayerConfig>& configs, const MapOptions& options,
+                         const std::vector<hw::NamedNode>& extras) {
   MapResult r;
   r.method = MapMethod::kGiven;
   r.stats.status = SolveStatus::kNotSolved;
   r.configs = configs;
-  finish(r, net, device, options);
+  finish(r, net, device, options, extras);
   if (options.target_fps > 0 && r.eval.fps + 1e-9 < options.target_fps) {
     r.feasible = false;
     r.reason = "the given folding reaches " + core::fixed(r.eval.fps, 1) + " fps < target " +

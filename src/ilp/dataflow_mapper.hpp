@@ -40,6 +40,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device, const M
 
 /// Evaluates a given folding (e.g. read from FINN's folding_config.json).
 MapResult evaluate_given(const ir::Network& net, const hw::Device& device,
-                         const std::vector<hw::LayerConfig>& configs, const MapOptions& options);
+                         const std::vector<hw::LayerConfig>& configs, const MapOptions& options,
+                         const std::vector<hw::NamedNode>& extras = {});
 
 }  // namespace hao::ilp

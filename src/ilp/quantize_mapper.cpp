@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "ilp/folding_program.hpp"
+#include "ir/bits.hpp"
 
 namespace hao::ilp {
 
@@ -53,6 +54,8 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
     p.budget_names.push_back("bit operations");
     p.budgets.push_back(spec.max_bops);
   }
+  ir::Network derived = net;
+  ir::derive_elementwise_bits(derived);
   for (std::size_t l = 0; l < net.layers.size(); ++l) {
     const ir::Layer& layer = net.layers[l];
     p.items.push_back(layer.name);
@@ -92,7 +95,10 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
         ways.push_back(way);
       }
     } else {
-      const ir::BitWidths own{layer.weight_bits, layer.act_bits};
+      // A layer no choice reaches runs at its own bits; an element-wise one at those
+      // derive_elementwise_bits gives it, as the network at any choice (with_bits) has it.
+      const ir::BitWidths own{layer.weight_bits,
+                              layer.has_weights() ? layer.act_bits : derived.layers[l].act_bits};
       ways.push_back({name_index(p.bit_names, bits_name(own)), own, {}});
     }
     for (const Way& way : ways) {

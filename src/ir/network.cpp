@@ -233,6 +233,41 @@ void infer_shapes(Network& net, const std::string& where) {
     if (l.op != OpKind::kConv && l.op != OpKind::kFc) l.out_channels = l.out.c;
   }
   issues.throw_if_any();
+  mark_fused_activations(net);
+}
+
+// FINN's streamlining turns a quantized monotonic activation (ReLU, ReLU6, clip, sigmoid, hard
+// sigmoid) into per-channel thresholds and absorbs them into the conv, fc or add before it
+// when nothing else reads that layer's output; a chain of them folds into one.
+void mark_fused_activations(Network& net) {
+  for (auto& l : net.layers) {
+    l.fused_into = -1;
+    l.fused_last = false;
+    l.fused_after_add = false;
+    l.has_fused_act = false;
+    l.fanout = 0;
+  }
+  for (const auto& l : net.layers)
+    for (int p : l.inputs)
+      if (p != kNetworkInput) ++net.layers[static_cast<std::size_t>(p)].fanout;
+  for (auto& l : net.layers) {
+    const bool monotonic = l.act != ActKind::kHardSwish && l.act != ActKind::kSilu;
+    if (l.op != OpKind::kAct || !monotonic || l.inputs.size() != 1 || l.inputs[0] == kNetworkInput)
+      continue;
+    const Layer& producer = net.layers[static_cast<std::size_t>(l.inputs[0])];
+    const int root =
+        producer.op == OpKind::kAct
+            ? producer.fused_into
+            : (producer.has_weights() || producer.op == OpKind::kAdd ? l.inputs[0] : -1);
+    if (root < 0 || producer.fanout != 1) continue;
+    l.fused_into = root;
+    Layer& r = net.layers[static_cast<std::size_t>(root)];
+    r.has_fused_act = true;
+    l.fused_after_add = r.op == OpKind::kAdd;
+    l.fused_last = true;
+    if (producer.op == OpKind::kAct)
+      net.layers[static_cast<std::size_t>(l.inputs[0])].fused_last = false;
+  }
 }
 
 }  // namespace hao::ir

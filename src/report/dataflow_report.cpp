@@ -1,10 +1,39 @@
 #include "report/dataflow_report.hpp"
 
 #include "core/text.hpp"
+#include "hw/folding_io.hpp"
 #include "report/summary.hpp"
 #include "report/table.hpp"
 
 namespace hao::report {
+
+std::string node_table(const ir::Network& net, const hw::Device& device, const ilp::MapResult& r) {
+  const auto names = hw::finn_node_names(net, r.configs, device);
+  Table t;
+  t.add_column("FINN node", Table::Align::kLeft);
+  t.add_column("layer", Table::Align::kLeft);
+  t.add_column("PE");
+  t.add_column("SIMD");
+  t.add_column("cycles");
+  t.add_column("DSP");
+  t.add_column("LUT");
+  t.add_column("BRAM36");
+  auto row = [&](const std::string& name, const std::string& layer, const hw::NodeCost& n) {
+    const bool simd_only = !hw::folds_with_pe(n.op);
+    const bool both = n.op == hw::FinnOp::kMvau || n.op == hw::FinnOp::kVvau;
+    t.add_row({name, layer, simd_only ? "-" : std::to_string(n.pe),
+               simd_only || both ? std::to_string(n.simd) : "-", core::with_commas(n.cycles),
+               count(n.res.dsp), count(n.res.lut), count(n.res.bram36)});
+  };
+  for (const auto& e : r.eval.extras)
+    if (e.cost.op == hw::FinnOp::kThresholding) row(e.name, "(input)", e.cost);
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    for (std::size_t k = 0; k < r.eval.layers[i].nodes.size(); ++k)
+      row(k < names[i].size() ? names[i][k] : "?", net.layers[i].name, r.eval.layers[i].nodes[k]);
+  for (const auto& e : r.eval.extras)
+    if (e.cost.op != hw::FinnOp::kThresholding) row(e.name, "-", e.cost);
+  return t.render();
+}
 
 std::string dataflow_text(const ir::Network& net, const hw::Device& device,
                           const ilp::MapResult& r) {
@@ -103,8 +132,11 @@ std::string dataflow_text(const ir::Network& net, const hw::Device& device,
   t.add_row(usable);
   t.add_row(share);
   out += "\n" + t.render() + "\n";
+  if (r.method == ilp::MapMethod::kGiven) out += "\n" + node_table(net, device, r) + "\n";
   const std::string bottleneck =
-      r.eval.bottleneck < 0
+      r.eval.extra_bottleneck >= 0
+          ? "node " + r.eval.extras[static_cast<std::size_t>(r.eval.extra_bottleneck)].name
+      : r.eval.bottleneck < 0
           ? "the input link (" + core::with_commas(r.eval.input_transfer_cycles) +
                 " cycles per frame)"
           : "'" + net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name + "' (marked *)";
@@ -158,7 +190,9 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   j["latency_cycles"] = r.eval.latency_cycles;
   j["latency_ms"] = r.eval.latency_ms;
   j["input_transfer_cycles"] = r.eval.input_transfer_cycles;
-  j["bottleneck"] = r.eval.bottleneck < 0
+  j["bottleneck"] = r.eval.extra_bottleneck >= 0
+                        ? r.eval.extras[static_cast<std::size_t>(r.eval.extra_bottleneck)].name
+                    : r.eval.bottleneck < 0
                         ? std::string("input")
                         : net.layers[static_cast<std::size_t>(r.eval.bottleneck)].name;
   j["total"] = resources_json(r.eval.total);
@@ -184,6 +218,22 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
                       {"resources", resources_json(c.res)}});
   }
   j["layers"] = layers;
+  json nodes = json::array();
+  const auto names = hw::finn_node_names(net, r.configs, device);
+  auto node_json = [&](const std::string& name, const std::string& layer, const hw::NodeCost& n) {
+    nodes.push_back({{"name", name},
+                     {"layer", layer},
+                     {"pe", n.pe},
+                     {"simd", n.simd},
+                     {"cycles", n.cycles},
+                     {"resources", resources_json(n.res)}});
+  };
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    for (std::size_t k = 0; k < r.eval.layers[i].nodes.size(); ++k)
+      node_json(k < names[i].size() ? names[i][k] : "?", net.layers[i].name,
+                r.eval.layers[i].nodes[k]);
+  for (const auto& e : r.eval.extras) node_json(e.name, "", e.cost);
+  j["finn_nodes"] = nodes;
   if (!r.pareto.empty()) {
     json front = json::array();
     for (const auto& pt : r.pareto)

@@ -221,7 +221,7 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
         domain.network(g, "design" + std::to_string(designs[chosen].record->index));
     const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
     layers_text = dataflow_text(net, domain.device(), m);
-    folding = hw::folding_json(net, m.configs);
+    folding = hw::folding_json(net, m.configs, domain.device(), mo.cost);
     fs::create_directories(dir / "chosen");
     core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
     core::write_file((dir / "chosen" / "folding_config.json").string(), folding);

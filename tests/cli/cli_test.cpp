@@ -118,7 +118,8 @@ TEST(Cli, TrainRejectsBadDataAndCheckpoints) {
 }
 
 TEST(Cli, StaticBatchOnnxMapsWithANote) {
-  const HaoRun r = hao({"map", std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval_b2.onnx"});
+  const HaoRun r =
+      hao({"map", std::string(HAO_FIXTURES) + "/fmnist_mbv2_eval_b2.onnx", "--bits", "w4a4"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_NE(r.err.find("hao: note: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("static batch of 2; hao ignores the batch size"), std::string::npos);

@@ -65,6 +65,7 @@ TEST(Mbv2Domain, GenotypesRoundTripAndMapOnZu3eg) {
   EXPECT_EQ(d.slots().size(), 4u * (2 + 3 * 3) + 1);
   Rng rng(3);
   std::set<Genotype> seen;
+  int feasible = 0;
   for (int i = 0; i < 6; ++i) {
     const Genotype g = d.random(rng);
     ASSERT_TRUE(d.valid(g));
@@ -72,14 +73,21 @@ TEST(Mbv2Domain, GenotypesRoundTripAndMapOnZu3eg) {
     const ir::Network net = d.network(g);
     EXPECT_EQ(net.layers.front().weight_bits, 8);
     EXPECT_EQ(net.layers.back().weight_bits, 8);
+    seen.insert(g);
     const Hardware h = d.hardware(g);
-    EXPECT_TRUE(h.feasible) << h.reason;
+    if (!h.feasible) {
+      // 8-bit activations keep 255 thresholds per channel (FINN's MultiThreshold): on the
+      // zu3eg a wide stage at 8 bits runs out of block RAM.
+      EXPECT_NE(h.reason.find("usable on zu3eg"), std::string::npos) << h.reason;
+      continue;
+    }
+    ++feasible;
     EXPECT_GT(h.fps, 0);
     EXPECT_DOUBLE_EQ(d.latency_ms(g), 1000.0 / h.fps);  // the frame interval, cached
     EXPECT_GE(h.latency_ms, d.latency_ms(g));           // a pipeline is at least one frame deep
-    seen.insert(g);
   }
   EXPECT_EQ(seen.size(), 6u);
+  EXPECT_GE(feasible, 3);
   // A block past its stage's depth holds choice 0: snapping clears it.
   Genotype g = d.random(rng);
   g[0] = 0;          // stage 0 depth 1

@@ -1,0 +1,178 @@
+#include "hw/finn_nodes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "hw/memory.hpp"
+
+namespace hao::hw {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+struct OpName {
+  FinnOp op;
+  const char* base;
+};
+// The first name of each op is the one FINN v0.10 writes; the others older releases wrote.
+const OpName kOpNames[] = {
+    {FinnOp::kThresholding, "Thresholding"},
+    {FinnOp::kFmPadding, "FMPadding"},
+    {FinnOp::kSwu, "ConvolutionInputGenerator"},
+    {FinnOp::kMvau, "MVAU"},
+    {FinnOp::kMvau, "MatrixVectorActivation"},
+    {FinnOp::kMvau, "StreamingFCLayer"},
+    {FinnOp::kVvau, "VVAU"},
+    {FinnOp::kVvau, "VectorVectorActivation"},
+    {FinnOp::kStreamingMaxPool, "StreamingMaxPool"},
+    {FinnOp::kPool, "Pool"},
+    {FinnOp::kGlobalAccPool, "GlobalAccPool"},
+    {FinnOp::kAddStreams, "AddStreams"},
+    {FinnOp::kDuplicateStreams, "DuplicateStreams"},
+    {FinnOp::kEltwise, "StreamingEltwise"},
+    {FinnOp::kEltwise, "ElementwiseMul"},
+    {FinnOp::kConcat, "StreamingConcat"},
+    {FinnOp::kChannelwiseOp, "ChannelwiseOp"},
+    {FinnOp::kLabelSelect, "LabelSelect"},
+    {FinnOp::kFifo, "StreamingFIFO"},
+    {FinnOp::kDataWidthConverter, "StreamingDataWidthConverter"},
+};
+
+}  // namespace
+
+const char* finn_op_base(FinnOp op) {
+  for (const auto& n : kOpNames)
+    if (n.op == op) return n.base;
+  return "?";
+}
+
+bool finn_op_of(const std::string& base, FinnOp& op) {
+  for (const auto& n : kOpNames)
+    if (base == n.base) {
+      op = n.op;
+      return true;
+    }
+  return false;
+}
+
+bool folds_with_pe(FinnOp op) {
+  switch (op) {
+    case FinnOp::kFmPadding:
+    case FinnOp::kSwu:
+    case FinnOp::kConcat:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// ConvolutionInputGenerator_rtl.get_buffer_depth and get_exp_cycles, FINN v0.10.1.
+std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int64_t kernel_h,
+                              std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+                              std::int64_t simd) {
+  const std::int64_t cf = ceil_div(channels, simd);
+  const std::int64_t window = kernel_h * kernel_w;
+  return ((kernel_h - 1) * in_w + (kernel_w - 1) + 1) * cf +
+         std::max<std::int64_t>(0, ((stride_w - 1) - window) * cf) +
+         std::max<std::int64_t>(0, ((stride_h - 1) * in_w - window) * cf);
+}
+
+std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t channels,
+                        std::int64_t out_h, std::int64_t out_w, std::int64_t kernel_h,
+                        std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+                        std::int64_t simd, bool depthwise) {
+  const std::int64_t cf = ceil_div(channels, simd);
+  if (kernel_h == 1 && kernel_w == 1) return in_h * in_w * cf + 2;  // "parallel" style
+  if (in_h == 1 || in_w == 1) {                                     // 1-D
+    const bool along_w = in_h == 1;
+    const std::int64_t k = along_w ? kernel_w : kernel_h;
+    const std::int64_t s = along_w ? stride_w : stride_h;
+    const std::int64_t out = along_w ? out_w : out_h;
+    if (depthwise) return out * k * cf + cf * (k - 1) * (s - 1) - (k - 1) + 2;
+    return out * k * cf + 2;
+  }
+  const std::int64_t buffer_min = ((kernel_h - 1) * in_w + (kernel_w - 1) + 1) * cf;
+  const std::int64_t write_block = out_w * kernel_w * kernel_h * cf;
+  const std::int64_t read_block = stride_w * in_w * cf;
+  std::int64_t block = std::max(write_block, read_block);
+  if (depthwise) block += out_w * (stride_w - 1) * (cf - 1);
+  std::int64_t cycles = buffer_min + out_h * block;
+  if (depthwise) cycles += (stride_h - 1) * in_w * cf;
+  return cycles;
+}
+
+// MatrixVectorActivation.bram_estimation (FINN-R's table, RAMB18 units).
+double finn_bram36(std::int64_t width_bits, std::int64_t depth) {
+  if (width_bits <= 0 || depth <= 0) return 0;
+  const std::int64_t w = width_bits, d = depth;
+  std::int64_t ramb18;
+  if (w == 1)
+    ramb18 = ceil_div(d, 16384);
+  else if (w == 2)
+    ramb18 = ceil_div(d, 8192);
+  else if (w <= 4)
+    ramb18 = ceil_div(d, 4096) * ceil_div(w, 4);
+  else if (w <= 9)
+    ramb18 = ceil_div(d, 2048) * ceil_div(w, 9);
+  else if (w <= 18 || d > 512)
+    ramb18 = ceil_div(d, 1024) * ceil_div(w, 18);
+  else
+    ramb18 = ceil_div(d, 512) * ceil_div(w, 36);
+  return static_cast<double>(ramb18) / 2.0;
+}
+
+std::int64_t finn_accumulator_bits(std::int64_t length, int weight_bits, int act_bits) {
+  const double alpha = std::log2(static_cast<double>(std::max<std::int64_t>(1, length))) +
+                       weight_bits + act_bits - 1;
+  return static_cast<std::int64_t>(std::ceil(alpha + std::log2(1 + std::pow(2.0, -alpha)) + 1));
+}
+
+// Thresholding (FINN's Thresholding_rtl): per PE, the thresholds of its TMEM = C/PE channels,
+// `steps` of `in_bits` each, in one memory (hao's simplification of get_pe_mem_geometries'
+// per-stage memories), placed as Vivado would (LUTRAM up to 64 words, else BRAM), and one
+// comparator per stage of the binary search (hao's estimate; FINN's rtl estimate counts only
+// memory).
+NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int64_t steps,
+                           int in_bits, std::int64_t pe) {
+  NodeCost n;
+  n.op = FinnOp::kThresholding;
+  n.pe = pe;
+  const std::int64_t tmem = ceil_div(channels, pe);
+  n.cycles = tmem * pixels;
+  const std::int64_t s = std::max<std::int64_t>(1, steps);
+  const auto stages = static_cast<std::int64_t>(std::ceil(std::log2(static_cast<double>(s + 1))));
+  n.res.lut = static_cast<double>(in_bits * pe * stages);
+  const std::int64_t depth = tmem * s;
+  if (depth <= kLutramMaxDepth)
+    n.res.lut += static_cast<double>(pe * lutram_luts(in_bits, depth));
+  else
+    n.res.bram36 = static_cast<double>(pe * bram36_blocks(in_bits, depth));
+  return n;
+}
+
+NodeCost label_select_node(std::int64_t labels, std::int64_t pe) {
+  NodeCost n;
+  n.op = FinnOp::kLabelSelect;
+  n.pe = pe;
+  n.cycles = labels / std::max<std::int64_t>(1, pe);  // LabelSelect.get_exp_cycles
+  return n;
+}
+
+// StreamingFIFO estimations: rtl (and vivado distributed) in LUTs, vivado block/ultra in
+// BRAM/URAM, plus 2 log2(depth) address LUTs.
+NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style) {
+  NodeCost n;
+  n.op = FinnOp::kFifo;
+  if (depth <= 0) return n;
+  n.res.lut = 2.0 * std::ceil(std::log2(static_cast<double>(std::max<std::int64_t>(2, depth))));
+  if (ram_style == "block")
+    n.res.bram36 = finn_bram36(width_bits, depth);
+  else if (ram_style == "ultra")
+    n.res.uram = static_cast<double>(ceil_div(depth, 4096) * ceil_div(width_bits, 72));
+  else
+    n.res.lut += static_cast<double>(ceil_div(depth, 32) * ceil_div(width_bits, 2));
+  return n;
+}
+
+}  // namespace hao::hw

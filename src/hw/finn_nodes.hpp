@@ -1,0 +1,88 @@
+// FINN's hardware nodes: what FINN's streamlining and conversion build each layer from, and
+// each node's cycles and resources by FINN's own cost formulas (FINN v0.10.1,
+// src/finn/custom_op/fpgadataflow; docs/architecture.md lists them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/device.hpp"
+#include "ir/layer.hpp"
+
+namespace hao::hw {
+
+/// FINN node types hao models (the op_type before _hls/_rtl).
+enum class FinnOp {
+  kThresholding,       ///< a standalone MultiThreshold (input quantizer, after an add, ...)
+  kFmPadding,          ///< FMPadding: zero padding of a feature map
+  kSwu,                ///< ConvolutionInputGenerator: the sliding-window unit
+  kMvau,               ///< MVAU: conv (im2col) and fc
+  kVvau,               ///< VVAU: depthwise conv
+  kStreamingMaxPool,   ///< max pooling with kernel = stride, no padding
+  kPool,               ///< Pool: other pooling, after a sliding-window unit
+  kGlobalAccPool,      ///< GlobalAccPool: global average pooling (its sum)
+  kAddStreams,         ///< AddStreams: a residual add
+  kDuplicateStreams,   ///< DuplicateStreams: a fork to several consumers
+  kEltwise,            ///< StreamingEltwise: an element-wise multiply
+  kConcat,             ///< StreamingConcat
+  kChannelwiseOp,      ///< ChannelwiseOp: a per-channel add or multiply
+  kLabelSelect,        ///< LabelSelect: top-k of the classifier's outputs
+  kFifo,               ///< StreamingFIFO
+  kDataWidthConverter  ///< StreamingDataWidthConverter
+};
+
+/// FINN's op_type base for `op` ("MVAU", "ConvolutionInputGenerator", ...).
+const char* finn_op_base(FinnOp op);
+/// The FinnOp of a FINN op_type base, accepting older names (MatrixVectorActivation,
+/// StreamingFCLayer, VectorVectorActivation); false when the name is none hao models.
+bool finn_op_of(const std::string& base, FinnOp& op);
+/// Whether FINN folds the node with PE (else SIMD): MVAU and VVAU take both.
+bool folds_with_pe(FinnOp op);
+
+/// One node as hao costs it: its folding and FINN's figures for it.
+struct NodeCost {
+  FinnOp op = FinnOp::kMvau;
+  std::int64_t pe = 1, simd = 1;
+  std::int64_t cycles = 0;  ///< FINN's get_exp_cycles
+  Resources res;
+  bool parallel_window = false;  ///< a sliding-window unit in FINN's parallel_window mode
+};
+
+/// A node outside hao's layers (read from a FINN folding file), by its FINN name.
+struct NamedNode {
+  std::string name;
+  NodeCost cost;
+};
+
+/// Cycles of FINN's ConvolutionInputGenerator_rtl ("default" implementation style; "parallel"
+/// for 1x1 kernels) on an input of `in_h` x `in_w` x `channels` (already padded) read `simd`
+/// channels wide, for a `kernel_h` x `kernel_w` window at the given strides.
+std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t channels,
+                        std::int64_t out_h, std::int64_t out_w, std::int64_t kernel_h,
+                        std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+                        std::int64_t simd, bool depthwise);
+/// Words in its line buffer ("default" style), each `simd` inputs wide.
+std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int64_t kernel_h,
+                              std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+                              std::int64_t simd);
+
+/// FINN's RAMB18 count for a memory `width_bits` wide and `depth` deep (the MVAU's and
+/// StreamingFIFO's bram_estimation: FINN-R's aspect-ratio table), in BRAM36 (two per).
+double finn_bram36(std::int64_t width_bits, std::int64_t depth);
+
+/// FINN's accumulator width for a dot product of `length` terms of `weight_bits` x
+/// `act_bits` (MVAU lut_estimation's bound, arXiv 2301.13376).
+std::int64_t finn_accumulator_bits(std::int64_t length, int weight_bits, int act_bits);
+
+/// A standalone Thresholding node over `channels` x `pixels` with `steps` thresholds per
+/// channel on inputs of `in_bits`, `pe` channels per cycle (thresholds in LUTRAM).
+NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int64_t steps,
+                           int in_bits, std::int64_t pe);
+/// LabelSelect over `labels` classifier outputs, `pe` per cycle.
+NodeCost label_select_node(std::int64_t labels, std::int64_t pe);
+/// A StreamingFIFO `width_bits` wide and `depth` deep, in `memory` (FINN's ram_style; auto as
+/// FINN's rtl FIFO: LUTs).
+NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style);
+
+}  // namespace hao::hw
