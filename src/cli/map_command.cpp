@@ -30,7 +30,8 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
                   "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
-                  "dataflow: one engine per layer, frames stream through all (FINN-like), "
+                  "dataflow: FINN's accelerator, each layer its FINN nodes (window unit, "
+                  "MVAU/VVAU with thresholds, pooling, add), frames stream through all, "
                   "weights on chip; engine: one set of engines runs the layers in turn with "
                   "weights and feature maps in DDR (HAO/DPU-like)")
       ->check(CLI::IsMember({"dataflow", "engine"}))

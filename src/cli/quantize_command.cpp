@@ -31,7 +31,8 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
                   "Network: ONNX or hao description. Default: the built-in Fashion-MNIST example");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
-                  "dataflow: one engine per layer (FINN-like); the bits decide each engine's "
+                  "dataflow: each layer its FINN nodes (FINN's accelerator); the bits decide each "
+                  "layer's "
                   "multipliers and weight memory. engine: one set of engines built for the "
                   "widest choice runs the layers in turn; the bits decide the DDR traffic and "
                   "buffer space")

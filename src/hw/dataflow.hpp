@@ -1,6 +1,6 @@
-// The dataflow (layer-pipelined, FINN-like) accelerator template: one engine per layer,
-// frames stream through all of them. Per layer and configuration: cycles per frame and
-// resources; per design: II, fps, batch-1 latency and totals against a device.
+// The dataflow (layer-pipelined) accelerator template as FINN builds it: each layer becomes its
+// FINN nodes (finn_nodes.hpp), frames stream through all of them. Per layer and configuration:
+// cycles per frame and resources; per design: II, fps, batch-1 latency and totals.
 #pragma once
 
 #include <cstdint>
