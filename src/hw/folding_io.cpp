@@ -85,9 +85,14 @@ std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
 
 FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device,
                          const DataflowOptions& options) {
+  return parse_folding(core::read_file(path), path, net, device, options);
+}
+
+FoldingFile parse_folding(const std::string& text, const std::string& path, const ir::Network& net,
+                          const Device& device, const DataflowOptions& options) {
   nlohmann::ordered_json root;
   try {
-    root = nlohmann::ordered_json::parse(core::read_file(path));
+    root = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw core::InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }
@@ -199,9 +204,9 @@ FoldingFile read_folding(const std::string& path, const ir::Network& net, const 
   }
   std::map<std::size_t, std::size_t> entry_graph;  // entry position -> graph node index
   for (auto& [op, entries] : by_op) {
-    const bool one_impl = std::all_of(entries.begin(), entries.end(), [&](const Entry& e) {
-      return e.impl == entries.front().impl;
-    });
+    const std::string first_impl = entries.front().impl;
+    const bool one_impl = std::all_of(entries.begin(), entries.end(),
+                                      [&](const Entry& e) { return e.impl == first_impl; });
     if (one_impl)
       std::stable_sort(entries.begin(), entries.end(),
                        [](const Entry& a, const Entry& b) { return a.ordinal < b.ordinal; });

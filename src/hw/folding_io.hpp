@@ -37,6 +37,9 @@ struct FoldingFile {
 /// throws core::InputError naming the file, node, attribute and value.
 FoldingFile read_folding(const std::string& path, const ir::Network& net, const Device& device,
                          const DataflowOptions& options = {});
+/// The same for text already read; `where` names it in messages.
+FoldingFile parse_folding(const std::string& text, const std::string& where, const ir::Network& net,
+                          const Device& device, const DataflowOptions& options = {});
 
 /// FINN-style folding_config.json text for `configs`, every node of the graph named as
 /// finn_node_names does.
