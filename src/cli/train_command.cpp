@@ -94,13 +94,14 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   nn::IrNet model(
       nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   if (!a.init.empty()) nn::load_checkpoint(model, a.init);
+  const bool measure_only = a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0;
   for (const auto& note : weights.notes) err << "hao: note: " << note << "\n";
   if (!weights.empty()) {
     nn::load_weights(model, weights);
     err << "starting from the weights in " << a.model
         << " (--from-scratch ignores them; fine-tuning usually wants a lower --lr)\n";
   }
-  if (a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0 && a.init.empty() && weights.empty())
+  if (measure_only && a.init.empty() && weights.empty())
     throw core::InputError(
         "--epochs 0 measures trained weights: give --init CKPT, an ONNX file that carries "
         "weights, or --qat-epochs");
@@ -135,9 +136,8 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
         << p.steps << "  " << core::fixed(p.images_per_s, 0) << " images/s  loss "
         << core::fixed(p.loss, 4) << "  ETA " << clock_text(p.eta_s) << std::flush;
   };
-  err << (a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0 ? "measuring " : "training ")
-      << net.name << " on " << ds.name << " (" << ds.train.size() << " images, " << o.validation
-      << " held out for validation"
+  err << (measure_only ? "measuring " : "training ") << net.name << " on " << ds.name << " ("
+      << ds.train.size() << " images, " << o.validation << " held out for validation"
       << (o.subset ? ", subset " + std::to_string(o.subset) : std::string()) << ")\n";
   const nn::TrainResult r = nn::train(model, ds, o, progress);
 

@@ -138,8 +138,6 @@ bool streaming_max_pool(const ir::Layer& l) {
          l.kernel_w == l.stride_w && !l.ceil_mode;
 }
 
-std::int64_t steps_of(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
-
 // The nodes of a layer, in FINN's graph order.
 class NodeBuilder {
  public:
@@ -255,17 +253,10 @@ class NodeBuilder {
     // Weights: one memory PE*SIMD*W bits wide and WMEM deep (FINN's layout and estimates).
     const std::int64_t wmem = weight_memory_depth(l_, c_);
     const std::int64_t width = p * q * w;
-    switch (c_.memory) {
-      case WeightMemory::kLutram:
-        n.res.lut += static_cast<double>(width * ceil_div(wmem, 64));
-        break;
-      case WeightMemory::kUram:
-        n.res.uram = static_cast<double>(ceil_div(width, 72) * ceil_div(wmem, 4096));
-        break;
-      case WeightMemory::kBram:
-        n.res.bram36 = finn_bram36(width, wmem);
-        break;
-    }
+    if (c_.memory == WeightMemory::kBram)
+      n.res.bram36 = finn_bram36(width, wmem);  // FINN-R's table, not the best aspect ratio
+    else
+      add_memory(n.res, 1, width, wmem, c_.memory);
     add(n);
   }
 
@@ -277,7 +268,7 @@ class NodeBuilder {
   // before it, so that a layer's cost depends on its own bits only: its bits are the output's.
   void fused_thresholds() {
     if (!l_.fused_last) return;  // an earlier activation of a chain
-    const std::int64_t steps = steps_of(l_.act_bits);
+    const std::int64_t steps = threshold_steps(l_.act_bits);
     // Threshold words as wide as the accumulator of a 1,024-term dot product at these bits (a
     // width of the activation alone: the layer before may take other bits and kernels).
     const std::int64_t acc = finn_accumulator_bits(1024, l_.act_bits, l_.act_bits);
@@ -286,10 +277,7 @@ class NodeBuilder {
       return;
     }
     const std::int64_t depth = l_.out.c * steps;
-    if (depth <= kLutramMaxDepth)
-      cost_.res.lut += static_cast<double>(lutram_luts(acc, depth));
-    else
-      cost_.res.bram36 += static_cast<double>(bram36_blocks(acc, depth));
+    add_memory(cost_.res, 1, acc, depth, placed_by_depth(depth));
   }
 
   // The DuplicateStreams that feeds a layer joining two streams: over its first input.
@@ -337,7 +325,7 @@ class NodeBuilder {
         // The sum is requantized for what reads it: a Thresholding node (the activation's,
         // where one follows).
         if (!l_.has_fused_act)
-          add(thresholding_node(l_.out.c, out_pixels, steps_of(l_.act_bits), l_.act_bits + 1,
+          add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits), l_.act_bits + 1,
                                 aux_pe));
         return;
       }
@@ -350,7 +338,7 @@ class NodeBuilder {
         add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
         return;
       case ir::OpKind::kAct:
-        add(thresholding_node(l_.out.c, out_pixels, steps_of(l_.act_bits), l_.act_bits, pe));
+        add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits), l_.act_bits, pe));
         return;
       case ir::OpKind::kConv:
       case ir::OpKind::kFc:

@@ -35,10 +35,13 @@ struct LayerConfig {
   WeightMemory memory = WeightMemory::kBram;
   std::int64_t swu_simd = 0;  ///< the sliding-window unit's SIMD (0: gcd(engine lanes, channels))
   std::int64_t pad_simd = 0;  ///< FMPadding's SIMD (0: the sliding-window unit's)
-  std::int64_t aux_pe = 0;    ///< PE of its Thresholding and DuplicateStreams nodes (0: PE)
+  /// An add's, multiply's or concat's PE for its DuplicateStreams and requantizing
+  /// Thresholding nodes (0: PE).
+  std::int64_t aux_pe = 0;
   bool swu_parallel = false;  ///< the window unit in parallel_window mode (a window per cycle)
-  /// The fused activation's thresholds in a standalone Thresholding node after the engine
-  /// (FINN's rtl MVAU, and hao's choice above 4 output bits), not inside the MVAU/VVAU.
+  /// On a fused activation: its thresholds in a standalone Thresholding node after the
+  /// MVAU/VVAU (FINN's rtl MVAU), not inside it (hao splits them itself after an add and
+  /// above DataflowOptions::max_fused_threshold_bits).
   bool split_thresholds = false;
   bool operator==(const LayerConfig& o) const {
     return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory &&

@@ -102,6 +102,8 @@ std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t chann
   return cycles;
 }
 
+std::int64_t threshold_steps(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
+
 // MatrixVectorActivation.bram_estimation (FINN-R's table, RAMB18 units).
 double finn_bram36(std::int64_t width_bits, std::int64_t depth) {
   if (width_bits <= 0 || depth <= 0) return 0;
@@ -169,7 +171,7 @@ NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::strin
   if (ram_style == "block")
     n.res.bram36 = finn_bram36(width_bits, depth);
   else if (ram_style == "ultra")
-    n.res.uram = static_cast<double>(ceil_div(depth, 4096) * ceil_div(width_bits, 72));
+    n.res.uram = static_cast<double>(uram_blocks(width_bits, depth));
   else
     n.res.lut += static_cast<double>(ceil_div(depth, 32) * ceil_div(width_bits, 2));
   return n;

@@ -67,6 +67,9 @@ std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int
                               std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
                               std::int64_t simd);
 
+/// Thresholds per channel for an output of `bits` bits: 2^bits - 1 (FINN's MultiThreshold).
+std::int64_t threshold_steps(int bits);
+
 /// FINN's RAMB18 count for a memory `width_bits` wide and `depth` deep (the MVAU's and
 /// StreamingFIFO's bram_estimation: FINN-R's aspect-ratio table), in BRAM36 (two per).
 double finn_bram36(std::int64_t width_bits, std::int64_t depth);

@@ -66,8 +66,6 @@ struct Entry {
   const nlohmann::ordered_json* attrs = nullptr;
 };
 
-std::int64_t steps_of_bits(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
-
 }  // namespace
 
 std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
@@ -247,7 +245,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       must_divide(t, "PE", pe, channels, "the input channels");
       out.extras.insert(out.extras.begin(),
                         {t.name, thresholding_node(channels, flat ? 1 : net.input.h * net.input.w,
-                                                   steps_of_bits(net.layers.front().act_bits),
+                                                   threshold_steps(net.layers.front().act_bits),
                                                    net.input_bits, pe)});
       continue;
     }

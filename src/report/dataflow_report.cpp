@@ -6,7 +6,9 @@
 #include "report/table.hpp"
 
 namespace hao::report {
+namespace {
 
+// Every FINN node of the design: the input quantizer, each layer's nodes, the other extras.
 std::string node_table(const ir::Network& net, const hw::Device& device, const ilp::MapResult& r) {
   const auto names = hw::finn_node_names(net, r.configs, device);
   Table t;
@@ -34,6 +36,8 @@ std::string node_table(const ir::Network& net, const hw::Device& device, const i
     if (e.cost.op != hw::FinnOp::kThresholding) row(e.name, "-", e.cost);
   return t.render();
 }
+
+}  // namespace
 
 std::string dataflow_text(const ir::Network& net, const hw::Device& device,
                           const ilp::MapResult& r) {
