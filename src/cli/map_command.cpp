@@ -137,6 +137,7 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
     for (const auto& note : file.notes)
       err << "hao: note: " << a.folding_in << ": " << note << "\n";
     result = ilp::evaluate_given(net, device, file.configs, options, file.extras);
+    result.node_names = file.node_names;
   } else {
     result = ilp::map_dataflow(net, device, options);
   }
@@ -145,7 +146,10 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   if (!a.json_out.empty())
     write_output(a.json_out, report::dataflow_json(net, device, result).dump(2) + "\n", out);
   if (!a.folding_out.empty() && !result.configs.empty())
-    write_output(a.folding_out, hw::folding_json(net, result.configs, device, options.cost), out);
+    write_output(a.folding_out,
+                 hw::folding_json(net, result.configs, device, options.cost, result.node_names,
+                                  result.eval.extras),
+                 out);
   if (!result.feasible) {
     err << "hao: no feasible configuration: " << result.reason << "\n";
     return kExitInfeasible;

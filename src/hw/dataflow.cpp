@@ -206,6 +206,15 @@ class NodeBuilder {
                   static_cast<double>(simd * l_.act_bits) * o_.lut_per_stream_lane_bit;
       add(p);
     }
+    if (l_.kernel_h == 1 && l_.kernel_w == 1 && !padded(l_)) {
+      // A strided 1x1 conv reads its input through FINN's DownSampler: every input pixel
+      // passes, one in stride^2 goes on (DownSampler.get_exp_cycles: C/SIMD * H*W).
+      NodeCost d = stream_node(FinnOp::kDownSampler, swu_simd, l_.in.c, in_h * in_w);
+      d.pe = 1;
+      d.simd = swu_simd;
+      add(d);
+      return;
+    }
     NodeCost s;
     s.op = FinnOp::kSwu;
     s.simd = swu_simd;

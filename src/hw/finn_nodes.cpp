@@ -20,6 +20,7 @@ const OpName kOpNames[] = {
     {FinnOp::kThresholding, "Thresholding"},
     {FinnOp::kFmPadding, "FMPadding"},
     {FinnOp::kSwu, "ConvolutionInputGenerator"},
+    {FinnOp::kDownSampler, "DownSampler"},
     {FinnOp::kMvau, "MVAU"},
     {FinnOp::kMvau, "MatrixVectorActivation"},
     {FinnOp::kMvau, "StreamingFCLayer"},
@@ -60,6 +61,7 @@ bool folds_with_pe(FinnOp op) {
   switch (op) {
     case FinnOp::kFmPadding:
     case FinnOp::kSwu:
+    case FinnOp::kDownSampler:
     case FinnOp::kConcat:
       return false;
     default:

@@ -17,6 +17,7 @@ enum class FinnOp {
   kThresholding,       ///< a standalone MultiThreshold (input quantizer, after an add, ...)
   kFmPadding,          ///< FMPadding: zero padding of a feature map
   kSwu,                ///< ConvolutionInputGenerator: the sliding-window unit
+  kDownSampler,        ///< DownSampler: the input of a 1x1 conv with stride > 1
   kMvau,               ///< MVAU: conv (im2col) and fc
   kVvau,               ///< VVAU: depthwise conv
   kStreamingMaxPool,   ///< max pooling with kernel = stride, no padding
@@ -53,6 +54,8 @@ struct NodeCost {
 struct NamedNode {
   std::string name;
   NodeCost cost;
+  std::string attributes;  ///< the file's attributes for it, as JSON text (written back as read)
+  std::string after;       ///< the node it follows in the file ("" when first)
 };
 
 /// Cycles of FINN's ConvolutionInputGenerator_rtl ("default" implementation style; "parallel"

@@ -56,6 +56,10 @@ std::vector<GraphNode> graph_nodes(const ir::Network& net, const std::vector<Lay
   return out;
 }
 
+// Nodes FINN puts on a stream between two others (a FIFO, a width converter): they take no
+// part in which layer a Thresholding entry belongs to.
+bool on_stream(FinnOp op) { return op == FinnOp::kFifo || op == FinnOp::kDataWidthConverter; }
+
 // An entry of the file: "MVAU_hls_3" -> MVAU, hls, 3, in file order.
 struct Entry {
   std::string name;
@@ -161,6 +165,47 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
 
   // Extras: nodes of FINN's graph outside hao's layers.
   const ir::Layer& last = net.layers.back();
+  std::map<std::size_t, std::int64_t> stream_bits;  // Thresholding entry -> output stream bits
+  std::map<std::size_t, bool> split_before;         // MVAU/VVAU entry -> thresholds split off
+  std::map<std::size_t, std::size_t> entry_graph;   // entry position -> graph node index
+  auto predecessor = [&](const Entry& e) {
+    std::string name;
+    for (const Entry& o : order)
+      if (o.position < e.position) name = o.name;
+    return name;
+  };
+  auto lanes = [](const Entry& e, const char* key) {
+    const auto it = e.attrs->find(key);
+    return it != e.attrs->end() && it->is_number_integer() && it->get<std::int64_t>() > 0
+               ? it->get<std::int64_t>()
+               : std::int64_t{1};
+  };
+  // A FIFO is as wide as the stream it sits on: the output of the node before it in the file
+  // (FINN inserts FIFOs between nodes in graph order), or the network's input.
+  auto fifo_width = [&](const Entry& fifo) -> std::int64_t {
+    const Entry* before = nullptr;
+    for (const Entry& e : order)
+      if (e.position < fifo.position && !on_stream(e.op)) before = &e;
+    if (!before) return net.input_bits * net.input.c;
+    if (const auto b = stream_bits.find(before->position); b != stream_bits.end()) return b->second;
+    const auto g = entry_graph.find(before->position);
+    if (g == entry_graph.end()) return lanes(*before, "PE") * last.act_bits;
+    const ir::Layer& l = net.layers[graph[g->second].layer];
+    switch (graph[g->second].op) {
+      case FinnOp::kMvau:
+      case FinnOp::kVvau:  // thresholds split off or none: the accumulator goes out
+        if (split_before.count(before->position) || !l.has_fused_act)
+          return lanes(*before, "PE") *
+                 finn_accumulator_bits(fold_bounds(l).simd_max, l.weight_bits, l.act_bits);
+        return lanes(*before, "PE") * l.act_bits;
+      case FinnOp::kSwu:
+      case FinnOp::kDownSampler:
+      case FinnOp::kFmPadding:
+        return lanes(*before, "SIMD") * l.act_bits;
+      default:
+        return lanes(*before, "PE") * l.act_bits;
+    }
+  };
   auto add_extra = [&](const Entry& e) {
     std::int64_t pe = 1, depth = 0;
     get_int(e, "PE", pe);
@@ -180,14 +225,19 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       case FinnOp::kFifo: {
         std::string style = "auto";
         get_string(e, "ram_style", style);
+        if (style != "auto" && style != "block" && style != "distributed" && style != "ultra")
+          issues.add(e.name + ".ram_style",
+                     "'" + style + "', expected auto, block, distributed or ultra");
         get_int(e, "depth", depth);
-        n.cost = fifo_node(last.act_bits, depth, style);
+        n.cost = fifo_node(fifo_width(e), depth, style);
         break;
       }
       default:
         n.cost.op = e.op;  // a width converter: no cycles or resources modelled
         break;
     }
+    n.attributes = e.attrs->dump();
+    n.after = predecessor(e);
     out.extras.push_back(n);
   };
 
@@ -200,7 +250,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
     else
       by_op[e.op].push_back(e);
   }
-  std::map<std::size_t, std::size_t> entry_graph;  // entry position -> graph node index
+  std::vector<const Entry*> fifos;
   for (auto& [op, entries] : by_op) {
     const std::string first_impl = entries.front().impl;
     const bool one_impl = std::all_of(entries.begin(), entries.end(),
@@ -215,8 +265,10 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       if (k < nodes.size()) {
         matched[nodes[k]] = &entries[k];
         entry_graph[entries[k].position] = nodes[k];
+      } else if (op == FinnOp::kFifo) {
+        fifos.push_back(&entries[k]);  // costed once the stream it sits on is known
       } else if (op == FinnOp::kLabelSelect || op == FinnOp::kChannelwiseOp ||
-                 op == FinnOp::kFifo || op == FinnOp::kDataWidthConverter) {
+                 op == FinnOp::kDataWidthConverter) {
         add_extra(entries[k]);
       } else {
         issues.add(entries[k].name, "names no node of " + net.name + "'s FINN graph (it has " +
@@ -233,20 +285,24 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   std::size_t next_threshold = 0;
   std::set<std::size_t> taken;  // graph Thresholding nodes matched out of order
   std::vector<const Entry*> split(net.layers.size(), nullptr);
+  std::map<std::size_t, std::string> split_names;  // activation layer -> its Thresholding entry
   for (const Entry& t : thresholds) {
     const Entry* before = nullptr;
     for (const Entry& e : order)
-      if (e.position < t.position && e.op != FinnOp::kThresholding) before = &e;
+      if (e.position < t.position && e.op != FinnOp::kThresholding && !on_stream(e.op)) before = &e;
     std::int64_t pe = 1;
     get_int(t, "PE", pe);
     if (!before) {  // the input quantizer; before an fc, over the flattened input
       const bool flat = net.layers.front().op == ir::OpKind::kFc;
       const std::int64_t channels = flat ? net.input.elements() : net.input.c;
       must_divide(t, "PE", pe, channels, "the input channels");
-      out.extras.insert(out.extras.begin(),
-                        {t.name, thresholding_node(channels, flat ? 1 : net.input.h * net.input.w,
-                                                   threshold_steps(net.layers.front().act_bits),
-                                                   net.input_bits, pe)});
+      stream_bits[t.position] = pe * net.layers.front().act_bits;
+      out.extras.insert(
+          out.extras.begin(),
+          {t.name,
+           thresholding_node(channels, flat ? 1 : net.input.h * net.input.w,
+                             threshold_steps(net.layers.front().act_bits), net.input_bits, pe),
+           t.attrs->dump(), predecessor(t)});
       continue;
     }
     const auto g = entry_graph.find(before->position);
@@ -270,11 +326,16 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         if (own != graph_thresholds.end()) {
           matched[*own] = &t;
           taken.insert(*own);
+          stream_bits[t.position] = pe * net.layers[act].act_bits;
+          split_before[before->position] = true;
           continue;
         }
         must_divide(t, "PE", pe, l.out.c, "the channels");
+        split_names[act] = t.name;
         out.configs[act].split_thresholds = true;
         out.configs[act].pe = pe;
+        stream_bits[t.position] = pe * net.layers[act].act_bits;
+        split_before[before->position] = true;
         continue;
       }
     }
@@ -285,10 +346,13 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       const std::size_t node = graph_thresholds[next_threshold++];
       matched[node] = &t;
       taken.insert(node);
+      stream_bits[t.position] = pe * net.layers[graph[node].layer].act_bits;
     } else {
       issues.add(t.name, "names no Thresholding node of " + net.name + "'s FINN graph");
     }
   }
+
+  for (const Entry* f : fifos) add_extra(*f);
 
   // The attributes of each matched node.
   for (const auto& [g, e] : matched) {
@@ -338,6 +402,10 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
           out.notes.push_back(e->name + ": mem_mode external: weights costed on chip anyway");
         break;
       }
+      case FinnOp::kDownSampler:
+        if (get_int(*e, "SIMD", v))
+          c.swu_simd = v, must_divide(*e, "SIMD", v, l.in.c, "NumChannels");
+        break;
       case FinnOp::kSwu:
         if (get_int(*e, "SIMD", v))
           c.swu_simd = v, must_divide(*e, "SIMD", v, l.in.c, "IFMChannels");
@@ -375,13 +443,20 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   }
   issues.throw_if_any();
   // Graph nodes the file leaves out keep FINN's defaults.
-  const auto names = finn_node_names(net, out.configs, device, options);
+  // Each node by the file's name for it (FINN's default name where the file has none).
+  auto& names = out.node_names;
+  names = finn_node_names(net, out.configs, device, options);
+  for (const auto& [g, e] : matched) names[graph[g].layer][graph[g].slot] = e->name;
+  for (const auto& [act, name] : split_names) names[act].front() = name;
   for (std::size_t g = 0; g < graph.size(); ++g) {
     if (matched.count(g)) continue;
     const GraphNode& node = graph[g];
     LayerConfig& c = out.configs[node.layer];
-    const std::string& name = names[node.layer][std::min(node.slot, names[node.layer].size() - 1)];
+    const std::string& name = names[node.layer][node.slot];
     switch (node.op) {
+      case FinnOp::kDownSampler:
+        c.swu_simd = net.layers[node.layer].in.c;  // FINN creates it with SIMD = NumChannels
+        break;
       case FinnOp::kSwu:
         c.swu_simd = 1;
         break;
@@ -407,10 +482,12 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
 }
 
 std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs,
-                         const Device& device, const DataflowOptions& options) {
-  nlohmann::ordered_json j;
-  j["Defaults"] = nlohmann::ordered_json::object();
-  const auto names = finn_node_names(net, configs, device, options);
+                         const Device& device, const DataflowOptions& options,
+                         const std::vector<std::vector<std::string>>& given_names,
+                         const std::vector<NamedNode>& extras) {
+  const auto names =
+      given_names.empty() ? finn_node_names(net, configs, device, options) : given_names;
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> nodes;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const LayerCost cost = layer_cost(net.layers[i], configs[i], device, options);
     for (std::size_t k = 0; k < cost.nodes.size(); ++k) {
@@ -424,6 +501,9 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
           a["ram_style"] = ram_style(configs[i].memory);
           a["resType"] = to_string(configs[i].mac);
           a["mem_mode"] = "internal_decoupled";
+          break;
+        case FinnOp::kDownSampler:
+          a["SIMD"] = n.simd;
           break;
         case FinnOp::kSwu:
           a["SIMD"] = n.simd;
@@ -442,9 +522,39 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
           a["PE"] = n.pe;
           break;
       }
-      j[names[i][k]] = a;
+      nodes.emplace_back(names[i][k], a);
     }
   }
+  // Nodes outside the layers go back where the file had them: after the node they followed
+  // (placed in passes, as a FIFO may follow another), else at the end.
+  std::vector<const NamedNode*> pending;
+  for (const NamedNode& e : extras) pending.push_back(&e);
+  for (bool placed = true; placed && !pending.empty();) {
+    placed = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const std::string& after = (*it)->after;
+      auto at = nodes.begin();
+      if (!after.empty())
+        at = std::find_if(nodes.begin(), nodes.end(),
+                          [&](const auto& n) { return n.first == after; });
+      if (at == nodes.end()) {
+        ++it;
+        continue;
+      }
+      nodes.emplace(after.empty() ? at : at + 1, (*it)->name,
+                    (*it)->attributes.empty() ? nlohmann::ordered_json::object()
+                                              : nlohmann::ordered_json::parse((*it)->attributes));
+      it = pending.erase(it);
+      placed = true;
+    }
+  }
+  for (const NamedNode* e : pending)
+    nodes.emplace_back(e->name, e->attributes.empty()
+                                    ? nlohmann::ordered_json::object()
+                                    : nlohmann::ordered_json::parse(e->attributes));
+  nlohmann::ordered_json j;
+  j["Defaults"] = nlohmann::ordered_json::object();
+  for (auto& [name, a] : nodes) j[name] = std::move(a);
   return j.dump(2) + "\n";
 }
 

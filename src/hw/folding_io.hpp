@@ -24,6 +24,9 @@ struct FoldingFile {
   /// Thresholding before the first layer), LabelSelect, ChannelwiseOp, FIFOs.
   std::vector<NamedNode> extras;
   std::vector<std::string> notes;  ///< nodes left at FINN's defaults, attributes not costed
+  /// Each layer's nodes (LayerCost::nodes) by the file's names for them (MVAU_rtl_3 where the
+  /// file specializes to RTL), finn_node_names' where the file leaves a node out.
+  std::vector<std::vector<std::string>> node_names;
 };
 
 /// Reads FINN's folding_config.json onto the FINN node graph of `net` (see LayerCost::nodes):
@@ -42,8 +45,11 @@ FoldingFile parse_folding(const std::string& text, const std::string& where, con
                           const Device& device, const DataflowOptions& options = {});
 
 /// FINN-style folding_config.json text for `configs`, every node of the graph named as
-/// finn_node_names does.
+/// finn_node_names does, or as `names` (per layer, per node) when given; `extras` (read from a
+/// file) are written back with the attributes they were read with.
 std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>& configs,
-                         const Device& device, const DataflowOptions& options = {});
+                         const Device& device, const DataflowOptions& options = {},
+                         const std::vector<std::vector<std::string>>& names = {},
+                         const std::vector<NamedNode>& extras = {});
 
 }  // namespace hao::hw

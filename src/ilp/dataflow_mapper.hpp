@@ -32,6 +32,9 @@ struct MapResult {
   bool feasible = false;              ///< a design exists and fits the device
   std::string reason;                 ///< why not, naming layer, resource and numbers
   std::vector<ParetoPoint> pareto;
+  /// FINN's name for each layer's nodes where a folding file gave them (else empty: the
+  /// report uses hw::finn_node_names).
+  std::vector<std::vector<std::string>> node_names;
 };
 
 /// Maps `net` on `device`. Expected negative outcomes (nothing fits, target unreachable) come

@@ -10,7 +10,8 @@ namespace {
 
 // Every FINN node of the design: the input quantizer, each layer's nodes, the other extras.
 std::string node_table(const ir::Network& net, const hw::Device& device, const ilp::MapResult& r) {
-  const auto names = hw::finn_node_names(net, r.configs, device);
+  const auto names =
+      r.node_names.empty() ? hw::finn_node_names(net, r.configs, device) : r.node_names;
   Table t;
   t.add_column("FINN node", Table::Align::kLeft);
   t.add_column("layer", Table::Align::kLeft);
@@ -223,7 +224,8 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   }
   j["layers"] = layers;
   json nodes = json::array();
-  const auto names = hw::finn_node_names(net, r.configs, device);
+  const auto names =
+      r.node_names.empty() ? hw::finn_node_names(net, r.configs, device) : r.node_names;
   auto node_json = [&](const std::string& name, const std::string& layer, const hw::NodeCost& n) {
     nodes.push_back({{"name", name},
                      {"layer", layer},

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/bits.hpp"
 #include "ir/onnx_import.hpp"
 #include "support.hpp"
 
@@ -169,6 +170,16 @@ TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {
     EXPECT_NE(all.find("Thresholding_rtl_5: names no Thresholding node"), std::string::npos) << all;
   }
   EXPECT_THROW(read_folding(write("{not json"), net, Device{}), core::InputError);
+  try {
+    read_folding(write(R"({"StreamingFIFO_rtl_0": {"ram_style": "flash", "depth": 64}})"), net,
+                 Device{});
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_NE(e.problems()[0].find("StreamingFIFO_rtl_0.ram_style: 'flash', expected auto, block, "
+                                   "distributed or ultra"),
+              std::string::npos)
+        << e.problems()[0];
+  }
 }
 
 // FINN's best-known example as FINN builds it: CNV-w1a1 on a Pynq-Z1 with the folding file
@@ -199,6 +210,83 @@ TEST(FoldingIo, CnvW1a1ReproducesTheMeasuredFrameRate) {
       if (name.rfind("StreamingMaxPool", 0) != 0) {
         EXPECT_TRUE(given.contains(name)) << name;
       }
+}
+
+}  // namespace hao::hw
+
+namespace hao::hw {
+namespace {
+
+// A finn-examples design: the network of its topology (tests/fixtures/make_finn_onnx.py), the
+// bits its build quantizes to, its folding file, its board and clock.
+struct FinnDesign {
+  const char* name;
+  const char* onnx;
+  const char* folding;
+  const char* device;
+  double clock_mhz;
+};
+
+const FinnDesign kFinnDesigns[] = {
+    {"cnv-w1a1", "finn_cnv", "bnn-pynq/folding_config/cnv-w1a1_folding_config.json", "xc7z020",
+     100},
+    {"cnv-w1a2", "finn_cnv", "bnn-pynq/folding_config/cnv-w1a2_folding_config.json", "xc7z020",
+     100},
+    {"cnv-w2a2", "finn_cnv", "bnn-pynq/folding_config/cnv-w2a2_folding_config.json", "xc7z020",
+     100},
+    {"tfc-w1a1", "finn_tfc", "bnn-pynq/folding_config/tfc-w1a1_folding_config.json", "xc7z020",
+     100},
+    {"tfc-w1a2", "finn_tfc", "bnn-pynq/folding_config/tfc-w1a2_folding_config.json", "xc7z020",
+     100},
+    {"tfc-w2a2", "finn_tfc", "bnn-pynq/folding_config/tfc-w2a2_folding_config.json", "xc7z020",
+     100},
+    {"gtsrb-w1a1", "finn_gtsrb", "gtsrb/folding_config/gtsrb_folding_config.json", "xc7z020", 100},
+    {"kws-w3a3", "finn_kws", "kws/folding_config/kws_folding_config.json", "xc7z020", 100},
+    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
+     "mobilenet-v1/folding_config/ZCU102_folding_config.json", "zu9eg", 100},
+    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
+     "mobilenet-v1/folding_config/ZCU104_folding_config.json", "zu7ev", 100},
+    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
+     "mobilenet-v1/folding_config/U250_folding_config.json", "u250", 1000.0 / 3.0},
+};
+
+}  // namespace
+
+// Every finn-examples folding file hao models reads onto its network with every node mapped,
+// the design's II is its slowest node, and writing the design back gives FINN's file: the
+// same node names in the same order (the FIFOs' and other extras' attributes as read).
+TEST(FoldingIo, EveryFinnExamplesDesignReadsNodeForNodeAndWritesBackInFinnOrder) {
+  for (const FinnDesign& d : kFinnDesigns) {
+    SCOPED_TRACE(std::string(d.name) + " " + d.folding);
+    const std::string file = std::string(HAO_SHARED_DATA) + "/finn-examples/" + d.folding;
+    if (test::missing_data(file)) GTEST_SKIP();
+    ir::Network net = ir::read_onnx(std::string(HAO_FIXTURES) + "/" + d.onnx + ".onnx");
+    ir::apply_bits(net, std::string(HAO_FIXTURES) + "/finn_bits/" + d.name + ".yaml");
+    ir::infer_shapes(net, d.name);
+    Device device = load_device(d.device);
+    device.clock_mhz = d.clock_mhz;
+    const FoldingFile f = read_folding(file, net, device);
+    EXPECT_TRUE(f.notes.empty()) << core::join(f.notes, "\n");
+    const DataflowEval e = evaluate_dataflow(net, f.configs, device, {}, f.extras);
+    std::int64_t slowest = 0;
+    for (const auto& l : e.layers)
+      for (const auto& n : l.nodes) slowest = std::max(slowest, n.cycles);
+    for (const auto& n : e.extras) slowest = std::max(slowest, n.cost.cycles);
+    EXPECT_EQ(e.ii_cycles, std::max(slowest, e.input_transfer_cycles));
+    const auto written = nlohmann::ordered_json::parse(
+        folding_json(net, f.configs, device, {}, f.node_names, f.extras));
+    const auto given = nlohmann::ordered_json::parse(core::read_file(file));
+    std::vector<std::string> want, got;
+    for (auto it = given.begin(); it != given.end(); ++it) want.push_back(it.key());
+    for (auto it = written.begin(); it != written.end(); ++it)
+      if (it.key().rfind("StreamingMaxPool", 0) != 0) got.push_back(it.key());
+    EXPECT_EQ(got, want);
+    // Read back, the written file is the same design.
+    const FoldingFile again = parse_folding(written.dump(), "written", net, device);
+    EXPECT_EQ(again.configs, f.configs);
+    EXPECT_EQ(evaluate_dataflow(net, again.configs, device, {}, again.extras).ii_cycles,
+              e.ii_cycles);
+  }
 }
 
 }  // namespace hao::hw
