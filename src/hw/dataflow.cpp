@@ -10,9 +10,6 @@
 #include "hw/memory.hpp"
 
 namespace hao::hw {
-namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 std::vector<std::int64_t> divisors(std::int64_t n) {
   std::vector<std::int64_t> small, large;
@@ -24,6 +21,10 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
   small.insert(small.end(), large.rbegin(), large.rend());
   return small;
 }
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Vivado's placement where nothing chooses: LUTRAM up to kLutramMaxDepth words, else BRAM.
 WeightMemory placed_by_depth(std::int64_t depth) {
@@ -363,6 +364,78 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
   return NodeBuilder(l, c, device, o).build();
 }
 
+namespace {
+
+// The nodes around a layer's engine (window unit or DownSampler, FMPadding, and an add's fork
+// and requantizer) are tied to the engine's lanes by default. FINN folds each on its own
+// (SetFolding gives each the least parallelism that meets the target), so the candidates also
+// hold each engine folding with those nodes at the least lanes that keep up with the engine:
+// as fast, and never more expensive than lanes to spare. The depthwise window unit before a
+// VVAU or Pool stays at the engine's PE, as FINN requires.
+class Balancer {
+ public:
+  Balancer(const ir::Layer& l, const Device& device, const DataflowOptions& o) {
+    const bool window = engine_kind(l) == EngineKind::kMvau && needs_window(l);
+    const bool fork =
+        l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kMul || l.op == ir::OpKind::kConcat;
+    if (!window && !fork && !(engine_kind(l) == EngineKind::kVvau && padded(l))) return;
+    auto node_cycles = [&](const LayerConfig& c, std::initializer_list<FinnOp> ops) {
+      std::int64_t m = 0;
+      for (const NodeCost& n : layer_cost(l, c, device, o).nodes)
+        if (std::find(ops.begin(), ops.end(), n.op) != ops.end()) m = std::max(m, n.cycles);
+      return m;
+    };
+    for (std::int64_t d : divisors(window || padded(l) ? l.in.c : l.out.c)) {
+      LayerConfig probe;
+      probe.swu_simd = probe.pad_simd = probe.aux_pe = d;
+      if (window)
+        swu_.push_back({d, false, node_cycles(probe, {FinnOp::kSwu, FinnOp::kDownSampler})});
+      if (padded(l)) pad_.push_back({d, false, node_cycles(probe, {FinnOp::kFmPadding})});
+      if (fork)
+        fork_.push_back(
+            {d, false, node_cycles(probe, {FinnOp::kDuplicateStreams, FinnOp::kThresholding})});
+    }
+    if (window && !(l.kernel_h == 1 && l.kernel_w == 1)) {
+      LayerConfig probe;
+      probe.swu_simd = l.in.c;
+      probe.swu_parallel = true;
+      swu_.push_back({l.in.c, true, node_cycles(probe, {FinnOp::kSwu})});
+    }
+  }
+
+  LayerConfig operator()(const LayerConfig& tied, const LayerCost& cost) const {
+    LayerConfig c = tied;
+    std::int64_t engine = 0;
+    for (const NodeCost& n : cost.nodes)
+      if (n.op == FinnOp::kMvau || n.op == FinnOp::kVvau || n.op == FinnOp::kAddStreams ||
+          n.op == FinnOp::kEltwise || n.op == FinnOp::kConcat)
+        engine = std::max(engine, n.cycles);
+    if (const Option* o = least(swu_, engine)) c.swu_simd = o->lanes, c.swu_parallel = o->parallel;
+    if (const Option* o = least(pad_, engine)) c.pad_simd = o->lanes;
+    if (const Option* o = least(fork_, engine)) c.aux_pe = o->lanes;
+    return c;
+  }
+
+ private:
+  struct Option {
+    std::int64_t lanes;
+    bool parallel;
+    std::int64_t cycles;
+  };
+  std::vector<Option> swu_, pad_, fork_;  // fewest lanes first
+
+  // The first (fewest lanes) option within `cycles`, else the fastest.
+  static const Option* least(const std::vector<Option>& options, std::int64_t cycles) {
+    if (options.empty()) return nullptr;
+    for (const Option& o : options)
+      if (o.cycles <= cycles) return &o;
+    return &*std::min_element(options.begin(), options.end(),
+                              [](const Option& a, const Option& b) { return a.cycles < b.cycles; });
+  }
+};
+
+}  // namespace
+
 std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& device,
                                         const DataflowOptions& options) {
   const FoldBounds b = fold_bounds(layer);
@@ -374,6 +447,7 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
     memories.push_back(WeightMemory::kLutram);
     if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
   }
+  const Balancer balance(layer, device, options);
   std::vector<Candidate> all;
   for (std::int64_t simd : divisors(b.simd_max))
     for (std::int64_t pe : divisors(b.pe_max))
@@ -381,6 +455,8 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
         for (WeightMemory mem : memories) {
           LayerConfig c{simd, pe, mac, mem};
           all.push_back({c, layer_cost(layer, c, device, options)});
+          LayerConfig lean = balance(c, all.back().cost);
+          if (!(lean == c)) all.push_back({lean, layer_cost(layer, lean, device, options)});
         }
   auto key = [](const Candidate& c) {
     return std::make_tuple(c.cost.cycles, c.cost.res.dsp, c.cost.res.lut, c.cost.res.bram36,

@@ -71,6 +71,9 @@ struct DataflowOptions {
   int max_fused_threshold_bits = 4;
 };
 
+/// The divisors of n, ascending.
+std::vector<std::int64_t> divisors(std::int64_t n);
+
 /// Loop bounds of a layer's engine: MVAU (MW, MH), VVAU (K*K, C), stream (1, C).
 struct FoldBounds {
   std::int64_t simd_max = 1;  ///< SIMD must divide this

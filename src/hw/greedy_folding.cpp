@@ -1,39 +1,115 @@
 #include "hw/greedy_folding.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <vector>
 
 namespace hao::hw {
 namespace {
 
-// Smallest divisor d of n with d >= need (n itself when none smaller works).
-std::int64_t next_divisor(std::int64_t n, std::int64_t need) {
-  for (std::int64_t d = std::max<std::int64_t>(1, need); d < n; ++d)
-    if (n % d == 0) return d;
-  return n;
-}
+// SetFolding's bound on an MVAU's weight stream while it raises SIMD: weight bits x SIMD
+// (FINN v0.10.1 set_folding.py, mvau_wwidth_max = 36).
+constexpr std::int64_t kMvauWeightWidthMax = 36;
+
+// FINN's SetFolding for one layer, node by node: each of the layer's FINN nodes gets the
+// smallest parallelism (through the divisors of its bound) whose cycles are strictly below
+// the target, as SetFolding.optimize_attribute_val does.
+class LayerFolder {
+ public:
+  LayerFolder(const ir::Layer& l, std::int64_t target) : l_(l), target_(target) {}
+
+  LayerConfig fold() {
+    c_.mac = (l_.weight_bits >= 4 && l_.act_bits >= 4) ? MacMapping::kDsp : MacMapping::kLut;
+    const FoldBounds b = fold_bounds(l_);
+    switch (engine_kind(l_)) {
+      case EngineKind::kMvau:
+        mvau(b);
+        break;
+      case EngineKind::kVvau:
+        // PE over the channels; SIMD over the window only once PE is exhausted. The window
+        // unit before it takes SIMD = PE, in parallel_window mode when SIMD > 1.
+        optimize(c_.pe, b.pe_max, {FinnOp::kVvau});
+        if (c_.pe == b.pe_max && cycles({FinnOp::kVvau}) > target_)
+          optimize(c_.simd, b.simd_max, {FinnOp::kVvau});
+        c_.swu_simd = c_.pe;
+        c_.swu_parallel = c_.simd > 1;
+        optimize(c_.pad_simd, l_.in.c, {FinnOp::kFmPadding});
+        break;
+      case EngineKind::kStream:
+        c_.mac = MacMapping::kLut;
+        stream();
+        break;
+    }
+    // SetFolding leaves ram_style at "auto": Vivado places the weights.
+    c_.memory = auto_weight_memory(l_, c_);
+    return c_;
+  }
+
+ private:
+  const ir::Layer& l_;
+  const std::int64_t target_;
+  LayerConfig c_;
+
+  // The slowest of the layer's nodes of these ops (0 when it has none).
+  std::int64_t cycles(std::initializer_list<FinnOp> ops) const {
+    std::int64_t m = 0;
+    for (const NodeCost& n : layer_cost(l_, c_, Device{}, {}).nodes)
+      if (std::find(ops.begin(), ops.end(), n.op) != ops.end()) m = std::max(m, n.cycles);
+    return m;
+  }
+  void optimize(std::int64_t& value, std::int64_t bound, std::initializer_list<FinnOp> ops) {
+    for (std::int64_t d : divisors(bound)) {
+      value = d;
+      if (cycles(ops) < target_) break;
+    }
+  }
+
+  void mvau(const FoldBounds& b) {
+    // SIMD first while the weight stream stays within kMvauWeightWidthMax, then PE.
+    for (std::int64_t d : divisors(b.simd_max)) {
+      const std::int64_t previous = c_.simd;
+      c_.simd = d;
+      if (cycles({FinnOp::kMvau}) < target_) break;
+      if (l_.weight_bits * d > kMvauWeightWidthMax) {
+        c_.simd = previous;
+        break;
+      }
+    }
+    optimize(c_.pe, b.pe_max, {FinnOp::kMvau});
+    // Its window unit (or DownSampler) and padding are folded on their own, over the channels;
+    // a window unit at full SIMD that still misses the target goes to parallel_window.
+    optimize(c_.swu_simd, l_.in.c, {FinnOp::kSwu, FinnOp::kDownSampler});
+    if (c_.swu_simd == l_.in.c && cycles({FinnOp::kSwu}) > target_) c_.swu_parallel = true;
+    optimize(c_.pad_simd, l_.in.c, {FinnOp::kFmPadding});
+  }
+
+  void stream() {
+    switch (l_.op) {
+      case ir::OpKind::kAdd:
+        optimize(c_.pe, l_.out.c, {FinnOp::kAddStreams});
+        optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams, FinnOp::kThresholding});
+        return;
+      case ir::OpKind::kAct:
+      case ir::OpKind::kGlobalAvgPool:
+        optimize(c_.pe, l_.out.c, {FinnOp::kThresholding, FinnOp::kGlobalAccPool});
+        return;
+      case ir::OpKind::kMaxPool:
+      case ir::OpKind::kAvgPool:
+        // Pool after a depthwise window unit: PE over the channels, the unit's SIMD = PE.
+        // StreamingMaxPool has no folding SetFolding sets.
+        optimize(c_.pe, l_.out.c, {FinnOp::kPool});
+        return;
+      default:
+        // StreamingEltwise and StreamingConcat: SetFolding does not fold them (it warns and
+        // leaves PE = 1); their DuplicateStreams is one of its PE ops.
+        optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams});
+        return;
+    }
+  }
+};
 
 LayerConfig fold_layer(const ir::Layer& l, std::int64_t target) {
-  LayerConfig c;
-  c.mac = (l.weight_bits >= 4 && l.act_bits >= 4) ? MacMapping::kDsp : MacMapping::kLut;
-  const FoldBounds b = fold_bounds(l);
-  const EngineKind kind = engine_kind(l);
-  if (kind == EngineKind::kStream) c.mac = MacMapping::kLut;
-  // The layer's FINN nodes (its sliding-window unit and padding follow the engine's lanes).
-  auto cycles = [&](const LayerConfig& x) { return layer_cost(l, x, Device{}, {}).cycles; };
-  // Walk one parallelism through its divisors, smallest first, until the target is met.
-  auto raise = [&](std::int64_t& lanes, std::int64_t bound) {
-    while (cycles(c) > target && lanes < bound) lanes = next_divisor(bound, lanes + 1);
-  };
-  if (kind == EngineKind::kMvau) {
-    raise(c.simd, b.simd_max);
-    raise(c.pe, b.pe_max);
-  } else {
-    raise(c.pe, b.pe_max);
-    raise(c.simd, b.simd_max);
-  }
-  // FINN's SetFolding leaves ram_style at "auto": Vivado places the weights.
-  c.memory = auto_weight_memory(l, c);
-  return c;
+  return LayerFolder(l, target).fold();
 }
 
 std::int64_t max_cycles(const ir::Network& net, const std::vector<LayerConfig>& configs) {

@@ -93,7 +93,7 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
     return r;
   }
 
-  const FoldingProblem problem = make_folding_problem(net, device, options.cost);
+  FoldingProblem problem = make_folding_problem(net, device, options.cost);
   for (const auto& c : problem.candidates) r.candidates += c.size();
   if (options.target_fps > 0) {
     r.target_ii_cycles = ii_for_fps(device, options.target_fps);
@@ -128,10 +128,11 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
     hw::GreedyResult g = hw::greedy_fastest_fit(net, device, options.cost);
     std::vector<int> start;
     if (g.fits) {
-      std::vector<hw::LayerCost> costs;
+      std::vector<hw::Candidate> given;
       for (std::size_t l = 0; l < net.layers.size(); ++l)
-        costs.push_back(hw::layer_cost(net.layers[l], g.configs[l], device, options.cost));
-      start = dominating_choice(problem, costs);
+        given.push_back(
+            {g.configs[l], hw::layer_cost(net.layers[l], g.configs[l], device, options.cost)});
+      start = start_choice(problem, given);
     }
     FoldingSolution s =
         minimize_ii_bisect(problem, options.solve, start.empty() ? nullptr : &start);

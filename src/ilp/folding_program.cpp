@@ -244,19 +244,25 @@ FoldingSolution minimize_ii(const FoldingProblem& p, const SolveOptions& options
   return s;
 }
 
-std::vector<int> dominating_choice(const FoldingProblem& p,
-                                   const std::vector<hw::LayerCost>& costs) {
+std::vector<int> start_choice(FoldingProblem& p, const std::vector<hw::Candidate>& given) {
   std::vector<int> choice;
-  for (std::size_t l = 0; l < costs.size(); ++l) {
-    const hw::LayerCost& g = costs[l];
+  for (std::size_t l = 0; l < given.size(); ++l) {
+    const hw::LayerCost& g = given[l].cost;
+    auto& list = p.candidates[l];
     int found = -1;
-    for (std::size_t k = 0; k < p.candidates[l].size() && found < 0; ++k) {
-      const hw::LayerCost& c = p.candidates[l][k].cost;
+    for (std::size_t k = 0; k < list.size() && found < 0; ++k) {
+      const hw::LayerCost& c = list[k].cost;
       if (c.cycles <= g.cycles && c.res.dsp <= g.res.dsp && c.res.lut <= g.res.lut &&
           c.res.bram36 <= g.res.bram36 && c.res.uram <= g.res.uram)
         found = static_cast<int>(k);
     }
-    HAO_CHECK(found >= 0, "the candidate list must dominate every legal configuration");
+    if (found < 0) {  // a folding outside the candidates' rules: it joins them, by cycles
+      const auto at = std::upper_bound(
+          list.begin(), list.end(), g.cycles,
+          [](std::int64_t cycles, const hw::Candidate& c) { return cycles < c.cost.cycles; });
+      found = static_cast<int>(at - list.begin());
+      list.insert(at, given[l]);
+    }
     choice.push_back(found);
   }
   return choice;

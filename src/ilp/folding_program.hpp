@@ -63,10 +63,11 @@ bool cheaper_or_equal(const hw::Resources& a, const hw::Resources& b);
 std::vector<int> cheapest_within(const std::vector<hw::Candidate>& candidates,
                                  std::int64_t target_ii);
 
-/// For each layer, a candidate at least as fast and as cheap as `costs[l]` (which comes
-/// from any legal configuration, e.g. greedy's), so that the result is as good a start.
-std::vector<int> dominating_choice(const FoldingProblem& problem,
-                                   const std::vector<hw::LayerCost>& costs);
+/// For each layer, a candidate at least as fast and as cheap as `given[l]` (any legal
+/// folding, e.g. FINN's SetFolding's), so that the result is as good a start. A given folding
+/// no candidate matches (its window unit folded for another target than its engine's) joins
+/// the layer's candidates, so that the program's optimum is never worse than it.
+std::vector<int> start_choice(FoldingProblem& problem, const std::vector<hw::Candidate>& given);
 
 /// Exhaustive reference: tries every combination (for tests on small instances).
 /// Returns the minimum II and, among those, the minimum resource objective.
