@@ -50,6 +50,10 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       ->capture_default_str();
   cmd->add_option("--folding", a.folding_in,
                   "Evaluate this FINN folding_config.json instead of searching");
+  cmd->add_flag("--compare", a.compare,
+                "With --folding: also find hao's fastest design within the file's resources "
+                "and fold the network with FINN's SetFolding for the file's speed, and show "
+                "the three side by side (--json: all three; --folding-out: hao's)");
   cmd->add_option("--time-limit", a.time_limit_s,
                   "Solver time limit in seconds; the best design found and its gap are reported")
       ->check(positive_number())
@@ -114,6 +118,23 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
   return kExitOk;
 }
 
+// --folding FILE --compare: the file's design, hao's optimum within its resources and FINN's
+// SetFolding at its speed. The exit code is the file's design's.
+int run_compare(const MapArgs& a, const ir::Network& net, const hw::Device& device,
+                const hw::FoldingFile& file, const ilp::MapOptions& options, std::ostream& out) {
+  const ilp::FoldingComparison c = ilp::compare_with_folding(net, device, file, options);
+  out << report::dataflow_text(net, device, c.given);
+  out << report::comparison_text(device, c);
+  if (!a.json_out.empty())
+    write_output(a.json_out, report::comparison_json(net, device, c).dump(2) + "\n", out);
+  if (!a.folding_out.empty() && !c.optimal.configs.empty())
+    write_output(
+        a.folding_out,
+        hw::folding_json(net, c.optimal.configs, device, options.cost, {}, c.optimal.eval.extras),
+        out);
+  return c.given.feasible ? kExitOk : kExitInfeasible;
+}
+
 }  // namespace
 
 int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
@@ -131,11 +152,14 @@ int run_map(const MapArgs& a, std::ostream& out, std::ostream& err) {
   options.solve.time_limit_s = a.time_limit_s;
   options.pareto_points = a.pareto_points;
 
+  if (a.compare && a.folding_in.empty())
+    throw core::InputError("--compare needs a design to compare with: --folding FILE");
   ilp::MapResult result;
   if (!a.folding_in.empty()) {
     hw::FoldingFile file = hw::read_folding(a.folding_in, net, device, options.cost);
     for (const auto& note : file.notes)
       err << "hao: note: " << a.folding_in << ": " << note << "\n";
+    if (a.compare) return run_compare(a, net, device, file, options, out);
     result = ilp::evaluate_given(net, device, file.configs, options, file.extras);
     result.node_names = file.node_names;
   } else {

@@ -20,6 +20,7 @@ struct MapArgs {
   double target_fps = 0;
   std::string method = "ilp";
   std::string folding_in;
+  bool compare = false;  ///< with folding_in: beside hao's optimum and FINN's SetFolding
   double time_limit_s = 60;
   std::string json_out;
   std::string folding_out;

@@ -253,6 +253,14 @@ class NodeBuilder {
     const std::int64_t acc =
         finn_accumulator_bits(b.simd_max, static_cast<int>(w), static_cast<int>(a));
     double per_pe = static_cast<double>((w + a) * (2 * q - 1) + acc);
+    // Thresholds inside: 2^B - 1 comparators of the accumulator's width per PE (FINN's
+    // comp_luts, which FINN counts only with ram_style_thresholds = distributed; the
+    // comparators are built whatever memory holds the thresholds, so hao always counts them).
+    // B is taken as the layer's own activation width, so that a layer's cost depends on its
+    // own bits only (the quantize and search programs price layers one by one): exact where a
+    // network keeps one activation width from layer to layer.
+    if (l_.has_fused_act && !c_.split_thresholds && a <= o_.max_fused_threshold_bits)
+      per_pe += static_cast<double>(threshold_steps(static_cast<int>(a)) * acc);
     if (c_.mac == MacMapping::kLut)
       per_pe += static_cast<double>(q * (2 * ceil_div(w + a, 6) - 1) * (w + a));
     n.res.lut = o_.lut_engine_overhead + o_.lut_per_bit_product * static_cast<double>(p) * per_pe;

@@ -39,9 +39,9 @@ struct LayerConfig {
   /// Thresholding nodes (0: PE).
   std::int64_t aux_pe = 0;
   bool swu_parallel = false;  ///< the window unit in parallel_window mode (a window per cycle)
-  /// On a fused activation: its thresholds in a standalone Thresholding node after the
-  /// MVAU/VVAU (FINN's rtl MVAU), not inside it (hao splits them itself after an add and
-  /// above DataflowOptions::max_fused_threshold_bits).
+  /// On a fused activation and on the MVAU/VVAU it fuses into: its thresholds in a standalone
+  /// Thresholding node after the MVAU/VVAU (FINN's rtl MVAU), not inside it (hao splits them
+  /// itself after an add and above DataflowOptions::max_fused_threshold_bits).
   bool split_thresholds = false;
   bool operator==(const LayerConfig& o) const {
     return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory &&

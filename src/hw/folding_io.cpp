@@ -333,6 +333,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         must_divide(t, "PE", pe, l.out.c, "the channels");
         split_names[act] = t.name;
         out.configs[act].split_thresholds = true;
+        out.configs[layer].split_thresholds = true;
         out.configs[act].pe = pe;
         stream_bits[t.position] = pe * net.layers[act].act_bits;
         split_before[before->position] = true;

@@ -251,3 +251,62 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
 }
 
 }  // namespace hao::report
+
+namespace hao::report {
+
+std::string comparison_text(const hw::Device& device, const ilp::FoldingComparison& c) {
+  const bool uram = device.uram > 0;
+  Table t;
+  t.add_column("design", Table::Align::kLeft);
+  t.add_column("II cycles");
+  t.add_column("fps");
+  t.add_column("x file");
+  t.add_column("DSP");
+  t.add_column("LUT");
+  t.add_column("BRAM36");
+  if (uram) t.add_column("URAM");
+  t.add_column("fits " + device.name, Table::Align::kLeft);
+  auto row = [&](const std::string& name, const ilp::MapResult& r) {
+    if (r.configs.empty()) {
+      std::vector<std::string> cells = {name, "-", "-", "-", "-", "-", "-"};
+      if (uram) cells.push_back("-");
+      cells.push_back("no design: " + r.reason);
+      t.add_row(cells);
+      return;
+    }
+    std::vector<std::string> cells = {name,
+                                      core::with_commas(r.eval.ii_cycles),
+                                      core::fixed(r.eval.fps, 1),
+                                      core::fixed(r.eval.fps / c.given.eval.fps, 3),
+                                      count(r.eval.total.dsp),
+                                      count(r.eval.total.lut),
+                                      count(r.eval.total.bram36)};
+    if (uram) cells.push_back(count(r.eval.total.uram));
+    cells.push_back(r.eval.fits() ? "yes" : "no (" + core::join(r.eval.over_budget, "; ") + ")");
+    t.add_row(cells);
+  };
+  row("FINN folding file", c.given);
+  row("hao optimal, same resources", c.optimal);
+  row("FINN SetFolding, same II", c.set_folding);
+  std::string out = "\n" + t.render();
+  out += "hao optimal: fastest design whose layers use at most DSP " + count(c.budget.dsp) +
+         ", LUT " + count(c.budget.lut) + ", BRAM36 " + count(c.budget.bram36) +
+         (uram ? ", URAM " + count(c.budget.uram) : std::string()) +
+         " (the file's, less its nodes outside the layers, which all three keep); " +
+         ilp::to_string(c.optimal.stats.status) + ", " + core::fixed(c.optimal.stats.seconds, 2) +
+         " s.\nSetFolding: FINN v0.10.1's rule for target_cycles_per_frame = the file's II + 1, "
+         "resource-blind.\n";
+  return out;
+}
+
+nlohmann::ordered_json comparison_json(const ir::Network& net, const hw::Device& device,
+                                       const ilp::FoldingComparison& c) {
+  nlohmann::ordered_json j;
+  j["folding_file"] = dataflow_json(net, device, c.given);
+  j["optimal_budget"] = resources_json(c.budget);
+  j["optimal"] = dataflow_json(net, device, c.optimal);
+  j["set_folding"] = dataflow_json(net, device, c.set_folding);
+  return j;
+}
+
+}  // namespace hao::report

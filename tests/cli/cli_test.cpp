@@ -154,6 +154,46 @@ TEST(Cli, MobileNetV2FitsOnZu9egAndRoundTripsItsFolding) {
   EXPECT_EQ(g["total"], j["total"]);
 }
 
+// A FINN user's design beside hao's optimum in its resources and FINN's SetFolding at its speed.
+TEST(Cli, FoldingCompareShowsTheFileHaoAndSetFoldingSideBySide) {
+  const std::string file = std::string(HAO_SHARED_DATA) +
+                           "/finn-examples/bnn-pynq/folding_config/cnv-w1a2_folding_config.json";
+  if (hao::test::missing_data(file)) GTEST_SKIP();
+  const std::string json = ::testing::TempDir() + "cnv_compare.json";
+  const std::string folding = ::testing::TempDir() + "cnv_compare_folding.json";
+  const std::vector<std::string> model = {"map",      fixture("finn_cnv.onnx"),
+                                          "--device", "xc7z020",
+                                          "--bits",   fixture("finn_bits/cnv-w1a2.yaml")};
+  std::vector<std::string> args = model;
+  for (const char* a : {"--folding", file.c_str(), "--compare", "--json", json.c_str(),
+                        "--folding-out", folding.c_str()})
+    args.push_back(a);
+  HaoRun r = hao(args);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  for (const char* row :
+       {"FINN folding file", "hao optimal, same resources", "FINN SetFolding, same II"})
+    EXPECT_NE(r.out.find(row), std::string::npos) << row;
+  const auto j = nlohmann::json::parse(core::read_file(json));
+  EXPECT_GE(j["optimal"]["fps"].get<double>(), j["folding_file"]["fps"].get<double>());
+  EXPECT_LE(j["optimal"]["total"]["lut"].get<double>(),
+            j["folding_file"]["total"]["lut"].get<double>());
+  EXPECT_EQ(j["set_folding"]["method"], "greedy");
+  // --folding-out holds hao's design: evaluated, it is the optimum the comparison reported.
+  args = model;
+  for (const char* a : {"--folding", folding.c_str(), "--json", json.c_str()}) args.push_back(a);
+  HaoRun again = hao(args);
+  ASSERT_EQ(again.code, kExitOk) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(core::read_file(json))["ii_cycles"], j["optimal"]["ii_cycles"]);
+  // --compare needs a design.
+  args = model;
+  args.push_back("--compare");
+  HaoRun bad = hao(args);
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("--compare needs a design to compare with: --folding FILE"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST(Cli, EngineTemplateMapsMobileNetV2OnZu3eg) {
   const std::string json = ::testing::TempDir() + "mbv2_engine.json";
   HaoRun r = hao({"map", fixture("mobilenet_v2.onnx"), "--template", "engine", "--device", "zu3eg",

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "finn_designs.hpp"
 #include "ir/bits.hpp"
 #include "ir/onnx_import.hpp"
 #include "support.hpp"
@@ -215,56 +216,17 @@ TEST(FoldingIo, CnvW1a1ReproducesTheMeasuredFrameRate) {
 }  // namespace hao::hw
 
 namespace hao::hw {
-namespace {
-
-// A finn-examples design: the network of its topology (tests/fixtures/make_finn_onnx.py), the
-// bits its build quantizes to, its folding file, its board and clock.
-struct FinnDesign {
-  const char* name;
-  const char* onnx;
-  const char* folding;
-  const char* device;
-  double clock_mhz;
-};
-
-const FinnDesign kFinnDesigns[] = {
-    {"cnv-w1a1", "finn_cnv", "bnn-pynq/folding_config/cnv-w1a1_folding_config.json", "xc7z020",
-     100},
-    {"cnv-w1a2", "finn_cnv", "bnn-pynq/folding_config/cnv-w1a2_folding_config.json", "xc7z020",
-     100},
-    {"cnv-w2a2", "finn_cnv", "bnn-pynq/folding_config/cnv-w2a2_folding_config.json", "xc7z020",
-     100},
-    {"tfc-w1a1", "finn_tfc", "bnn-pynq/folding_config/tfc-w1a1_folding_config.json", "xc7z020",
-     100},
-    {"tfc-w1a2", "finn_tfc", "bnn-pynq/folding_config/tfc-w1a2_folding_config.json", "xc7z020",
-     100},
-    {"tfc-w2a2", "finn_tfc", "bnn-pynq/folding_config/tfc-w2a2_folding_config.json", "xc7z020",
-     100},
-    {"gtsrb-w1a1", "finn_gtsrb", "gtsrb/folding_config/gtsrb_folding_config.json", "xc7z020", 100},
-    {"kws-w3a3", "finn_kws", "kws/folding_config/kws_folding_config.json", "xc7z020", 100},
-    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
-     "mobilenet-v1/folding_config/ZCU102_folding_config.json", "zu9eg", 100},
-    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
-     "mobilenet-v1/folding_config/ZCU104_folding_config.json", "zu7ev", 100},
-    {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
-     "mobilenet-v1/folding_config/U250_folding_config.json", "u250", 1000.0 / 3.0},
-};
-
-}  // namespace
 
 // Every finn-examples folding file hao models reads onto its network with every node mapped,
 // the design's II is its slowest node, and writing the design back gives FINN's file: the
 // same node names in the same order (the FIFOs' and other extras' attributes as read).
 TEST(FoldingIo, EveryFinnExamplesDesignReadsNodeForNodeAndWritesBackInFinnOrder) {
-  for (const FinnDesign& d : kFinnDesigns) {
+  for (const test::FinnDesign& d : test::kFinnDesigns) {
     SCOPED_TRACE(std::string(d.name) + " " + d.folding);
-    const std::string file = std::string(HAO_SHARED_DATA) + "/finn-examples/" + d.folding;
+    const std::string file = d.folding_path();
     if (test::missing_data(file)) GTEST_SKIP();
-    ir::Network net = ir::read_onnx(std::string(HAO_FIXTURES) + "/" + d.onnx + ".onnx");
-    ir::apply_bits(net, std::string(HAO_FIXTURES) + "/finn_bits/" + d.name + ".yaml");
-    ir::infer_shapes(net, d.name);
-    Device device = load_device(d.device);
-    device.clock_mhz = d.clock_mhz;
+    const ir::Network net = d.network();
+    const Device device = d.device_at_clock();
     const FoldingFile f = read_folding(file, net, device);
     EXPECT_TRUE(f.notes.empty()) << core::join(f.notes, "\n");
     const DataflowEval e = evaluate_dataflow(net, f.configs, device, {}, f.extras);

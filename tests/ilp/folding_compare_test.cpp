@@ -1,0 +1,52 @@
+#include "ilp/folding_compare.hpp"
+
+#include <gtest/gtest.h>
+
+#include "finn_designs.hpp"
+#include "hw/greedy_folding.hpp"
+#include "support.hpp"
+
+namespace hao::ilp {
+namespace {
+
+bool within(const hw::Resources& a, const hw::Resources& b) {
+  constexpr double kTol = 1e-6;
+  return a.dsp <= b.dsp + kTol && a.lut <= b.lut + kTol && a.bram36 <= b.bram36 + kTol &&
+         a.uram <= b.uram + kTol;
+}
+
+bool splits_thresholds(const std::vector<hw::LayerConfig>& configs) {
+  for (const auto& c : configs)
+    if (c.split_thresholds) return true;
+  return false;
+}
+
+}  // namespace
+
+// Every finn-examples design beside hao's optimum within its resources and FINN's SetFolding
+// at its II. hao's design never spends more of any resource than the file's, and is at least as
+// fast wherever the file's design lies in hao's space: every design but those whose builds
+// put 4-bit thresholds in Thresholding nodes of their own after RTL MVAUs (MobileNet-v1 on the
+// ZCU102 and ZCU104), which hao's program does not place that way.
+TEST(FoldingCompare, HaoIsAtLeastAsFastAsEveryFinnExamplesDesignWithinItsResources) {
+  for (const test::FinnDesign& d : test::kFinnDesigns) {
+    SCOPED_TRACE(std::string(d.name) + " " + d.folding);
+    if (test::missing_data(d.folding_path())) GTEST_SKIP();
+    const ir::Network net = d.network();
+    const hw::Device device = d.device_at_clock();
+    const hw::FoldingFile file = hw::read_folding(d.folding_path(), net, device);
+    const FoldingComparison c = compare_with_folding(net, device, file, {});
+    ASSERT_FALSE(c.optimal.configs.empty()) << c.optimal.reason;
+    EXPECT_TRUE(within(c.optimal.eval.total, c.given.eval.total));
+    if (!splits_thresholds(file.configs)) {
+      EXPECT_GE(c.optimal.eval.fps, c.given.eval.fps);
+    }
+    // SetFolding is asked for the file's II and, resource-blind, reaches it where it can.
+    EXPECT_LE(c.set_folding.eval.ii_cycles,
+              std::max(c.given.eval.ii_cycles,
+                       hw::evaluate_dataflow(net, hw::greedy_fold(net, 1), device, {}, file.extras)
+                           .ii_cycles));
+  }
+}
+
+}  // namespace hao::ilp
