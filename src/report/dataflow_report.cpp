@@ -289,13 +289,12 @@ std::string comparison_text(const hw::Device& device, const ilp::FoldingComparis
   row("hao optimal, same resources", c.optimal);
   row("FINN SetFolding, same II", c.set_folding);
   std::string out = "\n" + t.render();
-  out += "hao optimal: fastest design whose layers use at most DSP " + count(c.budget.dsp) +
+  out += "hao optimal: the fastest design whose layers use at most DSP " + count(c.budget.dsp) +
          ", LUT " + count(c.budget.lut) + ", BRAM36 " + count(c.budget.bram36) +
          (uram ? ", URAM " + count(c.budget.uram) : std::string()) +
-         " (the file's, less its nodes outside the layers, which all three keep); " +
+         "\n             (the file's, less its nodes outside the layers, kept in all three); " +
          ilp::to_string(c.optimal.stats.status) + ", " + core::fixed(c.optimal.stats.seconds, 2) +
-         " s.\nSetFolding: FINN v0.10.1's rule for target_cycles_per_frame = the file's II + 1, "
-         "resource-blind.\n";
+         " s\nSetFolding:  FINN v0.10.1's rule for target_cycles_per_frame = the file's II + 1\n";
   return out;
 }
 

@@ -28,7 +28,7 @@ bool splits_thresholds(const std::vector<hw::LayerConfig>& configs) {
 // fast wherever the file's design lies in hao's space: every design but those whose builds
 // put 4-bit thresholds in Thresholding nodes of their own after RTL MVAUs (MobileNet-v1 on the
 // ZCU102 and ZCU104), which hao's program does not place that way.
-TEST(FoldingCompare, HaoIsAtLeastAsFastAsEveryFinnExamplesDesignWithinItsResources) {
+TEST(FoldingCompare, WithinAFinnDesignsResourcesHaoIsAtLeastAsFastWhereItsSpaceHoldsIt) {
   for (const test::FinnDesign& d : test::kFinnDesigns) {
     SCOPED_TRACE(std::string(d.name) + " " + d.folding);
     if (test::missing_data(d.folding_path())) GTEST_SKIP();
