@@ -128,10 +128,10 @@ int run_compare(const MapArgs& a, const ir::Network& net, const hw::Device& devi
   if (!a.json_out.empty())
     write_output(a.json_out, report::comparison_json(net, device, c).dump(2) + "\n", out);
   if (!a.folding_out.empty() && !c.optimal.configs.empty())
-    write_output(
-        a.folding_out,
-        hw::folding_json(net, c.optimal.configs, device, options.cost, {}, c.optimal.eval.extras),
-        out);
+    write_output(a.folding_out,
+                 hw::folding_json(net, c.optimal.configs, device, options.cost,
+                                  c.optimal.node_names, c.optimal.eval.extras),
+                 out);
   return c.given.feasible ? kExitOk : kExitInfeasible;
 }
 

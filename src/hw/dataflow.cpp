@@ -444,6 +444,42 @@ class Balancer {
 
 }  // namespace
 
+bool threshold_placement_choice(const ir::Layer& l, const DataflowOptions& o) {
+  if (l.act_bits > o.max_fused_threshold_bits) return false;
+  if (engine_kind(l) != EngineKind::kStream) return l.has_fused_act;
+  return l.op == ir::OpKind::kAct && l.fused_into >= 0 && l.fused_last && !l.fused_after_add;
+}
+
+namespace {
+
+// The candidates no other dominates, sorted by cycles (fastest first).
+std::vector<Candidate> non_dominated(std::vector<Candidate> all) {
+  auto key = [](const Candidate& c) {
+    return std::make_tuple(c.cost.cycles, c.cost.res.dsp, c.cost.res.lut, c.cost.res.bram36,
+                           c.cost.res.uram);
+  };
+  std::stable_sort(all.begin(), all.end(),
+                   [&](const Candidate& x, const Candidate& y) { return key(x) < key(y); });
+  // Sorted by cycles, every kept candidate is at least as fast as the next one, so the next
+  // one survives only if it is strictly cheaper than each kept one in some resource.
+  std::vector<Candidate> kept;
+  for (const auto& c : all) {
+    bool dominated = false;
+    for (const auto& k : kept) {
+      const Resources& p = k.cost.res;
+      const Resources& q = c.cost.res;
+      if (p.dsp <= q.dsp && p.lut <= q.lut && p.bram36 <= q.bram36 && p.uram <= q.uram) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) kept.push_back(c);
+  }
+  return kept;
+}
+
+}  // namespace
+
 std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& device,
                                         const DataflowOptions& options) {
   const FoldBounds b = fold_bounds(layer);
@@ -466,27 +502,21 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
           LayerConfig lean = balance(c, all.back().cost);
           if (!(lean == c)) all.push_back({lean, layer_cost(layer, lean, device, options)});
         }
-  auto key = [](const Candidate& c) {
-    return std::make_tuple(c.cost.cycles, c.cost.res.dsp, c.cost.res.lut, c.cost.res.bram36,
-                           c.cost.res.uram);
-  };
-  std::stable_sort(all.begin(), all.end(),
-                   [&](const Candidate& x, const Candidate& y) { return key(x) < key(y); });
-  // Sorted by cycles, every kept candidate is at least as fast as the next one, so the next
-  // one survives only if it is strictly cheaper than each kept one in some resource.
-  std::vector<Candidate> kept;
-  for (const auto& c : all) {
-    bool dominated = false;
-    for (const auto& k : kept) {
-      const Resources& p = k.cost.res;
-      const Resources& q = c.cost.res;
-      if (p.dsp <= q.dsp && p.lut <= q.lut && p.bram36 <= q.bram36 && p.uram <= q.uram) {
-        dominated = true;
-        break;
-      }
-    }
-    if (!dominated) kept.push_back(c);
+  if (!options.split_threshold_choice || !threshold_placement_choice(layer, options))
+    return non_dominated(std::move(all));
+  // Each placement of the thresholds is a family of its own: the program chooses between them
+  // together with the other layer of the pair, so neither may crowd out the other.
+  std::vector<Candidate> split;
+  for (const Candidate& c : all) {
+    LayerConfig s = c.config;
+    s.split_thresholds = true;
+    split.push_back({s, layer_cost(layer, s, device, options)});
   }
+  std::vector<Candidate> kept = non_dominated(std::move(all));
+  for (Candidate& c : non_dominated(std::move(split))) kept.push_back(std::move(c));
+  std::stable_sort(kept.begin(), kept.end(), [](const Candidate& x, const Candidate& y) {
+    return x.cost.cycles < y.cost.cycles;
+  });
   return kept;
 }
 

@@ -69,7 +69,17 @@ struct DataflowOptions {
   /// Fused activations wider than this many bits get a standalone Thresholding node (FINN's
   /// rtl thresholding: a binary search over BRAM) instead of MVAU_hls's comparator per step.
   int max_fused_threshold_bits = 4;
+  /// Candidates also hold, where threshold_placement_choice allows, the thresholds split off
+  /// into a Thresholding node of their own after the MVAU/VVAU (as FINN's separate-thresholds
+  /// builds put them). Only for a program that ties the MVAU/VVAU's choice to its
+  /// activation's, as make_folding_problem does (FoldingProblem::links).
+  bool split_threshold_choice = false;
 };
+
+/// Whether `layer` can take its thresholds either way: an MVAU/VVAU with a fused activation
+/// (comparators inside it, by its own activation width, at most max_fused_threshold_bits), or
+/// such a fused activation itself (not after an add, at most that many bits).
+bool threshold_placement_choice(const ir::Layer& layer, const DataflowOptions& options);
 
 /// The divisors of n, ascending.
 std::vector<std::int64_t> divisors(std::int64_t n);

@@ -75,9 +75,13 @@ struct Entry {
 std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
                                                       const std::vector<LayerConfig>& configs,
                                                       const Device& device,
-                                                      const DataflowOptions& options) {
+                                                      const DataflowOptions& options,
+                                                      const std::vector<NamedNode>& extras) {
   std::vector<std::vector<std::string>> names(net.layers.size());
   std::map<std::string, int> counts;
+  for (const NamedNode& e : extras)
+    if (e.after.empty() && e.cost.op == FinnOp::kThresholding)
+      ++counts[std::string(finn_op_base(e.cost.op)) + "_" + default_impl(e.cost.op)];
   for (const GraphNode& n : graph_nodes(net, configs, device, options)) {
     const std::string type = std::string(finn_op_base(n.op)) + "_" + default_impl(n.op);
     names[n.layer].push_back(type + "_" + std::to_string(counts[type]++));

@@ -13,10 +13,13 @@ namespace hao::hw {
 /// order FINN's conversion creates them: op type, "_hls" or "_rtl" as FINN v0.10 specializes it
 /// by default (ConvolutionInputGenerator, FMPadding, Thresholding and StreamingFIFO in RTL, the
 /// rest in HLS), and an ordinal per op type (MVAU_hls_0, ConvolutionInputGenerator_rtl_3, ...).
+/// `extras` (nodes outside the layers, read from a file) take their ordinals first where they
+/// come first (an input quantizer is Thresholding_rtl_0, the layers' thresholds count on).
 std::vector<std::vector<std::string>> finn_node_names(const ir::Network& net,
                                                       const std::vector<LayerConfig>& configs,
                                                       const Device& device,
-                                                      const DataflowOptions& options = {});
+                                                      const DataflowOptions& options = {},
+                                                      const std::vector<NamedNode>& extras = {});
 
 struct FoldingFile {
   std::vector<LayerConfig> configs;  ///< one per layer; FINN's defaults where the file is silent

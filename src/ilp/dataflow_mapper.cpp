@@ -93,7 +93,11 @@ MapResult map_dataflow(const ir::Network& net, const hw::Device& device,
     return r;
   }
 
-  FoldingProblem problem = make_folding_problem(net, device, options.cost);
+  // hao map's own program ties each MVAU/VVAU to its activation, so it may also split their
+  // thresholds off into a Thresholding node (FINN's separate-thresholds builds).
+  hw::DataflowOptions space = options.cost;
+  space.split_threshold_choice = true;
+  FoldingProblem problem = make_folding_problem(net, device, space);
   for (const auto& c : problem.candidates) r.candidates += c.size();
   if (options.target_fps > 0) {
     r.target_ii_cycles = ii_for_fps(device, options.target_fps);

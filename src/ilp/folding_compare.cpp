@@ -37,11 +37,15 @@ FoldingComparison compare_with_folding(const ir::Network& net, const hw::Device&
     c.optimal.method = solved.method;
     c.optimal.stats = solved.stats;
     c.optimal.candidates = solved.candidates;
+    c.optimal.node_names =
+        hw::finn_node_names(net, c.optimal.configs, device, options.cost, file.extras);
   }
 
   c.set_folding = evaluate_given(net, device, hw::greedy_fold(net, c.given.eval.ii_cycles + 1),
                                  fastest, file.extras);
   c.set_folding.method = MapMethod::kGreedy;
+  c.set_folding.node_names =
+      hw::finn_node_names(net, c.set_folding.configs, device, options.cost, file.extras);
   return c;
 }
 

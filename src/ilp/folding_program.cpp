@@ -19,7 +19,34 @@ FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& de
     p.candidates.push_back(hw::layer_candidates(layer, device, options));
   p.capacity = device.usable();
   p.min_ii_cycles = hw::input_transfer_cycles(net, device);
+  if (!options.split_threshold_choice) return p;
+  std::vector<bool> linked(net.layers.size(), false);
+  for (std::size_t a = 0; a < net.layers.size(); ++a) {
+    const ir::Layer& act = net.layers[a];
+    if (act.op != ir::OpKind::kAct || act.fused_into < 0) continue;
+    const auto e = static_cast<std::size_t>(act.fused_into);
+    if (hw::threshold_placement_choice(act, options) &&
+        hw::threshold_placement_choice(net.layers[e], options)) {
+      p.links.push_back({e, a});
+      linked[e] = linked[a] = true;
+    }
+  }
+  for (std::size_t l = 0; l < net.layers.size(); ++l)
+    if (!linked[l]) {
+      auto& list = p.candidates[l];
+      list.erase(std::remove_if(list.begin(), list.end(),
+                                [](const hw::Candidate& c) { return c.config.split_thresholds; }),
+                 list.end());
+    }
   return p;
+}
+
+bool links_agree(const FoldingProblem& p, const std::vector<int>& choice) {
+  for (const auto& [e, a] : p.links)
+    if (p.candidates[e][static_cast<std::size_t>(choice[e])].config.split_thresholds !=
+        p.candidates[a][static_cast<std::size_t>(choice[a])].config.split_thresholds)
+      return false;
+  return true;
 }
 
 std::int64_t choice_ii(const FoldingProblem& p, const std::vector<int>& choice) {
@@ -108,6 +135,19 @@ bool build_assignment(const FoldingProblem& p, std::int64_t max_cycles, Assignme
     }
     if (one.empty()) return false;
     a.model.add_row(std::move(one), 1, 1, "assign_" + std::to_string(l));
+  }
+  // Linked layers place their thresholds alike: split(engine) - split(activation) = 0.
+  for (const auto& [e, act] : p.links) {
+    std::vector<std::pair<int, double>> terms;
+    for (std::size_t k = 0; k < p.candidates[e].size(); ++k)
+      if (a.var[e][k] >= 0 && p.candidates[e][k].config.split_thresholds)
+        terms.push_back({a.var[e][k], 1.0});
+    for (std::size_t k = 0; k < p.candidates[act].size(); ++k)
+      if (a.var[act][k] >= 0 && p.candidates[act][k].config.split_thresholds)
+        terms.push_back({a.var[act][k], -1.0});
+    if (!terms.empty())
+      a.model.add_row(std::move(terms), 0, 0,
+                      "link_" + std::to_string(e) + "_" + std::to_string(act));
   }
   auto capacity_row = [&](std::vector<std::pair<int, double>> terms, double cap, const char* name) {
     if (elastic) {
@@ -252,6 +292,7 @@ std::vector<int> start_choice(FoldingProblem& p, const std::vector<hw::Candidate
     int found = -1;
     for (std::size_t k = 0; k < list.size() && found < 0; ++k) {
       const hw::LayerCost& c = list[k].cost;
+      if (list[k].config.split_thresholds != given[l].config.split_thresholds) continue;
       if (c.cycles <= g.cycles && c.res.dsp <= g.res.dsp && c.res.lut <= g.res.lut &&
           c.res.bram36 <= g.res.bram36 && c.res.uram <= g.res.uram)
         found = static_cast<int>(k);
@@ -374,6 +415,7 @@ FoldingSolution brute_force_min_ii(const FoldingProblem& p) {
       [&](std::size_t l, hw::Resources used, std::int64_t ii) {
         if (!fits(used, p.capacity) || ii > best_ii) return;
         if (l == p.candidates.size()) {
+          if (!links_agree(p, choice)) return;
           const double res = resource_objective(used, p.capacity);
           if (ii < best_ii || (ii == best_ii && res < best_res - 1e-12)) {
             best_ii = ii;

@@ -18,9 +18,19 @@ struct FoldingProblem {
   std::vector<std::vector<hw::Candidate>> candidates;
   hw::Resources capacity;
   std::int64_t min_ii_cycles = 0;
+  /// Layer pairs (an MVAU/VVAU, the activation fused into it) whose chosen candidates must
+  /// agree on LayerConfig::split_thresholds: the thresholds are inside the MVAU/VVAU or in a
+  /// Thresholding node of their own, for both or neither.
+  std::vector<std::pair<std::size_t, std::size_t>> links;
 };
 
+/// Whether `choice` agrees on every link.
+bool links_agree(const FoldingProblem& problem, const std::vector<int>& choice);
+
 /// Builds the instance for `net` on `device`: every layer's non-dominated configurations.
+/// With options.split_threshold_choice, each MVAU/VVAU with a fused activation and that
+/// activation also take their thresholds split off, tied by `links` (a layer whose partner
+/// has no such choice keeps them inside).
 FoldingProblem make_folding_problem(const ir::Network& net, const hw::Device& device,
                                     const hw::DataflowOptions& options);
 

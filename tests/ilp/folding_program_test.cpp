@@ -51,6 +51,44 @@ TEST(FoldingProgram, MinIiEqualsBruteForceOnRandomInstances) {
   EXPECT_GE(compared, 50);
 }
 
+// With the thresholds' placement a choice (inside the MVAU/VVAU or split off into a
+// Thresholding node), tied across each MVAU/VVAU and its activation by a link row: the same
+// optima as enumeration over the choices that agree on every link.
+TEST(FoldingProgram, LinkedThresholdPlacementEqualsBruteForce) {
+  constexpr unsigned kSeed = 4242;
+  std::mt19937 rng(kSeed);
+  hw::DataflowOptions options;
+  options.split_threshold_choice = true;
+  int compared = 0, linked = 0;
+  for (int trial = 0; compared < 40 && trial < 3000; ++trial) {
+    const ir::Network net = test::random_network(rng);
+    const hw::Device device = test::random_device(rng);
+    const FoldingProblem p = make_folding_problem(net, device, options);
+    std::size_t combos = 1;
+    for (const auto& c : p.candidates) combos *= c.size();
+    if (combos > 2000000 || p.links.empty()) continue;
+    ++linked;
+    const FoldingSolution brute = brute_force_min_ii(p);
+    const FoldingSolution bisect = minimize_ii_bisect(p, {});
+    const FoldingSolution direct = minimize_ii(p, {});
+    const std::string ctx = "seed " + std::to_string(kSeed) + " trial " + std::to_string(trial);
+    if (!brute.has_solution()) {
+      EXPECT_EQ(bisect.stats.status, SolveStatus::kInfeasible) << ctx;
+      continue;
+    }
+    ++compared;
+    ASSERT_TRUE(bisect.has_solution()) << ctx;
+    ASSERT_TRUE(direct.has_solution()) << ctx;
+    EXPECT_EQ(bisect.ii_cycles, brute.ii_cycles) << ctx;
+    EXPECT_EQ(direct.ii_cycles, brute.ii_cycles) << ctx;
+    EXPECT_TRUE(links_agree(p, bisect.choice)) << ctx;
+    EXPECT_TRUE(links_agree(p, direct.choice)) << ctx;
+    EXPECT_TRUE(fits(bisect.used, p.capacity)) << ctx;
+  }
+  EXPECT_EQ(compared, 40);
+  EXPECT_GE(linked, compared);
+}
+
 TEST(FoldingProgram, MinResourcesForTargetEqualsBruteForce) {
   constexpr unsigned kSeed = 77;
   std::mt19937 rng(kSeed);
