@@ -265,6 +265,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
     std::vector<std::size_t> nodes;
     for (std::size_t g = 0; g < graph.size(); ++g)
       if (graph[g].op == op) nodes.push_back(g);
+    std::vector<std::string> unmatched;
     for (std::size_t k = 0; k < entries.size(); ++k) {
       if (k < nodes.size()) {
         matched[nodes[k]] = &entries[k];
@@ -275,10 +276,21 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
                  op == FinnOp::kDataWidthConverter) {
         add_extra(entries[k]);
       } else {
-        issues.add(entries[k].name, "names no node of " + net.name + "'s FINN graph (it has " +
+        unmatched.push_back(entries[k].name);
+      }
+    }
+    // One message per op type, however many entries are left over (a file for another network
+    // would otherwise give one line per node).
+    if (unmatched.size() == 1) {
+      issues.add(unmatched.front(), "names no node of " + net.name + "'s FINN graph (it has " +
                                         std::to_string(nodes.size()) + " " + finn_op_base(op) +
                                         " node" + (nodes.size() == 1 ? "" : "s") + ")");
-      }
+    } else if (!unmatched.empty()) {
+      issues.add(unmatched.front() + " ... " + unmatched.back(),
+                 std::to_string(unmatched.size()) + " entries name no node of " + net.name +
+                     "'s FINN graph: the file has " + std::to_string(entries.size()) + " " +
+                     finn_op_base(op) + " entries, the graph " + std::to_string(nodes.size()) +
+                     " (a folding file for another network?)");
     }
   }
   // Thresholding entries, in file order: first in the file, the input quantizer; right after
@@ -287,7 +299,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   for (std::size_t g = 0; g < graph.size(); ++g)
     if (graph[g].op == FinnOp::kThresholding) graph_thresholds.push_back(g);
   std::size_t next_threshold = 0;
-  std::set<std::size_t> taken;  // graph Thresholding nodes matched out of order
+  std::vector<std::string> no_threshold;  // entries left over
+  std::set<std::size_t> taken;            // graph Thresholding nodes matched out of order
   std::vector<const Entry*> split(net.layers.size(), nullptr);
   std::map<std::size_t, std::string> split_names;  // activation layer -> its Thresholding entry
   for (const Entry& t : thresholds) {
@@ -353,9 +366,16 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       taken.insert(node);
       stream_bits[t.position] = pe * net.layers[graph[node].layer].act_bits;
     } else {
-      issues.add(t.name, "names no Thresholding node of " + net.name + "'s FINN graph");
+      no_threshold.push_back(t.name);
     }
   }
+  if (no_threshold.size() == 1)
+    issues.add(no_threshold.front(), "names no Thresholding node of " + net.name + "'s FINN graph");
+  else if (!no_threshold.empty())
+    issues.add(no_threshold.front() + " ... " + no_threshold.back(),
+               std::to_string(no_threshold.size()) + " Thresholding entries of " +
+                   std::to_string(thresholds.size()) + " name no Thresholding node of " + net.name +
+                   "'s FINN graph (a folding file for another network?)");
 
   for (const Entry* f : fifos) add_extra(*f);
 

@@ -252,3 +252,25 @@ TEST(FoldingIo, EveryFinnExamplesDesignReadsNodeForNodeAndWritesBackInFinnOrder)
 }
 
 }  // namespace hao::hw
+
+namespace hao::hw {
+
+// A folding file for another network: one message per node type left over, not one per node.
+TEST(FoldingIo, AFileForAnotherNetworkSaysSoOncePerNodeType) {
+  const test::FinnDesign& cnv = test::kFinnDesigns[0];
+  const test::FinnDesign& mobilenet = test::kFinnDesigns[8];
+  if (test::missing_data(mobilenet.folding_path())) GTEST_SKIP();
+  try {
+    read_folding(mobilenet.folding_path(), cnv.network(), cnv.device_at_clock());
+    FAIL();
+  } catch (const core::InputError& e) {
+    const std::string all = core::join(e.problems(), "\n");
+    EXPECT_LE(e.problems().size(), 8u) << all;
+    EXPECT_NE(all.find("VVAU_hls_0 ... VVAU_hls_12: 13 entries name no node of "),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("(a folding file for another network?)"), std::string::npos) << all;
+  }
+}
+
+}  // namespace hao::hw
