@@ -17,6 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const hao::hw::FoldingFile f = hao::hw::parse_folding(text, "fuzz.json", kNet, kDevice);
     (void)hao::hw::evaluate_dataflow(kNet, f.configs, kDevice, {}, f.extras);
+    // Written back under the file's names, extras where the file had them.
+    (void)hao::hw::folding_json(kNet, f.configs, kDevice, {}, f.node_names, f.extras);
   } catch (const hao::core::InputError&) {
   }
   return 0;
