@@ -74,7 +74,9 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       "reaches the target (the reason names the layer, resource and numbers).\n"
       "Examples:\n  hao map mobilenet_v2.onnx --device zu9eg --bits w4a4 --json out.json\n"
       "  hao map mobilenet_v2.onnx --template engine --device zu3eg\n"
-      "  hao map net.onnx --template engine --device examples/devices/zcu102_dpu_b4096.yaml");
+      "  hao map net.onnx --template engine --device examples/devices/zcu102_dpu_b4096.yaml\n"
+      "  hao map cnv.onnx --device xc7z020 --bits bits.yaml --folding folding_config.json "
+      "--compare");
   return cmd;
 }
 
