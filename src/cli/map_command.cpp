@@ -50,10 +50,12 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       ->capture_default_str();
   cmd->add_option("--folding", a.folding_in,
                   "Evaluate this FINN folding_config.json instead of searching");
-  cmd->add_flag("--compare", a.compare,
-                "With --folding: also find hao's fastest design within the file's resources "
-                "and fold the network with FINN's SetFolding for the file's speed, and show "
-                "the three side by side (--json: all three; --folding-out: hao's)");
+  cmd->add_flag(
+      "--compare", a.compare,
+      "With --folding: also find hao's fastest design within the file's resources "
+      "and fold the network with FINN's SetFolding for the file's speed, and show "
+      "the three side by side (--json: all three; --folding-out: hao's, without the file's "
+      "FIFOs, which FINN sizes again for a new folding)");
   cmd->add_option("--time-limit", a.time_limit_s,
                   "Solver time limit in seconds; the best design found and its gap are reported")
       ->check(positive_number())
@@ -129,11 +131,18 @@ int run_compare(const MapArgs& a, const ir::Network& net, const hw::Device& devi
   out << report::comparison_text(device, c);
   if (!a.json_out.empty())
     write_output(a.json_out, report::comparison_json(net, device, c).dump(2) + "\n", out);
-  if (!a.folding_out.empty() && !c.optimal.configs.empty())
-    write_output(a.folding_out,
-                 hw::folding_json(net, c.optimal.configs, device, options.cost,
-                                  c.optimal.node_names, c.optimal.eval.extras),
-                 out);
+  if (!a.folding_out.empty() && !c.optimal.configs.empty()) {
+    // The file's FIFOs and width converters were sized for the file's folding: FINN sizes them
+    // again for hao's (step_set_fifo_depths), so they are left out.
+    std::vector<hw::NamedNode> kept;
+    for (const auto& e : c.optimal.eval.extras)
+      if (e.cost.op != hw::FinnOp::kFifo && e.cost.op != hw::FinnOp::kDataWidthConverter)
+        kept.push_back(e);
+    write_output(
+        a.folding_out,
+        hw::folding_json(net, c.optimal.configs, device, options.cost, c.optimal.node_names, kept),
+        out);
+  }
   return c.given.feasible ? kExitOk : kExitInfeasible;
 }
 
