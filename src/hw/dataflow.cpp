@@ -61,6 +61,18 @@ void add_line_buffer(Resources& r, const ir::Layer& l, std::int64_t lanes) {
 
 }  // namespace
 
+const char* finn_ram_style(WeightMemory m) {
+  switch (m) {
+    case WeightMemory::kLutram:
+      return "distributed";
+    case WeightMemory::kUram:
+      return "ultra";
+    case WeightMemory::kBram:
+      break;
+  }
+  return "block";
+}
+
 // DSP slices per product. A DSP48E2 (27x18) computes two products of <= 8-bit operands
 // that share one operand (Xilinx WP486, "Deep Learning with INT8 Optimization on Xilinx
 // Devices"); in an MVAU the activation is shared across PEs, so the packing applies. A
@@ -230,8 +242,8 @@ class NodeBuilder {
     // ConvolutionInputGenerator_rtl.lut_estimation, ram_style distributed (FINN's default).
     const std::int64_t depth = swu_buffer_depth(in_w, l_.in.c, l_.kernel_h, l_.kernel_w,
                                                 l_.stride_h, l_.stride_w, swu_simd);
-    s.res.lut =
-        o_.lut_engine_overhead + static_cast<double>(swu_simd * l_.act_bits * ceil_div(depth, 38));
+    s.res = swu_line_buffer(swu_simd * l_.act_bits, depth, finn_ram_style(c_.swu_memory));
+    s.res.lut += o_.lut_engine_overhead;
     add(s);
   }
 
@@ -491,17 +503,29 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
     memories.push_back(WeightMemory::kLutram);
     if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
   }
+  // A sliding-window unit keeps its line buffer in LUTRAM (FINN's default), BRAM or URAM.
+  std::vector<WeightMemory> line_buffers = {WeightMemory::kLutram};
+  const bool window = (kind != EngineKind::kStream && needs_window(layer) &&
+                       !(layer.kernel_h == 1 && layer.kernel_w == 1)) ||
+                      ((layer.op == ir::OpKind::kMaxPool || layer.op == ir::OpKind::kAvgPool) &&
+                       !streaming_max_pool(layer));
+  if (window) {
+    line_buffers.push_back(WeightMemory::kBram);
+    if (options.allow_uram && device.uram > 0) line_buffers.push_back(WeightMemory::kUram);
+  }
   const Balancer balance(layer, device, options);
   std::vector<Candidate> all;
   for (std::int64_t simd : divisors(b.simd_max))
     for (std::int64_t pe : divisors(b.pe_max))
       for (MacMapping mac : macs)
-        for (WeightMemory mem : memories) {
-          LayerConfig c{simd, pe, mac, mem};
-          all.push_back({c, layer_cost(layer, c, device, options)});
-          LayerConfig lean = balance(c, all.back().cost);
-          if (!(lean == c)) all.push_back({lean, layer_cost(layer, lean, device, options)});
-        }
+        for (WeightMemory mem : memories)
+          for (WeightMemory line_buffer : line_buffers) {
+            LayerConfig c{simd, pe, mac, mem};
+            c.swu_memory = line_buffer;
+            all.push_back({c, layer_cost(layer, c, device, options)});
+            LayerConfig lean = balance(c, all.back().cost);
+            if (!(lean == c)) all.push_back({lean, layer_cost(layer, lean, device, options)});
+          }
   if (!options.split_threshold_choice || !threshold_placement_choice(layer, options))
     return non_dominated(std::move(all));
   // Each placement of the thresholds is a family of its own: the program chooses between them

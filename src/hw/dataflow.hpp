@@ -39,6 +39,9 @@ struct LayerConfig {
   /// Thresholding nodes (0: PE).
   std::int64_t aux_pe = 0;
   bool swu_parallel = false;  ///< the window unit in parallel_window mode (a window per cycle)
+  /// Where the window unit keeps its line buffer (FINN's ram_style for it; LUTRAM, FINN's
+  /// default "distributed", unless a folding file says otherwise).
+  WeightMemory swu_memory = WeightMemory::kLutram;
   /// On a fused activation and on the MVAU/VVAU it fuses into: its thresholds in a standalone
   /// Thresholding node after the MVAU/VVAU (FINN's rtl MVAU), not inside it (hao splits them
   /// itself after an add and above DataflowOptions::max_fused_threshold_bits).
@@ -46,7 +49,8 @@ struct LayerConfig {
   bool operator==(const LayerConfig& o) const {
     return simd == o.simd && pe == o.pe && mac == o.mac && memory == o.memory &&
            swu_simd == o.swu_simd && pad_simd == o.pad_simd && aux_pe == o.aux_pe &&
-           swu_parallel == o.swu_parallel && split_thresholds == o.split_thresholds;
+           swu_parallel == o.swu_parallel && swu_memory == o.swu_memory &&
+           split_thresholds == o.split_thresholds;
   }
 };
 
@@ -149,6 +153,9 @@ DataflowEval evaluate_dataflow(const ir::Network& net, const std::vector<LayerCo
 
 /// Lists each usable resource the totals exceed, naming both numbers and the device.
 std::vector<std::string> over_budget(const Resources& used, const Device& device);
+
+/// FINN's ram_style for a memory: "distributed" (LUTRAM), "block" or "ultra".
+const char* finn_ram_style(WeightMemory m);
 
 std::string to_string(MacMapping m);
 std::string to_string(WeightMemory m);

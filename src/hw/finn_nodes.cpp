@@ -107,6 +107,27 @@ std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t chann
 std::int64_t threshold_steps(int bits) { return (std::int64_t{1} << std::min(bits, 16)) - 1; }
 
 // MatrixVectorActivation.bram_estimation (FINN-R's table, RAMB18 units).
+Resources swu_line_buffer(std::int64_t width_bits, std::int64_t depth,
+                          const std::string& ram_style) {
+  Resources r;
+  if (width_bits <= 0 || depth <= 0) return r;
+  if (ram_style == "distributed") {
+    r.lut = static_cast<double>(width_bits * ceil_div(depth, 38));
+  } else if (ram_style == "ultra") {
+    r.uram = static_cast<double>(ceil_div(depth, 4096) * ceil_div(width_bits, 72));
+  } else if (depth > 1) {  // block or auto: RAMB18 columns as wide as the depth allows
+    auto ram_width = [](std::int64_t d) -> std::int64_t {
+      return d <= 512 ? 36 : d <= 1024 ? 18 : d <= 2048 ? 9 : d <= 4096 ? 4 : d <= 8192 ? 2 : 1;
+    };
+    const std::int64_t cascade_width = ceil_div(width_bits, ram_width(depth));
+    std::int64_t ramb18 = ceil_div(depth, 16384) * cascade_width;
+    if (depth > 16384)  // the last, partial 16K step is as wide as its own depth allows
+      ramb18 -= cascade_width - ceil_div(width_bits, ram_width(depth % 16384));
+    r.bram36 = static_cast<double>(ramb18) / 2.0;
+  }
+  return r;
+}
+
 double finn_bram36(std::int64_t width_bits, std::int64_t depth) {
   if (width_bits <= 0 || depth <= 0) return 0;
   const std::int64_t w = width_bits, d = depth;

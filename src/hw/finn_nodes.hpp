@@ -70,6 +70,14 @@ std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int
                               std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
                               std::int64_t simd);
 
+/// Resources of a sliding-window unit's line buffer, `width_bits` wide (SIMD x input bits) and
+/// `depth` words (swu_buffer_depth), in FINN's ram_style "distributed" (LUTs: width *
+/// ceil(depth/38)), "block" or "auto" (RAMB18 by depth-dependent width, cascaded at 16K words),
+/// or "ultra" (URAM 4K x 72); ConvolutionInputGenerator_rtl's lut/bram/uram_estimation,
+/// default implementation style.
+Resources swu_line_buffer(std::int64_t width_bits, std::int64_t depth,
+                          const std::string& ram_style);
+
 /// Thresholds per channel for an output of `bits` bits: 2^bits - 1 (FINN's MultiThreshold).
 std::int64_t threshold_steps(int bits);
 

@@ -12,19 +12,6 @@
 namespace hao::hw {
 namespace {
 
-// FINN's ram_style for a weight memory.
-const char* ram_style(WeightMemory m) {
-  switch (m) {
-    case WeightMemory::kLutram:
-      return "distributed";
-    case WeightMemory::kUram:
-      return "ultra";
-    case WeightMemory::kBram:
-      break;
-  }
-  return "block";
-}
-
 // The implementation FINN v0.10's specialize_layers picks by default.
 const char* default_impl(FinnOp op) {
   switch (op) {
@@ -434,6 +421,17 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       case FinnOp::kSwu:
         if (get_int(*e, "SIMD", v))
           c.swu_simd = v, must_divide(*e, "SIMD", v, l.in.c, "IFMChannels");
+        if (std::string style; get_string(*e, "ram_style", style)) {
+          if (style == "distributed")
+            c.swu_memory = WeightMemory::kLutram;
+          else if (style == "block" || style == "auto")  // FINN costs auto as block
+            c.swu_memory = WeightMemory::kBram;
+          else if (style == "ultra")
+            c.swu_memory = WeightMemory::kUram;
+          else
+            issues.add(e->name + ".ram_style",
+                       "'" + style + "', expected distributed, block, ultra or auto");
+        }
         if (e->attrs->contains("parallel_window")) {
           const auto& a = (*e->attrs)["parallel_window"];
           if (!a.is_number_integer() || (a.get<int>() != 0 && a.get<int>() != 1))
@@ -523,7 +521,7 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
         case FinnOp::kVvau:
           a["PE"] = n.pe;
           a["SIMD"] = n.simd;
-          a["ram_style"] = ram_style(configs[i].memory);
+          a["ram_style"] = finn_ram_style(configs[i].memory);
           a["resType"] = to_string(configs[i].mac);
           a["mem_mode"] = "internal_decoupled";
           break;
@@ -533,7 +531,7 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
         case FinnOp::kSwu:
           a["SIMD"] = n.simd;
           a["parallel_window"] = n.parallel_window ? 1 : 0;
-          a["ram_style"] = "distributed";
+          a["ram_style"] = finn_ram_style(configs[i].swu_memory);
           break;
         case FinnOp::kFmPadding:
           a["SIMD"] = n.simd;

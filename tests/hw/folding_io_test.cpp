@@ -274,3 +274,44 @@ TEST(FoldingIo, AFileForAnotherNetworkSaysSoOncePerNodeType) {
 }
 
 }  // namespace hao::hw
+
+namespace hao::hw {
+
+// A window unit's line buffer where its ram_style puts it (FINN's ConvolutionInputGenerator_rtl
+// estimates): LUTs for distributed, RAMB18s for block (and auto), URAM for ultra; written back
+// as read.
+TEST(FoldingIo, WindowUnitLineBufferFollowsItsRamStyle) {
+  ir::Network net;
+  net.name = "wide";
+  net.input = {64, 32, 32};
+  net.layers.push_back(test::conv("c0", ir::kNetworkInput, 16, 3));
+  ir::infer_shapes(net, "t");
+  Device device = load_device("zu7ev");
+  auto swu = [&](const char* style) {
+    const FoldingFile f = read_folding(
+        write(std::string(R"({"ConvolutionInputGenerator_rtl_0": {"SIMD": 8, "ram_style": ")") +
+              style + R"("}, "MVAU_hls_0": {"PE": 1, "SIMD": 8}})"),
+        net, device);
+    const LayerCost c = layer_cost(net.layers[0], f.configs[0], device, {});
+    EXPECT_NE(folding_json(net, f.configs, device, {}, f.node_names, f.extras)
+                  .find(std::string("\"ram_style\": \"") +
+                        (std::string(style) == "auto" ? "block" : style) + "\""),
+              std::string::npos)
+        << style;
+    for (const NodeCost& n : c.nodes)
+      if (n.op == FinnOp::kSwu) return n.res;
+    ADD_FAILURE() << "no window unit";
+    return Resources{};
+  };
+  // 8 lanes of 8 bits, ((3 - 1) * 34 + 3) * 64 / 8 = 568 words deep (34: the padded width).
+  const Resources lut = swu("distributed"), bram = swu("block"), uram = swu("ultra");
+  EXPECT_EQ(lut.lut, 300 + 64 * 15);  // ceil(568 / 38) = 15
+  EXPECT_EQ(lut.bram36, 0);
+  EXPECT_EQ(bram.lut, 300);
+  EXPECT_EQ(bram.bram36, 2);  // 64 bits / 18 per RAMB18 at 568 words = 4 RAMB18
+  EXPECT_EQ(swu("auto").bram36, 2);
+  EXPECT_EQ(uram.uram, 1);
+  EXPECT_THROW(swu("flash"), core::InputError);
+}
+
+}  // namespace hao::hw
