@@ -239,7 +239,7 @@ class NodeBuilder {
       s.parallel_window = true;
       s.cycles = std::min(s.cycles, in_h * in_w * ceil_div(l_.in.c, swu_simd) + 2);
     }
-    // ConvolutionInputGenerator_rtl.lut_estimation, ram_style distributed (FINN's default).
+    // ConvolutionInputGenerator_rtl's lut/bram/uram_estimation for the line buffer's ram_style.
     const std::int64_t depth = swu_buffer_depth(in_w, l_.in.c, l_.kernel_h, l_.kernel_w,
                                                 l_.stride_h, l_.stride_w, swu_simd);
     s.res = swu_line_buffer(swu_simd * l_.act_bits, depth, finn_ram_style(c_.swu_memory));
