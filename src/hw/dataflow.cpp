@@ -379,6 +379,13 @@ class NodeBuilder {
 
 }  // namespace
 
+std::int64_t slowest_node(const LayerCost& cost, std::initializer_list<FinnOp> ops) {
+  std::int64_t m = 0;
+  for (const NodeCost& n : cost.nodes)
+    if (std::find(ops.begin(), ops.end(), n.op) != ops.end()) m = std::max(m, n.cycles);
+  return m;
+}
+
 LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& device,
                      const DataflowOptions& o) {
   return NodeBuilder(l, c, device, o).build();
@@ -400,10 +407,7 @@ class Balancer {
         l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kMul || l.op == ir::OpKind::kConcat;
     if (!window && !fork && !(engine_kind(l) == EngineKind::kVvau && padded(l))) return;
     auto node_cycles = [&](const LayerConfig& c, std::initializer_list<FinnOp> ops) {
-      std::int64_t m = 0;
-      for (const NodeCost& n : layer_cost(l, c, device, o).nodes)
-        if (std::find(ops.begin(), ops.end(), n.op) != ops.end()) m = std::max(m, n.cycles);
-      return m;
+      return slowest_node(layer_cost(l, c, device, o), ops);
     };
     for (std::int64_t d : divisors(window || padded(l) ? l.in.c : l.out.c)) {
       LayerConfig probe;
@@ -425,11 +429,9 @@ class Balancer {
 
   LayerConfig operator()(const LayerConfig& tied, const LayerCost& cost) const {
     LayerConfig c = tied;
-    std::int64_t engine = 0;
-    for (const NodeCost& n : cost.nodes)
-      if (n.op == FinnOp::kMvau || n.op == FinnOp::kVvau || n.op == FinnOp::kAddStreams ||
-          n.op == FinnOp::kEltwise || n.op == FinnOp::kConcat)
-        engine = std::max(engine, n.cycles);
+    const std::int64_t engine = slowest_node(
+        cost,
+        {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise, FinnOp::kConcat});
     if (const Option* o = least(swu_, engine)) c.swu_simd = o->lanes, c.swu_parallel = o->parallel;
     if (const Option* o = least(pad_, engine)) c.pad_simd = o->lanes;
     if (const Option* o = least(fork_, engine)) c.aux_pe = o->lanes;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,9 @@ WeightMemory auto_weight_memory(const ir::Layer& layer, const LayerConfig& confi
 /// MAC mapping meaningful); `why` says what is wrong.
 bool config_is_legal(const ir::Layer& layer, const LayerConfig& config, const Device& device,
                      std::string& why);
+
+/// The cycles of the slowest of `cost`'s nodes whose op is one of `ops` (0 when none is).
+std::int64_t slowest_node(const LayerCost& cost, std::initializer_list<FinnOp> ops);
 
 /// Cycles and resources of `layer` folded as `config` (no legality check).
 LayerCost layer_cost(const ir::Layer& layer, const LayerConfig& config, const Device& device,

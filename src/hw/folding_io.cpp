@@ -159,11 +159,16 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   std::map<std::size_t, std::int64_t> stream_bits;  // Thresholding entry -> output stream bits
   std::map<std::size_t, bool> split_before;         // MVAU/VVAU entry -> thresholds split off
   std::map<std::size_t, std::size_t> entry_graph;   // entry position -> graph node index
-  auto predecessor = [&](const Entry& e) {
-    std::string name;
+  // The last entry before `e` in the file that `counts`, or null.
+  auto last_before = [&](const Entry& e, auto counts) -> const Entry* {
+    const Entry* before = nullptr;
     for (const Entry& o : order)
-      if (o.position < e.position) name = o.name;
-    return name;
+      if (o.position < e.position && counts(o)) before = &o;
+    return before;
+  };
+  auto predecessor = [&](const Entry& e) {
+    const Entry* before = last_before(e, [](const Entry&) { return true; });
+    return before ? before->name : std::string();
   };
   auto lanes = [](const Entry& e, const char* key) {
     const auto it = e.attrs->find(key);
@@ -174,9 +179,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   // A FIFO is as wide as the stream it sits on: the output of the node before it in the file
   // (FINN inserts FIFOs between nodes in graph order), or the network's input.
   auto fifo_width = [&](const Entry& fifo) -> std::int64_t {
-    const Entry* before = nullptr;
-    for (const Entry& e : order)
-      if (e.position < fifo.position && !on_stream(e.op)) before = &e;
+    const Entry* before = last_before(fifo, [](const Entry& e) { return !on_stream(e.op); });
     if (!before) return net.input_bits * net.input.c;
     if (const auto b = stream_bits.find(before->position); b != stream_bits.end()) return b->second;
     const auto g = entry_graph.find(before->position);
@@ -291,9 +294,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   std::vector<const Entry*> split(net.layers.size(), nullptr);
   std::map<std::size_t, std::string> split_names;  // activation layer -> its Thresholding entry
   for (const Entry& t : thresholds) {
-    const Entry* before = nullptr;
-    for (const Entry& e : order)
-      if (e.position < t.position && e.op != FinnOp::kThresholding && !on_stream(e.op)) before = &e;
+    const Entry* before = last_before(
+        t, [](const Entry& e) { return e.op != FinnOp::kThresholding && !on_stream(e.op); });
     std::int64_t pe = 1;
     get_int(t, "PE", pe);
     if (!before) {  // the input quantizer; before an fc, over the flattened input

@@ -52,10 +52,7 @@ class LayerFolder {
 
   // The slowest of the layer's nodes of these ops (0 when it has none).
   std::int64_t cycles(std::initializer_list<FinnOp> ops) const {
-    std::int64_t m = 0;
-    for (const NodeCost& n : layer_cost(l_, c_, Device{}, {}).nodes)
-      if (std::find(ops.begin(), ops.end(), n.op) != ops.end()) m = std::max(m, n.cycles);
-    return m;
+    return slowest_node(layer_cost(l_, c_, Device{}, {}), ops);
   }
   void optimize(std::int64_t& value, std::int64_t bound, std::initializer_list<FinnOp> ops) {
     for (std::int64_t d : divisors(bound)) {

@@ -293,9 +293,7 @@ std::vector<int> start_choice(FoldingProblem& p, const std::vector<hw::Candidate
     for (std::size_t k = 0; k < list.size() && found < 0; ++k) {
       const hw::LayerCost& c = list[k].cost;
       if (list[k].config.split_thresholds != given[l].config.split_thresholds) continue;
-      if (c.cycles <= g.cycles && c.res.dsp <= g.res.dsp && c.res.lut <= g.res.lut &&
-          c.res.bram36 <= g.res.bram36 && c.res.uram <= g.res.uram)
-        found = static_cast<int>(k);
+      if (c.cycles <= g.cycles && cheaper_or_equal(c.res, g.res)) found = static_cast<int>(k);
     }
     if (found < 0) {  // a folding outside the candidates' rules: it joins them, by cycles
       const auto at = std::upper_bound(

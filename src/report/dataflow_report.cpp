@@ -8,10 +8,15 @@
 namespace hao::report {
 namespace {
 
+// Each layer's FINN node names: the folding file's where it gave them, else FINN's defaults.
+std::vector<std::vector<std::string>> node_names(const ir::Network& net, const hw::Device& device,
+                                                 const ilp::MapResult& r) {
+  return r.node_names.empty() ? hw::finn_node_names(net, r.configs, device) : r.node_names;
+}
+
 // Every FINN node of the design: the input quantizer, each layer's nodes, the other extras.
 std::string node_table(const ir::Network& net, const hw::Device& device, const ilp::MapResult& r) {
-  const auto names =
-      r.node_names.empty() ? hw::finn_node_names(net, r.configs, device) : r.node_names;
+  const auto names = node_names(net, device, r);
   Table t;
   t.add_column("FINN node", Table::Align::kLeft);
   t.add_column("layer", Table::Align::kLeft);
@@ -224,8 +229,7 @@ nlohmann::ordered_json dataflow_json(const ir::Network& net, const hw::Device& d
   }
   j["layers"] = layers;
   json nodes = json::array();
-  const auto names =
-      r.node_names.empty() ? hw::finn_node_names(net, r.configs, device) : r.node_names;
+  const auto names = node_names(net, device, r);
   auto node_json = [&](const std::string& name, const std::string& layer, const hw::NodeCost& n) {
     nodes.push_back({{"name", name},
                      {"layer", layer},

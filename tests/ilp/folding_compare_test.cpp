@@ -7,15 +7,6 @@
 #include "support.hpp"
 
 namespace hao::ilp {
-namespace {
-
-bool within(const hw::Resources& a, const hw::Resources& b) {
-  constexpr double kTol = 1e-6;
-  return a.dsp <= b.dsp + kTol && a.lut <= b.lut + kTol && a.bram36 <= b.bram36 + kTol &&
-         a.uram <= b.uram + kTol;
-}
-
-}  // namespace
 
 // Every finn-examples design beside hao's optimum within its resources and FINN's SetFolding
 // at its II: hao's design never spends more of any resource than the file's and is at least as
@@ -29,7 +20,7 @@ TEST(FoldingCompare, WithinAFinnDesignsResourcesHaoIsAtLeastAsFast) {
     const hw::FoldingFile file = hw::read_folding(d.folding_path(), net, device);
     const FoldingComparison c = compare_with_folding(net, device, file, {});
     ASSERT_FALSE(c.optimal.configs.empty()) << c.optimal.reason;
-    EXPECT_TRUE(within(c.optimal.eval.total, c.given.eval.total));
+    EXPECT_TRUE(fits(c.optimal.eval.total, c.given.eval.total));
     EXPECT_GE(c.optimal.eval.fps, c.given.eval.fps);
     // SetFolding is asked for the file's II and, resource-blind, reaches it where it can.
     EXPECT_LE(c.set_folding.eval.ii_cycles,
