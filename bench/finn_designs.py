@@ -41,6 +41,8 @@ DESIGNS = [
      "mobilenet-v1/folding_config/ZCU104_folding_config.json", "zu7ev", "ZCU104", 100, None),
     ("MobileNet-v1 w4a4", "mobilenet-v1-w4a4", "finn_mobilenet_v1",
      "mobilenet-v1/folding_config/U250_folding_config.json", "u250", "U250", 333.333, None),
+    ("ResNet-50 w1a2", "resnet50-w1a2", "finn_resnet50",
+     "resnet50/folding_config/U250_folding_config.json", "u250", "U250", 250, None),
 ]
 
 

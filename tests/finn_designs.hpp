@@ -55,6 +55,8 @@ inline const FinnDesign kFinnDesigns[] = {
      "mobilenet-v1/folding_config/ZCU104_folding_config.json", "zu7ev", 100},
     {"mobilenet-v1-w4a4", "finn_mobilenet_v1",
      "mobilenet-v1/folding_config/U250_folding_config.json", "u250", 1000.0 / 3.0},
+    {"resnet50-w1a2", "finn_resnet50", "resnet50/folding_config/U250_folding_config.json", "u250",
+     250},
 };
 
 }  // namespace hao::test

@@ -159,20 +159,17 @@ class NodeBuilder {
       : l_(l), c_(c), device_(device), o_(o) {}
 
   LayerCost build() {
-    if (l_.op == ir::OpKind::kAct && l_.fused_into >= 0) {
-      fused_thresholds();
-      return std::move(cost_);
-    }
     const std::int64_t aux_pe = c_.aux_pe > 0 ? c_.aux_pe : c_.pe;
-    switch (engine_kind(l_)) {
-      case EngineKind::kMvau:
-      case EngineKind::kVvau:
-        weighted();
-        break;
-      case EngineKind::kStream:
-        streaming(aux_pe);
-        break;
-    }
+    if (l_.op == ir::OpKind::kAct && l_.fused_into >= 0)
+      fused_thresholds();
+    else if (engine_kind(l_) == EngineKind::kStream)
+      streaming(aux_pe);
+    else
+      weighted();
+    // An output read by several layers is forked by a DuplicateStreams node (FINN's
+    // InsertDuplicateStreams: one per forked tensor, one output stream per reader).
+    if (l_.fanout >= 2)
+      add(stream_node(FinnOp::kDuplicateStreams, aux_pe, l_.out.c, l_.out.h * l_.out.w));
     return std::move(cost_);
   }
 
@@ -297,7 +294,6 @@ class NodeBuilder {
   // thresholding) or where a folding file puts them. They cost the activation, not the layer
   // before it, so that a layer's cost depends on its own bits only: its bits are the output's.
   void fused_thresholds() {
-    if (!l_.fused_last) return;  // an earlier activation of a chain
     const std::int64_t steps = threshold_steps(l_.act_bits);
     // Threshold words as wide as the accumulator of a 1,024-term dot product at these bits (a
     // width of the activation alone: the layer before may take other bits and kernels).
@@ -308,11 +304,6 @@ class NodeBuilder {
     }
     const std::int64_t depth = l_.out.c * steps;
     add_memory(cost_.res, 1, acc, depth, placed_by_depth(depth));
-  }
-
-  // The DuplicateStreams that feeds a layer joining two streams: over its first input.
-  void fork(std::int64_t pe) {
-    add(stream_node(FinnOp::kDuplicateStreams, pe, l_.in.c, l_.in.h * l_.in.w));
   }
 
   void streaming(std::int64_t aux_pe) {
@@ -348,9 +339,6 @@ class NodeBuilder {
         return;
       }
       case ir::OpKind::kAdd: {
-        // A residual add reads a stream that was forked: FINN's DuplicateStreams, counted
-        // here (where the fork is joined), so that a layer's cost depends on the layer alone.
-        fork(aux_pe);
         add(stream_node(FinnOp::kAddStreams, pe, l_.out.c, out_pixels));
         // The sum is requantized for what reads it: a Thresholding node (the activation's,
         // where one follows).
@@ -360,11 +348,9 @@ class NodeBuilder {
         return;
       }
       case ir::OpKind::kMul:
-        fork(aux_pe);
         add(stream_node(FinnOp::kEltwise, pe, l_.out.c, out_pixels));
         return;
       case ir::OpKind::kConcat:
-        fork(aux_pe);
         add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
         return;
       case ir::OpKind::kAct:
@@ -393,32 +379,39 @@ LayerCost layer_cost(const ir::Layer& l, const LayerConfig& c, const Device& dev
 
 namespace {
 
-// The nodes around a layer's engine (window unit or DownSampler, FMPadding, and an add's fork
-// and requantizer) are tied to the engine's lanes by default. FINN folds each on its own
-// (SetFolding gives each the least parallelism that meets the target), so the candidates also
-// hold each engine folding with those nodes at the least lanes that keep up with the engine:
+// The nodes around a layer's engine (window unit or DownSampler, FMPadding, the fork of its
+// output and an add's requantizer) are tied to the engine's lanes by default. FINN folds each on
+// its own (SetFolding gives each the least parallelism that meets the target), so the candidates
+// also hold each engine folding with those nodes at the least lanes that keep up with the engine:
 // as fast, and never more expensive than lanes to spare. The depthwise window unit before a
 // VVAU or Pool stays at the engine's PE, as FINN requires.
 class Balancer {
  public:
   Balancer(const ir::Layer& l, const Device& device, const DataflowOptions& o) {
     const bool window = engine_kind(l) == EngineKind::kMvau && needs_window(l);
-    const bool fork =
-        l.op == ir::OpKind::kAdd || l.op == ir::OpKind::kMul || l.op == ir::OpKind::kConcat;
+    // The fork after the layer and an add's requantizer take the auxiliary PE.
+    const bool requantizer = l.op == ir::OpKind::kAdd && !l.has_fused_act;
+    const bool fork = l.fanout >= 2 || requantizer;
+    act_ = l.op == ir::OpKind::kAct;
     if (!window && !fork && !(engine_kind(l) == EngineKind::kVvau && padded(l))) return;
     auto node_cycles = [&](const LayerConfig& c, std::initializer_list<FinnOp> ops) {
       return slowest_node(layer_cost(l, c, device, o), ops);
     };
-    for (std::int64_t d : divisors(window || padded(l) ? l.in.c : l.out.c)) {
+    for (std::int64_t d : divisors(l.in.c)) {
       LayerConfig probe;
-      probe.swu_simd = probe.pad_simd = probe.aux_pe = d;
+      probe.swu_simd = probe.pad_simd = d;
       if (window)
         swu_.push_back({d, false, node_cycles(probe, {FinnOp::kSwu, FinnOp::kDownSampler})});
       if (padded(l)) pad_.push_back({d, false, node_cycles(probe, {FinnOp::kFmPadding})});
-      if (fork)
-        fork_.push_back(
-            {d, false, node_cycles(probe, {FinnOp::kDuplicateStreams, FinnOp::kThresholding})});
     }
+    if (fork)
+      for (std::int64_t d : divisors(l.out.c)) {
+        LayerConfig probe;
+        probe.aux_pe = d;
+        std::int64_t cycles = node_cycles(probe, {FinnOp::kDuplicateStreams});
+        if (requantizer) cycles = std::max(cycles, node_cycles(probe, {FinnOp::kThresholding}));
+        fork_.push_back({d, false, cycles});
+      }
     if (window && !(l.kernel_h == 1 && l.kernel_w == 1)) {
       LayerConfig probe;
       probe.swu_simd = l.in.c;
@@ -429,9 +422,10 @@ class Balancer {
 
   LayerConfig operator()(const LayerConfig& tied, const LayerCost& cost) const {
     LayerConfig c = tied;
-    const std::int64_t engine = slowest_node(
-        cost,
-        {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise, FinnOp::kConcat});
+    std::int64_t engine = slowest_node(
+        cost, {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise, FinnOp::kConcat,
+               FinnOp::kPool, FinnOp::kGlobalAccPool, FinnOp::kStreamingMaxPool});
+    if (act_) engine = std::max(engine, slowest_node(cost, {FinnOp::kThresholding}));
     if (const Option* o = least(swu_, engine)) c.swu_simd = o->lanes, c.swu_parallel = o->parallel;
     if (const Option* o = least(pad_, engine)) c.pad_simd = o->lanes;
     if (const Option* o = least(fork_, engine)) c.aux_pe = o->lanes;
@@ -445,6 +439,7 @@ class Balancer {
     std::int64_t cycles;
   };
   std::vector<Option> swu_, pad_, fork_;  // fewest lanes first
+  bool act_ = false;                      // the layer's own Thresholding is its engine
 
   // The first (fewest lanes) option within `cycles`, else the fastest.
   static const Option* least(const std::vector<Option>& options, std::int64_t cycles) {
@@ -461,7 +456,7 @@ class Balancer {
 bool threshold_placement_choice(const ir::Layer& l, const DataflowOptions& o) {
   if (l.act_bits > o.max_fused_threshold_bits) return false;
   if (engine_kind(l) != EngineKind::kStream) return l.has_fused_act;
-  return l.op == ir::OpKind::kAct && l.fused_into >= 0 && l.fused_last && !l.fused_after_add;
+  return l.op == ir::OpKind::kAct && l.fused_into >= 0 && !l.fused_after_add;
 }
 
 namespace {

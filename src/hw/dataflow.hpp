@@ -36,8 +36,8 @@ struct LayerConfig {
   WeightMemory memory = WeightMemory::kBram;
   std::int64_t swu_simd = 0;  ///< the sliding-window unit's SIMD (0: gcd(engine lanes, channels))
   std::int64_t pad_simd = 0;  ///< FMPadding's SIMD (0: the sliding-window unit's)
-  /// An add's, multiply's or concat's PE for its DuplicateStreams and requantizing
-  /// Thresholding nodes (0: PE).
+  /// The PE of the DuplicateStreams that forks the layer's output (when several layers read
+  /// it) and of an add's requantizing Thresholding node (0: PE).
   std::int64_t aux_pe = 0;
   bool swu_parallel = false;  ///< the window unit in parallel_window mode (a window per cycle)
   /// Where the window unit keeps its line buffer (FINN's ram_style for it; LUTRAM, FINN's

@@ -153,11 +153,14 @@ std::int64_t finn_accumulator_bits(std::int64_t length, int weight_bits, int act
   return static_cast<std::int64_t>(std::ceil(alpha + std::log2(1 + std::pow(2.0, -alpha)) + 1));
 }
 
-// Thresholding (FINN's Thresholding_rtl): per PE, the thresholds of its TMEM = C/PE channels,
-// `steps` of `in_bits` each, in one memory (hao's simplification of get_pe_mem_geometries'
-// per-stage memories), placed as Vivado would (LUTRAM up to 64 words, else BRAM), and one
-// comparator per stage of the binary search (hao's estimate; FINN's rtl estimate counts only
-// memory).
+// Thresholding (FINN's Thresholding_rtl, v0.10.1): a binary search over the thresholds, one
+// stage per output bit. Memory by get_memory_estimate: per PE and per stage b, a memory
+// in_bits wide and C/PE * 2^b deep, on the primitive that wastes the fewest bits (memutil:
+// RAMB18 as 36x512, 18x1024 or 9x2048, or LUTRAM as 64x1; on a tie, in that order). FINN's
+// table also holds URAM shapes, but it is Versal's and hao's devices without URAM would then
+// not fit; FINN's report also drops the RAMB18s it chose (it sums them under "BRAM18" and
+// reads "BRAM"), hao counts them. One comparator per stage: hao's estimate (FINN's rtl
+// estimate counts only memory).
 NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int64_t steps,
                            int in_bits, std::int64_t pe) {
   NodeCost n;
@@ -168,11 +171,27 @@ NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int6
   const std::int64_t s = std::max<std::int64_t>(1, steps);
   const auto stages = static_cast<std::int64_t>(std::ceil(std::log2(static_cast<double>(s + 1))));
   n.res.lut = static_cast<double>(in_bits * pe * stages);
-  const std::int64_t depth = tmem * s;
-  if (depth <= kLutramMaxDepth)
-    n.res.lut += static_cast<double>(pe * lutram_luts(in_bits, depth));
-  else
-    n.res.bram36 = static_cast<double>(pe * bram36_blocks(in_bits, depth));
+  struct Primitive {
+    std::int64_t width, depth;
+    bool lutram;
+  };
+  static const Primitive kPrimitives[] = {
+      {36, 512, false}, {18, 1024, false}, {9, 2048, false}, {1, 64, true}};
+  const std::int64_t width = std::max(1, in_bits);
+  for (std::int64_t b = 0; b < stages; ++b) {
+    const std::int64_t depth = tmem << b;
+    const Primitive* best = nullptr;
+    std::int64_t best_count = 0, best_waste = 0;
+    for (const Primitive& p : kPrimitives) {
+      const std::int64_t count = ceil_div(width, p.width) * ceil_div(depth, p.depth);
+      const std::int64_t waste = count * p.width * p.depth - width * depth;
+      if (!best || waste < best_waste) best = &p, best_count = count, best_waste = waste;
+    }
+    if (best->lutram)
+      n.res.lut += static_cast<double>(pe * best_count);
+    else
+      n.res.bram36 += static_cast<double>(pe * best_count) / 2.0;
+  }
   return n;
 }
 

@@ -90,7 +90,8 @@ double finn_bram36(std::int64_t width_bits, std::int64_t depth);
 std::int64_t finn_accumulator_bits(std::int64_t length, int weight_bits, int act_bits);
 
 /// A standalone Thresholding node over `channels` x `pixels` with `steps` thresholds per
-/// channel on inputs of `in_bits`, `pe` channels per cycle (thresholds in LUTRAM).
+/// channel on inputs of `in_bits`, `pe` channels per cycle (its memories as FINN's
+/// Thresholding_rtl estimates them).
 NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int64_t steps,
                            int in_bits, std::int64_t pe);
 /// LabelSelect over `labels` classifier outputs, `pe` per cycle.

@@ -12,6 +12,8 @@
 namespace hao::hw {
 namespace {
 
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
 // The implementation FINN v0.10's specialize_layers picks by default.
 const char* default_impl(FinnOp op) {
   switch (op) {
@@ -159,6 +161,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   std::map<std::size_t, std::int64_t> stream_bits;  // Thresholding entry -> output stream bits
   std::map<std::size_t, bool> split_before;         // MVAU/VVAU entry -> thresholds split off
   std::map<std::size_t, std::size_t> entry_graph;   // entry position -> graph node index
+  std::map<std::size_t, std::size_t> split_layer;   // split Thresholding entry -> its layer
   // The last entry before `e` in the file that `counts`, or null.
   auto last_before = [&](const Entry& e, auto counts) -> const Entry* {
     const Entry* before = nullptr;
@@ -200,22 +203,47 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         return lanes(*before, "PE") * l.act_bits;
     }
   };
+  // The feature map on the stream an entry sits on: the output of the nearest node of hao's
+  // graph before it in the file (a ChannelwiseOp or LabelSelect keeps its input's shape), or
+  // the network's input.
+  auto stream_shape = [&](const Entry& e) -> ir::Shape {
+    const Entry* before = last_before(e, [&](const Entry& o) {
+      return entry_graph.count(o.position) > 0 || stream_bits.count(o.position) > 0;
+    });
+    if (!before || !entry_graph.count(before->position)) {
+      if (before && split_layer.count(before->position))
+        return net.layers[split_layer.at(before->position)].out;
+      return net.input;
+    }
+    const GraphNode& node = graph[entry_graph.at(before->position)];
+    const ir::Layer& l = net.layers[node.layer];
+    return node.op == FinnOp::kSwu || node.op == FinnOp::kFmPadding ||
+                   node.op == FinnOp::kDownSampler
+               ? l.in
+               : l.out;
+  };
   auto add_extra = [&](const Entry& e) {
     std::int64_t pe = 1, depth = 0;
     get_int(e, "PE", pe);
     NamedNode n;
     n.name = e.name;
     switch (e.op) {
-      case FinnOp::kLabelSelect:
-        must_divide(e, "PE", pe, last.out.c, "the labels");
-        n.cost = label_select_node(last.out.c, pe);
+      case FinnOp::kLabelSelect: {
+        const std::int64_t labels = stream_shape(e).elements();
+        must_divide(e, "PE", pe, labels, "the labels");
+        n.cost = label_select_node(labels, pe);
         break;
-      case FinnOp::kChannelwiseOp:
-        must_divide(e, "PE", pe, last.out.c, "the channels");
+      }
+      case FinnOp::kChannelwiseOp: {  // ChannelwiseOp.get_exp_cycles: C/PE * H*W
+        const ir::Shape shape = stream_shape(e);
+        must_divide(e, "PE", pe, shape.c, "the channels");
         n.cost.op = e.op;
         n.cost.pe = pe;
-        n.cost.cycles = last.out.c / pe * last.out.h * last.out.w;
+        n.cost.cycles = ceil_div(shape.c, pe) * shape.h * shape.w;
+        n.cost.res.lut = options.lut_stream_overhead +
+                         static_cast<double>(pe * last.act_bits) * options.lut_per_stream_lane_bit;
         break;
+      }
       case FinnOp::kFifo: {
         std::string style = "auto";
         get_string(e, "ram_style", style);
@@ -244,7 +272,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
     else
       by_op[e.op].push_back(e);
   }
-  std::vector<const Entry*> fifos;
+  std::vector<const Entry*> deferred;  // costed once the stream each sits on is known
   for (auto& [op, entries] : by_op) {
     const std::string first_impl = entries.front().impl;
     const bool one_impl = std::all_of(entries.begin(), entries.end(),
@@ -260,11 +288,9 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       if (k < nodes.size()) {
         matched[nodes[k]] = &entries[k];
         entry_graph[entries[k].position] = nodes[k];
-      } else if (op == FinnOp::kFifo) {
-        fifos.push_back(&entries[k]);  // costed once the stream it sits on is known
-      } else if (op == FinnOp::kLabelSelect || op == FinnOp::kChannelwiseOp ||
-                 op == FinnOp::kDataWidthConverter) {
-        add_extra(entries[k]);
+      } else if (op == FinnOp::kFifo || op == FinnOp::kLabelSelect ||
+                 op == FinnOp::kChannelwiseOp || op == FinnOp::kDataWidthConverter) {
+        deferred.push_back(&entries[k]);
       } else {
         unmatched.push_back(entries[k].name);
       }
@@ -318,10 +344,10 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       const FinnOp op = graph[g->second].op;
       if ((op == FinnOp::kMvau || op == FinnOp::kVvau) && l.has_fused_act && !split[layer]) {
         split[layer] = &t;
-        // The thresholds belong to the (last) activation fused into the layer.
+        // The thresholds belong to the activation fused into the layer.
         std::size_t act = layer;
         for (std::size_t j = layer + 1; j < net.layers.size(); ++j)
-          if (net.layers[j].fused_into == static_cast<int>(layer) && net.layers[j].fused_last) {
+          if (net.layers[j].fused_into == static_cast<int>(layer)) {
             act = j;
             break;
           }
@@ -332,12 +358,14 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         if (own != graph_thresholds.end()) {
           matched[*own] = &t;
           taken.insert(*own);
+          entry_graph[t.position] = *own;
           stream_bits[t.position] = pe * net.layers[act].act_bits;
           split_before[before->position] = true;
           continue;
         }
         must_divide(t, "PE", pe, l.out.c, "the channels");
         split_names[act] = t.name;
+        split_layer[t.position] = act;
         out.configs[act].split_thresholds = true;
         out.configs[layer].split_thresholds = true;
         out.configs[act].pe = pe;
@@ -353,6 +381,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       const std::size_t node = graph_thresholds[next_threshold++];
       matched[node] = &t;
       taken.insert(node);
+      entry_graph[t.position] = node;
       stream_bits[t.position] = pe * net.layers[graph[node].layer].act_bits;
     } else {
       no_threshold.push_back(t.name);
@@ -366,7 +395,9 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
                    std::to_string(thresholds.size()) + " name no Thresholding node of " + net.name +
                    "'s FINN graph (a folding file for another network?)");
 
-  for (const Entry* f : fifos) add_extra(*f);
+  std::sort(deferred.begin(), deferred.end(),
+            [](const Entry* a, const Entry* b) { return a->position < b->position; });
+  for (const Entry* e : deferred) add_extra(*e);
 
   // The attributes of each matched node.
   for (const auto& [g, e] : matched) {
@@ -446,11 +477,11 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         if (get_int(*e, "SIMD", v))
           c.pad_simd = v, must_divide(*e, "SIMD", v, l.in.c, "NumChannels");
         break;
-      case FinnOp::kThresholding:
+      case FinnOp::kThresholding:  // an activation's own, or an add's requantizer
       case FinnOp::kDuplicateStreams:
         if (get_int(*e, "PE", v)) {
           must_divide(*e, "PE", v, l.out.c, "NumChannels");
-          if (l.op == ir::OpKind::kAct)
+          if (l.op == ir::OpKind::kAct && node.op == FinnOp::kThresholding)
             c.pe = v;
           else
             c.aux_pe = v;

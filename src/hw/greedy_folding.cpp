@@ -40,6 +40,9 @@ class LayerFolder {
         stream();
         break;
     }
+    // The DuplicateStreams forking its output (an add's shares its PE with the requantizer).
+    if (l_.fanout >= 2 && l_.op != ir::OpKind::kAdd)
+      optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams});
     // SetFolding leaves ram_style at "auto": Vivado places the weights.
     c_.memory = auto_weight_memory(l_, c_);
     return c_;
@@ -98,8 +101,7 @@ class LayerFolder {
         return;
       default:
         // StreamingEltwise and StreamingConcat: SetFolding does not fold them (it warns and
-        // leaves PE = 1); their DuplicateStreams is one of its PE ops.
-        optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams});
+        // leaves PE = 1).
         return;
     }
   }

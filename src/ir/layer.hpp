@@ -51,14 +51,15 @@ struct Layer {
   // Set by shape inference from the graph's structure (what FINN's streamlining does with it):
   /// An activation whose thresholds the layer before it applies (FINN absorbs a monotonic
   /// activation after a conv, fc or add, whose output nothing else reads, into that layer as
-  /// per-channel thresholds): that layer's index; -1 otherwise.
+  /// per-channel thresholds): that layer's index; -1 otherwise. A second activation right
+  /// after it is not absorbed: FINN's streamlining does not merge consecutive
+  /// MultiThresholds, so it becomes a Thresholding node of its own.
   int fused_into = -1;
-  /// On a fused activation: the last of its chain (ReLU then clip fuse as one; the last one's
-  /// bits are the output's and its thresholds are the layer's).
-  bool fused_last = false;
   bool fused_after_add = false;  ///< on a fused activation: the layer it fuses into is an add
   bool has_fused_act = false;    ///< on a conv, fc or add: an activation is fused into it
-  int fanout = 0;  ///< layers that read this layer's output (an activation fuses only at 1)
+  /// Layers that read this layer's output: an activation fuses only at 1; at 2 or more FINN
+  /// forks the stream with a DuplicateStreams node.
+  int fanout = 0;
 
   Shape in;   ///< shape of the first input (filled by shape inference)
   Shape out;  ///< output shape (filled by shape inference)

@@ -238,11 +238,11 @@ void infer_shapes(Network& net, const std::string& where) {
 
 // FINN's streamlining turns a quantized monotonic activation (ReLU, ReLU6, clip, sigmoid, hard
 // sigmoid) into per-channel thresholds and absorbs them into the conv, fc or add before it
-// when nothing else reads that layer's output; a chain of them folds into one.
+// when nothing else reads that layer's output. It does not merge consecutive MultiThresholds:
+// an activation after another one stays a Thresholding node of its own.
 void mark_fused_activations(Network& net) {
   for (auto& l : net.layers) {
     l.fused_into = -1;
-    l.fused_last = false;
     l.fused_after_add = false;
     l.has_fused_act = false;
     l.fanout = 0;
@@ -254,19 +254,11 @@ void mark_fused_activations(Network& net) {
     const bool monotonic = l.act != ActKind::kHardSwish && l.act != ActKind::kSilu;
     if (l.op != OpKind::kAct || !monotonic || l.inputs.size() != 1 || l.inputs[0] == kNetworkInput)
       continue;
-    const Layer& producer = net.layers[static_cast<std::size_t>(l.inputs[0])];
-    const int root =
-        producer.op == OpKind::kAct
-            ? producer.fused_into
-            : (producer.has_weights() || producer.op == OpKind::kAdd ? l.inputs[0] : -1);
-    if (root < 0 || producer.fanout != 1) continue;
-    l.fused_into = root;
-    Layer& r = net.layers[static_cast<std::size_t>(root)];
-    r.has_fused_act = true;
-    l.fused_after_add = r.op == OpKind::kAdd;
-    l.fused_last = true;
-    if (producer.op == OpKind::kAct)
-      net.layers[static_cast<std::size_t>(l.inputs[0])].fused_last = false;
+    Layer& producer = net.layers[static_cast<std::size_t>(l.inputs[0])];
+    if (!(producer.has_weights() || producer.op == OpKind::kAdd) || producer.fanout != 1) continue;
+    l.fused_into = l.inputs[0];
+    producer.has_fused_act = true;
+    l.fused_after_add = producer.op == OpKind::kAdd;
   }
 }
 

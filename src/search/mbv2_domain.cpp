@@ -32,7 +32,8 @@ std::string layer_key(const ir::Layer& l) {
     << l.stride_w << ' ' << l.pad_top << ' ' << l.pad_left << ' ' << l.pad_bottom << ' '
     << l.pad_right << ' ' << l.groups << ' ' << l.depthwise << ' ' << l.ceil_mode << ' '
     << l.has_bias << ' ' << l.folded_norm << ' ' << l.weight_bits << ' ' << l.act_bits << ' '
-    << ir::to_string(l.in) << ' ' << ir::to_string(l.out);
+    << ir::to_string(l.in) << ' ' << ir::to_string(l.out) << ' ' << (l.fused_into >= 0) << ' '
+    << l.fused_after_add << ' ' << l.has_fused_act << ' ' << l.fanout;
   return o.str();
 }
 
@@ -354,7 +355,13 @@ SelectionSpace Mbv2Domain::build_selection() const {
       positions.push_back({p + "expand_relu", with(in, {k + 1, k + 2}), here});
       positions.push_back({p + "dw", with(in, {k, k + 1, k + 2}), here});
       positions.push_back({p + "dw_relu", with(in, {k + 1, k + 2}), here});
-      positions.push_back({p + "project", with(in, {width_slot(s), k + 1, k + 2}), here});
+      // The project conv's output is forked (a DuplicateStreams) when it is the block's
+      // output and the next block adds it back: that block's presence (the depth) or, after
+      // the stage's last block, the next stage's width.
+      Position project{p + "project", with(in, {width_slot(s), depth_slot(s), k + 1, k + 2}), here};
+      if (s + 1 < stages && spec_.stages[s + 1].stride == 1)
+        project.context.insert(width_slot(s + 1));
+      positions.push_back(project);
       Position add{p + "add", with(in, {width_slot(s)}), {}};
       readers(s, b, add.context);  // includes the depth: presence is enumerated
       positions.push_back(add);
