@@ -203,16 +203,28 @@ NodeCost label_select_node(std::int64_t labels, std::int64_t pe) {
   return n;
 }
 
-// StreamingFIFO estimations: rtl (and vivado distributed) in LUTs, vivado block/ultra in
-// BRAM/URAM, plus 2 log2(depth) address LUTs.
-NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style) {
+// StreamingFIFO_rtl's estimations (FINN v0.10.1): an rtl FIFO (shift registers) in LUTs
+// whatever its ram_style; a vivado FIFO (depth rounded up to a power of 2, as FINN builds it)
+// in LUTs when distributed, BRAM by FINN-R's table when block, URAM when ultra; plus
+// 2 log2(depth) address LUTs. For a vivado FIFO at ram_style auto FINN counts no memory (Vivado
+// places it); hao places it as Vivado would: LUTRAM up to 64 words, else BRAM.
+NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style,
+                   const std::string& impl_style) {
   NodeCost n;
   n.op = FinnOp::kFifo;
   if (depth <= 0) return n;
+  const bool vivado = impl_style == "vivado";
+  if (vivado) {
+    std::int64_t pow2 = 1;
+    while (pow2 < depth) pow2 *= 2;
+    depth = pow2;
+  }
   n.res.lut = 2.0 * std::ceil(std::log2(static_cast<double>(std::max<std::int64_t>(2, depth))));
-  if (ram_style == "block")
+  std::string style = vivado ? ram_style : "distributed";
+  if (style == "auto") style = depth <= kLutramMaxDepth ? "distributed" : "block";
+  if (style == "block")
     n.res.bram36 = finn_bram36(width_bits, depth);
-  else if (ram_style == "ultra")
+  else if (style == "ultra")
     n.res.uram = static_cast<double>(uram_blocks(width_bits, depth));
   else
     n.res.lut += static_cast<double>(ceil_div(depth, 32) * ceil_div(width_bits, 2));

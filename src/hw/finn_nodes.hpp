@@ -96,8 +96,9 @@ NodeCost thresholding_node(std::int64_t channels, std::int64_t pixels, std::int6
                            int in_bits, std::int64_t pe);
 /// LabelSelect over `labels` classifier outputs, `pe` per cycle.
 NodeCost label_select_node(std::int64_t labels, std::int64_t pe);
-/// A StreamingFIFO `width_bits` wide and `depth` deep, in `memory` (FINN's ram_style; auto as
-/// FINN's rtl FIFO: LUTs).
-NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style);
+/// A StreamingFIFO `width_bits` wide and `depth` deep in FINN's `impl_style` ("rtl" or
+/// "vivado") and `ram_style` (auto, block, distributed, ultra), as FINN estimates it.
+NodeCost fifo_node(std::int64_t width_bits, std::int64_t depth, const std::string& ram_style,
+                   const std::string& impl_style);
 
 }  // namespace hao::hw

@@ -250,8 +250,12 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         if (style != "auto" && style != "block" && style != "distributed" && style != "ultra")
           issues.add(e.name + ".ram_style",
                      "'" + style + "', expected auto, block, distributed or ultra");
+        std::string impl = "rtl";  // StreamingFIFO's default impl_style
+        get_string(e, "impl_style", impl);
+        if (impl != "rtl" && impl != "vivado")
+          issues.add(e.name + ".impl_style", "'" + impl + "', expected rtl or vivado");
         get_int(e, "depth", depth);
-        n.cost = fifo_node(fifo_width(e), depth, style);
+        n.cost = fifo_node(fifo_width(e), depth, style, impl);
         break;
       }
       default:

@@ -181,6 +181,30 @@ TEST(FoldingIo, IllegalValuesNameNodeAndNumbers) {
               std::string::npos)
         << e.problems()[0];
   }
+  try {
+    read_folding(write(R"({"StreamingFIFO_rtl_0": {"impl_style": "hls", "depth": 64}})"), net,
+                 Device{});
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_NE(e.problems()[0].find("StreamingFIFO_rtl_0.impl_style: 'hls', expected rtl or vivado"),
+              std::string::npos)
+        << e.problems()[0];
+  }
+}
+
+// A FIFO as FINN's StreamingFIFO_rtl estimates it: an rtl FIFO is shift registers (LUTs) whatever
+// its ram_style; a vivado one takes its ram_style at the depth rounded up to a power of 2, and at
+// auto is placed by depth.
+TEST(FoldingIo, FifoMemoryFollowsItsImplementationStyle) {
+  const NodeCost rtl = fifo_node(8, 1000, "block", "rtl");
+  EXPECT_EQ(rtl.res.bram36, 0.0);
+  EXPECT_EQ(rtl.res.lut, 2.0 * 10 + 32 * 4);  // address LUTs + ceil(1000/32) * ceil(8/2)
+  const NodeCost block = fifo_node(8, 1000, "block", "vivado");
+  EXPECT_EQ(block.res.bram36, finn_bram36(8, 1024));
+  EXPECT_EQ(block.res.lut, 2.0 * 10);
+  EXPECT_EQ(fifo_node(8, 1000, "auto", "vivado").res.bram36, finn_bram36(8, 1024));
+  EXPECT_EQ(fifo_node(8, 40, "auto", "vivado").res.bram36, 0.0);    // 64 words: LUTRAM
+  EXPECT_EQ(fifo_node(72, 5000, "ultra", "vivado").res.uram, 2.0);  // 8,192 words of 72 bits
 }
 
 // FINN's best-known example as FINN builds it: CNV-w1a1 on a Pynq-Z1 with the folding file
