@@ -57,6 +57,8 @@ inline const FinnDesign kFinnDesigns[] = {
      "mobilenet-v1/folding_config/U250_folding_config.json", "u250", 1000.0 / 3.0},
     {"resnet50-w1a2", "finn_resnet50", "resnet50/folding_config/U250_folding_config.json", "u250",
      250},
+    {"vgg10-w4a4", "finn_vgg10", "vgg10-radioml/folding_config/ZCU104_folding_config.json", "zu7ev",
+     250},
 };
 
 }  // namespace hao::test

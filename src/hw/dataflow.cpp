@@ -144,6 +144,12 @@ bool needs_window(const ir::Layer& l) {
          !(l.kernel_h == 1 && l.kernel_w == 1 && l.stride_h == 1 && l.stride_w == 1 && !padded(l));
 }
 
+}  // namespace
+
+bool one_dimensional(const ir::Layer& l) { return l.in.h == 1 && l.kernel_h == 1; }
+
+namespace {
+
 // FINN turns a max pool with kernel = stride and no padding into StreamingMaxPool; any other
 // pooling into a sliding-window unit and a Pool node.
 bool streaming_max_pool(const ir::Layer& l) {
@@ -273,7 +279,12 @@ class NodeBuilder {
     if (c_.mac == MacMapping::kLut)
       per_pe += static_cast<double>(q * (2 * ceil_div(w + a, 6) - 1) * (w + a));
     n.res.lut = o_.lut_engine_overhead + o_.lut_per_bit_product * static_cast<double>(p) * per_pe;
-    if (c_.mac == MacMapping::kDsp)
+    if (c_.mac == MacMapping::kDsp && !vvau && w <= 4 && a <= 4 &&
+        device_.dsp_kind == DspKind::kDsp48e2)
+      // FINN's rtl MVAU on 4-bit operands (mvu_4sx4u_dsp48e2) packs four PE lanes into one
+      // DSP48E2: MVAU_rtl.dsp_estimation's ceil(PE/4) * SIMD.
+      n.res.dsp = static_cast<double>(ceil_div(p, 4) * q);
+    else if (c_.mac == MacMapping::kDsp)
       n.res.dsp =
           std::ceil(static_cast<double>(p * q) *
                     dsp_per_product(device_.dsp_kind, static_cast<int>(w), static_cast<int>(a)));
@@ -313,13 +324,16 @@ class NodeBuilder {
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool: {
         if (streaming_max_pool(l_)) {
-          // StreamingMaxPool (2-D): all channels in parallel, H*W * (1 + 1/K^2) cycles.
+          // StreamingMaxPool.get_exp_cycles: 2-D, all channels in parallel, H*W * (1 + 1/K^2);
+          // 1-D, PE channels per cycle, Wo * C/PE * (K + 1).
           NodeCost n;
           n.op = FinnOp::kStreamingMaxPool;
-          n.pe = l_.in.c;
-          n.cycles = static_cast<std::int64_t>(
-              std::ceil(static_cast<double>(in_pixels) *
-                        (1.0 + 1.0 / static_cast<double>(l_.kernel_h * l_.kernel_w))));
+          n.pe = one_dimensional(l_) ? pe : l_.in.c;
+          n.cycles = one_dimensional(l_)
+                         ? l_.out.w * ceil_div(l_.in.c, pe) * (l_.kernel_w + 1)
+                         : static_cast<std::int64_t>(std::ceil(
+                               static_cast<double>(in_pixels) *
+                               (1.0 + 1.0 / static_cast<double>(l_.kernel_h * l_.kernel_w))));
           n.res.lut = o_.lut_stream_overhead +
                       static_cast<double>(l_.in.c * l_.act_bits) * o_.lut_per_stream_lane_bit;
           add_line_buffer(n.res, l_, l_.in.c);

@@ -86,6 +86,10 @@ struct DataflowOptions {
 /// such a fused activation itself (not after an add, at most that many bits).
 bool threshold_placement_choice(const ir::Layer& layer, const DataflowOptions& options);
 
+/// A layer over a 1 x L feature map with a 1 x K window (a Conv1d or MaxPool1d): FINN's 1-D
+/// nodes (the window unit's and StreamingMaxPool's 1-D cost formulas; PE on StreamingMaxPool).
+bool one_dimensional(const ir::Layer& layer);
+
 /// The divisors of n, ascending.
 std::vector<std::int64_t> divisors(std::int64_t n);
 

@@ -96,7 +96,7 @@ class LayerFolder {
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool:
         // Pool after a depthwise window unit: PE over the channels, the unit's SIMD = PE.
-        // StreamingMaxPool has no folding SetFolding sets.
+        // StreamingMaxPool is none of SetFolding's ops (it warns and leaves a 1-D one at PE 1).
         optimize(c_.pe, l_.out.c, {FinnOp::kPool});
         return;
       default:

@@ -239,14 +239,16 @@ class Importer {
       std::vector<std::int64_t> dims = shape_of(in, known);
       if (activation_reads.count(in.name())) {
         data_inputs.push_back(in.name());
-        if (!known || dims.size() != 4)
+        if (!known || (dims.size() != 4 && dims.size() != 3))
           throw core::InputError(where_ + ": input '" + in.name() +
-                                 "' must be a 4-D tensor N x C x H x W with a known shape");
-        for (std::size_t k = 1; k < 4; ++k)
+                                 "' must be a 4-D tensor N x C x H x W (or a 3-D N x C x L "
+                                 "for 1-D convolutions) with a known shape");
+        for (std::size_t k = 1; k < dims.size(); ++k)
           if (dims[k] < 1)
             throw core::InputError(where_ + ": input '" + in.name() + "' dimension " +
                                    std::to_string(k) + " = " + std::to_string(dims[k]) +
                                    ": export with a fixed input size (C, H, W >= 1)");
+        if (dims.size() == 3) dims.insert(dims.begin() + 2, 1);  // N x C x L as N x C x 1 x L
         if (dims[0] > 1)  // a static batch: hao's networks run any batch
           net_.notes.push_back(where_ + ": input '" + in.name() + "' has a static batch of " +
                                std::to_string(dims[0]) + "; hao ignores the batch size");
@@ -381,14 +383,20 @@ class Importer {
 
   const Shape& shape(int producer) const { return net_.producer_shape(producer); }
 
-  void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw) {
+  // Kernel, strides, padding (and no dilation) of a windowed node. A 1-D window (`one_d`: a
+  // kernel_shape of one value over N x C x L) is a 1 x K window over a 1 x L feature map.
+  void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw,
+                    bool one_d = false) {
     l.kernel_h = kh;
     l.kernel_w = kw;
+    const std::size_t spatial = one_d ? 1 : 2;
     auto strides = attr_ints(n, "strides");
     if (!strides.empty()) {
-      if (strides.size() != 2)
-        fail("strides has " + std::to_string(strides.size()) + " values, expected 2");
-      l.stride_h = strides[0], l.stride_w = strides[1];
+      if (strides.size() != spatial)
+        fail("strides has " + std::to_string(strides.size()) + " values, expected " +
+             std::to_string(spatial));
+      l.stride_h = one_d ? 1 : strides[0];
+      l.stride_w = strides.back();
     }
     for (auto d : attr_ints(n, "dilations"))
       if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
@@ -407,8 +415,13 @@ class Importer {
       same(in.h, kh, l.stride_h, l.pad_top, l.pad_bottom);
       same(in.w, kw, l.stride_w, l.pad_left, l.pad_right);
     } else if (!pads.empty()) {
-      if (pads.size() != 4) fail("pads has " + std::to_string(pads.size()) + " values, expected 4");
-      l.pad_top = pads[0], l.pad_left = pads[1], l.pad_bottom = pads[2], l.pad_right = pads[3];
+      if (pads.size() != 2 * spatial)
+        fail("pads has " + std::to_string(pads.size()) + " values, expected " +
+             std::to_string(2 * spatial));
+      if (one_d)
+        l.pad_left = pads[0], l.pad_right = pads[1];
+      else
+        l.pad_top = pads[0], l.pad_left = pads[1], l.pad_bottom = pads[2], l.pad_right = pads[3];
     }
   }
 
@@ -444,19 +457,25 @@ class Importer {
       l.op = OpKind::kConv;
       l.inputs = {activation(n, 0)};
       const Value& w = constant(n, 1);
-      if (w.dims.size() != 4)
+      const bool one_d = w.dims.size() == 3;  // Conv1d: a 1 x K kernel over a 1 x L map
+      if (w.dims.size() != 4 && !one_d)
         fail("weight has " + std::to_string(w.dims.size()) +
-             " dims, only 2-D convolutions are modelled");
+             " dims, only 1-D and 2-D convolutions are modelled");
+      if (one_d && shape(l.inputs[0]).h != 1)
+        fail("a 1-D convolution over a " + to_string(shape(l.inputs[0])) +
+             " input (expected N x C x L)");
       l.out_channels = w.dims[0];
       l.groups = attr_int(n, "group", 1);
       const std::int64_t expected_cin = shape(l.inputs[0]).c;
       if (l.groups < 1 || w.dims[1] * l.groups != expected_cin)
         fail("weight " + std::to_string(w.dims[1]) + " input channels x group " +
              std::to_string(l.groups) + " != " + std::to_string(expected_cin) + " input channels");
+      const std::int64_t kh = one_d ? 1 : w.dims[2], kw = w.dims.back();
       auto ks = attr_ints(n, "kernel_shape");
-      if (!ks.empty() && (ks.size() != 2 || ks[0] != w.dims[2] || ks[1] != w.dims[3]))
+      if (!ks.empty() &&
+          (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
         fail("kernel_shape does not match the weight's shape");
-      window_attrs(n, l, w.dims[2], w.dims[3]);
+      window_attrs(n, l, kh, kw, one_d);
       l.has_bias = n.input_size() > 2 && !n.input(2).empty();
       const int layer = add_layer(n, l);
       if (weights_) {
@@ -583,8 +602,12 @@ class Importer {
       l.op = op == "MaxPool" ? OpKind::kMaxPool : OpKind::kAvgPool;
       l.inputs = {activation(n, 0)};
       auto ks = attr_ints(n, "kernel_shape");
-      if (ks.size() != 2) fail("kernel_shape must have 2 values");
-      window_attrs(n, l, ks[0], ks[1]);
+      const bool one_d = ks.size() == 1;  // MaxPool1d / AvgPool1d over N x C x L
+      if (ks.size() != 2 && !one_d) fail("kernel_shape must have 1 or 2 values");
+      if (one_d && shape(l.inputs[0]).h != 1)
+        fail("a 1-D pooling over a " + to_string(shape(l.inputs[0])) +
+             " input (expected N x C x L)");
+      window_attrs(n, l, one_d ? 1 : ks[0], ks.back(), one_d);
       l.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
       if (l.op == OpKind::kAvgPool && attr_int(n, "count_include_pad", 0) == 0 &&
           l.pad_top + l.pad_left + l.pad_bottom + l.pad_right > 0)

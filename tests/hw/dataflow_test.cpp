@@ -88,6 +88,27 @@ TEST(DataflowCost, Int8PacksTwoProductsPerDsp48e2ButNotOnDsp48e1) {
   EXPECT_EQ(layer_cost(net.layers[0], c, d, {}).res.dsp, 256);
 }
 
+// FINN's rtl MVAU on 4-bit operands packs four PE lanes into a DSP48E2 (MVAU_rtl's
+// dsp_estimation: ceil(PE/4) * SIMD); wider operands and the DSP48E1 keep the per-product rule.
+TEST(DataflowCost, FourBitMvauPacksFourPeLanesPerDsp48e2) {
+  ir::Network net;
+  net.input = {16, 8, 8};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 16, 1));
+  ir::infer_shapes(net, "t");
+  net.layers[0].weight_bits = net.layers[0].act_bits = 4;
+  Device d = big_device();
+  EXPECT_EQ(
+      layer_cost(net.layers[0], {16, 16, MacMapping::kDsp, WeightMemory::kBram}, d, {}).res.dsp,
+      64);
+  EXPECT_EQ(
+      layer_cost(net.layers[0], {16, 2, MacMapping::kDsp, WeightMemory::kBram}, d, {}).res.dsp,
+      16);  // ceil(2/4) = 1 DSP per SIMD lane
+  d.dsp_kind = DspKind::kDsp48e1;
+  EXPECT_EQ(
+      layer_cost(net.layers[0], {16, 16, MacMapping::kDsp, WeightMemory::kBram}, d, {}).res.dsp,
+      256);
+}
+
 TEST(DataflowCost, LutMultipliersGrowWithBits) {
   ir::Network net;
   net.input = {16, 8, 8};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -120,6 +121,34 @@ TEST(OnnxImport, SqueezeExciteAndSiluBecomePrimitives) {
   EXPECT_EQ(depthwise, 16);  // one per MBConv block
   EXPECT_GT(muls, 16);       // SE scaling and SiLU products
   EXPECT_GT(sigmoids, 16);
+}
+
+// A PyTorch Conv1d network (N x C x L input): each 1-D conv and pool is a 1 x K window over a
+// 1 x L feature map; its padding only along L.
+TEST(OnnxImport, OneDimensionalConvolutionsAreOneRowWindows) {
+  Network net = read_onnx(fixture("finn_vgg10.onnx"));
+  EXPECT_EQ(net.input, (Shape{2, 1, 1024}));
+  const Layer& conv = net.layers[0];
+  EXPECT_EQ(conv.op, OpKind::kConv);
+  EXPECT_EQ(conv.kernel_h, 1);
+  EXPECT_EQ(conv.kernel_w, 3);
+  EXPECT_EQ(conv.pad_top + conv.pad_bottom, 0);
+  EXPECT_EQ(conv.pad_left, 1);
+  EXPECT_EQ(conv.pad_right, 1);
+  EXPECT_EQ(conv.out, (Shape{32, 1, 1024}));
+  EXPECT_EQ(conv.reduction_size(), 6);
+  int pools = 0;
+  for (const auto& l : net.layers)
+    if (l.op == OpKind::kMaxPool) {
+      EXPECT_EQ(l.kernel_h, 1);
+      EXPECT_EQ(l.stride_w, 2);
+      ++pools;
+    }
+  EXPECT_EQ(pools, 7);
+  const auto fc = std::find_if(net.layers.begin(), net.layers.end(),
+                               [](const Layer& l) { return l.op == OpKind::kFc; });
+  ASSERT_NE(fc, net.layers.end());
+  EXPECT_EQ(fc->reduction_size(), 32 * 8);
 }
 
 TEST(OnnxImport, WeightsAsInitializersOrGraphInputs) {
