@@ -44,6 +44,9 @@ void check_problem(const BitProblem& p) {
       if (i < 0 || i >= static_cast<int>(n))
         throw core::InputError("bit allocation: a tie names item " + std::to_string(i) + " of " +
                                std::to_string(n));
+  for (const auto& [e, a] : p.links)
+    if (e < 0 || a < 0 || e >= static_cast<int>(n) || a >= static_cast<int>(n))
+      throw core::InputError("bit allocation: a link names an item out of " + std::to_string(n));
 }
 
 double lean_weight(double capacity) { return capacity > 0 ? 1.0 / capacity : 0.0; }
@@ -131,6 +134,18 @@ bool build(const BitProblem& p, double omega_scale, double omega_cap, BitModel& 
       m.model.add_row(std::move(terms), -kInf, 0, "link");
     }
   }
+  // Linked thresholds: split(e) - split(a) = 0.
+  for (const auto& [e, a] : p.links) {
+    std::vector<std::pair<int, double>> terms;
+    const auto add = [&](int item, double sign) {
+      const auto i = static_cast<std::size_t>(item);
+      for (std::size_t o = 0; o < p.options[i].size(); ++o)
+        if (m.var[i][o] >= 0 && p.options[i][o].split) terms.push_back({m.var[i][o], sign});
+    };
+    add(e, 1.0);
+    add(a, -1.0);
+    if (!terms.empty()) m.model.add_row(std::move(terms), 0, 0, "split_link");
+  }
   if (p.limit_resources) {
     m.model.add_row(std::move(dsp), -kInf, p.capacity.dsp, "dsp");
     m.model.add_row(std::move(lut), -kInf, p.capacity.lut, "lut");
@@ -174,6 +189,12 @@ bool bit_choice_feasible(const BitProblem& p, const std::vector<int>& choice) {
   for (std::size_t i = 0; i < choice.size(); ++i)
     for (const auto& [item, b] : p.options[i][static_cast<std::size_t>(choice[i])].requires_bits)
       if (bits(item) != b) return false;
+  const auto split = [&](int item) {
+    const auto i = static_cast<std::size_t>(item);
+    return p.options[i][static_cast<std::size_t>(choice[i])].split;
+  };
+  for (const auto& [e, a] : p.links)
+    if (split(e) != split(a)) return false;
   return true;
 }
 

@@ -9,6 +9,7 @@
 //   sum_{i,o} R(i,o) x[i,o] <= usable R,  R in DSP, LUT, BRAM36, URAM (when limited)
 //   sum_{i,o} use_k(i,o) x[i,o] <= budget_k                        per extra budget k
 //   sum_{o requires (j,b)} x[i,o] <= sum_{o': bits(o')=b} x[j,o']    linked precisions
+//   sum_{o split} x[e,o] = sum_{o split} x[a,o]                    (e, a) linked thresholds
 //   minimize sum_{i,o} Omega(i,o) x[i,o]
 //
 // A second pass keeps the summed Omega at its optimum and takes the leanest design.
@@ -36,6 +37,9 @@ struct BitOption {
   /// (item, bits): this option may be chosen only where that item takes those bits (an
   /// element-wise layer's precision follows the layers it feeds).
   std::vector<std::pair<int, int>> requires_bits;
+  /// The option's thresholds split off into a Thresholding node of their own (items in
+  /// BitProblem::links place them alike).
+  bool split = false;
 };
 
 struct BitProblem {
@@ -43,6 +47,9 @@ struct BitProblem {
   std::vector<std::string> bit_names;           ///< e.g. "w4a4", indexed by BitOption::bits
   std::vector<std::vector<BitOption>> options;  ///< per item
   std::vector<std::vector<int>> ties;           ///< groups of items that share a bit-width
+  /// (MVAU/VVAU item, item of the activation fused into it): both split their thresholds off or
+  /// neither does (an option that cannot split has split = false).
+  std::vector<std::pair<int, int>> links;
   bool limit_resources = false;
   hw::Resources capacity;
   std::vector<std::string> budget_names;  ///< e.g. "latency_ms", "bops", "size_bits"

@@ -21,12 +21,25 @@ int name_index(std::vector<std::string>& names, const std::string& name) {
 }
 
 // Copies of the candidates within `target_ii` that no other such candidate beats on every
-// resource (cheapest_within).
+// resource (cheapest_within), per placement of the thresholds: the program chooses the
+// placement together with the linked layer's, so neither family may crowd out the other.
 std::vector<hw::Candidate> cheapest_copies(const std::vector<hw::Candidate>& all,
                                            std::int64_t target_ii) {
   std::vector<hw::Candidate> out;
-  for (int k : cheapest_within(all, target_ii)) out.push_back(all[static_cast<std::size_t>(k)]);
+  for (bool split : {false, true}) {
+    std::vector<hw::Candidate> family;
+    for (const auto& c : all)
+      if (c.config.split_thresholds == split) family.push_back(c);
+    for (int k : cheapest_within(family, target_ii))
+      out.push_back(family[static_cast<std::size_t>(k)]);
+  }
   return out;
+}
+
+// The options program 3 prices layers with: hao map's, with the thresholds' placement a choice.
+hw::DataflowOptions with_split_choice(hw::DataflowOptions options) {
+  options.split_threshold_choice = true;
+  return options;
 }
 
 std::int64_t ii_for_fps(double fps, const hw::Device& device) {
@@ -36,9 +49,10 @@ std::int64_t ii_for_fps(double fps, const hw::Device& device) {
 }  // namespace
 
 DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::Device& device,
-                                              const hw::DataflowOptions& options,
+                                              const hw::DataflowOptions& given,
                                               const QuantizeSpec& spec) {
   check_quantize_spec(net, spec);
+  const hw::DataflowOptions options = with_split_choice(given);
   DataflowBitInstance d;
   BitProblem& p = d.problem;
   d.target_ii = spec.target_fps > 0 ? ii_for_fps(spec.target_fps, device)
@@ -119,12 +133,22 @@ DataflowBitInstance make_dataflow_bit_problem(const ir::Network& net, const hw::
         if (spec.max_weight_bytes > 0) o.use.push_back(weighted ? weight_bytes(at, way.bits) : 0);
         if (spec.max_bops > 0) o.use.push_back(weighted ? bit_operations(at, way.bits) : 0);
         o.requires_bits = way.requires_bits;
+        o.split = c.config.split_thresholds;
         d.configs.back().push_back(c.config);
         p.options.back().push_back(o);
       }
     }
   }
   for (const auto& tie : spec.ties) p.ties.push_back(tie);
+  // An MVAU/VVAU and the activation fused into it place their thresholds alike; at bits where
+  // either cannot split, neither does.
+  for (std::size_t a = 0; a < net.layers.size(); ++a) {
+    const ir::Layer& act = net.layers[a];
+    if (act.op == ir::OpKind::kAct && act.fused_into >= 0 &&
+        hw::engine_kind(net.layers[static_cast<std::size_t>(act.fused_into)]) !=
+            hw::EngineKind::kStream)
+      p.links.push_back({act.fused_into, static_cast<int>(a)});
+  }
   return d;
 }
 
@@ -158,7 +182,7 @@ QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& devic
     q.configs.push_back(d.configs[l][static_cast<std::size_t>(o.config)]);
   }
   q.network = with_bits(net, spec.choices, q.bits);
-  q.dataflow = hw::evaluate_dataflow(q.network, q.configs, device, options);
+  q.dataflow = hw::evaluate_dataflow(q.network, q.configs, device, with_split_choice(options));
   q.fps = q.dataflow.fps;
   q.latency_ms = q.dataflow.latency_ms;
   q.used = q.dataflow.total;
@@ -171,7 +195,8 @@ double fastest_dataflow_fps(const ir::Network& net, const hw::Device& device,
   // Every cost of the dataflow template grows with the bits, so the narrowest choice is the
   // fastest one can build.
   const ir::Network at = at_narrowest(net, spec);
-  const FoldingSolution s = minimize_ii(make_folding_problem(at, device, options), solve);
+  const FoldingSolution s =
+      minimize_ii(make_folding_problem(at, device, with_split_choice(options)), solve);
   if (!s.has_solution()) return 0;
   return device.clock_mhz * 1e6 / static_cast<double>(s.ii_cycles);
 }

@@ -100,8 +100,9 @@ TEST(BitProgram, HawqResnet18EqualsBruteForce) {
   }
 }
 
-// Random instances with several options per item (bits x configurations), ties, resources and
-// a budget: CBC equals enumeration, infeasible exactly when enumeration finds nothing.
+// Random instances with several options per item (bits x configurations), ties, linked
+// threshold placements, resources and a budget: CBC equals enumeration, infeasible exactly when
+// enumeration finds nothing.
 TEST(BitProgram, EqualsBruteForceOnRandomInstances) {
   std::mt19937 rng(305);
   auto uniform = [&](double lo, double hi) {
@@ -129,10 +130,12 @@ TEST(BitProgram, EqualsBruteForceOnRandomInstances) {
           o.omega = trace * std::pow(4.0, -b);
           o.res = {uniform(0, 5) * (b + 1), uniform(20, 200) * (b + 1), uniform(0, 1.5), 0};
           o.use = {uniform(1, 4) * (1 << b)};
+          o.split = pick(0, 2) == 0;
           p.options.back().push_back(o);
         }
     }
     if (items >= 3 && pick(0, 1)) p.ties.push_back({0, items - 1});
+    if (pick(0, 1)) p.links.push_back({0, 1});  // thresholds placed alike
     const BitSolution cbc = solve_bits(p, {});
     const BitSolution brute = brute_force_bits(p);
     const std::string ctx = "trial " + std::to_string(trial);
@@ -203,7 +206,10 @@ TEST(QuantizeDataflow, EqualsEnumerationOverBitsAndFoldings) {
         omega +=
             spec.omega[static_cast<std::size_t>(weighted[w])][static_cast<std::size_t>(pick[w])];
       }
-      const FoldingProblem fp = make_folding_problem(with_bits(net, choices, bits), device, {});
+      // hao map's program: the thresholds' placement a choice, linked pairs alike.
+      hw::DataflowOptions split;
+      split.split_threshold_choice = true;
+      const FoldingProblem fp = make_folding_problem(with_bits(net, choices, bits), device, split);
       std::size_t combos = 1;
       for (const auto& c : fp.candidates) combos *= c.size();
       if (combos > 300000) {
