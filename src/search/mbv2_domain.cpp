@@ -186,6 +186,17 @@ std::vector<std::pair<std::string, int>> Mbv2Domain::layer_bits(const Genotype& 
   return out;
 }
 
+Genotype Mbv2Domain::largest() const {
+  Genotype g;
+  for (const Slot& slot : slots_) {
+    std::size_t best = 0;
+    for (std::size_t c = 1; c < slot.choices.size(); ++c)
+      if (std::stod(slot.choices[c]) > std::stod(slot.choices[best])) best = c;
+    g.push_back(static_cast<int>(best));
+  }
+  return g;
+}
+
 std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
   const Mbv2Spec& m = spec_;
   std::ostringstream y;
@@ -429,12 +440,24 @@ SelectionSpace Mbv2Domain::build_selection() const {
       ilp::SelectionPart part;
       part.name = pos.layer;
       part.when = pos.always;
-      for (std::size_t slot : ctx) {
-        part.when.push_back({static_cast<int>(slot), {snapped[slot]}});
-        part.name += (part.when.size() == pos.always.size() + 1 ? " [" : ",") + slots_[slot].name +
-                     "=" + slots_[slot].choices[static_cast<std::size_t>(snapped[slot])];
+      // One condition per slot: a context slot the position's presence already conditions
+      // (a project conv's depth) narrows that condition; a context outside it never holds.
+      bool holds = true;
+      for (std::size_t k = 0; k < ctx.size(); ++k) {
+        const int slot = static_cast<int>(ctx[k]);
+        const auto same = std::find_if(part.when.begin(), part.when.end(),
+                                       [&](const ilp::SlotCondition& c) { return c.slot == slot; });
+        if (same == part.when.end()) {
+          part.when.push_back({slot, {snapped[ctx[k]]}});
+        } else {
+          holds = holds && std::count(same->choices.begin(), same->choices.end(), snapped[ctx[k]]);
+          same->choices = {snapped[ctx[k]]};
+        }
+        part.name += std::string(k == 0 ? " [" : ",") + slots_[ctx[k]].name + "=" +
+                     slots_[ctx[k]].choices[static_cast<std::size_t>(snapped[ctx[k]])];
       }
       if (!ctx.empty()) part.name += "]";
+      if (!holds) continue;
       // The context without the layer (e.g. no expand conv at expansion 1) stays as a part
       // without hardware, so that the position's parts partition its contexts.
       if (it != net.layers.end()) {

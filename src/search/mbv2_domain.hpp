@@ -54,6 +54,9 @@ class Mbv2Domain : public Domain {
   /// depends on so many slots that its contexts exceed 100,000.
   const SelectionSpace* selection() const override;
 
+  /// The genotype with every slot at its largest choice (deepest, widest, largest kernel and
+  /// expansion, most bits): the network every other one is a slice of (nn::Supernet).
+  Genotype largest() const;
   /// The network, named `name`, with its bits (element-wise layers derived).
   ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
   /// Program 1 on the device, cached per genotype.

@@ -38,9 +38,7 @@ bool same_candidates(const std::vector<hw::Candidate>& a, const std::vector<hw::
 // For random genotypes of the default space, the present hardware parts are the network's
 // layers, one part per layer, with that layer's configurations: a slot the domain forgot in a
 // layer's context would show here as a missing, doubled or different layer.
-TEST(Mbv2Selection, PartsAreExactlyTheLayersOfEveryNetwork) {
-  const SpaceSpec spec = load_space("fmnist-mbv2", HAO_SHARED_DATA);
-  const Mbv2Domain d(spec.mbv2, hw::load_device("zu3eg"));
+void expect_parts_are_the_layers(const Mbv2Domain& d) {
   const SelectionSpace* sel = d.selection();
   ASSERT_NE(sel, nullptr);
   EXPECT_GT(sel->terms.size(), 0u);
@@ -72,6 +70,26 @@ TEST(Mbv2Selection, PartsAreExactlyTheLayersOfEveryNetwork) {
     }
     EXPECT_EQ(seen.size(), net.layers.size()) << d.label(g);
   }
+}
+
+// The small space of Program4EqualsEnumerationWithProgram1 (a stride-1 stage whose blocks add
+// back the stem's output, so the stem's and blocks' outputs fork).
+const char* kSmallSpace =
+    "name: small\nkind: mbv2\nstem: {channels: 8, kernel: 3, stride: 1, bits: 8}\n"
+    "input: {channels: 1, height: 12, width: 12, bits: 8}\n"
+    "stages: [{channels: 8, stride: 1}, {channels: 16, stride: 2}]\nhead: {channels: 32}\n"
+    "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3], expansion: [1, 3], "
+    "bits: [4, 8]}\n";
+
+TEST(Mbv2Selection, PartsAreExactlyTheLayersOfEveryNetwork) {
+  const SpaceSpec spec = load_space("fmnist-mbv2", HAO_SHARED_DATA);
+  const Mbv2Domain d(spec.mbv2, hw::load_device("zu3eg"));
+  expect_parts_are_the_layers(d);
+  const Mbv2Domain small(parse_space(kSmallSpace, "small.yaml", HAO_SHARED_DATA).mbv2,
+                         hw::load_device("zu3eg"));
+  expect_parts_are_the_layers(small);
+  const SelectionSpace* sel = d.selection();
+  Rng rng(11);
   // Genotypes the space cannot hold break an implication (a removed block's slot moved).
   Genotype g = d.random(rng);
   g[0] = 0;          // stage 0 depth 1
@@ -105,13 +123,7 @@ bool may_fit(const ilp::FoldingProblem& p, std::int64_t target) {
 // surrogate's terms, the best network enumeration finds whose program-1 design reaches the II
 // target (checked in order of gain) has the MILP's gain, at every target of a sweep.
 TEST(Mbv2Selection, Program4EqualsEnumerationWithProgram1) {
-  const std::string yaml =
-      "name: small\nkind: mbv2\nstem: {channels: 8, kernel: 3, stride: 1, bits: 8}\n"
-      "input: {channels: 1, height: 12, width: 12, bits: 8}\n"
-      "stages: [{channels: 8, stride: 1}, {channels: 16, stride: 2}]\nhead: {channels: 32}\n"
-      "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3], expansion: [1, 3], "
-      "bits: [4, 8]}\n";
-  const SpaceSpec spec = parse_space(yaml, "small.yaml", HAO_SHARED_DATA);
+  const SpaceSpec spec = parse_space(kSmallSpace, "small.yaml", HAO_SHARED_DATA);
   hw::Device device = hw::load_device("zu3eg");
   device.dsp = 24;
   device.lut = 9000;
