@@ -178,17 +178,23 @@ void IrNetImpl::set_mode(Mode mode) {
   if (mode == Mode::kQuantized) check_trainable_bits();
   if (mode == Mode::kCalibrate)
     for (auto& r : range_)
-      if (r.defined())
-        r.copy_(torch::tensor(
-            {std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()}));
+      if (r.defined()) reset_range(r);
   mode_ = mode;
 }
 
-torch::Tensor IrNetImpl::quantize_input(std::size_t i, const torch::Tensor& x) {
-  torch::Tensor& r = range_[i];
-  if (mode_ == Mode::kCalibrate) {
+void reset_range(torch::Tensor& range) {
+  range.copy_(
+      torch::tensor({std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()}));
+}
+
+namespace {
+
+// The input of a conv or fc as kCalibrate records it and kQuantized reads it.
+torch::Tensor quantize_input(const ir::Layer& l, const torch::Tensor& x, torch::Tensor r,
+                             IrNetImpl::Mode mode, bool training) {
+  if (mode == IrNetImpl::Mode::kCalibrate) {
     torch::NoGradGuard no_grad;
-    const int bits = net_.layers[i].act_bits;
+    const int bits = l.act_bits;
     const bool is_signed = x.min().item<double>() < 0;
     const double clip =
         bits < 16 ? activation_clip(x, bits, is_signed) : x.abs().max().item<double>();
@@ -196,9 +202,9 @@ torch::Tensor IrNetImpl::quantize_input(std::size_t i, const torch::Tensor& x) {
     r[1] = torch::maximum(r[1], torch::tensor(clip, r.options()));
     return x;
   }
-  if (mode_ != Mode::kQuantized) return x;
-  const int bits = net_.layers[i].act_bits;
-  if (is_training() && bits < 16) {
+  if (mode != IrNetImpl::Mode::kQuantized) return x;
+  const int bits = l.act_bits;
+  if (training && bits < 16) {
     // Track the range that quantizes this batch best: its largest value at 7-8 bits, the
     // clip with the least squared error below (min stays 0 after a ReLU).
     torch::NoGradGuard no_grad;
@@ -212,52 +218,49 @@ torch::Tensor IrNetImpl::quantize_input(std::size_t i, const torch::Tensor& x) {
   return fake_quant_act(x, lo, hi, bits);
 }
 
-torch::Tensor IrNetImpl::conv_quantized(std::size_t i, const torch::Tensor& x) {
-  const ir::Layer& l = net_.layers[i];
-  torch::Tensor w = conv_[i]->weight;
-  torch::Tensor b = conv_[i]->options.bias() ? conv_[i]->bias : torch::zeros({l.out.c});
-  if (norm_[i]) {
-    // Fold the batch norm: y = gamma (conv(x) + b - mean) / sqrt(var + eps) + beta.
-    const auto& bn = norm_[i];
-    const torch::Tensor g = bn->weight / (bn->running_var + bn->options.eps()).sqrt();
-    w = w * g.view({-1, 1, 1, 1});
-    b = (b - bn->running_mean) * g + bn->bias;
+}  // namespace
+
+torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
+                               const WeightedParams& p, IrNetImpl::Mode mode, bool training) {
+  const bool quantized = mode == IrNetImpl::Mode::kQuantized;
+  if (l.op == ir::OpKind::kFc) {
+    // N x C x 1 x 1, as the IR shapes it, so that any layer can follow.
+    const torch::Tensor x = quantize_input(l, input.flatten(1), p.range, mode, training);
+    const torch::Tensor y =
+        F::linear(x, quantized ? fake_quant_weight(p.weight, l.weight_bits) : p.weight, p.bias);
+    return y.view({input.size(0), l.out.c, 1, 1});
   }
-  return F::conv2d(x, fake_quant_weight(w, l.weight_bits),
-                   F::Conv2dFuncOptions()
-                       .bias(b)
-                       .stride(conv_[i]->options.stride())
-                       .padding(conv_[i]->options.padding())
-                       .groups(l.groups));
+  const torch::Tensor x = quantize_input(l, pad_input(l, input, 0.0), p.range, mode, training);
+  auto options = F::Conv2dFuncOptions().stride({l.stride_h, l.stride_w}).groups(l.groups);
+  if (symmetric(l)) options.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
+  if (quantized) {
+    torch::Tensor w = p.weight;
+    torch::Tensor b = p.bias.defined() ? p.bias : torch::zeros({l.out.c});
+    if (p.bn_weight.defined()) {
+      // Fold the batch norm: y = gamma (conv(x) + b - mean) / sqrt(var + eps) + beta.
+      const torch::Tensor g = p.bn_weight / (p.bn_var + p.bn_eps).sqrt();
+      w = w * g.view({-1, 1, 1, 1});
+      b = (b - p.bn_mean) * g + p.bn_bias;
+    }
+    return F::conv2d(x, fake_quant_weight(w, l.weight_bits), options.bias(b));
+  }
+  if (p.bias.defined()) options.bias(p.bias);
+  const torch::Tensor y = F::conv2d(x, p.weight, options);
+  if (!p.bn_weight.defined()) return y;
+  return F::batch_norm(y, p.bn_mean, p.bn_var,
+                       F::BatchNormFuncOptions()
+                           .weight(p.bn_weight)
+                           .bias(p.bn_bias)
+                           .training(training)
+                           .momentum(p.bn_momentum)
+                           .eps(p.bn_eps));
 }
 
-torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
-                                   const torch::Tensor& input) {
-  const ir::Layer& l = net_.layers[i];
-  auto in = [&](std::size_t k) -> const torch::Tensor& {
-    const int p = l.inputs[k];
-    return p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)];
-  };
+torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::Tensor>& in) {
   switch (l.op) {
-    case ir::OpKind::kConv: {
-      const torch::Tensor x = quantize_input(i, pad_input(l, in(0), 0.0));
-      if (mode_ == Mode::kQuantized) return conv_quantized(i, x);
-      torch::Tensor y = conv_[i]->forward(x);
-      return norm_[i] ? norm_[i]->forward(y) : y;
-    }
-    case ir::OpKind::kFc: {
-      // N x C x 1 x 1, as the IR shapes it, so that any layer can follow.
-      const torch::Tensor x = quantize_input(i, in(0).flatten(1));
-      const torch::Tensor y =
-          mode_ == Mode::kQuantized
-              ? F::linear(x, fake_quant_weight(fc_[i]->weight, l.weight_bits),
-                          fc_[i]->options.bias() ? fc_[i]->bias : torch::Tensor())
-              : fc_[i]->forward(x);
-      return y.view({in(0).size(0), l.out.c, 1, 1});
-    }
     case ir::OpKind::kMaxPool:
       return F::max_pool2d(
-          pad_input(l, in(0), -std::numeric_limits<double>::infinity()),
+          pad_input(l, in[0], -std::numeric_limits<double>::infinity()),
           F::MaxPool2dFuncOptions({l.kernel_h, l.kernel_w})
               .stride({l.stride_h, l.stride_w})
               .padding(symmetric(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left})
@@ -265,47 +268,73 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
               .ceil_mode(l.ceil_mode));
     case ir::OpKind::kAvgPool:
       return F::avg_pool2d(
-          pad_input(l, in(0), 0.0),
+          pad_input(l, in[0], 0.0),
           F::AvgPool2dFuncOptions({l.kernel_h, l.kernel_w})
               .stride({l.stride_h, l.stride_w})
               .padding(symmetric(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left})
                                     : torch::ExpandingArray<2>({0, 0}))
               .ceil_mode(l.ceil_mode));
     case ir::OpKind::kGlobalAvgPool:
-      return F::adaptive_avg_pool2d(in(0), F::AdaptiveAvgPool2dFuncOptions(1));
+      return F::adaptive_avg_pool2d(in[0], F::AdaptiveAvgPool2dFuncOptions(1));
     case ir::OpKind::kAdd: {
-      torch::Tensor y = in(0);
-      for (std::size_t k = 1; k < l.inputs.size(); ++k) y = y + in(k);
+      torch::Tensor y = in[0];
+      for (std::size_t k = 1; k < in.size(); ++k) y = y + in[k];
       return y;
     }
     case ir::OpKind::kMul: {
-      torch::Tensor y = in(0);
-      for (std::size_t k = 1; k < l.inputs.size(); ++k) y = y * in(k);
+      torch::Tensor y = in[0];
+      for (std::size_t k = 1; k < in.size(); ++k) y = y * in[k];
       return y;
     }
-    case ir::OpKind::kConcat: {
-      std::vector<torch::Tensor> parts;
-      for (std::size_t k = 0; k < l.inputs.size(); ++k) parts.push_back(in(k));
-      return torch::cat(parts, 1);
-    }
+    case ir::OpKind::kConcat:
+      return torch::cat(in, 1);
     case ir::OpKind::kAct:
       switch (l.act) {
         case ir::ActKind::kRelu:
-          return torch::relu(in(0));
+          return torch::relu(in[0]);
         case ir::ActKind::kRelu6:
         case ir::ActKind::kClip:
-          return torch::clamp(in(0), 0.0, 6.0);
+          return torch::clamp(in[0], 0.0, 6.0);
         case ir::ActKind::kSigmoid:
-          return torch::sigmoid(in(0));
+          return torch::sigmoid(in[0]);
         case ir::ActKind::kHardSigmoid:
-          return torch::hardsigmoid(in(0));
+          return torch::hardsigmoid(in[0]);
         case ir::ActKind::kHardSwish:
-          return torch::hardswish(in(0));
+          return torch::hardswish(in[0]);
         case ir::ActKind::kSilu:
-          return F::silu(in(0));
+          return F::silu(in[0]);
       }
+      break;
+    case ir::OpKind::kConv:
+    case ir::OpKind::kFc:
+      break;
   }
   throw core::InternalError("layer '" + l.name + "': no torch mapping");
+}
+
+torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
+                                   const torch::Tensor& input) {
+  const ir::Layer& l = net_.layers[i];
+  std::vector<torch::Tensor> in;
+  for (int p : l.inputs)
+    in.push_back(p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)]);
+  if (!l.has_weights()) return elementwise_forward(l, in);
+  WeightedParams p;
+  p.range = range_[i];
+  if (fc_[i]) {
+    p.weight = fc_[i]->weight;
+    if (fc_[i]->options.bias()) p.bias = fc_[i]->bias;
+  } else {
+    p.weight = conv_[i]->weight;
+    if (conv_[i]->options.bias()) p.bias = conv_[i]->bias;
+    if (const auto& bn = norm_[i]) {
+      p.bn_weight = bn->weight, p.bn_bias = bn->bias;
+      p.bn_mean = bn->running_mean, p.bn_var = bn->running_var;
+      p.bn_eps = bn->options.eps();
+      p.bn_momentum = bn->options.momentum().value_or(0.1);
+    }
+  }
+  return weighted_forward(l, in[0], p, mode_, is_training());
 }
 
 std::vector<torch::Tensor> IrNetImpl::forward_all(torch::Tensor x) {

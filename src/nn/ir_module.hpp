@@ -53,6 +53,9 @@ class IrNetImpl : public torch::nn::Module {
   }
   /// Layer `i`'s torch modules; empty holders where it has none.
   torch::nn::Conv2d conv(std::size_t i) const { return conv_[i]; }
+  /// Layer `i`'s input quantization range [lo, hi] (a buffer); undefined for a layer without
+  /// weights.
+  torch::Tensor range(std::size_t i) const { return range_[i]; }
   torch::nn::BatchNorm2d norm(std::size_t i) const { return norm_[i]; }
   torch::nn::Linear fc(std::size_t i) const { return fc_[i]; }
 
@@ -78,8 +81,6 @@ class IrNetImpl : public torch::nn::Module {
  private:
   torch::Tensor run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
                           const torch::Tensor& input);
-  torch::Tensor quantize_input(std::size_t i, const torch::Tensor& x);
-  torch::Tensor conv_quantized(std::size_t i, const torch::Tensor& x);
 
   ir::Network net_;
   std::vector<torch::nn::Conv2d> conv_;  // per layer; empty where none
@@ -90,6 +91,23 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
 };
 TORCH_MODULE(IrNet);
+
+/// A conv's or fc's tensors: the layer's own (IrNet) or a supernet's slice of them.
+struct WeightedParams {
+  torch::Tensor weight;
+  torch::Tensor bias;                                 ///< undefined: none
+  torch::Tensor bn_weight, bn_bias, bn_mean, bn_var;  ///< undefined: no batch norm
+  double bn_eps = 1e-5, bn_momentum = 0.1;
+  torch::Tensor range;  ///< [lo, hi] of the input's quantization (updated in place)
+};
+/// Layer `l` (a conv or fc) on `input` with `p`, as IrNet computes it in `mode` (`training`:
+/// batch norm on the batch's statistics, ranges tracked); an fc's output is N x C x 1 x 1.
+torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
+                               const WeightedParams& p, IrNetImpl::Mode mode, bool training);
+/// Layer `l` without weights (pooling, add, multiply, concat, activation) on its inputs.
+torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::Tensor>& inputs);
+/// The range a kCalibrate pass starts from (empty: min above max).
+void reset_range(torch::Tensor& range);
 
 /// Per-output-channel fake quantization, zero point 0: to -(2^(bits-1) - 1) .. 2^(bits-1) - 1
 /// steps from 4 bits, to the whole two's-complement grid (from -2^(bits-1)) below; with a

@@ -1,0 +1,139 @@
+#include "nn/supernet.hpp"
+
+#include "core/error.hpp"
+
+namespace hao::nn {
+
+SupernetImpl::SupernetImpl(ir::Network largest)
+    : largest_(register_module("largest", IrNet(std::move(largest)))) {
+  const ir::Network& net = largest_->network();
+  for (std::size_t i = 0; i < net.layers.size(); ++i) index_[net.layers[i].name] = i;
+}
+
+std::size_t SupernetImpl::position(const std::string& name, const std::string& member) const {
+  const auto it = index_.find(name);
+  if (it == index_.end())
+    throw core::InputError("network '" + member + "': layer '" + name +
+                           "' is not in the supernet's largest network '" + largest().name + "'");
+  return it->second;
+}
+
+void SupernetImpl::check_member(const ir::Network& member) const {
+  core::IssueList issues("network '" + member.name + "'");
+  for (const ir::Layer& m : member.layers) {
+    if (!m.has_weights()) continue;
+    const auto it = index_.find(m.name);
+    if (it == index_.end()) {
+      issues.add(m.name, "not in the supernet's largest network '" + largest().name + "'");
+      continue;
+    }
+    const ir::Layer& l = largest().layers[it->second];
+    auto differs = [&](const std::string& what, std::int64_t mine, std::int64_t largest_one) {
+      issues.add(m.name, what + " " + std::to_string(mine) + " cannot be sliced from the largest " +
+                             "network's " + std::to_string(largest_one));
+    };
+    if (m.op != l.op) {
+      issues.add(m.name, ir::op_name(m.op) + " where the largest network has " + ir::op_name(l.op));
+      continue;
+    }
+    if (m.out.c > l.out.c) differs("output channels", m.out.c, l.out.c);
+    if (m.folded_norm != l.folded_norm)
+      issues.add(m.name, m.folded_norm ? "a batch norm the largest network's layer lacks"
+                                       : "no batch norm where the largest network's layer has one");
+    if (m.has_bias && !l.has_bias && !(m.op == ir::OpKind::kFc && l.folded_norm))
+      issues.add(m.name, "a bias the largest network's layer lacks");
+    if (m.op == ir::OpKind::kFc) {
+      // Flattened inputs slice as a prefix only over channels of one pixel, or unchanged.
+      if (m.in.h * m.in.w != 1 && !(m.in == l.in))
+        issues.add(m.name, "an fc over a " + ir::to_string(m.in) + " map cannot be sliced from " +
+                               ir::to_string(l.in));
+      else if (m.in.elements() > l.in.elements())
+        differs("input features", m.in.elements(), l.in.elements());
+      continue;
+    }
+    if (m.is_depthwise() != l.is_depthwise() ||
+        (!m.is_depthwise() && (m.groups != 1 || l.groups != 1)))
+      issues.add(m.name, "groups " + std::to_string(m.groups) + " where the largest network has " +
+                             std::to_string(l.groups) + " (only dense and depthwise slice)");
+    else if (!m.is_depthwise() && m.in.c > l.in.c)
+      differs("input channels", m.in.c, l.in.c);
+    if (m.kernel_h > l.kernel_h || (l.kernel_h - m.kernel_h) % 2 != 0)
+      differs("kernel height", m.kernel_h, l.kernel_h);
+    if (m.kernel_w > l.kernel_w || (l.kernel_w - m.kernel_w) % 2 != 0)
+      differs("kernel width", m.kernel_w, l.kernel_w);
+  }
+  issues.throw_if_any();
+}
+
+WeightedParams SupernetImpl::slice(const ir::Layer& m) const {
+  const std::size_t i = position(m.name, "member");
+  const ir::Layer& l = largest().layers[i];
+  WeightedParams p;
+  p.range = largest_->range(i);
+  if (m.op == ir::OpKind::kFc) {
+    const auto& fc = largest_->fc(i);
+    p.weight = fc->weight.narrow(0, 0, m.out.c).narrow(1, 0, m.in.elements());
+    if (fc->options.bias() && (m.has_bias || m.folded_norm))
+      p.bias = fc->bias.narrow(0, 0, m.out.c);
+    return p;
+  }
+  const auto& conv = largest_->conv(i);
+  p.weight = conv->weight.narrow(0, 0, m.out.c)
+                 .narrow(1, 0, m.in.c / m.groups)
+                 .narrow(2, (l.kernel_h - m.kernel_h) / 2, m.kernel_h)
+                 .narrow(3, (l.kernel_w - m.kernel_w) / 2, m.kernel_w);
+  if (conv->options.bias() && m.has_bias) p.bias = conv->bias.narrow(0, 0, m.out.c);
+  if (const auto& bn = largest_->norm(i)) {
+    p.bn_weight = bn->weight.narrow(0, 0, m.out.c);
+    p.bn_bias = bn->bias.narrow(0, 0, m.out.c);
+    p.bn_mean = bn->running_mean.narrow(0, 0, m.out.c);
+    p.bn_var = bn->running_var.narrow(0, 0, m.out.c);
+    p.bn_eps = bn->options.eps();
+    p.bn_momentum = bn->options.momentum().value_or(0.1);
+  }
+  return p;
+}
+
+torch::Tensor SupernetImpl::forward(const ir::Network& member, const torch::Tensor& x) {
+  std::vector<torch::Tensor> outputs;
+  outputs.reserve(member.layers.size());
+  for (const ir::Layer& l : member.layers) {
+    std::vector<torch::Tensor> in;
+    for (int p : l.inputs)
+      in.push_back(p == ir::kNetworkInput ? x : outputs[static_cast<std::size_t>(p)]);
+    outputs.push_back(l.has_weights() ? weighted_forward(l, in[0], slice(l), mode(), is_training())
+                                      : elementwise_forward(l, in));
+  }
+  return outputs.back().flatten(1);
+}
+
+void SupernetImpl::set_mode(IrNetImpl::Mode mode) { largest_->set_mode(mode); }
+
+IrNet SupernetImpl::extract(const ir::Network& member) const {
+  check_member(member);
+  IrNet out(member);
+  // The mode first: entering kCalibrate resets the ranges copied below.
+  out->set_mode(mode());
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < member.layers.size(); ++i) {
+    const ir::Layer& m = member.layers[i];
+    if (!m.has_weights()) continue;
+    const WeightedParams p = slice(m);
+    out->weight(i).copy_(p.weight);
+    out->range(i).copy_(p.range);
+    if (m.op == ir::OpKind::kFc) {
+      if (out->fc(i)->options.bias()) out->fc(i)->bias.copy_(p.bias);
+      continue;
+    }
+    if (out->conv(i)->options.bias()) out->conv(i)->bias.copy_(p.bias);
+    if (const auto& bn = out->norm(i)) {
+      bn->weight.copy_(p.bn_weight);
+      bn->bias.copy_(p.bn_bias);
+      bn->running_mean.copy_(p.bn_mean);
+      bn->running_var.copy_(p.bn_var);
+    }
+  }
+  return out;
+}
+
+}  // namespace hao::nn

@@ -1,0 +1,57 @@
+// A weight-sharing supernet: one set of weights, that of the largest network of a family, from
+// which every member of the family runs as a slice (Once-for-All's progressive shrinking space,
+// NetAdaptV2's ordered channels). A member's conv or fc takes the largest network's layer of the
+// same name: its first output channels, its first input channels (per group), the centre of its
+// kernel, the first channels of its batch norm and the layer's input quantization range. So a
+// narrower member is a prefix of a wider one, and a smaller kernel the centre of a larger one.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "ir/network.hpp"
+#include "nn/ir_module.hpp"
+
+namespace hao::nn {
+
+class SupernetImpl : public torch::nn::Module {
+ public:
+  /// The largest network of the family (shapes inferred), with a batch norm on every conv
+  /// that carries one in the members.
+  explicit SupernetImpl(ir::Network largest);
+
+  /// Throws core::InputError, naming the layer and what differs, when `member` is no slice of
+  /// the largest network: a weighted layer it does not have, another op or grouping, more
+  /// channels, a larger kernel or one off its centre.
+  void check_member(const ir::Network& member) const;
+
+  /// `member`'s logits (N x classes) computed with the shared weights, in the current mode;
+  /// in training mode its batch norms update the first channels' running statistics.
+  torch::Tensor forward(const ir::Network& member, const torch::Tensor& x);
+
+  /// `member` as a network of its own with its slice of the weights, batch norms and ranges
+  /// copied in: in every mode it computes what forward(member, x) computes.
+  IrNet extract(const ir::Network& member) const;
+
+  /// The mode every member runs in (IrNetImpl::Mode); kCalibrate resets the ranges.
+  void set_mode(IrNetImpl::Mode mode);
+  IrNetImpl::Mode mode() const { return largest_->mode(); }
+
+  const ir::Network& largest() const { return largest_->network(); }
+  /// The largest network's module, which holds every shared tensor.
+  IrNet largest_module() const { return largest_; }
+
+ private:
+  // Layer `member_layer`'s slice of the shared tensors.
+  WeightedParams slice(const ir::Layer& member_layer) const;
+  // The index of the largest network's layer named `name`, or throws naming `member`.
+  std::size_t position(const std::string& name, const std::string& member) const;
+
+  IrNet largest_;
+  std::map<std::string, std::size_t> index_;  // layer name -> index in the largest network
+};
+TORCH_MODULE(Supernet);
+
+}  // namespace hao::nn

@@ -1,0 +1,157 @@
+#include "nn/supernet.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "hw/device.hpp"
+#include "search/mbv2_domain.hpp"
+#include "search/space_spec.hpp"
+
+namespace hao::nn {
+namespace {
+
+search::Mbv2Domain default_space() {
+  const search::SpaceSpec spec = search::load_space("fmnist-mbv2", HAO_EXAMPLES);
+  return search::Mbv2Domain(spec.mbv2, hw::load_device("zu3eg"));
+}
+
+// Moves every shared tensor off its initial value (weights, batch norm scales, shifts and
+// statistics) so that slicing the wrong channels or kernel taps would show.
+void perturb(Supernet& s, unsigned seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard no_grad;
+  for (auto& p : s->parameters()) p.add_(torch::randn_like(p) * 0.2);
+  for (auto& b : s->named_buffers())
+    if (b.key().find("running_mean") != std::string::npos)
+      b.value().add_(torch::randn_like(b.value()) * 0.1);
+    else if (b.key().find("running_var") != std::string::npos)
+      b.value().mul_(torch::rand_like(b.value()) + 0.5);
+}
+
+// The reference slicing, written apart from the supernet's: each weighted layer of `alone` takes
+// the largest network's first output channels, first input channels and the centre of its
+// kernel, by index.
+void copy_reference_slice(const IrNet& largest, IrNet& alone) {
+  using torch::indexing::Slice;
+  torch::NoGradGuard no_grad;
+  const ir::Network& big = largest->network();
+  for (std::size_t i = 0; i < alone->network().layers.size(); ++i) {
+    const ir::Layer& m = alone->network().layers[i];
+    if (!m.has_weights()) continue;
+    const std::size_t j = static_cast<std::size_t>(big.find(m.name));
+    const ir::Layer& l = big.layers[j];
+    const torch::Tensor w = largest->weight(j);
+    alone->range(i).copy_(largest->range(j));
+    if (m.op == ir::OpKind::kFc) {
+      alone->weight(i).copy_(w.index({Slice(0, m.out.c), Slice(0, m.in.elements())}));
+      if (alone->fc(i)->options.bias())
+        alone->fc(i)->bias.copy_(largest->fc(j)->bias.index({Slice(0, m.out.c)}));
+      continue;
+    }
+    const std::int64_t top = (l.kernel_h - m.kernel_h) / 2, left = (l.kernel_w - m.kernel_w) / 2;
+    alone->weight(i).copy_(w.index({Slice(0, m.out.c), Slice(0, m.in.c / m.groups),
+                                    Slice(top, top + m.kernel_h), Slice(left, left + m.kernel_w)}));
+    const auto& from = largest->norm(j);
+    const auto& to = alone->norm(i);
+    to->weight.copy_(from->weight.index({Slice(0, m.out.c)}));
+    to->bias.copy_(from->bias.index({Slice(0, m.out.c)}));
+    to->running_mean.copy_(from->running_mean.index({Slice(0, m.out.c)}));
+    to->running_var.copy_(from->running_var.index({Slice(0, m.out.c)}));
+  }
+}
+
+// Every member of the default space runs on the supernet exactly as the same network built on
+// its own with its slice of the weights copied in (by the reference slicing above, and by
+// Supernet::extract): in float evaluation and quantization-aware at the member's bits (4 or 8
+// per block), for random depths, widths, kernels and expansions.
+TEST(Supernet, EveryMemberEqualsItsStandaloneNetworkWithTheSlicedWeights) {
+  const search::Mbv2Domain d = default_space();
+  Supernet s(d.network(d.largest(), "largest"));
+  perturb(s, 3);
+  search::Rng rng(7);
+  const torch::Tensor x = torch::randn({4, 1, 28, 28});
+  for (int trial = 0; trial < 12; ++trial) {
+    const search::Genotype g = trial == 0 ? d.largest() : d.random(rng);
+    const ir::Network member = d.network(g, "member");
+    SCOPED_TRACE(d.label(g));
+    ASSERT_NO_THROW(s->check_member(member));
+    s->eval();
+    s->set_mode(IrNetImpl::Mode::kFloat);
+    IrNet alone(member);
+    copy_reference_slice(s->largest_module(), alone);
+    alone->eval();
+    IrNet extracted = s->extract(member);
+    extracted->eval();
+    const torch::Tensor y = s->forward(member, x);
+    EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{4, 10}));
+    EXPECT_TRUE(torch::allclose(y, alone->forward(x), 1e-4, 1e-5));
+    EXPECT_TRUE(torch::allclose(y, extracted->forward(x), 1e-4, 1e-5));
+    // Quantization-aware: ranges calibrated on the member, then fake-quantized at its bits.
+    s->set_mode(IrNetImpl::Mode::kCalibrate);
+    s->forward(member, x);
+    s->set_mode(IrNetImpl::Mode::kQuantized);
+    IrNet quantized(member);
+    quantized->set_mode(IrNetImpl::Mode::kQuantized);
+    copy_reference_slice(s->largest_module(), quantized);
+    quantized->eval();
+    EXPECT_TRUE(torch::allclose(s->forward(member, x), quantized->forward(x), 1e-4, 1e-5));
+  }
+}
+
+// Training a member moves only its slice: the largest network's channels beyond the member's
+// width get no gradient, and its batch norms' running statistics change only in the first
+// channels.
+TEST(Supernet, ATrainingStepOnAMemberTouchesOnlyItsSlice) {
+  const search::Mbv2Domain d = default_space();
+  Supernet s(d.network(d.largest(), "largest"));
+  search::Genotype g = d.largest();
+  for (std::size_t k = 0; k < d.slots().size(); ++k)
+    if (d.slots()[k].name == "s3.width") g[k] = 0;  // stage 4 at half width
+  const ir::Network member = d.network(g, "member");
+  s->train();
+  const IrNet largest = s->largest_module();
+  std::size_t project = 0;
+  for (std::size_t i = 0; i < largest->network().layers.size(); ++i)
+    if (largest->network().layers[i].name == "s3b0_project") project = i;
+  const std::int64_t narrow =
+      member.layers[static_cast<std::size_t>(member.find("s3b0_project"))].out.c;
+  const std::int64_t wide = largest->network().layers[project].out.c;
+  ASSERT_LT(narrow, wide);
+  const torch::Tensor mean_before = largest->norm(project)->running_mean.clone();
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(
+      s->forward(member, torch::randn({8, 1, 28, 28})), torch::randint(0, 10, {8}));
+  loss.backward();
+  const torch::Tensor grad = largest->weight(project).grad();
+  ASSERT_TRUE(grad.defined());
+  EXPECT_GT(grad.narrow(0, 0, narrow).abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(grad.narrow(0, narrow, wide - narrow).abs().sum().item<double>(), 0.0);
+  const torch::Tensor mean_after = largest->norm(project)->running_mean;
+  EXPECT_FALSE(torch::equal(mean_after.narrow(0, 0, narrow), mean_before.narrow(0, 0, narrow)));
+  EXPECT_TRUE(torch::equal(mean_after.narrow(0, narrow, wide - narrow),
+                           mean_before.narrow(0, narrow, wide - narrow)));
+}
+
+// A network that is no slice of the largest: one message per layer, naming it and the value.
+TEST(Supernet, ANetworkThatIsNoSliceIsBadInputNamingTheLayer) {
+  const search::Mbv2Domain d = default_space();
+  search::Genotype small = d.largest();
+  for (std::size_t k = 0; k < d.slots().size(); ++k)
+    if (d.slots()[k].name == "s1.width") small[k] = 0;
+  Supernet s(d.network(small, "narrow"));
+  try {
+    s->check_member(d.network(d.largest(), "wide"));
+    FAIL();
+  } catch (const core::InputError& e) {
+    const std::string all = e.what();
+    EXPECT_NE(all.find("s1b0_project"), std::string::npos) << all;
+    EXPECT_NE(all.find("output channels 24 cannot be sliced from the largest network's 12"),
+              std::string::npos)
+        << all;
+  }
+  ir::Network renamed = d.network(small, "renamed");
+  renamed.layers[0].name = "stem_x";
+  EXPECT_THROW(s->check_member(renamed), core::InputError);
+}
+
+}  // namespace
+}  // namespace hao::nn
