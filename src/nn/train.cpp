@@ -18,6 +18,8 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+}  // namespace
+
 void check_fits(const ir::Network& net, const data::DataSet& ds) {
   const ir::Shape& in = net.input;
   if (in.c != ds.train.channels || in.h != ds.train.height || in.w != ds.train.width)
@@ -31,8 +33,6 @@ void check_fits(const ir::Network& net, const data::DataSet& ds) {
                            " outputs but " + ds.name + " has " + std::to_string(ds.train.classes) +
                            " classes");
 }
-
-}  // namespace
 
 // glibc serves large blocks with mmap and returns freed memory eagerly; LibTorch allocates
 // and frees activation and im2col buffers of megabytes every step, so every step page-faults

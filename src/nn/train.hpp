@@ -113,6 +113,9 @@ Evaluation evaluate(IrNet& model, const data::ImageSet& set, const Normalization
 void calibrate(IrNet& model, const data::ImageSet& set, const Normalization& norm,
                const std::vector<std::size_t>& order, std::size_t images, int batch_size);
 
+/// Throws core::InputError when `net`'s input or class count does not fit `ds`'s images.
+void check_fits(const ir::Network& net, const data::DataSet& ds);
+
 /// Trains `model` on `ds` (float epochs, then optional quantization-aware ones, see
 /// IrNetImpl::Mode) and reports validation and test accuracy at float and at the bits. With no
 /// epochs or steps at all it only measures the model as it is. Checks that

@@ -186,16 +186,26 @@ std::vector<std::pair<std::string, int>> Mbv2Domain::layer_bits(const Genotype& 
   return out;
 }
 
-Genotype Mbv2Domain::largest() const {
+namespace {
+
+// Every slot at its largest (or smallest) numeric choice.
+Genotype extreme(const std::vector<Slot>& slots, bool largest) {
   Genotype g;
-  for (const Slot& slot : slots_) {
+  for (const Slot& slot : slots) {
     std::size_t best = 0;
-    for (std::size_t c = 1; c < slot.choices.size(); ++c)
-      if (std::stod(slot.choices[c]) > std::stod(slot.choices[best])) best = c;
+    for (std::size_t c = 1; c < slot.choices.size(); ++c) {
+      const double v = std::stod(slot.choices[c]), b = std::stod(slot.choices[best]);
+      if (largest ? v > b : v < b) best = c;
+    }
     g.push_back(static_cast<int>(best));
   }
   return g;
 }
+
+}  // namespace
+
+Genotype Mbv2Domain::largest() const { return extreme(slots_, true); }
+Genotype Mbv2Domain::smallest() const { return extreme(slots_, false); }
 
 std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
   const Mbv2Spec& m = spec_;

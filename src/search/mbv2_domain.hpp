@@ -57,6 +57,8 @@ class Mbv2Domain : public Domain {
   /// The genotype with every slot at its largest choice (deepest, widest, largest kernel and
   /// expansion, most bits): the network every other one is a slice of (nn::Supernet).
   Genotype largest() const;
+  /// Every slot at its smallest choice: the least network of the space.
+  Genotype smallest() const;
   /// The network, named `name`, with its bits (element-wise layers derived).
   ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
   /// Program 1 on the device, cached per genotype.

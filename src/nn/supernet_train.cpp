@@ -1,0 +1,118 @@
+#include "nn/supernet_train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.hpp"
+
+namespace hao::nn {
+
+namespace F = torch::nn::functional;
+
+double member_accuracy(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
+                       const Normalization& norm, const std::vector<std::size_t>& recalibrate,
+                       const std::vector<std::size_t>& judge, int batch_size) {
+  IrNet alone = net->extract(member);
+  torch::NoGradGuard no_grad;
+  // Re-estimate every batch norm's statistics: a cumulative average over the recalibration
+  // batches (momentum 1/k on the k-th), the batches' statistics in training mode.
+  std::vector<torch::nn::BatchNorm2d> norms;
+  for (std::size_t i = 0; i < member.layers.size(); ++i)
+    if (const auto& bn = alone->norm(i)) {
+      bn->running_mean.zero_();
+      bn->running_var.fill_(1.0);
+      norms.push_back(bn);
+    }
+  alone->train();
+  const auto step = static_cast<std::size_t>(std::max(1, batch_size));
+  long k = 0;
+  for (std::size_t at = 0; at < recalibrate.size(); at += step, ++k) {
+    for (auto& bn : norms) bn->options.momentum(1.0 / static_cast<double>(k + 1));
+    const std::vector<std::size_t> idx(
+        recalibrate.begin() + static_cast<long>(at),
+        recalibrate.begin() + static_cast<long>(std::min(recalibrate.size(), at + step)));
+    alone->forward(batch_of(set, idx, norm).first);
+  }
+  for (auto& bn : norms) bn->options.momentum(0.1);
+  return accuracy(alone, set, norm, judge, batch_size);
+}
+
+SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
+                                   const MemberSampler& sample, const data::DataSet& ds,
+                                   const SupernetTrainOptions& o,
+                                   const std::function<void(long, double)>& progress) {
+  check_fits(net->largest(), ds);
+  net->check_member(smallest);
+  if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
+  if (o.steps < 0) throw core::InputError("--steps must not be negative");
+  keep_large_blocks_in_heap();
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  torch::manual_seed(o.seed);
+  net->set_mode(IrNetImpl::Mode::kFloat);
+  const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
+  if (split.train.empty()) throw core::InputError(ds.name + ": no training images left");
+  const Normalization norm = normalization_of(ds.train);
+  torch::optim::SGD optimizer(
+      net->parameters(),
+      torch::optim::SGDOptions(o.lr).momentum(0.9).nesterov(true).weight_decay(o.weight_decay));
+  std::mt19937_64 rng(o.seed + 1);
+  std::vector<std::size_t> order = split.train;
+  std::size_t at = order.size();  // shuffle before the first batch
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<double> recent;
+  SupernetTrainResult r;
+  net->train();
+  for (long s = 0; s < o.steps; ++s) {
+    const double lr =
+        0.5 * o.lr * (1 + std::cos(M_PI * static_cast<double>(s) / static_cast<double>(o.steps)));
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    if (at + static_cast<std::size_t>(o.batch_size) > order.size()) {
+      std::shuffle(order.begin(), order.end(), rng);
+      at = 0;
+    }
+    const std::vector<std::size_t> idx(
+        order.begin() + static_cast<long>(at),
+        order.begin() + static_cast<long>(std::min(order.size(), at + o.batch_size)));
+    at += idx.size();
+    const auto [x, y] = batch_of(ds.train, idx, norm);
+    optimizer.zero_grad();
+    const torch::Tensor logits = net->forward(net->largest(), x);
+    const torch::Tensor loss = F::cross_entropy(
+        logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+    loss.backward();
+    // In-place distillation: the other members learn the largest's soft labels.
+    const torch::Tensor soft = torch::softmax(logits.detach(), 1);
+    std::vector<ir::Network> members{smallest};
+    for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
+    for (const ir::Network& m : members) {
+      const torch::Tensor student = torch::log_softmax(net->forward(m, x), 1);
+      (-(soft * student).sum(1).mean()).backward();
+    }
+    optimizer.step();
+    recent.push_back(loss.item<double>());
+    if (recent.size() > 20) recent.erase(recent.begin());
+    if (progress) progress(s + 1, loss.item<double>());
+    ++r.steps;
+  }
+  net->eval();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.images_per_s = r.seconds > 0 ? static_cast<double>(r.steps * o.batch_size) / r.seconds : 0;
+  r.final_loss = recent.empty() ? 0
+                                : std::accumulate(recent.begin(), recent.end(), 0.0) /
+                                      static_cast<double>(recent.size());
+  // Judge the two ends on the validation images, recalibrated on (up to 1,000) training ones.
+  const std::vector<std::size_t> recal(
+      split.train.begin(),
+      split.train.begin() + static_cast<long>(std::min<std::size_t>(split.train.size(), 1000)));
+  if (!split.validation.empty()) {
+    r.largest_val_accuracy =
+        member_accuracy(net, net->largest(), ds.train, norm, recal, split.validation);
+    r.smallest_val_accuracy =
+        member_accuracy(net, smallest, ds.train, norm, recal, split.validation);
+  }
+  return r;
+}
+
+}  // namespace hao::nn
