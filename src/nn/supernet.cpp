@@ -65,8 +65,8 @@ void SupernetImpl::check_member(const ir::Network& member) const {
   issues.throw_if_any();
 }
 
-WeightedParams SupernetImpl::slice(const ir::Layer& m) const {
-  const std::size_t i = position(m.name, "member");
+WeightedParams SupernetImpl::slice(const ir::Layer& m, const std::string& network) const {
+  const std::size_t i = position(m.name, network);
   const ir::Layer& l = largest().layers[i];
   WeightedParams p;
   p.range = largest_->range(i);
@@ -95,14 +95,16 @@ WeightedParams SupernetImpl::slice(const ir::Layer& m) const {
 }
 
 torch::Tensor SupernetImpl::forward(const ir::Network& member, const torch::Tensor& x) {
+  check_member(member);  // a few lookups per layer: nothing beside the convolutions
   std::vector<torch::Tensor> outputs;
   outputs.reserve(member.layers.size());
   for (const ir::Layer& l : member.layers) {
     std::vector<torch::Tensor> in;
     for (int p : l.inputs)
       in.push_back(p == ir::kNetworkInput ? x : outputs[static_cast<std::size_t>(p)]);
-    outputs.push_back(l.has_weights() ? weighted_forward(l, in[0], slice(l), mode(), is_training())
-                                      : elementwise_forward(l, in));
+    outputs.push_back(l.has_weights()
+                          ? weighted_forward(l, in[0], slice(l, member.name), mode(), is_training())
+                          : elementwise_forward(l, in));
   }
   return outputs.back().flatten(1);
 }
@@ -118,7 +120,7 @@ IrNet SupernetImpl::extract(const ir::Network& member) const {
   for (std::size_t i = 0; i < member.layers.size(); ++i) {
     const ir::Layer& m = member.layers[i];
     if (!m.has_weights()) continue;
-    const WeightedParams p = slice(m);
+    const WeightedParams p = slice(m, member.name);
     out->weight(i).copy_(p.weight);
     out->range(i).copy_(p.range);
     if (m.op == ir::OpKind::kFc) {

@@ -28,7 +28,8 @@ class SupernetImpl : public torch::nn::Module {
   void check_member(const ir::Network& member) const;
 
   /// `member`'s logits (N x classes) computed with the shared weights, in the current mode;
-  /// in training mode its batch norms update the first channels' running statistics.
+  /// in training mode its batch norms update the first channels' running statistics. Checks
+  /// the member first (check_member's InputError).
   torch::Tensor forward(const ir::Network& member, const torch::Tensor& x);
 
   /// `member` as a network of its own with its slice of the weights, batch norms and ranges
@@ -44,8 +45,8 @@ class SupernetImpl : public torch::nn::Module {
   IrNet largest_module() const { return largest_; }
 
  private:
-  // Layer `member_layer`'s slice of the shared tensors.
-  WeightedParams slice(const ir::Layer& member_layer) const;
+  // Layer `member_layer` (of network `network`)'s slice of the shared tensors.
+  WeightedParams slice(const ir::Layer& member_layer, const std::string& network) const;
   // The index of the largest network's layer named `name`, or throws naming `member`.
   std::size_t position(const std::string& name, const std::string& member) const;
 

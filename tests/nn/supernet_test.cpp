@@ -153,6 +153,10 @@ TEST(Supernet, ANetworkThatIsNoSliceIsBadInputNamingTheLayer) {
   ir::Network renamed = d.network(small, "renamed");
   renamed.layers[0].name = "stem_x";
   EXPECT_THROW(s->check_member(renamed), core::InputError);
+  // Run on the supernet or extracted, such a network is the same bad input, not a crash.
+  EXPECT_THROW(s->forward(d.network(d.largest(), "wide"), torch::randn({1, 1, 28, 28})),
+               core::InputError);
+  EXPECT_THROW(s->extract(renamed), core::InputError);
 }
 
 }  // namespace
