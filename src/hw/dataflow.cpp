@@ -24,8 +24,6 @@ std::vector<std::int64_t> divisors(std::int64_t n) {
 
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
 // Vivado's placement where nothing chooses: LUTRAM up to kLutramMaxDepth words, else BRAM.
 WeightMemory placed_by_depth(std::int64_t depth) {
   return depth <= kLutramMaxDepth ? WeightMemory::kLutram : WeightMemory::kBram;

@@ -6,11 +6,11 @@
 
 #include "core/text.hpp"
 #include "hw/dataflow.hpp"
+#include "hw/memory.hpp"
 
 namespace hao::hw {
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 double bytes_of(double elements, int bits) { return elements * bits / 8.0; }
 
 // Output bits of layer i: the precision its readers take it at (the widest of them).

@@ -9,8 +9,6 @@
 namespace hao::hw {
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
 struct OpName {
   FinnOp op;
   const char* base;

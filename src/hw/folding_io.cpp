@@ -8,11 +8,10 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "hw/memory.hpp"
 
 namespace hao::hw {
 namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // The implementation FINN v0.10's specialize_layers picks by default.
 const char* default_impl(FinnOp op) {

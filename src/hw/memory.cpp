@@ -4,9 +4,6 @@
 #include <limits>
 
 namespace hao::hw {
-namespace {
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-}  // namespace
 
 std::int64_t bram36_blocks(std::int64_t width_bits, std::int64_t depth) {
   if (width_bits <= 0 || depth <= 0) return 0;

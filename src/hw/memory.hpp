@@ -5,6 +5,9 @@
 
 namespace hao::hw {
 
+/// a / b rounded up, for positive b: how many units of b it takes to hold a.
+inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
 /// Where nothing chooses the memory (line buffers; weights under FINN's ram_style auto),
 /// Vivado puts memories up to this depth in LUTRAM (distributed RAM), deeper ones in block RAM.
 inline constexpr std::int64_t kLutramMaxDepth = 64;
