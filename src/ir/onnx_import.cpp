@@ -387,6 +387,9 @@ class Importer {
   // kernel_shape of one value over N x C x L) is a 1 x K window over a 1 x L feature map.
   void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw,
                     bool one_d = false) {
+    if (one_d && shape(l.inputs[0]).h != 1)
+      fail(std::string("a 1-D ") + (l.op == OpKind::kConv ? "convolution" : "pooling") +
+           " over a " + to_string(shape(l.inputs[0])) + " input (expected N x C x L)");
     l.kernel_h = kh;
     l.kernel_w = kw;
     const std::size_t spatial = one_d ? 1 : 2;
@@ -461,9 +464,6 @@ class Importer {
       if (w.dims.size() != 4 && !one_d)
         fail("weight has " + std::to_string(w.dims.size()) +
              " dims, only 1-D and 2-D convolutions are modelled");
-      if (one_d && shape(l.inputs[0]).h != 1)
-        fail("a 1-D convolution over a " + to_string(shape(l.inputs[0])) +
-             " input (expected N x C x L)");
       l.out_channels = w.dims[0];
       l.groups = attr_int(n, "group", 1);
       const std::int64_t expected_cin = shape(l.inputs[0]).c;
@@ -604,9 +604,6 @@ class Importer {
       auto ks = attr_ints(n, "kernel_shape");
       const bool one_d = ks.size() == 1;  // MaxPool1d / AvgPool1d over N x C x L
       if (ks.size() != 2 && !one_d) fail("kernel_shape must have 1 or 2 values");
-      if (one_d && shape(l.inputs[0]).h != 1)
-        fail("a 1-D pooling over a " + to_string(shape(l.inputs[0])) +
-             " input (expected N x C x L)");
       window_attrs(n, l, one_d ? 1 : ks[0], ks.back(), one_d);
       l.ceil_mode = attr_int(n, "ceil_mode", 0) != 0;
       if (l.op == OpKind::kAvgPool && attr_int(n, "count_include_pad", 0) == 0 &&
