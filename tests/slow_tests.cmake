@@ -6,7 +6,11 @@ set(hao_slow_torch QuantizeTorch.MeasuresSensitivityAndFineTunesAtTheChosenBits
     SearchTorch.ExtendedTrainedStudyAsksWhatTheWholeOneAsked Train.LearnsAndIsDeterministic
     Qat.QuantizationAwareTrainingKeepsAccuracy Train.EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining
     Train.StallCheckStopsANetworkThatCannotLearnAndOnlyThat
-    TrainTorch.EvalModeExportStopsWithAMessageWhenTrainedWithoutBatchNorms)
+    TrainTorch.EvalModeExportStopsWithAMessageWhenTrainedWithoutBatchNorms
+    SupernetTrain.SandwichTrainingTeachesEveryMemberAndIsDeterministic
+    SupernetTrain.QuantizationAwarePhaseKeepsMembersAccurateAtTheirBits
+    SupernetTorch.TrainEvalExportAndTheExportMeasuresTheSame
+    SupernetTorch.SearchTrainsTheSupernetOnceAndASecondSearchReusesIt)
 foreach(t IN LISTS hao_slow_unit)
   set_tests_properties(${t} PROPERTIES LABELS "unit;slow")
 endforeach()

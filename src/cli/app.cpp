@@ -10,6 +10,7 @@
 #include "cli/quantize_command.hpp"
 #include "cli/search_command.hpp"
 #include "cli/sensitivity_command.hpp"
+#include "cli/supernet_command.hpp"
 #include "cli/train_command.hpp"
 #include "core/error.hpp"
 #include "store/study_store.hpp"
@@ -43,6 +44,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* search = add_search_command(app, search_args);
   ReportArgs report_args;
   CLI::App* report = add_report_command(app, report_args);
+  SupernetArgs supernet_args;
+  const SupernetCommands supernet = add_supernet_command(app, supernet_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -70,6 +73,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (bench->parsed()) return run_bench(bench_args, out, err);
     if (search->parsed()) return run_search(search_args, out, err);
     if (report->parsed()) return run_report(report_args, out, err);
+    if (supernet.train->parsed()) return run_supernet_train(supernet_args, out, err);
+    if (supernet.eval->parsed()) return run_supernet_eval(supernet_args, out, err);
+    if (supernet.exporter->parsed()) return run_supernet_export(supernet_args, out, err);
     return kExitBadInput;
   } catch (const core::InputError& e) {
     for (const auto& p : e.problems()) err << "hao: error: " << p << "\n";

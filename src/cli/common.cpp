@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -78,6 +79,40 @@ std::string clock_text(double seconds) {
 
 bool is_terminal(const std::ostream& stream) {
   return (&stream == &std::cerr && isatty(2)) || (&stream == &std::cout && isatty(1));
+}
+
+}  // namespace hao::cli
+
+namespace hao::cli {
+
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+StepProgress::StepProgress(std::ostream& err, std::string what)
+    : err_(err), what_(std::move(what)), terminal_(is_terminal(err)), start_s_(now_s()) {}
+
+void StepProgress::operator()(long step, long steps, double loss) {
+  const double elapsed = now_s() - start_s_;
+  const double eta =
+      step > 0 ? elapsed / static_cast<double>(step) * static_cast<double>(steps - step) : 0;
+  const std::string figures = std::to_string(step) + "/" + std::to_string(steps) + "  loss " +
+                              core::fixed(loss, 4) + "  ETA " + clock_text(eta);
+  if (terminal_) {
+    constexpr long kWidth = 30;
+    const long filled = kWidth * step / std::max<long>(1, steps);
+    err_ << "\r\033[K" << what_ << " [" << std::string(static_cast<std::size_t>(filled), '=')
+         << std::string(static_cast<std::size_t>(kWidth - filled), ' ') << "] " << figures
+         << (step == steps ? "\n" : "") << std::flush;
+    return;
+  }
+  const long tenth = 10 * step / std::max<long>(1, steps);
+  if (tenth > last_tenth_) {
+    last_tenth_ = tenth;
+    err_ << what_ << ": " << figures << "\n";
+  }
 }
 
 }  // namespace hao::cli

@@ -46,3 +46,22 @@ std::string clock_text(double seconds);
 bool is_terminal(const std::ostream& stream);
 
 }  // namespace hao::cli
+
+namespace hao::cli {
+
+/// Progress of a run counted in steps, on `err`: a bar rewritten in place on a terminal, a line
+/// at each tenth of the run otherwise (logs, tests).
+class StepProgress {
+ public:
+  StepProgress(std::ostream& err, std::string what);
+  void operator()(long step, long steps, double loss);
+
+ private:
+  std::ostream& err_;
+  std::string what_;
+  bool terminal_;
+  long last_tenth_ = 0;
+  double start_s_;
+};
+
+}  // namespace hao::cli

@@ -28,10 +28,13 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "search",
       "The co-design search: networks, their bits and their accelerators, traded between "
       "accuracy and speed. Every candidate's accelerator is program 1's optimal dataflow design "
-      "on --device (free, exact); only accuracy costs an evaluation: a short training on a "
-      "subset judged on the validation split, then each layer's quantization sensitivity "
-      "(Fisher trace x quantization error, a feature of the hao strategy's accuracy "
-      "predictor); or a table look-up on nb201/anb. Each "
+      "on --device (free, exact); only accuracy costs an evaluation. On generative spaces "
+      "the candidates are judged at their bits on the space's weight-sharing supernet "
+      "(--evaluator supernet: trained once, about a second per candidate; kept beside the "
+      "store, so that a later search of the same space for another device starts judging at "
+      "once), or each trained briefly from scratch (--evaluator scratch: a short training on "
+      "a subset judged on the validation split, then each layer's quantization sensitivity, a "
+      "feature of the hao strategy's accuracy predictor); on nb201/anb a table look-up. Each "
       "evaluation is stored as it finishes (--storage, SQLite), so a killed run resumes where "
       "it stopped with the same candidates. Then the frontier's designs are fine-tuned with "
       "quantization-aware training and measured on the test set, and a report folder is "
@@ -42,7 +45,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--strategy", a.strategy, "hao, random, nsga2 or evolution")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
-                  "Accuracy evaluations, counting stored ones (default 10 trained, 50 tabular)");
+                  "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
+                  "trained from scratch, 50 tabular)");
   cmd->add_option("--optimism", a.optimism,
                   "hao strategy: rate candidates at predicted accuracy + this many predictive "
                   "standard deviations (0: the mean; the most uncertain when no mean beats the "
@@ -58,14 +62,34 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "Reference-data folder for tabular spaces (default $HAO_DATA or ../shared/data)");
   cmd->add_option("--latency", a.latency,
                   "Tabular spaces: latency as FILE:COLUMN (joined on arch_index)");
-  cmd->add_option("--train-steps", a.train_steps, "Float batches per candidate")
+  cmd->add_option("--evaluator", a.evaluator,
+                  "Generative spaces: scratch (each candidate trained briefly) or supernet "
+                  "(judged at its bits with inherited weights; default budget 150)")
+      ->check(CLI::IsMember({"supernet", "scratch"}))
       ->capture_default_str();
-  cmd->add_option("--subset", a.subset, "Training images per candidate")->capture_default_str();
+  cmd->add_option("--supernet-steps", a.supernet_steps,
+                  "Supernet: float sandwich steps (batches of 64) when it is trained")
+      ->capture_default_str();
+  cmd->add_option("--supernet-qat-steps", a.supernet_qat_steps,
+                  "Supernet: quantization-aware steps after them, each network at its bits")
+      ->capture_default_str();
+  cmd->add_option("--supernet", a.supernet,
+                  "Supernet: judge on this one (hao supernet train --out) instead of training "
+                  "or loading the one kept beside the store; its settings replace the "
+                  "--supernet-* and --validation ones");
+  cmd->add_option("--recalibration-images", a.recalibration_images,
+                  "Supernet: training images that re-estimate a candidate's batch norms")
+      ->capture_default_str();
+  cmd->add_option("--train-steps", a.train_steps, "Scratch: float batches per candidate")
+      ->capture_default_str();
+  cmd->add_option("--subset", a.subset, "Scratch: training images per candidate")
+      ->capture_default_str();
   cmd->add_option("--validation", a.validation, "Held-out training images that decide")
       ->capture_default_str();
   cmd->add_option(
          "--qat-steps", a.qat_steps,
-         "Quantization-aware batches per candidate (0: judged in float; 4- and 8-bit QAT lose "
+         "Scratch: quantization-aware batches per candidate (0: judged in float; 4- and 8-bit QAT "
+         "lose "
          "little, and the finalists are fine-tuned and tested at their bits; above 0 the hao "
          "strategy's predictor also takes the sensitivity as a linear trend)")
       ->capture_default_str();
@@ -99,7 +123,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
-      "  hao search                                   # the default, about 11 minutes on 2 cores\n"
+      "  hao search                                   # the default, about 10 minutes on 2 cores\n"
+      "  hao search --evaluator supernet              # judged on a supernet, trained once\n"
+      "  hao search --evaluator supernet --device zu9eg   # the same supernet, another device\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao report fmnist-mbv2-hao-s1                # rebuild the report folder from the store\n"
@@ -121,11 +147,43 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
 
 namespace {
 
-/// The evaluator of a trained space; the one place hao search knows whether LibTorch is there.
+/// The evaluator of a generative space; the one place hao search knows whether LibTorch is
+/// there.
 std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
                                                       const search::Mbv2Domain& domain,
-                                                      const std::string& study) {
+                                                      const std::string& space,
+                                                      const std::string& study, std::ostream& err) {
 #if HAO_HAS_TORCH
+  if (a.evaluator == "supernet") {
+    nn::SupernetEvaluatorOptions o;
+    o.training.steps = a.supernet_steps;
+    o.training.qat_steps = a.supernet_qat_steps;
+    o.training.validation = a.validation;
+    o.training.seed = a.seed;
+    o.recalibration_images = a.recalibration_images;
+    o.final_qat_steps = a.final_qat_steps;
+    o.qat_lr_fraction = a.qat_lr_fraction;
+    o.threads = a.threads;
+    o.device = a.device.name;
+    o.space = space;
+    o.supernet_dir = (fs::path(a.storage + ".d") / "supernets").string();
+    o.supernet_file = a.supernet;
+    o.validate("hao search");
+    const std::string file =
+        !a.supernet.empty()
+            ? a.supernet
+            : (fs::path(o.supernet_dir) / nn::supernet_file_name(domain.spec(), o.training))
+                  .string();
+    if (!fs::exists(file) && a.supernet.empty())
+      err << "training the supernet of " << space << " (" << o.training.steps << " + "
+          << o.training.qat_steps << " quantization-aware steps; kept in " << file
+          << " for later searches)\n";
+    else
+      err << "judging on the supernet kept in " << file << "\n";
+    auto progress = std::make_shared<StepProgress>(err, "supernet");
+    o.progress = [progress](long step, long steps, double loss) { (*progress)(step, steps, loss); };
+    return std::make_unique<nn::SupernetEvaluator>(domain, o);
+  }
   nn::TrainingEvaluatorOptions o;
   o.train_steps = a.train_steps;
   o.subset = a.subset;
@@ -143,7 +201,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.validate("hao search");
   return std::make_unique<nn::TrainingEvaluator>(domain, o);
 #else
-  (void)domain, (void)study;
+  (void)domain, (void)space, (void)study, (void)err;
   throw core::InputError("space " + a.space +
                          " trains its candidates, and this hao was built "
                          "without LibTorch (apt-get install libtorch-dev, then rebuild)");
@@ -166,7 +224,11 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   search::StudyOptions so;
   so.strategy = a.strategy;
   so.seed = a.seed;
-  so.budget = a.budget != 0 ? a.budget : (tabular ? 50 : 10);  // a negative one: validate()
+  const bool supernet = !tabular && a.evaluator == "supernet";
+  so.budget = a.budget != 0 ? a.budget
+                            : (tabular    ? 50
+                               : supernet ? 150
+                                          : 10);  // a negative one: validate()
   so.finalists = a.finalists;
   so.name =
       a.study.empty() ? spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed) : a.study;
@@ -175,7 +237,16 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
   // the fastest II; candidates judged at their bits make the sensitivity a trend.
   so.strategy_options.log_latency = so.strategy_options.spread = !tabular;
-  so.strategy_options.sensitivity_trend = !tabular && a.qat_steps > 0;
+  so.strategy_options.sensitivity_trend = !tabular && !supernet && a.qat_steps > 0;
+  if (supernet) {
+    // A judgement takes about a second: asks must too (each new pool member is a program 1
+    // solve, a program 4 sweep several seconds).
+    so.strategy_options.pool_random = 6;
+    so.strategy_options.pool_mutations = 1;
+    so.strategy_options.pool_others = 3;
+    so.strategy_options.program4_every = 15;
+    so.strategy_options.sweep_points = 3;
+  }
   so.validate("hao search");
 
   std::unique_ptr<search::Domain> domain;
@@ -193,7 +264,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     map.solve.time_limit_s = a.ilp_time_limit_s;
     auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, a.device.load(), map);
     device_name = mbv2->device().name;
-    evaluator = training_evaluator(a, *mbv2, so.name);
+    evaluator = training_evaluator(a, *mbv2, spec.name, so.name, err);
     domain = std::move(mbv2);
   }
 

@@ -17,7 +17,7 @@ namespace hao::cli {
 struct SearchArgs {
   std::string space = "fmnist-mbv2";
   std::string strategy = "hao";
-  int budget = 0;  ///< 0: 10 on a trained space, 50 on a table
+  int budget = 0;  ///< 0: 150 judged on a supernet, 10 trained from scratch, 50 on a table
   unsigned seed = 1;
   double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
   std::string study;    ///< default: SPACE-STRATEGY-sSEED
@@ -26,7 +26,15 @@ struct SearchArgs {
   DeviceArgs device;
   std::string data;     ///< reference-data folder for tabular spaces
   std::string latency;  ///< FILE:COLUMN override for tabular spaces
-  // Training of each candidate (trained spaces).
+  /// Generative spaces: scratch (each trained) or supernet (judged with inherited weights).
+  /// scratch stays the default until the supernet judges as well within the default's time:
+  /// see docs/benchmarks.md (supernet: 73% test after 20 minutes, scratch 83-85% after 10).
+  std::string evaluator = "scratch";
+  long supernet_steps = 240;
+  long supernet_qat_steps = 60;
+  std::size_t recalibration_images = 500;
+  std::string supernet;  ///< a supernet from hao supernet train instead of the kept one
+  // Training of each candidate (trained spaces, --evaluator scratch).
   long train_steps = 120;
   std::size_t subset = 12000;
   std::size_t validation = 1000;

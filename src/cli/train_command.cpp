@@ -70,6 +70,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
                   "and activations (per tensor) fake-quantized at the bits; reports accuracy at "
                   "float and at the bits")
       ->check(CLI::Range(0, 10000));
+  cmd->add_option("--qat-steps", a.qat_steps,
+                  "This many quantization-aware batches instead of --qat-epochs")
+      ->check(positive_number());
   cmd->add_option("--out", a.out, "Write the trained weights to this checkpoint");
   add_json_option(*cmd, a.json, "the metrics");
   cmd->footer(
@@ -89,12 +92,12 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   o.optimizer = a.optimizer == "adam" ? nn::Optimizer::kAdam : nn::Optimizer::kSgd;
   o.lr = a.lr, o.label_smoothing = a.label_smoothing, o.seed = a.seed;
   o.validation = a.validation, o.subset = a.subset, o.threads = a.threads;
-  o.qat_epochs = a.qat_epochs;
+  o.qat_epochs = a.qat_epochs, o.qat_steps = a.qat_steps;
   nn::seed_torch(a.seed);
   nn::IrNet model(
       nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   if (!a.init.empty()) nn::load_checkpoint(model, a.init);
-  const bool measure_only = a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0;
+  const bool measure_only = a.epochs == 0 && a.steps == 0 && a.qat_epochs == 0 && a.qat_steps == 0;
   for (const auto& note : weights.notes) err << "hao: note: " << note << "\n";
   if (!weights.empty()) {
     nn::load_weights(model, weights);
@@ -175,6 +178,7 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
     j["batch_size"] = a.batch_size;
     j["optimizer"] = a.optimizer;
     j["qat_epochs"] = a.qat_epochs;
+    j["qat_steps"] = a.qat_steps;
     j["epochs"] = nlohmann::ordered_json::array();
     for (const auto& e : r.epochs)
       j["epochs"].push_back({{"epoch", e.epoch},

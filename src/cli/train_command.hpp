@@ -30,6 +30,7 @@ struct TrainArgs {
   bool from_scratch = false;  ///< ignore the weights an ONNX file carries
   std::string bits;           ///< wXaY or a per-layer file; empty keeps the model's
   int qat_epochs = 0;
+  long qat_steps = 0;              ///< > 0: that many quantization-aware batches instead of epochs
   std::string batchnorm = "auto";  ///< nn::TrainingNorms
 };
 

@@ -233,6 +233,17 @@ torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
   const torch::Tensor x = quantize_input(l, pad_input(l, input, 0.0), p.range, mode, training);
   auto options = F::Conv2dFuncOptions().stride({l.stride_h, l.stride_w}).groups(l.groups);
   if (symmetric(l)) options.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
+  if (quantized && training && p.batch_statistics && p.bn_weight.defined()) {
+    if (p.bias.defined()) options.bias(p.bias);
+    return F::batch_norm(F::conv2d(x, fake_quant_weight(p.weight, l.weight_bits), options),
+                         p.bn_mean, p.bn_var,
+                         F::BatchNormFuncOptions()
+                             .weight(p.bn_weight)
+                             .bias(p.bn_bias)
+                             .training(true)
+                             .momentum(p.bn_momentum)
+                             .eps(p.bn_eps));
+  }
   if (quantized) {
     torch::Tensor w = p.weight;
     torch::Tensor b = p.bias.defined() ? p.bias : torch::zeros({l.out.c});
@@ -455,14 +466,25 @@ void load_weights(IrNet& model, const ir::WeightSet& weights) {
   }
 }
 
+void write_text(torch::serialize::OutputArchive& archive, const std::string& key,
+                const std::string& text) {
+  archive.write(key, torch::from_blob(const_cast<char*>(text.data()),
+                                      {static_cast<std::int64_t>(text.size())}, torch::kInt8)
+                         .clone());
+}
+
+bool read_text(torch::serialize::InputArchive& archive, const std::string& key, std::string& text) {
+  torch::Tensor t;
+  if (!archive.try_read(key, t)) return false;
+  t = t.contiguous();
+  text.assign(static_cast<const char*>(t.data_ptr()), static_cast<std::size_t>(t.numel()));
+  return true;
+}
+
 void save_checkpoint(IrNet& model, const std::string& path) {
   torch::serialize::OutputArchive archive;
   model->save(archive);
-  const std::string sig = model->signature();
-  archive.write("hao_signature",
-                torch::from_blob(const_cast<char*>(sig.data()),
-                                 {static_cast<std::int64_t>(sig.size())}, torch::kInt8)
-                    .clone());
+  write_text(archive, "hao_signature", model->signature());
   try {
     archive.save_to(path);
   } catch (const c10::Error& e) {
@@ -478,11 +500,9 @@ void load_checkpoint(IrNet& model, const std::string& path) {
   } catch (const c10::Error&) {
     throw core::InputError(path + ": not a hao checkpoint (hao train --out writes them)");
   }
-  torch::Tensor sig;
-  if (!archive.try_read("hao_signature", sig))
+  std::string theirs;
+  if (!read_text(archive, "hao_signature", theirs))
     throw core::InputError(path + ": not a hao checkpoint (no network signature)");
-  const std::string theirs(static_cast<const char*>(sig.data_ptr()),
-                           static_cast<std::size_t>(sig.numel()));
   if (theirs != model->signature())
     throw core::InputError(path + ": checkpoint of another network or layout (it says '" +
                            theirs.substr(0, std::min(theirs.size(), std::size_t{60})) +

@@ -99,6 +99,12 @@ struct WeightedParams {
   torch::Tensor bn_weight, bn_bias, bn_mean, bn_var;  ///< undefined: no batch norm
   double bn_eps = 1e-5, bn_momentum = 0.1;
   torch::Tensor range;  ///< [lo, hi] of the input's quantization (updated in place)
+  /// Quantization-aware training with the batch norm on the batch's statistics after the
+  /// fake-quantized conv (updating the running ones), not folded from frozen running ones: a
+  /// supernet's shared statistics are a mix of its members' and fit none of them. Per output
+  /// channel, quantizing w then scaling equals quantizing the folded w (scale-invariant step),
+  /// so what is learned carries over to the folded evaluation.
+  bool batch_statistics = false;
 };
 /// Layer `l` (a conv or fc) on `input` with `p`, as IrNet computes it in `mode` (`training`:
 /// batch norm on the batch's statistics, ranges tracked); an fc's output is N x C x 1 x 1.
@@ -132,6 +138,12 @@ torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int b
 /// export folded them away) starts as the identity: scale 1, shift 0, mean 0, variance
 /// 1 - eps. Throws core::InputError when a layer is missing from `weights` or its sizes differ.
 void load_weights(IrNet& model, const ir::WeightSet& weights);
+
+/// Text kept in a checkpoint as an int8 tensor under `key`.
+void write_text(torch::serialize::OutputArchive& archive, const std::string& key,
+                const std::string& text);
+/// The text under `key`; false when the archive has none.
+bool read_text(torch::serialize::InputArchive& archive, const std::string& key, std::string& text);
 
 /// Saves parameters, buffers and the architecture's signature.
 void save_checkpoint(IrNet& model, const std::string& path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -22,7 +23,53 @@ double seconds_since(Clock::time_point t) {
 constexpr std::size_t kDefaultCalibrationImages = 512;
 constexpr int kDefaultProbes = 8, kDefaultProbeBatch = 128;
 
+int all_cores(int threads) {
+  // LibTorch may default to one thread where cgroups hide the cores; training wants them all.
+  return threads > 0 ? threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
+
+double Mbv2Evaluator::objective_ms(const store::EvaluationRecord& r) const {
+  return search::frame_interval_ms(r);
+}
+
+bool Mbv2Evaluator::record_hardware(const search::Genotype& g, store::EvaluationRecord& r,
+                                    double& seconds) const {
+  const auto th = Clock::now();
+  const search::Hardware h = domain_.hardware(g);
+  seconds = seconds_since(th);
+  r.bits = ir::bits_summary(domain_.network(g));
+  r.hardware =
+      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}.dump();
+  if (!h.feasible) {
+    r.accuracy = 0;
+    r.latency_ms = search::kInfeasibleMs;
+    r.extra = nlohmann::json{{"infeasible", h.reason}}.dump();
+    return false;
+  }
+  r.latency_ms = h.latency_ms;
+  r.fps = h.fps;
+  r.dsp = h.resources.dsp, r.lut = h.resources.lut, r.bram36 = h.resources.bram36;
+  return true;
+}
+
+void Mbv2Evaluator::add_map_settings(nlohmann::ordered_json& settings) const {
+  if (const double limit = domain_.map_options().solve.time_limit_s;
+      limit != search::kStudyIlpTimeLimitS)
+    settings["ilp_time_limit_s"] = limit;
+}
+
+nlohmann::json Mbv2Evaluator::final_note(IrNet& model, const data::DataSet& ds,
+                                         const TrainOptions& o, Clock::time_point t0) {
+  const bool tuned = o.qat_steps > 0;
+  const TrainResult t = tuned ? train(model, ds, o) : TrainResult{};
+  return {{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
+          {"val_accuracy", 100 * t.val_accuracy},
+          {"qat_steps", o.qat_steps},
+          {"seconds", seconds_since(t0)}};
+}
 
 void TrainingEvaluatorOptions::validate(const std::string& where) const {
   core::IssueList issues(where);
@@ -40,11 +87,9 @@ void TrainingEvaluatorOptions::validate(const std::string& where) const {
 
 TrainingEvaluator::TrainingEvaluator(const search::Mbv2Domain& domain,
                                      TrainingEvaluatorOptions options)
-    : domain_(domain), options_(std::move(options)) {
+    : Mbv2Evaluator(domain), options_(std::move(options)) {
   options_.validate();
-  // LibTorch may default to one thread where cgroups hide the cores; training wants them all.
-  if (options_.threads == 0)
-    options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options_.threads = all_cores(options_.threads);
   data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
   if (!options_.checkpoint_dir.empty())
     std::filesystem::create_directories(options_.checkpoint_dir);
@@ -67,9 +112,7 @@ nlohmann::ordered_json TrainingEvaluator::settings(int finalists) const {
   if (o.sensitivity_batch != kDefaultProbeBatch)
     training["sensitivity_batch"] = o.sensitivity_batch;
   nlohmann::ordered_json s{{"device", o.device}, {"training", training}};
-  if (const double limit = domain_.map_options().solve.time_limit_s;
-      limit != search::kStudyIlpTimeLimitS)
-    s["ilp_time_limit_s"] = limit;
+  add_map_settings(s);
   return s;
 }
 
@@ -85,26 +128,9 @@ TrainOptions TrainingEvaluator::train_options() const {
   return o;
 }
 
-double TrainingEvaluator::objective_ms(const store::EvaluationRecord& r) const {
-  return search::frame_interval_ms(r);
-}
-
 void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRecord& r) {
-  const auto th = Clock::now();
-  const search::Hardware h = domain_.hardware(c.genotype);
-  const double hardware_s = seconds_since(th);
-  r.bits = ir::bits_summary(domain_.network(c.genotype));
-  r.hardware =
-      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}.dump();
-  if (!h.feasible) {
-    r.accuracy = 0;
-    r.latency_ms = search::kInfeasibleMs;
-    r.extra = nlohmann::json{{"infeasible", h.reason}}.dump();
-    return;
-  }
-  r.latency_ms = h.latency_ms;
-  r.fps = h.fps;
-  r.dsp = h.resources.dsp, r.lut = h.resources.lut, r.bram36 = h.resources.bram36;
+  double hardware_s = 0;
+  if (!record_hardware(c.genotype, r, hardware_s)) return;
 
   seed_torch(options_.seed + static_cast<unsigned>(c.index));
   IrNet model(with_training_norms(
@@ -162,12 +188,113 @@ nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {
   o.epochs = 0;
   o.qat_steps = options_.final_qat_steps;
   o.float_test = false;
-  const bool tuned = options_.final_qat_steps > 0;
-  const TrainResult t = tuned ? train(model, *data_, o) : TrainResult{};
-  return {{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
-          {"val_accuracy", 100 * t.val_accuracy},
-          {"qat_steps", options_.final_qat_steps},
-          {"seconds", seconds_since(t0)}};
+  return final_note(model, *data_, o, t0);
+}
+
+void SupernetEvaluatorOptions::validate(const std::string& where) const {
+  core::IssueList issues(where);
+  if (training.steps < 1)
+    issues.add("--supernet-steps", std::to_string(training.steps) + ", expected >= 1");
+  if (training.qat_steps < 0)
+    issues.add("--supernet-qat-steps", std::to_string(training.qat_steps) + ", expected >= 0");
+  if (training.validation < 1) issues.add("--validation", "expected >= 1");
+  if (recalibration_images < 1) issues.add("--recalibration-images", "expected >= 1");
+  if (final_qat_steps < 0)
+    issues.add("--final-qat-steps", std::to_string(final_qat_steps) + ", expected >= 0");
+  if (threads < 0) issues.add("--threads", std::to_string(threads) + ", expected >= 0");
+  issues.throw_if_any();
+}
+
+std::string supernet_file_name(const search::Mbv2Spec& spec, const SupernetTrainOptions& t) {
+  // FNV-1a: a stable name across runs and builds (std::hash promises neither).
+  std::uint64_t h = 14695981039346656037ull;
+  for (const char ch : space_signature(spec) + "|" + training_json(t).dump()) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("supernet-") + hex + ".pt";
+}
+
+SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
+                                     SupernetEvaluatorOptions options)
+    : Mbv2Evaluator(domain), options_(std::move(options)) {
+  options_.validate();
+  options_.threads = all_cores(options_.threads);
+  options_.training.threads = options_.threads;
+  torch::set_num_threads(options_.threads);
+  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
+  if (!options_.supernet_file.empty()) {
+    path_ = options_.supernet_file;
+    net_ = space_supernet(domain_);
+    info_ = load_supernet(net_, domain_, path_);
+    const int threads = options_.training.threads;
+    options_.training = training_from_json(info_.training, path_);
+    options_.training.threads = threads;
+    images_ = judge_images(*data_, options_.training, options_.recalibration_images);
+    return;
+  }
+  std::filesystem::create_directories(options_.supernet_dir.empty() ? "." : options_.supernet_dir);
+  path_ = (std::filesystem::path(options_.supernet_dir) /
+           supernet_file_name(domain_.spec(), options_.training))
+              .string();
+  if (std::filesystem::exists(path_)) {
+    net_ = space_supernet(domain_);
+    info_ = load_supernet(net_, domain_, path_);
+  } else {
+    info_ = train_and_save_supernet(domain_, *data_, options_.training, options_.space, path_,
+                                    options_.progress);
+    net_ = space_supernet(domain_);
+    info_ = load_supernet(net_, domain_, path_);  // what a later study will load, exactly
+    trained_ = true;
+  }
+  images_ = judge_images(*data_, options_.training, options_.recalibration_images);
+}
+
+SupernetEvaluator::~SupernetEvaluator() = default;
+
+nlohmann::ordered_json SupernetEvaluator::settings(int finalists) const {
+  nlohmann::ordered_json s{{"device", options_.device},
+                           {"evaluator", "supernet"},
+                           {"supernet", training_json(options_.training)},
+                           {"recalibration_images", options_.recalibration_images},
+                           {"finalists", finalists},
+                           {"final_qat_steps", options_.final_qat_steps},
+                           {"qat_lr_fraction", options_.qat_lr_fraction}};
+  add_map_settings(s);
+  return s;
+}
+
+void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRecord& r) {
+  double hardware_s = 0;
+  if (!record_hardware(c.genotype, r, hardware_s)) return;
+  const MemberJudgement j = judge_member(net_, info_, domain_, c.genotype, *data_, images_);
+  r.accuracy = 100 * j.val_accuracy;
+  r.extra = nlohmann::json{{"evaluator", "supernet"},        {"quantized", j.quantized},
+                           {"judge_seconds", j.seconds},     {"ask_seconds", c.ask_seconds},
+                           {"hardware_seconds", hardware_s}, {"ask_source", c.ask_source}}
+                .dump();
+}
+
+nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
+  const auto t0 = Clock::now();
+  const search::Genotype g =
+      search::parse_code(r.genotype, "evaluation " + std::to_string(r.index));
+  seed_torch(options_.training.seed);
+  IrNet model =
+      export_member(net_, domain_, g, "candidate" + std::to_string(r.index), *data_, images_);
+  TrainOptions o;
+  o.epochs = 0;
+  o.qat_steps = options_.final_qat_steps;
+  o.validation = options_.training.validation;  // the supernet's split: no judging image trains
+  o.seed = options_.training.seed;
+  o.subset = options_.training.subset;
+  o.qat_lr_fraction = options_.qat_lr_fraction;
+  o.threads = options_.threads;
+  o.float_test = false;
+  o.float_validation = false;
+  return final_note(model, *data_, o, t0);
 }
 
 }  // namespace hao::nn

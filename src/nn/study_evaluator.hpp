@@ -1,13 +1,17 @@
-// The study evaluator of generative spaces (search::Mbv2Domain): each candidate's accelerator is
-// program 1's optimal dataflow design (free, exact); its accuracy is a short training on a
-// subset judged on the validation split, followed by each layer's measured quantization
-// sensitivity; the finalists are fine-tuned with quantization-aware training and tested.
+// The study evaluators of generative spaces (search::Mbv2Domain): each candidate's accelerator
+// is program 1's optimal dataflow design (free, exact). Its accuracy is either judged on the
+// space's weight-sharing supernet, trained once and kept for later studies (SupernetEvaluator,
+// about a second per candidate at its bits), or a short training from scratch on a subset
+// followed by each layer's measured quantization sensitivity (TrainingEvaluator). Either way
+// the finalists are fine-tuned with quantization-aware training and tested.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "data/images.hpp"
+#include "nn/space_supernet.hpp"
 #include "nn/train.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/study.hpp"
@@ -32,7 +36,31 @@ struct TrainingEvaluatorOptions {
   void validate(const std::string& where = "training evaluator") const;
 };
 
-class TrainingEvaluator : public search::Evaluator {
+/// What the evaluators of generative spaces share: program 1's design per candidate, the frame
+/// interval as the objective, quantization-aware fine-tuning and the test set per finalist.
+class Mbv2Evaluator : public search::Evaluator {
+ public:
+  std::string metric() const override { return "val acc"; }
+  double objective_ms(const store::EvaluationRecord& record) const override;
+  bool has_final() const override { return true; }
+
+ protected:
+  explicit Mbv2Evaluator(const search::Mbv2Domain& domain) : domain_(domain) {}
+  /// Program 1's design for `g` into `record` (bits, hardware, latency, fps, resources); false,
+  /// with the record marked infeasible, when nothing fits. `seconds` gets the time it took.
+  bool record_hardware(const search::Genotype& g, store::EvaluationRecord& record,
+                       double& seconds) const;
+  /// "ilp_time_limit_s" into `settings` when the study's is not the default.
+  void add_map_settings(nlohmann::ordered_json& settings) const;
+  /// The final measurement: `model` trained with `o` (its quantization-aware steps; none:
+  /// nothing measured), its validation and test accuracy in percent, and the time since `t0`.
+  static nlohmann::json final_note(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
+                                   std::chrono::steady_clock::time_point t0);
+
+  const search::Mbv2Domain& domain_;
+};
+
+class TrainingEvaluator : public Mbv2Evaluator {
  public:
   /// Loads the space's data set; InputError when it is missing.
   TrainingEvaluator(const search::Mbv2Domain& domain, TrainingEvaluatorOptions options);
@@ -42,19 +70,68 @@ class TrainingEvaluator : public search::Evaluator {
   /// final_qat_steps, qat_lr_fraction}, and the calibration and sensitivity sizes when they
   /// are not the defaults (studies stored before they were options repeat those).
   nlohmann::ordered_json settings(int finalists) const override;
-  std::string metric() const override { return "val acc"; }
   void evaluate(const search::Candidate& c, store::EvaluationRecord& record) override;
-  double objective_ms(const store::EvaluationRecord& record) const override;
-  bool has_final() const override { return true; }
   nlohmann::json finalize(const store::EvaluationRecord& record) override;
 
  private:
   /// What the candidates' and the finalists' trainings share.
   TrainOptions train_options() const;
 
-  const search::Mbv2Domain& domain_;
   TrainingEvaluatorOptions options_;
   std::unique_ptr<data::DataSet> data_;
 };
+
+struct SupernetEvaluatorOptions {
+  SupernetTrainOptions training;           ///< the supernet's (validation: the judging images)
+  std::size_t recalibration_images = 500;  ///< per candidate, for its batch norms
+  long final_qat_steps = 40;               ///< quantization-aware batches per finalist
+  double qat_lr_fraction = 0.02;           ///< their peak learning rate, a fraction of 0.1
+  int threads = 0;                         ///< 0: all cores
+  /// Where trained supernets are kept, one file per (space, data, training settings): a later
+  /// study with the same ones loads it instead of training.
+  std::string supernet_dir;
+  /// A supernet trained beforehand (hao supernet train) instead: its training settings replace
+  /// `training`'s; InputError when it is another space's.
+  std::string supernet_file;
+  std::string device;  ///< the device as the user named it, kept with the study
+  std::string space;   ///< the space's name, kept in the supernet's checkpoint
+  /// Reports the supernet's training, when it trains.
+  std::function<void(long step, long steps, double loss)> progress;
+  void validate(const std::string& where = "supernet evaluator") const;
+};
+
+class SupernetEvaluator : public Mbv2Evaluator {
+ public:
+  /// Loads the space's data set and the supernet kept for these settings, or trains and keeps
+  /// it. InputError for missing data or a damaged kept supernet (naming the file).
+  SupernetEvaluator(const search::Mbv2Domain& domain, SupernetEvaluatorOptions options);
+  ~SupernetEvaluator() override;
+
+  /// "device", "evaluator": "supernet", "supernet" (its training settings) and the judging and
+  /// final settings.
+  nlohmann::ordered_json settings(int finalists) const override;
+  void evaluate(const search::Candidate& c, store::EvaluationRecord& record) override;
+  /// The candidate exported from the supernet at its bits, fine-tuned quantization-aware on
+  /// the supernet's training images, then tested.
+  nlohmann::json finalize(const store::EvaluationRecord& record) override;
+
+  /// The file the supernet is kept in, and whether this evaluator trained it.
+  const std::string& supernet_path() const { return path_; }
+  bool trained_supernet() const { return trained_; }
+  const SupernetInfo& supernet_info() const { return info_; }
+
+ private:
+  SupernetEvaluatorOptions options_;
+  std::unique_ptr<data::DataSet> data_;
+  Supernet net_{nullptr};
+  SupernetInfo info_;
+  JudgeImages images_;
+  std::string path_;
+  bool trained_ = false;
+};
+
+/// The file name a supernet of `spec` trained with `training` is kept under in a folder:
+/// "supernet-" and a 64-bit hash of the space's signature and the settings, in hex.
+std::string supernet_file_name(const search::Mbv2Spec& spec, const SupernetTrainOptions& training);
 
 }  // namespace hao::nn

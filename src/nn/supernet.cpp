@@ -4,10 +4,19 @@
 
 namespace hao::nn {
 
-SupernetImpl::SupernetImpl(ir::Network largest)
-    : largest_(register_module("largest", IrNet(std::move(largest)))) {
+SupernetImpl::SupernetImpl(ir::Network largest, std::vector<int> act_bits)
+    : largest_(register_module("largest", IrNet(std::move(largest)))),
+      act_bits_(std::move(act_bits)) {
   const ir::Network& net = largest_->network();
   for (std::size_t i = 0; i < net.layers.size(); ++i) index_[net.layers[i].name] = i;
+  for (int b : act_bits_) {
+    std::vector<torch::Tensor>& ranges = bit_range_[b];
+    ranges.resize(net.layers.size());
+    for (std::size_t i = 0; i < net.layers.size(); ++i)
+      if (largest_->range(i).defined())
+        ranges[i] = register_buffer("range_b" + std::to_string(b) + "_" + std::to_string(i),
+                                    largest_->range(i).clone());
+  }
 }
 
 std::size_t SupernetImpl::position(const std::string& name, const std::string& member) const {
@@ -69,7 +78,8 @@ WeightedParams SupernetImpl::slice(const ir::Layer& m, const std::string& networ
   const std::size_t i = position(m.name, network);
   const ir::Layer& l = largest().layers[i];
   WeightedParams p;
-  p.range = largest_->range(i);
+  const auto at_bits = bit_range_.find(m.act_bits);
+  p.range = at_bits != bit_range_.end() ? at_bits->second[i] : largest_->range(i);
   if (m.op == ir::OpKind::kFc) {
     const auto& fc = largest_->fc(i);
     p.weight = fc->weight.narrow(0, 0, m.out.c).narrow(1, 0, m.in.elements());
@@ -90,6 +100,7 @@ WeightedParams SupernetImpl::slice(const ir::Layer& m, const std::string& networ
     p.bn_var = bn->running_var.narrow(0, 0, m.out.c);
     p.bn_eps = bn->options.eps();
     p.bn_momentum = bn->options.momentum().value_or(0.1);
+    p.batch_statistics = true;
   }
   return p;
 }
@@ -109,7 +120,44 @@ torch::Tensor SupernetImpl::forward(const ir::Network& member, const torch::Tens
   return outputs.back().flatten(1);
 }
 
-void SupernetImpl::set_mode(IrNetImpl::Mode mode) { largest_->set_mode(mode); }
+void SupernetImpl::set_mode(IrNetImpl::Mode mode) {
+  largest_->set_mode(mode);
+  if (mode == IrNetImpl::Mode::kCalibrate)
+    for (auto& [bits, ranges] : bit_range_)
+      for (auto& r : ranges)
+        if (r.defined()) reset_range(r);
+}
+
+void SupernetImpl::calibrate(const data::ImageSet& set, const Normalization& norm,
+                             const std::vector<std::size_t>& order, std::size_t images,
+                             int batch_size) {
+  const bool was_training = is_training();
+  eval();
+  set_mode(IrNetImpl::Mode::kCalibrate);
+  std::vector<ir::Network> at_bits{largest()};
+  for (int b : act_bits_) {
+    ir::Network n = largest();
+    for (auto& l : n.layers)
+      if (l.has_weights()) l.weight_bits = l.act_bits = b;
+    at_bits.push_back(std::move(n));
+  }
+  const std::size_t n = std::min(order.size(), std::max<std::size_t>(1, images));
+  const auto step = static_cast<std::size_t>(std::max(1, batch_size));
+  torch::NoGradGuard no_grad;
+  for (const ir::Network& net : at_bits)
+    for (std::size_t at = 0; at < n; at += step) {
+      const std::vector<std::size_t> idx(order.begin() + static_cast<long>(at),
+                                         order.begin() + static_cast<long>(std::min(n, at + step)));
+      forward(net, batch_of(set, idx, norm).first);
+    }
+  // The largest module's own ranges (what it runs with alone) are those at its bits.
+  for (std::size_t i = 0; i < largest().layers.size(); ++i)
+    if (const auto it = bit_range_.find(largest().layers[i].act_bits);
+        it != bit_range_.end() && it->second[i].defined())
+      largest_->range(i).copy_(it->second[i]);
+  set_mode(IrNetImpl::Mode::kQuantized);
+  train(was_training);
+}
 
 IrNet SupernetImpl::extract(const ir::Network& member) const {
   check_member(member);

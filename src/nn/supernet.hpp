@@ -2,25 +2,31 @@
 // which every member of the family runs as a slice (Once-for-All's progressive shrinking space,
 // NetAdaptV2's ordered channels). A member's conv or fc takes the largest network's layer of the
 // same name: its first output channels, its first input channels (per group), the centre of its
-// kernel, the first channels of its batch norm and the layer's input quantization range. So a
-// narrower member is a prefix of a wider one, and a smaller kernel the centre of a larger one.
+// kernel, the first channels of its batch norm and the layer's input quantization range at the
+// member's activation bits. So a narrower member is a prefix of a wider one, and a smaller
+// kernel the centre of a larger one.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <map>
 #include <string>
+#include <vector>
 
+#include "data/images.hpp"
 #include "ir/network.hpp"
 #include "nn/ir_module.hpp"
+#include "nn/train.hpp"
 
 namespace hao::nn {
 
 class SupernetImpl : public torch::nn::Module {
  public:
   /// The largest network of the family (shapes inferred), with a batch norm on every conv
-  /// that carries one in the members.
-  explicit SupernetImpl(ir::Network largest);
+  /// that carries one in the members. Per activation bit width in `act_bits` every weighted
+  /// layer keeps its own input range (a 4-bit input clips tighter than an 8-bit one); a member
+  /// at other bits uses the largest network's ranges.
+  explicit SupernetImpl(ir::Network largest, std::vector<int> act_bits = {});
 
   /// Throws core::InputError, naming the layer and what differs, when `member` is no slice of
   /// the largest network: a weighted layer it does not have, another op or grouping, more
@@ -38,6 +44,12 @@ class SupernetImpl : public torch::nn::Module {
 
   /// The mode every member runs in (IrNetImpl::Mode); kCalibrate resets the ranges.
   void set_mode(IrNetImpl::Mode mode);
+  /// Sets every range from the first `images` of `order` in `set`: the largest network in
+  /// kCalibrate, once at each of the act_bits (every weighted layer at those bits) and once at
+  /// its own; leaves the supernet in kQuantized.
+  void calibrate(const data::ImageSet& set, const Normalization& norm,
+                 const std::vector<std::size_t>& order, std::size_t images, int batch_size = 100);
+  const std::vector<int>& act_bits() const { return act_bits_; }
   IrNetImpl::Mode mode() const { return largest_->mode(); }
 
   const ir::Network& largest() const { return largest_->network(); }
@@ -52,6 +64,8 @@ class SupernetImpl : public torch::nn::Module {
 
   IrNet largest_;
   std::map<std::string, std::size_t> index_;  // layer name -> index in the largest network
+  std::vector<int> act_bits_;
+  std::map<int, std::vector<torch::Tensor>> bit_range_;  // bits -> per layer (weighted only)
 };
 TORCH_MODULE(Supernet);
 

@@ -10,11 +10,14 @@ namespace hao::nn {
 
 namespace F = torch::nn::functional;
 
-double member_accuracy(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
-                       const Normalization& norm, const std::vector<std::size_t>& recalibrate,
-                       const std::vector<std::size_t>& judge, int batch_size) {
+IrNet recalibrated_member(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
+                          const Normalization& norm, const std::vector<std::size_t>& recalibrate,
+                          int batch_size) {
+  keep_large_blocks_in_heap();
   IrNet alone = net->extract(member);
   torch::NoGradGuard no_grad;
+  // Batch norms update their statistics in float only (quantization-aware, they are folded).
+  alone->set_mode(IrNetImpl::Mode::kFloat);
   // Re-estimate every batch norm's statistics: a cumulative average over the recalibration
   // batches (momentum 1/k on the k-th), the batches' statistics in training mode.
   std::vector<torch::nn::BatchNorm2d> norms;
@@ -35,17 +38,38 @@ double member_accuracy(const Supernet& net, const ir::Network& member, const dat
     alone->forward(batch_of(set, idx, norm).first);
   }
   for (auto& bn : norms) bn->options.momentum(0.1);
+  alone->eval();
+  if (net->mode() == IrNetImpl::Mode::kQuantized) {
+    // Its own input ranges too: a layer's input in this member (say a depthwise conv without
+    // the expand conv before it, or a narrower head) is not what the supernet's ranges saw.
+    alone->set_mode(IrNetImpl::Mode::kCalibrate);
+    for (std::size_t at = 0; at < recalibrate.size(); at += step) {
+      const std::vector<std::size_t> idx(
+          recalibrate.begin() + static_cast<long>(at),
+          recalibrate.begin() + static_cast<long>(std::min(recalibrate.size(), at + step)));
+      alone->forward(batch_of(set, idx, norm).first);
+    }
+  }
+  alone->set_mode(net->mode());
+  return alone;
+}
+
+double member_accuracy(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
+                       const Normalization& norm, const std::vector<std::size_t>& recalibrate,
+                       const std::vector<std::size_t>& judge, int batch_size) {
+  IrNet alone = recalibrated_member(net, member, set, norm, recalibrate, batch_size);
   return accuracy(alone, set, norm, judge, batch_size);
 }
 
 SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
                                    const MemberSampler& sample, const data::DataSet& ds,
                                    const SupernetTrainOptions& o,
-                                   const std::function<void(long, double)>& progress) {
+                                   const std::function<void(long, long, double)>& progress) {
   check_fits(net->largest(), ds);
   net->check_member(smallest);
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
   if (o.steps < 0) throw core::InputError("--steps must not be negative");
+  if (o.qat_steps < 0) throw core::InputError("--qat-steps must not be negative");
   keep_large_blocks_in_heap();
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -62,43 +86,57 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
   const auto start = std::chrono::steady_clock::now();
   std::vector<double> recent;
   SupernetTrainResult r;
-  net->train();
-  for (long s = 0; s < o.steps; ++s) {
-    const double lr =
-        0.5 * o.lr * (1 + std::cos(M_PI * static_cast<double>(s) / static_cast<double>(o.steps)));
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    if (at + static_cast<std::size_t>(o.batch_size) > order.size()) {
-      std::shuffle(order.begin(), order.end(), rng);
-      at = 0;
+  long images = 0;
+  const long total = o.steps + o.qat_steps;
+  // `steps` sandwich steps at a cosine learning rate from `peak` down to zero.
+  auto phase = [&](long steps, double peak) {
+    net->train();
+    for (long s = 0; s < steps; ++s) {
+      const double lr =
+          0.5 * peak * (1 + std::cos(M_PI * static_cast<double>(s) / static_cast<double>(steps)));
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      if (at + static_cast<std::size_t>(o.batch_size) > order.size()) {
+        std::shuffle(order.begin(), order.end(), rng);
+        at = 0;
+      }
+      const std::vector<std::size_t> idx(
+          order.begin() + static_cast<long>(at),
+          order.begin() + static_cast<long>(std::min(order.size(), at + o.batch_size)));
+      at += idx.size();
+      const auto [x, y] = batch_of(ds.train, idx, norm);
+      optimizer.zero_grad();
+      const torch::Tensor logits = net->forward(net->largest(), x);
+      const torch::Tensor loss = F::cross_entropy(
+          logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      loss.backward();
+      // In-place distillation: the other members learn the largest's soft labels.
+      const torch::Tensor soft = torch::softmax(logits.detach(), 1);
+      std::vector<ir::Network> members{smallest};
+      for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
+      for (const ir::Network& m : members) {
+        const torch::Tensor student = torch::log_softmax(net->forward(m, x), 1);
+        (-(soft * student).sum(1).mean()).backward();
+      }
+      optimizer.step();
+      images += static_cast<long>(idx.size()) * static_cast<long>(members.size() + 1);
+      recent.push_back(loss.item<double>());
+      if (recent.size() > 20) recent.erase(recent.begin());
+      ++r.steps;
+      if (progress) progress(r.steps, total, loss.item<double>());
     }
-    const std::vector<std::size_t> idx(
-        order.begin() + static_cast<long>(at),
-        order.begin() + static_cast<long>(std::min(order.size(), at + o.batch_size)));
-    at += idx.size();
-    const auto [x, y] = batch_of(ds.train, idx, norm);
-    optimizer.zero_grad();
-    const torch::Tensor logits = net->forward(net->largest(), x);
-    const torch::Tensor loss = F::cross_entropy(
-        logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
-    loss.backward();
-    // In-place distillation: the other members learn the largest's soft labels.
-    const torch::Tensor soft = torch::softmax(logits.detach(), 1);
-    std::vector<ir::Network> members{smallest};
-    for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
-    for (const ir::Network& m : members) {
-      const torch::Tensor student = torch::log_softmax(net->forward(m, x), 1);
-      (-(soft * student).sum(1).mean()).backward();
-    }
-    optimizer.step();
-    recent.push_back(loss.item<double>());
-    if (recent.size() > 20) recent.erase(recent.begin());
-    if (progress) progress(s + 1, loss.item<double>());
-    ++r.steps;
+  };
+  phase(o.steps, o.lr);
+  if (o.qat_steps > 0) {
+    net->calibrate(ds.train, norm, split.train, o.calibration_images);
+    const long float_steps = r.steps;
+    phase(o.qat_steps, o.lr * o.qat_lr_fraction);
+    r.qat_steps = r.steps - float_steps;
+    r.steps = float_steps;
   }
   net->eval();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.images_per_s = r.seconds > 0 ? static_cast<double>(r.steps * o.batch_size) / r.seconds : 0;
+  r.images_per_s = r.seconds > 0 ? static_cast<double>(images) / r.seconds : 0;
   r.final_loss = recent.empty() ? 0
                                 : std::accumulate(recent.begin(), recent.end(), 0.0) /
                                       static_cast<double>(recent.size());

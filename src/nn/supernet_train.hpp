@@ -15,7 +15,12 @@ namespace hao::nn {
 using MemberSampler = std::function<ir::Network(std::mt19937_64&)>;
 
 struct SupernetTrainOptions {
-  long steps = 300;
+  long steps = 300;  ///< float steps
+  /// Then this many quantization-aware steps: the ranges calibrated at each of the supernet's
+  /// act_bits, every member at its own bits (the sampler's draws carry the space's bit choices).
+  long qat_steps = 0;
+  double qat_lr_fraction = 0.1;          ///< their peak learning rate, a fraction of lr
+  std::size_t calibration_images = 512;  ///< images that set the ranges before them
   int batch_size = 64;
   int random_members = 2;  ///< members drawn per step besides the largest and the smallest
   double lr = 0.05;        ///< SGD (momentum 0.9, Nesterov), cosine decay to zero
@@ -28,25 +33,36 @@ struct SupernetTrainOptions {
 };
 
 struct SupernetTrainResult {
-  long steps = 0;
+  long steps = 0, qat_steps = 0;
   double seconds = 0;
-  double images_per_s = 0;  ///< images through the largest member per second
+  double images_per_s = 0;  ///< batches' images (through every member of a step) per second
   double final_loss = 0;    ///< the largest member's, mean over the last 20 steps
-  double largest_val_accuracy = 0, smallest_val_accuracy = 0;  ///< after recalibration
+  /// After recalibration; at their bits after a quantization-aware phase.
+  double largest_val_accuracy = 0, smallest_val_accuracy = 0;
 };
 
 /// Trains `net` on `ds`: per step one batch through the largest member on the labels, then the
 /// smallest and `random_members` sampled ones on the largest's soft labels (in-place
-/// distillation), their gradients accumulated into one SGD step. Same seed and threads, same
-/// weights. Throws core::InputError when the networks do not fit the data.
+/// distillation), their gradients accumulated into one SGD step; the float steps, then the
+/// quantization-aware ones. Same seed and threads, same weights. Throws core::InputError when
+/// the networks do not fit the data. `progress` gets the step (counting both phases), the
+/// total and the largest member's loss.
 SupernetTrainResult train_supernet(
     Supernet& net, const ir::Network& smallest, const MemberSampler& sample,
     const data::DataSet& ds, const SupernetTrainOptions& options,
-    const std::function<void(long step, double loss)>& progress = {});
+    const std::function<void(long step, long steps, double loss)>& progress = {});
 
-/// `member`'s top-1 accuracy on images `judge` of `set`, with inherited weights and its batch
-/// norms' statistics re-estimated on images `recalibrate` (the shared statistics are left as
-/// they were: a member's own mix of channels has its own statistics).
+/// `member` extracted (Supernet::extract) with its batch norms' statistics re-estimated on
+/// images `recalibrate` of `set` in float (the shared statistics are left as they were: a
+/// member's own mix of channels has its own statistics), in the supernet's mode; in kQuantized
+/// its input ranges are also set on those images (kCalibrate), as hao train sets them before
+/// quantization-aware training.
+IrNet recalibrated_member(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
+                          const Normalization& norm, const std::vector<std::size_t>& recalibrate,
+                          int batch_size = 100);
+
+/// recalibrated_member's top-1 accuracy on images `judge` of `set` (at the member's bits when
+/// the supernet is in kQuantized).
 double member_accuracy(const Supernet& net, const ir::Network& member, const data::ImageSet& set,
                        const Normalization& norm, const std::vector<std::size_t>& recalibrate,
                        const std::vector<std::size_t>& judge, int batch_size = 100);

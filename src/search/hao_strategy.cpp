@@ -141,15 +141,29 @@ class HaoStrategy : public Strategy {
       for (const auto& o : history_) seen.push_back({o.latency_ms, o.accuracy});
       std::vector<bool> on_front(history_.size(), false);
       for (std::size_t k : pareto_front(seen)) on_front[k] = true;
+      std::vector<std::size_t> others;
       for (std::size_t k = 0; k < history_.size(); ++k)
-        for (int i = 0; i < (on_front[k] ? options_.pool_mutations : 1); ++i)
-          local.push_back(mutate(history_[k].genotype, rng));
+        if (on_front[k])
+          for (int i = 0; i < options_.pool_mutations; ++i)
+            local.push_back(mutate(history_[k].genotype, rng));
+        else
+          others.push_back(k);
+      if (options_.pool_others >= 0 &&
+          others.size() > static_cast<std::size_t>(options_.pool_others)) {
+        std::shuffle(others.begin(), others.end(), rng);
+        others.resize(static_cast<std::size_t>(options_.pool_others));
+      }
+      for (std::size_t k : others) local.push_back(mutate(history_[k].genotype, rng));
       source.resize(local.size(), "mutation of an observed design");
       // Program 4: the additive surrogate's best network at each II target.
-      for (const Proposal& p : program4_proposals(domain_, history_, options_.sweep_points)) {
-        local.push_back(p.genotype);
-        source.push_back("program 4 at II <= " + std::to_string(p.target_ii_cycles) + " cycles");
-      }
+      const int every = std::max(1, options_.program4_every);
+      if ((history_.size() - static_cast<std::size_t>(std::max(2, options_.initial_samples))) %
+              static_cast<std::size_t>(every) ==
+          0)
+        for (const Proposal& p : program4_proposals(domain_, history_, options_.sweep_points)) {
+          local.push_back(p.genotype);
+          source.push_back("program 4 at II <= " + std::to_string(p.target_ii_cycles) + " cycles");
+        }
       local_features = feature_rows(domain_, local, omega);
       for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
       pool = &local;

@@ -63,9 +63,16 @@ struct StrategyOptions {
   /// one of every other observation (their hardware is computed, so it is kept small).
   int pool_random = 20;
   int pool_mutations = 4;
+  /// hao: of the observations off the front, at most this many (drawn at random) get their one
+  /// mutation per ask; -1 all. Cheap evaluations (a supernet) make hundreds of observations,
+  /// and every new pool member costs a program 1 solve.
+  int pool_others = -1;
   /// hao on a space with a selection program (mbv2): program 4 solved at this many II targets
   /// per ask, its networks added to the candidates.
   int sweep_points = 5;
+  /// hao: program 4 runs on every this-many-th ask (counted by observations told), the pool
+  /// alone on the others: its solves take seconds, a supernet judgement one.
+  int program4_every = 1;
   /// hao: hypervolume gains on log latency (hao search on mbv2 spaces, where fps spans a
   /// factor of ten); the benchmark's linear normalization otherwise.
   bool log_latency = false;

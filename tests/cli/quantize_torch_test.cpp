@@ -57,6 +57,8 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
                 budget,
                 "--storage",
                 db,
+                "--evaluator",
+                "scratch",
                 "--train-steps",
                 "3",
                 "--subset",

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "hw/device.hpp"
+#include "nn/space_supernet.hpp"
+#include "nn/study_evaluator.hpp"
 #include "nn/supernet_train.hpp"
 #include "nn/synthetic_data.hpp"
 #include "search/mbv2_domain.hpp"
@@ -159,6 +165,107 @@ TEST(Supernet, ANetworkThatIsNoSliceIsBadInputNamingTheLayer) {
   EXPECT_THROW(s->extract(renamed), core::InputError);
 }
 
+// With ranges per bit choice (the space's supernet), a member at 4 bits reads the 4-bit ranges
+// and one at 8 bits the 8-bit ones; each still equals its standalone network built with that
+// slice, and the two ranges differ (a 4-bit clip is tighter).
+TEST(Supernet, MembersReadTheRangesOfTheirBits) {
+  const search::Mbv2Domain d = default_space();
+  Supernet s = space_supernet(d);
+  perturb(s, 5);
+  const data::DataSet ds = test::synthetic(64, 8, 2);
+  const Normalization norm = normalization_of(ds.train);
+  std::vector<std::size_t> order(64);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  s->eval();
+  s->calibrate(ds.train, norm, order, 64, 32);
+  ASSERT_EQ(s->mode(), IrNetImpl::Mode::kQuantized);
+  const torch::Tensor x = batch_of(ds.train, {0, 1, 2, 3}, norm).first;
+  search::Rng rng(11);
+  const search::Genotype g = d.random(rng);
+  std::vector<torch::Tensor> ranges;
+  for (int bits : {4, 8}) {
+    const ir::Network member =
+        d.network(with_uniform_bits(d, g, bits, "test"), "b" + std::to_string(bits));
+    IrNet alone = s->extract(member);
+    alone->eval();
+    EXPECT_TRUE(torch::allclose(s->forward(member, x), alone->forward(x), 1e-4, 1e-5)) << bits;
+    const int last_conv = member.find("head");
+    ASSERT_GE(last_conv, 0);
+    ranges.push_back(alone->range(static_cast<std::size_t>(last_conv)).clone());
+  }
+  EXPECT_LT(ranges[0][1].item<double>(), ranges[1][1].item<double>());
+}
+
+// Bits for every block: one of the space's choices, or bad input naming the choices; blocks
+// past a stage's depth keep choice 0 (the genotype stays valid).
+TEST(SpaceSupernet, UniformBitsAreTheSpacesChoicesOnly) {
+  const search::Mbv2Domain d = default_space();
+  search::Rng rng(2);
+  const search::Genotype g = with_uniform_bits(d, d.random(rng), 4, "--bits");
+  EXPECT_TRUE(d.valid(g));
+  EXPECT_EQ(d.label(g).find("b8"), std::string::npos) << d.label(g);
+  try {
+    with_uniform_bits(d, g, 6, "--bits");
+    FAIL() << "6 bits accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_STREQ(e.what(), "--bits: bits 6 are not among the space's choices (4, 8)");
+  }
+}
+
+// A supernet checkpoint: the same weights and ranges after a round trip; refused with one
+// message naming the file for another space (one choice more), a network's checkpoint, a
+// truncated file; the kept file name depends on the space and on every training setting.
+TEST(SpaceSupernet, CheckpointCarriesTheSpaceAndIsRefusedForAnother) {
+  const search::Mbv2Domain d = default_space();
+  const std::string path = ::testing::TempDir() + "space_supernet.pt";
+  Supernet s = space_supernet(d);
+  perturb(s, 9);
+  SupernetInfo info;
+  info.space = "fmnist-mbv2";
+  info.signature = space_signature(d.spec());
+  info.training = training_json(SupernetTrainOptions{});
+  info.quantized = true;
+  save_supernet(s, info, path);
+  Supernet back = space_supernet(d);
+  const SupernetInfo read = load_supernet(back, d, path);
+  EXPECT_EQ(read.space, "fmnist-mbv2");
+  EXPECT_TRUE(read.quantized);
+  EXPECT_EQ(back->mode(), IrNetImpl::Mode::kQuantized);
+  const auto a = s->named_parameters(), b = back->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i].value(), b[i].value())) << a[i].key();
+  const auto ab = s->named_buffers(), bb = back->named_buffers();
+  ASSERT_EQ(ab.size(), bb.size());
+  for (std::size_t i = 0; i < ab.size(); ++i)
+    EXPECT_TRUE(torch::equal(ab[i].value(), bb[i].value())) << ab[i].key();
+
+  auto refused = [&](const search::Mbv2Domain& domain, const std::string& file,
+                     const std::string& says) {
+    Supernet other = space_supernet(domain);
+    try {
+      load_supernet(other, domain, file);
+      ADD_FAILURE() << file << " accepted";
+    } catch (const core::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  };
+  search::Mbv2Spec wider = d.spec();
+  wider.width.push_back(1.25);
+  const search::Mbv2Domain other_space(wider, hw::load_device("zu3eg"));
+  refused(other_space, path, path + ": a supernet of space 'fmnist-mbv2', whose dimensions differ");
+  IrNet alone(d.network(d.smallest()));
+  save_checkpoint(alone, path + ".net");
+  refused(d, path + ".net", "not a hao supernet checkpoint (no space signature");
+  std::ofstream(path + ".cut", std::ios::binary) << core::read_file(path).substr(0, 4000);
+  refused(d, path + ".cut", path + ".cut: not a hao supernet checkpoint");
+
+  SupernetTrainOptions more;
+  more.steps += 1;
+  EXPECT_NE(supernet_file_name(d.spec(), more), supernet_file_name(d.spec(), {}));
+  EXPECT_NE(supernet_file_name(wider, {}), supernet_file_name(d.spec(), {}));
+  EXPECT_EQ(supernet_file_name(d.spec(), {}), supernet_file_name(d.spec(), {}));
+}
 }  // namespace
 }  // namespace hao::nn
 
@@ -209,6 +316,30 @@ TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
   auto [two, r2] = run(3);
   EXPECT_EQ(r1.final_loss, r2.final_loss);
   EXPECT_TRUE(torch::equal(one->largest_module()->weight(0), two->largest_module()->weight(0)));
+}
+
+// The quantization-aware phase: after it every member runs at its bits (4 or 8 per block) and
+// the two ends, judged at their bits with their own ranges, still classify the synthetic set
+// (a shared, folded batch norm made them guess: the phase trains on batch statistics).
+TEST(SupernetTrain, QuantizationAwarePhaseKeepsMembersAccurateAtTheirBits) {
+  const search::Mbv2Domain d = default_space();
+  const data::DataSet ds = test::synthetic(1000, 100, 4);
+  SupernetTrainOptions o;
+  o.steps = 30;
+  o.qat_steps = 8;
+  o.batch_size = 32;
+  o.random_members = 1;
+  o.validation = 300;
+  o.calibration_images = 128;
+  o.threads = 1;
+  seed_torch(o.seed);
+  Supernet s = space_supernet(d);
+  const SupernetTrainResult r = train_space_supernet(s, d, ds, o);
+  EXPECT_EQ(r.steps, 30);
+  EXPECT_EQ(r.qat_steps, 8);
+  EXPECT_EQ(s->mode(), IrNetImpl::Mode::kQuantized);
+  EXPECT_GT(r.largest_val_accuracy, 0.8);
+  EXPECT_GT(r.smallest_val_accuracy, 0.5);
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+// What slicing costs: one training step (forward, backward, SGD) of the largest network of the
+// default space, run alone as hao train builds it (IrNet) and as the supernet's largest path
+// (Supernet::forward with the same network), side by side at batch 64.
+// Run: ./build/bench/hao_supernet_bench [--benchmark_repetitions=5]
+// Counters: images_per_s. The ratio supernet / alone is the slicing's overhead (issue 21's
+// target: within 15%). Threads: the benchmark's argument (LibTorch's intra-op threads).
+#include <benchmark/benchmark.h>
+
+#include "hw/device.hpp"
+#include "nn/space_supernet.hpp"
+#include "nn/train.hpp"
+#include "search/mbv2_domain.hpp"
+#include "search/space_spec.hpp"
+
+namespace {
+
+using namespace hao;
+
+const search::Mbv2Domain& domain() {
+  static const search::Mbv2Domain d(search::load_space("fmnist-mbv2", HAO_EXAMPLES).mbv2,
+                                    hw::load_device("zu3eg"));
+  return d;
+}
+
+constexpr int kBatch = 64;
+
+template <typename Forward>
+void train_steps(benchmark::State& state, torch::nn::Module& module, Forward forward) {
+  nn::keep_large_blocks_in_heap();
+  torch::set_num_threads(static_cast<int>(state.range(0)));
+  torch::manual_seed(1);
+  const torch::Tensor x = torch::randn({kBatch, 1, 28, 28});
+  const torch::Tensor y = torch::randint(0, 10, {kBatch});
+  torch::optim::SGD sgd(module.parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  module.train();
+  for (int warm = 0; warm < 3; ++warm) {  // LibTorch picks its kernels on the first steps
+    sgd.zero_grad();
+    torch::nn::functional::cross_entropy(forward(x), y).backward();
+    sgd.step();
+  }
+  for (auto _ : state) {
+    sgd.zero_grad();
+    torch::nn::functional::cross_entropy(forward(x), y).backward();
+    sgd.step();
+  }
+  state.counters["images_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * kBatch), benchmark::Counter::kIsRate);
+}
+
+void alone(benchmark::State& state) {
+  nn::IrNet net(domain().network(domain().largest(), "largest"));
+  train_steps(state, *net, [&](const torch::Tensor& x) { return net->forward(x); });
+}
+
+void supernet_largest(benchmark::State& state) {
+  nn::Supernet net = nn::space_supernet(domain());
+  const ir::Network largest = domain().network(domain().largest(), "supernet");
+  train_steps(state, *net, [&](const torch::Tensor& x) { return net->forward(largest, x); });
+}
+
+}  // namespace
+
+BENCHMARK(alone)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(supernet_largest)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

@@ -1,0 +1,156 @@
+// hao supernet and hao search --evaluator supernet as a user runs them (label `torch`): a
+// supernet trained, judged, exported and measured by hao train; a search that trains it once
+// and a second search, for another device, that reuses it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.hpp"
+#include "cli/run_hao.hpp"
+#include "core/text.hpp"
+
+namespace hao::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using test::hao;
+using test::HaoRun;
+
+// A two-stage space: quick to train, still every dimension (depth, width, kernel, expansion,
+// bits).
+std::string small_space(const std::string& dir) {
+  const std::string space = dir + "/two.yaml";
+  std::ofstream(space) << "name: two\nkind: mbv2\ndata: fashion-mnist\n"
+                          "stages: [{channels: 16, stride: 2}, {channels: 24, stride: 2}]\n"
+                          "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3, 5], "
+                          "expansion: [1, 3], bits: [4, 8]}\n";
+  return space;
+}
+
+double number_after(const std::string& text, const std::string& key) {
+  const auto at = text.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + key.size()));
+}
+
+// Trained, judged at the bits and in float; exported, the network's own checkpoint measures in
+// hao train exactly what the supernet judged in float on the same validation images.
+TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
+  const std::string dir = ::testing::TempDir() + "supernet_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), ckpt = dir + "/two.supernet.pt";
+  HaoRun t =
+      hao({"supernet", "train", "--space", space, "--steps", "30", "--qat-steps", "6",
+           "--validation", "500", "--threads", "1", "--out", ckpt, "--json", dir + "/train.json"});
+  ASSERT_EQ(t.code, kExitOk) << t.err;
+  EXPECT_NE(t.out.find("supernet written to " + ckpt), std::string::npos);
+  const nlohmann::json tj = nlohmann::json::parse(core::read_file(dir + "/train.json"));
+  EXPECT_EQ(tj["training"]["qat_steps"], 6);
+  EXPECT_TRUE(tj["quantized"].get<bool>());
+  EXPECT_GT(tj["result"]["largest_val_accuracy"].get<double>(), 0.2);  // chance is 0.1
+
+  const std::string genotype = "s0:d2,w1|k5e3b4|k3e1b8;s1:d1,w0.5|k3e3b4;head:b8";
+  HaoRun at_bits = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                        genotype, "--threads", "1"});
+  ASSERT_EQ(at_bits.code, kExitOk) << at_bits.err;
+  EXPECT_NE(at_bits.out.find("at its bits (500 images"), std::string::npos) << at_bits.out;
+  HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                         genotype, "--float", "--threads", "1"});
+  ASSERT_EQ(in_float.code, kExitOk) << in_float.err;
+  const double judged = number_after(in_float.out, "validation accuracy ");
+  EXPECT_GT(judged, 20.0);
+
+  HaoRun e = hao({"supernet", "export", "--space", space, "--checkpoint", ckpt, "--genotype",
+                  genotype, "--out", dir + "/net.pt"});
+  ASSERT_EQ(e.code, kExitOk) << e.err;
+  ASSERT_TRUE(fs::exists(dir + "/model.yaml"));
+  HaoRun m = hao({"train", dir + "/model.yaml", "--init", dir + "/net.pt", "--epochs", "0",
+                  "--validation", "500", "--threads", "1"});
+  ASSERT_EQ(m.code, kExitOk) << m.err;
+  EXPECT_DOUBLE_EQ(number_after(m.out, "float:     validation accuracy "), judged) << m.out;
+
+  // Bad input: exit 2, one message naming the value.
+  auto bad = [&](std::vector<std::string> args, const std::string& says) {
+    HaoRun r = hao(args);
+    EXPECT_EQ(r.code, kExitBadInput) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+  };
+  bad({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype", "s0:d3"},
+      "expected 3 ';'-separated parts");
+  bad({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype", "largest",
+       "--bits", "2"},
+      "--bits: bits 2 are not among the space's choices (4, 8)");
+  bad({"supernet", "eval", "--checkpoint", ckpt, "--genotype", "largest"},
+      "a supernet of space 'two', whose dimensions differ from this space's");
+  bad({"supernet", "eval", "--space", space, "--checkpoint", dir + "/net.pt", "--genotype",
+       "largest"},
+      "not a hao supernet checkpoint (no space signature");
+  std::ofstream(dir + "/damaged.pt") << core::read_file(ckpt).substr(0, 5000);
+  bad({"supernet", "eval", "--space", space, "--checkpoint", dir + "/damaged.pt", "--genotype",
+       "largest"},
+      "damaged.pt: not a hao supernet checkpoint");
+  bad({"supernet", "train", "--space", "nb201"}, "a supernet needs a generative (kind mbv2) space");
+}
+
+// hao search on a generative space judges on the supernet by default: trained once, kept
+// beside the store; a second search of the same space for another device loads it and judges
+// at once; the report says which evaluator judged.
+TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
+  const std::string dir = ::testing::TempDir() + "supernet_search";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), db = dir + "/studies.db";
+  auto search = [&](const std::string& device, const std::string& study) {
+    return hao({"search",
+                "--space",
+                space,
+                "--evaluator",
+                "supernet",
+                "--device",
+                device,
+                "--budget",
+                "8",
+                "--storage",
+                db,
+                "--study",
+                study,
+                "--supernet-steps",
+                "6",
+                "--supernet-qat-steps",
+                "2",
+                "--validation",
+                "300",
+                "--recalibration-images",
+                "100",
+                "--finalists",
+                "1",
+                "--final-qat-steps",
+                "1",
+                "--threads",
+                "1",
+                "--out",
+                dir + "/rep-" + study,
+                "--json",
+                dir + "/" + study + ".json"});
+  };
+  HaoRun first = search("zu3eg", "a");
+  ASSERT_EQ(first.code, kExitOk) << first.err;
+  EXPECT_NE(first.err.find("training the supernet of two"), std::string::npos) << first.err;
+  std::size_t kept = 0;
+  for (const auto& f : fs::directory_iterator(db + ".d/supernets"))
+    kept += f.path().extension() == ".pt";
+  EXPECT_EQ(kept, 1u);
+  HaoRun second = search("zu9eg", "b");
+  ASSERT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_NE(second.err.find("judging on the supernet kept in"), std::string::npos) << second.err;
+  EXPECT_EQ(second.err.find("training the supernet"), std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/b.json"));
+  EXPECT_EQ(j["evaluations"].size(), 8u);
+  EXPECT_NE(second.out.find("supernet"), std::string::npos) << second.out;
+}
+
+}  // namespace
+}  // namespace hao::cli
