@@ -166,10 +166,26 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
                       {"bits", r.bits},
                       {"genotype", r.label}});
   }
-  out << "study '" << study << "': " << records.size() << " evaluations, "
+  // Who judged the candidates: a table, the supernet or trainings from scratch (studies
+  // stored before there was a choice say nothing and trained).
+  const std::string judged_by = tabular ? "table look-ups"
+                                : settings.value("evaluator", "") == "supernet"
+                                    ? "judged at their bits on the supernet"
+                                    : "each trained from scratch";
+  out << "study '" << study << "': " << records.size() << " evaluations (" << judged_by << "), "
       << (tabular ? "" : std::to_string(measured.size()) + " measured on the test set, ")
       << "frontier " << front.size() << " designs (* = chosen, the knee)\n"
       << t.render();
+  if (const std::string tau = db.note(study, "predictor_kendall"); !tau.empty()) {
+    const nlohmann::json k = nlohmann::json::parse(tau, nullptr, /*allow_exceptions=*/false);
+    if (k.is_object() && k.contains("gp") && k["gp"].is_number())
+      out << "accuracy predictors' cross-validated Kendall tau: Gaussian process "
+          << core::fixed(k["gp"].get<double>(), 2)
+          << (k.contains("ridge") && k["ridge"].is_number()
+                  ? ", ridge " + core::fixed(k["ridge"].get<double>(), 2)
+                  : std::string())
+          << "\n";
+  }
 
   const fs::path dir = options.out_dir;
   fs::create_directories(dir);
@@ -242,7 +258,8 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
       "</b>, strategy <b>" + xml_escape(settings.value("strategy", "")) + "</b>, seed " +
       settings["seed"].dump() +
       (tabular ? "" : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") + "; " +
-      std::to_string(records.size()) + " evaluations in " + xml_escape(db.path()) + ".</p>\n";
+      std::to_string(records.size()) + " evaluations (" + judged_by + ") in " +
+      xml_escape(db.path()) + ".</p>\n";
   html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"640\"></p>\n";
   html += "<h2>Frontier</h2>\n<table><tr>";
   for (const auto& c : columns) html += "<th>" + xml_escape(c.title) + "</th>";

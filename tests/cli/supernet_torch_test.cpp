@@ -149,7 +149,9 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_EQ(second.err.find("training the supernet"), std::string::npos);
   const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/b.json"));
   EXPECT_EQ(j["evaluations"].size(), 8u);
-  EXPECT_NE(second.out.find("supernet"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("8 evaluations (judged at their bits on the supernet)"),
+            std::string::npos)
+      << second.out;
 }
 
 }  // namespace
