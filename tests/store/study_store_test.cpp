@@ -18,12 +18,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string temp_prefix() { return "hao_store_" + std::to_string(getpid()) + "_"; }
+
 std::string temp_path(const std::string& name) {
-  const fs::path p =
-      fs::temp_directory_path() / ("hao_store_" + std::to_string(getpid()) + "_" + name);
+  const fs::path p = fs::temp_directory_path() / (temp_prefix() + name);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
   return p.string();
 }
+
+// Removes this process's store files when the tests end (they used to pile up in /tmp).
+class RemoveTempStores : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(fs::temp_directory_path(), ec))
+      if (f.path().filename().string().rfind(temp_prefix(), 0) == 0) fs::remove_all(f.path(), ec);
+  }
+};
+const auto* const remove_temp_stores = ::testing::AddGlobalTestEnvironment(new RemoveTempStores);
 
 std::string bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
