@@ -169,11 +169,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.supernet_dir = (fs::path(a.storage + ".d") / "supernets").string();
     o.supernet_file = a.supernet;
     o.validate("hao search");
-    const std::string file =
-        !a.supernet.empty()
-            ? a.supernet
-            : (fs::path(o.supernet_dir) / nn::supernet_file_name(domain.spec(), o.training))
-                  .string();
+    const std::string file = o.supernet_path(domain.spec());
     if (!fs::exists(file) && a.supernet.empty())
       err << "training the supernet of " << space << " (" << o.training.steps << " + "
           << o.training.qat_steps << " quantization-aware steps; kept in " << file

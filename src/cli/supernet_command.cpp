@@ -155,6 +155,29 @@ search::Genotype member_genotype(const search::Mbv2Domain& d, const SupernetArgs
   return g;
 }
 
+// What eval and export start from: the space, the network asked for, the trained supernet and
+// the images its members are judged on.
+struct TrainedSupernet {
+  Space space;
+  search::Genotype genotype;
+  nn::Supernet net{nullptr};
+  nn::SupernetInfo info;
+  data::DataSet ds;
+  nn::JudgeImages images;
+};
+
+TrainedSupernet load_trained(const SupernetArgs& a) {
+  TrainedSupernet t;
+  t.space = load_mbv2_space(a.space);
+  t.genotype = member_genotype(*t.space.domain, a);
+  if (a.threads > 0) torch::set_num_threads(a.threads);
+  t.net = nn::space_supernet(*t.space.domain);
+  t.info = nn::load_supernet(t.net, *t.space.domain, a.checkpoint);
+  t.ds = data::load_dataset(t.space.spec.mbv2.data);
+  t.images = nn::judge_images(t.ds, nn::training_from_json(t.info.training, a.checkpoint));
+  return t;
+}
+
 }  // namespace
 
 int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& err) {
@@ -198,20 +221,13 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
 }
 
 int run_supernet_eval(const SupernetArgs& a, std::ostream& out, std::ostream& err) {
-  const Space space = load_mbv2_space(a.space);
-  const search::Genotype g = member_genotype(*space.domain, a);
-  if (a.threads > 0) torch::set_num_threads(a.threads);
-  nn::Supernet net = nn::space_supernet(*space.domain);
-  const nn::SupernetInfo info = nn::load_supernet(net, *space.domain, a.checkpoint);
-  const data::DataSet ds = data::load_dataset(space.spec.mbv2.data);
-  const nn::JudgeImages images =
-      nn::judge_images(ds, nn::training_from_json(info.training, a.checkpoint));
-  if (!info.quantized && !a.in_float)
+  const TrainedSupernet t = load_trained(a);
+  if (!t.info.quantized && !a.in_float)
     err << "hao: note: " << a.checkpoint
         << " had no quantization-aware phase: the network is judged in float\n";
   const nn::MemberJudgement j =
-      nn::judge_member(net, info, *space.domain, g, ds, images, a.in_float);
-  const std::string label = space.domain->label(g);
+      nn::judge_member(t.net, t.info, *t.space.domain, t.genotype, t.ds, t.images, a.in_float);
+  const std::string label = t.space.domain->label(t.genotype);
   out << label << "\nvalidation accuracy " << core::fixed(100 * j.val_accuracy, 2) << "% "
       << (j.quantized ? "at its bits" : "in float") << " (" << j.judged << " images; batch norms "
       << "re-estimated on " << j.recalibrated << "), " << core::fixed(j.seconds, 2) << " s\n";
@@ -225,26 +241,21 @@ int run_supernet_eval(const SupernetArgs& a, std::ostream& out, std::ostream& er
 }
 
 int run_supernet_export(const SupernetArgs& a, std::ostream& out, std::ostream&) {
-  const Space space = load_mbv2_space(a.space);
-  const search::Genotype g = member_genotype(*space.domain, a);
-  nn::Supernet net = nn::space_supernet(*space.domain);
-  const nn::SupernetInfo info = nn::load_supernet(net, *space.domain, a.checkpoint);
-  const data::DataSet ds = data::load_dataset(space.spec.mbv2.data);
-  const nn::JudgeImages images =
-      nn::judge_images(ds, nn::training_from_json(info.training, a.checkpoint));
+  const TrainedSupernet t = load_trained(a);
+  const search::Mbv2Domain& domain = *t.space.domain;
   const std::string name = fs::path(a.out).stem().string();
-  nn::IrNet member = nn::export_member(net, *space.domain, g, name, ds, images);
+  nn::IrNet member = nn::export_member(t.net, domain, t.genotype, name, t.ds, t.images);
   const fs::path yaml = fs::path(a.out).parent_path() / "model.yaml";
   {
     std::ofstream f(yaml);
-    f << space.domain->description(g, name);
+    f << domain.description(t.genotype, name);
     if (!f) throw core::InputError(yaml.string() + ": cannot write");
   }
   nn::save_checkpoint(member, a.out);
-  out << space.domain->label(g) << "\ncheckpoint written to " << a.out << ", its network to "
+  out << domain.label(t.genotype) << "\ncheckpoint written to " << a.out << ", its network to "
       << yaml.string() << "\nmeasure it: hao train " << yaml.string() << " --init " << a.out
-      << " --epochs 0 --seed " << info.training.value("seed", 1u) << " --validation "
-      << info.training.value("validation", std::size_t{5000}) << "\n";
+      << " --epochs 0 --seed " << t.info.training.value("seed", 1u) << " --validation "
+      << t.info.training.value("validation", std::size_t{5000}) << "\n";
   return kExitOk;
 }
 #else

@@ -150,18 +150,6 @@ SupernetInfo load_supernet(Supernet& net, const search::Mbv2Domain& domain,
   return info;
 }
 
-JudgeImages judge_images(const data::DataSet& ds, const SupernetTrainOptions& o,
-                         std::size_t recalibrate) {
-  const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
-  JudgeImages images;
-  images.recalibrate.assign(
-      split.train.begin(),
-      split.train.begin() + static_cast<long>(std::min(split.train.size(), recalibrate)));
-  images.judge = split.validation;
-  images.norm = normalization_of(ds.train);
-  return images;
-}
-
 search::Genotype with_uniform_bits(const search::Mbv2Domain& domain, search::Genotype g, int bits,
                                    const std::string& where) {
   const auto& slots = domain.slots();

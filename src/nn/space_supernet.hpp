@@ -49,16 +49,6 @@ void save_supernet(Supernet& net, const SupernetInfo& info, const std::string& p
 SupernetInfo load_supernet(Supernet& net, const search::Mbv2Domain& domain,
                            const std::string& path);
 
-/// The images a trained supernet's members are judged on: batch norms re-estimated on the
-/// first `recalibrate` training images of the training's split, accuracy on its validation
-/// images.
-struct JudgeImages {
-  std::vector<std::size_t> recalibrate, judge;
-  Normalization norm;
-};
-JudgeImages judge_images(const data::DataSet& ds, const SupernetTrainOptions& training,
-                         std::size_t recalibrate = 1000);
-
 /// `bits` for every searchable bit slot of `g` (the blocks' and the head's); InputError naming
 /// `where` and the space's choices when `bits` is not one of them.
 search::Genotype with_uniform_bits(const search::Mbv2Domain& domain, search::Genotype g, int bits,

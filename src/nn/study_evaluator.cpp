@@ -205,6 +205,11 @@ void SupernetEvaluatorOptions::validate(const std::string& where) const {
   issues.throw_if_any();
 }
 
+std::string SupernetEvaluatorOptions::supernet_path(const search::Mbv2Spec& spec) const {
+  if (!supernet_file.empty()) return supernet_file;
+  return (std::filesystem::path(supernet_dir) / supernet_file_name(spec, training)).string();
+}
+
 std::string supernet_file_name(const search::Mbv2Spec& spec, const SupernetTrainOptions& t) {
   // FNV-1a: a stable name across runs and builds (std::hash promises neither).
   std::uint64_t h = 14695981039346656037ull;
@@ -225,8 +230,8 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
   options_.training.threads = options_.threads;
   torch::set_num_threads(options_.threads);
   data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
+  path_ = options_.supernet_path(domain_.spec());
   if (!options_.supernet_file.empty()) {
-    path_ = options_.supernet_file;
     net_ = space_supernet(domain_);
     info_ = load_supernet(net_, domain_, path_);
     const int threads = options_.training.threads;
@@ -236,9 +241,6 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
     return;
   }
   std::filesystem::create_directories(options_.supernet_dir.empty() ? "." : options_.supernet_dir);
-  path_ = (std::filesystem::path(options_.supernet_dir) /
-           supernet_file_name(domain_.spec(), options_.training))
-              .string();
   if (std::filesystem::exists(path_)) {
     net_ = space_supernet(domain_);
     info_ = load_supernet(net_, domain_, path_);

@@ -98,6 +98,9 @@ struct SupernetEvaluatorOptions {
   /// Reports the supernet's training, when it trains.
   std::function<void(long step, long steps, double loss)> progress;
   void validate(const std::string& where = "supernet evaluator") const;
+  /// The supernet judged on: `supernet_file`, else the one kept for `spec` and `training` in
+  /// `supernet_dir` (supernet_file_name).
+  std::string supernet_path(const search::Mbv2Spec& spec) const;
 };
 
 class SupernetEvaluator : public Mbv2Evaluator {

@@ -39,17 +39,10 @@ IrNet recalibrated_member(const Supernet& net, const ir::Network& member, const 
   }
   for (auto& bn : norms) bn->options.momentum(0.1);
   alone->eval();
-  if (net->mode() == IrNetImpl::Mode::kQuantized) {
-    // Its own input ranges too: a layer's input in this member (say a depthwise conv without
-    // the expand conv before it, or a narrower head) is not what the supernet's ranges saw.
-    alone->set_mode(IrNetImpl::Mode::kCalibrate);
-    for (std::size_t at = 0; at < recalibrate.size(); at += step) {
-      const std::vector<std::size_t> idx(
-          recalibrate.begin() + static_cast<long>(at),
-          recalibrate.begin() + static_cast<long>(std::min(recalibrate.size(), at + step)));
-      alone->forward(batch_of(set, idx, norm).first);
-    }
-  }
+  // Its own input ranges too: a layer's input in this member (say a depthwise conv without the
+  // expand conv before it, or a narrower head) is not what the supernet's ranges saw.
+  if (net->mode() == IrNetImpl::Mode::kQuantized && !recalibrate.empty())
+    calibrate(alone, set, norm, recalibrate, recalibrate.size(), batch_size);
   alone->set_mode(net->mode());
   return alone;
 }
@@ -140,17 +133,27 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
   r.final_loss = recent.empty() ? 0
                                 : std::accumulate(recent.begin(), recent.end(), 0.0) /
                                       static_cast<double>(recent.size());
-  // Judge the two ends on the validation images, recalibrated on (up to 1,000) training ones.
-  const std::vector<std::size_t> recal(
-      split.train.begin(),
-      split.train.begin() + static_cast<long>(std::min<std::size_t>(split.train.size(), 1000)));
-  if (!split.validation.empty()) {
-    r.largest_val_accuracy =
-        member_accuracy(net, net->largest(), ds.train, norm, recal, split.validation);
+  // Judge the two ends as any member is judged later.
+  const JudgeImages judging = judge_images(ds, o);
+  if (!judging.judge.empty()) {
+    r.largest_val_accuracy = member_accuracy(net, net->largest(), ds.train, judging.norm,
+                                             judging.recalibrate, judging.judge);
     r.smallest_val_accuracy =
-        member_accuracy(net, smallest, ds.train, norm, recal, split.validation);
+        member_accuracy(net, smallest, ds.train, judging.norm, judging.recalibrate, judging.judge);
   }
   return r;
+}
+
+JudgeImages judge_images(const data::DataSet& ds, const SupernetTrainOptions& o,
+                         std::size_t recalibrate) {
+  const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
+  JudgeImages images;
+  images.recalibrate.assign(
+      split.train.begin(),
+      split.train.begin() + static_cast<long>(std::min(split.train.size(), recalibrate)));
+  images.judge = split.validation;
+  images.norm = normalization_of(ds.train);
+  return images;
 }
 
 }  // namespace hao::nn

@@ -52,6 +52,16 @@ SupernetTrainResult train_supernet(
     const data::DataSet& ds, const SupernetTrainOptions& options,
     const std::function<void(long step, long steps, double loss)>& progress = {});
 
+/// The images a trained supernet's members are judged on: batch norms re-estimated on the
+/// first `recalibrate` training images of the training's split, accuracy on its validation
+/// images.
+struct JudgeImages {
+  std::vector<std::size_t> recalibrate, judge;
+  Normalization norm;
+};
+JudgeImages judge_images(const data::DataSet& ds, const SupernetTrainOptions& training,
+                         std::size_t recalibrate = 1000);
+
 /// `member` extracted (Supernet::extract) with its batch norms' statistics re-estimated on
 /// images `recalibrate` of `set` in float (the shared statistics are left as they were: a
 /// member's own mix of channels has its own statistics), in the supernet's mode; in kQuantized
