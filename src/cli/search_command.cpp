@@ -217,6 +217,9 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     std::tie(spec.table.latency_file, spec.table.latency_column) =
         split_file_column(a.latency, "--latency");
   }
+  if (tabular && a.evaluator == "supernet")
+    throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
+                           " is a table (its accuracies are looked up)");
   search::StudyOptions so;
   so.strategy = a.strategy;
   so.seed = a.seed;

@@ -617,6 +617,8 @@ TEST(Cli, SearchBadInputsLeaveTheStudyUntouched) {
       "exists with other settings");
   bad({"search", "--space", "nb201", "--storage", db, "--data", data, "--strategy", "tpe"},
       "unknown strategy 'tpe'");
+  bad({"search", "--space", "nb201", "--storage", db, "--data", data, "--evaluator", "supernet"},
+      "--evaluator supernet applies to generative spaces; nb201 is a table");
   std::ofstream(dir + "/space.yaml")
       << "name: x\nkind: mbv2\nstages: []\nchoices: {depth: []}\nfoo: 1\n";
   bad({"search", "--space", dir + "/space.yaml", "--storage", db}, "foo: unknown key");
