@@ -3,7 +3,8 @@
 // (Supernet::forward with the same network), side by side at batch 64.
 // Run: ./build/bench/hao_supernet_bench [--benchmark_repetitions=5]
 // Counters: images_per_s. The ratio supernet / alone is the slicing's overhead (issue 21's
-// target: within 15%). Threads: the benchmark's argument (LibTorch's intra-op threads).
+// target: within 15%); alone / alone_nchw what channels-last convolutions gain. Threads: the
+// benchmark's argument (LibTorch's intra-op threads).
 #include <benchmark/benchmark.h>
 
 #include "hw/device.hpp"
@@ -52,6 +53,14 @@ void alone(benchmark::State& state) {
   train_steps(state, *net, [&](const torch::Tensor& x) { return net->forward(x); });
 }
 
+// The same with convolutions on NCHW tensors, as LibTorch lays them out by default: the
+// baseline of channels-last's speed-up (alone / alone_nchw).
+void alone_nchw(benchmark::State& state) {
+  nn::set_conv_channels_last(false);
+  alone(state);
+  nn::set_conv_channels_last(true);
+}
+
 void supernet_largest(benchmark::State& state) {
   nn::Supernet net = nn::space_supernet(domain());
   const ir::Network largest = domain().network(domain().largest(), "supernet");
@@ -61,6 +70,7 @@ void supernet_largest(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(alone)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(alone_nchw)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(supernet_largest)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

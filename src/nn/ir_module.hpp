@@ -110,6 +110,10 @@ struct WeightedParams {
 /// batch norm on the batch's statistics, ranges tracked); an fc's output is N x C x 1 x 1.
 torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
                                const WeightedParams& p, IrNetImpl::Mode mode, bool training);
+/// Convolutions run on channels-last (NHWC) tensors (the default: faster on the CPU) or, off,
+/// as LibTorch lays tensors out (NCHW). For benchmarks that compare the two; results agree to
+/// float rounding.
+void set_conv_channels_last(bool on);
 /// Layer `l` without weights (pooling, add, multiply, concat, activation) on its inputs.
 torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::Tensor>& inputs);
 /// The range a kCalibrate pass starts from (empty: min above max).
