@@ -183,6 +183,61 @@ std::int64_t trivial_lower_bound(const FoldingProblem& p) {
   return lower;
 }
 
+// Whether the layers' cheapest configurations within `ii` cycles fit, in each of the weighted
+// sums of resources that any fitting choice keeps within the capacity: each resource alone
+// (a layer may then take a different configuration for each), and every sum of two or more
+// resources as fractions of their capacity (where a layer trades DSPs for LUTs, or block RAM
+// for LUT RAM, single resources bound loosely). A linked pair (an MVAU/VVAU and its
+// activation) takes its cheapest pair that agrees on where the thresholds are: apart, each
+// would count the thresholds in neither.
+bool relaxation_fits(const FoldingProblem& p, std::int64_t ii) {
+  constexpr double kTol = 1e-6;
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  const std::size_t n = p.candidates.size();
+  std::vector<int> partner(n, -1);
+  std::vector<int> links_of(n, 0);
+  for (const auto& [e, a] : p.links) ++links_of[e], ++links_of[a];
+  for (const auto& [e, a] : p.links)
+    if (links_of[e] == 1 && links_of[a] == 1)  // else left unlinked: still a relaxation
+      partner[e] = static_cast<int>(a), partner[a] = static_cast<int>(e);
+  const double capacity[4] = {p.capacity.dsp, p.capacity.lut, p.capacity.bram36, p.capacity.uram};
+  // The weights: bit t of the mask selects resource t (weight 1 / capacity).
+  for (unsigned mask = 1; mask < 16; ++mask) {
+    double weight[4];
+    double limit = 0;
+    for (int t = 0; t < 4; ++t) {
+      const bool on = (mask >> t) & 1U;
+      if (on && capacity[t] <= 0) {
+        weight[t] = 1;  // none of it: any use is over (the single-resource mask says so)
+        continue;
+      }
+      weight[t] = on ? 1 / capacity[t] : 0;
+      limit += on ? 1 : 0;
+    }
+    // Per layer, its cheapest configuration within `ii` with the thresholds inside / split.
+    auto cheapest = [&](std::size_t l, bool split) {
+      double least = kNone;
+      for (const auto& c : p.candidates[l])
+        if (c.cost.cycles <= ii && c.config.split_thresholds == split)
+          least = std::min(least, weight[0] * c.cost.res.dsp + weight[1] * c.cost.res.lut +
+                                      weight[2] * c.cost.res.bram36 + weight[3] * c.cost.res.uram);
+      return least;
+    };
+    double least = 0;
+    for (std::size_t l = 0; l < n; ++l) {
+      if (partner[l] < 0) {
+        least += std::min(cheapest(l, false), cheapest(l, true));
+      } else if (static_cast<std::size_t>(partner[l]) > l) {
+        const auto m = static_cast<std::size_t>(partner[l]);
+        least += std::min(cheapest(l, false) + cheapest(m, false),
+                          cheapest(l, true) + cheapest(m, true));
+      }
+    }
+    if (least > limit + kTol) return false;
+  }
+  return true;
+}
+
 FoldingSolution from_result(const FoldingProblem& p, const Assignment& a, const SolveResult& r) {
   FoldingSolution s;
   s.stats = r.stats;
@@ -307,6 +362,29 @@ std::vector<int> start_choice(FoldingProblem& p, const std::vector<hw::Candidate
   return choice;
 }
 
+std::int64_t relaxed_ii_bound(const FoldingProblem& p) {
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t lower = trivial_lower_bound(p);
+  if (lower == kNone) return kNone;
+  std::vector<std::int64_t> values{lower};
+  for (const auto& layer : p.candidates)
+    for (const auto& c : layer)
+      if (c.cost.cycles > lower) values.push_back(c.cost.cycles);
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  if (!relaxation_fits(p, values.back())) return kNone;
+  // Fitting is monotone in the II (a larger II admits more configurations): bisect.
+  std::size_t lo = 0, hi = values.size() - 1;
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (relaxation_fits(p, values[mid]))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return values[lo];
+}
+
 FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& options,
                                    const std::vector<int>* start) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -314,8 +392,8 @@ FoldingSolution minimize_ii_bisect(const FoldingProblem& p, const SolveOptions& 
     return options.time_limit_s -
            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  // Candidate II values: the distinct cycle counts at or above the trivial lower bound.
-  const std::int64_t lower = trivial_lower_bound(p);
+  // Candidate II values: the distinct cycle counts at or above the relaxation's bound.
+  const std::int64_t lower = relaxed_ii_bound(p);
   FoldingSolution best;
   if (lower == std::numeric_limits<std::int64_t>::max()) {
     best.stats.status = SolveStatus::kInfeasible;

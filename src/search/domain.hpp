@@ -50,6 +50,10 @@ class Domain {
   /// Latency in ms: free for every strategy (a table, or the integer programs);
   /// kInfeasibleMs when nothing fits the device.
   virtual double latency_ms(const Genotype& g) const = 0;
+  /// A lower bound on latency_ms(g) that costs far less (by default latency_ms itself);
+  /// kInfeasibleMs only where latency_ms is. Strategies screen candidates with it and compute
+  /// latency_ms for those the bound does not rule out.
+  virtual double latency_bound_ms(const Genotype& g) const { return latency_ms(g); }
   /// Every valid genotype when the space is small enough to list; nullopt otherwise.
   virtual std::optional<std::vector<Genotype>> enumerate() const = 0;
   /// Feature row for predictors; by default one-hot per slot.

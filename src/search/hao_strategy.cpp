@@ -134,7 +134,8 @@ class HaoStrategy : public Strategy {
     std::vector<std::string> source;  // per local candidate, where it came from
     Eigen::MatrixXd local_features;
     std::vector<double> local_latency;
-    if (pool_.empty()) {  // a space too large to list: random genotypes and front mutations
+    bool bounds_only = false;  // `latency` holds lower bounds (Domain::latency_bound_ms)
+    if (pool_.empty()) {       // a space too large to list: random genotypes and front mutations
       for (int i = 0; i < options_.pool_random; ++i) local.push_back(domain_.random(rng));
       source.assign(local.size(), "random candidate");
       std::vector<Objectives> seen;
@@ -165,7 +166,10 @@ class HaoStrategy : public Strategy {
           source.push_back("program 4 at II <= " + std::to_string(p.target_ii_cycles) + " cycles");
         }
       local_features = feature_rows(domain_, local, omega);
-      for (const auto& g : local) local_latency.push_back(domain_.latency_ms(g));
+      // Bounds only: the exact latency (program 1) is computed below for the candidates
+      // whose bound leaves them a chance.
+      for (const auto& g : local) local_latency.push_back(domain_.latency_bound_ms(g));
+      bounds_only = true;
       pool = &local;
       features = &local_features;
       latency = &local_latency;
@@ -209,29 +213,54 @@ class HaoStrategy : public Strategy {
         front.emplace_back(n.latency(scale(o.latency_ms)), n.error(o.accuracy));
     const Staircase staircase(std::move(front));
 
-    std::size_t best = pool->size();
-    double best_gain = 0, best_sd = -1;
-    std::size_t most_uncertain = pool->size();
-    for (std::size_t i = 0; i < pool->size(); ++i) {
-      if (told((*pool)[i]) || !domain_.valid((*pool)[i]) || (*latency)[i] >= kInfeasibleMs)
-        continue;
+    // A candidate's gain at latency `l`: the hypervolume it adds at its rated accuracy,
+    // divided, with spread, by 1 + the evaluations within 0.5% of `l`. At a lower bound of
+    // its latency and without that division, an upper bound of it.
+    auto gain = [&](std::size_t i, double l, bool crowd) {
       const double rated = predicted[i].mean + options_.optimism * predicted[i].sd;
-      double g = staircase.gain(n.latency(scale((*latency)[i])), n.error(rated));
-      if (options_.spread) {
-        // Crowding: a gain at a latency already evaluated k times (within 0.5%) counts 1/(1+k).
+      double g = staircase.gain(n.latency(scale(l)), n.error(rated));
+      if (options_.spread && crowd) {
         int k = 0;
-        for (const auto& o : history_)
-          k += std::abs(o.latency_ms - (*latency)[i]) <= 0.005 * (*latency)[i];
+        for (const auto& o : history_) k += std::abs(o.latency_ms - l) <= 0.005 * l;
         g /= 1 + k;
       }
-      if (g > best_gain) {
-        best_gain = g;
-        best = i;
+      return g;
+    };
+    std::vector<std::size_t> open;  // candidates that may be asked
+    std::vector<double> upper;      // per candidate, an upper bound of its gain
+    for (std::size_t i = 0; i < pool->size(); ++i) {
+      if (told((*pool)[i]) || !domain_.valid((*pool)[i]) || (*latency)[i] >= kInfeasibleMs) {
+        upper.push_back(0);
+        continue;
       }
-      if (predicted[i].sd > best_sd) {
-        best_sd = predicted[i].sd;
-        most_uncertain = i;
-      }
+      open.push_back(i);
+      upper.push_back(gain(i, (*latency)[i], !bounds_only));
+    }
+    // The exact latency where only a bound is known: program 1, once per candidate.
+    std::vector<double> exact(*latency);
+    std::vector<bool> known(pool->size(), !bounds_only);
+    auto exact_latency = [&](std::size_t i) {
+      if (!known[i]) exact[i] = domain_.latency_ms((*pool)[i]), known[i] = true;
+      return exact[i];
+    };
+    // The result is that of computing every exact gain, at a fraction of the program 1 solves.
+    std::size_t best = best_by_bounds(open, upper, [&](std::size_t i) {
+      const double l = exact_latency(i);
+      return l >= kInfeasibleMs ? -std::numeric_limits<double>::infinity() : gain(i, l, true);
+    });
+    if (best == std::numeric_limits<std::size_t>::max()) best = pool->size();
+    // Else the feasible candidate of the largest predictive spread (the first of equals).
+    std::size_t most_uncertain = pool->size();
+    if (best == pool->size()) {
+      std::vector<std::size_t> order = open;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return predicted[a].sd > predicted[b].sd;
+      });
+      for (std::size_t i : order)
+        if (exact_latency(i) < kInfeasibleMs) {
+          most_uncertain = i;
+          break;
+        }
     }
     // No candidate is predicted to move the front: learn where the predictor knows least.
     const bool uncertain = best == pool->size();
@@ -258,6 +287,25 @@ class HaoStrategy : public Strategy {
 std::unique_ptr<Strategy> make_hao_strategy(const Domain& domain, std::uint64_t seed,
                                             const StrategyOptions& options) {
   return std::make_unique<HaoStrategy>(domain, seed, options);
+}
+
+std::size_t best_by_bounds(const std::vector<std::size_t>& candidates,
+                           const std::vector<double>& upper,
+                           const std::function<double(std::size_t)>& exact) {
+  std::vector<std::size_t> order = candidates;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return upper[a] > upper[b]; });
+  std::size_t best = std::numeric_limits<std::size_t>::max();
+  double best_gain = 0;
+  for (std::size_t i : order) {
+    if (upper[i] <= 0 || upper[i] < best_gain) break;  // no later candidate can win
+    const double g = exact(i);
+    if (g > best_gain || (g == best_gain && g > 0 && i < best)) {
+      best_gain = g;
+      best = i;
+    }
+  }
+  return best;
 }
 
 std::vector<Proposal> program4_proposals(const Domain& domain,

@@ -4,6 +4,7 @@
 // hypervolume to the observed front (the predicted frontier's most promising member).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +39,15 @@ class OmegaTable {
   std::map<std::pair<std::string, int>, Mean> by_name_, by_role_;
   double median_ = 1;
 };
+
+/// Of `candidates`, the first of those with the largest positive `exact` gain, computing
+/// `exact` for as few as it can: in the order of `upper` (an upper bound of each exact gain,
+/// indexed by candidate), it stops when the bound falls below the best exact gain so far.
+/// `exact` returns -infinity for a candidate that cannot be asked (its design fits nowhere).
+/// npos (std::size_t max) when no exact gain is positive.
+std::size_t best_by_bounds(const std::vector<std::size_t>& candidates,
+                           const std::vector<double>& upper,
+                           const std::function<double(std::size_t)>& exact);
 
 /// Program 4's proposals: ridge regression on the space's additive terms (its surrogate),
 /// then the MILP at `points` II targets spaced geometrically from the fastest design to the most

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ilp/folding_program.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
 
@@ -301,6 +303,26 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
 double Mbv2Domain::latency_ms(const Genotype& g) const {
   const Hardware h = hardware(g);
   return h.feasible ? 1000.0 / h.fps : kInfeasibleMs;
+}
+
+double Mbv2Domain::latency_bound_ms(const Genotype& g) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = cache_.find(g); it != cache_.end())
+      return it->second.feasible ? 1000.0 / it->second.fps : kInfeasibleMs;
+    if (auto it = bound_cache_.find(g); it != bound_cache_.end()) return it->second;
+  }
+  // The problem program 1 solves (map_dataflow's: thresholds' placement a choice).
+  hw::DataflowOptions options = map_.cost;
+  options.split_threshold_choice = true;
+  const std::int64_t ii =
+      ilp::relaxed_ii_bound(ilp::make_folding_problem(network(g), device_, options));
+  const double bound = ii == std::numeric_limits<std::int64_t>::max()
+                           ? kInfeasibleMs
+                           // as hw::evaluate_dataflow and latency_ms compute it, to the bit
+                           : 1000.0 / (device_.clock_mhz * 1e6 / static_cast<double>(ii));
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bound_cache_.emplace(g, bound).first->second;
 }
 
 }  // namespace hao::search

@@ -44,6 +44,9 @@ class Mbv2Domain : public Domain {
   /// frontier is over; Hardware::latency_ms also counts the pipeline's depth); kInfeasibleMs
   /// when nothing fits.
   double latency_ms(const Genotype& g) const override;
+  /// At the II of program 1's relaxation (ilp::relaxed_ii_bound; microseconds, where program 1
+  /// takes a tenth of a second); latency_ms itself once that is known.
+  double latency_bound_ms(const Genotype& g) const override;
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;
@@ -86,6 +89,7 @@ class Mbv2Domain : public Domain {
   std::vector<Slot> slots_;
   mutable std::mutex mutex_;
   mutable std::map<Genotype, Hardware> cache_;
+  mutable std::map<Genotype, double> bound_cache_;
   mutable std::once_flag selection_once_;
   mutable std::unique_ptr<SelectionSpace> selection_;
 };

@@ -97,5 +97,32 @@ TEST(Mbv2Domain, GenotypesRoundTripAndMapOnZu3eg) {
   EXPECT_THROW(d.parse("s0:d1,w1", "test"), core::InputError);
 }
 
+// The screening bound against program 1 itself on networks of the default space: never
+// above the exact frame interval, infeasible only where program 1 finds nothing, and close.
+TEST(Mbv2Domain, LatencyBoundIsBelowProgram1AndClose) {
+  const Mbv2Domain d = default_domain();
+  Rng rng(11);
+  int feasible = 0, tight = 0;
+  double worst = 1;
+  for (int i = 0; i < 16; ++i) {
+    const Genotype g = d.random(rng);
+    const double bound = d.latency_bound_ms(g);
+    const double exact = d.latency_ms(g);
+    if (bound >= kInfeasibleMs) {
+      EXPECT_GE(exact, kInfeasibleMs) << d.label(g);
+      continue;
+    }
+    EXPECT_LE(bound, exact) << d.label(g);
+    if (exact >= kInfeasibleMs) continue;
+    ++feasible;
+    tight += bound == exact;
+    worst = std::min(worst, bound / exact);
+    EXPECT_EQ(d.latency_bound_ms(g), exact);  // once known, the exact figure
+  }
+  EXPECT_GE(feasible, 8);
+  EXPECT_GE(2 * tight, feasible) << tight << " of " << feasible << " tight";  // 9 of 11
+  EXPECT_GE(worst, 0.75);                                                     // 0.80
+}
+
 }  // namespace
 }  // namespace hao::search

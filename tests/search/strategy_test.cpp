@@ -190,6 +190,38 @@ TEST(Bench, RatiosAreDeterministicAndTheWholeSpaceScoresOne) {
   EXPECT_THROW(run_bench(d, o), core::InputError);
 }
 
+// Screening by bounds picks what computing every exact gain picks (the first of the largest
+// positive gain), on random gains, bounds, ties and infeasible candidates, and computes fewer.
+TEST(HaoStrategy, BestByBoundsEqualsFullEnumeration) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  long computed = 0, candidates_total = 0;
+  for (int trial = 0; trial < 500; ++trial) {
+    const std::size_t n = 1 + rng() % 30;
+    std::vector<double> exact(n), upper(n);
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < n; ++i) {
+      exact[i] = u(rng) < 0.3 ? 0 : std::round(u(rng) * 8) / 8;  // ties and zeros
+      if (u(rng) < 0.1) exact[i] = -std::numeric_limits<double>::infinity();
+      upper[i] = std::max(exact[i], 0.0) + (u(rng) < 0.3 ? 0 : u(rng) * 0.5);
+      if (u(rng) < 0.8) candidates.push_back(i);
+    }
+    std::size_t want = std::numeric_limits<std::size_t>::max();
+    double best = 0;
+    for (std::size_t i : candidates)
+      if (exact[i] > best) best = exact[i], want = i;
+    int calls = 0;
+    const std::size_t got = best_by_bounds(candidates, upper, [&](std::size_t i) {
+      ++calls;
+      return exact[i];
+    });
+    EXPECT_EQ(got, want) << "trial " << trial;
+    computed += calls;
+    candidates_total += static_cast<long>(candidates.size());
+  }
+  EXPECT_LT(computed, candidates_total / 2);
+}
+
 TEST(HaoStrategy, PredictorsRankHeldOutArchitectures) {
   const TabularDomain& d = nb201();
   auto s = make_strategy("random", d, 5);
