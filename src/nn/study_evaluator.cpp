@@ -63,12 +63,14 @@ void Mbv2Evaluator::add_map_settings(nlohmann::ordered_json& settings) const {
 
 nlohmann::json Mbv2Evaluator::final_note(IrNet& model, const data::DataSet& ds,
                                          const TrainOptions& o, Clock::time_point t0) {
-  const bool tuned = o.qat_steps > 0;
+  const bool tuned = o.qat_steps > 0 || o.steps > 0;
   const TrainResult t = tuned ? train(model, ds, o) : TrainResult{};
-  return {{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
-          {"val_accuracy", 100 * t.val_accuracy},
-          {"qat_steps", o.qat_steps},
-          {"seconds", seconds_since(t0)}};
+  nlohmann::json note{{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
+                      {"val_accuracy", 100 * t.val_accuracy},
+                      {"qat_steps", o.qat_steps}};
+  if (o.steps > 0) note["float_steps"] = o.steps;
+  note["seconds"] = seconds_since(t0);
+  return note;
 }
 
 void TrainingEvaluatorOptions::validate(const std::string& where) const {
@@ -77,6 +79,7 @@ void TrainingEvaluatorOptions::validate(const std::string& where) const {
   if (qat_steps < 0) issues.add("--qat-steps", std::to_string(qat_steps) + ", expected >= 0");
   if (final_qat_steps < 0)
     issues.add("--final-qat-steps", std::to_string(final_qat_steps) + ", expected >= 0");
+  if (final_steps < 0) issues.add("--final-steps", std::to_string(final_steps) + ", expected >= 0");
   if (subset < 1) issues.add("--subset", "expected >= 1");
   if (calibration_images < 1) issues.add("--calibration-images", "expected >= 1");
   if (sensitivity_probes < 1) issues.add("--sensitivity-probes", "expected >= 1");
@@ -106,6 +109,7 @@ nlohmann::ordered_json TrainingEvaluator::settings(int finalists) const {
                                   {"finalists", finalists},
                                   {"final_qat_steps", o.final_qat_steps},
                                   {"qat_lr_fraction", o.qat_lr_fraction}};
+  if (o.final_steps > 0) training["final_steps"] = o.final_steps;
   if (o.calibration_images != kDefaultCalibrationImages)
     training["calibration_images"] = o.calibration_images;
   if (o.sensitivity_probes != kDefaultProbes) training["sensitivity_probes"] = o.sensitivity_probes;
@@ -186,6 +190,7 @@ nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {
   load_checkpoint(model, nlohmann::json::parse(r.extra).at("checkpoint"));
   TrainOptions o = train_options();
   o.epochs = 0;
+  o.steps = options_.final_steps;
   o.qat_steps = options_.final_qat_steps;
   o.float_test = false;
   return final_note(model, *data_, o, t0);
@@ -201,6 +206,7 @@ void SupernetEvaluatorOptions::validate(const std::string& where) const {
   if (recalibration_images < 1) issues.add("--recalibration-images", "expected >= 1");
   if (final_qat_steps < 0)
     issues.add("--final-qat-steps", std::to_string(final_qat_steps) + ", expected >= 0");
+  if (final_steps < 0) issues.add("--final-steps", std::to_string(final_steps) + ", expected >= 0");
   if (threads < 0) issues.add("--threads", std::to_string(threads) + ", expected >= 0");
   issues.throw_if_any();
 }
@@ -264,6 +270,7 @@ nlohmann::ordered_json SupernetEvaluator::settings(int finalists) const {
                            {"finalists", finalists},
                            {"final_qat_steps", options_.final_qat_steps},
                            {"qat_lr_fraction", options_.qat_lr_fraction}};
+  if (options_.final_steps > 0) s["final_steps"] = options_.final_steps;
   add_map_settings(s);
   return s;
 }
@@ -288,6 +295,7 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
       export_member(net_, domain_, g, "candidate" + std::to_string(r.index), *data_, images_);
   TrainOptions o;
   o.epochs = 0;
+  o.steps = options_.final_steps;
   o.qat_steps = options_.final_qat_steps;
   o.validation = options_.training.validation;  // the supernet's split: no judging image trains
   o.seed = options_.training.seed;

@@ -24,6 +24,7 @@ struct TrainingEvaluatorOptions {
   std::size_t validation = 1000;  ///< held-out training images that decide
   long qat_steps = 0;             ///< quantization-aware batches per candidate (0: judged in float)
   long final_qat_steps = 40;      ///< quantization-aware batches per finalist
+  long final_steps = 0;           ///< float batches per finalist before those
   double qat_lr_fraction = 0.02;  ///< QAT's peak learning rate, a fraction of the float one
   std::size_t calibration_images = 512;  ///< images that set activation ranges before QAT
   int sensitivity_probes = 8;            ///< Fisher probes per candidate
@@ -85,8 +86,11 @@ struct SupernetEvaluatorOptions {
   SupernetTrainOptions training;           ///< the supernet's (validation: the judging images)
   std::size_t recalibration_images = 500;  ///< per candidate, for its batch norms
   long final_qat_steps = 40;               ///< quantization-aware batches per finalist
-  double qat_lr_fraction = 0.02;           ///< their peak learning rate, a fraction of 0.1
-  int threads = 0;                         ///< 0: all cores
+  /// Float batches per finalist before those, from its inherited weights at the float learning
+  /// rate (0.1, warm-up and cosine): the supernet's slice is a start, not a trained network.
+  long final_steps = 0;
+  double qat_lr_fraction = 0.02;  ///< their peak learning rate, a fraction of 0.1
+  int threads = 0;                ///< 0: all cores
   /// Where trained supernets are kept, one file per (space, data, training settings): a later
   /// study with the same ones loads it instead of training.
   std::string supernet_dir;

@@ -129,6 +129,8 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
                 "1",
                 "--final-qat-steps",
                 "1",
+                "--final-steps",
+                "3",
                 "--threads",
                 "1",
                 "--out",
@@ -143,6 +145,8 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   for (const auto& f : fs::directory_iterator(db + ".d/supernets"))
     kept += f.path().extension() == ".pt";
   EXPECT_EQ(kept, 1u);
+  // The finalist is fine-tuned in float from its inherited weights, then quantization-aware.
+  EXPECT_NE(first.err.find("after 3 float + 1 QAT batches"), std::string::npos) << first.err;
   HaoRun second = search("zu9eg", "b");
   ASSERT_EQ(second.code, kExitOk) << second.err;
   EXPECT_NE(second.err.find("judging on the supernet kept in"), std::string::npos) << second.err;
