@@ -55,7 +55,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   add_seed_option(*cmd, a.seed, "the strategy and the training");
-  cmd->add_option("--study", a.study, "Study name (default SPACE-STRATEGY-sSEED)");
+  cmd->add_option("--study", a.study,
+                  "Study name (default SPACE-STRATEGY-sSEED on a table, "
+                  "SPACE-STRATEGY[-supernet]-DEVICE-sSEED on a generative space)");
   cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
   cmd->add_option("--out", a.out, "Report folder (default hao-report-STUDY)");
   add_device_options(*cmd, a.device, /*overrides=*/false);
@@ -134,7 +136,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --evaluator supernet --device zu9eg   # the same supernet, another device\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
-      "  hao report fmnist-mbv2-hao-s1                # rebuild the report folder from the store\n"
+      "  hao report fmnist-mbv2-hao-zu3eg-s1          # rebuild the report folder from the store\n"
       "Exit 2 on bad input (the stored study is left untouched); 1 on a store failure.");
   return cmd;
 }
@@ -238,8 +240,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
                                : supernet ? 150
                                           : 10);  // a negative one: validate()
   so.finalists = a.finalists;
-  so.name =
-      a.study.empty() ? spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed) : a.study;
+  so.name = a.study;
   so.strategy_options.population = a.population;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
@@ -266,6 +267,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     if (static_cast<std::size_t>(so.budget) > table->size())
       throw core::InputError("--budget " + std::to_string(so.budget) + " exceeds the space's " +
                              std::to_string(table->size()) + " architectures");
+    if (so.name.empty()) so.name = spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed);
     evaluator = std::make_unique<search::TabularEvaluator>(*table);
     domain = std::move(table);
   } else {
@@ -273,6 +275,11 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     map.solve.time_limit_s = a.ilp_time_limit_s;
     auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, a.device.load(), map);
     device_name = mbv2->device().name;
+    // A study is one device's and one evaluator's: a search for another device (reusing the
+    // kept supernet) or with the other evaluator is another study by default.
+    if (so.name.empty())
+      so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
+                "-s" + std::to_string(a.seed);
     evaluator = training_evaluator(a, *mbv2, spec.name, so.name, err);
     domain = std::move(mbv2);
   }

@@ -20,7 +20,7 @@ struct SearchArgs {
   int budget = 0;  ///< 0: 150 judged on a supernet, 10 trained from scratch, 50 on a table
   unsigned seed = 1;
   double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
-  std::string study;    ///< default: SPACE-STRATEGY-sSEED
+  std::string study;    ///< default: SPACE-STRATEGY[-supernet][-DEVICE]-sSEED
   std::string storage = "hao-studies.db";
   std::string out;  ///< report folder; default: hao-report-STUDY
   DeviceArgs device;

@@ -103,40 +103,41 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string space = small_space(dir), db = dir + "/studies.db";
+  // `study` empty: the default name.
   auto search = [&](const std::string& device, const std::string& study) {
-    return hao({"search",
-                "--space",
-                space,
-                "--evaluator",
-                "supernet",
-                "--device",
-                device,
-                "--budget",
-                "8",
-                "--storage",
-                db,
-                "--study",
-                study,
-                "--supernet-steps",
-                "6",
-                "--supernet-qat-steps",
-                "2",
-                "--validation",
-                "300",
-                "--recalibration-images",
-                "100",
-                "--finalists",
-                "1",
-                "--final-qat-steps",
-                "1",
-                "--final-steps",
-                "3",
-                "--threads",
-                "1",
-                "--out",
-                dir + "/rep-" + study,
-                "--json",
-                dir + "/" + study + ".json"});
+    std::vector<std::string> args{"search",
+                                  "--space",
+                                  space,
+                                  "--evaluator",
+                                  "supernet",
+                                  "--device",
+                                  device,
+                                  "--budget",
+                                  "8",
+                                  "--storage",
+                                  db,
+                                  "--supernet-steps",
+                                  "6",
+                                  "--supernet-qat-steps",
+                                  "2",
+                                  "--validation",
+                                  "300",
+                                  "--recalibration-images",
+                                  "100",
+                                  "--finalists",
+                                  "1",
+                                  "--final-qat-steps",
+                                  "1",
+                                  "--final-steps",
+                                  "3",
+                                  "--threads",
+                                  "1",
+                                  "--out",
+                                  dir + "/rep-" + device,
+                                  "--json",
+                                  dir + "/" + device + ".json"};
+    if (!study.empty()) args.insert(args.end(), {"--study", study});
+    return hao(args);
   };
   HaoRun first = search("zu3eg", "a");
   ASSERT_EQ(first.code, kExitOk) << first.err;
@@ -147,11 +148,14 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_EQ(kept, 1u);
   // The finalist is fine-tuned in float from its inherited weights, then quantization-aware.
   EXPECT_NE(first.err.find("after 3 float + 1 QAT batches"), std::string::npos) << first.err;
-  HaoRun second = search("zu9eg", "b");
+  // Another device is another study by default (its settings differ), on the kept supernet.
+  HaoRun second = search("zu9eg", "");
   ASSERT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_NE(second.out.find("new study 'two-hao-supernet-zu9eg-s1'"), std::string::npos)
+      << second.out;
   EXPECT_NE(second.err.find("judging on the supernet kept in"), std::string::npos) << second.err;
   EXPECT_EQ(second.err.find("training the supernet"), std::string::npos);
-  const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/b.json"));
+  const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
   EXPECT_EQ(j["evaluations"].size(), 8u);
   EXPECT_NE(second.out.find("8 evaluations (judged at their bits on the supernet)"),
             std::string::npos)
