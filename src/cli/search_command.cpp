@@ -247,16 +247,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   // the fastest II; candidates judged at their bits make the sensitivity a trend.
   so.strategy_options.log_latency = so.strategy_options.spread = !tabular;
   so.strategy_options.sensitivity_trend = !tabular && !supernet && a.qat_steps > 0;
-  if (supernet) {
-    // A judgement takes about a second: asks must too. A program 4 sweep takes 15-25 s on the
-    // default space; in a 150-judgement search at every 15th ask its proposals were asked 3
-    // times of 10 and none reached the front (2026-12-04), so it runs on every 50th.
-    so.strategy_options.pool_random = 6;
-    so.strategy_options.pool_mutations = 1;
-    so.strategy_options.pool_others = 3;
-    so.strategy_options.program4_every = 50;
-    so.strategy_options.sweep_points = 3;
-  }
+  if (supernet) so.strategy_options.cheap_asks();  // a judgement takes about a second
   so.validate("hao search");
 
   std::unique_ptr<search::Domain> domain;

@@ -94,6 +94,14 @@ const std::vector<std::string>& strategy_names() {
   return names;
 }
 
+void StrategyOptions::cheap_asks() {
+  pool_random = 6;
+  pool_mutations = 1;
+  pool_others = 3;
+  program4_every = 50;
+  sweep_points = 3;
+}
+
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options) {
   if (name == "random") return std::make_unique<RandomStrategy>(domain, seed);

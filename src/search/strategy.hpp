@@ -91,6 +91,13 @@ struct StrategyOptions {
   /// part of what is predicted; off when candidates are judged in float, where the feature
   /// stays one kernel input among the rest (a trend fitted to float accuracies is noise).
   bool sensitivity_trend = false;
+
+  /// hao's asks about as cheap as an evaluation of about a second (a supernet's judgement): 6
+  /// random candidates, one mutation per front member, 3 of the other observations, program
+  /// 4's sweep of 3 targets on every 50th ask. A sweep takes 15-25 s on the default space, and
+  /// in a 150-judgement search at every 15th ask its proposals were asked 3 times of 10, none
+  /// reaching the front (2026-12-04).
+  void cheap_asks();
 };
 
 /// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.
