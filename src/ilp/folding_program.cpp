@@ -183,6 +183,19 @@ std::int64_t trivial_lower_bound(const FoldingProblem& p) {
   return lower;
 }
 
+// Per layer, the layer its one link ties it to, or -1 (a layer in several links is left
+// unlinked: still a relaxation).
+std::vector<int> relaxation_partners(const FoldingProblem& p) {
+  const std::size_t n = p.candidates.size();
+  std::vector<int> partner(n, -1);
+  std::vector<int> links_of(n, 0);
+  for (const auto& [e, a] : p.links) ++links_of[e], ++links_of[a];
+  for (const auto& [e, a] : p.links)
+    if (links_of[e] == 1 && links_of[a] == 1)
+      partner[e] = static_cast<int>(a), partner[a] = static_cast<int>(e);
+  return partner;
+}
+
 // Whether the layers' cheapest configurations within `ii` cycles fit, in each of the weighted
 // sums of resources that any fitting choice keeps within the capacity: each resource alone
 // (a layer may then take a different configuration for each), and every sum of two or more
@@ -190,16 +203,11 @@ std::int64_t trivial_lower_bound(const FoldingProblem& p) {
 // for LUT RAM, single resources bound loosely). A linked pair (an MVAU/VVAU and its
 // activation) takes its cheapest pair that agrees on where the thresholds are: apart, each
 // would count the thresholds in neither.
-bool relaxation_fits(const FoldingProblem& p, std::int64_t ii) {
+// `partner`: per layer, the layer it is linked to (relaxation_partners), or -1.
+bool relaxation_fits(const FoldingProblem& p, const std::vector<int>& partner, std::int64_t ii) {
   constexpr double kTol = 1e-6;
   constexpr double kNone = std::numeric_limits<double>::infinity();
   const std::size_t n = p.candidates.size();
-  std::vector<int> partner(n, -1);
-  std::vector<int> links_of(n, 0);
-  for (const auto& [e, a] : p.links) ++links_of[e], ++links_of[a];
-  for (const auto& [e, a] : p.links)
-    if (links_of[e] == 1 && links_of[a] == 1)  // else left unlinked: still a relaxation
-      partner[e] = static_cast<int>(a), partner[a] = static_cast<int>(e);
   const double capacity[4] = {p.capacity.dsp, p.capacity.lut, p.capacity.bram36, p.capacity.uram};
   // The weights: bit t of the mask selects resource t (weight 1 / capacity).
   for (unsigned mask = 1; mask < 16; ++mask) {
@@ -372,12 +380,13 @@ std::int64_t relaxed_ii_bound(const FoldingProblem& p) {
       if (c.cost.cycles > lower) values.push_back(c.cost.cycles);
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
-  if (!relaxation_fits(p, values.back())) return kNone;
+  const std::vector<int> partner = relaxation_partners(p);
+  if (!relaxation_fits(p, partner, values.back())) return kNone;
   // Fitting is monotone in the II (a larger II admits more configurations): bisect.
   std::size_t lo = 0, hi = values.size() - 1;
   while (lo < hi) {
     const std::size_t mid = lo + (hi - lo) / 2;
-    if (relaxation_fits(p, values[mid]))
+    if (relaxation_fits(p, partner, values[mid]))
       hi = mid;
     else
       lo = mid + 1;

@@ -219,10 +219,6 @@ torch::Tensor quantize_input(const ir::Layer& l, const torch::Tensor& x, torch::
   return fake_quant_act(x, lo, hi, bits);
 }
 
-}  // namespace
-
-namespace {
-
 std::atomic<bool> conv_channels_last{true};
 
 // On the CPU, oneDNN's convolutions (depthwise ones most) run about 1.4x (the default network)

@@ -300,16 +300,17 @@ Hardware Mbv2Domain::hardware(const Genotype& g) const {
   return cache_.emplace(g, h).first->second;
 }
 
-double Mbv2Domain::latency_ms(const Genotype& g) const {
-  const Hardware h = hardware(g);
-  return h.feasible ? 1000.0 / h.fps : kInfeasibleMs;
-}
+namespace {
+// What latency_ms reports for a design: its frame interval.
+double frame_interval_ms(const Hardware& h) { return h.feasible ? 1000.0 / h.fps : kInfeasibleMs; }
+}  // namespace
+
+double Mbv2Domain::latency_ms(const Genotype& g) const { return frame_interval_ms(hardware(g)); }
 
 double Mbv2Domain::latency_bound_ms(const Genotype& g) const {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = cache_.find(g); it != cache_.end())
-      return it->second.feasible ? 1000.0 / it->second.fps : kInfeasibleMs;
+    if (auto it = cache_.find(g); it != cache_.end()) return frame_interval_ms(it->second);
     if (auto it = bound_cache_.find(g); it != bound_cache_.end()) return it->second;
   }
   // The problem program 1 solves (map_dataflow's: thresholds' placement a choice).
