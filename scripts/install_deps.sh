@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages hao needs that are not installed yet (apt-get; sudo when
 # not root). Usage: scripts/install_deps.sh [build|test]
 #   build: compiler, CMake and the libraries hao links (enough for scripts/setup.sh)
-#   test:  also GoogleTest, Google Benchmark, clang-14 with libFuzzer, clang-format
+#   test:  also GoogleTest, Google Benchmark, clang-14 with libFuzzer, clang-format, PostgreSQL
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -15,6 +15,7 @@ BUILD_PACKAGES=(
   libeigen3-dev            # least squares for latency calibration
   zlib1g-dev               # gzip-compressed IDX data sets
   libsqlite3-dev           # the study store (hao search)
+  libpq-dev                # the shared study store on a PostgreSQL server (--storage postgresql://)
   libtorch-dev             # LibTorch (CPU): training, quantization-aware training (nn module)
   dataset-fashion-mnist    # the built-in data set for hao train
 )
@@ -22,6 +23,7 @@ TEST_PACKAGES=(
   libgtest-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev   # libFuzzer targets for the readers
   clang-format-14
+  postgresql postgresql-common  # a throw-away server for the shared store's tests (pg_virtualenv)
 )
 
 packages=("${BUILD_PACKAGES[@]}")

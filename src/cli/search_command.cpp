@@ -36,8 +36,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "once), or each trained briefly from scratch (--evaluator scratch: a short training on "
       "a subset judged on the validation split, then each layer's quantization sensitivity, a "
       "feature of the hao strategy's accuracy predictor); on nb201/anb a table look-up. Each "
-      "evaluation is stored as it finishes (--storage, SQLite), so a killed run resumes where "
-      "it stopped with the same candidates. Then the frontier's designs are fine-tuned with "
+      "evaluation is stored as it finishes (--storage: an SQLite file, or a PostgreSQL "
+      "server), so a killed run resumes where it stopped with the same candidates, and many "
+      "processes (on one machine, or on many with a server) run one study together as workers: "
+      "each claims its candidate in the store, and a killed worker's is taken over. Then the "
+      "frontier's designs are fine-tuned with "
       "quantization-aware training and measured on the test set, and a report folder is "
       "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg.");
   cmd->add_option("--space", a.space,
@@ -58,7 +61,24 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--study", a.study,
                   "Study name (default SPACE-STRATEGY-sSEED on a table, "
                   "SPACE-STRATEGY[-supernet]-DEVICE-sSEED on a generative space)");
-  cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
+  cmd->add_option("--storage", a.storage,
+                  "Study store: an SQLite file, or postgresql://USER@HOST/DATABASE (a server that "
+                  "workers on many machines share; the password from ~/.pgpass or PGPASSWORD)")
+      ->capture_default_str();
+  cmd->add_option(
+      "--files", a.files,
+      "Folder of the checkpoints and the kept supernet (default STORAGE.d beside an "
+      "SQLite file, hao-files with a server: give every worker the same shared folder)");
+  cmd->add_option("--evaluation-delay", a.evaluation_delay_s,
+                  "Tabular spaces: seconds each evaluation waits, as if it trained (to rehearse "
+                  "or benchmark many workers on one study)")
+      ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--stale-after", a.stale_after_s,
+                  "Many workers: seconds after which a candidate whose worker stopped renewing "
+                  "its claim (killed, machine lost) is taken over by another; a dead process on "
+                  "the same machine is noticed at once")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
   cmd->add_option("--out", a.out, "Report folder (default hao-report-STUDY)");
   add_device_options(*cmd, a.device, /*overrides=*/false);
   cmd->add_option("--data", a.data,
@@ -136,6 +156,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --evaluator supernet --device zu9eg   # the same supernet, another device\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
+      "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
+      "                                               # four workers on one study\n"
       "  hao report fmnist-mbv2-hao-zu3eg-s1          # rebuild the report folder from the store\n"
       "Exit 2 on bad input (the stored study is left untouched); 1 on a store failure.");
   return cmd;
@@ -148,12 +170,19 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
       "pareto.json, the Pareto plot (pareto.svg) and index.html with the chosen "
       "design's per-layer table and FINN-style folding file.");
   cmd->add_option("study", a.study, "Study name")->required();
-  cmd->add_option("--storage", a.storage, "SQLite study store")->capture_default_str();
+  cmd->add_option("--storage", a.storage, "Study store: an SQLite file or a postgresql:// URL")
+      ->capture_default_str();
   cmd->add_option("--out", a.out, "Report folder (default hao-report-STUDY)");
   return cmd;
 }
 
 namespace {
+
+/// Where checkpoints and supernets are kept.
+std::string files_dir(const SearchArgs& a) {
+  if (!a.files.empty()) return a.files;
+  return store::is_server_url(a.storage) ? "hao-files" : a.storage + ".d";
+}
 
 /// The evaluator of a generative space; the one place hao search knows whether LibTorch is
 /// there.
@@ -175,7 +204,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.threads = a.threads;
     o.device = a.device.name;
     o.space = space;
-    o.supernet_dir = (fs::path(a.storage + ".d") / "supernets").string();
+    o.supernet_dir = (fs::path(files_dir(a)) / "supernets").string();
     o.supernet_file = a.supernet;
     o.validate("hao search");
     const std::string file = o.supernet_path(domain.spec());
@@ -203,7 +232,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.seed = a.seed;
   o.threads = a.threads;
   o.device = a.device.name;
-  o.checkpoint_dir = (fs::path(a.storage + ".d") / study).string();
+  o.checkpoint_dir = (fs::path(files_dir(a)) / study).string();
   o.validate("hao search");
   return std::make_unique<nn::TrainingEvaluator>(domain, o);
 #else
@@ -231,6 +260,9 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   if (tabular && a.evaluator == "supernet")
     throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
                            " is a table (its accuracies are looked up)");
+  if (!tabular && a.evaluation_delay_s > 0)
+    throw core::InputError("--evaluation-delay applies to tabular spaces; " + spec.name +
+                           " trains its candidates");
   search::StudyOptions so;
   so.strategy = a.strategy;
   so.seed = a.seed;
@@ -241,6 +273,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
                                           : 10);  // a negative one: validate()
   so.finalists = a.finalists;
   so.name = a.study;
+  so.stale_after_s = a.stale_after_s;
+  so.heartbeat_s = std::min(10.0, a.stale_after_s / 4);
   so.strategy_options.population = a.population;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
@@ -259,7 +293,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       throw core::InputError("--budget " + std::to_string(so.budget) + " exceeds the space's " +
                              std::to_string(table->size()) + " architectures");
     if (so.name.empty()) so.name = spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed);
-    evaluator = std::make_unique<search::TabularEvaluator>(*table);
+    evaluator = std::make_unique<search::TabularEvaluator>(*table, a.evaluation_delay_s);
     domain = std::move(table);
   } else {
     ilp::MapOptions map;
@@ -275,19 +309,38 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     domain = std::move(mbv2);
   }
 
-  store::SqliteStudyStore db(a.storage);
+  const std::unique_ptr<store::StudyStore> db = store::open_store(a.storage);
   search::StudyProgress progress;
   progress.started = [&](bool resumed, std::size_t stored) {
-    out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << a.storage << ": "
+    out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << db->path() << ": "
         << stored << " of " << so.budget << " evaluations stored; space " << spec.name
         << ", strategy " << a.strategy << ", seed " << a.seed
         << (device_name.empty() ? std::string() : ", device " + device_name) << "\n";
   };
-  progress.evaluated = [&](const store::EvaluationRecord& r, const std::string& why, double eta) {
+  auto line = [&](const store::EvaluationRecord& r) {
     err << "[" << r.index + 1 << "/" << so.budget << "] " << evaluator->metric() << " "
         << core::fixed(r.accuracy, 2) << "%  " << core::fixed(r.fps, 0) << " fps  "
-        << core::fixed(r.wall_s, 1) << " s  ETA " << clock_text(eta) << "  " << r.label
-        << (why.empty() ? "" : "  (" + why + ")") << "\n";
+        << core::fixed(r.wall_s, 1) << " s  ";
+  };
+  progress.evaluated = [&](const store::EvaluationRecord& r, const std::string& why, double eta) {
+    line(r);
+    err << "ETA " << clock_text(eta) << "  " << r.label << (why.empty() ? "" : "  (" + why + ")")
+        << "\n";
+  };
+  progress.landed = [&](const store::EvaluationRecord& r) {
+    line(r);
+    const auto extra = nlohmann::json::parse(r.extra, nullptr, /*allow_exceptions=*/false);
+    err << r.label << "  (worker "
+        << (extra.is_object() ? extra.value("worker", std::string("?")) : std::string("?"))
+        << ")\n";
+  };
+  progress.taken_over = [&](int index, const std::string& from) {
+    err << "taking over evaluation " << index + 1 << " from worker " << from
+        << " (it stopped renewing its claim)\n";
+  };
+  progress.waiting = [&](std::size_t pending) {
+    err << "the budget is reached counting " << pending
+        << " evaluation(s) of other workers: waiting for them (taking over any they abandon)\n";
   };
   progress.finalized = [&](std::size_t done, std::size_t total, const store::EvaluationRecord& r,
                            const nlohmann::json& note) {
@@ -297,12 +350,15 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         << a.final_qat_steps << " QAT batches\n";
   };
   const search::StudyResult result =
-      search::run_study(db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);
+      search::run_study(*db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);
+  if (result.evaluated == 0 && result.records.size() >= static_cast<std::size_t>(so.budget))
+    out << "study '" << so.name << "' has its " << result.records.size()
+        << " evaluations: nothing left to evaluate (a larger --budget extends it)\n";
 
   report::StudyReportOptions ro;
   ro.out_dir = a.out.empty() ? "hao-report-" + so.name : a.out;
   ro.json_out = a.json_out;
-  report::write_study_report(db, so.name, ro, out);
+  report::write_study_report(*db, so.name, ro, out);
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -312,12 +368,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 }
 
 int run_report(const ReportArgs& a, std::ostream& out, std::ostream&) {
-  if (!fs::exists(a.storage)) throw core::InputError("--storage: " + a.storage + " does not exist");
-  store::SqliteStudyStore db(a.storage);
-  db.settings(a.study);  // names the studies it holds when absent
+  if (!store::is_server_url(a.storage) && !fs::exists(a.storage))
+    throw core::InputError("--storage: " + a.storage + " does not exist");
+  const std::unique_ptr<store::StudyStore> db = store::open_store(a.storage);
+  db->settings(a.study);  // names the studies it holds when absent
   report::StudyReportOptions ro;
   ro.out_dir = a.out.empty() ? "hao-report-" + a.study : a.out;
-  report::write_study_report(db, a.study, ro, out);
+  report::write_study_report(*db, a.study, ro, out);
   return kExitOk;
 }
 

@@ -21,8 +21,11 @@ struct SearchArgs {
   unsigned seed = 1;
   double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
   std::string study;    ///< default: SPACE-STRATEGY[-supernet][-DEVICE]-sSEED
-  std::string storage = "hao-studies.db";
-  std::string out;  ///< report folder; default: hao-report-STUDY
+  std::string storage = "hao-studies.db";  ///< an SQLite file or a postgresql:// URL
+  std::string files;  ///< checkpoints and supernets; default STORAGE.d, or hao-files for a server
+  double evaluation_delay_s = 0;  ///< tabular spaces: seconds each evaluation waits
+  double stale_after_s = 60;      ///< a claim not renewed this long is taken over
+  std::string out;                ///< report folder; default: hao-report-STUDY
   DeviceArgs device;
   std::string data;     ///< reference-data folder for tabular spaces
   std::string latency;  ///< FILE:COLUMN override for tabular spaces

@@ -126,6 +126,24 @@ class HaoStrategy : public Strategy {
     const OmegaTable omega(domain_, history_);
     const Eigen::MatrixXd observed_features = feature_rows(domain_, observed, omega);
     gp.fit(observed_features, y, gp_options(observed_features, omega, options_.sensitivity_trend));
+    // Kriging believer: the candidates other workers are evaluating count as observed at their
+    // predicted accuracy, so the front and the predictive spread near them are as if they were
+    // in, and this ask goes elsewhere (the hyperparameters are fitted again with them).
+    std::vector<Observation> believed = history_;
+    if (!pending_.empty()) {
+      const Eigen::MatrixXd pending_features = feature_rows(domain_, pending_, omega);
+      const auto fantasy = gp.predict_rows(pending_features);
+      Eigen::MatrixXd all_features(observed_features.rows() + pending_features.rows(),
+                                   observed_features.cols());
+      all_features << observed_features, pending_features;
+      Eigen::VectorXd all_y(all_features.rows());
+      all_y.head(y.size()) = y;
+      for (std::size_t i = 0; i < pending_.size(); ++i) {
+        all_y(y.size() + static_cast<Eigen::Index>(i)) = fantasy[i].mean;
+        believed.push_back({pending_[i], fantasy[i].mean, domain_.latency_ms(pending_[i]), {}});
+      }
+      gp.fit(all_features, all_y, gp_options(all_features, omega, options_.sensitivity_trend));
+    }
 
     const std::vector<Genotype>* pool = &pool_;
     const Eigen::MatrixXd* features = &pool_features_;
@@ -195,11 +213,11 @@ class HaoStrategy : public Strategy {
       n.latency_max = std::max(n.latency_max, scale(l));
     };
     for (double l : *latency) widen(l);
-    for (const auto& o : history_) widen(o.latency_ms);
+    for (const auto& o : believed) widen(o.latency_ms);
     if (n.latency_min > n.latency_max) n.latency_min = n.latency_max = 0;
-    n.accuracy_min = std::min(0.0, history_[0].accuracy);
-    n.accuracy_max = history_[0].accuracy;
-    for (const auto& o : history_) {
+    n.accuracy_min = std::min(0.0, believed[0].accuracy);
+    n.accuracy_max = believed[0].accuracy;
+    for (const auto& o : believed) {
       n.accuracy_min = std::min(n.accuracy_min, o.accuracy);
       n.accuracy_max = std::max(n.accuracy_max, o.accuracy);
     }
@@ -208,7 +226,7 @@ class HaoStrategy : public Strategy {
       n.accuracy_max = std::max(n.accuracy_max, p.mean + options_.optimism * p.sd);
     }
     std::vector<std::pair<double, double>> front;
-    for (const auto& o : history_)
+    for (const auto& o : believed)
       if (o.latency_ms < kInfeasibleMs)
         front.emplace_back(n.latency(scale(o.latency_ms)), n.error(o.accuracy));
     const Staircase staircase(std::move(front));
@@ -221,7 +239,7 @@ class HaoStrategy : public Strategy {
       double g = staircase.gain(n.latency(scale(l)), n.error(rated));
       if (options_.spread && crowd) {
         int k = 0;
-        for (const auto& o : history_) k += std::abs(o.latency_ms - l) <= 0.005 * l;
+        for (const auto& o : believed) k += std::abs(o.latency_ms - l) <= 0.005 * l;
         g /= 1 + k;
       }
       return g;

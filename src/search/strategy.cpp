@@ -12,6 +12,11 @@ void Strategy::tell(const Observation& o) {
   told_.insert(o.genotype);
 }
 
+void Strategy::set_pending(std::vector<Genotype> pending) {
+  pending_ = std::move(pending);
+  pending_set_ = std::set<Genotype>(pending_.begin(), pending_.end());
+}
+
 Genotype Strategy::mutate(const Genotype& g, Rng& rng) const {
   const auto& slots = domain_.slots();
   Genotype m = g;

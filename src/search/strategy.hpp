@@ -31,6 +31,11 @@ class Strategy {
   /// untold genotype in the domain.
   virtual Genotype ask() = 0;
   void tell(const Observation& o);
+  /// The candidates other workers are evaluating now (a shared study), replacing the last
+  /// call's: never asked again, and each strategy counts them as it can (every strategy's
+  /// random draws move on with them, so that workers asking at once ask apart; hao believes
+  /// its Gaussian process about their accuracies, a kriging believer).
+  void set_pending(std::vector<Genotype> pending);
   /// Where the last ask came from, for progress lines and the store (e.g. "program 4 at II
   /// <= 1469 cycles"); empty when the strategy does not say.
   virtual std::string why() const { return {}; }
@@ -38,20 +43,22 @@ class Strategy {
 
  protected:
   Strategy(const Domain& domain, std::uint64_t seed) : domain_(domain), seed_(seed) {}
-  /// The generator of the coming ask: seeded by (seed, observations told).
-  Rng ask_rng() const { return rng_for(seed_, history_.size()); }
+  /// The generator of the coming ask: seeded by (seed, observations told and pending).
+  Rng ask_rng() const { return rng_for(seed_, history_.size() + pending_.size()); }
   /// `g` when valid and untold; otherwise a mutation of it, then a random genotype, that is.
   Genotype untold(Genotype g, Rng& rng) const;
   /// One slot changed to another choice, snapped to the domain.
   Genotype mutate(const Genotype& g, Rng& rng) const;
-  bool told(const Genotype& g) const { return told_.count(g) != 0; }
+  /// Told, or pending.
+  bool told(const Genotype& g) const { return told_.count(g) != 0 || pending_set_.count(g) != 0; }
 
   const Domain& domain_;
   std::uint64_t seed_;
   std::vector<Observation> history_;
+  std::vector<Genotype> pending_;
 
  private:
-  std::set<Genotype> told_;
+  std::set<Genotype> told_, pending_set_;
 };
 
 struct StrategyOptions {

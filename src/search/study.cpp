@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -32,6 +36,7 @@ nlohmann::ordered_json TabularEvaluator::settings(int) const {
 }
 
 void TabularEvaluator::evaluate(const Candidate& c, store::EvaluationRecord& r) {
+  if (delay_s_ > 0) std::this_thread::sleep_for(std::chrono::duration<double>(delay_s_));
   r.accuracy = domain_.accuracy(c.genotype);
   r.latency_ms = domain_.latency_ms(c.genotype);
   r.fps = 1000.0 / r.latency_ms;
@@ -68,6 +73,53 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
   return s;
 }
 
+namespace {
+
+/// Renews a claim every `period_s` on its own thread while an evaluation runs.
+class Heartbeat {
+ public:
+  Heartbeat(store::StudyStore& store, std::string study, int index, double period_s)
+      : thread_([this, &store, study = std::move(study), index, period_s] {
+          std::unique_lock lock(mutex_);
+          while (!stop_.wait_for(lock, std::chrono::duration<double>(period_s),
+                                 [this] { return stopped_; })) {
+            try {
+              store.heartbeat(study, index, store::worker_id());
+            } catch (const std::exception&) {
+              // The store retries a lost connection itself; a failed renewal only lets
+              // another worker take the candidate over, and complete() counts it once.
+            }
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    stop_.notify_all();
+    thread_.join();
+  }
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopped_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
+/// `extra` (a JSON object, or empty) with `key` set to `value`.
+std::string with_extra(const std::string& extra, const std::string& key, const std::string& value) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(extra.empty() ? "{}" : extra, nullptr,
+                                                           /*allow_exceptions=*/false);
+  if (!j.is_object()) return extra;
+  j[key] = value;
+  return j.dump();
+}
+
+}  // namespace
+
 StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator& evaluator,
                       const StudySpace& space, const StudyOptions& options,
                       const StudyProgress& progress) {
@@ -76,43 +128,96 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
   StudyResult result;
   const std::string& study = options.name;
   result.resumed = store.open_study(study, study_settings(space, options, evaluator).dump());
-  result.records = store.evaluations(study);
-  result.replayed = result.records.size();
   auto strategy = make_strategy(options.strategy, domain, options.seed, options.strategy_options);
   auto where = [&](const store::EvaluationRecord& r) {
     return store.path() + ": study '" + study + "' evaluation " + std::to_string(r.index);
   };
-  for (const auto& r : result.records) {
-    const Genotype g = parse_code(r.genotype, where(r));
-    if (!domain.valid(g))
-      throw core::InputError(where(r) + ": genotype '" + r.label + "' is not in the space");
-    strategy->tell(observation_of(r, g, evaluator.objective_ms(r)));
-  }
+  // Tells the strategy the stored evaluations it has not been told, in index order.
+  std::set<int> told;
+  auto tell_new = [&](const std::vector<store::EvaluationRecord>& stored, bool others) {
+    for (const auto& r : stored) {
+      if (told.count(r.index)) continue;
+      const Genotype g = parse_code(r.genotype, where(r));
+      if (!domain.valid(g))
+        throw core::InputError(where(r) + ": genotype '" + r.label + "' is not in the space");
+      strategy->tell(observation_of(r, g, evaluator.objective_ms(r)));
+      told.insert(r.index);
+      result.records.push_back(r);
+      if (others && progress.landed) progress.landed(r);
+    }
+  };
+  tell_new(store.evaluations(study), false);
+  result.replayed = result.records.size();
   if (progress.started) progress.started(result.resumed, result.replayed);
 
-  for (int i = static_cast<int>(result.records.size()); i < options.budget; ++i) {
-    const auto t0 = Clock::now();
+  store::ClaimOptions claim_options;
+  claim_options.worker = store::worker_id();
+  claim_options.budget = options.budget;
+  claim_options.stale_after_s = options.stale_after_s;
+  bool waiting = false;
+  for (;;) {
     Candidate c;
-    c.index = i;
-    c.genotype = strategy->ask();
-    c.ask_seconds = seconds_since(t0);
-    c.ask_source = strategy->why();
+    const store::Claim claim =
+        store.claim(study, claim_options, [&](const store::StudySnapshot& snapshot, int index) {
+          tell_new(snapshot.evaluations, true);
+          std::vector<Genotype> pending;
+          for (const auto& p : snapshot.pending) pending.push_back(parse_code(p.genotype, study));
+          strategy->set_pending(std::move(pending));
+          const auto t0 = Clock::now();
+          c.index = index;
+          c.genotype = strategy->ask();
+          c.ask_seconds = seconds_since(t0);
+          c.ask_source = strategy->why();
+          return std::make_pair(genotype_code(c.genotype), domain.label(c.genotype));
+        });
+    tell_new(claim.snapshot.evaluations, true);
+    if (claim.kind == store::Claim::kDone) break;
+    if (claim.kind == store::Claim::kWait) {
+      if (!waiting && progress.waiting) progress.waiting(claim.snapshot.pending.size());
+      waiting = true;
+      std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_s));
+      continue;
+    }
+    waiting = false;
+    const auto t0 = Clock::now();
+    if (claim.kind == store::Claim::kTakenOver) {
+      c.index = claim.pending.index;
+      c.genotype = parse_code(claim.pending.genotype, study);
+      if (!domain.valid(c.genotype))
+        throw core::InputError(store.path() + ": study '" + study + "' pending evaluation " +
+                               std::to_string(c.index) + ": genotype '" + claim.pending.label +
+                               "' is not in the space");
+      c.ask_source = "taken over from " + claim.taken_from;
+      if (progress.taken_over && claim.taken_from != store::worker_id())
+        progress.taken_over(c.index, claim.taken_from);
+    }
     store::EvaluationRecord r;
-    r.index = i;
+    r.index = c.index;
     r.genotype = genotype_code(c.genotype);
     r.label = domain.label(c.genotype);
     r.seed = options.seed;
-    evaluator.evaluate(c, r);
-    r.wall_s = seconds_since(t0);
-    store.add(study, r);
+    {
+      const Heartbeat beat(store, study, c.index, options.heartbeat_s);
+      evaluator.evaluate(c, r);
+    }
+    r.wall_s = seconds_since(t0) + c.ask_seconds;
+    r.extra = with_extra(r.extra, "worker", store::worker_id());
+    if (claim.kind == store::Claim::kTakenOver)
+      r.extra = with_extra(r.extra, "taken_over_from", claim.taken_from);
+    if (!store.complete(study, r)) continue;  // another worker stored it first
     strategy->tell(observation_of(r, c.genotype, evaluator.objective_ms(r)));
+    told.insert(r.index);
     result.records.push_back(r);
+    ++result.evaluated;
     if (progress.evaluated) {
-      const double per =
-          seconds_since(start) / static_cast<double>(result.records.size() - result.replayed);
-      progress.evaluated(r, strategy->why(), per * (options.budget - i - 1));
+      const double per = seconds_since(start) / static_cast<double>(result.evaluated);
+      const double left =
+          static_cast<double>(options.budget) - static_cast<double>(result.records.size());
+      progress.evaluated(r, strategy->why(), per * std::max(0.0, left));
     }
   }
+  std::sort(result.records.begin(), result.records.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   result.observations = strategy->history();
 
   if (options.predictor_quality && result.records.size() >= 10) {

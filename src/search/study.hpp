@@ -49,10 +49,12 @@ class Evaluator {
   virtual nlohmann::json finalize(const store::EvaluationRecord& record);
 };
 
-/// A table's evaluator: accuracy and latency looked up.
+/// A table's evaluator: accuracy and latency looked up, after `delay_s` seconds (as if each
+/// evaluation trained: to rehearse and benchmark many workers on one study).
 class TabularEvaluator : public Evaluator {
  public:
-  explicit TabularEvaluator(const class TabularDomain& domain) : domain_(domain) {}
+  explicit TabularEvaluator(const class TabularDomain& domain, double delay_s = 0)
+      : domain_(domain), delay_s_(delay_s) {}
   nlohmann::ordered_json settings(int finalists) const override;
   std::string metric() const override { return "accuracy"; }
   void evaluate(const Candidate& c, store::EvaluationRecord& record) override;
@@ -60,6 +62,7 @@ class TabularEvaluator : public Evaluator {
 
  private:
   const TabularDomain& domain_;
+  double delay_s_;
 };
 
 struct StudyOptions {
@@ -72,6 +75,11 @@ struct StudyOptions {
   /// Store the cross-validated rank quality of the accuracy predictors (note
   /// "predictor_kendall") once 10 evaluations are there.
   bool predictor_quality = true;
+  /// Many workers on one study (a shared store): a worker renews its claim every
+  /// `heartbeat_s` while it evaluates; a claim not renewed for `stale_after_s` is taken over
+  /// by another worker; a worker with nothing to claim while others evaluate looks again
+  /// every `poll_s`.
+  double heartbeat_s = 10, stale_after_s = 60, poll_s = 1;
   /// InputError naming the option; `where` prefixes it (e.g. "hao search").
   void validate(const std::string& where = "study") const;
 };
@@ -88,6 +96,13 @@ struct StudyProgress {
   /// After evaluation `record` was stored; `eta_s` estimates the time left.
   std::function<void(const store::EvaluationRecord& record, const std::string& why, double eta_s)>
       evaluated;
+  /// After another worker's evaluation `record` was found in the store.
+  std::function<void(const store::EvaluationRecord& record)> landed;
+  /// This worker took over evaluation `index`, abandoned by worker `from`.
+  std::function<void(int index, const std::string& from)> taken_over;
+  /// The budget is reached counting `pending` evaluations of other workers: this one waits
+  /// (once per wait).
+  std::function<void(std::size_t pending)> waiting;
   /// After finalist `done` of `total` was measured.
   std::function<void(std::size_t done, std::size_t total, const store::EvaluationRecord& record,
                      const nlohmann::json& final_note)>
@@ -96,7 +111,8 @@ struct StudyProgress {
 
 struct StudyResult {
   bool resumed = false;
-  std::size_t replayed = 0;  ///< evaluations found in the store
+  std::size_t replayed = 0;   ///< evaluations found in the store when the run began
+  std::size_t evaluated = 0;  ///< evaluations this run stored (other workers' not counted)
   std::vector<store::EvaluationRecord> records;
   std::vector<std::size_t> finalists;  ///< indices into records (Evaluator::has_final)
   std::vector<Observation> observations;
@@ -108,10 +124,13 @@ struct StudyResult {
 nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOptions& options,
                                       const Evaluator& evaluator);
 
-/// Runs (or resumes) the study: opens it in `store` (InputError when stored with other
-/// settings), replays its evaluations, asks and evaluates up to the budget, storing each, and
-/// measures the finalists not yet measured. A stored genotype the domain does not hold is
-/// InputError naming the store and the evaluation.
+/// Runs (or resumes, or joins) the study: opens it in `store` (InputError when stored with
+/// other settings), replays its evaluations, then claims, evaluates and stores candidates up
+/// to the budget: each claim tells the strategy the evaluations other workers stored since,
+/// sets the ones they are evaluating as pending, and asks; an abandoned claim is taken over
+/// with its genotype. Then it measures the finalists not yet measured. With one worker this is
+/// the sequential study: the same candidates after a kill and a resume. A stored genotype the
+/// domain does not hold is InputError naming the store and the evaluation.
 StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator& evaluator,
                       const StudySpace& space, const StudyOptions& options,
                       const StudyProgress& progress = {});

@@ -1,9 +1,13 @@
-// The study store: one SQLite file (WAL mode) holding studies (name and settings) and every
-// evaluation, each written in its own transaction as it finishes, so a killed run loses none.
+// The study store: studies (name and settings), every evaluation, each written in its own
+// transaction as it finishes, so a killed run loses none, and the candidates being evaluated
+// (claims with a heartbeat), so that many workers share one study. One SQLite file (WAL mode)
+// by default; a PostgreSQL server (postgres_store.hpp) for workers on many machines.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +30,61 @@ struct EvaluationRecord {
   std::uint64_t seed = 0;
   std::string extra;  ///< JSON: anything else (test accuracy, checkpoint, ...)
 };
+
+/// A candidate a worker is evaluating: reserved in the store before its evaluation starts,
+/// kept alive by the worker's heartbeat, removed when its evaluation is stored.
+struct PendingRecord {
+  int index = 0;
+  std::string genotype, label;
+  std::string worker;  ///< "host:pid:token" (worker_id())
+  double age_s = 0;    ///< since the last heartbeat, by the store's clock
+};
+
+/// What a study holds at one moment: its evaluations in index order and its live claims.
+struct StudySnapshot {
+  std::vector<EvaluationRecord> evaluations;
+  std::vector<PendingRecord> pending;
+};
+
+struct ClaimOptions {
+  std::string worker;  ///< this worker's worker_id()
+  int budget = 0;      ///< evaluations the study stops at (stored + pending never exceed it)
+  /// A claim whose heartbeat is older than this is abandoned (its worker killed or its
+  /// machine lost) and taken over; a claim of a dead process on this host, at once.
+  double stale_after_s = 60;
+};
+
+/// The result of StudyStore::claim.
+struct Claim {
+  enum Kind {
+    kAsked,      ///< a new candidate, chosen by the caller's chooser, now pending
+    kTakenOver,  ///< an abandoned claim, now this worker's (its genotype as stored)
+    kWait,       ///< the budget is reached counting live claims of other workers: poll again
+    kDone,       ///< the budget is reached by stored evaluations
+  };
+  Kind kind = kDone;
+  PendingRecord pending;   ///< kAsked, kTakenOver: the candidate to evaluate
+  std::string taken_from;  ///< kTakenOver: the worker that abandoned it
+  StudySnapshot snapshot;  ///< the study as the claim saw it (before this claim)
+};
+
+/// Chooses the next candidate given the study's evaluations and live claims: the genotype
+/// code and label to reserve at `index`.
+using Chooser =
+    std::function<std::pair<std::string, std::string>(const StudySnapshot& snapshot, int index)>;
+
+/// This process's worker name: "host:pid:token", unique among workers.
+const std::string& worker_id();
+/// Whether `claim` is abandoned: older than `stale_after_s`, or of a process of this host that
+/// no longer runs.
+bool abandoned(const PendingRecord& claim, double stale_after_s);
+
+/// The decision of a claim on `snapshot` (every stored evaluation and every claim, abandoned
+/// ones included), which the stores apply in their transaction: the first abandoned claim (or
+/// one of this worker's own, left by an evaluation that failed) is taken over; else a new candidate
+/// is chosen at the lowest free index while stored and pending stay under the budget; else wait
+/// (live claims) or done.
+Claim decide_claim(StudySnapshot snapshot, const ClaimOptions& options, const Chooser& choose);
 
 /// Failures of the store that are not the input's fault (disk full, a concurrent writer).
 class StoreError : public std::runtime_error {
@@ -58,7 +117,26 @@ class StudyStore {
                         const std::string& value) = 0;
   /// "" when absent.
   virtual std::string note(const std::string& name, const std::string& key) const = 0;
+
+  /// Under the study's lock, in one transaction: takes over an abandoned claim when there is
+  /// one; else, when stored evaluations and live claims are fewer than the budget, reserves
+  /// the lowest free index for the candidate `choose` returns (called under the lock, so that
+  /// no two workers choose alike); else says whether to wait for other workers or stop.
+  virtual Claim claim(const std::string& name, const ClaimOptions& options,
+                      const Chooser& choose) = 0;
+  /// Renews `worker`'s claim of evaluation `index`; false when it is no longer the worker's
+  /// (taken over, or stored). Safe to call from another thread than the store's other calls.
+  virtual bool heartbeat(const std::string& name, int index, const std::string& worker) = 0;
+  /// Stores a claimed evaluation and removes its claim, in one transaction. False (nothing
+  /// written) when that index is stored already: a worker that took the claim over finished
+  /// first; the evaluation is never counted twice.
+  virtual bool complete(const std::string& name, const EvaluationRecord& record) = 0;
 };
+
+/// Opens the store `spec` names: a postgresql:// (or postgres://) URL, or an SQLite file path.
+std::unique_ptr<StudyStore> open_store(const std::string& spec);
+/// Whether `spec` names a server rather than a file.
+bool is_server_url(const std::string& spec);
 
 /// The embedded store: one SQLite file (":memory:" keeps it in memory, for runs that need no
 /// record, such as hao bench's).
@@ -80,11 +158,16 @@ class SqliteStudyStore : public StudyStore {
   void add(const std::string& name, const EvaluationRecord& record) override;
   void put_note(const std::string& name, const std::string& key, const std::string& value) override;
   std::string note(const std::string& name, const std::string& key) const override;
+  Claim claim(const std::string& name, const ClaimOptions& options, const Chooser& choose) override;
+  bool heartbeat(const std::string& name, int index, const std::string& worker) override;
+  bool complete(const std::string& name, const EvaluationRecord& record) override;
 
  private:
   void exec(const std::string& sql) const;
+  void insert_evaluation(const std::string& name, const EvaluationRecord& r);
   std::string path_;
   sqlite3* db_ = nullptr;
+  mutable std::recursive_mutex mutex_;  // heartbeats come from another thread
 };
 
 }  // namespace hao::store

@@ -629,6 +629,11 @@ TEST(Cli, SearchBadInputsLeaveTheStudyUntouched) {
   bad({"search", "--space", "nb201", "--storage", dir + "/notes.txt", "--data", data},
       "not a hao study store");
   EXPECT_EQ(core::read_file(dir + "/notes.txt"), "not a database");
+  const std::string nowhere = "postgresql://me:secret@127.0.0.1:1/hao?connect_timeout=2";
+  bad({"search", "--space", "nb201", "--storage", nowhere, "--data", data},
+      "postgresql://me:***@127.0.0.1:1/hao?connect_timeout=2: cannot connect to the study store");
+  bad({"report", "x", "--storage", nowhere}, "cannot connect to the study store");
+  bad({"search", "--evaluation-delay", "1"}, "--evaluation-delay applies to tabular spaces");
   bad({"report", "nope", "--storage", db}, "no study 'nope'");
   ASSERT_EQ(hao({"report", "x", "--storage", db, "--out", dir + "/rep"}).code, 0);
   EXPECT_EQ(core::read_file(dir + "/rep/pareto.json"), before);

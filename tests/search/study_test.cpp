@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "search/pareto.hpp"
 #include "search/tabular.hpp"
+#include "search/workers_check.hpp"
 
 namespace hao::search {
 namespace {
@@ -226,6 +227,12 @@ TEST(Pareto, KneeMaximizesTheNormalizedSumOfAccuracyAndLogSpeed) {
     }
     EXPECT_EQ(knee(f), best) << "trial " << trial;
   }
+}
+
+TEST(Study, FourWorkersShareOneSqliteStudyAndTakeOverAKilledOnesCandidate) {
+  const std::string path = fresh_store("workers");
+  check_workers([&] { return std::make_unique<store::SqliteStudyStore>(path); }, nb201(), "hao", 40,
+                4, std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace

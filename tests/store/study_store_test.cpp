@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "store/postgres_store.hpp"
+#include "store/store_contract.hpp"
 
 namespace hao::store {
 namespace {
@@ -44,17 +46,7 @@ std::string bytes(const std::string& path) {
   return s.str();
 }
 
-EvaluationRecord record(int index) {
-  EvaluationRecord r;
-  r.index = index;
-  r.genotype = std::to_string(index) + ",1,2";
-  r.label = "g" + std::to_string(index);
-  r.accuracy = 50 + index;
-  r.latency_ms = 1.5 * index;
-  r.fps = 1000;
-  r.extra = "{\"k\": " + std::to_string(index) + "}";
-  return r;
-}
+EvaluationRecord record(int index) { return contract_record(index); }
 
 TEST(StudyStore, StudiesAndEvaluationsRoundTrip) {
   const std::string path = temp_path("roundtrip.db");
@@ -165,6 +157,41 @@ TEST(StudyStore, SigkillLosesNoFinishedEvaluation) {
   }
   db.add("s", record(static_cast<int>(e.size())));  // and the study goes on
   EXPECT_EQ(db.evaluations("s").size(), e.size() + 1);
+}
+
+TEST(StudyStore, ClaimsReserveDistinctIndicesAndNeverExceedTheBudget) {
+  SqliteStudyStore db(temp_path("claims.db"));
+  check_claims(db);
+}
+
+TEST(StudyStore, AbandonedClaimsAreTakenOverWithTheirGenotype) {
+  SqliteStudyStore db(temp_path("takeover.db"));
+  check_takeover(db);
+}
+
+TEST(StudyStore, ServerUrlsAreToldFromFilesAndPasswordsHidden) {
+  EXPECT_TRUE(is_server_url("postgresql://u@h/db"));
+  EXPECT_TRUE(is_server_url("postgres://h/db"));
+  EXPECT_FALSE(is_server_url("hao-studies.db"));
+  EXPECT_FALSE(is_server_url("./postgresql:/x.db"));
+  EXPECT_EQ(PostgresStudyStore::hide_password("postgresql://me:secret@host:5432/db"),
+            "postgresql://me:***@host:5432/db");
+  EXPECT_EQ(PostgresStudyStore::hide_password("postgresql://host/db?user=me&password=s&x=1"),
+            "postgresql://host/db?user=me&password=***&x=1");
+  EXPECT_EQ(PostgresStudyStore::hide_password("postgresql://me@host/db"),
+            "postgresql://me@host/db");
+}
+
+TEST(StudyStore, AnUnreachableServerIsInputErrorNamingIt) {
+  try {
+    PostgresStudyStore db("postgresql://me:secret@127.0.0.1:1/none?connect_timeout=2");
+    FAIL() << "connected to nothing";
+  } catch (const core::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("postgresql://me:***@127.0.0.1:1/none"), std::string::npos) << what;
+    EXPECT_NE(what.find("cannot connect"), std::string::npos) << what;
+    EXPECT_EQ(what.find("secret"), std::string::npos) << what;
+  }
 }
 
 }  // namespace
