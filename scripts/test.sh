@@ -2,7 +2,8 @@
 # On a fresh Debian 12 machine: installs what is missing, builds hao with warnings as errors
 # and runs every test: the clang-format check, the libFuzzer targets of the readers for a
 # bounded number of inputs (label fuzz, built with clang-14 in build-fuzz/), and the CTest
-# suites (labels unit and torch; slow marks the tests over 10 s), last. Exits non-zero on the
+# suites (labels unit, torch and postgres: the last under pg_virtualenv, a throw-away
+# PostgreSQL server; slow marks the tests over 10 s), last. Exits non-zero on the
 # first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,6 +18,12 @@ struct BenchOptions {
   int seeds = 10;   ///< runs per strategy, seeds first_seed .. first_seed + seeds - 1
   std::uint64_t first_seed = 0;
   StrategyOptions strategy;
+  /// Worker processes per run. 1 with no delay and no storage: the study runs in this process
+  /// on an in-memory store. Otherwise each run is that many forked processes on one shared
+  /// store, as `hao search` workers are: wall time and hypervolume with many workers.
+  int workers = 1;
+  double evaluation_delay_s = 0;                ///< seconds each look-up waits, as if it trained
+  std::string storage;                          ///< a postgresql:// URL; "" a temporary SQLite file
   void validate(std::size_t space_size) const;  ///< InputError naming the option
 };
 
@@ -26,7 +32,8 @@ struct BenchSummary {
   std::vector<double> ratios;                       ///< per seed
   std::vector<std::vector<std::string>> evaluated;  ///< per seed, the labels in order
   double mean = 0, sd = 0, min = 0, max = 0;
-  double seconds = 0;  ///< wall time of all its runs
+  double seconds = 0;          ///< wall time of all its runs
+  std::vector<double> wall_s;  ///< per seed, the run's wall time
 };
 
 struct BenchResult {
@@ -35,8 +42,8 @@ struct BenchResult {
   std::vector<BenchSummary> strategies;
 };
 
-/// Runs every strategy for every seed, each run a search::run_study kept in memory;
-/// `progress(strategy, seed)` after each run.
+/// Runs every strategy for every seed, each run a search::run_study (kept in memory, or by
+/// BenchOptions::workers processes on a shared store); `progress(strategy, seed)` after each.
 BenchResult run_bench(const TabularDomain& domain, const BenchOptions& options,
                       const std::function<void(const std::string&, std::uint64_t)>& progress = {});
 

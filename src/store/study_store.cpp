@@ -75,12 +75,16 @@ std::string host_name() {
 }  // namespace
 
 const std::string& worker_id() {
-  static const std::string id = [] {
+  // Per process: a forked child is another worker than its parent.
+  static pid_t owner = 0;
+  static std::string id;
+  if (owner != getpid()) {
+    owner = getpid();
     std::random_device rd;
     char token[9];
     std::snprintf(token, sizeof token, "%08x", rd());
-    return host_name() + ":" + std::to_string(getpid()) + ":" + token;
-  }();
+    id = host_name() + ":" + std::to_string(owner) + ":" + token;
+  }
   return id;
 }
 

@@ -478,6 +478,31 @@ TEST(Cli, BenchComparesStrategiesByHypervolumeRatio) {
   EXPECT_LE(j["strategies"][0]["max"].get<double>(), 1.0);
 }
 
+TEST(Cli, BenchWithWorkersEvaluatesWhatOneWorkerDoesForRandom) {
+  // random's asks are seeded by (seed, told + pending): N workers on one study ask exactly the
+  // candidates one worker asks, whatever the interleaving; hao still finds a front.
+  const std::string data = HAO_SHARED_DATA;
+  auto run = [&](const std::string& workers) {
+    const HaoRun r = hao({"bench", "anb", "--strategy", "random,hao", "--budget", "16", "--seeds",
+                          "1", "--workers", workers, "--data", data, "--json", "-"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  };
+  const auto one = run("1"), three = run("3");
+  EXPECT_EQ(three["workers"], 3);
+  auto sorted = [](nlohmann::json labels) {
+    std::vector<std::string> v = labels.get<std::vector<std::string>>();
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(three["strategies"][0]["evaluated"][0]),
+            sorted(one["strategies"][0]["evaluated"][0]));
+  const auto hao_labels = sorted(three["strategies"][1]["evaluated"][0]);
+  EXPECT_EQ(hao_labels.size(), 16u);
+  EXPECT_EQ(std::adjacent_find(hao_labels.begin(), hao_labels.end()), hao_labels.end());
+  EXPECT_GT(three["strategies"][1]["mean"].get<double>(), 0.5);
+}
+
 TEST(Cli, BenchBadInputs) {
   const std::string data = HAO_SHARED_DATA;
   auto bad = [&](std::vector<std::string> args, const std::string& needle) {
@@ -492,6 +517,7 @@ TEST(Cli, BenchBadInputs) {
   bad({"nb201", "--latency", "nofile.csv", "--data", data}, "expected FILE:COLUMN");
   bad({"nb201", "--latency", data + "/nb201/latency_ms.csv:gpu9", "--data", data}, "gpu9");
   bad({"nb201", "--data", "/nonexistent"}, "/nonexistent");
+  bad({"nb201", "--workers", "0", "--data", data}, "--workers: 0, expected 1..256");
 }
 
 }  // namespace
