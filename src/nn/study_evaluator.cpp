@@ -1,6 +1,11 @@
 #include "nn/study_evaluator.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +18,23 @@
 
 namespace hao::nn {
 namespace {
+
+/// An exclusive lock on `path` (created when absent) for as long as it lives: workers that
+/// start together train a missing supernet once, the others waiting and then loading it.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
+    if (fd_ < 0) throw core::InputError(path + ": cannot create the lock file");
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) throw core::InputError(path + ": cannot lock");
+  }
+  ~FileLock() { ::close(fd_); }  // closing releases the lock
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
 
 using Clock = std::chrono::steady_clock;
 
@@ -247,6 +269,7 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
     return;
   }
   std::filesystem::create_directories(options_.supernet_dir.empty() ? "." : options_.supernet_dir);
+  const FileLock only_one_trains(path_ + ".lock");
   if (std::filesystem::exists(path_)) {
     net_ = space_supernet(domain_);
     info_ = load_supernet(net_, domain_, path_);

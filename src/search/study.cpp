@@ -229,15 +229,34 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
 
   if (evaluator.has_final()) {
     result.finalists = pick_finalists(result.records, static_cast<std::size_t>(options.finalists));
-    std::size_t done = 0;
-    for (std::size_t k : result.finalists) {
-      ++done;
-      const store::EvaluationRecord& r = result.records[k];
-      const std::string key = "final/" + std::to_string(r.index);
-      if (!store.note(study, key).empty()) continue;
-      const nlohmann::json note = evaluator.finalize(r);
-      store.put_note(study, key, note.dump());
-      if (progress.finalized) progress.finalized(done, result.finalists.size(), r, note);
+    // Each final measurement is claimed like an evaluation, so that workers finishing together
+    // share the finalists; a worker waits for the ones others measure (taking over any they
+    // abandon), so that every worker's report is whole.
+    std::vector<std::size_t> left(result.finalists.size());
+    for (std::size_t i = 0; i < left.size(); ++i) left[i] = i;
+    while (!left.empty()) {
+      std::vector<std::size_t> others;
+      bool measured = false;
+      for (std::size_t i : left) {
+        const store::EvaluationRecord& r = result.records[result.finalists[i]];
+        if (!store.note(study, "final/" + std::to_string(r.index)).empty()) continue;
+        if (!store.claim_final(study, r.index, claim_options)) {
+          others.push_back(i);
+          continue;
+        }
+        nlohmann::json note;
+        {
+          const Heartbeat beat(store, study, store::final_claim_index(r.index),
+                               options.heartbeat_s);
+          note = evaluator.finalize(r);
+        }
+        store.complete_final(study, r.index, note.dump());
+        measured = true;
+        if (progress.finalized) progress.finalized(i + 1, result.finalists.size(), r, note);
+      }
+      left = std::move(others);
+      if (!left.empty() && !measured)
+        std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_s));
     }
   }
   result.seconds = seconds_since(start);

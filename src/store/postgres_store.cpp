@@ -357,7 +357,7 @@ Claim PostgresStudyStore::claim(const std::string& name, const ClaimOptions& opt
     for (int i = 0; i < e.rows(); ++i) snapshot.evaluations.push_back(evaluation_row(e, i));
     const Result p = s.run(
         "SELECT idx, genotype, label, worker, EXTRACT(EPOCH FROM clock_timestamp() - heartbeat) "
-        "FROM hao_pending WHERE study = $1 ORDER BY idx",
+        "FROM hao_pending WHERE study = $1 AND idx >= 0 ORDER BY idx",
         {name});
     for (int i = 0; i < p.rows(); ++i)
       snapshot.pending.push_back({static_cast<int>(p.integer(i, 0)), p.text(i, 1), p.text(i, 2),
@@ -399,6 +399,49 @@ bool PostgresStudyStore::complete(const std::string& name, const EvaluationRecor
     s.run("DELETE FROM hao_pending WHERE study = $1 AND idx = $2", {name, std::to_string(r.index)});
     s.commit();
     return fresh;
+  });
+}
+
+bool PostgresStudyStore::claim_final(const std::string& name, int index,
+                                     const ClaimOptions& options) {
+  const std::string row = std::to_string(final_claim_index(index));
+  return with_retry([&](Session& s) {
+    s.begin();
+    s.run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+    const bool done = s.run("SELECT 1 FROM hao_note WHERE study = $1 AND key = $2",
+                            {name, "final/" + std::to_string(index)})
+                          .rows() == 1;
+    const Result held = s.run(
+        "SELECT worker, EXTRACT(EPOCH FROM clock_timestamp() - heartbeat) FROM hao_pending "
+        "WHERE study = $1 AND idx = $2",
+        {name, row});
+    PendingRecord claim;
+    if (held.rows() == 1)
+      claim = {final_claim_index(index), "", "final", held.text(0, 0), held.real(0, 1)};
+    const bool ours = may_claim_final(held.rows() == 1 ? &claim : nullptr, done, options);
+    if (ours)
+      s.run(
+          "INSERT INTO hao_pending(study, idx, genotype, label, worker, heartbeat) VALUES($1, $2, "
+          "'', 'final', $3, clock_timestamp()) ON CONFLICT (study, idx) DO UPDATE SET worker = "
+          "EXCLUDED.worker, heartbeat = EXCLUDED.heartbeat",
+          {name, row, options.worker});
+    s.commit();
+    return ours;
+  });
+}
+
+void PostgresStudyStore::complete_final(const std::string& name, int index,
+                                        const std::string& note_json) {
+  with_retry([&](Session& s) {
+    s.begin();
+    s.run(
+        "INSERT INTO hao_note(study, key, value) VALUES($1, $2, $3) ON CONFLICT (study, key) DO "
+        "UPDATE SET value = EXCLUDED.value",
+        {name, "final/" + std::to_string(index), note_json});
+    s.run("DELETE FROM hao_pending WHERE study = $1 AND idx = $2",
+          {name, std::to_string(final_claim_index(index))});
+    s.commit();
+    return 0;
   });
 }
 

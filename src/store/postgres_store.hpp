@@ -37,6 +37,8 @@ class PostgresStudyStore : public StudyStore {
   Claim claim(const std::string& name, const ClaimOptions& options, const Chooser& choose) override;
   bool heartbeat(const std::string& name, int index, const std::string& worker) override;
   bool complete(const std::string& name, const EvaluationRecord& record) override;
+  bool claim_final(const std::string& name, int index, const ClaimOptions& options) override;
+  void complete_final(const std::string& name, int index, const std::string& note) override;
 
   /// `url` with its password replaced by "***", as messages show it.
   static std::string hide_password(const std::string& url);

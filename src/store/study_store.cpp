@@ -133,6 +133,12 @@ Claim decide_claim(StudySnapshot snapshot, const ClaimOptions& options, const Ch
   return c;
 }
 
+bool may_claim_final(const PendingRecord* held, bool measured, const ClaimOptions& options) {
+  if (measured) return false;
+  return held == nullptr || held->worker == options.worker ||
+         abandoned(*held, options.stale_after_s);
+}
+
 bool is_server_url(const std::string& spec) {
   return spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
 }
@@ -358,7 +364,7 @@ Claim SqliteStudyStore::claim(const std::string& name, const ClaimOptions& optio
     snapshot.evaluations = evaluations(name);
     Statement s(db_,
                 std::string("SELECT idx, genotype, label, worker, ") + kNowSeconds +
-                    " - heartbeat FROM pending WHERE study = ? ORDER BY idx",
+                    " - heartbeat FROM pending WHERE study = ? AND idx >= 0 ORDER BY idx",
                 path_);
     s.bind(1, name);
     while (s.step() == SQLITE_ROW)
@@ -417,6 +423,60 @@ bool SqliteStudyStore::complete(const std::string& name, const EvaluationRecord&
   }
   exec("COMMIT");
   return fresh;
+}
+
+bool SqliteStudyStore::claim_final(const std::string& name, int index,
+                                   const ClaimOptions& options) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement measured(db_, "SELECT 1 FROM note WHERE study = ? AND key = ?", path_);
+    measured.bind(1, name).bind(2, "final/" + std::to_string(index));
+    const bool done = measured.step() == SQLITE_ROW;
+    Statement held(db_,
+                   std::string("SELECT worker, ") + kNowSeconds +
+                       " - heartbeat FROM pending WHERE study = ? AND idx = ?",
+                   path_);
+    held.bind(1, name).bind_int(2, final_claim_index(index));
+    PendingRecord row;
+    const bool exists = held.step() == SQLITE_ROW;
+    if (exists) row = {final_claim_index(index), "", "final", held.text(0), held.real(1)};
+    const bool ours = may_claim_final(exists ? &row : nullptr, done, options);
+    if (ours) {
+      Statement w(db_,
+                  std::string("INSERT OR REPLACE INTO pending(study, idx, genotype, label, worker, "
+                              "heartbeat) VALUES(?, ?, '', 'final', ?, ") +
+                      kNowSeconds + ")",
+                  path_);
+      w.bind(1, name).bind_int(2, final_claim_index(index)).bind(3, options.worker);
+      if (w.step() != SQLITE_DONE)
+        throw StoreError(path_ + ": cannot claim final " + std::to_string(index) + ": " +
+                         sqlite3_errmsg(db_));
+    }
+    exec("COMMIT");
+    return ours;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void SqliteStudyStore::complete_final(const std::string& name, int index,
+                                      const std::string& note_json) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    put_note(name, "final/" + std::to_string(index), note_json);
+    Statement release(db_, "DELETE FROM pending WHERE study = ? AND idx = ?", path_);
+    release.bind(1, name).bind_int(2, final_claim_index(index));
+    if (release.step() != SQLITE_DONE)
+      throw StoreError(path_ + ": cannot release final " + std::to_string(index) + ": " +
+                       sqlite3_errmsg(db_));
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 void SqliteStudyStore::put_note(const std::string& name, const std::string& key,

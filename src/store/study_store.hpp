@@ -131,7 +131,20 @@ class StudyStore {
   /// written) when that index is stored already: a worker that took the claim over finished
   /// first; the evaluation is never counted twice.
   virtual bool complete(const std::string& name, const EvaluationRecord& record) = 0;
+  /// Claims the final measurement of evaluation `index` (note "final/INDEX") for
+  /// options.worker, under the study's lock: false when it is measured already or another live
+  /// worker holds it; an abandoned claim is taken over. Renewed by heartbeat(name,
+  /// final_claim_index(index), worker).
+  virtual bool claim_final(const std::string& name, int index, const ClaimOptions& options) = 0;
+  /// Writes note "final/INDEX" and releases its claim, in one transaction.
+  virtual void complete_final(const std::string& name, int index, const std::string& note) = 0;
 };
+
+/// The claim row of evaluation `index`'s final measurement: -1 - index (evaluations are >= 0).
+inline int final_claim_index(int index) { return -1 - index; }
+/// Whether a final measurement may be claimed: not `measured`, and `held` (the claim row, if
+/// any) absent, this worker's, or abandoned.
+bool may_claim_final(const PendingRecord* held, bool measured, const ClaimOptions& options);
 
 /// Opens the store `spec` names: a postgresql:// (or postgres://) URL, or an SQLite file path.
 std::unique_ptr<StudyStore> open_store(const std::string& spec);
@@ -161,6 +174,8 @@ class SqliteStudyStore : public StudyStore {
   Claim claim(const std::string& name, const ClaimOptions& options, const Chooser& choose) override;
   bool heartbeat(const std::string& name, int index, const std::string& worker) override;
   bool complete(const std::string& name, const EvaluationRecord& record) override;
+  bool claim_final(const std::string& name, int index, const ClaimOptions& options) override;
+  void complete_final(const std::string& name, int index, const std::string& note) override;
 
  private:
   void exec(const std::string& sql) const;

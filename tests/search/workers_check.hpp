@@ -23,11 +23,22 @@ namespace hao::search {
 
 /// A table's evaluator that takes `delay_ms` per evaluation (so that evaluation dominates);
 /// with `hang_at` >= 0, it writes this worker's name to `hang_file` at that evaluation and
-/// waits to be killed.
+/// waits to be killed. Its final measurement appends the evaluation's index to `finals_log`.
 class SlowEvaluator : public TabularEvaluator {
  public:
-  SlowEvaluator(const TabularDomain& d, int delay_ms, int hang_at = -1, std::string hang_file = {})
-      : TabularEvaluator(d), delay_ms_(delay_ms), hang_at_(hang_at), hang_file_(hang_file) {}
+  SlowEvaluator(const TabularDomain& d, int delay_ms, std::string finals_log, int hang_at = -1,
+                std::string hang_file = {})
+      : TabularEvaluator(d),
+        delay_ms_(delay_ms),
+        hang_at_(hang_at),
+        hang_file_(std::move(hang_file)),
+        finals_log_(std::move(finals_log)) {}
+  bool has_final() const override { return true; }
+  nlohmann::json finalize(const store::EvaluationRecord& r) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
+    std::ofstream(finals_log_, std::ios::app) << std::to_string(r.index) + "\n" << std::flush;
+    return {{"test_accuracy", r.accuracy - 1}};
+  }
   void evaluate(const Candidate& c, store::EvaluationRecord& r) override {
     if (count_++ == hang_at_) {
       std::ofstream(hang_file_ + ".tmp") << store::worker_id();
@@ -40,14 +51,14 @@ class SlowEvaluator : public TabularEvaluator {
 
  private:
   int delay_ms_, hang_at_, count_ = 0;
-  std::string hang_file_;
+  std::string hang_file_, finals_log_;
 };
 
 /// `workers` processes run one study of `domain` (budget `budget`, strategy `strategy`) on
 /// the store `open` returns; the first hangs at its third evaluation and is killed with
 /// SIGKILL. Then: exactly `budget` evaluations, indices 0..budget-1, no genotype twice, the
-/// killed worker's candidate evaluated by another, and a worker started after the budget is
-/// reached returns at once having evaluated nothing.
+/// killed worker's candidate evaluated by another, each finalist measured by one worker, and a
+/// worker started after the budget is reached returns at once having evaluated nothing.
 inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>()>& open,
                           const TabularDomain& domain, const std::string& strategy, int budget,
                           int workers, const std::string& scratch_dir) {
@@ -59,7 +70,9 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
   o.predictor_quality = false;
   const StudySpace space{"nb201", "tabular", "name: nb201"};
   const std::string hang_file = scratch_dir + "/hung-worker";
+  const std::string finals_log = scratch_dir + "/finals.log";
   std::filesystem::remove(hang_file);
+  std::filesystem::remove(finals_log);
   std::vector<pid_t> children;
   for (int w = 0; w < workers; ++w) {
     const pid_t child = fork();
@@ -68,7 +81,7 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
       int code = 0;
       try {
         auto db = open();  // each worker its own connection, opened after the fork
-        SlowEvaluator e(domain, 20, w == 0 ? 2 : -1, hang_file);
+        SlowEvaluator e(domain, 20, finals_log, w == 0 ? 2 : -1, hang_file);
         run_study(*db, domain, e, space, o);
       } catch (const std::exception& err) {
         std::fprintf(stderr, "worker %d: %s\n", w, err.what());
@@ -110,10 +123,21 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
   EXPECT_EQ(by_killed, 2);  // its two evaluations before it hung, and no more
   EXPECT_EQ(taken_over, 1) << "the killed worker's candidate was not taken over once";
 
-  SlowEvaluator late_evaluator(domain, 20);
+  std::ifstream log(finals_log);
+  std::multiset<std::string> finals;
+  for (std::string line; std::getline(log, line);) finals.insert(line);
+  const auto picked = pick_finalists(records, static_cast<std::size_t>(o.finalists));
+  EXPECT_EQ(finals.size(), picked.size()) << "finalists measured more than once, or not at all";
+  for (std::size_t k : picked) {
+    EXPECT_EQ(finals.count(std::to_string(records[k].index)), 1u);
+    EXPECT_FALSE(db->note("shared", "final/" + std::to_string(records[k].index)).empty());
+  }
+
+  SlowEvaluator late_evaluator(domain, 20, finals_log);
   const auto start = std::chrono::steady_clock::now();
   const StudyResult late = run_study(*db, domain, late_evaluator, space, o);
   EXPECT_EQ(late.evaluated, 0u);
+  EXPECT_EQ(late.finalists.size(), picked.size());
   EXPECT_EQ(late.records.size(), static_cast<std::size_t>(budget));
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
 }

@@ -74,6 +74,11 @@ TEST_F(Postgres, AbandonedClaimsAreTakenOverWithTheirGenotype) {
   check_takeover(db);
 }
 
+TEST_F(Postgres, FinalMeasurementsAreClaimedOnce) {
+  PostgresStudyStore db(fresh_database("hao_finals"));
+  check_final_claims(db);
+}
+
 TEST_F(Postgres, ADatabaseWithAnotherProgramsTablesIsRefusedUntouched) {
   const std::string u = fresh_database("hao_foreign");
   admin("CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT)", "hao_foreign");

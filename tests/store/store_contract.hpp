@@ -132,4 +132,27 @@ inline void check_takeover(StudyStore& db) {
   EXPECT_FALSE(db.heartbeat("s", 0, "elsewhere:1:x"));  // the old owner lost it
 }
 
+/// Final measurements are claimed once: a live worker's claim is respected, a measured one is
+/// not claimed again, an abandoned one is taken over; their claims are not evaluations.
+inline void check_final_claims(StudyStore& db) {
+  db.open_study("f", "{}");
+  ClaimOptions a = as_worker("elsewhere:1:a", 2), b = as_worker("elsewhere:2:b", 2);
+  EXPECT_TRUE(db.claim_final("f", 7, a));
+  EXPECT_TRUE(db.claim_final("f", 7, a));  // its own
+  EXPECT_FALSE(db.claim_final("f", 7, b));
+  EXPECT_TRUE(db.heartbeat("f", final_claim_index(7), "elsewhere:1:a"));
+  // Final claims neither count towards the budget nor reach the chooser.
+  std::vector<int> seen;
+  EXPECT_EQ(db.claim("f", b, choose_named(&seen)).pending.index, 0);
+  EXPECT_TRUE(seen.empty());
+  db.complete_final("f", 7, "{\"test_accuracy\": 90}");
+  EXPECT_EQ(db.note("f", "final/7"), "{\"test_accuracy\": 90}");
+  EXPECT_FALSE(db.claim_final("f", 7, b));  // measured
+  EXPECT_TRUE(db.claim_final("f", 8, a));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  b.stale_after_s = 1;
+  EXPECT_TRUE(db.claim_final("f", 8, b));  // a stopped beating
+  EXPECT_FALSE(db.heartbeat("f", final_claim_index(8), "elsewhere:1:a"));
+}
+
 }  // namespace hao::store

@@ -169,6 +169,11 @@ TEST(StudyStore, AbandonedClaimsAreTakenOverWithTheirGenotype) {
   check_takeover(db);
 }
 
+TEST(StudyStore, FinalMeasurementsAreClaimedOnce) {
+  SqliteStudyStore db(temp_path("finals.db"));
+  check_final_claims(db);
+}
+
 TEST(StudyStore, ServerUrlsAreToldFromFilesAndPasswordsHidden) {
   EXPECT_TRUE(is_server_url("postgresql://u@h/db"));
   EXPECT_TRUE(is_server_url("postgres://h/db"));
