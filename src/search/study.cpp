@@ -204,7 +204,18 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
     r.extra = with_extra(r.extra, "worker", store::worker_id());
     if (claim.kind == store::Claim::kTakenOver)
       r.extra = with_extra(r.extra, "taken_over_from", claim.taken_from);
-    if (!store.complete(study, r)) continue;  // another worker stored it first
+    bool stored = false;
+    try {
+      stored = store.complete(study, r);
+    } catch (const store::StoreError& e) {
+      // The store is gone for longer than its retries: say what was measured, so that it is
+      // not lost with this process (another worker evaluates the candidate again).
+      throw store::StoreError(std::string(e.what()) + "\nevaluation " + std::to_string(r.index) +
+                              " (" + r.label + ") was measured but not stored: accuracy " +
+                              std::to_string(r.accuracy) + ", fps " + std::to_string(r.fps) +
+                              ", extra " + r.extra);
+    }
+    if (!stored) continue;  // another worker stored it first
     strategy->tell(observation_of(r, c.genotype, evaluator.objective_ms(r)));
     told.insert(r.index);
     result.records.push_back(r);
