@@ -129,8 +129,9 @@ class HaoStrategy : public Strategy {
     // Kriging believer: the candidates other workers are evaluating count as observed at their
     // predicted accuracy, so the front and the predictive spread near them are as if they were
     // in, and this ask goes elsewhere (the hyperparameters are fitted again with them).
-    std::vector<Observation> believed = history_;
+    std::vector<Observation> with_pending;  // the history is copied only when there are some
     if (!pending_.empty()) {
+      with_pending = history_;
       const Eigen::MatrixXd pending_features = feature_rows(domain_, pending_, omega);
       const auto fantasy = gp.predict_rows(pending_features);
       Eigen::MatrixXd all_features(observed_features.rows() + pending_features.rows(),
@@ -140,10 +141,11 @@ class HaoStrategy : public Strategy {
       all_y.head(y.size()) = y;
       for (std::size_t i = 0; i < pending_.size(); ++i) {
         all_y(y.size() + static_cast<Eigen::Index>(i)) = fantasy[i].mean;
-        believed.push_back({pending_[i], fantasy[i].mean, domain_.latency_ms(pending_[i]), {}});
+        with_pending.push_back({pending_[i], fantasy[i].mean, domain_.latency_ms(pending_[i]), {}});
       }
       gp.fit(all_features, all_y, gp_options(all_features, omega, options_.sensitivity_trend));
     }
+    const std::vector<Observation>& believed = pending_.empty() ? history_ : with_pending;
 
     const std::vector<Genotype>* pool = &pool_;
     const Eigen::MatrixXd* features = &pool_features_;

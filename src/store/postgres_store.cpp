@@ -128,6 +128,24 @@ class PostgresStudyStore::Session {
     run("COMMIT");
     open_ = false;
   }
+  /// Takes study `name`'s row lock until the transaction ends: claims and completions of all
+  /// workers are serialized by it.
+  void lock_study(const std::string& name) {
+    run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+  }
+  std::vector<EvaluationRecord> evaluations(const std::string& name) {
+    const Result r = run(std::string("SELECT ") + kEvaluationColumns +
+                             " FROM hao_evaluation WHERE study = $1 ORDER BY idx",
+                         {name});
+    std::vector<EvaluationRecord> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(evaluation_row(r, i));
+    return out;
+  }
+  void put_note(const std::string& name, const std::string& key, const std::string& value) {
+    run("INSERT INTO hao_note(study, key, value) VALUES($1, $2, $3) ON CONFLICT (study, key) DO "
+        "UPDATE SET value = EXCLUDED.value",
+        {name, key, value});
+  }
 
  private:
   pg_conn* conn_;
@@ -253,12 +271,7 @@ bool PostgresStudyStore::has_study(const std::string& name) const {
 std::string PostgresStudyStore::settings(const std::string& name) const {
   const Result r = with_retry(
       [&](Session& s) { return s.run("SELECT settings FROM hao_study WHERE name = $1", {name}); });
-  if (r.rows() != 1) {
-    std::string known;
-    for (const auto& n : studies()) known += (known.empty() ? "" : ", ") + n;
-    throw core::InputError(shown_ + ": no study '" + name + "'" +
-                           (known.empty() ? " (the store holds none)" : "; it holds " + known));
-  }
+  if (r.rows() != 1) throw_missing_study(shown_, name, studies());
   return r.text(0, 0);
 }
 
@@ -284,24 +297,12 @@ bool PostgresStudyStore::open_study(const std::string& name, const std::string& 
     return created ? std::string() : r.text(0, 0);  // "": created by this call
   });
   if (stored.empty()) return false;
-  if (stored != settings_json)
-    throw core::InputError(shown_ + ": study '" + name +
-                           "' exists with other settings:\n  stored: " + stored +
-                           "\n  given:  " + settings_json +
-                           "\nchoose another --study name, or repeat the stored settings to "
-                           "resume");
+  if (stored != settings_json) throw_other_settings(shown_, name, stored, settings_json);
   return true;
 }
 
 std::vector<EvaluationRecord> PostgresStudyStore::evaluations(const std::string& name) const {
-  return with_retry([&](Session& s) {
-    const Result r = s.run(std::string("SELECT ") + kEvaluationColumns +
-                               " FROM hao_evaluation WHERE study = $1 ORDER BY idx",
-                           {name});
-    std::vector<EvaluationRecord> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(evaluation_row(r, i));
-    return out;
-  });
+  return with_retry([&](Session& s) { return s.evaluations(name); });
 }
 
 namespace {
@@ -314,7 +315,7 @@ const char* kInsertEvaluation =
 void PostgresStudyStore::add(const std::string& name, const EvaluationRecord& r) {
   with_retry([&](Session& s) {
     s.begin();
-    s.run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+    s.lock_study(name);
     const long long next =
         s.run("SELECT COUNT(*) FROM hao_evaluation WHERE study = $1", {name}).integer(0, 0);
     if (next != r.index)
@@ -329,10 +330,7 @@ void PostgresStudyStore::add(const std::string& name, const EvaluationRecord& r)
 void PostgresStudyStore::put_note(const std::string& name, const std::string& key,
                                   const std::string& value) {
   with_retry([&](Session& s) {
-    s.run(
-        "INSERT INTO hao_note(study, key, value) VALUES($1, $2, $3) ON CONFLICT (study, key) DO "
-        "UPDATE SET value = EXCLUDED.value",
-        {name, key, value});
+    s.put_note(name, key, value);
     return 0;
   });
 }
@@ -349,12 +347,9 @@ Claim PostgresStudyStore::claim(const std::string& name, const ClaimOptions& opt
   return with_retry([&](Session& s) {
     s.begin();
     // The study's row lock serializes claims and completions of all workers.
-    s.run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+    s.lock_study(name);
     StudySnapshot snapshot;
-    const Result e = s.run(std::string("SELECT ") + kEvaluationColumns +
-                               " FROM hao_evaluation WHERE study = $1 ORDER BY idx",
-                           {name});
-    for (int i = 0; i < e.rows(); ++i) snapshot.evaluations.push_back(evaluation_row(e, i));
+    snapshot.evaluations = s.evaluations(name);
     const Result p = s.run(
         "SELECT idx, genotype, label, worker, EXTRACT(EPOCH FROM clock_timestamp() - heartbeat) "
         "FROM hao_pending WHERE study = $1 AND idx >= 0 ORDER BY idx",
@@ -392,7 +387,7 @@ bool PostgresStudyStore::heartbeat(const std::string& name, int index, const std
 bool PostgresStudyStore::complete(const std::string& name, const EvaluationRecord& r) {
   return with_retry([&](Session& s) {
     s.begin();
-    s.run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+    s.lock_study(name);
     // Run again after a lost connection whose COMMIT had landed, the insert changes nothing:
     // the evaluation is there once either way.
     const bool fresh = s.run(kInsertEvaluation, evaluation_values(name, r)).changed() == 1;
@@ -407,7 +402,7 @@ bool PostgresStudyStore::claim_final(const std::string& name, int index,
   const std::string row = std::to_string(final_claim_index(index));
   return with_retry([&](Session& s) {
     s.begin();
-    s.run("SELECT 1 FROM hao_study WHERE name = $1 FOR UPDATE", {name});
+    s.lock_study(name);
     const bool done = s.run("SELECT 1 FROM hao_note WHERE study = $1 AND key = $2",
                             {name, "final/" + std::to_string(index)})
                           .rows() == 1;
@@ -434,10 +429,7 @@ void PostgresStudyStore::complete_final(const std::string& name, int index,
                                         const std::string& note_json) {
   with_retry([&](Session& s) {
     s.begin();
-    s.run(
-        "INSERT INTO hao_note(study, key, value) VALUES($1, $2, $3) ON CONFLICT (study, key) DO "
-        "UPDATE SET value = EXCLUDED.value",
-        {name, "final/" + std::to_string(index), note_json});
+    s.put_note(name, "final/" + std::to_string(index), note_json);
     s.run("DELETE FROM hao_pending WHERE study = $1 AND idx = $2",
           {name, std::to_string(final_claim_index(index))});
     s.commit();

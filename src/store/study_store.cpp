@@ -139,6 +139,20 @@ bool may_claim_final(const PendingRecord* held, bool measured, const ClaimOption
          abandoned(*held, options.stale_after_s);
 }
 
+void throw_missing_study(const std::string& where, const std::string& name,
+                         const std::vector<std::string>& held) {
+  throw core::InputError(
+      where + ": no study '" + name + "'" +
+      (held.empty() ? " (the store holds none)" : "; it holds " + core::join(held, ", ")));
+}
+
+void throw_other_settings(const std::string& where, const std::string& name,
+                          const std::string& stored, const std::string& given) {
+  throw core::InputError(where + ": study '" + name + "' exists with other settings:\n  stored: " +
+                         stored + "\n  given:  " + given +
+                         "\nchoose another --study name, or repeat the stored settings to resume");
+}
+
 bool is_server_url(const std::string& spec) {
   return spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
 }
@@ -241,12 +255,7 @@ std::string SqliteStudyStore::settings(const std::string& name) const {
   std::lock_guard lock(mutex_);
   Statement s(db_, "SELECT settings FROM study WHERE name = ?", path_);
   s.bind(1, name);
-  if (s.step() != SQLITE_ROW) {
-    std::string known;
-    for (const auto& n : studies()) known += (known.empty() ? "" : ", ") + n;
-    throw core::InputError(path_ + ": no study '" + name + "'" +
-                           (known.empty() ? " (the store holds none)" : "; it holds " + known));
-  }
+  if (s.step() != SQLITE_ROW) throw_missing_study(path_, name, studies());
   return s.text(0);
 }
 
@@ -266,11 +275,7 @@ bool SqliteStudyStore::open_study(const std::string& name, const std::string& se
   if (s.step() == SQLITE_ROW) {
     const std::string stored = s.text(0);
     exec("COMMIT");
-    if (stored != settings_json)
-      throw core::InputError(
-          path_ + ": study '" + name + "' exists with other settings:\n  stored: " + stored +
-          "\n  given:  " + settings_json +
-          "\nchoose another --study name, or repeat the stored settings to resume");
+    if (stored != settings_json) throw_other_settings(path_, name, stored, settings_json);
     return true;
   }
   Statement insert(db_, "INSERT INTO study(name, settings) VALUES(?, ?)", path_);

@@ -146,6 +146,13 @@ inline int final_claim_index(int index) { return -1 - index; }
 /// any) absent, this worker's, or abandoned.
 bool may_claim_final(const PendingRecord* held, bool measured, const ClaimOptions& options);
 
+/// The errors every store gives (core::InputError, `where` its path): no study `name`
+/// (naming the studies `held`), and study `name` stored with other settings.
+[[noreturn]] void throw_missing_study(const std::string& where, const std::string& name,
+                                      const std::vector<std::string>& held);
+[[noreturn]] void throw_other_settings(const std::string& where, const std::string& name,
+                                       const std::string& stored, const std::string& given);
+
 /// Opens the store `spec` names: a postgresql:// (or postgres://) URL, or an SQLite file path.
 std::unique_ptr<StudyStore> open_store(const std::string& spec);
 /// Whether `spec` names a server rather than a file.
