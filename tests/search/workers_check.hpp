@@ -74,9 +74,8 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
   std::filesystem::remove(hang_file);
   std::filesystem::remove(finals_log);
   std::vector<pid_t> children;
-  for (int w = 0; w < workers; ++w) {
+  auto start_worker = [&](int w) {
     const pid_t child = fork();
-    ASSERT_GE(child, 0);
     if (child == 0) {
       int code = 0;
       try {
@@ -90,7 +89,11 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
       _exit(code);
     }
     children.push_back(child);
-  }
+  };
+  // The first worker alone until it hangs holding its third claim (so that it surely gets
+  // one, however loaded the machine), then the others, then it is killed.
+  start_worker(0);
+  ASSERT_GT(children[0], 0);
   std::string hung;
   for (int wait = 0; wait < 6000 && hung.empty(); ++wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -98,6 +101,8 @@ inline void check_workers(const std::function<std::unique_ptr<store::StudyStore>
     std::getline(in, hung);
   }
   ASSERT_FALSE(hung.empty()) << "the first worker never reached its third evaluation";
+  for (int w = 1; w < workers; ++w) start_worker(w);
+  for (pid_t child : children) ASSERT_GT(child, 0);
   kill(children[0], SIGKILL);
   for (std::size_t w = 0; w < children.size(); ++w) {
     int status = 0;
