@@ -26,7 +26,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
       ->required()
       ->check(CLI::IsMember({"nb201", "anb"}));
   cmd->add_option("--strategy", a.strategies,
-                  "Strategies, comma-separated: hao, random, nsga2, evolution")
+                  "Strategies, comma-separated: hao, random, nsga2, evolution, flash")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--budget", a.budget, "Accuracy evaluations per run")->capture_default_str();
@@ -42,6 +42,11 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
   cmd->add_option("--data", a.data, "Reference-data folder (default: $HAO_DATA or ../shared/data)");
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
       ->capture_default_str();
+  cmd->add_option(
+         "--calibration-networks", a.calibration,
+         "flash: networks trained (a Latin hypercube) to fit its NN-Degree accuracy predictor "
+         "before its co-design steps (default: 25, or half the budget when less; >= 3)")
+      ->check(CLI::Range(3, 100000));
   cmd->add_option("--workers", a.workers,
                   "Worker processes per run, sharing one study as hao search workers do (with "
                   "more than 1, or a delay, each run is that many processes on --storage)")
@@ -83,6 +88,7 @@ int run_bench(const BenchArgs& a, std::ostream& out, std::ostream& err) {
   options.seeds = a.seeds;
   options.first_seed = a.first_seed;
   options.strategy.population = a.population;
+  options.strategy.calibration = a.calibration;
   options.workers = a.workers;
   options.evaluation_delay_s = a.evaluation_delay_s;
   options.storage = a.storage;

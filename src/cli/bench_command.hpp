@@ -21,6 +21,7 @@ struct BenchArgs {
   std::string accuracy;  ///< FILE:COLUMN
   std::string data;      ///< shared/data folder
   int population = 10;
+  int calibration = 0;
   int workers = 1;
   double evaluation_delay_s = 0;
   std::string storage;  ///< many workers: a postgresql:// URL ("" a temporary SQLite file)

@@ -46,7 +46,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--space", a.space,
                   "Built-in space (fmnist-mbv2, nb201, anb) or a YAML file (see examples/spaces)")
       ->capture_default_str();
-  cmd->add_option("--strategy", a.strategy, "hao, random, nsga2 or evolution")
+  cmd->add_option("--strategy", a.strategy, "hao, random, nsga2, evolution or flash")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
@@ -148,6 +148,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   add_threads_option(*cmd, a.threads, "training");
   cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
       ->capture_default_str();
+  cmd->add_option(
+         "--calibration-networks", a.calibration,
+         "flash: networks trained (a Latin hypercube) to fit its NN-Degree accuracy predictor "
+         "before its co-design steps (default: 25, or half the budget when less; >= 3)")
+      ->check(CLI::Range(3, 100000));
   add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
@@ -276,6 +281,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.stale_after_s = a.stale_after_s;
   so.heartbeat_s = std::min(10.0, a.stale_after_s / 4);
   so.strategy_options.population = a.population;
+  so.strategy_options.calibration = a.calibration;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
   // the fastest II; candidates judged at their bits make the sensitivity a trend.

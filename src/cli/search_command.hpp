@@ -52,6 +52,7 @@ struct SearchArgs {
   double ilp_time_limit_s = 20;
   int threads = 0;
   int population = 10;
+  int calibration = 0;
   std::string json_out;
 };
 

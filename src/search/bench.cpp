@@ -71,7 +71,8 @@ void BenchOptions::validate(std::size_t space_size) const {
 BenchResult run_bench(const TabularDomain& domain, const BenchOptions& options,
                       const std::function<void(const std::string&, std::uint64_t)>& progress) {
   options.validate(domain.size());
-  for (const auto& s : options.strategies) make_strategy(s, domain, 0, options.strategy);
+  for (const auto& s : options.strategies)
+    make_strategy(s, domain, 0, options.strategy.for_budget(options.budget));
   const bool shared =
       options.workers > 1 || options.evaluation_delay_s > 0 || !options.storage.empty();
   // Many workers share a file or a server; a temporary file is removed at the end.

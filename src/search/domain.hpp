@@ -24,6 +24,12 @@ struct Slot {
   std::vector<std::string> choices;
 };
 
+/// Training-free measures of a genotype's network: FLASH's accuracy-predictor inputs.
+struct Topology {
+  double nn_degree = 0;   ///< search/nn_degree.hpp
+  double parameters = 0;  ///< weights (of the part of the network that varies)
+};
+
 /// A space as program 4 sees it: the instance (slots in the genotype's order, hardware parts,
 /// implications; gains zero) and the additive surrogate's terms, indices of parts without
 /// hardware whose indicators are the surrogate's features and whose gains it sets.
@@ -64,6 +70,8 @@ class Domain {
   /// sensitivities are keyed by (Observation::omega) and carried to untrained genotypes
   /// through; empty when the domain has no layers (tables).
   virtual std::vector<std::pair<std::string, int>> layer_bits(const Genotype&) const { return {}; }
+  /// NN-Degree and parameters of g's network; nullopt when the domain cannot say.
+  virtual std::optional<Topology> topology(const Genotype&) const { return std::nullopt; }
   /// Program 4's view of the space; nullptr when the domain has none (tables).
   virtual const SelectionSpace* selection() const { return nullptr; }
 };

@@ -1,7 +1,10 @@
 #include "search/strategy.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "search/flash_strategy.hpp"
 #include "search/hao_strategy.hpp"
 #include "search/nsga2.hpp"
 
@@ -95,7 +98,7 @@ class EvolutionStrategy : public Strategy {
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names{"hao", "random", "nsga2", "evolution"};
+  static const std::vector<std::string> names{"hao", "random", "nsga2", "evolution", "flash"};
   return names;
 }
 
@@ -107,12 +110,19 @@ void StrategyOptions::cheap_asks() {
   sweep_points = 3;
 }
 
+StrategyOptions StrategyOptions::for_budget(int budget) const {
+  StrategyOptions o = *this;
+  if (o.calibration == 0) o.calibration = std::min(25, (std::max(budget, 1) + 1) / 2);
+  return o;
+}
+
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options) {
   if (name == "random") return std::make_unique<RandomStrategy>(domain, seed);
   if (name == "evolution") return std::make_unique<EvolutionStrategy>(domain, seed, options);
   if (name == "nsga2") return make_nsga2(domain, seed, options);
   if (name == "hao") return make_hao_strategy(domain, seed, options);
+  if (name == "flash") return make_flash_strategy(domain, seed, options);
   throw core::InputError("unknown strategy '" + name + "', expected one of " +
                          core::join(strategy_names(), ", "));
 }

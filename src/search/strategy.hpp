@@ -98,6 +98,13 @@ struct StrategyOptions {
   /// part of what is predicted; off when candidates are judged in float, where the feature
   /// stays one kernel input among the rest (a trend fitted to float accuracies is noise).
   bool sensitivity_trend = false;
+  /// flash (--calibration-networks): networks trained for its NN-Degree predictor (a Latin
+  /// hypercube) before its co-design steps; 0: 25, or half the budget (rounded up) when that is
+  /// less (for_budget).
+  int calibration = 0;
+
+  /// These options for a run of `budget` evaluations: calibration 0 resolved.
+  StrategyOptions for_budget(int budget) const;
 
   /// hao's asks about as cheap as an evaluation of about a second (a supernet's judgement): 6
   /// random candidates, one mutation per front member, 3 of the other observations, program
@@ -107,7 +114,7 @@ struct StrategyOptions {
   void cheap_asks();
 };
 
-/// "hao", "random", "nsga2" or "evolution"; InputError listing them otherwise.
+/// "hao", "random", "nsga2", "evolution" or "flash"; InputError listing them otherwise.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options = {});
 const std::vector<std::string>& strategy_names();

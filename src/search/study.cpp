@@ -70,6 +70,7 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
   for (const auto& [key, value] : own.items()) s[key] = value;
   if (options.strategy == "hao" && options.strategy_options.optimism != 0)
     s["optimism"] = options.strategy_options.optimism;
+  if (options.strategy == "flash") s["calibration"] = options.strategy_options.calibration;
   return s;
 }
 
@@ -127,8 +128,10 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
   const auto start = Clock::now();
   StudyResult result;
   const std::string& study = options.name;
+  // The strategy first: one the space cannot run (flash without an NN-Degree) writes nothing.
+  auto strategy = make_strategy(options.strategy, domain, options.seed,
+                                options.strategy_options.for_budget(options.budget));
   result.resumed = store.open_study(study, study_settings(space, options, evaluator).dump());
-  auto strategy = make_strategy(options.strategy, domain, options.seed, options.strategy_options);
   auto where = [&](const store::EvaluationRecord& r) {
     return store.path() + ": study '" + study + "' evaluation " + std::to_string(r.index);
   };

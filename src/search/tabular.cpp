@@ -6,6 +6,7 @@
 #include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "search/nn_degree.hpp"
 
 namespace hao::search {
 namespace {
@@ -218,24 +219,37 @@ std::vector<double> TabularDomain::features(const Genotype& g) const {
     // counts of live skips, 1x1 and 3x3 convolutions and pools, and the most convolutions on
     // one input-output path (the cell's depth), are valued 0.5 per op.
     const int from[6] = {0, 0, 1, 0, 1, 2}, to[6] = {1, 2, 2, 3, 3, 3};
-    const auto on = [&](int e) { return g[static_cast<std::size_t>(e)] != 0; };
-    bool reached[4] = {true, false, false, false};
-    for (int e = 0; e < 6; ++e) reached[to[e]] = reached[to[e]] || (reached[from[e]] && on(e));
-    bool reaches[4] = {false, false, false, true};
-    for (int e = 5; e >= 0; --e) reaches[from[e]] = reaches[from[e]] || (reaches[to[e]] && on(e));
+    const std::array<bool, 6> live = nb201_live_edges(g);
     double count[5] = {0, 0, 0, 0, 0};
     int depth[4] = {0, 0, 0, 0};
+    bool connected = false;
     for (int e = 0; e < 6; ++e) {
-      if (!on(e) || !reached[from[e]] || !reaches[to[e]]) continue;
+      if (!live[e]) continue;
       const int op = g[static_cast<std::size_t>(e)];
       count[op] += 1;
       depth[to[e]] = std::max(depth[to[e]], depth[from[e]] + (op == 2 || op == 3 ? 1 : 0));
+      connected = connected || to[e] == 3;
     }
-    f.push_back(reached[3] ? 2.0 : 0.0);
+    f.push_back(connected ? 2.0 : 0.0);
     for (int op = 1; op < 5; ++op) f.push_back(0.5 * count[op]);
     f.push_back(0.5 * depth[3]);
   }
   return f;
+}
+
+std::optional<Topology> TabularDomain::topology(const Genotype& g) const {
+  if (source_.space == "nb201")
+    return Topology{nb201_nn_degree(g, counting_), nb201_cell_parameters(g)};
+  // anb: per block the slots e, k, l, se (anb_slots' order); their choices are the numbers.
+  std::vector<MnasBlock> blocks;
+  for (std::size_t b = 0; b < 7; ++b) {
+    const auto value = [&](std::size_t f) {
+      const std::size_t s = 4 * b + f;
+      return std::stoi(slots_[s].choices.at(static_cast<std::size_t>(g.at(s))));
+    };
+    blocks.push_back({value(0), value(1), value(2), value(3) != 0});
+  }
+  return Topology{mnas_nn_degree(blocks), mnas_parameters(blocks)};
 }
 
 Genotype TabularDomain::parse(const std::string& arch, const std::string& where) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "search/domain.hpp"
+#include "search/nn_degree.hpp"
 #include "search/pareto.hpp"
 
 namespace hao::search {
@@ -39,6 +40,10 @@ class TabularDomain : public Domain {
   std::optional<std::vector<Genotype>> enumerate() const override;
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override { return rows_[row(g)].arch; }
+  /// nb201: NN-Degree counted as set_counting says (kWeights by default: it ranks best,
+  /// docs/benchmarks.md); anb: MnasNet blocks.
+  std::optional<Topology> topology(const Genotype& g) const override;
+  void set_counting(Nb201Counting counting) { counting_ = counting; }
 
   /// The recorded accuracy: the "training" of a tabular benchmark.
   double accuracy(const Genotype& g) const { return rows_[row(g)].accuracy; }
@@ -66,6 +71,7 @@ class TabularDomain : public Domain {
   std::vector<Row> rows_;
   std::map<Genotype, std::size_t> index_;
   std::size_t skipped_ = 0, merged_ = 0;
+  Nb201Counting counting_ = Nb201Counting::kWeights;
 };
 
 }  // namespace hao::search

@@ -1,0 +1,29 @@
+// FLASH (Li, Mandal, Ogras and Marculescu, arXiv 2108.00568) as a strategy: the first
+// `calibration` asks are a Latin hypercube over the space's slots; their accuracies fit the
+// NN-Degree predictor (predict/degree_predictor.hpp); every later ask is the co-design step:
+// the untold network of highest predicted accuracy whose latency (free: a table or hao's
+// programs) meets a target, the targets sweeping the space's latency range geometrically in
+// van der Corput order (middle first, then the quarters, ...), so that any number of asks
+// spreads over the range. On a space small enough to list, each step maximizes the surrogate
+// over the whole space (exact); otherwise over a pool of random genotypes and mutations of
+// the observed front.
+#pragma once
+
+#include <memory>
+
+#include "search/strategy.hpp"
+
+namespace hao::search {
+
+/// InputError when the domain cannot give a genotype's NN-Degree (Domain::topology).
+std::unique_ptr<Strategy> make_flash_strategy(const Domain& domain, std::uint64_t seed,
+                                              const StrategyOptions& options);
+
+/// Row `i` of a Latin hypercube of `n` rows over `slots`: per slot the n rows fall in n
+/// equal strata of its choices, in a random order fixed by `seed`.
+Genotype latin_hypercube_row(const std::vector<Slot>& slots, int n, int i, std::uint64_t seed);
+
+/// The k-th point (k >= 0) of the base-2 van der Corput sequence: 0.5, 0.25, 0.75, 0.125, ...
+double van_der_corput(std::uint64_t k);
+
+}  // namespace hao::search
