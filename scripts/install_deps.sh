@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
   libcli11-dev             # command line
   libonnx-dev libprotobuf-dev protobuf-compiler  # ONNX import
   libeigen3-dev            # least squares for latency calibration
+  libnlopt-cxx-dev         # NLopt (COBYLA): SHGO's local minimizations (strategy flash)
   zlib1g-dev               # gzip-compressed IDX data sets
   libsqlite3-dev           # the study store (hao search)
   libpq-dev                # the shared study store on a PostgreSQL server (--storage postgresql://)
