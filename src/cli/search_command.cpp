@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/study_report.hpp"
+#include "search/dense_domain.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/study.hpp"
 #include "search/tabular.hpp"
@@ -44,7 +45,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "quantization-aware training and measured on the test set, and a report folder is "
       "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg.");
   cmd->add_option("--space", a.space,
-                  "Built-in space (fmnist-mbv2, nb201, anb) or a YAML file (see examples/spaces)")
+                  "Built-in space (fmnist-mbv2, fmnist-densenet, nb201, anb) or a YAML file (see "
+                  "examples/spaces)")
       ->capture_default_str();
   cmd->add_option("--strategy", a.strategy, "hao, random, nsga2, evolution or flash")
       ->capture_default_str();
@@ -192,11 +194,12 @@ std::string files_dir(const SearchArgs& a) {
 /// The evaluator of a generative space; the one place hao search knows whether LibTorch is
 /// there.
 std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
-                                                      const search::Mbv2Domain& domain,
+                                                      const search::NetworkDomain& domain,
                                                       const std::string& space,
                                                       const std::string& study, std::ostream& err) {
 #if HAO_HAS_TORCH
   if (a.evaluator == "supernet") {
+    const auto& mbv2 = dynamic_cast<const search::Mbv2Domain&>(domain);  // checked: kind mbv2
     nn::SupernetEvaluatorOptions o;
     o.training.steps = a.supernet_steps;
     o.training.qat_steps = a.supernet_qat_steps;
@@ -212,7 +215,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.supernet_dir = (fs::path(files_dir(a)) / "supernets").string();
     o.supernet_file = a.supernet;
     o.validate("hao search");
-    const std::string file = o.supernet_path(domain.spec());
+    const std::string file = o.supernet_path(mbv2.spec());
     if (!fs::exists(file) && a.supernet.empty())
       err << "training the supernet of " << space << " (" << o.training.steps << " + "
           << o.training.qat_steps << " quantization-aware steps; kept in " << file
@@ -221,7 +224,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
       err << "judging on the supernet kept in " << file << "\n";
     auto progress = std::make_shared<StepProgress>(err, "supernet");
     o.progress = [progress](long step, long steps, double loss) { (*progress)(step, steps, loss); };
-    return std::make_unique<nn::SupernetEvaluator>(domain, o);
+    return std::make_unique<nn::SupernetEvaluator>(mbv2, o);
   }
   nn::TrainingEvaluatorOptions o;
   o.train_steps = a.train_steps;
@@ -265,6 +268,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   if (tabular && a.evaluator == "supernet")
     throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
                            " is a table (its accuracies are looked up)");
+  if (spec.kind == "densenet" && a.evaluator == "supernet")
+    throw core::InputError("--evaluator supernet: " + spec.name +
+                           " is a densenet space, and supernets are built for mbv2 spaces only; "
+                           "use --evaluator scratch");
   if (!tabular && a.evaluation_delay_s > 0)
     throw core::InputError("--evaluation-delay applies to tabular spaces; " + spec.name +
                            " trains its candidates");
@@ -304,15 +311,15 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   } else {
     ilp::MapOptions map;
     map.solve.time_limit_s = a.ilp_time_limit_s;
-    auto mbv2 = std::make_unique<search::Mbv2Domain>(spec.mbv2, a.device.load(), map);
-    device_name = mbv2->device().name;
+    auto network = search::make_network_domain(spec, a.device.load(), map);
+    device_name = network->device().name;
     // A study is one device's and one evaluator's: a search for another device (reusing the
     // kept supernet) or with the other evaluator is another study by default.
     if (so.name.empty())
       so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
                 "-s" + std::to_string(a.seed);
-    evaluator = training_evaluator(a, *mbv2, spec.name, so.name, err);
-    domain = std::move(mbv2);
+    evaluator = training_evaluator(a, *network, spec.name, so.name, err);
+    domain = std::move(network);
   }
 
   const std::unique_ptr<store::StudyStore> db = store::open_store(a.storage);

@@ -110,12 +110,12 @@ void TrainingEvaluatorOptions::validate(const std::string& where) const {
   issues.throw_if_any();
 }
 
-TrainingEvaluator::TrainingEvaluator(const search::Mbv2Domain& domain,
+TrainingEvaluator::TrainingEvaluator(const search::NetworkDomain& domain,
                                      TrainingEvaluatorOptions options)
     : Mbv2Evaluator(domain), options_(std::move(options)) {
   options_.validate();
   options_.threads = all_cores(options_.threads);
-  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
+  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.data()));
   if (!options_.checkpoint_dir.empty())
     std::filesystem::create_directories(options_.checkpoint_dir);
 }
@@ -180,7 +180,7 @@ void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   sens.curvature = Curvature::Fisher;
   sens.batches = 1, sens.batch_size = options_.sensitivity_batch;
   sens.min_iterations = sens.max_iterations = options_.sensitivity_probes;
-  sens.bits = domain_.spec().bits;
+  sens.bits = domain_.bit_choices();
   sens.seed = options_.seed;
   sens.threads = options_.threads;
   const SensitivityResult sr = layer_sensitivity(model, *data_, sens);
@@ -252,16 +252,16 @@ std::string supernet_file_name(const search::Mbv2Spec& spec, const SupernetTrain
 
 SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
                                      SupernetEvaluatorOptions options)
-    : Mbv2Evaluator(domain), options_(std::move(options)) {
+    : Mbv2Evaluator(domain), mbv2_(domain), options_(std::move(options)) {
   options_.validate();
   options_.threads = all_cores(options_.threads);
   options_.training.threads = options_.threads;
   torch::set_num_threads(options_.threads);
-  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.spec().data));
-  path_ = options_.supernet_path(domain_.spec());
+  data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.data()));
+  path_ = options_.supernet_path(mbv2_.spec());
   if (!options_.supernet_file.empty()) {
-    net_ = space_supernet(domain_);
-    info_ = load_supernet(net_, domain_, path_);
+    net_ = space_supernet(mbv2_);
+    info_ = load_supernet(net_, mbv2_, path_);
     const int threads = options_.training.threads;
     options_.training = training_from_json(info_.training, path_);
     options_.training.threads = threads;
@@ -271,13 +271,13 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
   std::filesystem::create_directories(options_.supernet_dir.empty() ? "." : options_.supernet_dir);
   const FileLock only_one_trains(path_ + ".lock");
   if (std::filesystem::exists(path_)) {
-    net_ = space_supernet(domain_);
-    info_ = load_supernet(net_, domain_, path_);
+    net_ = space_supernet(mbv2_);
+    info_ = load_supernet(net_, mbv2_, path_);
   } else {
-    info_ = train_and_save_supernet(domain_, *data_, options_.training, options_.space, path_,
+    info_ = train_and_save_supernet(mbv2_, *data_, options_.training, options_.space, path_,
                                     options_.progress);
-    net_ = space_supernet(domain_);
-    info_ = load_supernet(net_, domain_, path_);  // what a later study will load, exactly
+    net_ = space_supernet(mbv2_);
+    info_ = load_supernet(net_, mbv2_, path_);  // what a later study will load, exactly
     trained_ = true;
   }
   images_ = judge_images(*data_, options_.training, options_.recalibration_images);
@@ -301,7 +301,7 @@ nlohmann::ordered_json SupernetEvaluator::settings(int finalists) const {
 void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRecord& r) {
   double hardware_s = 0;
   if (!record_hardware(c.genotype, r, hardware_s)) return;
-  const MemberJudgement j = judge_member(net_, info_, domain_, c.genotype, *data_, images_);
+  const MemberJudgement j = judge_member(net_, info_, mbv2_, c.genotype, *data_, images_);
   r.accuracy = 100 * j.val_accuracy;
   r.extra = nlohmann::json{{"evaluator", "supernet"},        {"quantized", j.quantized},
                            {"judge_seconds", j.seconds},     {"ask_seconds", c.ask_seconds},
@@ -315,7 +315,7 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
       search::parse_code(r.genotype, "evaluation " + std::to_string(r.index));
   seed_torch(options_.training.seed);
   IrNet model =
-      export_member(net_, domain_, g, "candidate" + std::to_string(r.index), *data_, images_);
+      export_member(net_, mbv2_, g, "candidate" + std::to_string(r.index), *data_, images_);
   TrainOptions o;
   o.epochs = 0;
   o.steps = options_.final_steps;

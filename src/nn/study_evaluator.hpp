@@ -1,4 +1,4 @@
-// The study evaluators of generative spaces (search::Mbv2Domain): each candidate's accelerator
+// The study evaluators of generative spaces (search::NetworkDomain): each candidate's accelerator
 // is program 1's optimal dataflow design (free, exact). Its accuracy is either judged on the
 // space's weight-sharing supernet, trained once and kept for later studies (SupernetEvaluator,
 // about a second per candidate at its bits), or a short training from scratch on a subset
@@ -46,7 +46,7 @@ class Mbv2Evaluator : public search::Evaluator {
   bool has_final() const override { return true; }
 
  protected:
-  explicit Mbv2Evaluator(const search::Mbv2Domain& domain) : domain_(domain) {}
+  explicit Mbv2Evaluator(const search::NetworkDomain& domain) : domain_(domain) {}
   /// Program 1's design for `g` into `record` (bits, hardware, latency, fps, resources); false,
   /// with the record marked infeasible, when nothing fits. `seconds` gets the time it took.
   bool record_hardware(const search::Genotype& g, store::EvaluationRecord& record,
@@ -58,13 +58,13 @@ class Mbv2Evaluator : public search::Evaluator {
   static nlohmann::json final_note(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
                                    std::chrono::steady_clock::time_point t0);
 
-  const search::Mbv2Domain& domain_;
+  const search::NetworkDomain& domain_;
 };
 
 class TrainingEvaluator : public Mbv2Evaluator {
  public:
   /// Loads the space's data set; InputError when it is missing.
-  TrainingEvaluator(const search::Mbv2Domain& domain, TrainingEvaluatorOptions options);
+  TrainingEvaluator(const search::NetworkDomain& domain, TrainingEvaluatorOptions options);
   ~TrainingEvaluator() override;
 
   /// "device", "training" {train_steps, subset, validation, qat_steps, finalists,
@@ -128,6 +128,7 @@ class SupernetEvaluator : public Mbv2Evaluator {
   const SupernetInfo& supernet_info() const { return info_; }
 
  private:
+  const search::Mbv2Domain& mbv2_;  ///< the supernet is an mbv2 space's
   SupernetEvaluatorOptions options_;
   std::unique_ptr<data::DataSet> data_;
   Supernet net_{nullptr};

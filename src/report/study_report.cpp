@@ -15,8 +15,9 @@
 #include "report/dataflow_report.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/table.hpp"
-#include "search/mbv2_domain.hpp"
+#include "search/network_domain.hpp"
 #include "search/pareto.hpp"
+#include "search/space_spec.hpp"
 #include "search/study.hpp"
 
 namespace hao::report {
@@ -229,8 +230,9 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
                                                        "study '" + study + "' space", ".");
     ilp::MapOptions mo;
     mo.solve.time_limit_s = settings.value("ilp_time_limit_s", search::kStudyIlpTimeLimitS);
-    const search::Mbv2Domain domain(spec.mbv2,
-                                    hw::load_device(settings.at("device").get<std::string>()), mo);
+    const auto network = search::make_network_domain(
+        spec, hw::load_device(settings.at("device").get<std::string>()), mo);
+    const search::NetworkDomain& domain = *network;
     const search::Genotype g =
         search::parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
     const ir::Network net =

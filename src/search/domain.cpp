@@ -25,6 +25,12 @@ std::vector<double> Domain::features(const Genotype& g) const {
   return f;
 }
 
+std::vector<std::vector<std::size_t>> Domain::hierarchy() const {
+  std::vector<std::size_t> all(slots().size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return {all};
+}
+
 std::string Domain::label(const Genotype& g) const {
   const auto& s = slots();
   std::string out;

@@ -28,6 +28,8 @@ struct Slot {
 struct Topology {
   double nn_degree = 0;   ///< search/nn_degree.hpp
   double parameters = 0;  ///< weights (of the part of the network that varies)
+  double macs = 0;        ///< multiply-accumulates per frame; 0 where the domain does not say
+  double bit_ops = 0;     ///< sum of MACs x weight bits x activation bits; 0 likewise
 };
 
 /// A space as program 4 sees it: the instance (slots in the genotype's order, hardware parts,
@@ -72,6 +74,9 @@ class Domain {
   virtual std::vector<std::pair<std::string, int>> layer_bits(const Genotype&) const { return {}; }
   /// NN-Degree and parameters of g's network; nullopt when the domain cannot say.
   virtual std::optional<Topology> topology(const Genotype&) const { return std::nullopt; }
+  /// FLASH's hierarchy: groups of slot indices optimized one after another (strategy flash on a
+  /// space too large to list); by default one group of every slot.
+  virtual std::vector<std::vector<std::size_t>> hierarchy() const;
   /// Program 4's view of the space; nullptr when the domain has none (tables).
   virtual const SelectionSpace* selection() const { return nullptr; }
 };

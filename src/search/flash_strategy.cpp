@@ -1,13 +1,16 @@
 #include "search/flash_strategy.hpp"
 
+#include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "opt/shgo.hpp"
 #include "predict/degree_predictor.hpp"
-#include "search/pareto.hpp"
 
 namespace hao::search {
 
@@ -87,19 +90,18 @@ class FlashStrategy : public Strategy {
     predict::DegreePredictor predictor;
     predictor.fit(degree, params, accuracy);
 
-    const std::vector<Candidate>& pool = listed_.empty() ? sampled_pool(rng) : listed_;
+    if (listed_.empty()) return codesign(predictor, asked - n, rng);
     double lo = kInfeasibleMs, hi = 0;
-    for (const auto& c : pool) lo = std::min(lo, c.latency_ms), hi = std::max(hi, c.latency_ms);
-    if (pool.empty() || !(hi > 0)) {
+    for (const auto& c : listed_) lo = std::min(lo, c.latency_ms), hi = std::max(hi, c.latency_ms);
+    if (!(hi > 0)) {
       why_ = "random (no design fits)";
       return untold(domain_.random(rng), rng);
     }
     // The target of this co-design step: geometric between the fastest and the slowest design.
-    const double u = van_der_corput(asked - n);
-    const double target = lo * std::pow(hi / lo, u);
+    const double target = lo * std::pow(hi / lo, van_der_corput(asked - n));
     const Candidate* best = nullptr;
     double best_acc = 0;
-    for (const auto& c : pool) {
+    for (const auto& c : listed_) {
       if (c.latency_ms > target * (1 + 1e-9) || told(c.genotype)) continue;
       const double a = predictor.predict(c.topology.nn_degree, c.topology.parameters);
       if (!best || a > best_acc || (a == best_acc && c.latency_ms < best->latency_ms)) {
@@ -124,27 +126,117 @@ class FlashStrategy : public Strategy {
     Topology topology;
   };
 
-  /// A space too large to list: random genotypes and one-slot mutations of the observed
-  /// front, with their latencies.
-  const std::vector<Candidate>& sampled_pool(Rng& rng) {
-    sampled_.clear();
-    std::vector<Genotype> genotypes;
-    for (int i = 0; i < 4 * options_.pool_random; ++i) genotypes.push_back(domain_.random(rng));
-    std::vector<Objectives> seen;
-    for (const auto& o : history_) seen.push_back({o.latency_ms, o.accuracy});
-    for (std::size_t i : pareto_front(seen))
-      for (int m = 0; m < options_.pool_mutations; ++m)
-        genotypes.push_back(mutate(history_[i].genotype, rng));
-    for (auto& g : genotypes) {
-      if (told(g)) continue;
-      const double l = domain_.latency_ms(g);
-      if (l < kInfeasibleMs) sampled_.push_back({std::move(g), l, *domain_.topology(g)});
+  /// A space too large to list: FLASH's hierarchical SHGO. The targets sweep the observed
+  /// latencies' range; each level of Domain::hierarchy() is an integer lattice of its slots'
+  /// choice indices (the others held at the incumbent: the most accurate observation under the
+  /// target, else every slot's first choice), minimizing minus the predicted accuracy (ties
+  /// toward larger choices) where the genotype is untold and a latency model meets the target:
+  /// FLASH's analytical hardware model, here log latency linear in log MACs and log bit
+  /// operations (Topology), fitted to the observations' program-1 latencies as FLASH fits its
+  /// model to measurements. Then the hardware: program 1 (latency_ms) for the last level's
+  /// minima in order, the first that meets the target asked.
+  Genotype codesign(const predict::DegreePredictor& predictor, std::size_t step, Rng& rng) {
+    double lo = kInfeasibleMs, hi = 0;
+    const Observation* incumbent = nullptr;
+    std::vector<std::array<double, 3>> rows;
+    std::vector<double> log_latency;
+    for (const auto& o : history_) {
+      if (!(o.latency_ms < kInfeasibleMs)) continue;
+      lo = std::min(lo, o.latency_ms);
+      hi = std::max(hi, o.latency_ms);
+      const Topology t = *domain_.topology(o.genotype);
+      if (t.macs > 0 && t.bit_ops > 0) {
+        rows.push_back({1.0, std::log(t.bit_ops), std::log(t.macs)});
+        log_latency.push_back(std::log(o.latency_ms));
+      }
     }
-    return sampled_;
+    if (!(hi > 0) || rows.size() < 3) {
+      why_ = "random (fewer than 3 observed designs fit, or the space has no MAC counts)";
+      return untold(domain_.random(rng), rng);
+    }
+    Eigen::MatrixXd design(static_cast<Eigen::Index>(rows.size()), 3);
+    Eigen::VectorXd target_log(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (Eigen::Index k = 0; k < 3; ++k)
+        design(static_cast<Eigen::Index>(i), k) = rows[i][static_cast<std::size_t>(k)];
+      target_log(static_cast<Eigen::Index>(i)) = log_latency[i];
+    }
+    const Eigen::VectorXd model = design.completeOrthogonalDecomposition().solve(target_log);
+    const auto modelled_ms = [&](const Genotype& g) {
+      const Topology t = *domain_.topology(g);
+      return std::exp(model(0) + model(1) * std::log(t.bit_ops) + model(2) * std::log(t.macs));
+    };
+    const double target = lo * std::pow(hi / lo, van_der_corput(step));
+    for (const auto& o : history_)
+      if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy))
+        incumbent = &o;
+    const auto predicted = [&](const Genotype& x) {
+      const Topology t = *domain_.topology(x);
+      return predictor.predict(t.nn_degree, t.parameters);
+    };
+    opt::ShgoOptions so;
+    so.max_evaluations = 20000;
+    const auto levels = domain_.hierarchy();
+    // Up to three rounds: a proposal program 1 prices above the target tightens the model's
+    // target by the ratio it missed by; one that fits nowhere is never proposed again.
+    std::set<Genotype> missed;
+    double model_target = target;
+    for (int round = 0; round < 3; ++round) {
+      Genotype g = incumbent ? incumbent->genotype : Genotype(domain_.slots().size(), 0);
+      std::vector<Genotype> minima;
+      for (const auto& level : levels) {
+        std::vector<int> lower(level.size(), 0), upper;
+        for (std::size_t i : level)
+          upper.push_back(static_cast<int>(domain_.slots()[i].choices.size()) - 1);
+        const auto with = [&](const std::vector<int>& x) {
+          Genotype y = g;
+          for (std::size_t k = 0; k < level.size(); ++k) y[level[k]] = x[k];
+          return y;
+        };
+        double tie = 0;
+        for (int u : upper) tie += u + 1;
+        const auto objective = [&](const std::vector<int>& x) {
+          double sum = 0;
+          for (int v : x) sum += v;
+          return -predicted(with(x)) - 1e-6 * sum / tie;
+        };
+        const auto feasible = [&](const std::vector<int>& x) {
+          const Genotype y = with(x);
+          return domain_.valid(y) && !told(y) && !missed.count(y) && !unfit_.count(y) &&
+                 modelled_ms(y) <= model_target;
+        };
+        const opt::LatticeResult r = opt::shgo_lattice(objective, lower, upper, feasible, so);
+        if (!r.feasible) {
+          why_ = "random (nothing untold fits " + core::fixed(target, 3) + " ms)";
+          return untold(domain_.random(rng), rng);
+        }
+        g = with(r.x);
+        minima.clear();  // the last level's are the hardware check's candidates
+        for (const auto& m : r.minima) minima.push_back(with(m.first));
+      }
+      for (std::size_t i = 0; i < minima.size() && i < 3; ++i) {
+        const double exact = domain_.latency_ms(minima[i]);
+        if (exact <= target * (1 + 1e-9)) {
+          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) +
+                 " at <= " + core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
+                 ", leave-one-out RMSE " + core::fixed(predictor.chosen().loo_rmse, 2) + ")";
+          return minima[i];
+        }
+        if (exact >= kInfeasibleMs) {
+          unfit_.insert(minima[i]);
+        } else {
+          missed.insert(minima[i]);
+          model_target = std::min(model_target, model_target * target / exact);
+        }
+      }
+    }
+    why_ = "random (SHGO's proposals miss " + core::fixed(target, 3) + " ms on program 1)";
+    return untold(domain_.random(rng), rng);
   }
 
   StrategyOptions options_;
-  std::vector<Candidate> listed_, sampled_;
+  std::vector<Candidate> listed_;
+  std::set<Genotype> unfit_;  ///< proposals no accelerator fits (program 1)
   std::string why_;
 };
 

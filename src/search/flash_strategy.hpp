@@ -5,8 +5,9 @@
 // programs) meets a target, the targets sweeping the space's latency range geometrically in
 // van der Corput order (middle first, then the quarters, ...), so that any number of asks
 // spreads over the range. On a space small enough to list, each step maximizes the surrogate
-// over the whole space (exact); otherwise over a pool of random genotypes and mutations of
-// the observed front.
+// over the whole space (exact); otherwise FLASH's hierarchical SHGO (opt/shgo.hpp) walks the
+// levels of Domain::hierarchy() on the lattice of choice indices under the latency bound, and
+// program 1 checks its proposals.
 #pragma once
 
 #include <memory>

@@ -11,6 +11,7 @@
 #include "ilp/folding_program.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
+#include "search/nn_degree.hpp"
 
 namespace hao::search {
 namespace {
@@ -39,10 +40,15 @@ std::string layer_key(const ir::Layer& l) {
   return o.str();
 }
 
+// A stage's channels at a width multiplier: rounded to a multiple of 4, at least 8.
+int stage_channels(int channels, double width) {
+  return std::max(8, static_cast<int>(std::lround(channels * width / 4.0)) * 4);
+}
+
 }  // namespace
 
 Mbv2Domain::Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map)
-    : spec_(std::move(spec)), device_(std::move(device)), map_(std::move(map)) {
+    : NetworkDomain(std::move(device), std::move(map)), spec_(std::move(spec)) {
   HAO_CHECK(!spec_.stages.empty() && !spec_.depth.empty(), "mbv2 space without stages");
   for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
     const std::string p = "s" + std::to_string(s) + ".";
@@ -67,10 +73,7 @@ std::size_t Mbv2Domain::block_slot(std::size_t stage, std::size_t block) const {
 }
 
 Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
-  Genotype c = g;
-  c.resize(slots_.size(), 0);
-  for (std::size_t i = 0; i < c.size(); ++i)
-    c[i] = std::clamp(c[i], 0, static_cast<int>(slots_[i].choices.size()) - 1);
+  Genotype c = clamped(g);
   for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
     const std::size_t d_slot = block_slot(s, 0) - 2;
     const int depth = spec_.depth[static_cast<std::size_t>(c[d_slot])];
@@ -82,17 +85,13 @@ Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
 }
 
 bool Mbv2Domain::valid(const Genotype& g) const {
-  if (g.size() != slots_.size()) return false;
-  for (std::size_t i = 0; i < g.size(); ++i)
-    if (g[i] < 0 || g[i] >= static_cast<int>(slots_[i].choices.size())) return false;
+  if (!in_range(g)) return false;
   Rng unused(0);
   return snap(g, unused) == g;
 }
 
 Genotype Mbv2Domain::random(Rng& rng) const {
-  Genotype g;
-  for (const auto& s : slots_)
-    g.push_back(std::uniform_int_distribution<int>(0, static_cast<int>(s.choices.size()) - 1)(rng));
+  Genotype g = uniform(rng);
   return snap(g, rng);
 }
 
@@ -181,13 +180,6 @@ std::vector<double> Mbv2Domain::features(const Genotype& g) const {
   return f;
 }
 
-std::vector<std::pair<std::string, int>> Mbv2Domain::layer_bits(const Genotype& g) const {
-  std::vector<std::pair<std::string, int>> out;
-  for (const auto& l : network(g).layers)
-    if (l.has_weights()) out.emplace_back(l.name, l.weight_bits);
-  return out;
-}
-
 namespace {
 
 // Every slot at its largest (or smallest) numeric choice.
@@ -205,6 +197,32 @@ Genotype extreme(const std::vector<Slot>& slots, bool largest) {
 }
 
 }  // namespace
+
+std::optional<Topology> Mbv2Domain::topology(const Genotype& g) const {
+  Topology t;
+  int channels = spec_.stem_channels;
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    const std::size_t d = depth_slot(s);
+    const int depth = spec_.depth[static_cast<std::size_t>(g[d])];
+    const double width = spec_.width[static_cast<std::size_t>(g[d + 1])];
+    const int out = stage_channels(spec_.stages[s].channels, width);
+    std::vector<MbconvLayer> stage;
+    for (int b = 0; b < depth; ++b) {
+      const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
+      const int expansion = spec_.expansion[static_cast<std::size_t>(g[k + 1])];
+      const int stride = b == 0 ? spec_.stages[s].stride : 1;
+      stage.push_back({channels, out, expansion, stride == 1 && out == channels});
+      channels = out;
+    }
+    t.nn_degree += mbconv_stage_degree(stage);
+  }
+  for (const auto& l : network(g).layers) {
+    t.parameters += static_cast<double>(l.weights());
+    t.macs += static_cast<double>(l.macs());
+    t.bit_ops += static_cast<double>(l.macs()) * l.weight_bits * l.act_bits;
+  }
+  return t;
+}
 
 Genotype Mbv2Domain::largest() const { return extreme(slots_, true); }
 Genotype Mbv2Domain::smallest() const { return extreme(slots_, false); }
@@ -227,8 +245,7 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
     const std::size_t d = block_slot(s, 0) - 2;
     const int depth = m.depth[static_cast<std::size_t>(g[d])];
     const double width = m.width[static_cast<std::size_t>(g[d + 1])];
-    const int out =
-        std::max(8, static_cast<int>(std::lround(m.stages[s].channels * width / 4.0)) * 4);
+    const int out = stage_channels(m.stages[s].channels, width);
     for (int b = 0; b < depth; ++b) {
       const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
       const int kernel = m.kernel[static_cast<std::size_t>(g[k])];
@@ -271,59 +288,6 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
     << ", bias: true, weight_bits: " << m.classifier_bits << ", act_bits: " << m.classifier_bits
     << "}\n";
   return y.str();
-}
-
-ir::Network Mbv2Domain::network(const Genotype& g, const std::string& name) const {
-  ir::Network net = ir::parse_description(description(g, name), "genotype " + label(g));
-  ir::derive_elementwise_bits(net);
-  return net;
-}
-
-Hardware Mbv2Domain::hardware(const Genotype& g) const {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = cache_.find(g); it != cache_.end()) return it->second;
-  }
-  const ir::Network net = network(g);
-  const ilp::MapResult r = ilp::map_dataflow(net, device_, map_);
-  Hardware h;
-  h.feasible = r.feasible;
-  h.reason = r.reason;
-  h.stats = r.stats;
-  if (r.feasible) {
-    h.fps = r.eval.fps;
-    h.latency_ms = r.eval.latency_ms;
-    h.resources = r.eval.total;
-    h.configs = r.configs;
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  return cache_.emplace(g, h).first->second;
-}
-
-namespace {
-// What latency_ms reports for a design: its frame interval.
-double frame_interval_ms(const Hardware& h) { return h.feasible ? 1000.0 / h.fps : kInfeasibleMs; }
-}  // namespace
-
-double Mbv2Domain::latency_ms(const Genotype& g) const { return frame_interval_ms(hardware(g)); }
-
-double Mbv2Domain::latency_bound_ms(const Genotype& g) const {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = cache_.find(g); it != cache_.end()) return frame_interval_ms(it->second);
-    if (auto it = bound_cache_.find(g); it != bound_cache_.end()) return it->second;
-  }
-  // The problem program 1 solves (map_dataflow's: thresholds' placement a choice).
-  hw::DataflowOptions options = map_.cost;
-  options.split_threshold_choice = true;
-  const std::int64_t ii =
-      ilp::relaxed_ii_bound(ilp::make_folding_problem(network(g), device_, options));
-  const double bound = ii == std::numeric_limits<std::int64_t>::max()
-                           ? kInfeasibleMs
-                           // as hw::evaluate_dataflow and latency_ms compute it, to the bit
-                           : 1000.0 / (device_.clock_mhz * 1e6 / static_cast<double>(ii));
-  std::lock_guard<std::mutex> lock(mutex_);
-  return bound_cache_.emplace(g, bound).first->second;
 }
 
 }  // namespace hao::search

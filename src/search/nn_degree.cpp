@@ -1,5 +1,7 @@
 #include "search/nn_degree.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/text.hpp"
 
@@ -29,6 +31,14 @@ double nn_degree(const std::vector<DenseCell>& cells) {
   double sum = 0;
   for (const auto& c : cells) sum += dense_cell_degree(c);
   return sum;
+}
+
+double dense_window_cell_degree(int width, int depth, int skips) {
+  HAO_CHECK(width > 0 && depth > 0 && skips >= 0, "a dense cell needs width, depth > 0");
+  double links = 0;
+  for (int j = 1; j <= depth; ++j)
+    links += width + static_cast<double>(width) * std::min(skips, j - 1);
+  return links / depth;
 }
 
 double mbconv_stage_degree(const std::vector<MbconvLayer>& stage) {

@@ -24,6 +24,12 @@ struct DenseCell {
 };
 double dense_cell_degree(const DenseCell& cell);
 double nn_degree(const std::vector<DenseCell>& cells);
+/// A cell of hao's densenet space (DenseSpec): `depth` layers of `width` channels after its
+/// transition, layer j reading its predecessor and min(skips, j - 1) earlier layers of `width`
+/// channels (whole layers: hao has no channel-slice operation, so its long-range links come in
+/// multiples of the width). Average in-degree w + w sum_j min(t, j - 1) / d; FLASH's formula
+/// with t w skip channels when every layer has all t.
+double dense_window_cell_degree(int width, int depth, int skips);
 
 /// One layer of an inverted-residual (MBConv) stage: 1x1 expansion to `in` x `expansion`
 /// channels (none at expansion 1), depthwise k x k, 1x1 projection to `out`, and the identity

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -119,7 +120,9 @@ std::string resolve(const std::string& file, const std::string& data_dir) {
 
 }  // namespace
 
-std::vector<std::string> builtin_space_names() { return {"fmnist-mbv2", "nb201", "anb"}; }
+std::vector<std::string> builtin_space_names() {
+  return {"fmnist-mbv2", "fmnist-densenet", "nb201", "anb"};
+}
 
 std::optional<std::string> builtin_space(const std::string& name) {
   for (auto& [n, yaml] : builtin_space_yaml())
@@ -144,6 +147,17 @@ SpaceSpec load_space(const std::string& name_or_path, const std::string& data_di
 }
 
 namespace {
+
+/// A generative space's `input: {channels, height, width, bits}`.
+void read_input(Fields& f, core::IssueList& issues, int& channels, int& height, int& width,
+                int& bits) {
+  if (!f.has("input")) return;
+  Fields g(f.node("input"), "input", issues, {"channels", "height", "width", "bits"});
+  g.get("channels", channels, 1, 4096);
+  g.get("height", height, 1, 4096);
+  g.get("width", width, 1, 4096);
+  g.get("bits", bits, 2, 32);
+}
 
 SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
                               const std::string& data_dir) {
@@ -191,13 +205,7 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
     f.get("data", m.data);
     f.get("classes", m.classes, 2, 100000);
     f.get("classifier_bits", m.classifier_bits, 2, 32);
-    if (f.has("input")) {
-      Fields g(f.node("input"), "input", issues, {"channels", "height", "width", "bits"});
-      g.get("channels", m.input_channels, 1, 4096);
-      g.get("height", m.input_height, 1, 4096);
-      g.get("width", m.input_width, 1, 4096);
-      g.get("bits", m.input_bits, 2, 32);
-    }
+    read_input(f, issues, m.input_channels, m.input_height, m.input_width, m.input_bits);
     if (f.has("stem")) {
       Fields g(f.node("stem"), "stem", issues, {"channels", "kernel", "stride", "bits"});
       g.get("channels", m.stem_channels, 1, 4096);
@@ -232,9 +240,52 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       g.list("expansion", m.expansion, 1, 16);
       g.list("bits", m.bits, 2, 8);
     }
+  } else if (kind == "densenet") {
+    Fields f(root, "", issues,
+             {"name", "kind", "data", "input", "classes", "cells", "kernel", "classifier_bits",
+              "choices"});
+    f.get("name", s.name, true);
+    s.kind = kind;
+    DenseSpec& d = s.dense;
+    f.get("data", d.data);
+    f.get("classes", d.classes, 2, 100000);
+    f.get("cells", d.cells, 1, 8);
+    f.get("kernel", d.kernel, 1, 15);
+    f.get("classifier_bits", d.classifier_bits, 2, 32);
+    read_input(f, issues, d.input_channels, d.input_height, d.input_width, d.input_bits);
+    if (d.kernel % 2 == 0)
+      issues.add("kernel", std::to_string(d.kernel) + ", expected an odd size");
+    const int shrink = 1 << (d.cells - 1);
+    if (d.input_height < shrink || d.input_width < shrink)
+      issues.add("cells", std::to_string(d.cells) + " cells halve the " +
+                              std::to_string(d.input_height) + "x" + std::to_string(d.input_width) +
+                              " input " + std::to_string(d.cells - 1) + " times, below one pixel");
+    if (!f.has("choices")) {
+      issues.add("choices", "missing");
+    } else {
+      Fields g(f.node("choices"), "choices", issues, {"width", "depth", "skips", "bits"});
+      g.list("width", d.width, 1, 4096);
+      g.list("depth", d.depth, 1, 32);
+      g.list("skips", d.skips, 0, 32);
+      if (g.has("bits"))
+        g.list("bits", d.bits, 2, 8);
+      else
+        d.bits = {8};
+      for (auto* v : {&d.width, &d.depth, &d.skips, &d.bits}) std::sort(v->begin(), v->end());
+      // A skip count no layer can reach: layer j has j earlier layers (the transition and
+      // layers 1..j-2 besides its predecessor: j - 1 of them), so the deepest cell's last
+      // layer has max(depth) - 1.
+      if (!d.depth.empty() && !d.skips.empty() && d.skips.back() > d.depth.back() - 1)
+        issues.add("choices.skips", std::to_string(d.skips.back()) +
+                                        " exceeds the earlier layers any layer can "
+                                        "link to (the deepest cell, depth " +
+                                        std::to_string(d.depth.back()) + ", has at most " +
+                                        std::to_string(d.depth.back() - 1) +
+                                        " for its last layer)");
+    }
   } else {
     issues.add("kind", (kind.empty() ? std::string("missing") : "'" + kind + "'") +
-                           ", expected mbv2 or tabular");
+                           ", expected mbv2, densenet or tabular");
   }
   issues.throw_if_any();
   return s;

@@ -1,5 +1,6 @@
 // Search spaces as YAML files users can copy and edit (examples/spaces/): a generative
-// MobileNetV2-like space (kind mbv2) or a tabular benchmark (kind tabular).
+// MobileNetV2-like space (kind mbv2), FLASH's DenseNet-type space (kind densenet) or a tabular
+// benchmark (kind tabular).
 #pragma once
 
 #include <optional>
@@ -25,15 +26,32 @@ struct Mbv2Spec {
   std::vector<double> width;
 };
 
+/// FLASH's DenseNet-type space (NN-Mass's CNNs): `cells` cells, the first at the input's size
+/// and each next after a stride-2 transition. A cell is a transition conv (k x k) to its width w,
+/// then `depth` k x k convs of w channels; layer j reads its predecessor and, concatenated with
+/// it, the outputs of the `skips` layers before that (as many as there are, the transition's
+/// included): long-range links of w channels each. Global pooling and a classifier follow.
+/// Choice lists are kept in ascending order (the genotype's indices are ordinal: SHGO walks them).
+struct DenseSpec {
+  std::string data = "fashion-mnist";
+  int input_channels = 1, input_height = 28, input_width = 28, input_bits = 8;
+  int classes = 10;
+  int cells = 3;
+  int kernel = 3;
+  int classifier_bits = 8;
+  std::vector<int> width, depth, skips, bits;
+};
+
 struct SpaceSpec {
   std::string name;
-  std::string kind;     ///< "mbv2" or "tabular"
+  std::string kind;     ///< "mbv2", "densenet" or "tabular"
   std::string source;   ///< the file, or "built-in NAME"
   Mbv2Spec mbv2;        ///< kind mbv2
+  DenseSpec dense;      ///< kind densenet
   TabularSource table;  ///< kind tabular (files resolved against the data folder)
 };
 
-/// Names of the built-in spaces: fmnist-mbv2, nb201, anb.
+/// Names of the built-in spaces: fmnist-mbv2, fmnist-densenet, nb201, anb.
 std::vector<std::string> builtin_space_names();
 
 /// A built-in space by name, or a YAML file. Tabular files are resolved against `data_dir`

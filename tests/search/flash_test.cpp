@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "search/dense_domain.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/nn_degree.hpp"
 #include "search/pareto.hpp"
@@ -154,6 +155,31 @@ TEST(FlashStrategy, NeedsASpaceWithAnNnDegreeAndThreeCalibrationNetworks) {
   EXPECT_EQ(StrategyOptions{}.for_budget(25).calibration, 13);
   EXPECT_EQ(StrategyOptions{}.for_budget(50).calibration, 25);
   EXPECT_EQ(StrategyOptions{}.for_budget(200).calibration, 25);
+}
+
+TEST(FlashStrategy, HierarchicalShgoProposesUntoldNetworksThatMeetTheirTargets) {
+  // The DenseNet space on a zu3eg; accuracy a made-up function of NN-Degree and bits, so that
+  // the predictor has something to learn.
+  const SpaceSpec spec = load_space("fmnist-densenet", HAO_SHARED_DATA);
+  const DenseDomain d(spec.dense, hw::load_device("zu3eg"));
+  StrategyOptions o;
+  o.calibration = 8;
+  auto s = make_strategy("flash", d, 2, o);
+  std::set<Genotype> asked;
+  for (int i = 0; i < 12; ++i) {
+    const Genotype g = s->ask();
+    EXPECT_TRUE(d.valid(g));
+    EXPECT_TRUE(asked.insert(g).second) << d.label(g);
+    if (i >= 8) {
+      const std::string why = s->why();
+      ASSERT_EQ(why.find("SHGO: predicted"), 0u) << why;
+      // "... at <= T ms": program 1's frame interval meets T.
+      const double target = std::stod(why.substr(why.find("<= ") + 3));
+      EXPECT_LE(d.latency_ms(g), target * 1.001) << why;
+    }
+    const double degree = d.topology(g)->nn_degree;
+    s->tell({g, 60 + 0.2 * degree, d.latency_ms(g), {}});
+  }
 }
 
 }  // namespace

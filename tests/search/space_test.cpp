@@ -4,7 +4,9 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "search/dense_domain.hpp"
 #include "search/mbv2_domain.hpp"
+#include "search/nn_degree.hpp"
 #include "search/space_spec.hpp"
 
 namespace hao::search {
@@ -51,8 +53,9 @@ TEST(SpaceSpec, BadFilesNameKeyAndValue) {
   std::string bits = ok;
   bits.replace(bits.find("bits: [8]"), 9, "bits: [8, 1]");
   EXPECT_NE(problems(bits).find("choices.bits[1]: 1 is out of range 2..8"), std::string::npos);
-  EXPECT_NE(problems("name: x\nkind: dense\n").find("kind: 'dense', expected mbv2 or tabular"),
-            std::string::npos);
+  EXPECT_NE(
+      problems("name: x\nkind: dense\n").find("kind: 'dense', expected mbv2, densenet or tabular"),
+      std::string::npos);
   EXPECT_NE(problems("name: x\nkind: tabular\ngenotype: nb201\naccuracy: {file: a.csv}\n"
                      "latency: {file: b.csv, column: c, rows: 3}\n"),
             "");
@@ -122,6 +125,106 @@ TEST(Mbv2Domain, LatencyBoundIsBelowProgram1AndClose) {
   EXPECT_GE(feasible, 8);
   EXPECT_GE(2 * tight, feasible) << tight << " of " << feasible << " tight";  // 9 of 11
   EXPECT_GE(worst, 0.75);                                                     // 0.80
+}
+
+DenseDomain dense_domain() {
+  const SpaceSpec s = load_space("fmnist-densenet", HAO_SHARED_DATA);
+  return DenseDomain(s.dense, hw::load_device("zu3eg"));
+}
+
+TEST(DenseSpace, LoadsAndNamesBadSkipsCellsAndKernels) {
+  const SpaceSpec s = load_space("fmnist-densenet", "data");
+  EXPECT_EQ(s.kind, "densenet");
+  EXPECT_EQ(s.dense.cells, 3);
+  EXPECT_EQ(s.dense.width, (std::vector<int>{8, 16, 24, 32}));
+  const std::string ok =
+      "name: x\nkind: densenet\nchoices: {width: [16, 8], depth: [3], skips: [2, 0]}\n";
+  EXPECT_EQ(problems(ok), "");
+  EXPECT_EQ(parse_space(ok, "s", "d").dense.width, (std::vector<int>{8, 16}));  // ascending
+  EXPECT_EQ(parse_space(ok, "s", "d").dense.bits, (std::vector<int>{8}));       // the default
+  std::string skips = ok;
+  skips.replace(skips.find("skips: [2, 0]"), 13, "skips: [3, 0]");
+  EXPECT_NE(problems(skips).find("choices.skips: 3 exceeds the earlier layers any layer can link "
+                                 "to (the deepest cell, depth 3, has at most 2"),
+            std::string::npos)
+      << problems(skips);
+  EXPECT_NE(problems(ok + "cells: 6\n").find("cells: 6 cells halve the 28x28 input 5 times"),
+            std::string::npos);
+  EXPECT_NE(problems(ok + "kernel: 4\n").find("kernel: 4, expected an odd size"),
+            std::string::npos);
+}
+
+TEST(DenseDomain, NetworksConcatenateTheirSkipsAndMapOnZu3eg) {
+  const DenseDomain d = dense_domain();
+  EXPECT_EQ(d.slots().size(), 12u);
+  Rng rng(5);
+  int feasible = 0;
+  for (int i = 0; i < 8; ++i) {
+    const Genotype g = d.random(rng);
+    EXPECT_EQ(d.parse(d.label(g), "test"), g) << d.label(g);
+    const ir::Network net = d.network(g);
+    const auto cells = d.cells(g);
+    // Per cell: a transition conv, `depth` convs, a concat for each layer with links.
+    std::size_t convs = 0, concats = 0, expected_concats = 0;
+    for (const auto& c : cells)
+      for (int j = 2; j <= c.depth; ++j) expected_concats += c.skips > 0;
+    for (const auto& l : net.layers) {
+      convs += l.op == ir::OpKind::kConv;
+      if (l.op == ir::OpKind::kConcat) {
+        ++concats;
+        // Its channels: the predecessor's and one width per linked layer.
+        const auto& c = cells[static_cast<std::size_t>(l.name[1] - '0')];
+        const int j = std::stoi(l.name.substr(4));
+        EXPECT_EQ(l.out.c, c.width * (1 + std::min(c.skips, j - 1))) << l.name;
+      }
+    }
+    std::size_t expected_convs = 0;
+    for (const auto& c : cells) expected_convs += 1 + static_cast<std::size_t>(c.depth);
+    EXPECT_EQ(convs, expected_convs) << d.label(g);
+    EXPECT_EQ(concats, expected_concats) << d.label(g);
+    EXPECT_EQ(net.layers.back().out.c, 10);
+    // NN-Degree from the network's own layers: per cell, the mean input channels of its
+    // depth convs (the transition excluded), summed.
+    double degree = 0;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      double sum = 0;
+      for (const auto& l : net.layers)
+        if (l.op == ir::OpKind::kConv && l.name[1] == static_cast<char>('0' + c) &&
+            l.name.substr(2, 3) != "_l0")
+          sum += static_cast<double>(l.in.c);
+      degree += sum / cells[c].depth;
+    }
+    EXPECT_NEAR(d.topology(g)->nn_degree, degree, 1e-9) << d.label(g);
+    // Weights, MACs and bit operations in closed form equal the network's own counts.
+    double weights = 0, macs = 0, bit_ops = 0;
+    for (const auto& l : net.layers) {
+      weights += static_cast<double>(l.weights());
+      macs += static_cast<double>(l.macs());
+      bit_ops += static_cast<double>(l.macs()) * l.weight_bits * l.act_bits;
+    }
+    const Topology t = *d.topology(g);
+    EXPECT_NEAR(t.parameters, weights, 0.5) << d.label(g);
+    EXPECT_NEAR(t.macs, macs, 0.5) << d.label(g);
+    EXPECT_NEAR(t.bit_ops, bit_ops, 0.5) << d.label(g);
+    const Hardware h = d.hardware(g);
+    if (h.feasible) {
+      ++feasible;
+      EXPECT_GT(h.fps, 0);
+    }
+  }
+  EXPECT_GE(feasible, 4);
+  EXPECT_THROW(d.parse("c0:w16,d3,t1,b8", "test"), core::InputError);
+  EXPECT_THROW(d.parse("c0:w15,d3,t1,b8;c1:w16,d3,t1,b8;c2:w16,d3,t1,b8", "test"),
+               core::InputError);
+}
+
+TEST(DenseDomain, WindowDegreeIsFlashsFormulaWhenEveryLayerHasItsSkips) {
+  // Layer j links to min(t, j - 1) earlier layers; with t = 0 or depth 1 no layer links.
+  EXPECT_DOUBLE_EQ(dense_window_cell_degree(16, 1, 3), 16);
+  EXPECT_DOUBLE_EQ(dense_window_cell_degree(16, 4, 0), 16);
+  // depth 4, t 1: layers 2..4 read one more layer of 16: 16 + 16 * 3 / 4.
+  EXPECT_DOUBLE_EQ(dense_window_cell_degree(16, 4, 1), dense_cell_degree({16, 4, 16}));
+  EXPECT_DOUBLE_EQ(dense_window_cell_degree(8, 3, 2), 8 + 8 * (0 + 1 + 2) / 3.0);
 }
 
 }  // namespace

@@ -1,0 +1,87 @@
+// Generative spaces as search domains: a genotype expands into an IR network (through hao's
+// YAML description), and its latency is the frame interval of program 1's optimal dataflow
+// accelerator on the device, free before any training. Mbv2Domain and DenseDomain are the
+// kinds; the study's training evaluator works on any of them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hw/device.hpp"
+#include "ilp/dataflow_mapper.hpp"
+#include "ir/network.hpp"
+#include "search/domain.hpp"
+
+namespace hao::search {
+
+struct SpaceSpec;
+
+/// Program 1's time limit per candidate in a study, unless the study says otherwise (hao
+/// search --ilp-time-limit; kept with the study as "ilp_time_limit_s" when not this).
+inline constexpr double kStudyIlpTimeLimitS = 20;
+
+/// A genotype's accelerator: program 1's fastest design on the device.
+struct Hardware {
+  bool feasible = false;
+  std::string reason;  ///< when not feasible
+  double fps = 0, latency_ms = 0;
+  hw::Resources resources;
+  std::vector<hw::LayerConfig> configs;
+  ilp::SolveStats stats;  ///< program 1's
+};
+
+class NetworkDomain : public Domain {
+ public:
+  NetworkDomain(hw::Device device, ilp::MapOptions map)
+      : device_(std::move(device)), map_(std::move(map)) {}
+
+  /// The network as hao's YAML description (what hao map and hao train read).
+  virtual std::string description(const Genotype& g,
+                                  const std::string& name = "candidate") const = 0;
+  /// The genotype of a label() string; InputError naming `where` otherwise.
+  virtual Genotype parse(const std::string& label, const std::string& where) const = 0;
+  /// The data set the space's networks are for (data::load_dataset's name).
+  virtual const std::string& data() const = 0;
+  /// The bit-widths the space's layers choose from (what sensitivities are measured at).
+  virtual const std::vector<int>& bit_choices() const = 0;
+
+  /// The network, named `name`, with its bits (element-wise layers derived).
+  ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
+  /// Program 1 on the device, cached per genotype.
+  Hardware hardware(const Genotype& g) const;
+  /// The frame interval, 1 / fps in ms (a dataflow pipeline's throughput, what the search's
+  /// frontier is over; Hardware::latency_ms also counts the pipeline's depth); kInfeasibleMs
+  /// when nothing fits.
+  double latency_ms(const Genotype& g) const override;
+  /// At the II of program 1's relaxation (ilp::relaxed_ii_bound; microseconds, where program 1
+  /// takes a tenth of a second); latency_ms itself once that is known.
+  double latency_bound_ms(const Genotype& g) const override;
+  std::vector<std::pair<std::string, int>> layer_bits(const Genotype& g) const override;
+  const hw::Device& device() const { return device_; }
+  const ilp::MapOptions& map_options() const { return map_; }
+
+ protected:
+  /// Every slot's choice index within its slot's choices.
+  bool in_range(const Genotype& g) const;
+  /// Each slot's choice drawn uniformly (not snapped).
+  Genotype uniform(Rng& rng) const;
+  /// Each slot clamped into its choices (resized to the slots).
+  Genotype clamped(const Genotype& g) const;
+
+  hw::Device device_;
+  ilp::MapOptions map_;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<Genotype, Hardware> cache_;
+  mutable std::map<Genotype, double> bound_cache_;
+};
+
+/// The domain of a generative space (kind mbv2 or densenet); InputError for a tabular one.
+std::unique_ptr<NetworkDomain> make_network_domain(const SpaceSpec& spec, hw::Device device,
+                                                   ilp::MapOptions map = {});
+
+}  // namespace hao::search
