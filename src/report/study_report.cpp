@@ -185,6 +185,9 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
           << (k.contains("ridge") && k["ridge"].is_number()
                   ? ", ridge " + core::fixed(k["ridge"].get<double>(), 2)
                   : std::string())
+          << (k.contains("nn_degree") && k["nn_degree"].is_number()
+                  ? "; NN-Degree's (no training) " + core::fixed(k["nn_degree"].get<double>(), 2)
+                  : std::string())
           << "\n";
   }
 

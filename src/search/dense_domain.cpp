@@ -125,12 +125,14 @@ std::optional<Topology> DenseDomain::topology(const Genotype& g) const {
 }
 
 std::vector<std::vector<std::size_t>> DenseDomain::hierarchy() const {
-  std::vector<std::vector<std::size_t>> levels(3);
+  // FLASH's level 1 (widths and depths) with the bits: the predictor does not see bits, but
+  // they set how large a network meets the latency, so they are chosen with its size.
+  std::vector<std::vector<std::size_t>> levels(2);
   for (std::size_t c = 0; c < static_cast<std::size_t>(spec_.cells); ++c) {
     levels[0].push_back(c * kSlotsPerCell);      // width
     levels[0].push_back(c * kSlotsPerCell + 1);  // depth
+    levels[0].push_back(c * kSlotsPerCell + 3);  // bits
     levels[1].push_back(c * kSlotsPerCell + 2);  // skips
-    levels[2].push_back(c * kSlotsPerCell + 3);  // bits
   }
   return levels;
 }

@@ -28,7 +28,7 @@ class DenseDomain : public NetworkDomain {
   /// NN-Degree: the sum over cells of dense_window_cell_degree; the weights of every conv and
   /// the classifier.
   std::optional<Topology> topology(const Genotype& g) const override;
-  /// FLASH's levels: the widths and depths, then the skips, then the bits (the hardware's).
+  /// FLASH's levels: the widths and depths with the bits, then the skips.
   std::vector<std::vector<std::size_t>> hierarchy() const override;
   std::string description(const Genotype& g, const std::string& name = "candidate") const override;
   const std::string& data() const override { return spec_.data; }

@@ -39,6 +39,82 @@ double van_der_corput(std::uint64_t k) {
   return v;
 }
 
+std::optional<LatencyModel> LatencyModel::fit(const Domain& domain,
+                                             const std::vector<Observation>& observations) {
+  std::vector<std::array<double, 3>> rows;
+  std::vector<double> log_latency;
+  for (const auto& o : observations) {
+    if (!(o.latency_ms < kInfeasibleMs)) continue;
+    const std::optional<Topology> t = domain.topology(o.genotype);
+    if (!t || !(t->macs > 0) || !(t->bit_ops > 0)) continue;
+    rows.push_back({1.0, std::log(t->bit_ops), std::log(t->macs)});
+    log_latency.push_back(std::log(o.latency_ms));
+  }
+  if (rows.size() < 3) return std::nullopt;
+  Eigen::MatrixXd design(static_cast<Eigen::Index>(rows.size()), 3);
+  Eigen::VectorXd target(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (Eigen::Index k = 0; k < 3; ++k)
+      design(static_cast<Eigen::Index>(i), k) = rows[i][static_cast<std::size_t>(k)];
+    target(static_cast<Eigen::Index>(i)) = log_latency[i];
+  }
+  const Eigen::VectorXd c = design.completeOrthogonalDecomposition().solve(target);
+  return LatencyModel{{c(0), c(1), c(2)}};
+}
+
+double LatencyModel::predict_ms(const Domain& domain, const Genotype& g) const {
+  const Topology t = *domain.topology(g);
+  return std::exp(coefficients[0] + coefficients[1] * std::log(t.bit_ops) +
+                  coefficients[2] * std::log(t.macs));
+}
+
+std::vector<Genotype> flash_codesign(const Domain& domain,
+                                     const std::function<double(const Genotype&)>& predicted,
+                                     const std::function<double(const Genotype&)>& latency_ms,
+                                     double target, Genotype start,
+                                     const std::function<bool(const Genotype&)>& allowed,
+                                     std::size_t* evaluations) {
+  opt::ShgoOptions so;
+  so.max_evaluations = 20000;
+  std::vector<Genotype> minima;
+  // Passes over the levels until one changes nothing (block coordinate descent; FLASH makes
+  // one pass): a later level's choice can make an earlier level's better elsewhere.
+  const auto levels = domain.hierarchy();
+  for (int pass = 0; pass < 4; ++pass) {
+    const Genotype before = start;
+    for (const auto& level : levels) {
+      if (level.empty()) continue;
+      std::vector<int> lower(level.size(), 0), upper;
+      for (std::size_t i : level)
+        upper.push_back(static_cast<int>(domain.slots()[i].choices.size()) - 1);
+      const auto with = [&](const std::vector<int>& x) {
+        Genotype y = start;
+        for (std::size_t k = 0; k < level.size(); ++k) y[level[k]] = x[k];
+        return y;
+      };
+      double tie = 0;
+      for (int u : upper) tie += u + 1;
+      const auto objective = [&](const std::vector<int>& x) {
+        double sum = 0;
+        for (int v : x) sum += v;
+        return -predicted(with(x)) - 1e-6 * sum / tie;
+      };
+      const auto feasible = [&](const std::vector<int>& x) {
+        const Genotype y = with(x);
+        return domain.valid(y) && (!allowed || allowed(y)) && latency_ms(y) <= target;
+      };
+      const opt::LatticeResult r = opt::shgo_lattice(objective, lower, upper, feasible, so);
+      if (evaluations) *evaluations += r.evaluations;
+      if (!r.feasible) return {};
+      start = with(r.x);
+      minima.clear();
+      for (const auto& m : r.minima) minima.push_back(with(m.first));
+    }
+    if (start == before || levels.size() < 2) break;
+  }
+  return minima;
+}
+
 namespace {
 
 class FlashStrategy : public Strategy {
@@ -126,99 +202,48 @@ class FlashStrategy : public Strategy {
     Topology topology;
   };
 
-  /// A space too large to list: FLASH's hierarchical SHGO. The targets sweep the observed
-  /// latencies' range; each level of Domain::hierarchy() is an integer lattice of its slots'
-  /// choice indices (the others held at the incumbent: the most accurate observation under the
-  /// target, else every slot's first choice), minimizing minus the predicted accuracy (ties
-  /// toward larger choices) where the genotype is untold and a latency model meets the target:
-  /// FLASH's analytical hardware model, here log latency linear in log MACs and log bit
-  /// operations (Topology), fitted to the observations' program-1 latencies as FLASH fits its
-  /// model to measurements. Then the hardware: program 1 (latency_ms) for the last level's
-  /// minima in order, the first that meets the target asked.
+  /// A space too large to list: the target sweeps the observed latencies' range; FLASH's
+  /// hierarchical SHGO (flash_codesign) from the incumbent (the most accurate observation under
+  /// the target, else every slot's first choice) under the latency model fitted to the
+  /// observations; then the hardware: program 1 (latency_ms) on its first three proposals, the
+  /// first that meets the target asked. Up to three rounds: a proposal program 1 prices above
+  /// the target tightens the model's target by the ratio it missed by; one that fits nowhere is
+  /// never proposed again.
   Genotype codesign(const predict::DegreePredictor& predictor, std::size_t step, Rng& rng) {
     double lo = kInfeasibleMs, hi = 0;
-    const Observation* incumbent = nullptr;
-    std::vector<std::array<double, 3>> rows;
-    std::vector<double> log_latency;
-    for (const auto& o : history_) {
-      if (!(o.latency_ms < kInfeasibleMs)) continue;
-      lo = std::min(lo, o.latency_ms);
-      hi = std::max(hi, o.latency_ms);
-      const Topology t = *domain_.topology(o.genotype);
-      if (t.macs > 0 && t.bit_ops > 0) {
-        rows.push_back({1.0, std::log(t.bit_ops), std::log(t.macs)});
-        log_latency.push_back(std::log(o.latency_ms));
-      }
-    }
-    if (!(hi > 0) || rows.size() < 3) {
+    for (const auto& o : history_)
+      if (o.latency_ms < kInfeasibleMs) lo = std::min(lo, o.latency_ms), hi = std::max(hi, o.latency_ms);
+    const std::optional<LatencyModel> model = LatencyModel::fit(domain_, history_);
+    if (!(hi > 0) || !model) {
       why_ = "random (fewer than 3 observed designs fit, or the space has no MAC counts)";
       return untold(domain_.random(rng), rng);
     }
-    Eigen::MatrixXd design(static_cast<Eigen::Index>(rows.size()), 3);
-    Eigen::VectorXd target_log(static_cast<Eigen::Index>(rows.size()));
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      for (Eigen::Index k = 0; k < 3; ++k)
-        design(static_cast<Eigen::Index>(i), k) = rows[i][static_cast<std::size_t>(k)];
-      target_log(static_cast<Eigen::Index>(i)) = log_latency[i];
-    }
-    const Eigen::VectorXd model = design.completeOrthogonalDecomposition().solve(target_log);
-    const auto modelled_ms = [&](const Genotype& g) {
-      const Topology t = *domain_.topology(g);
-      return std::exp(model(0) + model(1) * std::log(t.bit_ops) + model(2) * std::log(t.macs));
-    };
     const double target = lo * std::pow(hi / lo, van_der_corput(step));
+    const Observation* incumbent = nullptr;
     for (const auto& o : history_)
       if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy))
         incumbent = &o;
+    const Genotype start = incumbent ? incumbent->genotype : Genotype(domain_.slots().size(), 0);
     const auto predicted = [&](const Genotype& x) {
       const Topology t = *domain_.topology(x);
       return predictor.predict(t.nn_degree, t.parameters);
     };
-    opt::ShgoOptions so;
-    so.max_evaluations = 20000;
-    const auto levels = domain_.hierarchy();
-    // Up to three rounds: a proposal program 1 prices above the target tightens the model's
-    // target by the ratio it missed by; one that fits nowhere is never proposed again.
     std::set<Genotype> missed;
     double model_target = target;
     for (int round = 0; round < 3; ++round) {
-      Genotype g = incumbent ? incumbent->genotype : Genotype(domain_.slots().size(), 0);
-      std::vector<Genotype> minima;
-      for (const auto& level : levels) {
-        std::vector<int> lower(level.size(), 0), upper;
-        for (std::size_t i : level)
-          upper.push_back(static_cast<int>(domain_.slots()[i].choices.size()) - 1);
-        const auto with = [&](const std::vector<int>& x) {
-          Genotype y = g;
-          for (std::size_t k = 0; k < level.size(); ++k) y[level[k]] = x[k];
-          return y;
-        };
-        double tie = 0;
-        for (int u : upper) tie += u + 1;
-        const auto objective = [&](const std::vector<int>& x) {
-          double sum = 0;
-          for (int v : x) sum += v;
-          return -predicted(with(x)) - 1e-6 * sum / tie;
-        };
-        const auto feasible = [&](const std::vector<int>& x) {
-          const Genotype y = with(x);
-          return domain_.valid(y) && !told(y) && !missed.count(y) && !unfit_.count(y) &&
-                 modelled_ms(y) <= model_target;
-        };
-        const opt::LatticeResult r = opt::shgo_lattice(objective, lower, upper, feasible, so);
-        if (!r.feasible) {
-          why_ = "random (nothing untold fits " + core::fixed(target, 3) + " ms)";
-          return untold(domain_.random(rng), rng);
-        }
-        g = with(r.x);
-        minima.clear();  // the last level's are the hardware check's candidates
-        for (const auto& m : r.minima) minima.push_back(with(m.first));
+      const std::vector<Genotype> minima = flash_codesign(
+          domain_, predicted, [&](const Genotype& x) { return model->predict_ms(domain_, x); },
+          model_target, start,
+          [&](const Genotype& x) { return !told(x) && !missed.count(x) && !unfit_.count(x); });
+      if (minima.empty()) {
+        why_ = "random (nothing untold fits " + core::fixed(target, 3) + " ms)";
+        return untold(domain_.random(rng), rng);
       }
       for (std::size_t i = 0; i < minima.size() && i < 3; ++i) {
         const double exact = domain_.latency_ms(minima[i]);
         if (exact <= target * (1 + 1e-9)) {
-          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) +
-                 " at <= " + core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
+          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) + " at <= " +
+                 core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
                  ", leave-one-out RMSE " + core::fixed(predictor.chosen().loo_rmse, 2) + ")";
           return minima[i];
         }

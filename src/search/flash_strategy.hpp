@@ -10,7 +10,10 @@
 // program 1 checks its proposals.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "search/strategy.hpp"
 
@@ -26,5 +29,29 @@ Genotype latin_hypercube_row(const std::vector<Slot>& slots, int n, int i, std::
 
 /// The k-th point (k >= 0) of the base-2 van der Corput sequence: 0.5, 0.25, 0.75, 0.125, ...
 double van_der_corput(std::uint64_t k);
+
+/// FLASH's analytical hardware model, fitted as FLASH fits its to measurements: log latency
+/// linear in log bit operations and log MACs (Topology), least squares on the observations'
+/// latencies (program 1's, or a table's).
+struct LatencyModel {
+  std::array<double, 3> coefficients{};  ///< intercept, log bit_ops, log MACs
+  /// nullopt below 3 feasible observations with MAC counts.
+  static std::optional<LatencyModel> fit(const Domain& domain,
+                                         const std::vector<Observation>& observations);
+  double predict_ms(const Domain& domain, const Genotype& g) const;
+};
+
+/// FLASH's hierarchical SHGO co-design step: for each level of Domain::hierarchy() in turn, the
+/// lattice of its slots' choice indices (the other slots at `start`, updated level by level)
+/// minimizing -predicted(g) (ties toward larger choices) where g is valid, `allowed` and
+/// latency_ms(g) <= target (opt::shgo_lattice). The last level's local minima, best first;
+/// empty when a level has no feasible point. `evaluations` (when given) accumulates the
+/// points SHGO evaluated.
+std::vector<Genotype> flash_codesign(const Domain& domain,
+                                     const std::function<double(const Genotype&)>& predicted,
+                                     const std::function<double(const Genotype&)>& latency_ms,
+                                     double target, Genotype start,
+                                     const std::function<bool(const Genotype&)>& allowed = {},
+                                     std::size_t* evaluations = nullptr);
 
 }  // namespace hao::search

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "ilp/folding_program.hpp"
+#include "predict/metrics.hpp"
 #include "predict/regression.hpp"
 #include "search/pareto.hpp"
 
@@ -422,6 +423,15 @@ std::map<std::string, double> predictor_kendall(const Domain& domain,
   std::map<std::string, double> out;
   kendall(omega, "", out);
   if (!omega.empty()) kendall(OmegaTable(domain, {}), "_no_sensitivity", out);
+  // The training-free rank, where the space has one: NN-Degree against the accuracies.
+  if (domain.topology(g.front())) {
+    std::vector<double> degree, accuracy;
+    for (const auto& o : history) {
+      degree.push_back(domain.topology(o.genotype)->nn_degree);
+      accuracy.push_back(o.accuracy);
+    }
+    out["nn_degree"] = predict::kendall_tau_b(degree, accuracy);
+  }
   return out;
 }
 

@@ -65,8 +65,9 @@ std::vector<Proposal> program4_proposals(const Domain& domain,
 /// Five-fold cross-validated Kendall tau of the Gaussian process and of ridge regression on
 /// `history` (features from `domain` and the sensitivity the history measured: keys "gp" and
 /// "ridge"; when it measured some, also without it: "gp_no_sensitivity", "ridge_no_sensitivity");
-/// the process as the strategy fits it (StrategyOptions::sensitivity_trend); empty below 10
-/// observations.
+/// the process as the strategy fits it (StrategyOptions::sensitivity_trend); where the domain
+/// has a topology, "nn_degree": Kendall tau-b of NN-Degree against the accuracies (no fit);
+/// empty below 10 observations.
 std::map<std::string, double> predictor_kendall(const Domain& domain,
                                                 const std::vector<Observation>& history,
                                                 unsigned seed, bool sensitivity_trend);

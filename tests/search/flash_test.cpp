@@ -5,7 +5,9 @@
 
 #include "core/error.hpp"
 #include "search/dense_domain.hpp"
+#include "predict/metrics.hpp"
 #include "search/flash_strategy.hpp"
+#include "search/hao_strategy.hpp"
 #include "search/nn_degree.hpp"
 #include "search/pareto.hpp"
 #include "search/tabular.hpp"
@@ -155,6 +157,22 @@ TEST(FlashStrategy, NeedsASpaceWithAnNnDegreeAndThreeCalibrationNetworks) {
   EXPECT_EQ(StrategyOptions{}.for_budget(25).calibration, 13);
   EXPECT_EQ(StrategyOptions{}.for_budget(50).calibration, 25);
   EXPECT_EQ(StrategyOptions{}.for_budget(200).calibration, 25);
+}
+
+TEST(FlashStrategy, TheStudysPredictorNoteHoldsNnDegreesRank) {
+  const TabularDomain& d = nb201();
+  auto s = make_strategy("random", d, 3);
+  std::vector<Observation> history;
+  std::vector<double> degree, accuracy;
+  for (int i = 0; i < 30; ++i) {
+    const Genotype g = s->ask();
+    s->tell({g, d.accuracy(g), d.latency_ms(g), {}});
+    degree.push_back(d.topology(g)->nn_degree);
+    accuracy.push_back(d.accuracy(g));
+  }
+  const auto tau = predictor_kendall(d, s->history(), 1, false);
+  ASSERT_TRUE(tau.count("nn_degree"));
+  EXPECT_DOUBLE_EQ(tau.at("nn_degree"), predict::kendall_tau_b(degree, accuracy));
 }
 
 TEST(FlashStrategy, HierarchicalShgoProposesUntoldNetworksThatMeetTheirTargets) {
