@@ -125,8 +125,8 @@ class FlashStrategy : public Strategy {
     Rng rng = rng_for(seed, 0);
     if (!d.topology(d.random(rng)))
       throw core::InputError(
-          "strategy flash needs a space whose networks have an NN-Degree (nb201, anb); this "
-          "space has none");
+          "strategy flash needs a space whose networks have an NN-Degree (every built-in space "
+          "has one: mbv2, densenet, nb201, anb); this space has none");
     if (options_.calibration < 3)
       throw core::InputError("--calibration-networks " + std::to_string(options_.calibration) +
                              ": the NN-Degree predictor needs at least 3 calibration networks");
