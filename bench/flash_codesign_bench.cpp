@@ -3,9 +3,13 @@
 // (as strategy flash fits them), then at each of --targets latency targets (geometric over the
 // study's latencies) the best predicted accuracy under the modelled latency, found by
 // flash_codesign and by evaluating every genotype of the space. Prints per target both optima,
-// the gap, the times and the points SHGO evaluated; --json FILE writes the same.
+// the gap, the times and the points SHGO evaluated; --json FILE writes the same. With
+// --fit-first N only the study's first N evaluations (flash's calibration networks) fit the
+// predictor, and with --holdout-storage/--holdout-study the predictor is scored on another
+// study's trained networks: Kendall tau-b and RMSE of its predictions.
 //   ./build/bench/hao_flash_codesign_bench --storage hao-studies.db --study NAME
 //       [--space fmnist-densenet] [--device zu3eg] [--targets 8] [--json out.json]
+//       [--fit-first N] [--holdout-storage FILE --holdout-study NAME]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +20,7 @@
 
 #include "core/text.hpp"
 #include "predict/degree_predictor.hpp"
+#include "predict/metrics.hpp"
 #include "report/table.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/network_domain.hpp"
@@ -28,7 +33,8 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   std::string storage, study, space = "fmnist-densenet", device = "zu3eg", json_path;
-  int targets = 8;
+  std::string holdout_storage, holdout_study;
+  int targets = 8, fit_first = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--storage") storage = v;
@@ -37,10 +43,15 @@ int main(int argc, char** argv) {
     if (k == "--device") device = v;
     if (k == "--targets") targets = std::stoi(v);
     if (k == "--json") json_path = v;
+    if (k == "--fit-first") fit_first = std::stoi(v);
+    if (k == "--holdout-storage") holdout_storage = v;
+    if (k == "--holdout-study") holdout_study = v;
   }
   if (storage.empty() || study.empty()) {
-    std::fprintf(stderr, "usage: %s --storage FILE --study NAME [--space S] [--device D] "
-                         "[--targets N] [--json FILE]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s --storage FILE --study NAME [--space S] [--device D] "
+                 "[--targets N] [--json FILE]\n",
+                 argv[0]);
     return 2;
   }
   const search::SpaceSpec spec = search::load_space(space, ".");
@@ -49,7 +60,7 @@ int main(int argc, char** argv) {
   std::vector<double> degree, params, accuracy;
   double lo = search::kInfeasibleMs, hi = 0;
   for (const auto& r : store::open_store(storage)->evaluations(study)) {
-    if (!(r.fps > 0)) continue;
+    if (!(r.fps > 0) || (fit_first > 0 && r.index >= fit_first)) continue;
     search::Observation o{search::parse_code(r.genotype, storage), r.accuracy, 1000.0 / r.fps, {}};
     const search::Topology t = *domain->topology(o.genotype);
     degree.push_back(t.nn_degree);
@@ -61,6 +72,24 @@ int main(int argc, char** argv) {
   }
   predict::DegreePredictor predictor;
   predictor.fit(degree, params, accuracy);
+  nlohmann::json holdout;
+  if (!holdout_storage.empty()) {
+    std::vector<double> predicted_acc, measured_acc;
+    double sse = 0;
+    for (const auto& r : store::open_store(holdout_storage)->evaluations(holdout_study)) {
+      const search::Topology t = *domain->topology(search::parse_code(r.genotype, holdout_storage));
+      predicted_acc.push_back(predictor.predict(t.nn_degree, t.parameters));
+      measured_acc.push_back(r.accuracy);
+      sse += std::pow(predicted_acc.back() - r.accuracy, 2);
+    }
+    const double tau = predict::kendall_tau_b(predicted_acc, measured_acc);
+    const double rmse = std::sqrt(sse / static_cast<double>(measured_acc.size()));
+    std::printf(
+        "predictor %s fitted on %zu networks; on %zu held-out networks: Kendall tau %.3f, "
+        "RMSE %.2f points\n",
+        predictor.chosen().name().c_str(), accuracy.size(), measured_acc.size(), tau, rmse);
+    holdout = {{"networks", measured_acc.size()}, {"kendall", tau}, {"rmse", rmse}};
+  }
   const auto model = search::LatencyModel::fit(*domain, observations);
   if (!model) {
     std::fprintf(stderr, "the study has fewer than 3 feasible evaluations\n");
@@ -100,7 +129,8 @@ int main(int argc, char** argv) {
     // The strategy's start: the most accurate observation under the target.
     const search::Observation* incumbent = nullptr;
     for (const auto& o : observations)
-      if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy)) incumbent = &o;
+      if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy))
+        incumbent = &o;
     const search::Genotype start =
         incumbent ? incumbent->genotype : search::Genotype(slots.size(), 0);
     std::size_t points = 0;
@@ -122,15 +152,17 @@ int main(int argc, char** argv) {
                     {"shgo_s", seconds}});
   }
   std::fputs(table.render().c_str(), stdout);
-  std::printf("predictor %s (leave-one-out RMSE %.2f) on %zu networks; %zu genotypes "
-              "evaluated exhaustively in %.1f s; worst gap %.3f%%, slowest SHGO %.3f s\n",
-              predictor.chosen().name().c_str(), predictor.chosen().loo_rmse, accuracy.size(),
-              all_pred.size(), enumerate_s, worst_gap, slowest);
+  std::printf(
+      "predictor %s (leave-one-out RMSE %.2f) on %zu networks; %zu genotypes "
+      "evaluated exhaustively in %.1f s; worst gap %.3f%%, slowest SHGO %.3f s\n",
+      predictor.chosen().name().c_str(), predictor.chosen().loo_rmse, accuracy.size(),
+      all_pred.size(), enumerate_s, worst_gap, slowest);
   if (!json_path.empty())
     std::ofstream(json_path) << nlohmann::json{{"rows", rows},
                                                {"genotypes", all_pred.size()},
                                                {"exhaustive_s", enumerate_s},
-                                               {"worst_gap_pct", worst_gap}}
+                                               {"worst_gap_pct", worst_gap},
+                                               {"holdout", holdout}}
                                     .dump(2)
                              << "\n";
   return 0;

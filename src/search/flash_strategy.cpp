@@ -40,7 +40,7 @@ double van_der_corput(std::uint64_t k) {
 }
 
 std::optional<LatencyModel> LatencyModel::fit(const Domain& domain,
-                                             const std::vector<Observation>& observations) {
+                                              const std::vector<Observation>& observations) {
   std::vector<std::array<double, 3>> rows;
   std::vector<double> log_latency;
   for (const auto& o : observations) {
@@ -68,7 +68,12 @@ double LatencyModel::predict_ms(const Domain& domain, const Genotype& g) const {
                   coefficients[2] * std::log(t.macs));
 }
 
-std::vector<Genotype> flash_codesign(const Domain& domain,
+namespace {
+
+/// One run of the hierarchy from `start`: passes over the levels until one changes nothing
+/// (block coordinate descent; FLASH makes one pass). The last level's minima, best first.
+std::vector<Genotype> descend_levels(const Domain& domain,
+                                     const std::vector<std::vector<std::size_t>>& levels,
                                      const std::function<double(const Genotype&)>& predicted,
                                      const std::function<double(const Genotype&)>& latency_ms,
                                      double target, Genotype start,
@@ -77,9 +82,6 @@ std::vector<Genotype> flash_codesign(const Domain& domain,
   opt::ShgoOptions so;
   so.max_evaluations = 20000;
   std::vector<Genotype> minima;
-  // Passes over the levels until one changes nothing (block coordinate descent; FLASH makes
-  // one pass): a later level's choice can make an earlier level's better elsewhere.
-  const auto levels = domain.hierarchy();
   for (int pass = 0; pass < 4; ++pass) {
     const Genotype before = start;
     for (const auto& level : levels) {
@@ -113,6 +115,43 @@ std::vector<Genotype> flash_codesign(const Domain& domain,
     if (start == before || levels.size() < 2) break;
   }
   return minima;
+}
+
+}  // namespace
+
+std::vector<Genotype> flash_codesign(const Domain& domain,
+                                     const std::function<double(const Genotype&)>& predicted,
+                                     const std::function<double(const Genotype&)>& latency_ms,
+                                     double target, Genotype start,
+                                     const std::function<bool(const Genotype&)>& allowed,
+                                     std::size_t* evaluations) {
+  // Starts: `start`, and with several levels also `start` with every slot of the last level at
+  // its k-th choice, for each k: the levels are coupled through the latency (wider networks
+  // fit with fewer skips), and one descent stops where no single level improves.
+  const auto levels = domain.hierarchy();
+  std::vector<Genotype> starts{start};
+  if (levels.size() > 1 && !levels.back().empty()) {
+    std::size_t most = 0;
+    for (std::size_t i : levels.back()) most = std::max(most, domain.slots()[i].choices.size());
+    for (std::size_t k = 0; k < most; ++k) {
+      Genotype g = start;
+      for (std::size_t i : levels.back())
+        g[i] =
+            std::min(static_cast<int>(k), static_cast<int>(domain.slots()[i].choices.size()) - 1);
+      if (g != start) starts.push_back(g);
+    }
+  }
+  std::vector<std::pair<double, Genotype>> all;
+  std::set<Genotype> seen;
+  for (const Genotype& s : starts)
+    for (Genotype& m :
+         descend_levels(domain, levels, predicted, latency_ms, target, s, allowed, evaluations))
+      if (seen.insert(m).second) all.emplace_back(predicted(m), std::move(m));
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Genotype> out;
+  for (auto& [value, g] : all) out.push_back(std::move(g));
+  return out;
 }
 
 namespace {
@@ -212,7 +251,8 @@ class FlashStrategy : public Strategy {
   Genotype codesign(const predict::DegreePredictor& predictor, std::size_t step, Rng& rng) {
     double lo = kInfeasibleMs, hi = 0;
     for (const auto& o : history_)
-      if (o.latency_ms < kInfeasibleMs) lo = std::min(lo, o.latency_ms), hi = std::max(hi, o.latency_ms);
+      if (o.latency_ms < kInfeasibleMs)
+        lo = std::min(lo, o.latency_ms), hi = std::max(hi, o.latency_ms);
     const std::optional<LatencyModel> model = LatencyModel::fit(domain_, history_);
     if (!(hi > 0) || !model) {
       why_ = "random (fewer than 3 observed designs fit, or the space has no MAC counts)";
@@ -242,8 +282,8 @@ class FlashStrategy : public Strategy {
       for (std::size_t i = 0; i < minima.size() && i < 3; ++i) {
         const double exact = domain_.latency_ms(minima[i]);
         if (exact <= target * (1 + 1e-9)) {
-          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) + " at <= " +
-                 core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
+          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) +
+                 " at <= " + core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
                  ", leave-one-out RMSE " + core::fixed(predictor.chosen().loo_rmse, 2) + ")";
           return minima[i];
         }

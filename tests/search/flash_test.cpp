@@ -4,8 +4,8 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "search/dense_domain.hpp"
 #include "predict/metrics.hpp"
+#include "search/dense_domain.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/hao_strategy.hpp"
 #include "search/nn_degree.hpp"
