@@ -128,7 +128,13 @@ std::vector<Genotype> flash_codesign(const Domain& domain,
   // Starts: `start`, and with several levels also `start` with every slot of the last level at
   // its k-th choice, for each k: the levels are coupled through the latency (wider networks
   // fit with fewer skips), and one descent stops where no single level improves.
-  const auto levels = domain.hierarchy();
+  // A level of more than 8 slots is walked in chunks of 8: SHGO's first grid has 3^n points.
+  std::vector<std::vector<std::size_t>> levels;
+  for (const auto& level : domain.hierarchy())
+    for (std::size_t i = 0; i < level.size(); i += 8)
+      levels.emplace_back(
+          level.begin() + static_cast<std::ptrdiff_t>(i),
+          level.begin() + static_cast<std::ptrdiff_t>(std::min(i + 8, level.size())));
   std::vector<Genotype> starts{start};
   if (levels.size() > 1 && !levels.back().empty()) {
     std::size_t most = 0;

@@ -41,14 +41,14 @@ struct LatencyModel {
   double predict_ms(const Domain& domain, const Genotype& g) const;
 };
 
-/// FLASH's hierarchical SHGO co-design step: for each level of Domain::hierarchy() in turn, the
-/// lattice of its slots' choice indices (the other slots at the start, updated level by level)
-/// minimizing -predicted(g) (ties toward larger choices) where g is valid, `allowed` and
-/// latency_ms(g) <= target (opt::shgo_lattice); passes over the levels until one changes
-/// nothing; from `start` and from `start` with the last level's slots all at their k-th
-/// choice, for each k. Every run's last-level local minima, by predicted accuracy, best first;
-/// empty when nothing is feasible. `evaluations` (when given) accumulates the points SHGO
-/// evaluated.
+/// FLASH's hierarchical SHGO co-design step: for each level of Domain::hierarchy() in turn (a
+/// level of more than 8 slots in chunks of 8: SHGO's first grid has 3^n points), the lattice of
+/// its slots' choice indices (the other slots at the start, updated level by level) minimizing
+/// -predicted(g) (ties toward larger choices) where g is valid, `allowed` and latency_ms(g) <=
+/// target (opt::shgo_lattice); passes over the levels until one changes nothing; from `start`
+/// and from `start` with the last level's slots all at their k-th choice, for each k. Every
+/// run's last-level local minima, by predicted accuracy, best first; empty when nothing is
+/// feasible. `evaluations` (when given) accumulates the points SHGO evaluated.
 std::vector<Genotype> flash_codesign(const Domain& domain,
                                      const std::function<double(const Genotype&)>& predicted,
                                      const std::function<double(const Genotype&)>& latency_ms,

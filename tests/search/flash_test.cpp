@@ -175,6 +175,27 @@ TEST(FlashStrategy, TheStudysPredictorNoteHoldsNnDegreesRank) {
   EXPECT_DOUBLE_EQ(tau.at("nn_degree"), predict::kendall_tau_b(degree, accuracy));
 }
 
+TEST(FlashStrategy, CodesignWalksALevelOfManySlotsInChunks) {
+  // The mbv2 space's default hierarchy is one level of 45 slots; a made-up surrogate (accuracy
+  // and latency both grow with the choice indices) keeps the test cheap.
+  const SpaceSpec spec = load_space("fmnist-mbv2", HAO_SHARED_DATA);
+  const auto d = make_network_domain(spec, hw::load_device("zu3eg"));
+  const auto sum = [](const Genotype& g) {
+    double s = 0;
+    for (int v : g) s += v;
+    return s;
+  };
+  std::size_t points = 0;
+  const auto minima = flash_codesign(
+      *d, [&](const Genotype& g) { return sum(g); }, [&](const Genotype& g) { return sum(g); }, 20,
+      Genotype(d->slots().size(), 0), {}, &points);
+  ASSERT_FALSE(minima.empty());
+  EXPECT_TRUE(d->valid(minima.front()));
+  EXPECT_LE(sum(minima.front()), 20);
+  EXPECT_GE(sum(minima.front()), 19);  // the budget of 20 is (nearly) used
+  EXPECT_GT(points, 0u);
+}
+
 TEST(FlashStrategy, HierarchicalShgoProposesUntoldNetworksThatMeetTheirTargets) {
   // The DenseNet space on a zu3eg; accuracy a made-up function of NN-Degree and bits, so that
   // the predictor has something to learn.
