@@ -80,7 +80,7 @@ std::vector<Genotype> descend_levels(const Domain& domain,
                                      const std::function<bool(const Genotype&)>& allowed,
                                      std::size_t* evaluations) {
   opt::ShgoOptions so;
-  so.max_evaluations = 20000;
+  so.max_evaluations = 20000;  // flash_codesign's chunks keep each first grid within it
   std::vector<Genotype> minima;
   for (int pass = 0; pass < 4; ++pass) {
     const Genotype before = start;
@@ -128,13 +128,25 @@ std::vector<Genotype> flash_codesign(const Domain& domain,
   // Starts: `start`, and with several levels also `start` with every slot of the last level at
   // its k-th choice, for each k: the levels are coupled through the latency (wider networks
   // fit with fewer skips), and one descent stops where no single level improves.
-  // A level of more than 8 slots is walked in chunks of 8: SHGO's first grid has 3^n points.
+  // A level whose first SHGO grid (min(3, choices) points per slot) would pass 20,000 points
+  // is walked in consecutive chunks that stay within it.
   std::vector<std::vector<std::size_t>> levels;
-  for (const auto& level : domain.hierarchy())
-    for (std::size_t i = 0; i < level.size(); i += 8)
-      levels.emplace_back(
-          level.begin() + static_cast<std::ptrdiff_t>(i),
-          level.begin() + static_cast<std::ptrdiff_t>(std::min(i + 8, level.size())));
+  for (const auto& level : domain.hierarchy()) {
+    std::vector<std::size_t> chunk;
+    double points = 1;
+    for (std::size_t i : level) {
+      const double p =
+          static_cast<double>(std::min<std::size_t>(3, domain.slots()[i].choices.size()));
+      if (!chunk.empty() && points * p > 20000) {
+        levels.push_back(std::move(chunk));
+        chunk.clear();
+        points = 1;
+      }
+      chunk.push_back(i);
+      points *= p;
+    }
+    if (!chunk.empty()) levels.push_back(std::move(chunk));
+  }
   std::vector<Genotype> starts{start};
   if (levels.size() > 1 && !levels.back().empty()) {
     std::size_t most = 0;

@@ -42,7 +42,7 @@ struct LatencyModel {
 };
 
 /// FLASH's hierarchical SHGO co-design step: for each level of Domain::hierarchy() in turn (a
-/// level of more than 8 slots in chunks of 8: SHGO's first grid has 3^n points), the lattice of
+/// level whose first SHGO grid would pass 20,000 points in chunks within it), the lattice of
 /// its slots' choice indices (the other slots at the start, updated level by level) minimizing
 /// -predicted(g) (ties toward larger choices) where g is valid, `allowed` and latency_ms(g) <=
 /// target (opt::shgo_lattice); passes over the levels until one changes nothing; from `start`
