@@ -126,13 +126,7 @@ int main(int argc, char** argv) {
     double best = -1e300;
     for (std::size_t i = 0; i < all_pred.size(); ++i)
       if (all_ms[i] <= target) best = std::max(best, all_pred[i]);
-    // The strategy's start: the most accurate observation under the target.
-    const search::Observation* incumbent = nullptr;
-    for (const auto& o : observations)
-      if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy))
-        incumbent = &o;
-    const search::Genotype start =
-        incumbent ? incumbent->genotype : search::Genotype(slots.size(), 0);
+    const search::Genotype start = search::codesign_start(*domain, observations, target);
     std::size_t points = 0;
     const auto s0 = Clock::now();
     const auto minima =

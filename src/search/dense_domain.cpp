@@ -81,14 +81,11 @@ Genotype DenseDomain::parse(const std::string& text, const std::string& where) c
     if (fields.size() != kSlotsPerCell)
       fail("cell " + std::to_string(c) + ": expected wW,dD,tT,bB");
     for (std::size_t k = 0; k < kSlotsPerCell; ++k) {
-      const Slot& slot = slots_[c * kSlotsPerCell + k];
       if (fields[k].rfind(kKeys[k], 0) != 0)
         fail("cell " + std::to_string(c) + ": '" + fields[k] + "' must start with " + kKeys[k]);
-      const std::string value = fields[k].substr(1);
-      auto it = std::find(slot.choices.begin(), slot.choices.end(), value);
-      if (it == slot.choices.end())
-        fail(slot.name + " = '" + value + "', expected one of " + core::join(slot.choices, ", "));
-      g[c * kSlotsPerCell + k] = static_cast<int>(it - slot.choices.begin());
+      if (const std::string problem = set_choice(g, c * kSlotsPerCell + k, fields[k].substr(1));
+          !problem.empty())
+        fail(problem);
     }
   }
   return g;
@@ -144,19 +141,15 @@ std::vector<double> DenseDomain::features(const Genotype& g) const {
     f.push_back(c.depth);
     f.push_back(c.skips);
   }
-  double macs = 0;
-  for (const auto& l : network(g).layers) macs += static_cast<double>(l.macs());
-  f.push_back(std::log2(std::max(1.0, macs)) / 2);
+  // MACs in closed form (topology): no network built per feature row.
+  f.push_back(std::log2(std::max(1.0, topology(g)->macs)) / 2);
   return f;
 }
 
 std::string DenseDomain::description(const Genotype& g, const std::string& name) const {
   const DenseSpec& s = spec_;
   std::ostringstream y;
-  y << "name: " << name << "\n"
-    << "input: {channels: " << s.input_channels << ", height: " << s.input_height
-    << ", width: " << s.input_width << ", bits: " << s.input_bits << "}\n"
-    << "layers:\n";
+  y << description_head(name, s.input_channels, s.input_height, s.input_width, s.input_bits);
   std::string last;  // the previous cell's output ("" for the network input)
   int in_bits = s.input_bits;
   const std::vector<Cell> cs = cells(g);

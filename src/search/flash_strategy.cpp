@@ -39,6 +39,14 @@ double van_der_corput(std::uint64_t k) {
   return v;
 }
 
+Genotype codesign_start(const Domain& domain, const std::vector<Observation>& observations,
+                        double target) {
+  const Observation* incumbent = nullptr;
+  for (const auto& o : observations)
+    if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy)) incumbent = &o;
+  return incumbent ? incumbent->genotype : Genotype(domain.slots().size(), 0);
+}
+
 std::optional<LatencyModel> LatencyModel::fit(const Domain& domain,
                                               const std::vector<Observation>& observations) {
   std::vector<std::array<double, 3>> rows;
@@ -230,8 +238,7 @@ class FlashStrategy : public Strategy {
       why_ = "random (no design fits)";
       return untold(domain_.random(rng), rng);
     }
-    // The target of this co-design step: geometric between the fastest and the slowest design.
-    const double target = lo * std::pow(hi / lo, van_der_corput(asked - n));
+    const double target = sweep_target(lo, hi, asked - n);
     const Candidate* best = nullptr;
     double best_acc = 0;
     for (const auto& c : listed_) {
@@ -246,13 +253,24 @@ class FlashStrategy : public Strategy {
       why_ = "random (every design at <= " + core::fixed(target, 3) + " ms told)";
       return untold(domain_.random(rng), rng);
     }
-    why_ = "predicted " + core::fixed(best_acc, 2) + " at <= " + core::fixed(target, 3) + " ms (" +
-           predictor.chosen().name() + ", leave-one-out RMSE " +
-           core::fixed(predictor.chosen().loo_rmse, 2) + ")";
+    why_ = predicted_why("predicted", best_acc, target, predictor);
     return best->genotype;
   }
 
  private:
+  /// A co-design step's target: geometric between the fastest and the slowest design (lo, hi),
+  /// at the step's van der Corput point.
+  static double sweep_target(double lo, double hi, std::size_t step) {
+    return lo * std::pow(hi / lo, van_der_corput(step));
+  }
+  /// "PREFIX A at <= T ms (MODEL, leave-one-out RMSE R)": why() of a co-design ask.
+  static std::string predicted_why(const std::string& prefix, double accuracy, double target,
+                                   const predict::DegreePredictor& predictor) {
+    return prefix + " " + core::fixed(accuracy, 2) + " at <= " + core::fixed(target, 3) + " ms (" +
+           predictor.chosen().name() + ", leave-one-out RMSE " +
+           core::fixed(predictor.chosen().loo_rmse, 2) + ")";
+  }
+
   struct Candidate {
     Genotype genotype;
     double latency_ms = 0;
@@ -276,12 +294,8 @@ class FlashStrategy : public Strategy {
       why_ = "random (fewer than 3 observed designs fit, or the space has no MAC counts)";
       return untold(domain_.random(rng), rng);
     }
-    const double target = lo * std::pow(hi / lo, van_der_corput(step));
-    const Observation* incumbent = nullptr;
-    for (const auto& o : history_)
-      if (o.latency_ms <= target && (!incumbent || o.accuracy > incumbent->accuracy))
-        incumbent = &o;
-    const Genotype start = incumbent ? incumbent->genotype : Genotype(domain_.slots().size(), 0);
+    const double target = sweep_target(lo, hi, step);
+    const Genotype start = codesign_start(domain_, history_, target);
     const auto predicted = [&](const Genotype& x) {
       const Topology t = *domain_.topology(x);
       return predictor.predict(t.nn_degree, t.parameters);
@@ -300,9 +314,7 @@ class FlashStrategy : public Strategy {
       for (std::size_t i = 0; i < minima.size() && i < 3; ++i) {
         const double exact = domain_.latency_ms(minima[i]);
         if (exact <= target * (1 + 1e-9)) {
-          why_ = "SHGO: predicted " + core::fixed(predicted(minima[i]), 2) +
-                 " at <= " + core::fixed(target, 3) + " ms (" + predictor.chosen().name() +
-                 ", leave-one-out RMSE " + core::fixed(predictor.chosen().loo_rmse, 2) + ")";
+          why_ = predicted_why("SHGO: predicted", predicted(minima[i]), target, predictor);
           return minima[i];
         }
         if (exact >= kInfeasibleMs) {

@@ -30,6 +30,11 @@ Genotype latin_hypercube_row(const std::vector<Slot>& slots, int n, int i, std::
 /// The k-th point (k >= 0) of the base-2 van der Corput sequence: 0.5, 0.25, 0.75, 0.125, ...
 double van_der_corput(std::uint64_t k);
 
+/// Where flash's co-design step starts for `target`: the most accurate observation whose
+/// latency meets it, else every slot's first choice.
+Genotype codesign_start(const Domain& domain, const std::vector<Observation>& observations,
+                        double target);
+
 /// FLASH's analytical hardware model, fitted as FLASH fits its to measurements: log latency
 /// linear in log bit operations and log MACs (Topology), least squares on the observations'
 /// latencies (program 1's, or a table's).

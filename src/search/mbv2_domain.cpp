@@ -123,11 +123,7 @@ Genotype Mbv2Domain::parse(const std::string& text, const std::string& where) co
     fail("expected " + std::to_string(spec_.stages.size() + 1) + " ';'-separated parts");
   Genotype g(slots_.size(), 0);
   auto index = [&](std::size_t slot, const std::string& value) {
-    const auto& c = slots_[slot].choices;
-    auto it = std::find(c.begin(), c.end(), value);
-    if (it == c.end())
-      fail(slots_[slot].name + " = '" + value + "', expected one of " + core::join(c, ", "));
-    g[slot] = static_cast<int>(it - c.begin());
+    if (const std::string problem = set_choice(g, slot, value); !problem.empty()) fail(problem);
   };
   for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
     const auto blocks = core::split(parts[s], '|');
@@ -230,10 +226,7 @@ Genotype Mbv2Domain::smallest() const { return extreme(slots_, false); }
 std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
   const Mbv2Spec& m = spec_;
   std::ostringstream y;
-  y << "name: " << name << "\n"
-    << "input: {channels: " << m.input_channels << ", height: " << m.input_height
-    << ", width: " << m.input_width << ", bits: " << m.input_bits << "}\n"
-    << "layers:\n"
+  y << description_head(name, m.input_channels, m.input_height, m.input_width, m.input_bits)
     << "  - {name: stem, op: conv, out_channels: " << m.stem_channels
     << ", kernel: " << m.stem_kernel << ", stride: " << m.stem_stride
     << ", padding: " << m.stem_kernel / 2 << ", folded_norm: true, weight_bits: " << m.stem_bits

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/text.hpp"
 #include "ilp/folding_program.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
@@ -84,6 +85,23 @@ Genotype NetworkDomain::clamped(const Genotype& g) const {
   for (std::size_t i = 0; i < c.size(); ++i)
     c[i] = std::clamp(c[i], 0, static_cast<int>(s[i].choices.size()) - 1);
   return c;
+}
+
+std::string NetworkDomain::set_choice(Genotype& g, std::size_t slot,
+                                      const std::string& value) const {
+  const Slot& s = slots()[slot];
+  auto it = std::find(s.choices.begin(), s.choices.end(), value);
+  if (it == s.choices.end())
+    return s.name + " = '" + value + "', expected one of " + core::join(s.choices, ", ");
+  g[slot] = static_cast<int>(it - s.choices.begin());
+  return "";
+}
+
+std::string NetworkDomain::description_head(const std::string& name, int channels, int height,
+                                            int width, int bits) {
+  return "name: " + name + "\ninput: {channels: " + std::to_string(channels) +
+         ", height: " + std::to_string(height) + ", width: " + std::to_string(width) +
+         ", bits: " + std::to_string(bits) + "}\nlayers:\n";
 }
 
 std::vector<std::pair<std::string, int>> NetworkDomain::layer_bits(const Genotype& g) const {

@@ -70,6 +70,12 @@ class NetworkDomain : public Domain {
   Genotype uniform(Rng& rng) const;
   /// Each slot clamped into its choices (resized to the slots).
   Genotype clamped(const Genotype& g) const;
+  /// g's `slot` set to the choice spelled `value`: "" when done, else the problem ("NAME =
+  /// 'VALUE', expected one of ...") for parse's message.
+  std::string set_choice(Genotype& g, std::size_t slot, const std::string& value) const;
+  /// The start of a description: its name, the input, "layers:".
+  static std::string description_head(const std::string& name, int channels, int height, int width,
+                                      int bits);
 
   hw::Device device_;
   ilp::MapOptions map_;
