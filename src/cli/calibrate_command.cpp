@@ -1,6 +1,7 @@
 #include "cli/calibrate_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -13,6 +14,9 @@
 #include "predict/calibration.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/table.hpp"
+#if HAO_HAS_TORCH
+#include "nn/latency_mlp.hpp"
+#endif
 
 namespace hao::cli {
 
@@ -24,9 +28,12 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
       "correlation. Kind engine: the physical model of a layer-sequential engine (DPU-like), "
       "11 non-negative coefficients in physical units over per-layer compute cycles, DDR "
       "bytes, layer count and host-CPU fallback terms. Kind lut: one entry per distinct block "
-      "(anb) or layer (nb201) shape, the data-driven baseline.");
-  cmd->add_option("--kind", a.kind, "Model kind: engine or lut")
-      ->check(CLI::IsMember({"engine", "lut"}))
+      "(anb) or layer (nb201) shape, the data-driven baseline. Kind mlp: a multi-layer "
+      "perceptron (LibTorch) on the genotype's encoding (nb201: the operator per edge, the live "
+      "cell and which nodes hold zeros or depend on the input; anb: the choices per block), "
+      "fitted to log latency; for latencies that are not a sum of layer costs.");
+  cmd->add_option("--kind", a.kind, "Model kind: engine, lut or mlp")
+      ->check(CLI::IsMember({"engine", "lut", "mlp"}))
       ->capture_default_str();
   add_device_options(*cmd, a.device, /*overrides=*/false,
                      "Device: for --kind engine, a YAML file that pins the engine (engine: {pp, "
@@ -55,9 +62,31 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
   cmd->add_option("--folds", a.folds, "Cross-validation folds")
       ->check(CLI::Range(2, 100))
       ->capture_default_str();
-  add_seed_option(*cmd, a.seed, "the fold assignment");
+  cmd->add_option("--train-sizes", a.train_sizes,
+                  "Learning curve: for each size N, fit on N random rows and test on all the "
+                  "others (e.g. --train-sizes 100,300,1000)")
+      ->delimiter(',');
+  cmd->add_option("--hidden", a.hidden, "mlp: widths of the hidden layers")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--steps", a.steps, "mlp: Adam steps per fit, each on 512 rows")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--loss", a.loss,
+                  "mlp: what a fit minimizes: relative (mean |predicted/measured - 1|, the MAPE "
+                  "itself) or log-mse (squared error of log latency)")
+      ->check(CLI::IsMember({"relative", "log-mse"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", a.threads, "mlp: LibTorch threads (0: all cores)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  add_seed_option(*cmd, a.seed, "the fold assignment, the learning curve's rows and mlp weights");
   cmd->footer(
-      "Rows with an empty or NaN measurement are skipped and counted. Exit 2 on bad input.");
+      "Rows with an empty or NaN measurement are skipped and counted. Exit 2 on bad input.\n"
+      "Example (the Raspberry Pi 4 column of HW-NAS-Bench, which no layer table fits):\n"
+      "  hao calibrate --kind mlp --space nb201 --measurements nb201/latency_ms.csv "
+      "--archs nb201/accuracy.csv --column raspi4 --train-sizes 100,300,1000 --out raspi4.json");
   return cmd;
 }
 
@@ -96,11 +125,36 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
           ": pins no engine; add engine: {pp: P, pi: I, po: O} to a device file");
     options.engine = device.engine;
   }
+  options.train_sizes = a.train_sizes;
   const predict::SampleSet set = predict::load_samples(space, a.measurements, a.column, a.archs);
   if (set.skipped_missing)
     err << "hao: note: " << a.measurements << ": skipped " << set.skipped_missing
         << " rows with no measurement in " << a.column << "\n";
-  predict::CalibrationResult r = predict::calibrate(set, options);
+  predict::CalibrationResult r;
+  if (options.kind == predict::ModelKind::kMlp) {
+#if HAO_HAS_TORCH
+    nn::LatencyMlpOptions mlp;
+    mlp.hidden = a.hidden;
+    mlp.steps = a.steps;
+    mlp.seed = a.seed;
+    mlp.threads = a.threads;
+    mlp.loss = nn::parse_latency_loss(a.loss);
+    predict::ModelFamily family = nn::mlp_family(set, mlp);
+    const std::size_t fits =
+        static_cast<std::size_t>(a.folds) + 1 + (a.holdout.empty() ? 0 : 1) + a.train_sizes.size();
+    auto done = std::make_shared<std::size_t>(0);
+    family.fit = [fit = family.fit, done, fits, &err](const std::vector<std::size_t>& rows,
+                                                      nlohmann::json* json) {
+      err << "hao: fitting MLP " << ++*done << " of " << fits << " (" << rows.size() << " rows)\n";
+      return fit(rows, json);
+    };
+    r = predict::calibrate(set, options, family);
+#else
+    throw core::InputError("--kind mlp needs hao built with LibTorch (Debian libtorch-dev)");
+#endif
+  } else {
+    r = predict::calibrate(set, options);
+  }
   r.model["device"] = a.device.name;
   r.model["measurements"] = a.measurements;
   core::write_file(a.out, r.model.dump(2) + "\n");
@@ -114,16 +168,20 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
   report::Table t;
   t.add_column("", report::Table::Align::kLeft);
   t.add_column("MAPE");
+  t.add_column("median");
   t.add_column("max error");
   t.add_column("Spearman");
   t.add_column("Kendall");
   auto row = [&](const std::string& name, const predict::FitMetrics& m) {
-    t.add_row({name, core::fixed(m.mape_pct, 2) + "%", core::fixed(m.max_ape_pct, 2) + "%",
-               core::fixed(m.spearman, 4), core::fixed(m.kendall, 4)});
+    t.add_row({name, core::fixed(m.mape_pct, 2) + "%", core::fixed(m.median_ape_pct, 2) + "%",
+               core::fixed(m.max_ape_pct, 2) + "%", core::fixed(m.spearman, 4),
+               core::fixed(m.kendall, 4)});
   };
   row(std::to_string(a.folds) + "-fold CV (unseen rows)", r.cv);
   row("fit on all rows", r.train);
   if (!a.holdout.empty()) row("held out: " + a.holdout, r.holdout);
+  for (const predict::CurvePoint& p : r.curve)
+    row("fit on " + std::to_string(p.train_rows) + ", test on " + std::to_string(p.test.n), p.test);
   out << t.render();
   if (r.cv_unknown_samples)
     out << r.cv_unknown_samples << " rows had a shape their fold's table never saw\n";
@@ -171,7 +229,7 @@ int run_predict(const PredictArgs& a, std::ostream& out, std::ostream& err) {
     const ir::Network net =
         predict::expand(space, table.rows[r][arch], a.archs + ": line " + std::to_string(r + 2));
     std::size_t unknown = 0;
-    const double ms = predict_ms(net, &unknown);
+    const double ms = predict_ms(net, table.rows[r][arch], &unknown);
     std::vector<std::string> fields = table.rows[r];
     fields.push_back(unknown ? "" : core::fixed(ms, 6));
     if (unknown) ++incomplete;

@@ -3,6 +3,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "cli/options.hpp"
 
@@ -26,6 +27,11 @@ struct CalibrateArgs {
   std::string plot;
   int folds = 5;
   unsigned seed = 1;
+  std::vector<std::size_t> train_sizes;          ///< learning curve
+  std::vector<std::size_t> hidden = {128, 128};  ///< mlp
+  int steps = 2000;                              ///< mlp
+  int threads = 0;                               ///< mlp
+  std::string loss = "relative";                 ///< mlp
 };
 
 struct PredictArgs {

@@ -15,15 +15,17 @@
 #include "core/text.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
+#include "ir/genotype.hpp"
 #include "ir/model_io.hpp"
 
 namespace hao::cli {
 
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits,
-                       ir::WeightSet* weights) {
-  ir::Network net = model.empty()
-                        ? ir::parse_description(builtin_example_yaml(), "built-in example")
-                        : ir::load_network(model, weights);
+                       ir::WeightSet* weights, const ModelInput& input) {
+  ir::Network net =
+      model.empty() ? ir::parse_description(builtin_example_yaml(), "built-in example")
+      : ir::is_genotype_model(model) ? ir::genotype_model(model, input.shape, input.classes)
+                                     : ir::load_network(model, weights);
   if (!bits.empty()) {
     ir::apply_bits(net, bits);
     ir::infer_shapes(net, bits);

@@ -10,13 +10,19 @@
 
 namespace hao::cli {
 
-/// Loads MODEL (ONNX or description; empty = the built-in example) and applies --bits when
-/// given (wXaY or a per-layer file); the reader's notes (Network::notes) go to `err` as
-/// "hao: note: ...". With `weights`, an ONNX file's weights are taken too (their notes are
-/// the caller's to print: they matter only where the weights are used). Throws
-/// core::InputError for bad input.
+/// The images a genotype model is built for (`hao train` passes its data set's).
+struct ModelInput {
+  ir::Shape shape{3, 32, 32};
+  int classes = 10;
+};
+
+/// Loads MODEL (ONNX, description, or a genotype "nb201:ARCH" built for `input`; empty = the
+/// built-in example) and applies --bits when given (wXaY or a per-layer file); the reader's
+/// notes (Network::notes) go to `err` as "hao: note: ...". With `weights`, an ONNX file's
+/// weights are taken too (their notes are the caller's to print: they matter only where the
+/// weights are used). Throws core::InputError for bad input.
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {},
-                       ir::WeightSet* weights = nullptr);
+                       ir::WeightSet* weights = nullptr, const ModelInput& input = {});
 
 /// Writes `text` to `path`, or to `out` when `path` is "-".
 void write_output(const std::string& path, const std::string& text, std::ostream& out);

@@ -26,7 +26,8 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       "integer program with CBC and proves the design optimal (fastest that fits, then the "
       "leanest at that speed).");
   cmd->add_option("model", a.model,
-                  "Network: ONNX (.onnx) or hao description (.yaml, .yml, .json). Default: the "
+                  "Network: ONNX (.onnx), hao description (.yaml, .yml, .json) or a genotype "
+                  "nb201:ARCH (a NAS-Bench-201 cell in its macro network, 32x32x3). Default: the "
                   "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
@@ -96,7 +97,7 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
     const nlohmann::json model = core::read_json(a.latency_model);
     const predict::LatencyPredictor predictor = predict::load_predictor(model, a.latency_model);
     std::size_t unknown = 0;
-    const double ms = predictor(net, &unknown);
+    const double ms = predictor(net, "", &unknown);
     if (unknown > 0)
       err << "hao: note: " << a.latency_model << ": " << unknown
           << " layer or block shapes are not in the table; the prediction leaves them out\n";

@@ -6,6 +6,7 @@
 #include "cli/app.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/table.hpp"
@@ -22,7 +23,8 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       "Measure a network's batch-1 inference latency on this CPU with LibTorch (float): warm-up "
       "runs, then timed runs (median, spread) and a per-layer breakdown. The host CPU as a "
       "measured hardware target.");
-  cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
+  cmd->add_option("model", a.model,
+                  "Network: ONNX, hao description or a genotype nb201:ARCH (default: built-in)");
   add_threads_option(*cmd, a.threads, "inference");
   cmd->add_option("--warmup", a.warmup, "Untimed runs first")
       ->check(CLI::Range(0, 100000))
@@ -32,12 +34,67 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       ->capture_default_str();
   cmd->add_option("--checkpoint", a.checkpoint, "Load these weights first (optional)");
   add_json_option(*cmd, a.json, "the measurements");
-  cmd->footer("Exit codes: 0 measured, 1 built without LibTorch, 2 bad input.");
+  cmd->add_option("--space", a.space,
+                  "With --archs: measure genotypes of this space (nb201 or anb) instead of one "
+                  "network")
+      ->check(CLI::IsMember({"nb201", "anb"}));
+  cmd->add_option("--archs", a.archs,
+                  "CSV with the space's genotype column (arch_str or arch_mnasnet_blocks), e.g. "
+                  "nb201/accuracy.csv");
+  cmd->add_option("--sample", a.sample, "Measure this many genotypes drawn at random (0: all)")
+      ->capture_default_str();
+  add_seed_option(*cmd, a.seed, "the sample");
+  cmd->add_option("--out", a.out,
+                  "With --archs: the CSV to write (the file's rows with host_cpu_ms, p10_ms, "
+                  "p90_ms), ready for hao calibrate --column host_cpu_ms");
+  cmd->footer(
+      "Exit codes: 0 measured, 1 built without LibTorch, 2 bad input.\n"
+      "Example (a host-CPU latency column for 1,000 NAS-Bench-201 cells, then a regressor):\n"
+      "  hao profile --space nb201 --archs nb201/accuracy.csv --sample 1000 --repeats 20 "
+      "--out cpu.csv\n"
+      "  hao calibrate --kind mlp --space nb201 --measurements cpu.csv --column host_cpu_ms "
+      "--out cpu_mlp.json");
   return cmd;
 }
 
 #if HAO_HAS_TORCH
+namespace {
+
+int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+  if (a.space.empty() || a.archs.empty() || a.out.empty())
+    throw core::InputError("--space, --archs and --out go together (measure a space's genotypes)");
+  if (!a.model.empty() || !a.checkpoint.empty() || !a.json.empty())
+    throw core::InputError("--archs measures genotypes: give no model, --checkpoint or --json");
+  nn::ProfileOptions o;
+  o.threads = a.threads, o.warmup = a.warmup, o.repeats = a.repeats;
+  const predict::Space space = predict::parse_space(a.space);
+  const auto rows = nn::profile_genotypes(
+      space, a.archs, a.sample, a.seed, o, [&](std::size_t done, std::size_t total) {
+        if (done % 25 == 0 || done == total)
+          err << "hao: profiled " << done << " of " << total << " genotypes\n";
+      });
+  const core::CsvTable table = core::read_csv(a.archs);
+  std::vector<std::string> header = table.header;
+  for (const char* c : {"host_cpu_ms", "p10_ms", "p90_ms"}) header.push_back(c);
+  std::string csv = core::csv_record(header);
+  for (const auto& r : rows) {
+    std::vector<std::string> fields = r.fields;
+    fields.push_back(core::fixed(r.result.median_ms, 6));
+    fields.push_back(core::fixed(r.result.p10_ms, 6));
+    fields.push_back(core::fixed(r.result.p90_ms, 6));
+    csv += core::csv_record(fields);
+  }
+  core::write_file(a.out, csv);
+  out << "profiled " << rows.size() << " genotypes of " << a.space << " from " << a.archs << " ("
+      << a.repeats << " timed runs each after " << a.warmup << " warm-up, "
+      << torch::get_num_threads() << " threads); written to " << a.out << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+  if (!a.archs.empty() || !a.space.empty()) return run_profile_genotypes(a, out, err);
   const ir::Network net = load_model(a.model, err);
   nn::seed_torch(1);
   nn::IrNet model(net);

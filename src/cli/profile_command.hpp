@@ -18,6 +18,11 @@ struct ProfileArgs {
   int repeats = 50;
   std::string json;
   std::string checkpoint;
+  std::string space;  ///< with archs: profile a space's genotypes
+  std::string archs;
+  std::size_t sample = 0;
+  unsigned seed = 1;
+  std::string out;
 };
 
 CLI::App* add_profile_command(CLI::App& app, ProfileArgs& args);

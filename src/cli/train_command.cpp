@@ -26,9 +26,12 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
       "Train a network on an image data set with LibTorch on the CPU: SGD (Nesterov momentum) "
       "or AdamW, linear warm-up then cosine decay, label smoothing. Decisions use a validation "
       "split of the training set; the test set is only reported.");
-  cmd->add_option("model", a.model,
-                  "Network: ONNX or hao description. Default: the built-in MobileNetV2-like "
-                  "Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
+  cmd->add_option(
+      "model", a.model,
+      "Network: ONNX, hao description or a genotype nb201:ARCH (a NAS-Bench-201 cell in "
+      "its macro network, built for the data set's images and classes, live edges "
+      "only). Default: the built-in MobileNetV2-like Fashion-MNIST example "
+      "(examples/fmnist_mbv2.yaml)");
   cmd->add_option("--data", a.data,
                   "fashion-mnist (Debian's dataset-fashion-mnist), idx:DIR (MNIST-format IDX "
                   "files, plain or .gz) or cifar10:DIR (CIFAR-10 binary batches)")
@@ -84,9 +87,11 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
 #if HAO_HAS_TORCH
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   ir::WeightSet weights;
-  const ir::Network net =
-      load_model(a.model, err, a.bits, a.init.empty() && !a.from_scratch ? &weights : nullptr);
   const data::DataSet ds = data::load_dataset(a.data);
+  const ModelInput images{{ds.train.channels, ds.train.height, ds.train.width},
+                          static_cast<int>(ds.train.classes)};
+  const ir::Network net = load_model(
+      a.model, err, a.bits, a.init.empty() && !a.from_scratch ? &weights : nullptr, images);
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
   o.optimizer = a.optimizer == "adam" ? nn::Optimizer::kAdam : nn::Optimizer::kSgd;

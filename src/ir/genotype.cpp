@@ -1,5 +1,6 @@
 #include "ir/genotype.hpp"
 
+#include <algorithm>
 #include <array>
 #include <regex>
 
@@ -73,13 +74,9 @@ class Builder {
   Network& net_;
 };
 
-struct AnbBlock {
-  int e = 0, k = 0, l = 0, se = 0;
-};
-
 }  // namespace
 
-Network expand_anb(const std::string& arch, const std::string& where) {
+std::array<AnbBlock, 7> parse_anb(const std::string& arch, const std::string& where) {
   static const std::regex kBlock("^b([0-6]):e([0-9]+),k([0-9]+),l([0-9]+),se([0-9]+)$");
   std::array<AnbBlock, 7> blocks{};
   std::array<bool, 7> seen{};
@@ -106,6 +103,11 @@ Network expand_anb(const std::string& arch, const std::string& where) {
   for (std::size_t i = 0; i < 7; ++i)
     if (!seen[i]) issues.add("", "block b" + std::to_string(i) + " is missing");
   issues.throw_if_any();
+  return blocks;
+}
+
+Network expand_anb(const std::string& arch, const std::string& where) {
+  const std::array<AnbBlock, 7> blocks = parse_anb(arch, where);
 
   constexpr std::array<int, 7> kStride = {1, 2, 2, 2, 1, 2, 1};
   constexpr std::array<int, 7> kIn = {32, 16, 24, 40, 80, 112, 192};
@@ -145,11 +147,9 @@ Network expand_anb(const std::string& arch, const std::string& where) {
   return net;
 }
 
-Network expand_nb201(const std::string& arch, const std::string& where, int classes,
-                     int resolution) {
+Nb201Cell parse_nb201(const std::string& arch, const std::string& where) {
   // "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|": node j (1..3) lists its j incoming edges.
-  enum class Op { kNone, kSkip, kConv1, kConv3, kPool };
-  std::array<std::array<Op, 3>, 4> edge{};  // edge[j][i]: op from node i to node j
+  Nb201Cell cell{};
   core::IssueList issues(where);
   const std::vector<std::string> nodes = core::split(core::without(arch, " \""), '+');
   if (nodes.size() != 3) {
@@ -173,17 +173,17 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
         continue;
       }
       const std::string op = m[1].str();
-      Op o = Op::kNone;
+      Nb201Op o = Nb201Op::kNone;
       if (op == "none")
-        o = Op::kNone;
+        o = Nb201Op::kNone;
       else if (op == "skip_connect")
-        o = Op::kSkip;
+        o = Nb201Op::kSkip;
       else if (op == "nor_conv_1x1")
-        o = Op::kConv1;
+        o = Nb201Op::kConv1;
       else if (op == "nor_conv_3x3")
-        o = Op::kConv3;
+        o = Nb201Op::kConv3;
       else if (op == "avg_pool_3x3")
-        o = Op::kPool;
+        o = Nb201Op::kPool;
       else {
         issues.add(
             "node " + std::to_string(j),
@@ -191,16 +191,46 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
                 "', expected none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3");
         continue;
       }
-      edge[j][i] = o;
+      cell[j * (j - 1) / 2 + i] = o;  // edges are numbered node by node
     }
   }
   issues.throw_if_any();
-  if (classes < 1 || resolution < 8)
-    throw core::InputError(where + ": classes must be >= 1 and resolution >= 8");
+  return cell;
+}
+
+std::array<bool, 6> nb201_live_edges(const Nb201Cell& cell) {
+  const auto on = [&](std::size_t e) { return cell[e] != Nb201Op::kNone; };
+  std::array<bool, 4> reached = {true, false, false, false};
+  for (std::size_t e = 0; e < 6; ++e)
+    reached[kNb201To[e]] = reached[kNb201To[e]] || (reached[kNb201From[e]] && on(e));
+  std::array<bool, 4> reaches = {false, false, false, true};
+  for (std::size_t e = 6; e-- > 0;)
+    reaches[kNb201From[e]] = reaches[kNb201From[e]] || (reaches[kNb201To[e]] && on(e));
+  std::array<bool, 6> live{};
+  for (std::size_t e = 0; e < 6; ++e)
+    live[e] = on(e) && reached[kNb201From[e]] && reaches[kNb201To[e]];
+  return live;
+}
+
+Network expand_nb201(const std::string& arch, const std::string& where, const Nb201Macro& macro) {
+  const Nb201Cell ops = parse_nb201(arch, where);
+  if (macro.classes < 1 || macro.input.c < 1 || macro.input.h < 8 || macro.input.w < 8)
+    throw core::InputError(where + ": classes must be >= 1 and the input at least 1x8x8, given " +
+                           std::to_string(macro.classes) + " classes and " +
+                           to_string(macro.input));
+  std::array<bool, 6> computed{};
+  for (std::size_t e = 0; e < 6; ++e) computed[e] = ops[e] != Nb201Op::kNone;
+  if (macro.live_only) {
+    computed = nb201_live_edges(ops);
+    if (std::none_of(computed.begin(), computed.end(), [](bool b) { return b; }))
+      throw core::InputError(where + ": cell '" + arch +
+                             "' has no path from input to output through non-none edges; every "
+                             "network of such cells outputs a constant");
+  }
 
   Network net;
   net.name = "nb201";
-  net.input = {3, resolution, resolution};
+  net.input = macro.input;
   Builder b(net);
   int x = b.conv("stem", kNetworkInput, 16, 3, 1);
   constexpr std::array<int, 3> kChannels = {16, 32, 64};
@@ -225,13 +255,15 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
       for (std::size_t j = 1; j <= 3; ++j) {
         std::vector<int> terms;
         for (std::size_t i = 0; i < j; ++i) {
-          const Op o = edge[j][i];
+          const std::size_t edge = j * (j - 1) / 2 + i;
+          if (!computed[edge]) continue;
+          const Nb201Op o = ops[edge];
           const std::string e = p + std::to_string(i) + "to" + std::to_string(j) + "_";
-          if (o == Op::kSkip) terms.push_back(node[i]);
-          if (o == Op::kConv1 || o == Op::kConv3)
+          if (o == Nb201Op::kSkip) terms.push_back(node[i]);
+          if (o == Nb201Op::kConv1 || o == Nb201Op::kConv3)
             terms.push_back(
-                b.conv(e + "conv", b.act(e + "relu", node[i]), c, o == Op::kConv1 ? 1 : 3, 1));
-          if (o == Op::kPool) terms.push_back(b.pool(e + "pool", node[i], 3, 1, 1));
+                b.conv(e + "conv", b.act(e + "relu", node[i]), c, o == Nb201Op::kConv1 ? 1 : 3, 1));
+          if (o == Nb201Op::kPool) terms.push_back(b.pool(e + "pool", node[i], 3, 1, 1));
         }
         node[j] = terms.empty()       ? x
                   : terms.size() == 1 ? terms[0]
@@ -242,8 +274,21 @@ Network expand_nb201(const std::string& arch, const std::string& where, int clas
   }
   x = b.act("final_relu", x);
   x = b.op("pool", OpKind::kGlobalAvgPool, {x});
-  b.fc("classifier", x, classes);
+  b.fc("classifier", x, macro.classes);
   infer_shapes(net, where);
+  return net;
+}
+
+bool is_genotype_model(const std::string& model) { return model.rfind("nb201:", 0) == 0; }
+
+Network genotype_model(const std::string& model, const Shape& input, int classes) {
+  if (!is_genotype_model(model))
+    throw core::InputError("model '" + model + "' is not a genotype (expected nb201:ARCH)");
+  Nb201Macro macro;
+  macro.input = input;
+  macro.classes = classes;
+  macro.live_only = true;
+  Network net = expand_nb201(model.substr(6), "model " + model, macro);
   return net;
 }
 

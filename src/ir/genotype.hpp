@@ -1,11 +1,33 @@
 // Search-space genotypes that expand into IR networks.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "ir/network.hpp"
 
 namespace hao::ir {
+
+/// One block of an Accel-NASBench genotype: expansion e, kernel k, layers l, squeeze-excite.
+struct AnbBlock {
+  int e = 0, k = 0, l = 0, se = 0;
+};
+/// Parses "b0:e6,k3,l1,se0;...;b6:e4,k5,l2,se0" (format below) into its seven blocks.
+/// Throws core::InputError naming `where` and every bad token.
+std::array<AnbBlock, 7> parse_anb(const std::string& arch, const std::string& where);
+
+/// A NAS-Bench-201 edge operator, in NAS-Bench-201's order.
+enum class Nb201Op { kNone, kSkip, kConv1, kConv3, kPool };
+/// The six edge operators of a cell in arch_str order: 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2.
+using Nb201Cell = std::array<Nb201Op, 6>;
+inline constexpr std::array<std::size_t, 6> kNb201From = {0, 0, 1, 0, 1, 2};
+inline constexpr std::array<std::size_t, 6> kNb201To = {1, 2, 2, 3, 3, 3};
+/// Parses "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|" (format below).
+/// Throws core::InputError naming `where` and every bad edge.
+Nb201Cell parse_nb201(const std::string& arch, const std::string& where);
+/// An edge is live when it is not `none`, its source is reached from the input (node 0) and
+/// its target reaches the output (node 3) through non-none edges.
+std::array<bool, 6> nb201_live_edges(const Nb201Cell& cell);
 
 /// An Accel-NASBench MnasNet-space architecture, e.g.
 /// "b0:e6,k3,l1,se0;b1:e1,k5,l3,se0;...;b6:e4,k5,l2,se0": seven blocks, each an expansion
@@ -31,7 +53,24 @@ Network expand_anb(const std::string& arch, const std::string& where);
 /// also on a node that receives nothing (a zero tensor there; here wired to the cell input,
 /// which has the same shape and cost). HW-NAS-Bench's FPGA latencies are exactly additive in
 /// these op counts; pruning the ops on zero nodes would hide cost the reference pays.
-Network expand_nb201(const std::string& arch, const std::string& where, int classes = 10,
-                     int resolution = 32);
+///
+/// With `live_only` (Nb201Macro) the cell computes what it does as a function, for training:
+/// only live edges (nb201_live_edges); a dead edge's op either feeds nothing the output sees
+/// or reads a node that holds only zeros (for a skip or pool, zeros; for a convolution, its
+/// batch norm's constant shift, dropped). A cut cell (no live edge) throws InputError: every
+/// network of such cells outputs a constant.
+struct Nb201Macro {
+  Shape input{3, 32, 32};  ///< CIFAR-10's; the stem reads input.c channels
+  int classes = 10;
+  bool live_only = false;
+};
+Network expand_nb201(const std::string& arch, const std::string& where,
+                     const Nb201Macro& macro = {});
+
+/// A network named by its genotype, as a model argument of hao's commands: "nb201:ARCH" is
+/// the NAS-Bench-201 cell ARCH in its macro network with live edges only, for `input` images
+/// of `classes` classes. Throws InputError for another prefix or a bad or cut cell.
+bool is_genotype_model(const std::string& model);
+Network genotype_model(const std::string& model, const Shape& input, int classes);
 
 }  // namespace hao::ir

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <numeric>
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "nn/train.hpp"
+#include "predict/metrics.hpp"
 
 namespace hao::nn {
 namespace {
@@ -48,6 +50,7 @@ ProfileResult profile(IrNet& model, const ProfileOptions& o) {
   r.min_ms = *std::min_element(ms.begin(), ms.end());
   r.mean_ms = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
 
+  if (!o.per_layer) return r;
   // Per layer: the same number of layer-by-layer runs, each layer's median.
   const std::size_t n = model->network().layers.size();
   std::vector<std::vector<double>> per(n);
@@ -61,6 +64,44 @@ ProfileResult profile(IrNet& model, const ProfileOptions& o) {
     r.layers_sum_ms += r.layers.back().median_ms;
   }
   return r;
+}
+
+std::vector<GenotypeLatency> profile_genotypes(
+    predict::Space space, const std::string& archs_csv, std::size_t sample, unsigned seed,
+    const ProfileOptions& options, const std::function<void(std::size_t, std::size_t)>& progress) {
+  const core::CsvTable table = core::read_csv(archs_csv);
+  const std::size_t arch = table.column(predict::arch_column(space));
+  const std::size_t rows = table.rows.size();
+  if (sample > rows)
+    throw core::InputError("--sample " + std::to_string(sample) + ": " + archs_csv + " has only " +
+                           std::to_string(rows) + " genotypes");
+  std::vector<std::size_t> pick = predict::shuffled(rows, seed);
+  if (sample == 0) {
+    std::sort(pick.begin(), pick.end());
+  } else {
+    pick.resize(sample);
+  }
+  // Expand every genotype first: a bad one is reported before any time is spent.
+  std::vector<ir::Network> nets;
+  core::IssueList issues(archs_csv);
+  for (std::size_t r : pick) {
+    try {
+      nets.push_back(predict::expand(space, table.rows[r][arch],
+                                     archs_csv + ": line " + std::to_string(r + 2)));
+    } catch (const core::InputError& e) {
+      issues.absorb(e);
+    }
+  }
+  issues.throw_if_any();
+  ProfileOptions o = options;
+  o.per_layer = false;
+  std::vector<GenotypeLatency> out;
+  for (std::size_t i = 0; i < pick.size(); ++i) {
+    IrNet model(nets[i]);
+    out.push_back({pick[i] + 2, table.rows[pick[i]], profile(model, o)});
+    if (progress) progress(i + 1, pick.size());
+  }
+  return out;
 }
 
 }  // namespace hao::nn

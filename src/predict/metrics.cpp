@@ -71,24 +71,32 @@ FitMetrics compare(const std::vector<double>& predicted, const std::vector<doubl
   FitMetrics m;
   m.n = measured.size();
   if (m.n == 0) return m;
+  std::vector<double> ape(m.n);
   for (std::size_t i = 0; i < m.n; ++i) {
-    const double ape = 100.0 * std::abs(predicted[i] - measured[i]) / measured[i];
-    m.mape_pct += ape;
-    m.max_ape_pct = std::max(m.max_ape_pct, ape);
+    ape[i] = 100.0 * std::abs(predicted[i] - measured[i]) / measured[i];
+    m.mape_pct += ape[i];
+    m.max_ape_pct = std::max(m.max_ape_pct, ape[i]);
   }
   m.mape_pct /= static_cast<double>(m.n);
+  std::sort(ape.begin(), ape.end());
+  m.median_ape_pct = m.n % 2 ? ape[m.n / 2] : (ape[m.n / 2 - 1] + ape[m.n / 2]) / 2;
   m.spearman = spearman(predicted, measured);
   m.kendall = kendall_tau_b(predicted, measured);
   return m;
 }
 
-std::vector<std::vector<std::size_t>> kfold(std::size_t n, int k, unsigned seed) {
-  HAO_CHECK(k >= 2, "k-fold needs k >= 2");
+std::vector<std::size_t> shuffled(std::size_t n, unsigned seed) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::mt19937 rng(seed);
   // Fisher-Yates with our own draws: std::shuffle's sequence differs between library versions.
   for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  return order;
+}
+
+std::vector<std::vector<std::size_t>> kfold(std::size_t n, int k, unsigned seed) {
+  HAO_CHECK(k >= 2, "k-fold needs k >= 2");
+  const std::vector<std::size_t> order = shuffled(n, seed);
   std::vector<std::vector<std::size_t>> folds(static_cast<std::size_t>(k));
   for (std::size_t i = 0; i < n; ++i) folds[i % folds.size()].push_back(order[i]);
   return folds;

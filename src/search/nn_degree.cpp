@@ -4,11 +4,11 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/genotype.hpp"
 
 namespace hao::search {
 namespace {
 
-constexpr int kFrom[6] = {0, 0, 1, 0, 1, 2}, kTo[6] = {1, 2, 2, 3, 3, 3};
 constexpr int kNone = 0, kSkip = 1, kConv1 = 2, kConv3 = 3, kPool = 4;
 constexpr int kStageChannels[3] = {16, 32, 64};
 constexpr int kCellsPerStage = 5;
@@ -60,14 +60,9 @@ double mbconv_stage_degree(const std::vector<MbconvLayer>& stage) {
 
 std::array<bool, 6> nb201_live_edges(const Genotype& ops) {
   check_nb201(ops);
-  const auto on = [&](int e) { return ops[static_cast<std::size_t>(e)] != kNone; };
-  bool reached[4] = {true, false, false, false};
-  for (int e = 0; e < 6; ++e) reached[kTo[e]] = reached[kTo[e]] || (reached[kFrom[e]] && on(e));
-  bool reaches[4] = {false, false, false, true};
-  for (int e = 5; e >= 0; --e) reaches[kFrom[e]] = reaches[kFrom[e]] || (reaches[kTo[e]] && on(e));
-  std::array<bool, 6> live{};
-  for (int e = 0; e < 6; ++e) live[e] = on(e) && reached[kFrom[e]] && reaches[kTo[e]];
-  return live;
+  ir::Nb201Cell cell{};
+  for (std::size_t e = 0; e < 6; ++e) cell[e] = static_cast<ir::Nb201Op>(ops[e]);
+  return ir::nb201_live_edges(cell);
 }
 
 const std::vector<std::string>& nb201_counting_names() {

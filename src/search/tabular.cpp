@@ -6,6 +6,7 @@
 #include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/genotype.hpp"
 #include "search/nn_degree.hpp"
 
 namespace hao::search {
@@ -218,17 +219,17 @@ std::vector<double> TabularDomain::features(const Genotype& g) const {
     // valued 2, so in a kernel's squared distance it weighs as much as two changed edges. The
     // counts of live skips, 1x1 and 3x3 convolutions and pools, and the most convolutions on
     // one input-output path (the cell's depth), are valued 0.5 per op.
-    const int from[6] = {0, 0, 1, 0, 1, 2}, to[6] = {1, 2, 2, 3, 3, 3};
     const std::array<bool, 6> live = nb201_live_edges(g);
     double count[5] = {0, 0, 0, 0, 0};
     int depth[4] = {0, 0, 0, 0};
     bool connected = false;
-    for (int e = 0; e < 6; ++e) {
+    for (std::size_t e = 0; e < 6; ++e) {
       if (!live[e]) continue;
-      const int op = g[static_cast<std::size_t>(e)];
+      const int op = g[e];
+      const std::size_t from = ir::kNb201From[e], to = ir::kNb201To[e];
       count[op] += 1;
-      depth[to[e]] = std::max(depth[to[e]], depth[from[e]] + (op == 2 || op == 3 ? 1 : 0));
-      connected = connected || to[e] == 3;
+      depth[to] = std::max(depth[to], depth[from] + (op == 2 || op == 3 ? 1 : 0));
+      connected = connected || to == 3;
     }
     f.push_back(connected ? 2.0 : 0.0);
     for (int op = 1; op < 5; ++op) f.push_back(0.5 * count[op]);

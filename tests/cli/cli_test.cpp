@@ -245,6 +245,19 @@ TEST(Cli, PinnedEngineThatExceedsTheDeviceIsBadInput) {
   EXPECT_NE(r.err.find("DSP"), std::string::npos) << r.err;
 }
 
+// A NAS-Bench-201 cell as the model: mapped like any network; a cut cell is bad input.
+TEST(Cli, Nb201GenotypeAsModel) {
+  HaoRun r = hao({"map",
+                  "nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_"
+                  "conv_1x1~1|nor_conv_3x3~2|",
+                  "--template", "engine", "--device", "zu3eg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("network  nb201: 183 layers"), std::string::npos) << r.out;
+  HaoRun cut = hao({"map", "nb201:|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"});
+  EXPECT_EQ(cut.code, kExitBadInput);
+  EXPECT_NE(cut.err.find("has no path from input to output"), std::string::npos) << cut.err;
+}
+
 TEST(Cli, CalibrateThenPredictRoundTrip) {
   const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
   if (hao::test::missing_data(data)) GTEST_SKIP() << "reference data not found: " << data;

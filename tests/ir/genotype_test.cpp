@@ -139,6 +139,57 @@ TEST(Genotype, Nb201KeepsOpsThatReadAZeroNode) {
   EXPECT_EQ(pools, 15 * 1);
 }
 
+// For training, the cell computes only its live edges; the same cell on Fashion-MNIST images.
+TEST(Genotype, Nb201TrainableComputesLiveEdgesOnly) {
+  // Node 1 receives only none: the 1x1 conv 1->2 and the 3x3 conv 1->3 read zeros and go.
+  const std::string arch =
+      "|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|";
+  const Network net = genotype_model("nb201:" + arch, {1, 28, 28}, 10);
+  int conv3 = 0, conv1 = 0, pools = 0;
+  for (const auto& l : net.layers) {
+    const bool in_cell = l.name.size() > 1 && l.name[0] == 's' && std::isdigit(l.name[1]);
+    if (!in_cell) continue;
+    conv3 += l.op == OpKind::kConv && l.kernel_h == 3;
+    conv1 += l.op == OpKind::kConv && l.kernel_h == 1;
+    pools += l.op == OpKind::kAvgPool;
+  }
+  EXPECT_EQ(conv3, 15);  // 2<-0 only
+  EXPECT_EQ(conv1, 0);
+  EXPECT_EQ(pools, 15);
+  EXPECT_EQ(net.input, (Shape{1, 28, 28}));
+  EXPECT_EQ(net.layers.back().out, (Shape{10, 1, 1}));
+  // Stages at 28, 14 and 7 pixels.
+  for (const auto& l : net.layers) {
+    if (l.name == "reduce2_add") {
+      EXPECT_EQ(l.out, (Shape{64, 7, 7}));
+    }
+  }
+  EXPECT_LT(net.total_macs(), expand_nb201(arch, "t").total_macs());
+  EXPECT_TRUE(is_genotype_model("nb201:" + arch));
+  EXPECT_FALSE(is_genotype_model("model.onnx"));
+}
+
+TEST(Genotype, Nb201CutCellIsBadInput) {
+  // 3<-0, 3<-1 and 3<-2 are none, or read node 2 which nothing reaches: no input-output path.
+  for (const std::string cut :
+       {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|",
+        "|none~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"}) {
+    try {
+      genotype_model("nb201:" + cut, {3, 32, 32}, 10);
+      ADD_FAILURE() << cut;
+    } catch (const core::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("no path from input to output"), std::string::npos);
+    }
+    EXPECT_NO_THROW(expand_nb201(cut, "t"));  // the reference network still prices it
+  }
+  EXPECT_THROW(genotype_model("nb201:" + std::string("|none~0|"), {3, 32, 32}, 10),
+               core::InputError);
+  EXPECT_THROW(
+      genotype_model("nb201:|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|",
+                     {3, 4, 4}, 10),
+      core::InputError);  // too small an input
+}
+
 TEST(Genotype, BadTokensAreNamed) {
   auto message = [](const std::function<void()>& f) {
     try {

@@ -236,6 +236,42 @@ TEST(Profile, MeasuresTheNetworkAndEveryLayer) {
   EXPECT_THROW(profile(m, o), core::InputError);
 }
 
+// The host CPU as a latency column: a sample of NAS-Bench-201 cells, each timed whole; a cell
+// with more convolutions takes longer than one with none.
+TEST(Profile, GenotypesOfASpace) {
+  const std::string csv = ::testing::TempDir() + "profile_genotypes.csv";
+  std::ofstream(csv) << "arch_index,arch_str\n"
+                        "0,|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|\n"
+                        "1,|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|"
+                        "nor_conv_3x3~1|nor_conv_3x3~2|\n"
+                        "2,|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|\n";
+  ProfileOptions o;
+  o.warmup = 1, o.repeats = 3, o.threads = 1;
+  std::size_t calls = 0;
+  const auto all = profile_genotypes(predict::Space::kNb201, csv, 0, 1, o,
+                                     [&](std::size_t done, std::size_t total) {
+                                       EXPECT_EQ(done, ++calls);
+                                       EXPECT_EQ(total, 3u);
+                                     });
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].line, 3u);
+  EXPECT_EQ(all[1].fields[0], "1");
+  EXPECT_TRUE(all[1].result.layers.empty());  // whole-network timing only
+  EXPECT_GT(all[1].result.median_ms, all[0].result.median_ms);
+  const auto two = profile_genotypes(predict::Space::kNb201, csv, 2, 7, o);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_NE(two[0].line, two[1].line);
+  EXPECT_THROW(profile_genotypes(predict::Space::kNb201, csv, 4, 1, o), core::InputError);
+  EXPECT_THROW(profile_genotypes(predict::Space::kAnb, csv, 0, 1, o), core::InputError);
+  std::ofstream(csv, std::ios::app) << "3,|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|\n";
+  try {
+    profile_genotypes(predict::Space::kNb201, csv, 0, 1, o);
+    FAIL() << "a bad genotype was profiled";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 5"), std::string::npos) << e.what();
+  }
+}
+
 // Small enough for exact traces: a 3x3 conv on 6x6 images, a sigmoid, pooling and an fc.
 ir::Network tiny_network() {
   return ir::parse_description(R"(

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
+#include "predict/arch_features.hpp"
+#include "predict/mlp_regressor.hpp"
 
 namespace hao::predict {
 namespace {
@@ -70,7 +73,7 @@ TEST(Calibration, LutMeetsItsTargetOnAccelNasBench) {
   EXPECT_GT(r.cv.spearman, 0.99);
   // The saved model predicts what the fit predicts.
   std::size_t unknown = 0;
-  const double ms = load_predictor(r.model, "model")(set.samples[0].net, &unknown);
+  const double ms = load_predictor(r.model, "model")(set.samples[0].net, "", &unknown);
   EXPECT_EQ(unknown, 0u);
   EXPECT_NEAR(ms, set.samples[0].measured_ms, 0.05 * set.samples[0].measured_ms);
 }
@@ -92,7 +95,7 @@ TEST(Calibration, EngineModelMeetsItsTargetAndCarriesOver) {
   EXPECT_GT(r.holdout.spearman, 0.99);
   for (const auto& [name, value] : r.model["engine_model"]["coefficients"].items())
     EXPECT_GE(value.get<double>(), 0.0) << name;
-  EXPECT_NEAR(load_predictor(r.model, "model")(set.samples[0].net, nullptr),
+  EXPECT_NEAR(load_predictor(r.model, "model")(set.samples[0].net, "", nullptr),
               set.samples[0].measured_ms, 0.15 * set.samples[0].measured_ms);
 }
 
@@ -120,6 +123,63 @@ TEST(Calibration, LoadPredictorRejectsWhatIsNotAModel) {
   EXPECT_THROW(load_predictor({{"kind", "magic"}, {"table", {}}}, "m.json"), core::InputError);
   EXPECT_THROW(load_predictor({{"kind", "lut"}, {"table", {{"entries", 3}}}}, "m.json"),
                core::InputError);
+}
+
+// The cross-validation, holdout and learning-curve framework, with a family whose fits are
+// checked by hand: each fit predicts the mean of the rows it was fitted on.
+TEST(Calibration, FrameworkFitsOnExactlyTheRowsItNames) {
+  std::string csv = "arch_mnasnet_blocks,lat\n";
+  for (int i = 1; i <= 10; ++i) csv += kArch + "," + std::to_string(i) + "\n";
+  const SampleSet set = load_samples(Space::kAnb, write("ten.csv", csv), "lat");
+  ModelFamily mean;
+  mean.kind = ModelKind::kMlp;
+  mean.coefficients = 1;
+  mean.min_rows = 1;
+  mean.model_key = "mean";
+  mean.fit = [&set](const std::vector<std::size_t>& rows, nlohmann::json* json) -> RowPredictor {
+    double sum = 0;
+    for (auto r : rows) sum += set.samples[r].measured_ms;
+    const double m = sum / static_cast<double>(rows.size());
+    if (json) *json = m;
+    return [m](std::size_t, std::size_t& unknown) {
+      unknown = 0;
+      return m;
+    };
+  };
+  CalibrationOptions o;
+  o.folds = 10;  // leave-one-out: row i is predicted by the mean of the other nine
+  o.train_sizes = {4};
+  const CalibrationResult r = calibrate(set, o, mean);
+  for (std::size_t i = 0; i < 10; ++i)
+    EXPECT_DOUBLE_EQ(r.cv_predicted[i], (55.0 - static_cast<double>(i + 1)) / 9.0);
+  EXPECT_DOUBLE_EQ(r.model["mean"].get<double>(), 5.5);
+  ASSERT_EQ(r.curve.size(), 1u);
+  EXPECT_EQ(r.curve[0].train_rows, 4u);
+  EXPECT_EQ(r.curve[0].test.n, 6u);  // every row not fitted on
+  EXPECT_EQ(r.model["learning_curve"][0]["test"]["n"], 6);
+  o.train_sizes = {10};  // nothing left to test
+  EXPECT_THROW(calibrate(set, o, mean), core::InputError);
+}
+
+TEST(Calibration, MlpModelsPriceGenotypesOfTheirSpace) {
+  MlpRegressor five;  // a constant 5 ms over NAS-Bench-201's encoding
+  five.feature_names = arch_feature_names(Space::kNb201);
+  const std::size_t n = five.feature_names.size();
+  five.feature_mean.assign(n, 0.0);
+  five.feature_scale.assign(n, 1.0);
+  five.layers.push_back({n, 1, std::vector<double>(n, 0.0), {std::log(5.0)}});
+  const nlohmann::json model = {{"kind", "mlp"}, {"space", "nb201"}, {"mlp", five.to_json()}};
+  const std::string arch = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
+  const ir::Network net = expand(Space::kNb201, arch, "t");
+  EXPECT_NEAR(load_predictor(model, "m.json")(net, arch, nullptr), 5.0, 1e-9);
+  EXPECT_THROW(load_predictor(model, "m.json")(net, "", nullptr), core::InputError);
+  nlohmann::json other = model;
+  other["space"] = "anb";  // 66 features are not anb's encoding
+  EXPECT_THROW(load_predictor(other, "m.json"), core::InputError);
+  CalibrationOptions o;
+  o.kind = ModelKind::kMlp;  // LibTorch's family, not this module's
+  const std::string csv = write("m.csv", "arch_mnasnet_blocks,lat\n" + kArch + ",4.5\n");
+  EXPECT_THROW(model_family(load_samples(Space::kAnb, csv, "lat"), o), core::InputError);
 }
 
 TEST(Calibration, TooFewRowsIsBadInput) {

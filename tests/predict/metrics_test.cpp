@@ -19,6 +19,8 @@ TEST(Metrics, PercentageErrors) {
   const FitMetrics m = compare({1.1, 1.8, 3.0}, {1.0, 2.0, 3.0});
   EXPECT_NEAR(m.mape_pct, (10.0 + 10.0 + 0.0) / 3, 1e-9);
   EXPECT_NEAR(m.max_ape_pct, 10.0, 1e-9);
+  EXPECT_NEAR(m.median_ape_pct, 10.0, 1e-9);
+  EXPECT_NEAR(compare({1.1, 1.8, 3.0, 4.0}, {1.0, 2.0, 3.0, 4.0}).median_ape_pct, 5.0, 1e-9);
   EXPECT_EQ(m.n, 3u);
 }
 
