@@ -11,6 +11,7 @@
 #include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/device.hpp"
+#include "predict/arch_features.hpp"
 #include "predict/calibration.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/table.hpp"
@@ -78,6 +79,12 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
                   "itself) or log-mse (squared error of log latency)")
       ->check(CLI::IsMember({"relative", "log-mse"}))
       ->capture_default_str();
+  cmd->add_option("--encoding", a.encoding,
+                  "mlp: what the network reads: structure (nb201: operators, live cell, zero "
+                  "and input-dependent nodes) or onehot (the operators alone, the encoding "
+                  "latency-aware DARTS relaxes; anb is one-hot either way)")
+      ->check(CLI::IsMember({"structure", "onehot"}))
+      ->capture_default_str();
   cmd->add_option("--threads", a.threads, "mlp: LibTorch threads (0: all cores)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
@@ -139,6 +146,7 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
     mlp.seed = a.seed;
     mlp.threads = a.threads;
     mlp.loss = nn::parse_latency_loss(a.loss);
+    mlp.encoding = predict::parse_encoding(a.encoding);
     predict::ModelFamily family = nn::mlp_family(set, mlp);
     const std::size_t fits =
         static_cast<std::size_t>(a.folds) + 1 + (a.holdout.empty() ? 0 : 1) + a.train_sizes.size();

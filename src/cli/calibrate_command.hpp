@@ -32,6 +32,7 @@ struct CalibrateArgs {
   int steps = 2000;                              ///< mlp
   int threads = 0;                               ///< mlp
   std::string loss = "relative";                 ///< mlp
+  std::string encoding = "structure";            ///< mlp
 };
 
 struct PredictArgs {

@@ -12,6 +12,7 @@
 #include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
+#include "ir/genotype.hpp"
 #include "predict/calibration.hpp"
 #include "report/dataflow_report.hpp"
 #include "report/engine_report.hpp"
@@ -97,7 +98,10 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
     const nlohmann::json model = core::read_json(a.latency_model);
     const predict::LatencyPredictor predictor = predict::load_predictor(model, a.latency_model);
     std::size_t unknown = 0;
-    const double ms = predictor(net, "", &unknown);
+    // A genotype model ("nb201:ARCH") carries the genotype an mlp model reads.
+    const std::string arch =
+        ir::is_genotype_model(a.model) ? a.model.substr(a.model.find(':') + 1) : "";
+    const double ms = predictor(net, arch, &unknown);
     if (unknown > 0)
       err << "hao: note: " << a.latency_model << ": " << unknown
           << " layer or block shapes are not in the table; the prediction leaves them out\n";

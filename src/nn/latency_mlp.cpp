@@ -138,11 +138,11 @@ predict::ModelFamily mlp_family(const predict::SampleSet& set, const LatencyMlpO
   auto encoded = std::make_shared<std::vector<std::vector<double>>>();
   auto measured = std::make_shared<std::vector<double>>();
   for (const auto& s : set.samples) {
-    encoded->push_back(
-        predict::arch_features(set.space, s.arch, set.source + ": line " + std::to_string(s.line)));
+    encoded->push_back(predict::arch_features(
+        set.space, s.arch, set.source + ": line " + std::to_string(s.line), options.encoding));
     measured->push_back(s.measured_ms);
   }
-  const std::vector<std::string> names = predict::arch_feature_names(set.space);
+  const std::vector<std::string> names = predict::arch_feature_names(set.space, options.encoding);
   predict::ModelFamily family;
   family.kind = predict::ModelKind::kMlp;
   std::size_t width = names.size();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "predict/arch_features.hpp"
 #include "predict/calibration.hpp"
 #include "predict/mlp_regressor.hpp"
 
@@ -27,8 +28,9 @@ struct LatencyMlpOptions {
   double lr = 3e-3;
   double weight_decay = 1e-5;
   LatencyLoss loss = LatencyLoss::kRelative;
-  unsigned seed = 1;  ///< initialization
-  int threads = 0;    ///< 0: LibTorch's default
+  predict::Encoding encoding = predict::Encoding::kStructure;  ///< mlp_family's rows
+  unsigned seed = 1;                                           ///< initialization
+  int threads = 0;                                             ///< 0: LibTorch's default
 };
 
 /// Fits log(ms) = MLP(standardized features) by Adam on options.loss, each step on a

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/error.hpp"
 #include "ir/genotype.hpp"
 
 namespace hao::predict {
@@ -13,6 +14,7 @@ const std::array<const char*, 6> kNb201Edges = {"1<-0", "2<-0", "2<-1", "3<-0", 
 constexpr std::array<int, 3> kAnbExpansions = {1, 4, 6};
 constexpr std::array<int, 2> kAnbKernels = {3, 5};
 constexpr int kAnbMaxLayers = 4;
+constexpr std::size_t kNb201OneHot = 30;  // six edges x five operators
 
 std::vector<double> nb201_features(const ir::Nb201Cell& cell) {
   std::vector<double> f(66, 0.0);
@@ -56,12 +58,25 @@ std::vector<double> anb_features(const std::array<ir::AnbBlock, 7>& blocks) {
 
 }  // namespace
 
-std::vector<double> arch_features(Space space, const std::string& arch, const std::string& where) {
-  if (space == Space::kAnb) return anb_features(ir::parse_anb(arch, where));
-  return nb201_features(ir::parse_nb201(arch, where));
+Encoding parse_encoding(const std::string& name) {
+  if (name == "structure") return Encoding::kStructure;
+  if (name == "onehot") return Encoding::kOneHot;
+  throw core::InputError("--encoding: '" + name + "', expected structure or onehot");
 }
 
-std::vector<std::string> arch_feature_names(Space space) {
+std::string encoding_name(Encoding encoding) {
+  return encoding == Encoding::kStructure ? "structure" : "onehot";
+}
+
+std::vector<double> arch_features(Space space, const std::string& arch, const std::string& where,
+                                  Encoding encoding) {
+  if (space == Space::kAnb) return anb_features(ir::parse_anb(arch, where));
+  std::vector<double> f = nb201_features(ir::parse_nb201(arch, where));
+  if (encoding == Encoding::kOneHot) f.resize(kNb201OneHot);
+  return f;
+}
+
+std::vector<std::string> arch_feature_names(Space space, Encoding encoding) {
   std::vector<std::string> names;
   if (space == Space::kAnb) {
     for (int i = 0; i < 7; ++i) {
@@ -76,6 +91,10 @@ std::vector<std::string> arch_feature_names(Space space) {
   for (const char* prefix : {"", "live "})
     for (const char* edge : kNb201Edges)
       for (const char* op : kNb201Ops) names.push_back(std::string(prefix) + edge + " " + op);
+  if (encoding == Encoding::kOneHot) {
+    names.resize(kNb201OneHot);
+    return names;
+  }
   for (int node = 1; node <= 3; ++node) names.push_back("node " + std::to_string(node) + " zero");
   for (int node = 1; node <= 3; ++node)
     names.push_back("node " + std::to_string(node) + " depends on input");

@@ -244,16 +244,23 @@ LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& 
     const nlohmann::json& s = model.contains("space") ? model["space"] : nlohmann::json();
     const Space space = parse_space(s.is_string() ? s.get<std::string>() : "");
     auto mlp = std::make_shared<MlpRegressor>(MlpRegressor::from_json(model["mlp"], where));
-    if (mlp->feature_names != arch_feature_names(space))
+    // The encoding is the one whose feature names the model was fitted on.
+    Encoding encoding = Encoding::kStructure;
+    if (mlp->feature_names == arch_feature_names(space, Encoding::kOneHot))
+      encoding = Encoding::kOneHot;
+    else if (mlp->feature_names != arch_feature_names(space, Encoding::kStructure))
       throw core::InputError(where + ": the MLP's " + std::to_string(mlp->feature_names.size()) +
-                             " features are not the encoding of space " + space_name(space) + " (" +
-                             std::to_string(arch_feature_names(space).size()) + " features)");
-    return [mlp, space, where](const ir::Network&, const std::string& arch, std::size_t* unknown) {
+                             " features are not an encoding of space " + space_name(space) + " (" +
+                             std::to_string(arch_feature_names(space).size()) + " or " +
+                             std::to_string(arch_feature_names(space, Encoding::kOneHot).size()) +
+                             " features)");
+    return [mlp, space, where, encoding](const ir::Network&, const std::string& arch,
+                                         std::size_t* unknown) {
       if (arch.empty())
         throw core::InputError(where + ": an mlp model prices genotypes of space " +
                                space_name(space) + ", not networks without one");
       if (unknown) *unknown = 0;
-      return mlp->predict_ms(arch_features(space, arch, where));
+      return mlp->predict_ms(arch_features(space, arch, where, encoding));
     };
   }
   throw core::InputError(where + ": not a model written by hao calibrate (kind '" + kind +

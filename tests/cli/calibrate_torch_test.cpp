@@ -61,13 +61,21 @@ TEST(CalibrateTorch, MlpOnNasBench201ThenPredictAndBadUse) {
                     HAO_EXAMPLES "/devices/zcu102_dpu_b4096.yaml", "--latency-model", model});
   EXPECT_EQ(map.code, kExitBadInput);
   EXPECT_NE(map.err.find("prices genotypes of space nb201"), std::string::npos) << map.err;
+  // ... but a genotype model carries its genotype.
+  const std::string cell = table.rows[0][table.column("arch_str")];
+  HaoRun priced = hao({"map", "nb201:" + cell, "--template", "engine", "--device",
+                       HAO_EXAMPLES "/devices/zcu102_dpu_b4096.yaml", "--latency-model", model});
+  if (priced.err.find("no path from input to output") == std::string::npos) {
+    EXPECT_EQ(priced.code, kExitOk) << priced.err;
+    EXPECT_NE(priced.out.find(model), std::string::npos) << priced.out;
+  }
   // A model whose encoding is not its space's.
   nlohmann::json other = m;
   other["space"] = "anb";
   std::ofstream(dir + "/other.json") << other.dump();
   HaoRun wrong = hao({"predict", "--model", dir + "/other.json", "--archs", archs});
   EXPECT_EQ(wrong.code, kExitBadInput);
-  EXPECT_NE(wrong.err.find("not the encoding of space anb"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("not an encoding of space anb"), std::string::npos) << wrong.err;
   // Too few rows for a learning-curve point, and a file without the genotype column.
   HaoRun big =
       hao({"calibrate", "--kind", "mlp", "--space", "nb201", "--measurements", latency, "--archs",

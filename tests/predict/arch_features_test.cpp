@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -33,6 +34,20 @@ TEST(ArchFeatures, NamesMatchValues) {
   }
   EXPECT_EQ(arch_feature_names(Space::kNb201).size(), 66u);
   EXPECT_EQ(arch_feature_names(Space::kAnb).size(), 70u);
+}
+
+TEST(ArchFeatures, OneHotIsTheOperatorsAlone) {
+  const std::string arch = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
+  const std::vector<double> all = arch_features(Space::kNb201, arch, "t");
+  const std::vector<double> onehot = arch_features(Space::kNb201, arch, "t", Encoding::kOneHot);
+  ASSERT_EQ(onehot.size(), 30u);
+  EXPECT_EQ(arch_feature_names(Space::kNb201, Encoding::kOneHot).size(), 30u);
+  EXPECT_TRUE(std::equal(onehot.begin(), onehot.end(), all.begin()));
+  EXPECT_DOUBLE_EQ(std::accumulate(onehot.begin(), onehot.end(), 0.0), 6.0);  // one per edge
+  EXPECT_EQ(arch_features(Space::kAnb, kAnb, "t", Encoding::kOneHot),
+            arch_features(Space::kAnb, kAnb, "t"));
+  EXPECT_EQ(parse_encoding("onehot"), Encoding::kOneHot);
+  EXPECT_THROW(parse_encoding("graph"), core::InputError);
 }
 
 TEST(ArchFeatures, AnbIsOneHotPerBlock) {

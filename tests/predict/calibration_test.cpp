@@ -173,6 +173,13 @@ TEST(Calibration, MlpModelsPriceGenotypesOfTheirSpace) {
   const ir::Network net = expand(Space::kNb201, arch, "t");
   EXPECT_NEAR(load_predictor(model, "m.json")(net, arch, nullptr), 5.0, 1e-9);
   EXPECT_THROW(load_predictor(model, "m.json")(net, "", nullptr), core::InputError);
+  MlpRegressor onehot = five;  // the operators alone: 30 features, recognized as such
+  onehot.feature_names = arch_feature_names(Space::kNb201, Encoding::kOneHot);
+  onehot.feature_mean.assign(30, 0.0);
+  onehot.feature_scale.assign(30, 1.0);
+  onehot.layers = {{30, 1, std::vector<double>(30, 0.0), {std::log(7.0)}}};
+  const nlohmann::json small = {{"kind", "mlp"}, {"space", "nb201"}, {"mlp", onehot.to_json()}};
+  EXPECT_NEAR(load_predictor(small, "m.json")(net, arch, nullptr), 7.0, 1e-9);
   nlohmann::json other = model;
   other["space"] = "anb";  // 66 features are not anb's encoding
   EXPECT_THROW(load_predictor(other, "m.json"), core::InputError);
