@@ -1,12 +1,14 @@
 // libFuzzer target: a saved latency MLP (hao predict --model FILE, kind mlp) and the genotypes
 // it encodes must load and predict or throw an InputError, never crash, hang or throw another
-// exception. The input is tried as the model's JSON and as a genotype of each space.
+// exception. The input is tried as the model's JSON, as a genotype of each space and as an
+// AutoShrink cell.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/error.hpp"
+#include "ir/genotype.hpp"
 #include "predict/arch_features.hpp"
 #include "predict/mlp_regressor.hpp"
 
@@ -19,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)m.predict_ms(std::vector<double>(m.feature_mean.size(), 1.0));
     } catch (const hao::core::InputError&) {
     }
+  }
+  try {
+    (void)hao::ir::expand_autoshrink(text, "fuzz");
+  } catch (const hao::core::InputError&) {
   }
   for (auto space : {hao::predict::Space::kNb201, hao::predict::Space::kAnb}) {
     try {

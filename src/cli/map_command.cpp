@@ -28,7 +28,8 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       "leanest at that speed).");
   cmd->add_option("model", a.model,
                   "Network: ONNX (.onnx), hao description (.yaml, .yml, .json) or a genotype "
-                  "nb201:ARCH (a NAS-Bench-201 cell in its macro network, 32x32x3). Default: the "
+                  "nb201:ARCH or autoshrink:CELL (a cell in its macro network, 32x32x3). Default: "
+                  "the "
                   "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
@@ -98,7 +99,8 @@ int run_map_engine(const MapArgs& a, const ir::Network& net, const hw::Device& d
     const nlohmann::json model = core::read_json(a.latency_model);
     const predict::LatencyPredictor predictor = predict::load_predictor(model, a.latency_model);
     std::size_t unknown = 0;
-    // A genotype model ("nb201:ARCH") carries the genotype an mlp model reads.
+    // A genotype model ("nb201:ARCH") carries the genotype an mlp model reads (an nb201
+    // model's: for another, the model's features do not parse it and say so).
     const std::string arch =
         ir::is_genotype_model(a.model) ? a.model.substr(a.model.find(':') + 1) : "";
     const double ms = predictor(net, arch, &unknown);

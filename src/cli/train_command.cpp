@@ -28,9 +28,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
       "split of the training set; the test set is only reported.");
   cmd->add_option(
       "model", a.model,
-      "Network: ONNX, hao description or a genotype nb201:ARCH (a NAS-Bench-201 cell in "
-      "its macro network, built for the data set's images and classes, live edges "
-      "only). Default: the built-in MobileNetV2-like Fashion-MNIST example "
+      "Network: ONNX, hao description or a genotype: nb201:ARCH (a NAS-Bench-201 cell, live "
+      "edges only) or autoshrink:CELL, in its macro network built for the data set's images "
+      "and classes. Default: the built-in MobileNetV2-like Fashion-MNIST example "
       "(examples/fmnist_mbv2.yaml)");
   cmd->add_option("--data", a.data,
                   "fashion-mnist (Debian's dataset-fashion-mnist), idx:DIR (MNIST-format IDX "

@@ -77,7 +77,8 @@ class Builder {
 }  // namespace
 
 std::array<AnbBlock, 7> parse_anb(const std::string& arch, const std::string& where) {
-  static const std::regex kBlock("^b([0-6]):e([0-9]+),k([0-9]+),l([0-9]+),se([0-9]+)$");
+  static const std::regex kBlock(
+      "^b([0-6]):e([0-9]{1,4}),k([0-9]{1,4}),l([0-9]{1,4}),se([0-9]{1,4})$");  // stoi-safe
   std::array<AnbBlock, 7> blocks{};
   std::array<bool, 7> seen{};
   core::IssueList issues(where);
@@ -279,11 +280,128 @@ Network expand_nb201(const std::string& arch, const std::string& where, const Nb
   return net;
 }
 
-bool is_genotype_model(const std::string& model) { return model.rfind("nb201:", 0) == 0; }
+std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std::string& where) {
+  static const std::vector<std::string> kOps = {"sep3", "sep5", "conv1", "conv3"};
+  std::vector<AutoShrinkNode> nodes;
+  core::IssueList issues(where);
+  const std::vector<std::string> entries = core::split(core::without(cell, " \""), ';');
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string node = "node " + std::to_string(i + 1);
+    const auto colon = entries[i].find(':');
+    AutoShrinkNode n;
+    n.op = entries[i].substr(0, colon);
+    if (colon == std::string::npos || std::find(kOps.begin(), kOps.end(), n.op) == kOps.end()) {
+      issues.add(
+          node, "'" + entries[i] + "', expected OP:PREDS with OP one of " + core::join(kOps, ", "));
+      nodes.push_back(n);
+      continue;
+    }
+    for (const std::string& p : core::split(entries[i].substr(colon + 1), ',', false)) {
+      int pred = -1;
+      if (p.empty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), ::isdigit) ||
+          (pred = std::stoi(p)) > static_cast<int>(i)) {
+        issues.add(node, "predecessor '" + p + "', expected a node from 0 (the input) to " +
+                             std::to_string(i));
+        continue;
+      }
+      if (std::find(n.preds.begin(), n.preds.end(), pred) != n.preds.end())
+        issues.add(node, "predecessor " + p + " given twice");
+      n.preds.push_back(pred);
+    }
+    nodes.push_back(n);
+  }
+  if (entries.empty() || cell.empty()) issues.add("", "no nodes");
+  issues.throw_if_any();
+  return nodes;
+}
+
+Network expand_autoshrink(const std::string& cell, const std::string& where,
+                          const AutoShrinkMacro& macro) {
+  const std::vector<AutoShrinkNode> nodes = parse_autoshrink(cell, where);
+  if (macro.classes < 1 || macro.input.c < 1 || macro.input.h < 8 || macro.input.w < 8 ||
+      macro.cells_per_stage < 1)
+    throw core::InputError(where +
+                           ": classes and cells per stage must be >= 1 and the input at "
+                           "least 1x8x8");
+  // Reached from the input, and feeding another reached node.
+  const std::size_t n = nodes.size();
+  std::vector<bool> reached(n + 1, false), feeds(n + 1, false);
+  reached[0] = true;
+  for (std::size_t i = 1; i <= n; ++i)
+    for (int p : nodes[i - 1].preds)
+      reached[i] = reached[i] || reached[static_cast<std::size_t>(p)];
+  for (std::size_t i = 1; i <= n; ++i)
+    if (reached[i])
+      for (int p : nodes[i - 1].preds) feeds[static_cast<std::size_t>(p)] = true;
+  std::vector<std::size_t> leaves;
+  for (std::size_t i = 1; i <= n; ++i)
+    if (reached[i] && !feeds[i]) leaves.push_back(i);
+  if (leaves.empty())
+    throw core::InputError(where + ": cell '" + cell +
+                           "' has no node that a path from the input reaches");
+
+  Network net;
+  net.name = "autoshrink";
+  net.input = macro.input;
+  Builder b(net);
+  constexpr std::array<int, 3> kChannels = {16, 32, 64};
+  int x = b.act("stem_relu", b.conv("stem", kNetworkInput, kChannels[0], 3, 1));
+  for (std::size_t stage = 0; stage < 3; ++stage) {
+    const std::int64_t c = kChannels[stage];
+    if (stage > 0) {
+      const std::string p = "reduce" + std::to_string(stage);
+      x = b.act(p + "_relu", b.conv(p, x, c, 3, 2));
+    }
+    for (int k = 0; k < macro.cells_per_stage; ++k) {
+      const std::string p = "s" + std::to_string(stage) + "c" + std::to_string(k) + "_";
+      std::vector<int> out(n + 1, -1);
+      out[0] = x;
+      for (std::size_t i = 1; i <= n; ++i) {
+        if (!reached[i]) continue;
+        std::vector<int> in;
+        for (int q : nodes[i - 1].preds)
+          if (reached[static_cast<std::size_t>(q)]) in.push_back(out[static_cast<std::size_t>(q)]);
+        const std::string name = p + "n" + std::to_string(i) + "_";
+        int h = in.size() == 1 ? in[0] : b.op(name + "concat", OpKind::kConcat, in);
+        h = b.act(name + "relu", h);
+        const std::string& op = nodes[i - 1].op;
+        if (op == "sep3" || op == "sep5") {
+          h = b.conv(name + "dw", h, 0, op == "sep3" ? 3 : 5, 1, true, false);
+          h = b.conv(name + "pw", h, c, 1, 1);
+        } else {
+          h = b.conv(name + "conv", h, c, op == "conv1" ? 1 : 3, 1);
+        }
+        out[i] = h;
+      }
+      std::vector<int> leaf_outputs;
+      for (std::size_t i : leaves) leaf_outputs.push_back(out[i]);
+      int y = leaf_outputs.size() == 1 ? leaf_outputs[0]
+                                       : b.op(p + "concat", OpKind::kConcat, leaf_outputs);
+      if (leaf_outputs.size() > 1) y = b.conv(p + "combine", b.act(p + "combine_relu", y), c, 1, 1);
+      x = y;
+    }
+  }
+  x = b.act("final_relu", x);
+  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
+  b.fc("classifier", x, macro.classes);
+  infer_shapes(net, where);
+  return net;
+}
+
+bool is_genotype_model(const std::string& model) {
+  return model.rfind("nb201:", 0) == 0 || model.rfind("autoshrink:", 0) == 0;
+}
 
 Network genotype_model(const std::string& model, const Shape& input, int classes) {
   if (!is_genotype_model(model))
-    throw core::InputError("model '" + model + "' is not a genotype (expected nb201:ARCH)");
+    throw core::InputError("model '" + model +
+                           "' is not a genotype (expected nb201:ARCH or autoshrink:CELL)");
+  if (model.rfind("autoshrink:", 0) == 0) {
+    AutoShrinkMacro macro;
+    macro.input = input;
+    macro.classes = classes;
+    return expand_autoshrink(model.substr(11), "model " + model, macro);
+  }
   Nb201Macro macro;
   macro.input = input;
   macro.classes = classes;

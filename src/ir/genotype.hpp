@@ -3,6 +3,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "ir/network.hpp"
 
@@ -67,9 +68,37 @@ struct Nb201Macro {
 Network expand_nb201(const std::string& arch, const std::string& where,
                      const Nb201Macro& macro = {});
 
+/// An AutoShrink cell: a DAG of nodes, each an operator over the concatenation of its
+/// predecessors' outputs, written node by node as "OP:PREDS;OP:PREDS;...", node i (from 1) the
+/// i-th entry, PREDS a comma-separated list of earlier nodes (0 = the cell input), e.g.
+/// "sep3:0;conv1:0,1;sep3:1,2;conv1:0,3". Operators: sep3 and sep5 (separable: ReLU,
+/// depthwise kxk, pointwise 1x1, batch norm), conv1 and conv3 (ReLU, conv, batch norm); each
+/// node outputs the cell's width. An empty PREDS ("conv1:") is a node whose edges were all
+/// shrunk away; a node is dropped when no path from the input reaches it. The cell's output
+/// is the concatenation of its leaves (nodes that feed no other), brought back to the width
+/// by a 1x1 convolution (ReLU, conv, batch norm) so that cells chain.
+struct AutoShrinkNode {
+  std::string op;
+  std::vector<int> preds;
+};
+std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std::string& where);
+
+/// The macro network around an AutoShrink cell: a 3x3 stem to 16 channels, three stages of
+/// `cells_per_stage` cells at 16, 32 and 64 channels with a stride-2 3x3 convolution (batch
+/// norm, ReLU) between stages, then global pooling and the classifier. Throws InputError for
+/// a bad cell or one whose output no path from the input reaches.
+struct AutoShrinkMacro {
+  Shape input{1, 28, 28};
+  int classes = 10;
+  int cells_per_stage = 1;
+};
+Network expand_autoshrink(const std::string& cell, const std::string& where,
+                          const AutoShrinkMacro& macro = {});
+
 /// A network named by its genotype, as a model argument of hao's commands: "nb201:ARCH" is
-/// the NAS-Bench-201 cell ARCH in its macro network with live edges only, for `input` images
-/// of `classes` classes. Throws InputError for another prefix or a bad or cut cell.
+/// the NAS-Bench-201 cell ARCH in its macro network with live edges only, "autoshrink:CELL"
+/// an AutoShrink cell in its macro network, each for `input` images of `classes` classes.
+/// Throws InputError for another prefix or a bad or cut cell.
 bool is_genotype_model(const std::string& model);
 Network genotype_model(const std::string& model, const Shape& input, int classes);
 

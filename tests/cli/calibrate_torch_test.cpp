@@ -100,6 +100,12 @@ TEST(CalibrateTorch, Nb201GenotypeTrainsAndProfiles) {
   HaoRun p = hao({"profile", model, "--repeats", "2", "--warmup", "1", "--threads", "1"});
   ASSERT_EQ(p.code, kExitOk) << p.err;
   EXPECT_NE(p.out.find("input 3x32x32"), std::string::npos) << p.out;
+  // An AutoShrink cell too, and a cell with no path from the input is bad input.
+  HaoRun a = hao({"train", "autoshrink:sep3:0;conv1:0,1;sep3:1,2;conv1:0,3", "--steps", "6",
+                  "--batch-size", "32", "--validation", "200", "--threads", "1"});
+  ASSERT_EQ(a.code, kExitOk) << a.err;
+  HaoRun cut = hao({"train", "autoshrink:sep3:;conv1:1", "--steps", "1"});
+  EXPECT_EQ(cut.code, kExitBadInput);
 }
 
 }  // namespace hao::cli

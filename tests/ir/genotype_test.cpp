@@ -190,6 +190,66 @@ TEST(Genotype, Nb201CutCellIsBadInput) {
       core::InputError);  // too small an input
 }
 
+// An AutoShrink cell: node 1 sep3(input), node 2 conv1(input ++ node 1), node 3 sep3(node 1 ++
+// node 2), node 4 conv1(input ++ node 3). Leaves: node 4 only (node 3 feeds it).
+TEST(Genotype, AutoShrinkCellStructure) {
+  const Network net =
+      genotype_model("autoshrink:sep3:0;conv1:0,1;sep3:1,2;conv1:0,3", {1, 28, 28}, 10);
+  const auto count = [&](const std::string& prefix, OpKind op) {
+    int k = 0;
+    for (const auto& l : net.layers) k += l.name.rfind(prefix, 0) == 0 && l.op == op;
+    return k;
+  };
+  EXPECT_EQ(count("s0c0_", OpKind::kConcat), 3);        // nodes 2, 3 and 4 read two nodes each
+  EXPECT_EQ(count("s0c0_", OpKind::kConv), 2 * 2 + 2);  // two separable (dw + pw), two 1x1
+  EXPECT_EQ(count("s0c0_combine", OpKind::kConv), 0);   // one leaf: no combine
+  int seen = 0;
+  for (const auto& l : net.layers) {
+    if (l.name == "s0c0_n2_concat") {
+      EXPECT_EQ(l.out, (Shape{32, 28, 28}));
+      ++seen;
+    }
+    if (l.name == "s2c0_n4_conv") {
+      EXPECT_EQ(l.out, (Shape{64, 7, 7}));
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(net.layers.back().out, (Shape{10, 1, 1}));
+  // Two leaves (nodes 2 and 3) are concatenated and combined back to the width.
+  const Network two = expand_autoshrink("sep3:0;conv1:0;sep3:1", "t");
+  int combines = 0;
+  for (const auto& l : two.layers)
+    combines += l.name.find("_combine") != std::string::npos && l.op == OpKind::kConv;
+  EXPECT_EQ(combines, 3);  // one per cell, three stages of one cell
+  // A node no path reaches is dropped with its edges.
+  const Network dropped = expand_autoshrink("sep3:;conv1:0,1", "t");
+  for (const auto& l : dropped.layers) EXPECT_EQ(l.name.find("_n1_"), std::string::npos) << l.name;
+  AutoShrinkMacro deep;
+  deep.cells_per_stage = 2;
+  EXPECT_GT(expand_autoshrink("sep3:0", "t", deep).total_macs(),
+            expand_autoshrink("sep3:0", "t").total_macs());
+}
+
+TEST(Genotype, AutoShrinkBadCellsAreNamed) {
+  const auto message = [](const std::string& cell) {
+    try {
+      expand_autoshrink(cell, "cells.csv: line 4");
+    } catch (const core::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("sep3:0;conv7:0").find("node 2: 'conv7:0', expected OP:PREDS"),
+            std::string::npos);
+  EXPECT_NE(message("sep3:0;conv1:2").find("node 2: predecessor '2'"), std::string::npos);
+  EXPECT_NE(message("sep3:0;conv1:0,0").find("given twice"), std::string::npos);
+  EXPECT_NE(message("sep3:;conv1:1").find("no node that a path from the input reaches"),
+            std::string::npos);
+  EXPECT_NE(message("").find("no nodes"), std::string::npos);
+  EXPECT_TRUE(message("sep3:0").empty());
+}
+
 TEST(Genotype, BadTokensAreNamed) {
   auto message = [](const std::function<void()>& f) {
     try {
@@ -217,6 +277,9 @@ TEST(Genotype, BadTokensAreNamed) {
       message([&] { expand_anb(ok.substr(0, ok.rfind(';')), "t"); }).find("block b6 is missing"),
       std::string::npos);
   EXPECT_NE(message([&] { expand_anb("b0:x", "t"); }).find("token 'b0:x'"), std::string::npos);
+  // Found by fuzz_latency_model: a number too large for an int is a bad token, not a crash.
+  EXPECT_NE(message([&] { expand_anb("b4:e222222222222222222224,k3,l2,se0", "t"); }).find("token"),
+            std::string::npos);
   EXPECT_NE(message([&] {
               expand_nb201("|conv_7x7~0|+|none~0|none~1|+|none~0|none~1|none~2|", "t");
             }).find("unknown op 'conv_7x7'"),
