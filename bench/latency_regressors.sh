@@ -8,7 +8,7 @@
 #   `hao profile --space nb201 --archs ../shared/data/nb201/accuracy.csv --sample 1000
 #   --out cpu.csv` as cpu.csv:host_cpu_ms (its curve stops below its row count).
 # Prints a markdown table of median (over seeds) MAPE and median APE per size and kind; the
-# models with their learning curves stay in OUT.
+# models with their learning curves stay in OUT (a rerun with the same OUT skips those done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/latency_regressors}
@@ -38,10 +38,12 @@ for run in "${runs[@]}"; do
     for seed in $(seq "$seeds"); do
       folds=2
       if [ "$seed" = 1 ]; then folds=5; fi
+      model="$out/${column}_${kind}_$seed.json"
+      if [ -s "$model" ]; then continue; fi  # a rerun resumes
       echo "calibrate $kind $column seed $seed" >&2
       "$hao" calibrate --kind "$kind" --space "$space" --measurements "$file" "${archs[@]}" \
         --column "$column" --folds "$folds" --seed "$seed" --train-sizes "$sizes" \
-        --out "$out/${column}_${kind}_$seed.json" > /dev/null 2>&1
+        --out "$model" > /dev/null
     done
   done
 done

@@ -104,7 +104,9 @@ ModelFamily model_family(const SampleSet& set, const CalibrationOptions& options
       };
     };
   }
-  family.min_rows = family.coefficients;
+  // A table fitted on fewer rows than entries is the minimum-norm one (a learning curve's
+  // small sizes); the engine's non-negative fit needs a row per coefficient.
+  family.min_rows = options.kind == ModelKind::kLut ? 2 : family.coefficients;
   return family;
 }
 
