@@ -32,7 +32,7 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
       "(anb) or layer (nb201) shape, the data-driven baseline. Kind mlp: a multi-layer "
       "perceptron (LibTorch) on the genotype's encoding (nb201: the operator per edge, the live "
       "cell and which nodes hold zeros or depend on the input; anb: the choices per block), "
-      "fitted to log latency; for latencies that are not a sum of layer costs.");
+      "predicting log latency; for latencies that are not a sum of layer costs.");
   cmd->add_option("--kind", a.kind, "Model kind: engine, lut or mlp")
       ->check(CLI::IsMember({"engine", "lut", "mlp"}))
       ->capture_default_str();
@@ -133,6 +133,13 @@ int run_calibrate(const CalibrateArgs& a, std::ostream& out, std::ostream& err) 
     options.engine = device.engine;
   }
   options.train_sizes = a.train_sizes;
+  const CalibrateArgs defaults;
+  if (options.kind != predict::ModelKind::kMlp &&
+      (a.hidden != defaults.hidden || a.steps != defaults.steps || a.loss != defaults.loss ||
+       a.encoding != defaults.encoding || a.threads != defaults.threads))
+    throw core::InputError(
+        "--hidden, --steps, --loss, --encoding and --threads apply to --kind "
+        "mlp only");
   const predict::SampleSet set = predict::load_samples(space, a.measurements, a.column, a.archs);
   if (set.skipped_missing)
     err << "hao: note: " << a.measurements << ": skipped " << set.skipped_missing

@@ -283,6 +283,10 @@ TEST(Cli, CalibrateThenPredictRoundTrip) {
       {"calibrate", "--space", "anb", "--measurements", data, "--column", "fps", "--out", model});
   EXPECT_EQ(bad.code, kExitBadInput);
   EXPECT_NE(bad.err.find("no column 'fps'"), std::string::npos);
+  HaoRun mlp_option = hao({"calibrate", "--space", "anb", "--measurements", data, "--column",
+                           "zcu102_latency_ms", "--hidden", "32", "--out", model});
+  EXPECT_EQ(mlp_option.code, kExitBadInput);
+  EXPECT_NE(mlp_option.err.find("apply to --kind mlp only"), std::string::npos) << mlp_option.err;
   HaoRun not_model = hao({"predict", "--model", data, "--archs", data});
   EXPECT_EQ(not_model.code, kExitBadInput);
 }
