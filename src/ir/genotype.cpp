@@ -298,7 +298,8 @@ std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std:
     }
     for (const std::string& p : core::split(entries[i].substr(colon + 1), ',', false)) {
       int pred = -1;
-      if (p.empty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), ::isdigit) ||
+      if (p.empty() || p.size() > 3 ||
+          !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
           (pred = std::stoi(p)) > static_cast<int>(i)) {
         issues.add(node, "predecessor '" + p + "', expected a node from 0 (the input) to " +
                              std::to_string(i));
@@ -311,6 +312,8 @@ std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std:
     nodes.push_back(n);
   }
   if (entries.empty() || cell.empty()) issues.add("", "no nodes");
+  if (entries.size() > 100)
+    issues.add("", std::to_string(entries.size()) + " nodes, expected at most 100");
   issues.throw_if_any();
   return nodes;
 }

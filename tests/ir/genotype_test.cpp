@@ -247,6 +247,10 @@ TEST(Genotype, AutoShrinkBadCellsAreNamed) {
   EXPECT_NE(message("sep3:;conv1:1").find("no node that a path from the input reaches"),
             std::string::npos);
   EXPECT_NE(message("").find("no nodes"), std::string::npos);
+  std::string huge = "conv1:0";
+  for (int i = 1; i <= 100; ++i) huge += ";conv1:" + std::to_string(i);
+  EXPECT_NE(message(huge).find("101 nodes, expected at most 100"), std::string::npos);
+  EXPECT_NE(message("sep3:0;conv1:\xb5").find("predecessor"), std::string::npos);
   EXPECT_TRUE(message("sep3:0").empty());
 }
 
