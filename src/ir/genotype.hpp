@@ -74,10 +74,9 @@ Network expand_nb201(const std::string& arch, const std::string& where,
 /// "sep3:0;conv1:0,1;sep3:1,2;conv1:0,3". Operators: sep3 and sep5 (separable: ReLU,
 /// depthwise kxk, pointwise 1x1, batch norm), conv1 and conv3 (ReLU, conv, batch norm); each
 /// node outputs the cell's width. An empty PREDS ("conv1:") is a node whose edges were all
-/// shrunk away; a node is dropped when no path from the input reaches it. At most 100
-/// nodes. The cell's output
-/// is the concatenation of its leaves (nodes that feed no other), brought back to the width
-/// by a 1x1 convolution (ReLU, conv, batch norm) so that cells chain.
+/// shrunk away; a node is dropped when no path from the input reaches it. At most 100 nodes.
+/// The cell's output is the concatenation of its leaves (nodes that feed no other), brought
+/// back to the width by a 1x1 convolution (ReLU, conv, batch norm) so that cells chain.
 struct AutoShrinkNode {
   std::string op;
   std::vector<int> preds;
