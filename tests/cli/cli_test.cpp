@@ -601,9 +601,10 @@ TEST(Cli, SearchKilledWithSigkillResumesWithTheSameCandidates) {
     return args;
   };
   ASSERT_EQ(hao(with({"--study", "whole", "--out", dir + "/whole"})).code, 0);
-  // The same study in a child process, killed once a few evaluations are stored.
+  // The same study in a child process, killed once its first evaluations are stored (a busy
+  // machine can let a 40-evaluation search finish between two peeks: then try again).
   std::size_t at_kill = 0;
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  for (int attempt = 0; attempt < 12; ++attempt) {
     const std::string study = "killed" + std::to_string(attempt);
     const pid_t child = fork();
     ASSERT_GE(child, 0);
@@ -623,7 +624,7 @@ TEST(Cli, SearchKilledWithSigkillResumesWithTheSameCandidates) {
       const HaoRun peek = hao({"report", study, "--storage", db, "--out", dir + "/peek"});
       if (peek.code != 0) continue;
       at_kill = labels_of(core::read_file(dir + "/peek/pareto.json")).size();
-      if (at_kill >= 5) break;
+      if (at_kill >= 1) break;
     }
     kill(child, SIGKILL);
     int status = 0;
