@@ -69,16 +69,15 @@ int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream&
   nn::ProfileOptions o;
   o.threads = a.threads, o.warmup = a.warmup, o.repeats = a.repeats;
   const predict::Space space = predict::parse_space(a.space);
-  const auto rows = nn::profile_genotypes(
+  const nn::GenotypeProfile measured = nn::profile_genotypes(
       space, a.archs, a.sample, a.seed, o, [&](std::size_t done, std::size_t total) {
         if (done % 25 == 0 || done == total)
           err << "hao: profiled " << done << " of " << total << " genotypes\n";
       });
-  const core::CsvTable table = core::read_csv(a.archs);
-  std::vector<std::string> header = table.header;
+  std::vector<std::string> header = measured.header;
   for (const char* c : {"host_cpu_ms", "p10_ms", "p90_ms"}) header.push_back(c);
   std::string csv = core::csv_record(header);
-  for (const auto& r : rows) {
+  for (const auto& r : measured.rows) {
     std::vector<std::string> fields = r.fields;
     fields.push_back(core::fixed(r.result.median_ms, 6));
     fields.push_back(core::fixed(r.result.p10_ms, 6));
@@ -86,8 +85,8 @@ int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream&
     csv += core::csv_record(fields);
   }
   core::write_file(a.out, csv);
-  out << "profiled " << rows.size() << " genotypes of " << a.space << " from " << a.archs << " ("
-      << a.repeats << " timed runs each after " << a.warmup << " warm-up, "
+  out << "profiled " << measured.rows.size() << " genotypes of " << a.space << " from " << a.archs
+      << " (" << a.repeats << " timed runs each after " << a.warmup << " warm-up, "
       << torch::get_num_threads() << " threads); written to " << a.out << "\n";
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <regex>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -73,6 +74,30 @@ class Builder {
   }
   Network& net_;
 };
+
+// The images a cell network is built for, checked once for both cell macros.
+void check_images(const Shape& input, int classes, const std::string& where) {
+  if (classes < 1 || input.c < 1 || input.h < 8 || input.w < 8)
+    throw core::InputError(where + ": classes must be >= 1 and the input at least 1x8x8, given " +
+                           std::to_string(classes) + " classes and " + to_string(input));
+}
+
+// The head both cell macros end in: ReLU, global pooling and the classifier.
+void classify(Builder& b, Network& net, int x, int classes, const std::string& where) {
+  x = b.act("final_relu", x);
+  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
+  b.fc("classifier", x, classes);
+  infer_shapes(net, where);
+}
+
+// A NAS-Bench-201 edge i -> j (i < j) in arch_str order.
+std::size_t nb201_edge(std::size_t i, std::size_t j) { return j * (j - 1) / 2 + i; }
+
+constexpr std::string_view kNb201Prefix = "nb201:", kAutoShrinkPrefix = "autoshrink:";
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
 
 }  // namespace
 
@@ -192,7 +217,7 @@ Nb201Cell parse_nb201(const std::string& arch, const std::string& where) {
                 "', expected none, skip_connect, nor_conv_1x1, nor_conv_3x3 or avg_pool_3x3");
         continue;
       }
-      cell[j * (j - 1) / 2 + i] = o;  // edges are numbered node by node
+      cell[nb201_edge(i, j)] = o;
     }
   }
   issues.throw_if_any();
@@ -215,10 +240,7 @@ std::array<bool, 6> nb201_live_edges(const Nb201Cell& cell) {
 
 Network expand_nb201(const std::string& arch, const std::string& where, const Nb201Macro& macro) {
   const Nb201Cell ops = parse_nb201(arch, where);
-  if (macro.classes < 1 || macro.input.c < 1 || macro.input.h < 8 || macro.input.w < 8)
-    throw core::InputError(where + ": classes must be >= 1 and the input at least 1x8x8, given " +
-                           std::to_string(macro.classes) + " classes and " +
-                           to_string(macro.input));
+  check_images(macro.input, macro.classes, where);
   std::array<bool, 6> computed{};
   for (std::size_t e = 0; e < 6; ++e) computed[e] = ops[e] != Nb201Op::kNone;
   if (macro.live_only) {
@@ -256,7 +278,7 @@ Network expand_nb201(const std::string& arch, const std::string& where, const Nb
       for (std::size_t j = 1; j <= 3; ++j) {
         std::vector<int> terms;
         for (std::size_t i = 0; i < j; ++i) {
-          const std::size_t edge = j * (j - 1) / 2 + i;
+          const std::size_t edge = nb201_edge(i, j);
           if (!computed[edge]) continue;
           const Nb201Op o = ops[edge];
           const std::string e = p + std::to_string(i) + "to" + std::to_string(j) + "_";
@@ -273,10 +295,7 @@ Network expand_nb201(const std::string& arch, const std::string& where, const Nb
       x = node[3];
     }
   }
-  x = b.act("final_relu", x);
-  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
-  b.fc("classifier", x, macro.classes);
-  infer_shapes(net, where);
+  classify(b, net, x, macro.classes, where);
   return net;
 }
 
@@ -321,11 +340,10 @@ std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std:
 Network expand_autoshrink(const std::string& cell, const std::string& where,
                           const AutoShrinkMacro& macro) {
   const std::vector<AutoShrinkNode> nodes = parse_autoshrink(cell, where);
-  if (macro.classes < 1 || macro.input.c < 1 || macro.input.h < 8 || macro.input.w < 8 ||
-      macro.cells_per_stage < 1)
-    throw core::InputError(where +
-                           ": classes and cells per stage must be >= 1 and the input at "
-                           "least 1x8x8");
+  check_images(macro.input, macro.classes, where);
+  if (macro.cells_per_stage < 1)
+    throw core::InputError(where + ": cells per stage must be >= 1, given " +
+                           std::to_string(macro.cells_per_stage));
   // Reached from the input, and feeding another reached node.
   const std::size_t n = nodes.size();
   std::vector<bool> reached(n + 1, false), feeds(n + 1, false);
@@ -384,33 +402,29 @@ Network expand_autoshrink(const std::string& cell, const std::string& where,
       x = y;
     }
   }
-  x = b.act("final_relu", x);
-  x = b.op("pool", OpKind::kGlobalAvgPool, {x});
-  b.fc("classifier", x, macro.classes);
-  infer_shapes(net, where);
+  classify(b, net, x, macro.classes, where);
   return net;
 }
 
 bool is_genotype_model(const std::string& model) {
-  return model.rfind("nb201:", 0) == 0 || model.rfind("autoshrink:", 0) == 0;
+  return starts_with(model, kNb201Prefix) || starts_with(model, kAutoShrinkPrefix);
 }
 
 Network genotype_model(const std::string& model, const Shape& input, int classes) {
-  if (!is_genotype_model(model))
-    throw core::InputError("model '" + model +
-                           "' is not a genotype (expected nb201:ARCH or autoshrink:CELL)");
-  if (model.rfind("autoshrink:", 0) == 0) {
+  if (starts_with(model, kAutoShrinkPrefix)) {
     AutoShrinkMacro macro;
     macro.input = input;
     macro.classes = classes;
-    return expand_autoshrink(model.substr(11), "model " + model, macro);
+    return expand_autoshrink(model.substr(kAutoShrinkPrefix.size()), "model " + model, macro);
   }
+  if (!starts_with(model, kNb201Prefix))
+    throw core::InputError("model '" + model +
+                           "' is not a genotype (expected nb201:ARCH or autoshrink:CELL)");
   Nb201Macro macro;
   macro.input = input;
   macro.classes = classes;
   macro.live_only = true;
-  Network net = expand_nb201(model.substr(6), "model " + model, macro);
-  return net;
+  return expand_nb201(model.substr(kNb201Prefix.size()), "model " + model, macro);
 }
 
 }  // namespace hao::ir

@@ -66,9 +66,9 @@ ProfileResult profile(IrNet& model, const ProfileOptions& o) {
   return r;
 }
 
-std::vector<GenotypeLatency> profile_genotypes(
-    predict::Space space, const std::string& archs_csv, std::size_t sample, unsigned seed,
-    const ProfileOptions& options, const std::function<void(std::size_t, std::size_t)>& progress) {
+GenotypeProfile profile_genotypes(predict::Space space, const std::string& archs_csv,
+                                  std::size_t sample, unsigned seed, const ProfileOptions& options,
+                                  const std::function<void(std::size_t, std::size_t)>& progress) {
   const core::CsvTable table = core::read_csv(archs_csv);
   const std::size_t arch = table.column(predict::arch_column(space));
   const std::size_t rows = table.rows.size();
@@ -95,10 +95,10 @@ std::vector<GenotypeLatency> profile_genotypes(
   issues.throw_if_any();
   ProfileOptions o = options;
   o.per_layer = false;
-  std::vector<GenotypeLatency> out;
+  GenotypeProfile out{table.header, {}};
   for (std::size_t i = 0; i < pick.size(); ++i) {
     IrNet model(nets[i]);
-    out.push_back({pick[i] + 2, table.rows[pick[i]], profile(model, o)});
+    out.rows.push_back({pick[i] + 2, table.rows[pick[i]], profile(model, o)});
     if (progress) progress(i + 1, pick.size());
   }
   return out;

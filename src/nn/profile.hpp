@@ -42,12 +42,18 @@ struct GenotypeLatency {
   ProfileResult result;
 };
 
+/// The genotype file's header and its measured rows.
+struct GenotypeProfile {
+  std::vector<std::string> header;
+  std::vector<GenotypeLatency> rows;
+};
+
 /// The host CPU as a latency column: each genotype in the arch column of `archs_csv`
 /// (arch_str for nb201, arch_mnasnet_blocks for anb), or `sample` of them drawn with `seed`
 /// (0: all, in file order), expanded into its network and timed whole (options.per_layer is
 /// ignored). `progress(done, total)` after each. Throws core::InputError naming the file and
 /// line for a missing column or a bad genotype, or a sample larger than the file.
-std::vector<GenotypeLatency> profile_genotypes(
+GenotypeProfile profile_genotypes(
     predict::Space space, const std::string& archs_csv, std::size_t sample, unsigned seed,
     const ProfileOptions& options,
     const std::function<void(std::size_t, std::size_t)>& progress = {});

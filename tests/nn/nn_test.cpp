@@ -248,17 +248,19 @@ TEST(Profile, GenotypesOfASpace) {
   ProfileOptions o;
   o.warmup = 1, o.repeats = 3, o.threads = 1;
   std::size_t calls = 0;
-  const auto all = profile_genotypes(predict::Space::kNb201, csv, 0, 1, o,
-                                     [&](std::size_t done, std::size_t total) {
-                                       EXPECT_EQ(done, ++calls);
-                                       EXPECT_EQ(total, 3u);
-                                     });
+  const GenotypeProfile measured = profile_genotypes(predict::Space::kNb201, csv, 0, 1, o,
+                                                     [&](std::size_t done, std::size_t total) {
+                                                       EXPECT_EQ(done, ++calls);
+                                                       EXPECT_EQ(total, 3u);
+                                                     });
+  EXPECT_EQ(measured.header, (std::vector<std::string>{"arch_index", "arch_str"}));
+  const auto& all = measured.rows;
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[1].line, 3u);
   EXPECT_EQ(all[1].fields[0], "1");
   EXPECT_TRUE(all[1].result.layers.empty());  // whole-network timing only
   EXPECT_GT(all[1].result.median_ms, all[0].result.median_ms);
-  const auto two = profile_genotypes(predict::Space::kNb201, csv, 2, 7, o);
+  const auto two = profile_genotypes(predict::Space::kNb201, csv, 2, 7, o).rows;
   ASSERT_EQ(two.size(), 2u);
   EXPECT_NE(two[0].line, two[1].line);
   EXPECT_THROW(profile_genotypes(predict::Space::kNb201, csv, 4, 1, o), core::InputError);
