@@ -1,6 +1,7 @@
 #include "cli/search_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,9 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/study_report.hpp"
+#include "report/table.hpp"
+#include "search/autoshrink_domain.hpp"
+#include "search/autoshrink_strategy.hpp"
 #include "search/dense_domain.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/study.hpp"
@@ -45,14 +49,16 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "quantization-aware training and measured on the test set, and a report folder is "
       "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg.");
   cmd->add_option("--space", a.space,
-                  "Built-in space (fmnist-mbv2, fmnist-densenet, nb201, anb) or a YAML file (see "
-                  "examples/spaces)")
+                  "Built-in space (fmnist-mbv2, fmnist-densenet, fmnist-autoshrink, nb201, anb) "
+                  "or a YAML file (see examples/spaces)")
       ->capture_default_str();
-  cmd->add_option("--strategy", a.strategy, "hao, random, nsga2, evolution or flash")
+  cmd->add_option("--strategy", a.strategy,
+                  "hao, random, nsga2, evolution, flash or autoshrink (edge shrinking of a "
+                  "node-DAG cell: --space fmnist-autoshrink)")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
-                  "trained from scratch, 50 tabular)");
+                  "trained from scratch, 50 tabular; autoshrink: its whole trajectory)");
   cmd->add_option("--optimism", a.optimism,
                   "hao strategy: rate candidates at predicted accuracy + this many predictive "
                   "standard deviations (0: the mean; the most uncertain when no mean beats the "
@@ -155,6 +161,19 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
          "flash: networks trained (a Latin hypercube) to fit its NN-Degree accuracy predictor "
          "before its co-design steps (default: 25, or half the budget when less; >= 3)")
       ->check(CLI::Range(3, 100000));
+  cmd->add_option("--shrink-candidates", a.shrink_candidates,
+                  "autoshrink: edges drawn per iteration, each removal evaluated (k)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--shrink-cost", a.shrink_cost,
+                  "autoshrink: the score's cost, accuracy (%) - 10 log10(cost / reference): "
+                  "macs (reference 1e6, the paper's) or latency (the device's frame interval, "
+                  "reference 1 ms)")
+      ->check(CLI::IsMember({"macs", "latency"}))
+      ->capture_default_str();
+  cmd->add_option("--shrink-min-edges", a.shrink_min_edges,
+                  "autoshrink: stop at this many edges (default: the cell's node count)")
+      ->check(CLI::Range(1, 1000));
   add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
@@ -163,6 +182,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --evaluator supernet --device zu9eg   # the same supernet, another device\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
+      "  hao search --space fmnist-autoshrink --strategy autoshrink   # AutoShrink's cell search\n"
       "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
       "                                               # four workers on one study\n"
       "  hao report fmnist-mbv2-hao-zu3eg-s1          # rebuild the report folder from the store\n"
@@ -251,6 +271,46 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
 #endif
 }
 
+// AutoShrink's trajectory: the cell kept by each iteration, its score, and the best of them.
+void print_trajectory(const search::Domain& domain, const search::StudyOptions& so,
+                      const std::vector<search::Observation>& observations, const std::string& csv,
+                      std::ostream& out) {
+  const search::ShrinkTrajectory t =
+      search::shrink_trajectory(domain, so.strategy_options, so.seed, observations);
+  const auto& cells = dynamic_cast<const search::AutoShrinkDomain&>(domain);
+  report::Table table;
+  for (const char* c :
+       {"iteration", "edges", "cell", "val acc", "MMACs", "frame ms", "score", "best"})
+    table.add_column(
+        c, std::string(c) == "cell" ? report::Table::Align::kLeft : report::Table::Align::kRight);
+  std::string rows = "iteration,edges,cell,accuracy,macs,frame_ms,score,best\n";
+  for (std::size_t i = 0; i < t.steps.size(); ++i) {
+    const search::ShrinkStep& s = t.steps[i];
+    const auto o = std::find_if(observations.begin(), observations.end(),
+                                [&](const search::Observation& x) { return x.genotype == s.cell; });
+    const double macs = cells.topology(s.cell)->macs;
+    const std::string label = cells.label(s.cell), best = i == t.best ? "*" : "";
+    const std::size_t edges = cells.edges(s.cell).size();
+    table.add_row({std::to_string(i), std::to_string(edges), label,
+                   core::fixed(o->accuracy, 2) + "%", core::fixed(macs / 1e6, 2),
+                   core::fixed(o->latency_ms, 3), core::fixed(s.score, 2), best});
+    rows += std::to_string(i) + "," + std::to_string(edges) + ",\"" + label + "\"," +
+            core::fixed(o->accuracy, 4) + "," + core::fixed(macs, 0) + "," +
+            core::fixed(o->latency_ms, 6) + "," + core::fixed(s.score, 4) + "," +
+            (best.empty() ? "0" : "1") + "\n";
+  }
+  out << "AutoShrink's trajectory ("
+      << (t.complete ? "complete" : "incomplete: a larger --budget continues it")
+      << "; score = val acc - 10 log10(" << so.strategy_options.shrink_cost << " / "
+      << (so.strategy_options.shrink_cost == "macs" ? "1e6" : "1 ms") << ")):\n"
+      << table.render();
+  if (!t.steps.empty())
+    out << "best cell: " << cells.label(t.steps[t.best].cell) << " (score "
+        << core::fixed(t.steps[t.best].score, 2) << ")\n";
+  core::write_file(csv, rows);
+  out << "trajectory written to " << csv << "\n";
+}
+
 }  // namespace
 
 int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
@@ -268,10 +328,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   if (tabular && a.evaluator == "supernet")
     throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
                            " is a table (its accuracies are looked up)");
-  if (spec.kind == "densenet" && a.evaluator == "supernet")
-    throw core::InputError("--evaluator supernet: " + spec.name +
-                           " is a densenet space, and supernets are built for mbv2 spaces only; "
-                           "use --evaluator scratch");
+  if (!tabular && spec.kind != "mbv2" && a.evaluator == "supernet")
+    throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
+                           " space, and supernets are built for mbv2 spaces only; use "
+                           "--evaluator scratch");
   if (!tabular && a.evaluation_delay_s > 0)
     throw core::InputError("--evaluation-delay applies to tabular spaces; " + spec.name +
                            " trains its candidates");
@@ -289,6 +349,9 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.heartbeat_s = std::min(10.0, a.stale_after_s / 4);
   so.strategy_options.population = a.population;
   so.strategy_options.calibration = a.calibration;
+  so.strategy_options.shrink_candidates = a.shrink_candidates;
+  so.strategy_options.shrink_cost = a.shrink_cost;
+  so.strategy_options.shrink_min_edges = a.shrink_min_edges;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
   // the fastest II; candidates judged at their bits make the sensitivity a trend.
@@ -319,6 +382,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
                 "-s" + std::to_string(a.seed);
     evaluator = training_evaluator(a, *network, spec.name, so.name, err);
+    if (a.strategy == "autoshrink" && a.budget == 0)
+      so.budget = search::shrink_budget(*network, so.strategy_options);
     domain = std::move(network);
   }
 
@@ -372,6 +437,9 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   ro.out_dir = a.out.empty() ? "hao-report-" + so.name : a.out;
   ro.json_out = a.json_out;
   report::write_study_report(*db, so.name, ro, out);
+  if (a.strategy == "autoshrink")
+    print_trajectory(*domain, so, result.observations, ro.out_dir + "/autoshrink_trajectory.csv",
+                     out);
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

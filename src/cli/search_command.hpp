@@ -17,7 +17,9 @@ namespace hao::cli {
 struct SearchArgs {
   std::string space = "fmnist-mbv2";
   std::string strategy = "hao";
-  int budget = 0;  ///< 0: 150 judged on a supernet, 10 trained from scratch, 50 on a table
+  /// 0: 150 judged on a supernet, 10 trained from scratch, 50 on a table; autoshrink: its
+  /// trajectory's length
+  int budget = 0;
   unsigned seed = 1;
   double optimism = 0;  ///< hao strategy: candidates rated at mean + optimism x sd
   std::string study;    ///< default: SPACE-STRATEGY[-supernet][-DEVICE]-sSEED
@@ -53,6 +55,9 @@ struct SearchArgs {
   int threads = 0;
   int population = 10;
   int calibration = 0;
+  int shrink_candidates = 10;  ///< autoshrink: edges drawn per iteration
+  std::string shrink_cost = "macs";
+  int shrink_min_edges = 0;
   std::string json_out;
 };
 

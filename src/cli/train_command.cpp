@@ -178,6 +178,8 @@ int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   if (!a.json.empty()) {
     nlohmann::ordered_json j;
     j["network"] = net.name;
+    j["macs"] = net.total_macs();
+    j["params"] = net.total_params_trained();
     j["data"] = ds.name;
     j["seed"] = a.seed;
     j["batch_size"] = a.batch_size;

@@ -90,9 +90,6 @@ void classify(Builder& b, Network& net, int x, int classes, const std::string& w
   infer_shapes(net, where);
 }
 
-// A NAS-Bench-201 edge i -> j (i < j) in arch_str order.
-std::size_t nb201_edge(std::size_t i, std::size_t j) { return j * (j - 1) / 2 + i; }
-
 constexpr std::string_view kNb201Prefix = "nb201:", kAutoShrinkPrefix = "autoshrink:";
 
 bool starts_with(const std::string& text, std::string_view prefix) {

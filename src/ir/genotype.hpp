@@ -23,6 +23,8 @@ enum class Nb201Op { kNone, kSkip, kConv1, kConv3, kPool };
 using Nb201Cell = std::array<Nb201Op, 6>;
 inline constexpr std::array<std::size_t, 6> kNb201From = {0, 0, 1, 0, 1, 2};
 inline constexpr std::array<std::size_t, 6> kNb201To = {1, 2, 2, 3, 3, 3};
+/// The index of edge i -> j (i < j) in arch_str order.
+constexpr std::size_t nb201_edge(std::size_t i, std::size_t j) { return j * (j - 1) / 2 + i; }
 /// Parses "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|" (format below).
 /// Throws core::InputError naming `where` and every bad edge.
 Nb201Cell parse_nb201(const std::string& arch, const std::string& where);

@@ -243,31 +243,41 @@ LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& 
     };
   }
   if (kind == "mlp" && model.contains("mlp")) {
-    const nlohmann::json& s = model.contains("space") ? model["space"] : nlohmann::json();
-    const Space space = parse_space(s.is_string() ? s.get<std::string>() : "");
-    auto mlp = std::make_shared<MlpRegressor>(MlpRegressor::from_json(model["mlp"], where));
-    // The encoding is the one whose feature names the model was fitted on.
-    Encoding encoding = Encoding::kStructure;
-    if (mlp->feature_names == arch_feature_names(space, Encoding::kOneHot))
-      encoding = Encoding::kOneHot;
-    else if (mlp->feature_names != arch_feature_names(space, Encoding::kStructure))
-      throw core::InputError(where + ": the MLP's " + std::to_string(mlp->feature_names.size()) +
-                             " features are not an encoding of space " + space_name(space) + " (" +
-                             std::to_string(arch_feature_names(space).size()) + " or " +
-                             std::to_string(arch_feature_names(space, Encoding::kOneHot).size()) +
-                             " features)");
-    return [mlp, space, where, encoding](const ir::Network&, const std::string& arch,
-                                         std::size_t* unknown) {
+    auto m = std::make_shared<MlpModel>(read_mlp_model(model, where));
+    return [m, where](const ir::Network&, const std::string& arch, std::size_t* unknown) {
       if (arch.empty())
         throw core::InputError(where + ": an mlp model prices genotypes of space " +
-                               space_name(space) + ", not networks without one");
+                               space_name(m->space) + ", not networks without one");
       if (unknown) *unknown = 0;
-      return mlp->predict_ms(arch_features(space, arch, where, encoding));
+      return m->mlp.predict_ms(arch_features(m->space, arch, where, m->encoding));
     };
   }
   throw core::InputError(where + ": not a model written by hao calibrate (kind '" + kind +
                          "'; expected lut with a table, engine with an engine_model or mlp with "
                          "an mlp)");
+}
+
+MlpModel read_mlp_model(const nlohmann::json& model, const std::string& where) {
+  const std::string kind = model.is_object() && model.contains("kind") && model["kind"].is_string()
+                               ? model["kind"].get<std::string>()
+                               : "";
+  if (kind != "mlp" || !model.contains("mlp"))
+    throw core::InputError(where + ": a model of kind '" + kind +
+                           "'; expected a learned regressor (hao calibrate --kind mlp)");
+  const nlohmann::json& s = model.contains("space") ? model["space"] : nlohmann::json();
+  MlpModel m;
+  m.space = parse_space(s.is_string() ? s.get<std::string>() : "");
+  m.mlp = MlpRegressor::from_json(model["mlp"], where);
+  // The encoding is the one whose feature names the model was fitted on.
+  if (m.mlp.feature_names == arch_feature_names(m.space, Encoding::kOneHot))
+    m.encoding = Encoding::kOneHot;
+  else if (m.mlp.feature_names != arch_feature_names(m.space, Encoding::kStructure))
+    throw core::InputError(where + ": the MLP's " + std::to_string(m.mlp.feature_names.size()) +
+                           " features are not an encoding of space " + space_name(m.space) + " (" +
+                           std::to_string(arch_feature_names(m.space).size()) + " or " +
+                           std::to_string(arch_feature_names(m.space, Encoding::kOneHot).size()) +
+                           " features)");
+  return m;
 }
 
 }  // namespace hao::predict

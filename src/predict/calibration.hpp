@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "hw/engine.hpp"
+#include "predict/arch_features.hpp"
 #include "predict/latency_table.hpp"
 #include "predict/metrics.hpp"
+#include "predict/mlp_regressor.hpp"
 #include "predict/samples.hpp"
 
 namespace hao::predict {
@@ -89,5 +91,15 @@ using LatencyPredictor =
 /// Reads a model written by calibrate (any kind) once, for any number of predictions.
 /// Throws InputError naming `where` for an unknown kind or a malformed model.
 LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& where);
+
+/// A saved kind-mlp model: its space, its network and the encoding its features are.
+struct MlpModel {
+  Space space = Space::kNb201;
+  Encoding encoding = Encoding::kStructure;
+  MlpRegressor mlp;
+};
+/// Throws InputError naming `where` for another kind, or features that are no encoding of
+/// the model's space.
+MlpModel read_mlp_model(const nlohmann::json& model, const std::string& where);
 
 }  // namespace hao::predict

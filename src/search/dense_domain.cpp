@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "search/autoshrink_domain.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/nn_degree.hpp"
 
@@ -198,8 +199,10 @@ std::unique_ptr<NetworkDomain> make_network_domain(const SpaceSpec& spec, hw::De
     return std::make_unique<Mbv2Domain>(spec.mbv2, std::move(device), std::move(map));
   if (spec.kind == "densenet")
     return std::make_unique<DenseDomain>(spec.dense, std::move(device), std::move(map));
+  if (spec.kind == "autoshrink")
+    return std::make_unique<AutoShrinkDomain>(spec.autoshrink, std::move(device), std::move(map));
   throw core::InputError("space '" + spec.name + "' (kind " + spec.kind +
-                         ") has no networks to build: expected kind mbv2 or densenet");
+                         ") has no networks to build: expected kind mbv2, densenet or autoshrink");
 }
 
 }  // namespace hao::search

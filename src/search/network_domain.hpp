@@ -86,7 +86,8 @@ class NetworkDomain : public Domain {
   mutable std::map<Genotype, double> bound_cache_;
 };
 
-/// The domain of a generative space (kind mbv2 or densenet); InputError for a tabular one.
+/// The domain of a generative space (kind mbv2, densenet or autoshrink); InputError for a
+/// tabular one.
 std::unique_ptr<NetworkDomain> make_network_domain(const SpaceSpec& spec, hw::Device device,
                                                    ilp::MapOptions map = {});
 

@@ -121,7 +121,7 @@ std::string resolve(const std::string& file, const std::string& data_dir) {
 }  // namespace
 
 std::vector<std::string> builtin_space_names() {
-  return {"fmnist-mbv2", "fmnist-densenet", "nb201", "anb"};
+  return {"fmnist-mbv2", "fmnist-densenet", "fmnist-autoshrink", "nb201", "anb"};
 }
 
 std::optional<std::string> builtin_space(const std::string& name) {
@@ -283,9 +283,35 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
                                         std::to_string(d.depth.back() - 1) +
                                         " for its last layer)");
     }
+  } else if (kind == "autoshrink") {
+    Fields f(root, "", issues,
+             {"name", "kind", "data", "input", "classes", "nodes", "cells_per_stage", "bits"});
+    f.get("name", s.name, true);
+    s.kind = kind;
+    AutoShrinkSpec& a = s.autoshrink;
+    f.get("data", a.data);
+    f.get("classes", a.classes, 2, 100000);
+    f.get("cells_per_stage", a.cells_per_stage, 1, 16);
+    f.get("bits", a.bits, 2, 8);
+    int input_bits = 8;
+    read_input(f, issues, a.input_channels, a.input_height, a.input_width, input_bits);
+    if (a.input_height < 8 || a.input_width < 8)
+      issues.add("input", "the macro network halves the input twice: at least 8x8 pixels");
+    const YAML::Node nodes = f.node("nodes");
+    if (!nodes || !nodes.IsSequence() || nodes.size() < 2 || nodes.size() > 8) {
+      issues.add("nodes", "expected a list of 2 to 8 operators (sep3, sep5, conv1, conv3)");
+    } else {
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const std::string op = nodes[i].IsScalar() ? nodes[i].as<std::string>() : "";
+        if (op != "sep3" && op != "sep5" && op != "conv1" && op != "conv3")
+          issues.add("nodes[" + std::to_string(i) + "]",
+                     "'" + op + "', expected sep3, sep5, conv1 or conv3");
+        a.nodes.push_back(op);
+      }
+    }
   } else {
     issues.add("kind", (kind.empty() ? std::string("missing") : "'" + kind + "'") +
-                           ", expected mbv2, densenet or tabular");
+                           ", expected mbv2, densenet, autoshrink or tabular");
   }
   issues.throw_if_any();
   return s;

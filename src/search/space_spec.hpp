@@ -42,16 +42,31 @@ struct DenseSpec {
   std::vector<int> width, depth, skips, bits;
 };
 
-struct SpaceSpec {
-  std::string name;
-  std::string kind;     ///< "mbv2", "densenet" or "tabular"
-  std::string source;   ///< the file, or "built-in NAME"
-  Mbv2Spec mbv2;        ///< kind mbv2
-  DenseSpec dense;      ///< kind densenet
-  TabularSource table;  ///< kind tabular (files resolved against the data folder)
+/// AutoShrink's node-DAG cell space (Zhang et al., AAAI 2020): a cell of `nodes.size()` nodes,
+/// node i (from 1) the operator nodes[i-1] over the concatenation of its predecessors' outputs
+/// (0 = the cell input), in ir::expand_autoshrink's macro network; a genotype is which of the
+/// nodes' possible input edges (i -> j, i < j) are present. The fully connected cell is the
+/// largest; AutoShrink's strategy shrinks it edge by edge.
+struct AutoShrinkSpec {
+  std::string data = "fashion-mnist";
+  int input_channels = 1, input_height = 28, input_width = 28;
+  int classes = 10;
+  std::vector<std::string> nodes;  ///< sep3, sep5, conv1 or conv3 each
+  int cells_per_stage = 1;
+  int bits = 8;  ///< every layer's weights and activations
 };
 
-/// Names of the built-in spaces: fmnist-mbv2, fmnist-densenet, nb201, anb.
+struct SpaceSpec {
+  std::string name;
+  std::string kind;           ///< "mbv2", "densenet", "autoshrink" or "tabular"
+  std::string source;         ///< the file, or "built-in NAME"
+  Mbv2Spec mbv2;              ///< kind mbv2
+  DenseSpec dense;            ///< kind densenet
+  AutoShrinkSpec autoshrink;  ///< kind autoshrink
+  TabularSource table;        ///< kind tabular (files resolved against the data folder)
+};
+
+/// Names of the built-in spaces: fmnist-mbv2, fmnist-densenet, fmnist-autoshrink, nb201, anb.
 std::vector<std::string> builtin_space_names();
 
 /// A built-in space by name, or a YAML file. Tabular files are resolved against `data_dir`

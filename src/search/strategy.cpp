@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "search/autoshrink_strategy.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/hao_strategy.hpp"
 #include "search/nsga2.hpp"
@@ -98,7 +99,8 @@ class EvolutionStrategy : public Strategy {
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names{"hao", "random", "nsga2", "evolution", "flash"};
+  static const std::vector<std::string> names{"hao",       "random", "nsga2",
+                                              "evolution", "flash",  "autoshrink"};
   return names;
 }
 
@@ -123,6 +125,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& d
   if (name == "nsga2") return make_nsga2(domain, seed, options);
   if (name == "hao") return make_hao_strategy(domain, seed, options);
   if (name == "flash") return make_flash_strategy(domain, seed, options);
+  if (name == "autoshrink") return make_autoshrink_strategy(domain, seed, shrink_options(options));
   throw core::InputError("unknown strategy '" + name + "', expected one of " +
                          core::join(strategy_names(), ", "));
 }

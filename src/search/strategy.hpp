@@ -103,6 +103,12 @@ struct StrategyOptions {
   /// less (for_budget).
   int calibration = 0;
 
+  /// autoshrink (search/autoshrink_strategy.hpp): edges drawn per iteration (k), the score's
+  /// cost term ("macs" or "latency") and the edge count it stops at (0: the cell's nodes).
+  int shrink_candidates = 10;
+  std::string shrink_cost = "macs";
+  int shrink_min_edges = 0;
+
   /// These options for a run of `budget` evaluations: calibration 0 resolved.
   StrategyOptions for_budget(int budget) const;
 
@@ -114,7 +120,8 @@ struct StrategyOptions {
   void cheap_asks();
 };
 
-/// "hao", "random", "nsga2", "evolution" or "flash"; InputError listing them otherwise.
+/// "hao", "random", "nsga2", "evolution", "flash" or "autoshrink"; InputError listing them
+/// otherwise.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options = {});
 const std::vector<std::string>& strategy_names();

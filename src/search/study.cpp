@@ -71,6 +71,10 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
   if (options.strategy == "hao" && options.strategy_options.optimism != 0)
     s["optimism"] = options.strategy_options.optimism;
   if (options.strategy == "flash") s["calibration"] = options.strategy_options.calibration;
+  if (options.strategy == "autoshrink")  // they decide the trajectory a stored study replays
+    s["shrink"] = {{"candidates", options.strategy_options.shrink_candidates},
+                   {"cost", options.strategy_options.shrink_cost},
+                   {"min_edges", options.strategy_options.shrink_min_edges}};
   return s;
 }
 

@@ -15,15 +15,7 @@ namespace {
 
 using test::hao;
 using test::HaoRun;
-
-// The first `rows` data rows of a CSV.
-std::string head(const std::string& from, const std::string& to, int rows) {
-  std::ifstream in(from);
-  std::ofstream out(to);
-  std::string line;
-  for (int i = 0; i <= rows && std::getline(in, line); ++i) out << line << "\n";
-  return to;
-}
+using test::head;
 
 }  // namespace
 

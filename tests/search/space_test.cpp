@@ -53,9 +53,9 @@ TEST(SpaceSpec, BadFilesNameKeyAndValue) {
   std::string bits = ok;
   bits.replace(bits.find("bits: [8]"), 9, "bits: [8, 1]");
   EXPECT_NE(problems(bits).find("choices.bits[1]: 1 is out of range 2..8"), std::string::npos);
-  EXPECT_NE(
-      problems("name: x\nkind: dense\n").find("kind: 'dense', expected mbv2, densenet or tabular"),
-      std::string::npos);
+  EXPECT_NE(problems("name: x\nkind: dense\n")
+                .find("kind: 'dense', expected mbv2, densenet, autoshrink or tabular"),
+            std::string::npos);
   EXPECT_NE(problems("name: x\nkind: tabular\ngenotype: nb201\naccuracy: {file: a.csv}\n"
                      "latency: {file: b.csv, column: c, rows: 3}\n"),
             "");
