@@ -24,17 +24,10 @@ class AutoShrinkStrategy : public Strategy {
   std::string name() const override { return "autoshrink"; }
   std::string why() const override { return why_; }
 
+  bool finished() const override { return trajectory().complete; }
+
   Genotype ask() override {
-    std::map<Genotype, const Observation*> seen;
-    for (const Observation& o : history_) seen[o.genotype] = &o;
-    std::set<Genotype> busy(pending_.begin(), pending_.end());
-    const ShrinkTrajectory t = shrink_trajectory(
-        cells_, options_, seed_,
-        [&](const Genotype& g) {
-          const auto it = seen.find(g);
-          return it == seen.end() ? nullptr : it->second;
-        },
-        [&](const Genotype& g) { return busy.count(g) != 0; });
+    const ShrinkTrajectory t = trajectory();
     if (t.next) {
       why_ = t.why;
       return *t.next;
@@ -46,6 +39,19 @@ class AutoShrinkStrategy : public Strategy {
   }
 
  private:
+  ShrinkTrajectory trajectory() const {
+    std::map<Genotype, const Observation*> seen;
+    for (const Observation& o : history_) seen[o.genotype] = &o;
+    std::set<Genotype> busy(pending_.begin(), pending_.end());
+    return shrink_trajectory(
+        cells_, options_, seed_,
+        [&](const Genotype& g) {
+          const auto it = seen.find(g);
+          return it == seen.end() ? nullptr : it->second;
+        },
+        [&](const Genotype& g) { return busy.count(g) != 0; });
+  }
+
   const AutoShrinkDomain& cells_;
   ShrinkOptions options_;
   std::string why_;

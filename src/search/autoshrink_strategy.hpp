@@ -69,8 +69,8 @@ ShrinkOptions shrink_options(const StrategyOptions& options);
 /// shrink_budget of `domain` (InputError when it is not an AutoShrinkDomain).
 int shrink_budget(const Domain& domain, const StrategyOptions& options);
 
-/// InputError when `domain` is not an AutoShrinkDomain. After a complete trajectory, asks are
-/// random cells.
+/// InputError when `domain` is not an AutoShrinkDomain. finished() once the trajectory is
+/// complete (a study stops there); asked on, it asks random cells.
 std::unique_ptr<Strategy> make_autoshrink_strategy(const Domain& domain, std::uint64_t seed,
                                                    const ShrinkOptions& options);
 

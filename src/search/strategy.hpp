@@ -36,6 +36,9 @@ class Strategy {
   /// random draws move on with them, so that workers asking at once ask apart; hao believes
   /// its Gaussian process about their accuracies, a kriging believer).
   void set_pending(std::vector<Genotype> pending);
+  /// Whether asking on makes no sense (autoshrink once its trajectory is complete): the study
+  /// then stops before its budget.
+  virtual bool finished() const { return false; }
   /// Where the last ask came from, for progress lines and the store (e.g. "program 4 at II
   /// <= 1469 cycles"); empty when the strategy does not say.
   virtual std::string why() const { return {}; }

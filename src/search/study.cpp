@@ -163,6 +163,7 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
   claim_options.stale_after_s = options.stale_after_s;
   bool waiting = false;
   for (;;) {
+    if (strategy->finished()) break;  // before the budget (autoshrink's trajectory is complete)
     Candidate c;
     const store::Claim claim =
         store.claim(study, claim_options, [&](const store::StudySnapshot& snapshot, int index) {

@@ -170,10 +170,12 @@ TEST(AutoShrinkStrategy, DrawsKEdgesPerIterationReplaysAndThenAsksRandomCells) {
   EXPECT_EQ(unique.size(), asked.size());
   for (const Genotype& g : asked) EXPECT_TRUE(d.valid(g));
   EXPECT_EQ(a->why(), "trajectory complete: a random cell");
+  EXPECT_TRUE(a->finished());  // a study stops there
 
   // A strategy told the first 9 observations asks the tenth.
   const auto b = make_strategy("autoshrink", d, 11, o);
   for (int i = 0; i < 9; ++i) b->tell(observe(asked[static_cast<std::size_t>(i)]));
+  EXPECT_FALSE(b->finished());
   EXPECT_EQ(b->ask(), asked[9]);
   // Another seed draws other edges.
   const auto c = make_strategy("autoshrink", d, 12, o);
