@@ -1,7 +1,6 @@
 #include "cli/search_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -13,7 +12,6 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "report/study_report.hpp"
-#include "report/table.hpp"
 #include "search/autoshrink_domain.hpp"
 #include "search/autoshrink_strategy.hpp"
 #include "search/dense_domain.hpp"
@@ -271,46 +269,6 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
 #endif
 }
 
-// AutoShrink's trajectory: the cell kept by each iteration, its score, and the best of them.
-void print_trajectory(const search::Domain& domain, const search::StudyOptions& so,
-                      const std::vector<search::Observation>& observations, const std::string& csv,
-                      std::ostream& out) {
-  const search::ShrinkTrajectory t =
-      search::shrink_trajectory(domain, so.strategy_options, so.seed, observations);
-  const auto& cells = dynamic_cast<const search::AutoShrinkDomain&>(domain);
-  report::Table table;
-  for (const char* c :
-       {"iteration", "edges", "cell", "val acc", "MMACs", "frame ms", "score", "best"})
-    table.add_column(
-        c, std::string(c) == "cell" ? report::Table::Align::kLeft : report::Table::Align::kRight);
-  std::string rows = "iteration,edges,cell,accuracy,macs,frame_ms,score,best\n";
-  for (std::size_t i = 0; i < t.steps.size(); ++i) {
-    const search::ShrinkStep& s = t.steps[i];
-    const auto o = std::find_if(observations.begin(), observations.end(),
-                                [&](const search::Observation& x) { return x.genotype == s.cell; });
-    const double macs = cells.topology(s.cell)->macs;
-    const std::string label = cells.label(s.cell), best = i == t.best ? "*" : "";
-    const std::size_t edges = cells.edges(s.cell).size();
-    table.add_row({std::to_string(i), std::to_string(edges), label,
-                   core::fixed(o->accuracy, 2) + "%", core::fixed(macs / 1e6, 2),
-                   core::fixed(o->latency_ms, 3), core::fixed(s.score, 2), best});
-    rows += std::to_string(i) + "," + std::to_string(edges) + ",\"" + label + "\"," +
-            core::fixed(o->accuracy, 4) + "," + core::fixed(macs, 0) + "," +
-            core::fixed(o->latency_ms, 6) + "," + core::fixed(s.score, 4) + "," +
-            (best.empty() ? "0" : "1") + "\n";
-  }
-  out << "AutoShrink's trajectory ("
-      << (t.complete ? "complete" : "incomplete: a larger --budget continues it")
-      << "; score = val acc - 10 log10(" << so.strategy_options.shrink_cost << " / "
-      << (so.strategy_options.shrink_cost == "macs" ? "1e6" : "1 ms") << ")):\n"
-      << table.render();
-  if (!t.steps.empty())
-    out << "best cell: " << cells.label(t.steps[t.best].cell) << " (score "
-        << core::fixed(t.steps[t.best].score, 2) << ")\n";
-  core::write_file(csv, rows);
-  out << "trajectory written to " << csv << "\n";
-}
-
 }  // namespace
 
 int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
@@ -438,8 +396,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   ro.json_out = a.json_out;
   report::write_study_report(*db, so.name, ro, out);
   if (a.strategy == "autoshrink")
-    print_trajectory(*domain, so, result.observations, ro.out_dir + "/autoshrink_trajectory.csv",
-                     out);
+    report::write_shrink_trajectory(
+        dynamic_cast<const search::AutoShrinkDomain&>(*domain),
+        search::shrink_trajectory(*domain, so.strategy_options, so.seed, result.observations),
+        a.shrink_cost, ro.out_dir + "/autoshrink_trajectory.csv", out);
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -297,7 +297,7 @@ Network expand_nb201(const std::string& arch, const std::string& where, const Nb
 }
 
 std::vector<AutoShrinkNode> parse_autoshrink(const std::string& cell, const std::string& where) {
-  static const std::vector<std::string> kOps = {"sep3", "sep5", "conv1", "conv3"};
+  const std::vector<std::string>& kOps = autoshrink_ops();
   std::vector<AutoShrinkNode> nodes;
   core::IssueList issues(where);
   const std::vector<std::string> entries = core::split(core::without(cell, " \""), ';');

@@ -79,6 +79,12 @@ Network expand_nb201(const std::string& arch, const std::string& where,
 /// shrunk away; a node is dropped when no path from the input reaches it. At most 100 nodes.
 /// The cell's output is the concatenation of its leaves (nodes that feed no other), brought
 /// back to the width by a 1x1 convolution (ReLU, conv, batch norm) so that cells chain.
+/// The operators an AutoShrink node can be: sep3, sep5, conv1, conv3. (Inline: the space
+/// reader, fuzzed without the IR library, checks a space's nodes against it.)
+inline const std::vector<std::string>& autoshrink_ops() {
+  static const std::vector<std::string> ops = {"sep3", "sep5", "conv1", "conv3"};
+  return ops;
+}
 struct AutoShrinkNode {
   std::string op;
   std::vector<int> preds;

@@ -293,4 +293,37 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
       << (layers_text.empty() ? "" : ", chosen/") << ")\n";
 }
 
+void write_shrink_trajectory(const search::AutoShrinkDomain& domain,
+                             const search::ShrinkTrajectory& t, const std::string& cost,
+                             const std::string& csv, std::ostream& out) {
+  Table table;
+  for (const char* c :
+       {"iteration", "edges", "cell", "val acc", "MMACs", "frame ms", "score", "best"})
+    table.add_column(c, std::string(c) == "cell" ? Table::Align::kLeft : Table::Align::kRight);
+  std::string rows = "iteration,edges,cell,accuracy,macs,frame_ms,score,best\n";
+  for (std::size_t i = 0; i < t.steps.size(); ++i) {
+    const search::Observation& o = t.steps[i].kept;
+    const double macs = domain.topology(o.genotype)->macs, score = t.steps[i].score;
+    const std::string label = domain.label(o.genotype), best = i == t.best ? "*" : "";
+    const std::size_t edges = domain.edges(o.genotype).size();
+    table.add_row({std::to_string(i), std::to_string(edges), label,
+                   core::fixed(o.accuracy, 2) + "%", core::fixed(macs / 1e6, 2),
+                   core::fixed(o.latency_ms, 3), core::fixed(score, 2), best});
+    rows += std::to_string(i) + "," + std::to_string(edges) + ",\"" + label + "\"," +
+            core::fixed(o.accuracy, 4) + "," + core::fixed(macs, 0) + "," +
+            core::fixed(o.latency_ms, 6) + "," + core::fixed(score, 4) + "," +
+            (best.empty() ? "0" : "1") + "\n";
+  }
+  out << "AutoShrink's trajectory ("
+      << (t.complete ? "complete" : "incomplete: a larger --budget continues it")
+      << "; score = val acc - 10 log10(" << cost << " / " << (cost == "macs" ? "1e6" : "1 ms")
+      << ")):\n"
+      << table.render();
+  if (!t.steps.empty())
+    out << "best cell: " << domain.label(t.steps[t.best].kept.genotype) << " (score "
+        << core::fixed(t.steps[t.best].score, 2) << ")\n";
+  core::write_file(csv, rows);
+  out << "trajectory written to " << csv << "\n";
+}
+
 }  // namespace hao::report

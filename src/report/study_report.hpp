@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "search/autoshrink_strategy.hpp"
 #include "store/study_store.hpp"
 
 namespace hao::report {
@@ -21,5 +22,12 @@ struct StudyReportOptions {
 /// evaluations.
 void write_study_report(const store::StudyStore& db, const std::string& study,
                         const StudyReportOptions& options, std::ostream& out);
+
+/// AutoShrink's trajectory: per iteration the cell kept, its edges, accuracy, MACs, frame
+/// interval and score (`cost` names the score's cost term: macs or latency), the best marked;
+/// printed as a table and written to `csv`.
+void write_shrink_trajectory(const search::AutoShrinkDomain& domain,
+                             const search::ShrinkTrajectory& trajectory, const std::string& cost,
+                             const std::string& csv, std::ostream& out);
 
 }  // namespace hao::report

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "core/error.hpp"
 
@@ -40,16 +41,7 @@ class AutoShrinkStrategy : public Strategy {
 
  private:
   ShrinkTrajectory trajectory() const {
-    std::map<Genotype, const Observation*> seen;
-    for (const Observation& o : history_) seen[o.genotype] = &o;
-    std::set<Genotype> busy(pending_.begin(), pending_.end());
-    return shrink_trajectory(
-        cells_, options_, seed_,
-        [&](const Genotype& g) {
-          const auto it = seen.find(g);
-          return it == seen.end() ? nullptr : it->second;
-        },
-        [&](const Genotype& g) { return busy.count(g) != 0; });
+    return shrink_trajectory(cells_, options_, seed_, history_, pending_);
   }
 
   const AutoShrinkDomain& cells_;
@@ -78,12 +70,18 @@ double shrink_score(const AutoShrinkDomain& domain, const ShrinkOptions& options
   return o.accuracy - 10 * (std::log10(std::max(cost, 1e-9)) - std::log10(reference));
 }
 
-ShrinkTrajectory shrink_trajectory(
-    const AutoShrinkDomain& domain, const ShrinkOptions& options, std::uint64_t seed,
-    const std::function<const Observation*(const Genotype&)>& observed,
-    const std::function<bool(const Genotype&)>& pending) {
+ShrinkTrajectory shrink_trajectory(const AutoShrinkDomain& domain, const ShrinkOptions& options,
+                                   std::uint64_t seed, const std::vector<Observation>& observations,
+                                   const std::vector<Genotype>& pending) {
   HAO_CHECK(options.candidates >= 1, "AutoShrink draws at least one edge per iteration");
-  const auto busy = [&](const Genotype& g) { return pending && pending(g); };
+  std::map<Genotype, const Observation*> seen;
+  for (const Observation& o : observations) seen[o.genotype] = &o;
+  const auto observed = [&](const Genotype& g) -> const Observation* {
+    const auto it = seen.find(g);
+    return it == seen.end() ? nullptr : it->second;
+  };
+  const std::set<Genotype> waiting_on(pending.begin(), pending.end());
+  const auto busy = [&](const Genotype& g) { return waiting_on.count(g) != 0; };
   ShrinkTrajectory t;
   Genotype current = domain.full();
   const Observation* o = observed(current);
@@ -91,7 +89,7 @@ ShrinkTrajectory shrink_trajectory(
     if (!busy(current)) t.next = current, t.why = "the fully connected cell";
     return t;
   }
-  t.steps.push_back({current, shrink_score(domain, options, *o), {}});
+  t.steps.push_back({*o, shrink_score(domain, options, *o), {}});
   const std::size_t stop = stop_edges(domain, options);
   for (std::uint64_t iteration = 1;; ++iteration) {
     std::vector<std::size_t> edges = domain.edges(current);
@@ -112,10 +110,11 @@ ShrinkTrajectory shrink_trajectory(
         step.candidates.push_back(c);
     }
     const Observation* best = nullptr;
+    double best_score = 0;
     bool waiting = false;
     for (const Genotype& c : step.candidates) {
-      const Observation* seen = observed(c);
-      if (!seen) {
+      const Observation* candidate = observed(c);
+      if (!candidate) {
         if (busy(c)) {
           waiting = true;
           continue;
@@ -129,13 +128,13 @@ ShrinkTrajectory shrink_trajectory(
                 " of " + std::to_string(domain.edges(current).size());
         return t;
       }
-      if (!best || shrink_score(domain, options, *seen) > shrink_score(domain, options, *best))
-        best = seen;
+      const double score = shrink_score(domain, options, *candidate);
+      if (!best || score > best_score) best = candidate, best_score = score;
     }
     if (waiting) return t;
     current = best->genotype;
-    step.cell = current;
-    step.score = shrink_score(domain, options, *best);
+    step.kept = *best;
+    step.score = best_score;
     t.steps.push_back(step);
     if (step.score > t.steps[t.best].score) t.best = t.steps.size() - 1;
   }
@@ -174,13 +173,7 @@ ShrinkOptions shrink_options(const StrategyOptions& options) {
 ShrinkTrajectory shrink_trajectory(const Domain& domain, const StrategyOptions& options,
                                    std::uint64_t seed,
                                    const std::vector<Observation>& observations) {
-  std::map<Genotype, const Observation*> seen;
-  for (const Observation& o : observations) seen[o.genotype] = &o;
-  return shrink_trajectory(cell_domain(domain), shrink_options(options), seed,
-                           [&](const Genotype& g) {
-                             const auto it = seen.find(g);
-                             return it == seen.end() ? nullptr : it->second;
-                           });
+  return shrink_trajectory(cell_domain(domain), shrink_options(options), seed, observations);
 }
 
 int shrink_budget(const Domain& domain, const StrategyOptions& options) {

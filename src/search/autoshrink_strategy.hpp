@@ -8,7 +8,6 @@
 // so a stored study replays to the same point and resumes.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 
@@ -33,7 +32,7 @@ double shrink_score(const AutoShrinkDomain& domain, const ShrinkOptions& options
                     const Observation& o);
 
 struct ShrinkStep {
-  Genotype cell;  ///< kept by this iteration (the first: the fully connected cell)
+  Observation kept;  ///< the cell this iteration kept (the first: the fully connected cell)
   double score = 0;
   std::vector<Genotype> candidates;  ///< the cells this iteration evaluated (none for the first)
 };
@@ -48,12 +47,10 @@ struct ShrinkTrajectory {
   std::size_t best = 0;  ///< index in steps of the best-scoring kept cell
 };
 
-/// The trajectory as far as `observed` (a cell's observation, or null) allows; `pending`
-/// marks cells other workers evaluate now.
-ShrinkTrajectory shrink_trajectory(
-    const AutoShrinkDomain& domain, const ShrinkOptions& options, std::uint64_t seed,
-    const std::function<const Observation*(const Genotype&)>& observed,
-    const std::function<bool(const Genotype&)>& pending = {});
+/// The trajectory as far as `observations` go; `pending` are cells other workers evaluate now.
+ShrinkTrajectory shrink_trajectory(const AutoShrinkDomain& domain, const ShrinkOptions& options,
+                                   std::uint64_t seed, const std::vector<Observation>& observations,
+                                   const std::vector<Genotype>& pending = {});
 
 /// The same over a study's observations (hao search's report of the trajectory).
 ShrinkTrajectory shrink_trajectory(const Domain& domain, const StrategyOptions& options,

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/genotype.hpp"
 #include "search/builtin_spaces.hpp"
 
 namespace hao::search {
@@ -299,13 +300,15 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       issues.add("input", "the macro network halves the input twice: at least 8x8 pixels");
     const YAML::Node nodes = f.node("nodes");
     if (!nodes || !nodes.IsSequence() || nodes.size() < 2 || nodes.size() > 8) {
-      issues.add("nodes", "expected a list of 2 to 8 operators (sep3, sep5, conv1, conv3)");
+      issues.add("nodes", "expected a list of 2 to 8 operators (" +
+                              core::join(ir::autoshrink_ops(), ", ") + ")");
     } else {
+      const std::vector<std::string>& ops = ir::autoshrink_ops();
       for (std::size_t i = 0; i < nodes.size(); ++i) {
         const std::string op = nodes[i].IsScalar() ? nodes[i].as<std::string>() : "";
-        if (op != "sep3" && op != "sep5" && op != "conv1" && op != "conv3")
+        if (std::find(ops.begin(), ops.end(), op) == ops.end())
           issues.add("nodes[" + std::to_string(i) + "]",
-                     "'" + op + "', expected sep3, sep5, conv1 or conv3");
+                     "'" + op + "', expected " + core::join_choices(ops));
         a.nodes.push_back(op);
       }
     }

@@ -137,11 +137,11 @@ TEST(AutoShrinkStrategy, WithKAtLeastTheEdgesEachStepIsTheBestSingleRemovalByEnu
       c = d.snap(c, rng);
       if (score(c) > best_score) best_score = score(c), best = c;
     }
-    EXPECT_EQ(t.steps[i].cell, best) << "iteration " << i;
+    EXPECT_EQ(t.steps[i].kept.genotype, best) << "iteration " << i;
     EXPECT_NEAR(t.steps[i].score, best_score, 1e-9);
     current = best;
   }
-  EXPECT_LE(d.edges(t.steps.back().cell).size(), 4u);
+  EXPECT_LE(d.edges(t.steps.back().kept.genotype).size(), 4u);
   std::size_t best = 0;
   for (std::size_t i = 0; i < t.steps.size(); ++i)
     if (t.steps[i].score > t.steps[best].score) best = i;
@@ -161,8 +161,8 @@ TEST(AutoShrinkStrategy, DrawsKEdgesPerIterationReplaysAndThenAsksRandomCells) {
     EXPECT_LE(t.steps[i].candidates.size(), 3u);
     // Each candidate is the kept cell without one of its edges (and what that leaves unreached).
     for (const Genotype& c : t.steps[i].candidates) {
-      EXPECT_LT(d.edges(c).size(), d.edges(t.steps[i - 1].cell).size());
-      for (std::size_t s = 0; s < c.size(); ++s) EXPECT_LE(c[s], t.steps[i - 1].cell[s]);
+      EXPECT_LT(d.edges(c).size(), d.edges(t.steps[i - 1].kept.genotype).size());
+      for (std::size_t s = 0; s < c.size(); ++s) EXPECT_LE(c[s], t.steps[i - 1].kept.genotype[s]);
     }
   }
   // No cell asked twice, all valid: past the trajectory, random untold ones.
