@@ -27,12 +27,13 @@ struct CalibrateArgs {
   std::string plot;
   int folds = 5;
   unsigned seed = 1;
-  std::vector<std::size_t> train_sizes;          ///< learning curve
-  std::vector<std::size_t> hidden = {128, 128};  ///< mlp
-  int steps = 2000;                              ///< mlp
-  int threads = 0;                               ///< mlp
-  std::string loss = "relative";                 ///< mlp
-  std::string encoding = "structure";            ///< mlp
+  std::vector<std::size_t> train_sizes;                   ///< learning curve
+  std::vector<std::size_t> hidden = {128, 128};           ///< mlp
+  int steps = 2000;                                       ///< mlp
+  int threads = 0;                                        ///< mlp
+  std::string loss = "relative";                          ///< mlp
+  std::string encoding = "structure";                     ///< mlp
+  std::vector<double> weight_decay = {1e-2, 3e-2, 1e-1};  ///< mlp: one, or candidates
 };
 
 struct PredictArgs {

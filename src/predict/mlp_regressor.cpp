@@ -30,11 +30,16 @@ nlohmann::json MlpRegressor::to_json() const {
   nlohmann::json layer_list = nlohmann::json::array();
   for (const MlpLayer& l : layers)
     layer_list.push_back({{"in", l.in}, {"out", l.out}, {"weight", l.weight}, {"bias", l.bias}});
-  return {{"target", "log_ms"},
-          {"features", feature_names},
-          {"feature_mean", feature_mean},
-          {"feature_scale", feature_scale},
-          {"layers", layer_list}};
+  nlohmann::json j = {{"target", "log_ms"},           {"features", feature_names},
+                      {"feature_mean", feature_mean}, {"feature_scale", feature_scale},
+                      {"layers", layer_list},         {"weight_decay", weight_decay}};
+  if (!weight_decay_mape.empty()) {
+    nlohmann::json candidates = nlohmann::json::array();
+    for (const auto& [decay, mape] : weight_decay_mape)
+      candidates.push_back({{"weight_decay", decay}, {"holdout_mape_pct", mape}});
+    j["weight_decay_selection"] = candidates;
+  }
+  return j;
 }
 
 namespace {
@@ -91,6 +96,8 @@ MlpRegressor MlpRegressor::from_json(const nlohmann::json& j, const std::string&
     m.layers.push_back(std::move(layer));
   }
   if (width != 1) throw core::InputError(where + ": the last layer must have one output");
+  if (j.contains("weight_decay") && j["weight_decay"].is_number())
+    m.weight_decay = j["weight_decay"].get<double>();
   return m;
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hao::predict {
@@ -21,6 +22,10 @@ struct MlpRegressor {
   std::vector<std::string> feature_names;
   std::vector<double> feature_mean, feature_scale;  ///< x' = (x - mean) / scale
   std::vector<MlpLayer> layers;
+  /// How it was fitted (informational; not needed to predict): the weight decay used and, when
+  /// it was selected, each candidate's MAPE on the held-out rows.
+  double weight_decay = 0;
+  std::vector<std::pair<double, double>> weight_decay_mape;
 
   /// Latency in ms. Throws core::InputError when `features` has the wrong length.
   double predict_ms(const std::vector<double>& features) const;

@@ -39,6 +39,10 @@ TEST(CalibrateTorch, MlpOnNasBench201ThenPredictAndBadUse) {
   EXPECT_EQ(m["kind"], "mlp");
   EXPECT_LT(m["cv"]["mape_pct"].get<double>(), 15.0);  // the GPU column is nearly additive
   EXPECT_EQ(m["learning_curve"][0]["train_rows"], 100);
+  // The weight decay was chosen among the defaults on held-out rows, and the model says so.
+  ASSERT_EQ(m["mlp"]["weight_decay_selection"].size(), 3u);
+  const double decay = m["mlp"]["weight_decay"].get<double>();
+  EXPECT_TRUE(decay == 1e-2 || decay == 3e-2 || decay == 1e-1) << decay;
 
   const std::string predicted = dir + "/predicted.csv";
   HaoRun p = hao({"predict", "--model", model, "--archs", archs, "--out", predicted});

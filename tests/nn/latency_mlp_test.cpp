@@ -75,6 +75,25 @@ TEST(LatencyMlp, DeterministicPerSeed) {
   EXPECT_NE(fit_latency_mlp(d.x, d.ms, d.names, other).to_json(), a.to_json());
 }
 
+TEST(LatencyMlp, SelectsTheWeightDecayOnHeldOutRowsAndRecordsIt) {
+  const Data d = synthetic(120, 6);
+  LatencyMlpOptions choose = quick();
+  choose.weight_decay = {30.0, 1e-4};  // 30 flattens the network to the mean latency
+  const predict::MlpRegressor chosen = fit_latency_mlp(d.x, d.ms, d.names, choose);
+  EXPECT_EQ(chosen.weight_decay, 1e-4);
+  ASSERT_EQ(chosen.weight_decay_mape.size(), 2u);
+  EXPECT_EQ(chosen.weight_decay_mape[0].first, 30.0);
+  EXPECT_GT(chosen.weight_decay_mape[0].second, 3 * chosen.weight_decay_mape[1].second);
+  // The chosen value is then fitted on every row, as a fit given that value alone.
+  LatencyMlpOptions fixed = quick();
+  fixed.weight_decay = {1e-4};
+  const predict::MlpRegressor alone = fit_latency_mlp(d.x, d.ms, d.names, fixed);
+  EXPECT_TRUE(alone.weight_decay_mape.empty());
+  EXPECT_EQ(alone.to_json()["layers"], chosen.to_json()["layers"]);
+  EXPECT_EQ(chosen.to_json()["weight_decay_selection"].size(), 2u);
+  EXPECT_EQ(predict::MlpRegressor::from_json(chosen.to_json(), "m").weight_decay, 1e-4);
+}
+
 TEST(LatencyMlp, BadRowsAreInputErrors) {
   Data d = synthetic(20, 5);
   d.ms[3] = 0;
@@ -83,6 +102,12 @@ TEST(LatencyMlp, BadRowsAreInputErrors) {
   d.x[7].pop_back();
   EXPECT_THROW(fit_latency_mlp(d.x, d.ms, d.names, quick()), core::InputError);
   EXPECT_THROW(fit_latency_mlp({}, {}, d.names, quick()), core::InputError);
+  d = synthetic(20, 5);
+  LatencyMlpOptions negative = quick();
+  negative.weight_decay = {1e-2, -1};
+  EXPECT_THROW(fit_latency_mlp(d.x, d.ms, d.names, negative), core::InputError);
+  negative.weight_decay.clear();
+  EXPECT_THROW(fit_latency_mlp(d.x, d.ms, d.names, negative), core::InputError);
 }
 
 }  // namespace hao::nn
