@@ -43,6 +43,7 @@ TEST(CalibrateTorch, MlpOnNasBench201ThenPredictAndBadUse) {
   ASSERT_EQ(m["mlp"]["weight_decay_selection"].size(), 3u);
   const double decay = m["mlp"]["weight_decay"].get<double>();
   EXPECT_TRUE(decay == 1e-2 || decay == 3e-2 || decay == 1e-1) << decay;
+  EXPECT_NE(r.out.find("(MAPE on a held-out 20% of the rows: 0.01: "), std::string::npos) << r.out;
 
   const std::string predicted = dir + "/predicted.csv";
   HaoRun p = hao({"predict", "--model", model, "--archs", archs, "--out", predicted});
