@@ -287,6 +287,15 @@ TEST(Cli, CalibrateThenPredictRoundTrip) {
                            "zcu102_latency_ms", "--hidden", "32", "--out", model});
   EXPECT_EQ(mlp_option.code, kExitBadInput);
   EXPECT_NE(mlp_option.err.find("apply to --kind mlp only"), std::string::npos) << mlp_option.err;
+  HaoRun decay_option = hao({"calibrate", "--space", "anb", "--measurements", data, "--column",
+                             "zcu102_latency_ms", "--weight-decay", "0.1", "--out", model});
+  EXPECT_EQ(decay_option.code, kExitBadInput);
+  EXPECT_NE(decay_option.err.find("--weight-decay"), std::string::npos) << decay_option.err;
+  HaoRun negative_decay =
+      hao({"calibrate", "--kind", "mlp", "--space", "anb", "--measurements", data, "--column",
+           "zcu102_latency_ms", "--weight-decay", "0.1,-1", "--out", model});
+  EXPECT_EQ(negative_decay.code, kExitBadInput);
+  EXPECT_NE(negative_decay.err.find("--weight-decay"), std::string::npos) << negative_decay.err;
   HaoRun not_model = hao({"predict", "--model", data, "--archs", data});
   EXPECT_EQ(not_model.code, kExitBadInput);
 }
