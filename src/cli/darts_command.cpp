@@ -80,8 +80,10 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
       "show its exact latency beside the MLP's");
   add_json_option(*cmd, a.json, "the searches, their traces and the derived cells' figures");
   cmd->footer(
-      "Exit codes: 0 done, 1 built without LibTorch or an internal failure, 2 bad input (a "
-      "lambda below 0, a lambda without --latency-model, a model on another encoding).\n"
+      "Exit codes: 0 done, 1 built without LibTorch, an internal failure or a derived cell "
+      "whose standalone training failed (the other lambdas still run; all is written), 2 bad "
+      "input (a lambda below 0, a lambda without --latency-model, a model on another "
+      "encoding).\n"
       "Example:\n"
       "  hao calibrate --kind mlp --space nb201 --encoding onehot --measurements "
       "nb201/latency_ms.csv --archs nb201/accuracy.csv --column raspi4 --out raspi4.json\n"
@@ -155,6 +157,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
     summary.add_column(
         c, std::string(c) == "cell" ? report::Table::Align::kLeft : report::Table::Align::kRight);
   if (device) summary.add_column(device->name + " ms");
+  std::size_t failures = 0;
   for (const nn::DartsOutcome& r : outcomes) {
     out << "lambda " << r.lambda << ": " << r.search.genotype << "\n";
     report::Table t;
@@ -168,6 +171,10 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
     out << t.render();
     if (r.search.none_excluded)
       out << "(each edge's strongest operator cut the cell; derived without none)\n";
+    if (!r.training_failure.empty()) {
+      out << "standalone training failed: " << r.training_failure << "\n";
+      ++failures;
+    }
     double device_ms = 0;
     std::string device_note;
     if (device) {
@@ -177,13 +184,14 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       else
         out << device->name << ": does not fit: " << (device_note = m.reason) << "\n";
     }
-    std::vector<std::string> row = {
-        core::fixed(r.lambda, 3),
-        r.search.genotype,
-        ms_text(r.search.predicted_ms),
-        ms_text(r.host.median_ms),
-        r.trained ? core::fixed(100 * r.training.val_accuracy, 2) + "%" : "-",
-        r.trained ? core::fixed(100 * r.training.test_accuracy, 2) + "%" : "-"};
+    std::vector<std::string> row = {core::fixed(r.lambda, 3),
+                                    r.search.genotype,
+                                    ms_text(r.search.predicted_ms),
+                                    ms_text(r.host.median_ms),
+                                    r.trained ? core::fixed(100 * r.training.val_accuracy, 2) + "%"
+                                              : (r.training_failure.empty() ? "-" : "failed"),
+                                    r.trained ? core::fixed(100 * r.training.test_accuracy, 2) + "%"
+                                              : (r.training_failure.empty() ? "-" : "failed")};
     if (device) row.push_back(device_ms > 0 ? ms_text(device_ms) : "does not fit");
     summary.add_row(row);
 
@@ -205,6 +213,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       j["test_accuracy"] = r.training.test_accuracy;
       j["train_seconds"] = r.training.seconds;
     }
+    if (!r.training_failure.empty()) j["training_failure"] = r.training_failure;
     j["search_seconds"] = r.search.seconds;
     j["trace"] = nlohmann::ordered_json::array();
     for (const nn::DartsPoint& p : r.search.trace)
@@ -235,6 +244,12 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                                    {"seed", a.seed},
                                    {"runs", runs}};
     write_output(a.json, j.dump(2) + "\n", out);
+  }
+  if (failures) {
+    err << "hao: error: " << failures << " of " << outcomes.size()
+        << " derived cells did not train standalone (each one's reason is above; its search "
+           "result is kept)\n";
+    return kExitFailure;
   }
   return kExitOk;
 }

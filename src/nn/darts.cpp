@@ -343,10 +343,15 @@ std::vector<DartsOutcome> run_darts(const data::DataSet& ds, const DartsSweepOpt
     seed_torch(options.training.seed);
     IrNet model(out.network);
     if (options.train) {
-      out.training = train(model, ds, options.training, [&](const Progress& p) {
-        if (progress.training) progress.training(run, p);
-      });
-      out.trained = true;
+      try {
+        out.training = train(model, ds, options.training, [&](const Progress& p) {
+          if (progress.training) progress.training(run, p);
+        });
+        out.trained = true;
+      } catch (const core::RunFailure& e) {
+        // One derived cell that does not train must not cost the other lambdas' searches.
+        out.training_failure = e.what();
+      }
     }
     ProfileOptions po = options.profile;
     po.per_layer = false;

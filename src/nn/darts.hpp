@@ -95,6 +95,9 @@ struct DartsOutcome {
   ir::Network network;  ///< the derived cell's standalone network
   bool trained = false;
   TrainResult training;
+  /// Why the standalone training stopped (core::RunFailure's message, e.g. a loss gone NaN);
+  /// empty when it ran. The sweep goes on with the next lambda either way.
+  std::string training_failure;
   ProfileResult host;
 };
 struct DartsProgress {

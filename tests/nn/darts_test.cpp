@@ -141,6 +141,20 @@ TEST(Darts, SweepTrainsAndTimesEachDerivedCell) {
     EXPECT_EQ(x.network.input.h, 28);
   }
   EXPECT_EQ(r[1].lambda, 0.5);
+
+  // A cell that does not train (a learning rate that sends the loss to NaN) is reported, and
+  // the sweep goes on to the next lambda.
+  DartsSweepOptions diverge = o;
+  diverge.training.lr = 1e12;
+  diverge.training.steps = 60;  // the stall check looks at batch 40
+  diverge.training.stall_check = true;
+  const std::vector<DartsOutcome> failed = run_darts(ds, diverge, &latency);
+  ASSERT_EQ(failed.size(), 2u);
+  for (const DartsOutcome& x : failed) {
+    EXPECT_FALSE(x.trained);
+    EXPECT_NE(x.training_failure.find("not learning"), std::string::npos) << x.training_failure;
+    EXPECT_GT(x.host.median_ms, 0.0);
+  }
   o.lambdas = {0, -1};
   EXPECT_THROW(run_darts(ds, o, &latency), core::InputError);
 }
