@@ -184,14 +184,14 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       else
         out << device->name << ": does not fit: " << (device_note = m.reason) << "\n";
     }
-    std::vector<std::string> row = {core::fixed(r.lambda, 3),
-                                    r.search.genotype,
-                                    ms_text(r.search.predicted_ms),
-                                    ms_text(r.host.median_ms),
-                                    r.trained ? core::fixed(100 * r.training.val_accuracy, 2) + "%"
-                                              : (r.training_failure.empty() ? "-" : "failed"),
-                                    r.trained ? core::fixed(100 * r.training.test_accuracy, 2) + "%"
-                                              : (r.training_failure.empty() ? "-" : "failed")};
+    const auto accuracy = [&](double value) -> std::string {
+      if (r.trained) return core::fixed(100 * value, 2) + "%";
+      return r.training_failure.empty() ? "-" : "failed";
+    };
+    std::vector<std::string> row = {
+        core::fixed(r.lambda, 3),          r.search.genotype,
+        ms_text(r.search.predicted_ms),    ms_text(r.host.median_ms),
+        accuracy(r.training.val_accuracy), accuracy(r.training.test_accuracy)};
     if (device) row.push_back(device_ms > 0 ? ms_text(device_ms) : "does not fit");
     summary.add_row(row);
 
