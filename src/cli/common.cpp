@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <ostream>
 
 #include "cli/builtin_example.hpp"
@@ -17,14 +18,18 @@
 #include "ir/description_io.hpp"
 #include "ir/genotype.hpp"
 #include "ir/model_io.hpp"
+#include "search/network_domain.hpp"
 
 namespace hao::cli {
 
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits,
                        ir::WeightSet* weights, const ModelInput& input) {
+  std::optional<ir::Network> member;
+  if (!model.empty() && !ir::is_genotype_model(model)) member = search::space_member_network(model);
   ir::Network net =
       model.empty() ? ir::parse_description(builtin_example_yaml(), "built-in example")
       : ir::is_genotype_model(model) ? ir::genotype_model(model, input.shape, input.classes)
+      : member                       ? std::move(*member)
                                      : ir::load_network(model, weights);
   if (!bits.empty()) {
     ir::apply_bits(net, bits);

@@ -16,7 +16,8 @@ struct ModelInput {
   int classes = 10;
 };
 
-/// Loads MODEL (ONNX, description, or a genotype "nb201:ARCH" built for `input`; empty = the
+/// Loads MODEL (ONNX, description, a genotype "nb201:ARCH" built for `input`, or a search
+/// space's network "SPACE:LABEL" (search::space_member_network); empty = the
 /// built-in example) and applies --bits when given (wXaY or a per-layer file); the reader's
 /// notes (Network::notes) go to `err` as "hao: note: ...". With `weights`, an ONNX file's
 /// weights are taken too (their notes are the caller's to print: they matter only where the

@@ -27,10 +27,11 @@ CLI::App* add_map_command(CLI::App& app, MapArgs& a) {
       "integer program with CBC and proves the design optimal (fastest that fits, then the "
       "leanest at that speed).");
   cmd->add_option("model", a.model,
-                  "Network: ONNX (.onnx), hao description (.yaml, .yml, .json) or a genotype "
-                  "nb201:ARCH or autoshrink:CELL (a cell in its macro network, 32x32x3). Default: "
-                  "the "
-                  "built-in MobileNetV2-like Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
+                  "Network: ONNX (.onnx), hao description (.yaml, .yml, .json), a genotype "
+                  "nb201:ARCH or autoshrink:CELL (a cell in its macro network, 32x32x3) or a "
+                  "search space's network SPACE:LABEL (as hao search labels it, at its bits). "
+                  "Default: the built-in MobileNetV2-like Fashion-MNIST example "
+                  "(examples/fmnist_mbv2.yaml)");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
                   "dataflow: FINN's accelerator, each layer its FINN nodes (window unit, "

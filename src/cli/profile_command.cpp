@@ -24,8 +24,8 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       "runs, then timed runs (median, spread) and a per-layer breakdown. The host CPU as a "
       "measured hardware target.");
   cmd->add_option("model", a.model,
-                  "Network: ONNX, hao description or a genotype nb201:ARCH or autoshrink:CELL "
-                  "(default: built-in)");
+                  "Network: ONNX, hao description, a genotype nb201:ARCH or autoshrink:CELL, or "
+                  "a search space's network SPACE:LABEL (default: built-in)");
   add_threads_option(*cmd, a.threads, "inference");
   cmd->add_option("--warmup", a.warmup, "Untimed runs first")
       ->check(CLI::Range(0, 100000))

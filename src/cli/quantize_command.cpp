@@ -28,7 +28,8 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       "plus the same term for each layer's input activations at the choice's activation bits, "
       "subject to a speed target and the device's resources, by one integer program (CBC).");
   cmd->add_option("model", a.model,
-                  "Network: ONNX or hao description. Default: the built-in Fashion-MNIST example");
+                  "Network: ONNX, hao description or a search space's network SPACE:LABEL. "
+                  "Default: the built-in Fashion-MNIST example");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
                   "dataflow: each layer its FINN nodes (FINN's accelerator); the bits decide each "

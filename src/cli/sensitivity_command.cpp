@@ -28,7 +28,9 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
       "from a minimum. With --curvature measured, no curvature: per layer, bit-width and operand, "
       "the validation loss increase after --recovery-steps quantization-aware steps with only "
       "that operand quantized (what QAT cannot repair; one short run each, minutes).");
-  cmd->add_option("model", a.model, "Network: ONNX or hao description (default: built-in)");
+  cmd->add_option("model", a.model,
+                  "Network: ONNX, hao description or a search space's network SPACE:LABEL "
+                  "(default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
   cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
   cmd->add_option("--curvature", a.curvature,

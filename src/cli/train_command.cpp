@@ -30,8 +30,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
       "model", a.model,
       "Network: ONNX, hao description or a genotype: nb201:ARCH (a NAS-Bench-201 cell, live "
       "edges only) or autoshrink:CELL, in its macro network built for the data set's images "
-      "and classes. Default: the built-in MobileNetV2-like Fashion-MNIST example "
-      "(examples/fmnist_mbv2.yaml)");
+      "and classes; or a search space's network SPACE:LABEL as hao search labels it (e.g. a "
+      "study's checkpoint with --init and --epochs 0). Default: the built-in MobileNetV2-like "
+      "Fashion-MNIST example (examples/fmnist_mbv2.yaml)");
   cmd->add_option("--data", a.data,
                   "fashion-mnist (Debian's dataset-fashion-mnist), idx:DIR (MNIST-format IDX "
                   "files, plain or .gz) or cifar10:DIR (CIFAR-10 binary batches)")

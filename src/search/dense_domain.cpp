@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -203,6 +204,22 @@ std::unique_ptr<NetworkDomain> make_network_domain(const SpaceSpec& spec, hw::De
     return std::make_unique<AutoShrinkDomain>(spec.autoshrink, std::move(device), std::move(map));
   throw core::InputError("space '" + spec.name + "' (kind " + spec.kind +
                          ") has no networks to build: expected kind mbv2, densenet or autoshrink");
+}
+
+std::optional<ir::Network> space_member_network(const std::string& model) {
+  const std::size_t colon = model.find(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  const std::string space = model.substr(0, colon);
+  const std::string ext = std::filesystem::path(space).extension().string();
+  if (!builtin_space(space) && ext != ".yaml" && ext != ".yml") return std::nullopt;
+  const SpaceSpec spec = load_space(space, "");  // the data folder matters to tabular ones only
+  if (spec.kind == "tabular")
+    throw core::InputError("model '" + model + "': space " + spec.name +
+                           " is a table of measured architectures, not networks hao builds " +
+                           "(a NAS-Bench-201 cell is nb201:ARCH)");
+  // The description does not depend on the device; the domain needs one.
+  const auto domain = make_network_domain(spec, hw::load_device("zu3eg"));
+  return domain->network(domain->parse(model.substr(colon + 1), "model " + model), spec.name);
 }
 
 }  // namespace hao::search

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,5 +91,12 @@ class NetworkDomain : public Domain {
 /// tabular one.
 std::unique_ptr<NetworkDomain> make_network_domain(const SpaceSpec& spec, hw::Device device,
                                                    ilp::MapOptions map = {});
+
+/// A network of a generative space named as hao search reports it: "SPACE:LABEL", SPACE a
+/// built-in space's name or a space YAML file (.yaml, .yml), LABEL a genotype label of that
+/// space; the network as the search builds and trains it (its bits included). nullopt when
+/// `model` is not of that form (no colon, or the part before the first one is neither);
+/// InputError naming the model for a label outside the space or a tabular space.
+std::optional<ir::Network> space_member_network(const std::string& model);
 
 }  // namespace hao::search

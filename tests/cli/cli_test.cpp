@@ -258,6 +258,20 @@ TEST(Cli, Nb201GenotypeAsModel) {
   EXPECT_NE(cut.err.find("has no path from input to output"), std::string::npos) << cut.err;
 }
 
+// A search space's network by its label, as hao search reports it: the design the study
+// priced (evaluation 0 of the seed-1 random densenet study: 28,344.7 fps on zu3eg).
+TEST(Cli, SpaceLabelAsModel) {
+  const std::string label = "c0:w16,d2,t2,b4;c1:w16,d4,t0,b8;c2:w24,d1,t0,b8";
+  HaoRun r = hao({"map", "fmnist-densenet:" + label, "--device", "zu3eg"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("network  fmnist-densenet: 23 layers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("28344.7 fps"), std::string::npos) << r.out;
+  HaoRun bad = hao({"map", "fmnist-densenet:c0:w17,d2,t2,b4;c1:w16,d4,t0,b8;c2:w24,d1,t0,b8"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("c0.width = '17', expected one of 8, 16, 24, 32"), std::string::npos)
+      << bad.err;
+}
+
 TEST(Cli, CalibrateThenPredictRoundTrip) {
   const std::string data = std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv";
   if (hao::test::missing_data(data)) GTEST_SKIP() << "reference data not found: " << data;

@@ -218,6 +218,43 @@ TEST(DenseDomain, NetworksConcatenateTheirSkipsAndMapOnZu3eg) {
                core::InputError);
 }
 
+TEST(SpaceMember, SpaceAndLabelBuildTheNetworkTheSearchBuilds) {
+  const DenseDomain d = dense_domain();
+  Rng rng(11);
+  for (int i = 0; i < 4; ++i) {
+    const Genotype g = d.random(rng);
+    const auto net = space_member_network("fmnist-densenet:" + d.label(g));
+    ASSERT_TRUE(net.has_value()) << d.label(g);
+    const ir::Network want = d.network(g, "fmnist-densenet");
+    ASSERT_EQ(net->layers.size(), want.layers.size());
+    for (std::size_t l = 0; l < want.layers.size(); ++l) {
+      EXPECT_EQ(net->layers[l].name, want.layers[l].name);
+      EXPECT_EQ(net->layers[l].weights(), want.layers[l].weights());
+      EXPECT_EQ(net->layers[l].weight_bits, want.layers[l].weight_bits);
+      EXPECT_EQ(net->layers[l].act_bits, want.layers[l].act_bits);
+    }
+  }
+  // A space file works as the built-in name does; an mbv2 label too.
+  const Mbv2Domain m = default_domain();
+  const Genotype g = m.random(rng);
+  EXPECT_EQ(
+      space_member_network(std::string(HAO_EXAMPLES) + "/spaces/fmnist-mbv2.yaml:" + m.label(g))
+          ->layers.size(),
+      m.network(g).layers.size());
+  // Not of the form: left to the other readers.
+  EXPECT_FALSE(space_member_network("model.onnx").has_value());
+  EXPECT_FALSE(space_member_network("net.yaml").has_value());
+  EXPECT_FALSE(space_member_network("C:/nets/model.onnx").has_value());
+  // A label outside the space, and a table, are bad input naming what is wrong.
+  try {
+    space_member_network("fmnist-densenet:c0:w17,d2,t2,b4;c1:w16,d4,t0,b8;c2:w24,d1,t0,b8");
+    ADD_FAILURE() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("c0.width = '17'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(space_member_network("anb:0"), core::InputError);
+}
+
 TEST(DenseDomain, WindowDegreeIsFlashsFormulaWhenEveryLayerHasItsSkips) {
   // Layer j links to min(t, j - 1) earlier layers; with t = 0 or depth 1 no layer links.
   EXPECT_DOUBLE_EQ(dense_window_cell_degree(16, 1, 3), 16);
