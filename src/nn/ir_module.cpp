@@ -396,9 +396,14 @@ torch::Tensor IrNetImpl::forward(torch::Tensor x) {
   return outputs.back().flatten(1);
 }
 
+namespace {
+// The layout version, first in a signature: checkpoints of an older layout are refused, not
+// misread. The network's name follows it, then the layout.
+const std::string kSignatureVersion = "hao-checkpoint-2|";
+}  // namespace
+
 std::string IrNetImpl::signature() const {
-  // The layout version first: checkpoints of an older layout are refused, not misread.
-  std::string s = "hao-checkpoint-2|" + net_.name + "|" + ir::to_string(net_.input);
+  std::string s = kSignatureVersion + net_.name + "|" + ir::to_string(net_.input);
   for (const auto& l : net_.layers) {
     s += ";" + ir::op_name(l.op) + ":" + ir::to_string(l.out) + ":k" + std::to_string(l.kernel_h) +
          "x" + std::to_string(l.kernel_w) + ":g" + std::to_string(l.groups) +
@@ -519,7 +524,15 @@ void load_checkpoint(IrNet& model, const std::string& path) {
   std::string theirs;
   if (!read_text(archive, "hao_signature", theirs))
     throw core::InputError(path + ": not a hao checkpoint (no network signature)");
-  if (theirs != model->signature())
+  // The network's name is not its layout: a renamed network (or a search's candidate N built
+  // again from its label) reads its checkpoint. Everything after the name must agree.
+  const std::string ours = model->signature();
+  const std::string& version = kSignatureVersion;
+  const std::string layout = ours.substr(version.size() + model->network().name.size());
+  const bool same = theirs.size() >= version.size() + layout.size() &&
+                    theirs.compare(0, version.size(), version) == 0 &&
+                    theirs.compare(theirs.size() - layout.size(), layout.size(), layout) == 0;
+  if (!same)
     throw core::InputError(path + ": checkpoint of another network or layout (it says '" +
                            theirs.substr(0, std::min(theirs.size(), std::size_t{60})) +
                            "...'; this network is '" + model->network().name + "')");

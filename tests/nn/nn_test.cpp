@@ -61,6 +61,14 @@ TEST(IrModule, CheckpointRoundTripAndMismatch) {
   a->eval(), b->eval();
   const torch::Tensor x = torch::randn({2, 1, 28, 28});
   EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
+  // The same layout under another name reads it (a search's "candidate7" built again from
+  // its label).
+  ir::Network renamed = example();
+  renamed.name = "candidate7";
+  IrNet r(renamed);
+  load_checkpoint(r, path);
+  r->eval();
+  EXPECT_TRUE(torch::equal(a->forward(x), r->forward(x)));
 
   ir::Network other = example();
   other.layers.back().out_channels = 12;  // another classifier
