@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 #include <set>
 
 #include "core/error.hpp"
@@ -253,6 +254,43 @@ TEST(SpaceMember, SpaceAndLabelBuildTheNetworkTheSearchBuilds) {
     EXPECT_NE(std::string(e.what()).find("c0.width = '17'"), std::string::npos) << e.what();
   }
   EXPECT_THROW(space_member_network("anb:0"), core::InputError);
+}
+
+// A label is user input now (a model argument): mutated labels of every generative space build
+// a network or are an InputError, never another exception or a crash.
+TEST(SpaceMember, MutatedLabelsAreNetworksOrInputErrors) {
+  const std::string alphabet = "cdwtbk0123456789:;,|.-e ";
+  std::mt19937 gen(7);
+  Rng rng(3);
+  int built = 0, refused = 0;
+  for (const std::string space : {"fmnist-densenet", "fmnist-mbv2", "fmnist-autoshrink"}) {
+    const auto domain = make_network_domain(load_space(space, ""), hw::load_device("zu3eg"));
+    for (int i = 0; i < 150; ++i) {
+      std::string label = domain->label(domain->random(rng));
+      const int edits = 1 + static_cast<int>(gen() % 3);
+      for (int e = 0; e < edits && !label.empty(); ++e) {
+        const std::size_t at = gen() % label.size();
+        switch (gen() % 3) {
+          case 0:
+            label[at] = alphabet[gen() % alphabet.size()];
+            break;
+          case 1:
+            label.erase(at, 1 + gen() % 4);
+            break;
+          default:
+            label.insert(at, 1, alphabet[gen() % alphabet.size()]);
+        }
+      }
+      try {
+        (void)space_member_network(space + ":" + label);
+        ++built;
+      } catch (const core::InputError&) {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(built, 0);
+  EXPECT_GT(refused, 0);
 }
 
 TEST(DenseDomain, WindowDegreeIsFlashsFormulaWhenEveryLayerHasItsSkips) {
