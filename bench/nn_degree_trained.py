@@ -28,25 +28,7 @@ import sqlite3
 import subprocess
 import sys
 
-
-def kendall_tau_b(x, y):
-    concordant = discordant = ties_x = ties_y = 0
-    for i in range(len(x)):
-        for j in range(i + 1, len(x)):
-            a = (x[i] > x[j]) - (x[i] < x[j])
-            b = (y[i] > y[j]) - (y[i] < y[j])
-            if a == 0 and b == 0:
-                continue
-            if a == 0:
-                ties_x += 1
-            elif b == 0:
-                ties_y += 1
-            elif a == b:
-                concordant += 1
-            else:
-                discordant += 1
-    n = ((concordant + discordant + ties_x) * (concordant + discordant + ties_y)) ** 0.5
-    return (concordant - discordant) / n if n else float("nan")
+from supernet_rank import kendall_tau  # Kendall tau-b, ties in neither direction
 
 
 def cells(label):
@@ -136,7 +118,7 @@ def main():
         entry = {"networks": len(group)}
         for column, at in (("validation", 2), ("test", 3)):
             acc = [r[at] for r in group]
-            taus = {m: kendall_tau_b([f(r[1]) for r in group], acc) for m, f in MEASURES.items()}
+            taus = {m: kendall_tau([f(r[1]) for r in group], acc) for m, f in MEASURES.items()}
             entry[column] = taus
             print(f"| {name} | {len(group)} | {column} | " +
                   " | ".join(f"{t:.3f}" for t in taus.values()) + " |")

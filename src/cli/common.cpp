@@ -24,13 +24,15 @@ namespace hao::cli {
 
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits,
                        ir::WeightSet* weights, const ModelInput& input) {
-  std::optional<ir::Network> member;
-  if (!model.empty() && !ir::is_genotype_model(model)) member = search::space_member_network(model);
-  ir::Network net =
-      model.empty() ? ir::parse_description(builtin_example_yaml(), "built-in example")
-      : ir::is_genotype_model(model) ? ir::genotype_model(model, input.shape, input.classes)
-      : member                       ? std::move(*member)
-                                     : ir::load_network(model, weights);
+  ir::Network net;
+  if (model.empty())
+    net = ir::parse_description(builtin_example_yaml(), "built-in example");
+  else if (ir::is_genotype_model(model))
+    net = ir::genotype_model(model, input.shape, input.classes);
+  else if (auto member = search::space_member_network(model))
+    net = std::move(*member);
+  else
+    net = ir::load_network(model, weights);
   if (!bits.empty()) {
     ir::apply_bits(net, bits);
     ir::infer_shapes(net, bits);

@@ -397,20 +397,28 @@ torch::Tensor IrNetImpl::forward(torch::Tensor x) {
 }
 
 namespace {
-// The layout version, first in a signature: checkpoints of an older layout are refused, not
-// misread. The network's name follows it, then the layout.
-const std::string kSignatureVersion = "hao-checkpoint-2|";
-}  // namespace
 
-std::string IrNetImpl::signature() const {
-  std::string s = kSignatureVersion + net_.name + "|" + ir::to_string(net_.input);
-  for (const auto& l : net_.layers) {
+// The layout version, first in a signature: checkpoints of an older layout are refused, not
+// misread. The network's name follows it, then its layout.
+const std::string kSignatureVersion = "hao-checkpoint-2|";
+
+// What a checkpoint's weights depend on: the input, per layer its op, output shape, kernel,
+// groups, batch norm and inputs ("|" first, after the name).
+std::string layout_signature(const ir::Network& net) {
+  std::string s = "|" + ir::to_string(net.input);
+  for (const auto& l : net.layers) {
     s += ";" + ir::op_name(l.op) + ":" + ir::to_string(l.out) + ":k" + std::to_string(l.kernel_h) +
          "x" + std::to_string(l.kernel_w) + ":g" + std::to_string(l.groups) +
          (l.folded_norm ? ":bn" : "");
     for (int p : l.inputs) s += "," + std::to_string(p);
   }
   return s;
+}
+
+}  // namespace
+
+std::string IrNetImpl::signature() const {
+  return kSignatureVersion + net_.name + layout_signature(net_);
 }
 
 namespace {
@@ -526,9 +534,8 @@ void load_checkpoint(IrNet& model, const std::string& path) {
     throw core::InputError(path + ": not a hao checkpoint (no network signature)");
   // The network's name is not its layout: a renamed network (or a search's candidate N built
   // again from its label) reads its checkpoint. Everything after the name must agree.
-  const std::string ours = model->signature();
   const std::string& version = kSignatureVersion;
-  const std::string layout = ours.substr(version.size() + model->network().name.size());
+  const std::string layout = layout_signature(model->network());
   const bool same = theirs.size() >= version.size() + layout.size() &&
                     theirs.compare(0, version.size(), version) == 0 &&
                     theirs.compare(theirs.size() - layout.size(), layout.size(), layout) == 0;
