@@ -25,6 +25,7 @@ TEST_PACKAGES=(
   clang-14 libclang-rt-14-dev   # libFuzzer targets for the readers
   clang-format-14
   postgresql postgresql-common  # a throw-away server for the shared store's tests (pg_virtualenv)
+  python3-onnx                  # the independent QONNX evaluator of hao export's test (NumPy)
 )
 
 packages=("${BUILD_PACKAGES[@]}")

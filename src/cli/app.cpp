@@ -6,6 +6,7 @@
 #include "cli/bench_command.hpp"
 #include "cli/calibrate_command.hpp"
 #include "cli/darts_command.hpp"
+#include "cli/export_command.hpp"
 #include "cli/map_command.hpp"
 #include "cli/profile_command.hpp"
 #include "cli/quantize_command.hpp"
@@ -47,6 +48,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* report = add_report_command(app, report_args);
   DartsArgs darts_args;
   CLI::App* darts = add_darts_command(app, darts_args);
+  ExportArgs export_args;
+  CLI::App* exporter = add_export_command(app, export_args);
   SupernetArgs supernet_args;
   const SupernetCommands supernet = add_supernet_command(app, supernet_args);
   try {
@@ -77,6 +80,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (search->parsed()) return run_search(search_args, out, err);
     if (report->parsed()) return run_report(report_args, out, err);
     if (darts->parsed()) return run_darts(darts_args, out, err);
+    if (exporter->parsed()) return run_export(export_args, out, err);
     if (supernet.train->parsed()) return run_supernet_train(supernet_args, out, err);
     if (supernet.eval->parsed()) return run_supernet_eval(supernet_args, out, err);
     if (supernet.exporter->parsed()) return run_supernet_export(supernet_args, out, err);

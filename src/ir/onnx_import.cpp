@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "ir/bits.hpp"
 
 namespace hao::ir {
 namespace {
@@ -25,7 +26,33 @@ struct Value {
   // Activations: this value is the layer's output with no other reader on the way, so what
   // follows (a batch norm, a constant bias or scale) can fold into the layer's weights.
   bool sole = false;
+  // The bits of the quantizer (QONNX Quant, BipolarQuant, Trunc, MultiThreshold) this value
+  // passed through last, 0 when none: a conv's or fc's weight and input bits.
+  int quant_bits = 0;
+  // A conv's or fc's output through its batch norm: a quantizer here is its activation.
+  bool after_norm = false;
 };
+
+// Bits of a FINN/QONNX datatype name (UINT4, INT8, BIPOLAR, BINARY, TERNARY); 0 for a float
+// or unknown name.
+int datatype_bits(const std::string& name) {
+  if (name == "BIPOLAR" || name == "BINARY") return 1;
+  if (name == "TERNARY") return 2;
+  for (const char* prefix : {"UINT", "INT"}) {
+    const std::string p(prefix);
+    std::int64_t bits = 0;
+    if (name.rfind(p, 0) == 0 && core::parse_int(name.substr(p.size()), bits) && bits >= 1 &&
+        bits <= 32)
+      return static_cast<int>(bits);
+  }
+  return 0;
+}
+
+// QONNX's custom-op domains (older FINN and Brevitas exports use the second and third).
+bool is_qonnx_domain(const std::string& d) {
+  return d == "qonnx.custom_op.general" || d == "finn.custom_op.general" || d == "onnx.brevitas" ||
+         d == "finn";
+}
 
 // The values of a float tensor, or nullopt with `why` saying what is wrong.
 std::optional<std::vector<float>> float_values(const onnx::TensorProto& t, std::string& why) {
@@ -97,8 +124,19 @@ class Importer {
     for (const auto& out : graph_.output()) ++reads_[out.name()];
     collect_constants();
     find_input();
+    for (const auto& n : graph_.node())
+      if (is_qonnx_domain(n.domain())) quantized_ = true;
+    for (const auto& a : graph_.quantization_annotation())
+      if (a.tensor_name() == input_name_)
+        for (const auto& kv : a.quant_parameter_tensor_names())
+          if (kv.key() == "finn_datatype" && datatype_bits(kv.value()) > 0)
+            values_[input_name_].quant_bits = net_.input_bits = datatype_bits(kv.value());
     for (int i = 0; i < graph_.node_size(); ++i) import_node(i, graph_.node(i));
     if (net_.layers.empty()) throw core::InputError(where_ + ": the graph has no layer hao models");
+    if (quantized_) derive_elementwise_bits(net_);  // as a bits file's unnamed layers
+    if (!unquantized_.empty())
+      net_.notes.push_back(where_ + ": no quantizer covers these operands, which keep 8 bits: " +
+                           core::join(unquantized_, ", "));
     infer_shapes(net_, where_);
     if (weights_) finish_weights();
     return std::move(net_);
@@ -117,6 +155,10 @@ class Importer {
   bool any_weight_data_ = false;
   std::string missing_;                    // why the file's weights cannot be taken, if so
   std::vector<std::string> unreproduced_;  // nodes whose function hao's layers do not compute
+  bool quantized_ = false;                 // the file has QONNX quantizers: bits come from them
+  bool input_scaling_noted_ = false;
+  std::string input_name_;
+  std::vector<std::string> unquantized_;  // "layer weights" / "layer input" without a quantizer
 
   void finish_weights() {
     if (!missing_.empty()) {
@@ -230,7 +272,14 @@ class Importer {
   void find_input() {
     std::set<std::string> activation_reads;
     for (const auto& n : graph_.node())
-      if (n.input_size() > 0 && n.op_type() != "Identity" && n.op_type() != "Cast")
+      if (n.input_size() > 0 && n.op_type() != "Identity" && n.op_type() != "Cast" &&
+          !is_qonnx_domain(n.domain()))
+        activation_reads.insert(n.input(0));
+    // A quantizer reads an activation when what it writes is read as one (else it quantizes
+    // weights: export_params=False leaves them graph inputs too).
+    for (const auto& n : graph_.node())
+      if (is_qonnx_domain(n.domain()) && n.input_size() > 0 && n.output_size() > 0 &&
+          activation_reads.count(n.output(0)))
         activation_reads.insert(n.input(0));
     std::vector<std::string> data_inputs;
     for (const auto& in : graph_.input()) {
@@ -254,6 +303,7 @@ class Importer {
                                std::to_string(dims[0]) + "; hao ignores the batch size");
         net_.input = {dims[1], dims[2], dims[3]};
         values_[in.name()] = Value{};
+        input_name_ = in.name();
       } else {
         Value v;
         v.constant = true;
@@ -327,13 +377,25 @@ class Importer {
   // its bias; Mul: its weights and bias), as PyTorch's MatMul + Add export of a linear layer
   // needs. Elsewhere it is dropped: hao's cost models ignore it, and with the file's weights
   // the network then computes something else (a note says so).
-  void fold_constant(const onnx::NodeProto& n, bool add, int k) {
+  void fold_constant(const onnx::NodeProto& n, bool add, int k, bool invert = false) {
     const int p = activation(n, 1 - k);
     const bool sole = value(n, 1 - k).sole;
-    Layer* layer = p == kNetworkInput ? nullptr : &net_.layers[static_cast<std::size_t>(p)];
+    if (p == kNetworkInput) {
+      // The input's normalization: hao feeds its networks normalized images itself.
+      if (weights_ && !input_scaling_noted_)
+        weights_->notes.push_back(node_where_ +
+                                  ": the input's scaling is left out (hao normalizes its "
+                                  "inputs to the training set's mean and deviation itself)");
+      input_scaling_noted_ = true;
+      alias(n, p, false);
+      return;
+    }
+    Layer* layer = &net_.layers[static_cast<std::size_t>(p)];
     std::optional<std::vector<float>> c;
-    if (layer && layer->has_weights() && sole && !layer->folded_norm)
+    if (layer->has_weights() && sole && !layer->folded_norm)
       c = channel_values(n, k, layer->out_channels, layer->op == OpKind::kFc);
+    if (c && invert)
+      for (float& v : *c) v = add ? -v : 1.0f / v;
     if (!c) {
       unreproduced(std::string(add ? "an added" : "a multiplying") + " constant '" + n.input(k) +
                    "' is not modelled");
@@ -358,13 +420,29 @@ class Importer {
 
   // The node's outputs stand for `producer`'s output; `sole` whether nothing else read it on
   // the way (a layer's own outputs: sole when one node reads them).
-  void alias(const onnx::NodeProto& n, int producer, bool sole) {
+  void alias(const onnx::NodeProto& n, int producer, bool sole, int quant_bits = 0) {
     for (const auto& out : n.output()) {
       Value v;
       v.producer = producer;
       v.sole = sole && reads_[out] <= 1;
+      v.quant_bits = quant_bits;
       values_[out] = v;
     }
+  }
+
+  // A weighted layer's bits from the quantizers on its weight (operand 1) and input (0).
+  void take_bits(const onnx::NodeProto& n, Layer& l) {
+    if (!quantized_) return;
+    const int w = value(n, 1).quant_bits, a = value(n, 0).quant_bits;
+    const std::string name = n.name().empty() ? n.op_type() : n.name();
+    if (w > 0)
+      l.weight_bits = w;
+    else
+      unquantized_.push_back(name + " weights");
+    if (a > 0)
+      l.act_bits = a;
+    else
+      unquantized_.push_back(name + " input");
   }
 
   int add_layer(const onnx::NodeProto& n, Layer l) {
@@ -428,12 +506,72 @@ class Importer {
     }
   }
 
+  // A QONNX quantizer: on a constant (weights) it passes the constant on with its bits; on an
+  // activation it passes the activation on with its bits, except MultiThreshold, which is the
+  // activation function itself in FINN's graphs (a layer of its own here).
+  void import_quantizer(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    int bits = 0;
+    auto bits_input = [&](int k) {
+      const Value& v = constant(n, k);
+      const double b = v.data.size() == 1 ? v.data[0] : -1;
+      if (b < 1 || b > 32 || b != std::floor(b))
+        fail("bit width '" + n.input(k) + "' is not one whole number in 1..32");
+      return static_cast<int>(b);
+    };
+    if (op == "Quant" || op == "IntQuant") {
+      bits = bits_input(3);
+    } else if (op == "BipolarQuant") {
+      bits = 1;
+    } else if (op == "Trunc") {
+      bits = bits_input(4);
+    } else if (op == "MultiThreshold") {
+      const auto* a = attr(n, "out_dtype");
+      bits = a ? datatype_bits(a->s()) : 0;
+      if (bits == 0)
+        fail("out_dtype '" + (a ? a->s() : std::string()) +
+             "' is no integer datatype (UINTn, INTn, BIPOLAR, BINARY, TERNARY)");
+    } else {
+      fail("custom op '" + op + "' of domain '" + n.domain() +
+           "' is not modelled (QONNX's Quant, BipolarQuant, Trunc and MultiThreshold are)");
+    }
+    const Value& in = value(n, 0);
+    if (in.constant) {
+      Value v = in;
+      v.quant_bits = bits;
+      values_[n.output(0)] = v;
+      return;
+    }
+    // Brevitas's QuantIdentity / QuantHardTanh after a batch norm: the quantizer is the layer's
+    // activation, which FINN converts to a MultiThreshold and absorbs with the batch norm into
+    // the layer's thresholds.
+    if (op == "MultiThreshold" || in.after_norm) {
+      const bool is_signed = op == "MultiThreshold"
+                                 ? attr(n, "out_dtype")->s()[0] != 'U'
+                                 : op == "BipolarQuant" || attr_int(n, "signed", 1) != 0;
+      Layer l;
+      l.op = OpKind::kAct;
+      l.act = is_signed ? ActKind::kClip : ActKind::kRelu;
+      l.inputs = {in.producer};
+      unreproduced(op + " as an activation is run as " + (is_signed ? "ReLU6" : "ReLU"));
+      add_layer(n, l);
+      values_[n.output(0)].quant_bits = bits;
+      return;
+    }
+    alias(n, in.producer, false, bits);
+  }
+
   void import_node(int index, const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     node_where_ = where_ + ": node " + std::to_string(index) + " '" + n.name() + "' (" + op + ")";
     if (n.output_size() < 1) fail("has no output");
+    if (is_qonnx_domain(n.domain())) {
+      import_quantizer(n);
+      return;
+    }
     if (!n.domain().empty() && n.domain() != "ai.onnx")
-      fail("op domain '" + n.domain() + "' is not modelled");
+      fail("custom op '" + op + "' of domain '" + n.domain() +
+           "' is not modelled (QONNX's Quant, BipolarQuant, Trunc and MultiThreshold are)");
 
     if (op == "Constant") {
       const auto* a = attr(n, "value");
@@ -477,6 +615,7 @@ class Importer {
         fail("kernel_shape does not match the weight's shape");
       window_attrs(n, l, kh, kw, one_d);
       l.has_bias = n.input_size() > 2 && !n.input(2).empty();
+      take_bits(n, l);
       const int layer = add_layer(n, l);
       if (weights_) {
         LayerWeights& lw = loaded_[layer];
@@ -501,6 +640,7 @@ class Importer {
         fail("weight expects " + std::to_string(in_features) + " input features, the input has " +
              std::to_string(have));
       l.has_bias = op == "Gemm" && n.input_size() > 2 && !n.input(2).empty();
+      take_bits(n, l);
       const int layer = add_layer(n, l);
       if (weights_) {
         // PyTorch's layout: out x in. ONNX's B is in x out unless Gemm transposes it.
@@ -540,6 +680,7 @@ class Importer {
         unreproduced("a batch norm after a layer that is no conv or fc is not modelled");
       }
       alias(n, p, sole);
+      if (layer && layer->has_weights()) values_[n.output(0)].after_norm = true;
       return;
     }
     if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
@@ -568,6 +709,13 @@ class Importer {
                                   std::abs(attr_float(n, "beta", 0.5) - 0.5) > 1e-6))
         unreproduced("HardSigmoid is run with alpha 1/6 and beta 0.5 (PyTorch's)");
       add_layer(n, l);
+      return;
+    }
+    if (op == "Sub" || op == "Div") {  // x - c and x / c: a constant bias or scale
+      if (!value(n, 1).constant || value(n, 0).constant)
+        fail("only an activation " + std::string(op == "Sub" ? "minus" : "divided by") +
+             " a constant is modelled");
+      fold_constant(n, op == "Sub", 1, true);
       return;
     }
     if (op == "Add" || op == "Mul") {
@@ -611,7 +759,9 @@ class Importer {
         unreproduced("averages over the padding are taken with the padding counted");
       if (n.output_size() > 1 && !n.output(1).empty())
         fail("pooling indices output is not modelled");
+      const int bits = value(n, 0).quant_bits;
       add_layer(n, l);
+      if (l.op == OpKind::kMaxPool) values_[n.output(0)].quant_bits = bits;  // same grid
       return;
     }
     if (op == "GlobalAveragePool" || op == "ReduceMean") {
@@ -636,7 +786,7 @@ class Importer {
       if (axis != 1)
         fail("axis = " + std::to_string(axis) +
              ", only flattening after the batch (1) is modelled");
-      alias(n, activation(n, 0), value(n, 0).sole);
+      alias(n, activation(n, 0), value(n, 0).sole, value(n, 0).quant_bits);
       return;
     }
     if (op == "Reshape") {
@@ -646,13 +796,14 @@ class Importer {
       bool flat = target.data.size() == 2 &&
                   (target.data[1] == -1 || static_cast<std::int64_t>(target.data[1]) == elements);
       if (!flat) fail("only a reshape to (batch, features) is modelled");
-      alias(n, p, value(n, 0).sole);
+      alias(n, p, value(n, 0).sole, value(n, 0).quant_bits);
       return;
     }
     fail("op '" + op +
          "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
          "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, MaxPool, AveragePool, "
-         "GlobalAveragePool, ReduceMean, Flatten, Reshape, Identity, Dropout, Constant");
+         "GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, Dropout, Constant, "
+         "and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }
 };
 

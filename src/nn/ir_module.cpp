@@ -98,12 +98,41 @@ torch::Tensor fake_quant_weight(const torch::Tensor& w, int bits) {
   return w + (q - w).detach();
 }
 
-torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits) {
-  if (bits >= 16) return x;
+namespace {
+
+// An activation range's grid: unsigned from 0 when lo >= 0, else signed as the weights.
+struct ActGrid {
+  bool is_signed;
+  double qmax, scale;
+};
+ActGrid act_grid(double lo, double hi, int bits) {
   const bool is_signed = lo < 0;
   const double qmax =
       is_signed ? static_cast<double>((1 << (bits - 1)) - 1) : static_cast<double>((1 << bits) - 1);
-  const double scale = (is_signed ? std::max({-lo, hi, 1e-8}) : std::max(hi, 1e-8)) / qmax;
+  return {is_signed, qmax, (is_signed ? std::max({-lo, hi, 1e-8}) : std::max(hi, 1e-8)) / qmax};
+}
+
+}  // namespace
+
+ir::Quantizer act_quantizer(double lo, double hi, int bits) {
+  if (bits >= 16) return {};
+  const ActGrid g = act_grid(lo, hi, bits);
+  return {
+      bits, g.is_signed, g.is_signed && bits >= kFullRangeBelowBits, {static_cast<float>(g.scale)}};
+}
+
+ir::Quantizer weight_quantizer(const torch::Tensor& w, int bits) {
+  if (bits >= 16) return {};
+  const torch::Tensor scale = weight_scale(w.detach().flatten(1), bits).contiguous();
+  const float* s = scale.data_ptr<float>();
+  return {bits, true, bits >= kFullRangeBelowBits, std::vector<float>(s, s + scale.numel())};
+}
+
+torch::Tensor fake_quant_act(const torch::Tensor& x, double lo, double hi, int bits) {
+  if (bits >= 16) return x;
+  const ActGrid g = act_grid(lo, hi, bits);
+  const bool is_signed = g.is_signed;
+  const double qmax = g.qmax, scale = g.scale;
   torch::Tensor c = x.clamp(is_signed ? -below_zero(bits) * scale : 0.0, qmax * scale);
   // Without gradients, one new tensor instead of five: evaluation runs whole test sets
   // through it, and a large activation's every temporary is a fresh allocation.
@@ -234,6 +263,18 @@ torch::Tensor channels_last(const torch::Tensor& t) {
 
 void set_conv_channels_last(bool on) { conv_channels_last.store(on); }
 
+std::pair<torch::Tensor, torch::Tensor> folded_conv(const ir::Layer& l, const WeightedParams& p) {
+  torch::Tensor w = p.weight;
+  torch::Tensor b = p.bias.defined() ? p.bias : torch::zeros({l.out.c});
+  if (p.bn_weight.defined()) {
+    // Fold the batch norm: y = gamma (conv(x) + b - mean) / sqrt(var + eps) + beta.
+    const torch::Tensor g = p.bn_weight / (p.bn_var + p.bn_eps).sqrt();
+    w = w * g.view({-1, 1, 1, 1});
+    b = (b - p.bn_mean) * g + p.bn_bias;
+  }
+  return {w, b};
+}
+
 torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
                                const WeightedParams& p, IrNetImpl::Mode mode, bool training) {
   const bool quantized = mode == IrNetImpl::Mode::kQuantized;
@@ -261,14 +302,7 @@ torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
             .eps(p.bn_eps));
   }
   if (quantized) {
-    torch::Tensor w = p.weight;
-    torch::Tensor b = p.bias.defined() ? p.bias : torch::zeros({l.out.c});
-    if (p.bn_weight.defined()) {
-      // Fold the batch norm: y = gamma (conv(x) + b - mean) / sqrt(var + eps) + beta.
-      const torch::Tensor g = p.bn_weight / (p.bn_var + p.bn_eps).sqrt();
-      w = w * g.view({-1, 1, 1, 1});
-      b = (b - p.bn_mean) * g + p.bn_bias;
-    }
+    const auto [w, b] = folded_conv(l, p);
     return F::conv2d(x, channels_last(fake_quant_weight(w, l.weight_bits)), options.bias(b));
   }
   if (p.bias.defined()) options.bias(p.bias);
@@ -346,6 +380,10 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
   for (int p : l.inputs)
     in.push_back(p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)]);
   if (!l.has_weights()) return elementwise_forward(l, in);
+  return weighted_forward(l, in[0], params(i), mode_, is_training());
+}
+
+WeightedParams IrNetImpl::params(std::size_t i) const {
   WeightedParams p;
   p.range = range_[i];
   if (fc_[i]) {
@@ -361,7 +399,7 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
       p.bn_momentum = bn->options.momentum().value_or(0.1);
     }
   }
-  return weighted_forward(l, in[0], p, mode_, is_training());
+  return p;
 }
 
 std::vector<torch::Tensor> IrNetImpl::forward_all(torch::Tensor x) {
@@ -514,11 +552,34 @@ void save_checkpoint(IrNet& model, const std::string& path) {
   torch::serialize::OutputArchive archive;
   model->save(archive);
   write_text(archive, "hao_signature", model->signature());
+  if (model->mode() == IrNetImpl::Mode::kQuantized)
+    write_text(archive, "hao_bits", bits_record(model->network()));
   try {
     archive.save_to(path);
   } catch (const c10::Error& e) {
     throw core::InputError(path + ": cannot write checkpoint: " + e.what_without_backtrace());
   }
+}
+
+std::string bits_record(const ir::Network& net) {
+  std::string s;
+  for (const auto& l : net.layers)
+    if (l.has_weights())
+      s += (s.empty() ? "" : ";") + l.name + ":w" + std::to_string(l.weight_bits) + "a" +
+           std::to_string(l.act_bits);
+  return s;
+}
+
+std::string checkpoint_bits(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error&) {
+    throw core::InputError(path + ": not a hao checkpoint (hao train --out writes them)");
+  }
+  std::string bits;
+  read_text(archive, "hao_bits", bits);
+  return bits;
 }
 
 void load_checkpoint(IrNet& model, const std::string& path) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/network.hpp"
+#include "ir/qonnx_export.hpp"
 #include "ir/weights.hpp"
 
 namespace hao::nn {
@@ -22,6 +23,8 @@ enum class TrainingNorms { kAuto, kAlways, kNever };
 TrainingNorms parse_training_norms(const std::string& text, const std::string& where);
 /// `net` with the batch norms `policy` adds for training (Layer::folded_norm on convolutions).
 ir::Network with_training_norms(ir::Network net, TrainingNorms policy);
+
+struct WeightedParams;
 
 class IrNetImpl : public torch::nn::Module {
  public:
@@ -77,6 +80,8 @@ class IrNetImpl : public torch::nn::Module {
   /// The check kQuantized makes: every conv's and fc's bits can be trained (2..8, or >= 16).
   void check_trainable_bits() const;
   Mode mode() const { return mode_; }
+  /// Layer `i`'s (a conv's or fc's) tensors as weighted_forward takes them.
+  WeightedParams params(std::size_t i) const;
 
  private:
   torch::Tensor run_layer(std::size_t i, const std::vector<torch::Tensor>& outputs,
@@ -106,6 +111,9 @@ struct WeightedParams {
   /// so what is learned carries over to the folded evaluation.
   bool batch_statistics = false;
 };
+/// A conv's weights and bias with its batch norm (if any) folded in from the running
+/// statistics, as kQuantized computes it and as it is deployed (no bias: zeros).
+std::pair<torch::Tensor, torch::Tensor> folded_conv(const ir::Layer& l, const WeightedParams& p);
 /// Layer `l` (a conv or fc) on `input` with `p`, as IrNet computes it in `mode` (`training`:
 /// batch norm on the batch's statistics, ranges tracked); an fc's output is N x C x 1 x 1.
 torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
@@ -131,6 +139,12 @@ torch::Tensor weight_scale(const torch::Tensor& rows, int bits);
 /// The end of an activation range: the largest |x| at 7 bits and more; below, the clip among 20
 /// fractions of it with the least squared quantization error on (a strided sample of) `x`.
 double activation_clip(const torch::Tensor& x, int bits, bool is_signed);
+/// fake_quant_weight's quantizer of `w` (one scale per output channel), as QONNX's Quant
+/// node states it; bits >= 16: none (bits 0).
+ir::Quantizer weight_quantizer(const torch::Tensor& w, int bits);
+/// fake_quant_act's quantizer of the range [lo, hi] (one scale), as QONNX's Quant node states
+/// it; bits >= 16: none (bits 0).
+ir::Quantizer act_quantizer(double lo, double hi, int bits);
 /// Per-tensor fake quantization over [lo, hi]: 2^bits - 1 steps from 0 when lo >= 0, else a
 /// step of max(-lo, hi) / (2^(bits-1) - 1) on fake_quant_weight's grid; the gradient passes
 /// inside the range and stops outside it.
@@ -149,7 +163,15 @@ void write_text(torch::serialize::OutputArchive& archive, const std::string& key
 /// The text under `key`; false when the archive has none.
 bool read_text(torch::serialize::InputArchive& archive, const std::string& key, std::string& text);
 
-/// Saves parameters, buffers and the architecture's signature.
+/// Per weighted layer "name:wXaY", ';'-separated: the bits a quantization-aware checkpoint
+/// was trained at (save_checkpoint keeps it).
+std::string bits_record(const ir::Network& net);
+/// The bits record of the checkpoint at `path`; empty when it has none (trained float only, or
+/// written before hao kept it).
+std::string checkpoint_bits(const std::string& path);
+
+/// Saves parameters, buffers and the architecture's signature; in Mode::kQuantized also the
+/// bits (bits_record).
 void save_checkpoint(IrNet& model, const std::string& path);
 /// Loads a checkpoint into `model`. Throws core::InputError when the file is not a hao
 /// checkpoint or was written for another network.

@@ -1,0 +1,55 @@
+// `hao export`: a trained, quantized network and its accelerator as files FINN builds from.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/images.hpp"
+#include "hw/device.hpp"
+#include "ilp/dataflow_mapper.hpp"
+#include "ir/qonnx_export.hpp"
+#include "nn/ir_module.hpp"
+#include "nn/train.hpp"
+
+namespace hao::nn {
+
+/// The network `model` computes in Mode::kQuantized (evaluation), as deployed: per conv and fc
+/// its weights and bias with the batch norm folded in, the quantizer of its weights (one scale
+/// per output channel) and of its input (from the tracked range), and the input normalization.
+/// Throws core::InputError for a layer whose bits cannot be quantized (IrNetImpl::set_mode).
+ir::DeployedModel deployed_model(IrNet& model, const Normalization& norm);
+
+/// Checks that the checkpoint at `path`, loaded into `model`, was trained quantization-aware at
+/// the model's bits (its bits record, else its activation ranges). Throws core::InputError
+/// naming the first layer whose bits differ, or saying that the checkpoint holds float weights
+/// only, with `fine_tune` (the command that fine-tunes it at the bits); returns a note when the
+/// checkpoint has ranges but no bits record (written before hao kept one), else "".
+std::string check_export_bits(IrNet& model, const std::string& path, const std::string& fine_tune);
+
+struct ExportOptions {
+  std::string out_dir;
+  bool force = false;       ///< write into a folder that is not empty
+  std::size_t samples = 1;  ///< test images for input.npy / expected_output.npy
+  ilp::MapOptions map;      ///< the accelerator's folding (program 1)
+  std::string checkpoint;   ///< for messages and the README
+};
+
+struct ExportResult {
+  std::vector<std::string> files;  ///< written, in order
+  ilp::MapResult design;           ///< the folding written to folding_config.json
+  double sample_accuracy = 0;      ///< of hao's quantized inference on the samples
+  std::size_t samples = 0;
+  std::string board;  ///< FINN's name for the device's board; empty: part only
+};
+
+/// Writes the export of `model` (a checkpoint loaded, at the bits of its network) to
+/// options.out_dir: model.qonnx.onnx (write_qonnx), folding_config.json (program 1's design of
+/// `net` on `device`), input.npy and expected_output.npy (the first `samples` test images as raw
+/// pixels and hao's quantized logits for them), build.py (FINN's build_dataflow configuration)
+/// and README.md. Throws core::InputError for an output folder that exists and is not empty
+/// (unless force), a network that does not fit the data, or bits that cannot be quantized;
+/// core::RunFailure when no folding fits the device (nothing is written then).
+ExportResult export_design(const ir::Network& net, IrNet& model, const data::DataSet& ds,
+                           const hw::Device& device, const ExportOptions& options);
+
+}  // namespace hao::nn

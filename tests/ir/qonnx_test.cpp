@@ -1,0 +1,214 @@
+// QONNX: the export writer (without LibTorch: made-up deployed tensors) read back by the
+// importer, and QONNX models laid out as Brevitas and FINN write them (make_qonnx.py).
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <random>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "ir/bits.hpp"
+#include "ir/description_io.hpp"
+#include "ir/onnx_import.hpp"
+#include "ir/qonnx_export.hpp"
+
+namespace hao::ir {
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(HAO_FIXTURES) + "/" + name; }
+
+// Made-up deployed tensors for `net` at its bits: random weights and biases, a scale per
+// channel, and an input range unsigned after an activation and signed elsewhere.
+DeployedModel made_up(const Network& net, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.5f);
+  DeployedModel d;
+  d.mean.assign(static_cast<std::size_t>(net.input.c), 0.3f);
+  d.stddev.assign(static_cast<std::size_t>(net.input.c), 0.35f);
+  d.layers.resize(net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& l = net.layers[i];
+    if (!l.has_weights()) continue;
+    DeployedLayer& dl = d.layers[i];
+    for (std::int64_t k = 0; k < l.weights(); ++k) dl.weight.push_back(normal(rng));
+    for (std::int64_t k = 0; k < l.out.c; ++k) dl.bias.push_back(normal(rng));
+    dl.weight_quant = {l.weight_bits, true, l.weight_bits >= 4,
+                       std::vector<float>(static_cast<std::size_t>(l.out.c), 0.1f)};
+    const bool after_act = l.inputs[0] != kNetworkInput &&
+                           net.layers[static_cast<std::size_t>(l.inputs[0])].op == OpKind::kAct;
+    dl.input_quant = {l.act_bits, !after_act, !after_act && l.act_bits >= 4, {0.05f}};
+  }
+  return d;
+}
+
+TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {
+  Network net = read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  apply_bits(net, "w4a4");
+  // A mixed design: 2-bit and 8-bit layers among the 4-bit ones.
+  net.layers[static_cast<std::size_t>(net.find("b2_expand"))].weight_bits = 2;
+  net.layers[static_cast<std::size_t>(net.find("b2_expand"))].act_bits = 2;
+  net.layers[static_cast<std::size_t>(net.find("b4_expand"))].weight_bits = 8;
+  net.layers[static_cast<std::size_t>(net.find("classifier"))].weight_bits = 8;
+  derive_elementwise_bits(net);
+  const DeployedModel d = made_up(net, 3);
+  const std::string bytes = write_qonnx(net, d);
+
+  WeightSet weights;
+  const Network back = import_onnx(bytes, "export.onnx", &weights);
+  EXPECT_EQ(back.name, net.name);
+  EXPECT_EQ(back.input, net.input);
+  EXPECT_EQ(back.input_bits, 8);  // the UINT8 annotation
+  ASSERT_EQ(back.layers.size(), net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const Layer& a = net.layers[i];
+    const Layer& b = back.layers[i];
+    SCOPED_TRACE(a.name);
+    EXPECT_EQ(b.name, a.name);
+    EXPECT_EQ(b.op, a.op);
+    EXPECT_EQ(b.out, a.out);
+    EXPECT_EQ(b.inputs, a.inputs);
+    EXPECT_EQ(b.act_bits, a.act_bits);
+    EXPECT_EQ(b.fused_into, a.fused_into);
+    EXPECT_EQ(b.fanout, a.fanout);
+    if (!a.has_weights()) continue;
+    EXPECT_EQ(b.weight_bits, a.weight_bits);
+    EXPECT_EQ(b.groups, a.groups);
+    EXPECT_EQ(b.stride_h, a.stride_h);
+    EXPECT_EQ(b.pad_top, a.pad_top);
+    const LayerWeights& w = weights.layers.at(a.name);
+    EXPECT_EQ(w.weight, d.layers[i].weight);  // the float weights the Quant node reads
+    EXPECT_EQ(w.bias, d.layers[i].bias);
+  }
+  EXPECT_TRUE(back.notes.empty()) << core::join(back.notes, "; ");
+  // The input's scaling is hao's own normalization: said once, with the weights.
+  ASSERT_EQ(weights.notes.size(), 1u);
+  EXPECT_NE(weights.notes[0].find("normalizes its inputs"), std::string::npos);
+}
+
+TEST(Qonnx, ExportStatesEachQuantizerAsQonnxQuant) {
+  Network net = read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
+  net.layers[0].act_bits = 3;  // below 4 bits signed grids are not narrow
+  net.layers[0].weight_bits = 3;
+  const DeployedModel d = made_up(net, 5);
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(write_qonnx(net, d)));
+  int quants = 0;
+  for (const auto& n : m.graph().node()) {
+    if (n.op_type() != "Quant") continue;
+    ++quants;
+    EXPECT_EQ(n.domain(), kQonnxDomain);
+    ASSERT_EQ(n.input_size(), 4);
+    std::map<std::string, std::int64_t> a;
+    std::string rounding;
+    for (const auto& at : n.attribute())
+      if (at.name() == "rounding_mode")
+        rounding = at.s();
+      else
+        a[at.name()] = at.i();
+    EXPECT_EQ(rounding, "ROUND");
+    if (n.name() == "stem_weight_quant") {
+      EXPECT_EQ(a["signed"], 1);
+      EXPECT_EQ(a["narrow"], 0);
+    }
+    if (n.name() == "b0_expand_input_quant") {  // after a ReLU6: unsigned
+      EXPECT_EQ(a["signed"], 0);
+      EXPECT_EQ(a["narrow"], 0);
+    }
+    if (n.name() == "b1_expand_weight_quant") {
+      EXPECT_EQ(a["signed"], 1);
+      EXPECT_EQ(a["narrow"], 1);
+    }
+  }
+  int weighted = 0;
+  for (const auto& l : net.layers) weighted += l.has_weights() ? 2 : 0;
+  EXPECT_EQ(quants, weighted);
+  bool opset = false;
+  for (const auto& o : m.opset_import()) opset |= o.domain() == kQonnxDomain && o.version() == 1;
+  EXPECT_TRUE(opset);
+  EXPECT_EQ(m.graph().output(0).name(), "global_out");
+
+  // Deployed tensors that do not fit the network are refused.
+  DeployedModel bad = d;
+  bad.layers[0].weight.pop_back();
+  EXPECT_THROW(write_qonnx(net, bad), core::InputError);
+}
+
+TEST(Qonnx, BrevitasCnvTakesItsBitsFromItsQuantizers) {
+  const Network q = read_onnx(fixture("qonnx_cnv_w1a1.onnx"));
+  Network plain = read_onnx(fixture("finn_cnv.onnx"));
+  apply_bits(plain, fixture("finn_bits/cnv-w1a1.yaml"));
+  // Conv, BatchNormalization, BipolarQuant as FINN's Conv + MultiThreshold: one activation each.
+  ASSERT_EQ(q.layers.size(), plain.layers.size());
+  for (std::size_t i = 0; i < q.layers.size(); ++i) {
+    SCOPED_TRACE(q.layers[i].name);
+    EXPECT_EQ(q.layers[i].op, plain.layers[i].op);
+    EXPECT_EQ(q.layers[i].out, plain.layers[i].out);
+    EXPECT_EQ(q.layers[i].act_bits, plain.layers[i].act_bits);
+    EXPECT_EQ(q.layers[i].fused_into, plain.layers[i].fused_into);
+    if (q.layers[i].has_weights()) {
+      EXPECT_EQ(q.layers[i].weight_bits, plain.layers[i].weight_bits);
+      EXPECT_TRUE(q.layers[i].folded_norm || i + 1 == q.layers.size());
+    }
+  }
+  EXPECT_TRUE(q.notes.empty()) << core::join(q.notes, "; ");
+}
+
+TEST(Qonnx, MultiThresholdTruncAndQuantSetTheBitsTheyName) {
+  const Network n = read_onnx(fixture("qonnx_ops.onnx"));
+  auto layer = [&](const std::string& name) -> const Layer& {
+    const int i = n.find(name);
+    EXPECT_GE(i, 0) << name;
+    return n.layers.at(static_cast<std::size_t>(std::max(i, 0)));
+  };
+  EXPECT_EQ(n.input_bits, 8);
+  EXPECT_EQ(layer("input_threshold").op, OpKind::kAct);  // FINN's input quantizer
+  EXPECT_EQ(layer("input_threshold").act, ActKind::kRelu);
+  EXPECT_EQ(layer("conv0").weight_bits, 4);
+  EXPECT_EQ(layer("conv0").act_bits, 4);  // MultiThreshold's UINT4
+  EXPECT_EQ(layer("conv1").weight_bits, 2);
+  EXPECT_EQ(layer("conv1").act_bits, 4);  // Trunc's 4 output bits after the pooling
+  EXPECT_EQ(layer("fc").weight_bits, 8);
+  EXPECT_EQ(layer("fc").act_bits, 3);
+}
+
+TEST(Qonnx, OtherCustomOpsAndBadBitWidthsAreNamed) {
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("qonnx_ops.onnx"))));
+  onnx::ModelProto unknown = m;
+  for (auto& n : *unknown.mutable_graph()->mutable_node())
+    if (n.op_type() == "Trunc") n.set_op_type("XnorPopcount");
+  std::string bytes;
+  unknown.SerializeToString(&bytes);
+  try {
+    import_onnx(bytes, "u.onnx");
+    FAIL() << "accepted an unknown custom op";
+  } catch (const core::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("u.onnx: node"), std::string::npos) << what;
+    EXPECT_NE(what.find("custom op 'XnorPopcount' of domain 'qonnx.custom_op.general'"),
+              std::string::npos)
+        << what;
+  }
+  onnx::ModelProto other_domain = m;
+  other_domain.mutable_graph()->mutable_node(1)->set_domain("com.example");
+  other_domain.SerializeToString(&bytes);
+  EXPECT_THROW(import_onnx(bytes, "d.onnx"), core::InputError);
+
+  onnx::ModelProto fractional = m;
+  for (auto& t : *fractional.mutable_graph()->mutable_initializer())
+    if (t.name() == "conv0_wq_bitwidth") {
+      const float bits = 2.5f;
+      t.set_raw_data(std::string(reinterpret_cast<const char*>(&bits), sizeof bits));
+    }
+  fractional.SerializeToString(&bytes);
+  try {
+    import_onnx(bytes, "f.onnx");
+    FAIL() << "accepted 2.5 bits";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bit width 'conv0_wq_bitwidth'"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace hao::ir
