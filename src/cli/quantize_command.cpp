@@ -2,11 +2,13 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
+#include "cli/export_command.hpp"
 #include "cli/options.hpp"
 #include "cli/sensitivity_command.hpp"
 #include "core/error.hpp"
@@ -18,6 +20,8 @@
 #include "report/summary.hpp"
 
 namespace hao::cli {
+
+namespace fs = std::filesystem;
 
 CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
   CLI::App* cmd = app.add_subcommand(
@@ -95,6 +99,10 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
   add_json_option(*cmd, a.json_out, "the result");
   cmd->add_option("--bits-out", a.bits_out,
                   "Write the chosen bits as a YAML file for hao train/map --bits");
+  cmd->add_option("--export", a.export_dir,
+                  "With --qat-epochs: write the fine-tuned design to this new folder as hao "
+                  "export does (model.qonnx.onnx, folding_config.json at the target, build.py, "
+                  "test vectors), with its checkpoint.pt and bits.yaml");
   cmd->add_option("--time-limit", a.time_limit_s, "Solver time limit per program, seconds")
       ->check(positive_number())
       ->capture_default_str();
@@ -146,6 +154,16 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError("give a target: --fps F or --latency-ms L (or --sweep)");
   if (a.qat_epochs > 0 && a.checkpoint.empty())
     throw core::InputError("--qat-epochs fine-tunes trained weights: give --checkpoint");
+  if (!a.export_dir.empty()) {
+    if (a.qat_epochs < 1 || a.template_name != "dataflow" || a.fps <= 0 || a.sweep)
+      throw core::InputError(
+          "--export writes the fine-tuned dataflow design at a speed target: give "
+          "--checkpoint, --qat-epochs and --fps with --template dataflow (no --sweep)");
+    std::error_code ec;
+    if (fs::exists(a.export_dir, ec) &&
+        (!fs::is_directory(a.export_dir, ec) || !fs::is_empty(a.export_dir, ec)))
+      throw core::InputError("--export: " + a.export_dir + " exists and is not an empty folder");
+  }
   if (a.sensitivity.empty() && a.checkpoint.empty())
     throw core::InputError(
         "give --sensitivity FILE (from hao sensitivity) or --checkpoint CKPT to measure it");
@@ -203,9 +221,12 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
     core::write_file(a.bits_out, report::bits_yaml(q));
     out << "bits written to " << a.bits_out << "\n";
   }
+  const std::string exported = (fs::path(a.export_dir) / "checkpoint.pt").string();
+  if (!a.export_dir.empty()) fs::create_directories(a.export_dir);
   if (a.qat_epochs > 0) {
-    const QatOutcome r = finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.subset,
-                                          a.seed, a.threads, a.batchnorm, err);
+    const QatOutcome r =
+        finetune_at_bits(q.network, a.checkpoint, a.data, a.qat_epochs, a.subset, a.seed, a.threads,
+                         a.batchnorm, a.export_dir.empty() ? "" : exported, err);
     out << "accuracy  float " << core::fixed(100 * r.float_test_accuracy, 2) << "% -> "
         << core::fixed(100 * r.test_accuracy, 2) << "% test at these bits after " << a.qat_epochs
         << " QAT epoch(s) (validation " << core::fixed(100 * r.val_accuracy, 2) << "%), "
@@ -218,7 +239,20 @@ int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
                      {"seconds", r.seconds}};
   }
   if (!a.json_out.empty()) write_output(a.json_out, j.dump(2) + "\n", out);
-  return kExitOk;
+  if (a.export_dir.empty()) return kExitOk;
+  ExportArgs e;
+  e.model = a.model;
+  e.checkpoint = exported;
+  e.bits = (fs::path(a.export_dir) / "bits.yaml").string();
+  core::write_file(e.bits, report::bits_yaml(q));
+  e.out = a.export_dir;
+  e.force = true;  // beside the checkpoint and bits just written
+  e.data = a.data;
+  e.device = a.device;
+  e.target_fps = a.fps;
+  e.time_limit_s = a.time_limit_s;
+  e.batchnorm = a.batchnorm;
+  return run_export(e, out, err);
 }
 
 }  // namespace hao::cli

@@ -39,6 +39,7 @@ struct QuantizeArgs {
   int threads = 0;
   std::string json_out;
   std::string bits_out;
+  std::string export_dir;  ///< with qat_epochs: the fine-tuned design as hao export writes it
   double time_limit_s = 60;
 };
 

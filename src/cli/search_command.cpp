@@ -20,6 +20,7 @@
 #include "search/tabular.hpp"
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
+#include "nn/export.hpp"
 #include "nn/study_evaluator.hpp"
 #endif
 
@@ -204,6 +205,33 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
 namespace {
 
 /// Where checkpoints and supernets are kept.
+// The chosen design of a trained study as files FINN builds from (hao export), into the
+// report's chosen/ folder, from its finalist's kept checkpoint.
+void export_chosen(const store::StudyStore& db, const std::string& study,
+                   const report::ChosenDesign& chosen, std::ostream& out, std::ostream& err) {
+  if (chosen.index < 0) return;
+  if (chosen.checkpoint.empty() || !fs::exists(chosen.checkpoint)) {
+    err << "hao: note: the chosen design's fine-tuned checkpoint is not kept ("
+        << (chosen.checkpoint.empty() ? "finalized before hao kept them"
+                                      : chosen.checkpoint + " is missing")
+        << "): chosen/ has no QONNX export\n";
+    return;
+  }
+#if HAO_HAS_TORCH
+  const nn::ExportResult r = nn::export_study_design(
+      *report::study_domain(db, study), chosen.genotype, "design" + std::to_string(chosen.index),
+      chosen.checkpoint, chosen.dir);
+  if (r.files.empty())
+    err << "hao: note: no folding of the chosen design fits " << r.design.reason
+        << ": chosen/ has no QONNX export\n";
+  else
+    out << "chosen/: the design as FINN builds it (hao export): model.qonnx.onnx, build.py, "
+           "input.npy, expected_output.npy\n";
+#else
+  (void)db, (void)study, (void)out;
+#endif
+}
+
 std::string files_dir(const SearchArgs& a) {
   if (!a.files.empty()) return a.files;
   return store::is_server_url(a.storage) ? "hao-files" : a.storage + ".d";
@@ -231,6 +259,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.device = a.device.name;
     o.space = space;
     o.supernet_dir = (fs::path(files_dir(a)) / "supernets").string();
+    o.checkpoint_dir = (fs::path(files_dir(a)) / study).string();
     o.supernet_file = a.supernet;
     o.validate("hao search");
     const std::string file = o.supernet_path(mbv2.spec());
@@ -394,7 +423,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   report::StudyReportOptions ro;
   ro.out_dir = a.out.empty() ? "hao-report-" + so.name : a.out;
   ro.json_out = a.json_out;
-  report::write_study_report(*db, so.name, ro, out);
+  export_chosen(*db, so.name, report::write_study_report(*db, so.name, ro, out), out, err);
   if (a.strategy == "autoshrink")
     report::write_shrink_trajectory(
         dynamic_cast<const search::AutoShrinkDomain&>(*domain),
@@ -408,14 +437,14 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-int run_report(const ReportArgs& a, std::ostream& out, std::ostream&) {
+int run_report(const ReportArgs& a, std::ostream& out, std::ostream& err) {
   if (!store::is_server_url(a.storage) && !fs::exists(a.storage))
     throw core::InputError("--storage: " + a.storage + " does not exist");
   const std::unique_ptr<store::StudyStore> db = store::open_store(a.storage);
   db->settings(a.study);  // names the studies it holds when absent
   report::StudyReportOptions ro;
   ro.out_dir = a.out.empty() ? "hao-report-" + a.study : a.out;
-  report::write_study_report(*db, a.study, ro, out);
+  export_chosen(*db, a.study, report::write_study_report(*db, a.study, ro, out), out, err);
   return kExitOk;
 }
 

@@ -151,7 +151,7 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::st
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
                             const std::string& data, int qat_epochs, std::size_t subset,
                             unsigned seed, int threads, const std::string& batchnorm,
-                            std::ostream& err) {
+                            const std::string& save_to, std::ostream& err) {
   const data::DataSet ds = data::load_dataset(data);
   nn::TrainOptions o;
   o.epochs = 0, o.qat_epochs = qat_epochs, o.seed = seed, o.threads = threads;
@@ -170,6 +170,7 @@ QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoin
           << "\n";
     last_quarter = quarter;
   });
+  if (!save_to.empty()) nn::save_checkpoint(model, save_to);
   return {r.float_test_accuracy, r.val_accuracy, r.test_accuracy, r.seconds};
 }
 #else
@@ -183,7 +184,8 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network&, const std::string
 }
 
 QatOutcome finetune_at_bits(const ir::Network&, const std::string&, const std::string&, int,
-                            std::size_t, unsigned, int, const std::string&, std::ostream&) {
+                            std::size_t, unsigned, int, const std::string&, const std::string&,
+                            std::ostream&) {
   throw std::runtime_error(
       "this hao was built without LibTorch, so it cannot fine-tune: install libtorch-dev and "
       "rebuild");

@@ -50,12 +50,12 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::st
                                            const std::string& batchnorm, std::ostream& err);
 
 /// Quantization-aware fine-tuning of `checkpoint` at the bits of `net` for `qat_epochs`
-/// epochs, with the batch norms `batchnorm` adds. Throws std::runtime_error when built without
-/// LibTorch.
+/// epochs, with the batch norms `batchnorm` adds; the result saved to `save_to` unless empty.
+/// Throws std::runtime_error when built without LibTorch.
 QatOutcome finetune_at_bits(const ir::Network& net, const std::string& checkpoint,
                             const std::string& data, int qat_epochs, std::size_t subset,
                             unsigned seed, int threads, const std::string& batchnorm,
-                            std::ostream& err);
+                            const std::string& save_to, std::ostream& err);
 
 CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& args);
 /// `hao sensitivity`: Hessian traces and Omega per bit-width, as JSON.

@@ -7,6 +7,7 @@
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
 #include "ir/qonnx_export.hpp"
+#include "search/study.hpp"
 
 namespace hao::nn {
 
@@ -236,6 +237,21 @@ ExportResult export_design(const ir::Network& net, IrNet& model, const data::Dat
   write("build.py", build_py(device, r.board));
   write("README.md", readme(net, device, r, o));
   return r;
+}
+
+ExportResult export_study_design(const search::NetworkDomain& domain, const std::string& genotype,
+                                 const std::string& name, const std::string& checkpoint,
+                                 const std::string& out_dir) {
+  const ir::Network net = domain.network(search::parse_code(genotype, checkpoint), name);
+  IrNet model(with_training_norms(net, TrainingNorms::kAuto));
+  load_checkpoint(model, checkpoint);
+  check_export_bits(model, checkpoint, "hao search's finalists are fine-tuned at their bits");
+  ExportOptions o;
+  o.out_dir = out_dir;
+  o.force = true;
+  o.map = domain.map_options();
+  o.checkpoint = checkpoint;
+  return export_design(net, model, data::load_dataset(domain.data()), domain.device(), o);
 }
 
 }  // namespace hao::nn

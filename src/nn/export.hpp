@@ -10,6 +10,7 @@
 #include "ir/qonnx_export.hpp"
 #include "nn/ir_module.hpp"
 #include "nn/train.hpp"
+#include "search/network_domain.hpp"
 
 namespace hao::nn {
 
@@ -51,5 +52,14 @@ struct ExportResult {
 /// core::RunFailure when no folding fits the device (nothing is written then).
 ExportResult export_design(const ir::Network& net, IrNet& model, const data::DataSet& ds,
                            const hw::Device& device, const ExportOptions& options);
+
+/// A study's design exported as export_design does: the network `domain` builds from the stored
+/// genotype code `genotype` (named `name`), with the weights of `checkpoint` (its finalist,
+/// fine-tuned at its bits), on the study's device with its program-1 settings, to `out_dir`
+/// (written into when it holds files: the report's chosen/ folder). InputError for a checkpoint
+/// of another network or bits (check_export_bits).
+ExportResult export_study_design(const search::NetworkDomain& domain, const std::string& genotype,
+                                 const std::string& name, const std::string& checkpoint,
+                                 const std::string& out_dir);
 
 }  // namespace hao::nn

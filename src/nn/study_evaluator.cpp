@@ -83,14 +83,29 @@ void Mbv2Evaluator::add_map_settings(nlohmann::ordered_json& settings) const {
     settings["ilp_time_limit_s"] = limit;
 }
 
+namespace {
+
+std::string final_checkpoint(const std::string& dir, int index) {
+  if (dir.empty()) return "";
+  return (std::filesystem::path(dir) / ("final-" + std::to_string(index) + ".pt")).string();
+}
+
+}  // namespace
+
 nlohmann::json Mbv2Evaluator::final_note(IrNet& model, const data::DataSet& ds,
-                                         const TrainOptions& o, Clock::time_point t0) {
+                                         const TrainOptions& o, Clock::time_point t0,
+                                         const std::string& checkpoint) {
   const bool tuned = o.qat_steps > 0 || o.steps > 0;
   const TrainResult t = tuned ? train(model, ds, o) : TrainResult{};
   nlohmann::json note{{"test_accuracy", tuned ? 100 * t.test_accuracy : 0.0},
                       {"val_accuracy", 100 * t.val_accuracy},
                       {"qat_steps", o.qat_steps}};
   if (o.steps > 0) note["float_steps"] = o.steps;
+  if (tuned && !checkpoint.empty()) {
+    std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path());
+    save_checkpoint(model, checkpoint);
+    note["checkpoint"] = checkpoint;
+  }
   note["seconds"] = seconds_since(t0);
   return note;
 }
@@ -215,7 +230,7 @@ nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {
   o.steps = options_.final_steps;
   o.qat_steps = options_.final_qat_steps;
   o.float_test = false;
-  return final_note(model, *data_, o, t0);
+  return final_note(model, *data_, o, t0, final_checkpoint(options_.checkpoint_dir, r.index));
 }
 
 void SupernetEvaluatorOptions::validate(const std::string& where) const {
@@ -327,7 +342,7 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   o.threads = options_.threads;
   o.float_test = false;
   o.float_validation = false;
-  return final_note(model, *data_, o, t0);
+  return final_note(model, *data_, o, t0, final_checkpoint(options_.checkpoint_dir, r.index));
 }
 
 }  // namespace hao::nn

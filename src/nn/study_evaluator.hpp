@@ -55,8 +55,11 @@ class Mbv2Evaluator : public search::Evaluator {
   void add_map_settings(nlohmann::ordered_json& settings) const;
   /// The final measurement: `model` trained with `o` (its quantization-aware steps; none:
   /// nothing measured), its validation and test accuracy in percent, and the time since `t0`.
+  /// The trained model is kept in `checkpoint` (when not empty), named in the note: the
+  /// report exports the chosen design from it (hao export).
   static nlohmann::json final_note(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
-                                   std::chrono::steady_clock::time_point t0);
+                                   std::chrono::steady_clock::time_point t0,
+                                   const std::string& checkpoint);
 
   const search::NetworkDomain& domain_;
 };
@@ -99,6 +102,8 @@ struct SupernetEvaluatorOptions {
   std::string supernet_file;
   std::string device;  ///< the device as the user named it, kept with the study
   std::string space;   ///< the space's name, kept in the supernet's checkpoint
+  /// Where the finalists' fine-tuned checkpoints go (final-N.pt); empty: not kept.
+  std::string checkpoint_dir;
   /// Reports the supernet's training, when it trains.
   std::function<void(long step, long steps, double loss)> progress;
   void validate(const std::string& where = "supernet evaluator") const;

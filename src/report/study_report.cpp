@@ -60,8 +60,19 @@ std::string pareto_svg(const std::vector<Design>& designs, const std::string& ti
 
 }  // namespace
 
-void write_study_report(const store::StudyStore& db, const std::string& study,
-                        const StudyReportOptions& options, std::ostream& out) {
+std::unique_ptr<search::NetworkDomain> study_domain(const store::StudyStore& db,
+                                                    const std::string& study) {
+  const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
+  const search::SpaceSpec spec = search::parse_space(settings.at("space_yaml").get<std::string>(),
+                                                     "study '" + study + "' space", ".");
+  ilp::MapOptions mo;
+  mo.solve.time_limit_s = settings.value("ilp_time_limit_s", search::kStudyIlpTimeLimitS);
+  return search::make_network_domain(spec,
+                                     hw::load_device(settings.at("device").get<std::string>()), mo);
+}
+
+ChosenDesign write_study_report(const store::StudyStore& db, const std::string& study,
+                                const StudyReportOptions& options, std::ostream& out) {
   const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
   const bool tabular = settings.value("kind", "") == "tabular";
   const std::vector<store::EvaluationRecord> records = db.evaluations(study);
@@ -228,14 +239,11 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
 
   // The chosen design, ready to build (trained spaces).
   std::string layers_text, folding;
+  ChosenDesign result;
   if (!tabular && chosen < designs.size()) {
-    const search::SpaceSpec spec = search::parse_space(settings.at("space_yaml").get<std::string>(),
-                                                       "study '" + study + "' space", ".");
-    ilp::MapOptions mo;
-    mo.solve.time_limit_s = settings.value("ilp_time_limit_s", search::kStudyIlpTimeLimitS);
-    const auto network = search::make_network_domain(
-        spec, hw::load_device(settings.at("device").get<std::string>()), mo);
+    const auto network = study_domain(db, study);
     const search::NetworkDomain& domain = *network;
+    const ilp::MapOptions& mo = domain.map_options();
     const search::Genotype g =
         search::parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
     const ir::Network net =
@@ -247,6 +255,11 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
     core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
     core::write_file((dir / "chosen" / "folding_config.json").string(), folding);
     core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
+    result.index = designs[chosen].record->index;
+    result.genotype = designs[chosen].record->genotype;
+    result.dir = (dir / "chosen").string();
+    const std::string note = db.note(study, "final/" + std::to_string(result.index));
+    if (!note.empty()) result.checkpoint = nlohmann::json::parse(note).value("checkpoint", "");
   }
 
   std::string html =
@@ -291,6 +304,7 @@ void write_study_report(const store::StudyStore& db, const std::string& study,
   core::write_file((dir / "index.html").string(), html);
   out << "report: " << (dir / "index.html").string() << " (pareto.csv, pareto.json, pareto.svg"
       << (layers_text.empty() ? "" : ", chosen/") << ")\n";
+  return result;
 }
 
 void write_shrink_trajectory(const search::AutoShrinkDomain& domain,

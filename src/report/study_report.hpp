@@ -4,9 +4,11 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 #include "search/autoshrink_strategy.hpp"
+#include "search/network_domain.hpp"
 #include "store/study_store.hpp"
 
 namespace hao::report {
@@ -16,12 +18,25 @@ struct StudyReportOptions {
   std::string json_out;  ///< also write pareto.json's content here ('-' = stdout)
 };
 
+/// What the report chose (trained spaces): the frontier's knee.
+struct ChosenDesign {
+  int index = -1;          ///< the evaluation; -1: none (a table, or nothing measured)
+  std::string genotype;    ///< its code
+  std::string checkpoint;  ///< its finalist's fine-tuned checkpoint; empty: none kept
+  std::string dir;         ///< the report's chosen/ folder
+};
+
 /// Prints the Pareto table and writes the folder. The frontier holds the designs measured on
 /// the test set (trained spaces) or every evaluation (tabular). The chosen design is the
 /// frontier's knee (search::knee over test accuracy and fps). InputError when the study has no
 /// evaluations.
-void write_study_report(const store::StudyStore& db, const std::string& study,
-                        const StudyReportOptions& options, std::ostream& out);
+ChosenDesign write_study_report(const store::StudyStore& db, const std::string& study,
+                                const StudyReportOptions& options, std::ostream& out);
+
+/// The network domain a trained study searched (its stored space, device and program-1
+/// settings), for rebuilding its designs.
+std::unique_ptr<search::NetworkDomain> study_domain(const store::StudyStore& db,
+                                                    const std::string& study);
 
 /// AutoShrink's trajectory: per iteration the cell kept, its edges, accuracy, MACs, frame
 /// interval and score (`cost` names the score's cost term: macs or latency), the best marked;

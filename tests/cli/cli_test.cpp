@@ -453,6 +453,12 @@ TEST(Cli, QuantizeBadInputs) {
       {{"quantize", "--sensitivity", s, "--fps", "1e9"},
        kExitInfeasible,
        "the fastest design with these bit choices reaches"},
+      {{"quantize", "--sensitivity", s, "--fps", "1000", "--export", "exported"},
+       kExitBadInput,
+       "--export writes the fine-tuned dataflow design"},
+      {{"export", "--checkpoint", "/no/such.pt", "--out", "x"},
+       HAO_HAS_TORCH ? kExitBadInput : kExitFailure,
+       HAO_HAS_TORCH ? "/no/such.pt" : "without LibTorch"},
   };
   for (const auto& c : cases) {
     HaoRun r = hao(c.args);

@@ -25,10 +25,22 @@ TEST(QuantizeTorch, MeasuresSensitivityAndFineTunesAtTheChosenBits) {
   HaoRun t = hao({"train", "--steps", "30", "--subset", "3840", "--validation", "1000", "--threads",
                   "1", "--out", ckpt});
   ASSERT_EQ(t.code, kExitOk) << t.err;
-  HaoRun q =
-      hao({"quantize", "--checkpoint", ckpt, "--probes", "3", "--bits-choices", "2,4,8", "--fps",
-           "90000", "--qat-epochs", "1", "--subset", "2560", "--threads", "1", "--json", json});
+  const std::string exported = ::testing::TempDir() + "quantize_torch_export";
+  std::filesystem::remove_all(exported);
+  HaoRun q = hao({"quantize", "--checkpoint", ckpt, "--probes", "3", "--bits-choices", "2,4,8",
+                  "--fps", "90000", "--qat-epochs", "1", "--subset", "2560", "--threads", "1",
+                  "--json", json, "--export", exported});
   ASSERT_EQ(q.code, kExitOk) << q.err;
+  // The fine-tuned design as hao export writes it, at the chosen bits and the target.
+  for (const char* f : {"checkpoint.pt", "bits.yaml", "model.qonnx.onnx", "folding_config.json",
+                        "build.py", "input.npy", "expected_output.npy"})
+    EXPECT_TRUE(std::filesystem::exists(exported + "/" + f)) << f;
+  HaoRun m = hao({"map", exported + "/model.qonnx.onnx", "--target-fps", "90000"});
+  EXPECT_EQ(m.code, kExitOk) << m.err;
+  HaoRun again = hao({"quantize", "--checkpoint", ckpt, "--probes", "3", "--fps", "90000",
+                      "--qat-epochs", "1", "--export", exported});
+  EXPECT_EQ(again.code, kExitBadInput);  // refused before any work: the folder is not empty
+  EXPECT_NE(again.err.find("exists and is not an empty folder"), std::string::npos) << again.err;
   EXPECT_NE(q.err.find("measuring the sensitivity"), std::string::npos);
   EXPECT_NE(q.out.find("test at these bits"), std::string::npos);
   const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
@@ -79,6 +91,22 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
   HaoRun whole = search(dir + "/whole.db", "7");
   ASSERT_EQ(whole.code, kExitOk) << whole.err;
   const std::string whole_json = core::read_file(dir + "/rep-7/pareto.json");
+  // The chosen design as FINN builds it (hao export), from its finalist's checkpoint: its
+  // QONNX file maps to the design the study stored.
+  const std::string chosen = dir + "/rep-7/chosen/";
+  for (const char* f : {"model.yaml", "folding_config.json", "model.qonnx.onnx", "build.py",
+                        "input.npy", "expected_output.npy"})
+    EXPECT_TRUE(std::filesystem::exists(chosen + f)) << f;
+  EXPECT_NE(whole.out.find("chosen/: the design as FINN builds it"), std::string::npos)
+      << whole.out;
+  double chosen_fps = 0;
+  const nlohmann::json whole_report = nlohmann::json::parse(whole_json);
+  for (const auto& e : whole_report["frontier"])
+    if (e.value("chosen", false)) chosen_fps = e["fps"].get<double>();
+  const std::string mapped = dir + "/chosen_map.json";
+  ASSERT_EQ(hao({"map", chosen + "model.qonnx.onnx", "--json", mapped}).code, kExitOk);
+  EXPECT_NEAR(nlohmann::json::parse(core::read_file(mapped))["fps"].get<double>(), chosen_fps,
+              1e-6 * chosen_fps);
   ASSERT_EQ(search(dir + "/part.db", "6").code, kExitOk);
   HaoRun extended = search(dir + "/part.db", "7");
   ASSERT_EQ(extended.code, kExitOk) << extended.err;
