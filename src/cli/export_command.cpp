@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
@@ -92,7 +93,7 @@ int run_export(const ExportArgs& a, std::ostream& out, std::ostream& err) {
       << core::with_commas(r.design.eval.ii_cycles) << " cycles at "
       << core::fixed(device.clock_mhz, 0) << " MHz), DSP "
       << core::fixed(r.design.eval.total.dsp, 0) << ", LUT "
-      << core::with_commas(static_cast<std::int64_t>(r.design.eval.total.lut)) << ", BRAM36 "
+      << core::with_commas(std::llround(r.design.eval.total.lut)) << ", BRAM36 "
       << core::fixed(r.design.eval.total.bram36, 1) << "\n";
   out << "samples   " << r.samples << " test image(s), hao's quantized accuracy on them "
       << core::fixed(100 * r.sample_accuracy, 2) << "%\n";

@@ -1,5 +1,6 @@
 #include "nn/export.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -43,14 +44,17 @@ ir::DeployedModel deployed_model(IrNet& model, const Normalization& norm) {
 }
 
 std::string check_export_bits(IrNet& model, const std::string& path, const std::string& fine_tune) {
+  model->check_trainable_bits();  // QAT's 2..8 bits (or float): no fine-tuning reaches others
   const ir::Network& net = model->network();
   const std::string theirs = checkpoint_bits(path);
   if (!theirs.empty()) {
     const std::string ours = bits_record(net);
-    if (theirs == ours) return "";
+    // Layer by layer, the bits only (a layer renamed in the model is still the same layer).
     const std::vector<std::string> a = core::split(theirs, ';'), b = core::split(ours, ';');
+    auto bits_of = [](const std::string& entry) { return entry.substr(entry.rfind(':') + 1); };
     std::size_t k = 0;
-    while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+    while (k < a.size() && k < b.size() && bits_of(a[k]) == bits_of(b[k])) ++k;
+    if (k == a.size() && k == b.size()) return "";
     const std::string trained = k < a.size() ? a[k] : "(none)", asked = k < b.size() ? b[k] : "";
     throw core::InputError(
         path + ": trained at other bits than these (layer " + trained + ", asked " +
@@ -148,7 +152,7 @@ std::string readme(const ir::Network& net, const hw::Device& device, const Expor
       o.checkpoint + "` at its bits; hao's design: " + core::fixed(m.eval.fps, 1) +
       " frames/s at " + core::fixed(device.clock_mhz, 0) + " MHz (II " +
       core::with_commas(m.eval.ii_cycles) + " cycles), DSP " + core::fixed(m.eval.total.dsp, 0) +
-      ", LUT " + core::with_commas(static_cast<std::int64_t>(m.eval.total.lut)) + ", BRAM36 " +
+      ", LUT " + core::with_commas(std::llround(m.eval.total.lut)) + ", BRAM36 " +
       core::fixed(m.eval.total.bram36, 1) +
       " (hao's cost model of FINN's nodes; docs/architecture.md).\n\n"
       "- `model.qonnx.onnx`: the network in QONNX (opset " +
