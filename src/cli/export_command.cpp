@@ -71,7 +71,8 @@ int run_export(const ExportArgs& a, std::ostream& out, std::ostream& err) {
       " --epochs 0" + (a.bits.empty() ? "" : " --bits " + a.bits) + " --qat-epochs 1 --out NEW.pt";
   if (const std::string note = nn::check_export_bits(model, a.checkpoint, fine_tune); !note.empty())
     err << "hao: note: " << note << "\n";
-  const data::DataSet ds = data::load_dataset(a.data);
+  // The training images only for a checkpoint that does not keep its normalization.
+  const data::DataSet ds = data::load_dataset(a.data, model->input_mean().empty());
   const hw::Device device = a.device.load();
   nn::ExportOptions o;
   o.out_dir = a.out, o.force = a.force, o.samples = a.samples, o.checkpoint = a.checkpoint;

@@ -127,14 +127,14 @@ std::string read_maybe_gzip(const std::string& path) {
   return out;
 }
 
-DataSet load_dataset(const std::string& spec) {
+DataSet load_dataset(const std::string& spec, bool with_train) {
   DataSet ds;
   auto load_idx = [&](const std::string& dir, const std::string& hint) {
     auto part = [&](const std::string& images, const std::string& labels) {
       const std::string ip = find_file(dir, images, hint), lp = find_file(dir, labels, hint);
       return parse_idx(read_maybe_gzip(ip), read_maybe_gzip(lp), ip, lp);
     };
-    ds.train = part("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
+    if (with_train) ds.train = part("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
     ds.test = part("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
   };
   if (spec == "fashion-mnist") {
@@ -149,15 +149,20 @@ DataSet load_dataset(const std::string& spec) {
     ds.name = spec;
     const std::string dir = spec.substr(8);
     std::vector<std::string> train, train_where;
-    for (int b = 1; b <= 5; ++b) {
+    for (int b = 1; b <= 5 && with_train; ++b) {
       train_where.push_back(find_file(dir, "data_batch_" + std::to_string(b) + ".bin", ""));
       train.push_back(read_maybe_gzip(train_where.back()));
     }
-    ds.train = parse_cifar10(train, train_where);
+    if (with_train) ds.train = parse_cifar10(train, train_where);
     const std::string test = find_file(dir, "test_batch.bin", "");
     ds.test = parse_cifar10({read_maybe_gzip(test)}, {test});
   } else {
     throw core::InputError("--data '" + spec + "': expected fashion-mnist, idx:DIR or cifar10:DIR");
+  }
+  if (!with_train) {
+    ds.train.channels = ds.test.channels, ds.train.height = ds.test.height;
+    ds.train.width = ds.test.width, ds.train.classes = ds.test.classes;
+    return ds;
   }
   if (ds.train.height != ds.test.height || ds.train.width != ds.test.width ||
       ds.train.channels != ds.test.channels)

@@ -49,8 +49,10 @@ std::string read_maybe_gzip(const std::string& path);
 /// "idx:DIR" (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
 /// t10k-labels-idx1-ubyte, each optionally .gz) or "cifar10:DIR" (data_batch_1.bin ..
 /// data_batch_5.bin and test_batch.bin). A missing file is an InputError that says which
-/// file, and for the default which Debian package provides it.
-DataSet load_dataset(const std::string& spec);
+/// file, and for the default which Debian package provides it. Without `with_train`, only the
+/// test set is read (a seventh of Fashion-MNIST's bytes); `train` then holds no images, only the
+/// test set's image shape and class count.
+DataSet load_dataset(const std::string& spec, bool with_train = true);
 
 /// A deterministic split of a training set into training and validation indices: a seeded
 /// shuffle, then the first `validation` indices are held out. `subset` > 0 keeps only that

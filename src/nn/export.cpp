@@ -194,7 +194,10 @@ ExportResult export_design(const ir::Network& net, IrNet& model, const data::Dat
 
   model->eval();
   model->set_mode(IrNetImpl::Mode::kQuantized);
-  const Normalization norm = normalization_of(ds.train);
+  // The normalization it was trained with (its checkpoint keeps it), else the data set's.
+  const Normalization norm = !model->input_mean().empty()
+                                 ? Normalization{model->input_mean(), model->input_stddev()}
+                                 : normalization_of(ds.train);
   const std::string onnx = ir::write_qonnx(model->network(), deployed_model(model, norm));
 
   ExportResult r;
@@ -255,7 +258,8 @@ ExportResult export_study_design(const search::NetworkDomain& domain, const std:
   o.force = true;
   o.map = domain.map_options();
   o.checkpoint = checkpoint;
-  return export_design(net, model, data::load_dataset(domain.data()), domain.device(), o);
+  return export_design(net, model, data::load_dataset(domain.data(), model->input_mean().empty()),
+                       domain.device(), o);
 }
 
 }  // namespace hao::nn

@@ -47,9 +47,11 @@ struct ExportResult {
 /// options.out_dir: model.qonnx.onnx (write_qonnx), folding_config.json (program 1's design of
 /// `net` on `device`), input.npy and expected_output.npy (the first `samples` test images as raw
 /// pixels and hao's quantized logits for them), build.py (FINN's build_dataflow configuration)
-/// and README.md. Throws core::InputError for an output folder that exists and is not empty
-/// (unless force), a network that does not fit the data, or bits that cannot be quantized;
-/// core::RunFailure when no folding fits the device (nothing is written then).
+/// and README.md. The input normalization is the model's own (IrNetImpl::input_mean, from its
+/// checkpoint) when it has one, else `ds`'s training set's (then `ds` must hold its images). Throws
+/// core::InputError for an output folder that exists and is not empty (unless force), a network
+/// that does not fit the data, or bits that cannot be quantized; core::RunFailure when no folding
+/// fits the device (nothing is written then).
 ExportResult export_design(const ir::Network& net, IrNet& model, const data::DataSet& ds,
                            const hw::Device& device, const ExportOptions& options);
 

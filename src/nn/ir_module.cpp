@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hao::nn {
 namespace {
@@ -554,6 +557,19 @@ void save_checkpoint(IrNet& model, const std::string& path) {
   write_text(archive, "hao_signature", model->signature());
   if (model->mode() == IrNetImpl::Mode::kQuantized)
     write_text(archive, "hao_bits", bits_record(model->network()));
+  if (!model->input_mean().empty()) {
+    // Nine significant digits: a float comes back exactly.
+    std::string norm;
+    for (const auto* v : {&model->input_mean(), &model->input_stddev()}) {
+      norm += norm.empty() ? "" : ";";
+      for (std::size_t c = 0; c < v->size(); ++c) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>((*v)[c]));
+        norm += (c ? "," : "") + std::string(buf);
+      }
+    }
+    write_text(archive, "hao_normalization", norm);
+  }
   try {
     archive.save_to(path);
   } catch (const c10::Error& e) {
@@ -608,6 +624,23 @@ void load_checkpoint(IrNet& model, const std::string& path) {
     model->load(archive);
   } catch (const c10::Error& e) {
     throw core::InputError(path + ": damaged checkpoint: " + e.what_without_backtrace());
+  }
+  std::string norm;
+  if (read_text(archive, "hao_normalization", norm)) {
+    std::vector<std::vector<float>> parts;
+    for (const auto& part : core::split(norm, ';')) {
+      parts.emplace_back();
+      for (const auto& v : core::split(part, ',')) {
+        double x = 0;
+        if (!core::parse_double(v, x) || !std::isfinite(x))
+          throw core::InputError(path + ": damaged checkpoint: input normalization '" + norm + "'");
+        parts.back().push_back(static_cast<float>(x));
+      }
+    }
+    const auto channels = static_cast<std::size_t>(model->network().input.c);
+    if (parts.size() != 2 || parts[0].size() != channels || parts[1].size() != channels)
+      throw core::InputError(path + ": damaged checkpoint: input normalization '" + norm + "'");
+    model->set_input_normalization(parts[0], parts[1]);
   }
 }
 

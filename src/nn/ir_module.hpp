@@ -45,6 +45,14 @@ class IrNetImpl : public torch::nn::Module {
     net_.layers.at(i).weight_bits = weight_bits;
     net_.layers.at(i).act_bits = act_bits;
   }
+  /// The per-channel input normalization (x / 255 - mean) / stddev the model was trained with
+  /// (set by nn::train, kept in checkpoints); empty when unknown.
+  void set_input_normalization(std::vector<float> mean, std::vector<float> stddev) {
+    input_mean_ = std::move(mean);
+    input_stddev_ = std::move(stddev);
+  }
+  const std::vector<float>& input_mean() const { return input_mean_; }
+  const std::vector<float>& input_stddev() const { return input_stddev_; }
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.
   std::string signature() const;
 
@@ -93,6 +101,7 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<torch::nn::Linear> fc_;
   std::vector<torch::Tensor> range_;  // per weighted layer: its input's quantization range
   Mode mode_ = Mode::kFloat;
+  std::vector<float> input_mean_, input_stddev_;
   std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
 };
 TORCH_MODULE(IrNet);
@@ -170,11 +179,11 @@ std::string bits_record(const ir::Network& net);
 /// written before hao kept it).
 std::string checkpoint_bits(const std::string& path);
 
-/// Saves parameters, buffers and the architecture's signature; in Mode::kQuantized also the
-/// bits (bits_record).
+/// Saves parameters, buffers and the architecture's signature; the input normalization when
+/// known; in Mode::kQuantized also the bits (bits_record).
 void save_checkpoint(IrNet& model, const std::string& path);
-/// Loads a checkpoint into `model`. Throws core::InputError when the file is not a hao
-/// checkpoint or was written for another network.
+/// Loads a checkpoint into `model` (its input normalization too, when it has one). Throws
+/// core::InputError when the file is not a hao checkpoint or was written for another network.
 void load_checkpoint(IrNet& model, const std::string& path);
 
 }  // namespace hao::nn

@@ -175,6 +175,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   torch::manual_seed(o.seed);
   const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
   const Normalization norm = normalization_of(ds.train);
+  model->set_input_normalization(norm.mean, norm.stddev);  // kept in its checkpoints
   const auto per_epoch =
       static_cast<long>((split.train.size() + static_cast<std::size_t>(o.batch_size) - 1) /
                         static_cast<std::size_t>(o.batch_size));

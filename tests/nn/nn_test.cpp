@@ -88,6 +88,30 @@ TEST(IrModule, CheckpointRoundTripAndMismatch) {
   EXPECT_THROW(load_checkpoint(b, junk + ".missing"), core::InputError);
 }
 
+// A checkpoint keeps the input normalization its model was trained with, and, saved in
+// quantization-aware mode, its bits (hao export reads both).
+TEST(IrModule, CheckpointKeepsNormalizationAndBits) {
+  const std::string path = ::testing::TempDir() + "normalized.pt";
+  IrNet a(example());
+  const std::vector<float> mean = {0.2860406041f}, sd = {0.3530242443f};
+  a->set_input_normalization(mean, sd);
+  save_checkpoint(a, path);
+  EXPECT_EQ(checkpoint_bits(path), "");  // float: no bits record
+  IrNet b(example());
+  load_checkpoint(b, path);
+  EXPECT_EQ(b->input_mean(), mean);  // bit for bit
+  EXPECT_EQ(b->input_stddev(), sd);
+  a->set_mode(IrNetImpl::Mode::kQuantized);
+  save_checkpoint(a, path);
+  EXPECT_EQ(checkpoint_bits(path), bits_record(a->network()));
+  EXPECT_NE(bits_record(a->network()).find("stem:w"), std::string::npos);
+  // A model without a normalization saves none, and loading keeps what the model has.
+  IrNet c(example());
+  save_checkpoint(c, path);
+  load_checkpoint(b, path);
+  EXPECT_EQ(b->input_mean(), mean);
+}
+
 TEST(Train, LearnsAndIsDeterministic) {
   const data::DataSet ds = synthetic(1200, 300, 1);
   TrainOptions o;
