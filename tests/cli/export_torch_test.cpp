@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,12 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
   EXPECT_LT(r["logits_differ"].get<int>(), 50) << "more than rounding ties";
   // hao map reads the bits from the Quant nodes: the checkpoint's design.
   EXPECT_EQ(design({dir + "/w4/model.qonnx.onnx"}), design({"--bits", "w4a4"}));
+  EXPECT_EQ(std::system(("/usr/bin/python3 -c \"import ast,sys; ast.parse(open(sys.argv[1]).read())"
+                         "\" " +
+                         dir + "/w4/build.py")
+                            .c_str()),
+            0)
+      << "build.py is not valid Python";
   const std::string build = core::read_file(dir + "/w4/build.py");
   EXPECT_NE(build.find("board=\"Ultra96\""), std::string::npos);
   EXPECT_NE(build.find("folding_config_file=\"folding_config.json\""), std::string::npos);
