@@ -148,6 +148,10 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_EQ(kept, 1u);
   // The finalist is fine-tuned in float from its inherited weights, then quantization-aware.
   EXPECT_NE(first.err.find("after 3 float + 1 QAT batches"), std::string::npos) << first.err;
+  // Its fine-tuned checkpoint is kept, and the report exports the chosen design from it.
+  EXPECT_TRUE(fs::exists(dir + "/rep-zu3eg/chosen/model.qonnx.onnx"));
+  EXPECT_NE(first.out.find("chosen/: the design as FINN builds it"), std::string::npos)
+      << first.out;
   // Another device is another study by default (its settings differ), on the kept supernet.
   HaoRun second = search("zu9eg", "");
   ASSERT_EQ(second.code, kExitOk) << second.err;
