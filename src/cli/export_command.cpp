@@ -63,22 +63,19 @@ CLI::App* add_export_command(CLI::App& app, ExportArgs& a) {
 int run_export(const ExportArgs& a, std::ostream& out, std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
   const ir::Network net = load_model(a.model, err, a.bits);
-  nn::IrNet model(
-      nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
-  nn::load_checkpoint(model, a.checkpoint);
   const std::string fine_tune =
       "hao train " + (a.model.empty() ? "" : a.model + " ") + "--init " + a.checkpoint +
       " --epochs 0" + (a.bits.empty() ? "" : " --bits " + a.bits) + " --qat-epochs 1 --out NEW.pt";
-  if (const std::string note = nn::check_export_bits(model, a.checkpoint, fine_tune); !note.empty())
-    err << "hao: note: " << note << "\n";
-  // The training images only for a checkpoint that does not keep its normalization.
-  const data::DataSet ds = data::load_dataset(a.data, model->input_mean().empty());
   const hw::Device device = a.device.load();
   nn::ExportOptions o;
   o.out_dir = a.out, o.force = a.force, o.samples = a.samples, o.checkpoint = a.checkpoint;
   o.map.target_fps = a.target_fps;
   o.map.solve.time_limit_s = a.time_limit_s;
-  const nn::ExportResult r = nn::export_design(net, model, ds, device, o);
+  std::string note;
+  const nn::ExportResult r =
+      nn::export_checkpoint(net, nn::parse_training_norms(a.batchnorm, "--batchnorm"), a.data,
+                            device, o, fine_tune, note);
+  if (!note.empty()) err << "hao: note: " << note << "\n";
   if (!r.design.feasible) {
     err << "hao: no feasible configuration on " << device.name << ": " << r.design.reason
         << " (nothing written)\n";

@@ -204,7 +204,6 @@ CLI::App* add_report_command(CLI::App& app, ReportArgs& a) {
 
 namespace {
 
-/// Where checkpoints and supernets are kept.
 // The chosen design of a trained study as files FINN builds from (hao export), into the
 // report's chosen/ folder, from its finalist's kept checkpoint.
 void export_chosen(const store::StudyStore& db, const std::string& study,
@@ -232,6 +231,7 @@ void export_chosen(const store::StudyStore& db, const std::string& study,
 #endif
 }
 
+/// Where checkpoints and supernets are kept.
 std::string files_dir(const SearchArgs& a) {
   if (!a.files.empty()) return a.files;
   return store::is_server_url(a.storage) ? "hao-files" : a.storage + ".d";

@@ -217,6 +217,11 @@ class Importer {
     throw core::InputError(node_where_ + ": " + what);
   }
 
+  [[noreturn]] void fail_custom_op(const onnx::NodeProto& n) const {
+    fail("custom op '" + n.op_type() + "' of domain '" + n.domain() +
+         "' is not modelled (QONNX's Quant, BipolarQuant, Trunc and MultiThreshold are)");
+  }
+
   static std::vector<double> tensor_data(const onnx::TensorProto& t) {
     std::vector<double> out;
     for (auto v : t.int64_data()) out.push_back(static_cast<double>(v));
@@ -532,8 +537,7 @@ class Importer {
         fail("out_dtype '" + (a ? a->s() : std::string()) +
              "' is no integer datatype (UINTn, INTn, BIPOLAR, BINARY, TERNARY)");
     } else {
-      fail("custom op '" + op + "' of domain '" + n.domain() +
-           "' is not modelled (QONNX's Quant, BipolarQuant, Trunc and MultiThreshold are)");
+      fail_custom_op(n);
     }
     const Value& in = value(n, 0);
     if (in.constant) {
@@ -569,9 +573,7 @@ class Importer {
       import_quantizer(n);
       return;
     }
-    if (!n.domain().empty() && n.domain() != "ai.onnx")
-      fail("custom op '" + op + "' of domain '" + n.domain() +
-           "' is not modelled (QONNX's Quant, BipolarQuant, Trunc and MultiThreshold are)");
+    if (!n.domain().empty() && n.domain() != "ai.onnx") fail_custom_op(n);
 
     if (op == "Constant") {
       const auto* a = attr(n, "value");

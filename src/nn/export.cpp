@@ -46,7 +46,7 @@ ir::DeployedModel deployed_model(IrNet& model, const Normalization& norm) {
 std::string check_export_bits(IrNet& model, const std::string& path, const std::string& fine_tune) {
   model->check_trainable_bits();  // QAT's 2..8 bits (or float): no fine-tuning reaches others
   const ir::Network& net = model->network();
-  const std::string theirs = checkpoint_bits(path);
+  const std::string& theirs = model->trained_bits();
   if (!theirs.empty()) {
     const std::string ours = bits_record(net);
     // Layer by layer, the bits only (a layer renamed in the model is still the same layer).
@@ -246,20 +246,28 @@ ExportResult export_design(const ir::Network& net, IrNet& model, const data::Dat
   return r;
 }
 
+ExportResult export_checkpoint(const ir::Network& net, TrainingNorms norms, const std::string& data,
+                               const hw::Device& device, const ExportOptions& options,
+                               const std::string& fine_tune, std::string& note) {
+  IrNet model(with_training_norms(net, norms));
+  load_checkpoint(model, options.checkpoint);
+  note = check_export_bits(model, options.checkpoint, fine_tune);
+  return export_design(net, model, data::load_dataset(data, model->input_mean().empty()), device,
+                       options);
+}
+
 ExportResult export_study_design(const search::NetworkDomain& domain, const std::string& genotype,
                                  const std::string& name, const std::string& checkpoint,
                                  const std::string& out_dir) {
-  const ir::Network net = domain.network(search::parse_code(genotype, checkpoint), name);
-  IrNet model(with_training_norms(net, TrainingNorms::kAuto));
-  load_checkpoint(model, checkpoint);
-  check_export_bits(model, checkpoint, "hao search's finalists are fine-tuned at their bits");
   ExportOptions o;
   o.out_dir = out_dir;
   o.force = true;
   o.map = domain.map_options();
   o.checkpoint = checkpoint;
-  return export_design(net, model, data::load_dataset(domain.data(), model->input_mean().empty()),
-                       domain.device(), o);
+  std::string note;  // none: finalists' checkpoints keep their bits
+  return export_checkpoint(domain.network(search::parse_code(genotype, checkpoint), name),
+                           TrainingNorms::kAuto, domain.data(), domain.device(), o,
+                           "hao search's finalists are fine-tuned at their bits", note);
 }
 
 }  // namespace hao::nn

@@ -20,11 +20,12 @@ namespace hao::nn {
 /// Throws core::InputError for a layer whose bits cannot be quantized (IrNetImpl::set_mode).
 ir::DeployedModel deployed_model(IrNet& model, const Normalization& norm);
 
-/// Checks that the checkpoint at `path`, loaded into `model`, was trained quantization-aware at
-/// the model's bits (its bits record, else its activation ranges). Throws core::InputError
-/// naming the first layer whose bits differ, or saying that the checkpoint holds float weights
-/// only, with `fine_tune` (the command that fine-tunes it at the bits); returns a note when the
-/// checkpoint has ranges but no bits record (written before hao kept one), else "".
+/// Checks that the checkpoint `path`, loaded into `model`, was trained quantization-aware at
+/// the model's bits (its bits record, IrNetImpl::trained_bits, else its activation ranges).
+/// Throws core::InputError naming the first layer whose bits differ, or saying that the
+/// checkpoint holds float weights only, with `fine_tune` (the command that fine-tunes it at the
+/// bits); returns a note when the checkpoint has ranges but no bits record (written before hao
+/// kept one), else "".
 std::string check_export_bits(IrNet& model, const std::string& path, const std::string& fine_tune);
 
 struct ExportOptions {
@@ -50,16 +51,24 @@ struct ExportResult {
 /// and README.md. The input normalization is the model's own (IrNetImpl::input_mean, from its
 /// checkpoint) when it has one, else `ds`'s training set's (then `ds` must hold its images). Throws
 /// core::InputError for an output folder that exists and is not empty (unless force), a network
-/// that does not fit the data, or bits that cannot be quantized; core::RunFailure when no folding
-/// fits the device (nothing is written then).
+/// that does not fit the data, or bits that cannot be quantized. When no folding fits the
+/// device, nothing is written: `design.feasible` is false and `files` empty.
 ExportResult export_design(const ir::Network& net, IrNet& model, const data::DataSet& ds,
                            const hw::Device& device, const ExportOptions& options);
 
-/// A study's design exported as export_design does: the network `domain` builds from the stored
-/// genotype code `genotype` (named `name`), with the weights of `checkpoint` (its finalist,
-/// fine-tuned at its bits), on the study's device with its program-1 settings, to `out_dir`
-/// (written into when it holds files: the report's chosen/ folder). InputError for a checkpoint
-/// of another network or bits (check_export_bits).
+/// The export of options.checkpoint: loaded into `net` (with the batch norms `norms` adds for
+/// training, as it was trained), its bits checked (check_export_bits; its note, if any, into
+/// `note`), the data set `data` read (its training images only when the checkpoint keeps no
+/// input normalization), then export_design.
+ExportResult export_checkpoint(const ir::Network& net, TrainingNorms norms, const std::string& data,
+                               const hw::Device& device, const ExportOptions& options,
+                               const std::string& fine_tune, std::string& note);
+
+/// A study's design exported as export_checkpoint does: the network `domain` builds from the
+/// stored genotype code `genotype` (named `name`), with the weights of `checkpoint` (its
+/// finalist, fine-tuned at its bits), on the study's device with its program-1 settings, to
+/// `out_dir` (written into when it holds files: the report's chosen/ folder). InputError for a
+/// checkpoint of another network or bits (check_export_bits).
 ExportResult export_study_design(const search::NetworkDomain& domain, const std::string& genotype,
                                  const std::string& name, const std::string& checkpoint,
                                  const std::string& out_dir);

@@ -586,18 +586,6 @@ std::string bits_record(const ir::Network& net) {
   return s;
 }
 
-std::string checkpoint_bits(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error&) {
-    throw core::InputError(path + ": not a hao checkpoint (hao train --out writes them)");
-  }
-  std::string bits;
-  read_text(archive, "hao_bits", bits);
-  return bits;
-}
-
 void load_checkpoint(IrNet& model, const std::string& path) {
   if (!std::filesystem::exists(path)) throw core::InputError(path + ": cannot open file");
   torch::serialize::InputArchive archive;
@@ -625,6 +613,9 @@ void load_checkpoint(IrNet& model, const std::string& path) {
   } catch (const c10::Error& e) {
     throw core::InputError(path + ": damaged checkpoint: " + e.what_without_backtrace());
   }
+  std::string bits;
+  read_text(archive, "hao_bits", bits);
+  model->set_trained_bits(bits);
   std::string norm;
   if (read_text(archive, "hao_normalization", norm)) {
     std::vector<std::vector<float>> parts;

@@ -53,6 +53,11 @@ class IrNetImpl : public torch::nn::Module {
   }
   const std::vector<float>& input_mean() const { return input_mean_; }
   const std::vector<float>& input_stddev() const { return input_stddev_; }
+  /// The bits record (bits_record) of the checkpoint last loaded: the bits it was trained at
+  /// quantization-aware; empty when it had none (trained float only, or written before hao
+  /// kept it).
+  const std::string& trained_bits() const { return trained_bits_; }
+  void set_trained_bits(std::string record) { trained_bits_ = std::move(record); }
   /// A string that identifies the architecture (layers, ops, shapes): checkpoints carry it.
   std::string signature() const;
 
@@ -102,6 +107,7 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> range_;  // per weighted layer: its input's quantization range
   Mode mode_ = Mode::kFloat;
   std::vector<float> input_mean_, input_stddev_;
+  std::string trained_bits_;
   std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
 };
 TORCH_MODULE(IrNet);
@@ -175,14 +181,12 @@ bool read_text(torch::serialize::InputArchive& archive, const std::string& key, 
 /// Per weighted layer "name:wXaY", ';'-separated: the bits a quantization-aware checkpoint
 /// was trained at (save_checkpoint keeps it).
 std::string bits_record(const ir::Network& net);
-/// The bits record of the checkpoint at `path`; empty when it has none (trained float only, or
-/// written before hao kept it).
-std::string checkpoint_bits(const std::string& path);
 
 /// Saves parameters, buffers and the architecture's signature; the input normalization when
 /// known; in Mode::kQuantized also the bits (bits_record).
 void save_checkpoint(IrNet& model, const std::string& path);
-/// Loads a checkpoint into `model` (its input normalization too, when it has one). Throws
+/// Loads a checkpoint into `model` (its input normalization and bits record too, when it has
+/// them: IrNetImpl::input_mean, IrNetImpl::trained_bits). Throws
 /// core::InputError when the file is not a hao checkpoint or was written for another network.
 void load_checkpoint(IrNet& model, const std::string& path);
 
