@@ -11,6 +11,10 @@ Spearman rho and the mean gap, and writes JSON.
         [--genotypes 16] [--steps 400] [--qat-steps 60] [--supernet-steps 600] \\
         [--supernet-qat-steps 150] [--threads 2] [--out supernet_rank.json]
 
+The standalone trainings are seeded and do not depend on the supernet: `--standalone
+EARLIER.json` takes them from an earlier run's output (same genotypes, same schedule) and judges
+only the supernet, minutes instead of an hour.
+
 Same arguments, same figures (every run is seeded); the time is the machine's.
 """
 import argparse
@@ -135,8 +139,17 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--space", default=SPACE)
     p.add_argument("--supernet", help="a trained supernet of the space (skips its training)")
+    p.add_argument("--standalone", help="an earlier run's JSON: its standalone accuracies are reused")
     p.add_argument("--out", default="supernet_rank.json")
     a = p.parse_args()
+    earlier = {}
+    if a.standalone:
+        old = json.load(open(a.standalone))
+        for key in ("steps", "qat_steps", "validation", "seed"):
+            if key in old.get("settings", {}) and old["settings"][key] != getattr(a, key):
+                sys.exit("%s: trained with --%s %s, not %s" % (a.standalone, key.replace("_", "-"),
+                                                              old["settings"][key], getattr(a, key)))
+        earlier = {r["genotype"]: r for r in old["genotypes"]}
     stages, choices = space_choices(a.space)
     gs = genotypes(a.genotypes, stages, choices, a.seed)
     tmp = tempfile.mkdtemp(prefix="hao_rank_")
@@ -156,6 +169,14 @@ def main():
         run([HAO, "supernet", "eval", "--space", a.space, "--checkpoint", supernet, "--genotype", g,
              "--threads", str(a.threads), "--json", os.path.join(d, "eval.json")])
         ev = json.load(open(os.path.join(d, "eval.json")))
+        if g in earlier:
+            rows.append({"genotype": g, "supernet": ev["val_accuracy"],
+                         "standalone": earlier[g]["standalone"],
+                         "standalone_float": earlier[g].get("standalone_float"),
+                         "train_seconds": 0, "standalone_from": a.standalone})
+            print("%2d  supernet %6.2f%%  alone %6.2f%% (earlier)  %s" %
+                  (i, rows[-1]["supernet"], rows[-1]["standalone"], g), file=sys.stderr)
+            continue
         run([HAO, "supernet", "export", "--space", a.space, "--checkpoint", supernet, "--genotype", g,
              "--out", os.path.join(d, "net.pt")])
         t1 = time.time()
