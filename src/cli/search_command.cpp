@@ -103,6 +103,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--supernet-qat-steps", a.supernet_qat_steps,
                   "Supernet: quantization-aware steps after them, each network at its bits")
       ->capture_default_str();
+  cmd->add_option("--supernet-distillation", a.supernet_distillation,
+                  "Supernet: the share of the members' loss on the largest's soft labels "
+                  "(hao supernet train --distillation)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--supernet", a.supernet,
                   "Supernet: judge on this one (hao supernet train --out) instead of training "
                   "or loading the one kept beside the store; its settings replace the "
@@ -249,6 +254,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     nn::SupernetEvaluatorOptions o;
     o.training.steps = a.supernet_steps;
     o.training.qat_steps = a.supernet_qat_steps;
+    o.training.distillation = a.supernet_distillation;
     o.training.validation = a.validation;
     o.training.seed = a.seed;
     o.recalibration_images = a.recalibration_images;

@@ -37,6 +37,7 @@ struct SearchArgs {
   std::string evaluator = "scratch";
   long supernet_steps = 240;
   long supernet_qat_steps = 60;
+  double supernet_distillation = 0;  ///< nn::SupernetTrainOptions::distillation
   std::size_t recalibration_images = 500;
   std::string supernet;  ///< a supernet from hao supernet train instead of the kept one
   // Training of each candidate (trained spaces, --evaluator scratch).

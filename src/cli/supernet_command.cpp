@@ -50,8 +50,8 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
       "supernet",
       "The weight-sharing supernet of a generative space: one network, the space's largest, "
       "whose first channels, first blocks and kernel centres are every other network of the "
-      "space (Once-for-All, NetAdaptV2's ordered channels). Trained once (the sandwich rule "
-      "with in-place distillation, then quantization-aware with each network at its bits), it "
+      "space (Once-for-All, NetAdaptV2's ordered channels). Trained once (the sandwich rule, "
+      "then quantization-aware with each network at its bits), it "
       "judges any network of the space in about a second with inherited weights.");
   cmd->require_subcommand(1);
   SupernetCommands c;
@@ -59,7 +59,8 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
   c.train = cmd->add_subcommand(
       "train",
       "Train the supernet: per step one batch through the largest network on the labels, the "
-      "smallest and --random-members random ones on its soft labels, gradients accumulated; "
+      "smallest and --random-members random ones on the labels (and, --distillation, on its "
+      "soft labels), gradients accumulated; "
       "SGD (Nesterov), cosine decay. Then --qat-steps quantization-aware steps, each network "
       "at the bits it draws from the space's choices. Same seed and threads: same weights.");
   add_space_option(*c.train, a.space);
@@ -85,6 +86,14 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
       ->add_option("--qat-lr-fraction", a.qat_lr_fraction,
                    "The quantization-aware steps' peak learning rate, a fraction of --lr")
       ->check(CLI::Range(1e-4, 10.0))
+      ->capture_default_str();
+  c.train
+      ->add_option("--distillation", a.distillation,
+                   "The share of the other networks' loss on the largest's soft labels (in-place "
+                   "distillation; 1: on them alone, as Once-for-All trains for hundreds of "
+                   "epochs). In a few hundred steps the largest is a weak teacher: 0 judges "
+                   "networks closer to their standalone trainings")
+      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   add_seed_option(*c.train, a.seed, "the initialization, the networks drawn, the validation split");
   c.train
@@ -186,6 +195,7 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
   nn::SupernetTrainOptions o;
   o.steps = a.steps, o.qat_steps = a.qat_steps, o.batch_size = a.batch_size;
   o.random_members = a.random_members, o.lr = a.lr, o.qat_lr_fraction = a.qat_lr_fraction;
+  o.distillation = a.distillation;
   o.seed = a.seed, o.validation = a.validation, o.subset = a.subset, o.threads = a.threads;
   if (a.epochs > 0) {
     const std::size_t images =

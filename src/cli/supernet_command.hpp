@@ -22,6 +22,7 @@ struct SupernetArgs {
   int random_members = 2;
   double lr = 0.05;
   double qat_lr_fraction = 0.1;
+  double distillation = 0;  ///< nn::SupernetTrainOptions::distillation
   unsigned seed = 1;
   std::size_t validation = 5000;
   std::size_t subset = 0;

@@ -55,6 +55,7 @@ nlohmann::ordered_json training_json(const SupernetTrainOptions& o) {
           {"qat_lr_fraction", o.qat_lr_fraction},
           {"weight_decay", o.weight_decay},
           {"label_smoothing", o.label_smoothing},
+          {"distillation", o.distillation},
           {"calibration_images", o.calibration_images},
           {"seed", o.seed},
           {"validation", o.validation},
@@ -81,6 +82,9 @@ SupernetTrainOptions training_from_json(const nlohmann::json& j, const std::stri
   get("qat_lr_fraction", o.qat_lr_fraction);
   get("weight_decay", o.weight_decay);
   get("label_smoothing", o.label_smoothing);
+  // Supernets kept before it was a setting learned from the largest's soft labels alone.
+  o.distillation = 1;
+  if (j.contains("distillation")) get("distillation", o.distillation);
   get("calibration_images", o.calibration_images);
   get("seed", o.seed);
   get("validation", o.validation);

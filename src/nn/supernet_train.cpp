@@ -63,6 +63,9 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
   if (o.batch_size < 1) throw core::InputError("--batch-size must be at least 1");
   if (o.steps < 0) throw core::InputError("--steps must not be negative");
   if (o.qat_steps < 0) throw core::InputError("--qat-steps must not be negative");
+  if (!(o.distillation >= 0 && o.distillation <= 1))
+    throw core::InputError("--distillation " + std::to_string(o.distillation) +
+                           ": expected a share from 0 to 1");
   keep_large_blocks_in_heap();
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -99,17 +102,25 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
       at += idx.size();
       const auto [x, y] = batch_of(ds.train, idx, norm);
       optimizer.zero_grad();
+      auto ce = [&](const torch::Tensor& logits) {
+        return F::cross_entropy(logits, y,
+                                F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      };
       const torch::Tensor logits = net->forward(net->largest(), x);
-      const torch::Tensor loss = F::cross_entropy(
-          logits, y, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
+      const torch::Tensor loss = ce(logits);
       loss.backward();
-      // In-place distillation: the other members learn the largest's soft labels.
+      // The other members learn the labels and, in-place distillation, the largest's soft
+      // labels, in the proportion `distillation`.
       const torch::Tensor soft = torch::softmax(logits.detach(), 1);
       std::vector<ir::Network> members{smallest};
       for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
       for (const ir::Network& m : members) {
-        const torch::Tensor student = torch::log_softmax(net->forward(m, x), 1);
-        (-(soft * student).sum(1).mean()).backward();
+        const torch::Tensor out = net->forward(m, x);
+        torch::Tensor member_loss = ce(out);
+        if (o.distillation > 0)
+          member_loss = (1 - o.distillation) * member_loss -
+                        o.distillation * (soft * torch::log_softmax(out, 1)).sum(1).mean();
+        member_loss.backward();
       }
       optimizer.step();
       images += static_cast<long>(idx.size()) * static_cast<long>(members.size() + 1);

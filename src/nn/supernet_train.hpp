@@ -25,8 +25,13 @@ struct SupernetTrainOptions {
   int random_members = 2;  ///< members drawn per step besides the largest and the smallest
   double lr = 0.05;        ///< SGD (momentum 0.9, Nesterov), cosine decay to zero
   double weight_decay = 4e-5;
-  double label_smoothing = 0.1;  ///< the largest member's loss on the labels
-  unsigned seed = 1;             ///< initialization, shuffling, members drawn, validation split
+  double label_smoothing = 0.1;  ///< every loss on the labels
+  /// The other members' loss: this share on the largest member's soft labels (in-place
+  /// distillation, as Once-for-All and BigNAS train for hundreds of epochs), the rest on the
+  /// labels. In a few hundred steps the largest is a weak teacher: on the labels alone the
+  /// members judge 6 points closer to their standalone trainings (docs/benchmarks.md).
+  double distillation = 0;
+  unsigned seed = 1;  ///< initialization, shuffling, members drawn, validation split
   std::size_t validation = 5000;
   std::size_t subset = 0;  ///< > 0: train on this many images only
   int threads = 0;         ///< 0: LibTorch's default
@@ -42,8 +47,8 @@ struct SupernetTrainResult {
 };
 
 /// Trains `net` on `ds`: per step one batch through the largest member on the labels, then the
-/// smallest and `random_members` sampled ones on the largest's soft labels (in-place
-/// distillation), their gradients accumulated into one SGD step; the float steps, then the
+/// smallest and `random_members` sampled ones (on the labels and, `distillation`, on the
+/// largest's soft labels), their gradients accumulated into one SGD step; the float steps, then the
 /// quantization-aware ones. Same seed and threads, same weights. Throws core::InputError when
 /// the networks do not fit the data. `progress` gets the step (counting both phases), the
 /// total and the largest member's loss.

@@ -265,6 +265,14 @@ TEST(SpaceSupernet, CheckpointCarriesTheSpaceAndIsRefusedForAnother) {
   EXPECT_NE(supernet_file_name(d.spec(), more), supernet_file_name(d.spec(), {}));
   EXPECT_NE(supernet_file_name(wider, {}), supernet_file_name(d.spec(), {}));
   EXPECT_EQ(supernet_file_name(d.spec(), {}), supernet_file_name(d.spec(), {}));
+  SupernetTrainOptions distilled;
+  distilled.distillation = 1;
+  EXPECT_NE(supernet_file_name(d.spec(), distilled), supernet_file_name(d.spec(), {}));
+  // Supernets kept before the share was a setting distilled alone.
+  nlohmann::json older = training_json(SupernetTrainOptions{});
+  older.erase("distillation");
+  EXPECT_EQ(training_from_json(older, "older").distillation, 1.0);
+  EXPECT_EQ(training_from_json(training_json(distilled), "new").distillation, 1.0);
 }
 }  // namespace
 }  // namespace hao::nn
@@ -311,7 +319,11 @@ TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
   const double before = member_accuracy(untrained, member, ds.train, norm, recal, split.validation);
   const double after = member_accuracy(s, member, ds.train, norm, recal, split.validation);
   EXPECT_GT(after, before + 0.1) << before << " -> " << after;
-  // Deterministic per seed and thread count.
+  SupernetTrainOptions too_much = o;
+  too_much.distillation = 1.5;
+  EXPECT_THROW(train_supernet(s, smallest, sample, ds, too_much), core::InputError);
+  // Deterministic per seed and thread count, with both losses.
+  o.distillation = 0.5;
   auto [one, r1] = run(3);
   auto [two, r2] = run(3);
   EXPECT_EQ(r1.final_loss, r2.final_loss);
