@@ -281,9 +281,8 @@ namespace hao::nn {
 namespace {
 
 // The sandwich rule on a learnable synthetic set: after 40 steps the largest and the smallest
-// member classify well (judged with recalibrated batch norms on held-out images; measured 1.0
-// and 0.87), a random member inherits weights that work, and the same seed gives the same
-// weights.
+// member classify well (judged with recalibrated batch norms on held-out images), a random
+// member inherits weights that work, and the same seed gives the same weights.
 TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
   const search::Mbv2Domain d = default_space();
   const data::DataSet ds = test::synthetic(1200, 100, 5);
