@@ -156,6 +156,10 @@ Genotype Mbv2Domain::parse(const std::string& text, const std::string& where) co
 }
 
 std::vector<double> Mbv2Domain::features(const Genotype& g) const {
+  {
+    std::lock_guard<std::mutex> lock(features_mutex_);
+    if (auto it = features_.find(g); it != features_.end()) return it->second;
+  }
   // One-hot slots of active blocks only (a removed block's slots say nothing), plus per stage
   // the depth and width as numbers, and the network's MACs and weight bits in log scale.
   std::vector<double> f = Domain::features(g);
@@ -173,7 +177,8 @@ std::vector<double> Mbv2Domain::features(const Genotype& g) const {
   }
   f.push_back(std::log2(std::max(1.0, macs)) / 2);
   f.push_back(std::log2(std::max(1.0, weight_bits)) / 2);
-  return f;
+  std::lock_guard<std::mutex> lock(features_mutex_);
+  return features_.emplace(g, std::move(f)).first->second;
 }
 
 namespace {

@@ -27,6 +27,8 @@ class Mbv2Domain : public NetworkDomain {
   /// Clamps every slot into range and zeroes the slots of blocks past a stage's depth.
   Genotype snap(const Genotype& g, Rng& rng) const override;
   std::optional<std::vector<Genotype>> enumerate() const override { return std::nullopt; }
+  /// Kept per genotype once computed (the hao strategy asks for every observed one at each
+  /// ask, and each builds the network).
   std::vector<double> features(const Genotype& g) const override;
   std::string label(const Genotype& g) const override;
   /// NN-Degree: per stage the average in-degree of its MBConv blocks' channel graph
@@ -62,6 +64,8 @@ class Mbv2Domain : public NetworkDomain {
   std::vector<Slot> slots_;
   mutable std::once_flag selection_once_;
   mutable std::unique_ptr<SelectionSpace> selection_;
+  mutable std::mutex features_mutex_;
+  mutable std::map<Genotype, std::vector<double>> features_;
 };
 
 }  // namespace hao::search
