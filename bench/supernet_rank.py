@@ -9,7 +9,8 @@ Spearman rho and the mean gap, and writes JSON.
 
     cmake --build build -j2 && /usr/bin/python3 bench/supernet_rank.py \\
         [--genotypes 16] [--steps 400] [--qat-steps 60] [--supernet-steps 600] \\
-        [--supernet-qat-steps 150] [--threads 2] [--out supernet_rank.json]
+        [--supernet-qat-steps 150] [--recalibration-images 1000] [--threads 2] \\
+        [--out supernet_rank.json]
 
 The standalone trainings are seeded and do not depend on the supernet: `--standalone
 EARLIER.json` takes them from an earlier run's output (same genotypes, same schedule) and judges
@@ -135,6 +136,8 @@ def main():
     p.add_argument("--supernet-steps", type=int, default=600)
     p.add_argument("--supernet-qat-steps", type=int, default=150)
     p.add_argument("--validation", type=int, default=5000)
+    p.add_argument("--recalibration-images", type=int, default=1000,
+                   help="training images that re-estimate each judged network's batch norms")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--space", default=SPACE)
@@ -167,7 +170,8 @@ def main():
         d = os.path.join(tmp, "g%d" % i)
         os.makedirs(d)
         run([HAO, "supernet", "eval", "--space", a.space, "--checkpoint", supernet, "--genotype", g,
-             "--threads", str(a.threads), "--json", os.path.join(d, "eval.json")])
+             "--recalibration-images", str(a.recalibration_images), "--threads", str(a.threads),
+             "--json", os.path.join(d, "eval.json")])
         ev = json.load(open(os.path.join(d, "eval.json")))
         if g in earlier:
             rows.append({"genotype": g, "supernet": ev["val_accuracy"],

@@ -41,6 +41,11 @@ void add_member_options(CLI::App& cmd, SupernetArgs& a) {
   cmd.add_option("--bits", a.bits,
                  "Every block's and the head's bits (one of the space's choices); default: the "
                  "genotype's");
+  cmd.add_option("--recalibration-images", a.recalibration_images,
+                 "Training images that re-estimate the network's batch norms (and set its input "
+                 "ranges, at its bits); hao search judges on 500")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -111,7 +116,8 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
   c.eval = cmd->add_subcommand(
       "eval",
       "Judge one network of the space with the supernet's weights: its batch norms re-estimated "
-      "on 1,000 training images, then its accuracy on the training's validation images, at its "
+      "on training images (--recalibration-images), then its accuracy on the training's validation "
+      "images, at its "
       "bits when the supernet was trained quantization-aware.");
   add_space_option(*c.eval, a.space);
   add_member_options(*c.eval, a);
@@ -183,7 +189,8 @@ TrainedSupernet load_trained(const SupernetArgs& a) {
   t.net = nn::space_supernet(*t.space.domain);
   t.info = nn::load_supernet(t.net, *t.space.domain, a.checkpoint);
   t.ds = data::load_dataset(t.space.spec.mbv2.data);
-  t.images = nn::judge_images(t.ds, nn::training_from_json(t.info.training, a.checkpoint));
+  t.images = nn::judge_images(t.ds, nn::training_from_json(t.info.training, a.checkpoint),
+                              a.recalibration_images);
   return t;
 }
 

@@ -34,6 +34,7 @@ struct SupernetArgs {
   std::string genotype;
   int bits = 0;  ///< > 0: every block and the head at these bits
   bool in_float = false;
+  std::size_t recalibration_images = 1000;
 };
 
 /// Registers `hao supernet` and its three subcommands; returns the three.
