@@ -56,7 +56,13 @@ TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
   HaoRun at_bits = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
                         genotype, "--threads", "1"});
   ASSERT_EQ(at_bits.code, kExitOk) << at_bits.err;
-  EXPECT_NE(at_bits.out.find("at its bits (500 images"), std::string::npos) << at_bits.out;
+  EXPECT_NE(at_bits.out.find("at its bits (500 images; batch norms re-estimated on 1000)"),
+            std::string::npos)
+      << at_bits.out;
+  HaoRun fewer = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                      genotype, "--recalibration-images", "200", "--threads", "1"});
+  ASSERT_EQ(fewer.code, kExitOk) << fewer.err;
+  EXPECT_NE(fewer.out.find("re-estimated on 200)"), std::string::npos) << fewer.out;
   HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
                          genotype, "--float", "--threads", "1"});
   ASSERT_EQ(in_float.code, kExitOk) << in_float.err;
@@ -83,6 +89,9 @@ TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
   bad({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype", "largest",
        "--bits", "2"},
       "--bits: bits 2 are not among the space's choices (4, 8)");
+  bad({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype", "largest",
+       "--recalibration-images", "0"},
+      "--recalibration-images");
   bad({"supernet", "eval", "--checkpoint", ckpt, "--genotype", "largest"},
       "a supernet of space 'two', whose dimensions differ from this space's");
   bad({"supernet", "eval", "--space", space, "--checkpoint", dir + "/net.pt", "--genotype",
@@ -128,8 +137,6 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
                                   "1",
                                   "--final-qat-steps",
                                   "1",
-                                  "--final-steps",
-                                  "3",
                                   "--threads",
                                   "1",
                                   "--out",
@@ -137,6 +144,7 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
                                   "--json",
                                   dir + "/" + device + ".json"};
     if (!study.empty()) args.insert(args.end(), {"--study", study});
+    if (device == "zu3eg") args.insert(args.end(), {"--final-steps", "3"});
     return hao(args);
   };
   HaoRun first = search("zu3eg", "a");
@@ -159,6 +167,8 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
       << second.out;
   EXPECT_NE(second.err.find("judging on the supernet kept in"), std::string::npos) << second.err;
   EXPECT_EQ(second.err.find("training the supernet"), std::string::npos);
+  // Without --final-steps a supernet's finalists get 120 float batches first.
+  EXPECT_NE(second.err.find("after 120 float + 1 QAT batches"), std::string::npos) << second.err;
   const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
   EXPECT_EQ(j["evaluations"].size(), 8u);
   EXPECT_NE(second.out.find("8 evaluations (judged at their bits on the supernet)"),
