@@ -116,9 +116,8 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
   c.eval = cmd->add_subcommand(
       "eval",
       "Judge one network of the space with the supernet's weights: its batch norms re-estimated "
-      "on training images (--recalibration-images), then its accuracy on the training's validation "
-      "images, at its "
-      "bits when the supernet was trained quantization-aware.");
+      "on training images (--recalibration-images), then its accuracy on the training's "
+      "validation images, at its bits when the supernet was trained quantization-aware.");
   add_space_option(*c.eval, a.space);
   add_member_options(*c.eval, a);
   c.eval->add_flag("--float", a.in_float, "Judge in float, not at the bits");
