@@ -237,12 +237,6 @@ void export_chosen(const store::StudyStore& db, const std::string& study,
 #endif
 }
 
-/// Float batches per finalist: --final-steps, else 120 on a supernet, 0 from scratch.
-long final_steps_for(const SearchArgs& a) {
-  if (a.final_steps >= 0) return a.final_steps;
-  return a.evaluator == "supernet" ? 120 : 0;
-}
-
 /// Where checkpoints and supernets are kept.
 std::string files_dir(const SearchArgs& a) {
   if (!a.files.empty()) return a.files;
@@ -266,7 +260,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.training.seed = a.seed;
     o.recalibration_images = a.recalibration_images;
     o.final_qat_steps = a.final_qat_steps;
-    o.final_steps = final_steps_for(a);
+    if (a.final_steps >= 0) o.final_steps = a.final_steps;
     o.qat_lr_fraction = a.qat_lr_fraction;
     o.threads = a.threads;
     o.device = a.device.name;
@@ -292,7 +286,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.validation = a.validation;
   o.qat_steps = a.qat_steps;
   o.final_qat_steps = a.final_qat_steps;
-  o.final_steps = final_steps_for(a);
+  if (a.final_steps >= 0) o.final_steps = a.final_steps;
   o.qat_lr_fraction = a.qat_lr_fraction;
   o.calibration_images = a.calibration_images;
   o.sensitivity_probes = a.sensitivity_probes;
@@ -424,8 +418,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
                            const nlohmann::json& note) {
     err << "[final " << done << "/" << total << "] design " << r.index << ": test acc "
         << core::fixed(note.value("test_accuracy", 0.0), 2) << "% after "
-        << (final_steps_for(a) > 0 ? std::to_string(final_steps_for(a)) + " float + " : "")
-        << a.final_qat_steps << " QAT batches\n";
+        << (note.contains("float_steps") ? note["float_steps"].dump() + " float + " : "")
+        << note.value("qat_steps", 0L) << " QAT batches\n";
   };
   const search::StudyResult result =
       search::run_study(*db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);

@@ -47,7 +47,7 @@ struct SearchArgs {
   long qat_steps = 0;  ///< 0: candidates are judged in float; the finalists get QAT
   int finalists = 7;
   long final_qat_steps = 40;
-  long final_steps = -1;          ///< -1: the evaluator's default (final_steps_for)
+  long final_steps = -1;          ///< -1: the evaluator's default (120 on a supernet, else 0)
   double qat_lr_fraction = 0.02;  ///< QAT's peak learning rate as a fraction of the float one
   std::size_t calibration_images = 512;
   int sensitivity_probes = 8;
