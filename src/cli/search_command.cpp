@@ -112,6 +112,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "Supernet: judge on this one (hao supernet train --out) instead of training "
                   "or loading the one kept beside the store; its settings replace the "
                   "--supernet-* and --validation ones");
+  cmd->add_flag("--no-reuse{false}", a.reuse,
+                "Supernet: judge and fine-tune every candidate even when the supernet memo "
+                "(memo.db beside the kept supernets) holds its result from an earlier study on "
+                "the same supernet and settings: the same figures, computed again");
   cmd->add_option("--recalibration-images", a.recalibration_images,
                   "Supernet: training images that re-estimate a candidate's batch norms")
       ->capture_default_str();
@@ -268,6 +272,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.supernet_dir = (fs::path(files_dir(a)) / "supernets").string();
     o.checkpoint_dir = (fs::path(files_dir(a)) / study).string();
     o.supernet_file = a.supernet;
+    if (a.reuse) o.memo_file = (fs::path(o.supernet_dir) / "memo.db").string();
     o.validate("hao search");
     const std::string file = o.supernet_path(mbv2.spec());
     if (!fs::exists(file) && a.supernet.empty())
@@ -396,8 +401,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   };
   progress.evaluated = [&](const store::EvaluationRecord& r, const std::string& why, double eta) {
     line(r);
+    const auto extra = nlohmann::json::parse(r.extra, nullptr, /*allow_exceptions=*/false);
+    const bool reused = extra.is_object() && extra.value("reused", false);
     err << "ETA " << clock_text(eta) << "  " << r.label << (why.empty() ? "" : "  (" + why + ")")
-        << "\n";
+        << (reused ? "  [judged by an earlier study]" : "") << "\n";
   };
   progress.landed = [&](const store::EvaluationRecord& r) {
     line(r);
@@ -419,7 +426,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     err << "[final " << done << "/" << total << "] design " << r.index << ": test acc "
         << core::fixed(note.value("test_accuracy", 0.0), 2) << "% after "
         << (note.contains("float_steps") ? note["float_steps"].dump() + " float + " : "")
-        << note.value("qat_steps", 0L) << " QAT batches\n";
+        << note.value("qat_steps", 0L) << " QAT batches"
+        << (note.value("reused", false) ? " (measured by an earlier study)" : "") << "\n";
   };
   const search::StudyResult result =
       search::run_study(*db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);

@@ -280,22 +280,52 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
     const int threads = options_.training.threads;
     options_.training = training_from_json(info_.training, path_);
     options_.training.threads = threads;
-    images_ = judge_images(*data_, options_.training, options_.recalibration_images);
-    return;
-  }
-  std::filesystem::create_directories(options_.supernet_dir.empty() ? "." : options_.supernet_dir);
-  const FileLock only_one_trains(path_ + ".lock");
-  if (std::filesystem::exists(path_)) {
-    net_ = space_supernet(mbv2_);
-    info_ = load_supernet(net_, mbv2_, path_);
   } else {
-    info_ = train_and_save_supernet(mbv2_, *data_, options_.training, options_.space, path_,
-                                    options_.progress);
-    net_ = space_supernet(mbv2_);
-    info_ = load_supernet(net_, mbv2_, path_);  // what a later study will load, exactly
-    trained_ = true;
+    std::filesystem::create_directories(options_.supernet_dir.empty() ? "."
+                                                                      : options_.supernet_dir);
+    const FileLock only_one_trains(path_ + ".lock");
+    if (std::filesystem::exists(path_)) {
+      net_ = space_supernet(mbv2_);
+      info_ = load_supernet(net_, mbv2_, path_);
+    } else {
+      info_ = train_and_save_supernet(mbv2_, *data_, options_.training, options_.space, path_,
+                                      options_.progress);
+      net_ = space_supernet(mbv2_);
+      info_ = load_supernet(net_, mbv2_, path_);  // what a later study will load, exactly
+      trained_ = true;
+    }
   }
   images_ = judge_images(*data_, options_.training, options_.recalibration_images);
+  if (!options_.memo_file.empty()) {
+    const auto parent = std::filesystem::path(options_.memo_file).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    memo_ = std::make_unique<SupernetMemo>(options_.memo_file);
+    digest_ = file_digest(path_);
+  }
+}
+
+// What else decides a judgement or a finalist's measurement besides the supernet's contents
+// and the genotype (its bits included). The version is raised when the way hao computes either
+// changes, so that an older hao's results are not taken for a newer one's.
+constexpr int kMemoVersion = 1;
+
+std::string SupernetEvaluator::judgement_key(const std::string& genotype) const {
+  const nlohmann::ordered_json settings{{"version", kMemoVersion},
+                                        {"data", domain_.data()},
+                                        {"recalibration_images", options_.recalibration_images},
+                                        {"threads", options_.threads}};
+  return digest_ + "|" + settings.dump() + "|" + genotype;
+}
+
+std::string SupernetEvaluator::finalist_key(const std::string& genotype) const {
+  const nlohmann::ordered_json settings{{"version", kMemoVersion},
+                                        {"data", domain_.data()},
+                                        {"recalibration_images", options_.recalibration_images},
+                                        {"final_steps", options_.final_steps},
+                                        {"final_qat_steps", options_.final_qat_steps},
+                                        {"qat_lr_fraction", options_.qat_lr_fraction},
+                                        {"threads", options_.threads}};
+  return digest_ + "|" + settings.dump() + "|" + genotype;
 }
 
 SupernetEvaluator::~SupernetEvaluator() = default;
@@ -316,16 +346,63 @@ nlohmann::ordered_json SupernetEvaluator::settings(int finalists) const {
 void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRecord& r) {
   double hardware_s = 0;
   if (!record_hardware(c.genotype, r, hardware_s)) return;
-  const MemberJudgement j = judge_member(net_, info_, mbv2_, c.genotype, *data_, images_);
-  r.accuracy = 100 * j.val_accuracy;
-  r.extra = nlohmann::json{{"evaluator", "supernet"},        {"quantized", j.quantized},
-                           {"judge_seconds", j.seconds},     {"ask_seconds", c.ask_seconds},
-                           {"hardware_seconds", hardware_s}, {"ask_source", c.ask_source}}
-                .dump();
+  nlohmann::json extra{{"evaluator", "supernet"}};
+  const std::string key = memo_ ? judgement_key(r.genotype) : "";
+  const auto kept = memo_ ? memo_->find("judgement", key) : std::nullopt;
+  if (kept && kept->contains("val_accuracy")) {
+    r.accuracy = 100 * kept->at("val_accuracy").get<double>();
+    extra["quantized"] = kept->value("quantized", false);
+    extra["judge_seconds"] = 0.0;
+    extra["reused"] = true;  // judged by an earlier study on this supernet
+    ++reused_judgements_;
+  } else {
+    const MemberJudgement j = judge_member(net_, info_, mbv2_, c.genotype, *data_, images_);
+    r.accuracy = 100 * j.val_accuracy;
+    extra["quantized"] = j.quantized;
+    extra["judge_seconds"] = j.seconds;
+    if (memo_)
+      memo_->put(
+          "judgement", key,
+          {{"val_accuracy", j.val_accuracy}, {"quantized", j.quantized}, {"seconds", j.seconds}});
+  }
+  extra["ask_seconds"] = c.ask_seconds;
+  extra["hardware_seconds"] = hardware_s;
+  extra["ask_source"] = c.ask_source;
+  r.extra = extra.dump();
 }
 
 nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   const auto t0 = Clock::now();
+  const std::string checkpoint = final_checkpoint(options_.checkpoint_dir, r.index);
+  const std::string key = memo_ ? finalist_key(r.genotype) : "";
+  if (auto kept = memo_ ? memo_->find("finalist", key) : std::nullopt;
+      kept && kept->contains("test_accuracy")) {
+    // Its fine-tuned weights come along when this study keeps checkpoints; without them (the
+    // earlier study's folder removed) it is fine-tuned again.
+    const std::string from = kept->value("checkpoint", std::string());
+    std::error_code ec;
+    if (!checkpoint.empty()) {
+      if (from.empty() || !std::filesystem::exists(from, ec)) {
+        ec = std::make_error_code(std::errc::no_such_file_or_directory);
+      } else if (from != checkpoint) {
+        std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), ec);
+        std::filesystem::copy_file(from, checkpoint,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
+      }
+    }
+    if (!ec) {
+      nlohmann::json note = *kept;
+      if (checkpoint.empty())
+        note.erase("checkpoint");
+      else
+        note["checkpoint"] = checkpoint;
+      note["computed_seconds"] = kept->value("seconds", 0.0);
+      note["reused"] = true;  // measured by an earlier study on this supernet
+      note["seconds"] = seconds_since(t0);
+      ++reused_finalists_;
+      return note;
+    }
+  }
   const search::Genotype g =
       search::parse_code(r.genotype, "evaluation " + std::to_string(r.index));
   seed_torch(options_.training.seed);
@@ -342,7 +419,9 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   o.threads = options_.threads;
   o.float_test = false;
   o.float_validation = false;
-  return final_note(model, *data_, o, t0, final_checkpoint(options_.checkpoint_dir, r.index));
+  nlohmann::json note = final_note(model, *data_, o, t0, checkpoint);
+  if (memo_) memo_->put("finalist", key, note);
+  return note;
 }
 
 }  // namespace hao::nn

@@ -12,6 +12,7 @@
 
 #include "data/images.hpp"
 #include "nn/space_supernet.hpp"
+#include "nn/supernet_memo.hpp"
 #include "nn/train.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/study.hpp"
@@ -105,6 +106,10 @@ struct SupernetEvaluatorOptions {
   std::string space;   ///< the space's name, kept in the supernet's checkpoint
   /// Where the finalists' fine-tuned checkpoints go (final-N.pt); empty: not kept.
   std::string checkpoint_dir;
+  /// The supernet memo (SupernetMemo) that keeps each member's judgement and each finalist's
+  /// measurement for the supernet's file contents and these settings; a later study takes them
+  /// from it instead of computing them again. Empty: nothing kept, everything computed.
+  std::string memo_file;
   /// Reports the supernet's training, when it trains.
   std::function<void(long step, long steps, double loss)> progress;
   void validate(const std::string& where = "supernet evaluator") const;
@@ -132,8 +137,14 @@ class SupernetEvaluator : public Mbv2Evaluator {
   const std::string& supernet_path() const { return path_; }
   bool trained_supernet() const { return trained_; }
   const SupernetInfo& supernet_info() const { return info_; }
+  /// The judgements and finalists this evaluator took from the memo so far.
+  int reused_judgements() const { return reused_judgements_; }
+  int reused_finalists() const { return reused_finalists_; }
 
  private:
+  /// The memo's keys: the supernet's digest, what else decides the result, the genotype.
+  std::string judgement_key(const std::string& genotype) const;
+  std::string finalist_key(const std::string& genotype) const;
   const search::Mbv2Domain& mbv2_;  ///< the supernet is an mbv2 space's
   SupernetEvaluatorOptions options_;
   std::unique_ptr<data::DataSet> data_;
@@ -142,6 +153,9 @@ class SupernetEvaluator : public Mbv2Evaluator {
   JudgeImages images_;
   std::string path_;
   bool trained_ = false;
+  std::unique_ptr<SupernetMemo> memo_;
+  std::string digest_;  ///< file_digest(path_), when there is a memo
+  int reused_judgements_ = 0, reused_finalists_ = 0;
 };
 
 /// The file name a supernet of `spec` trained with `training` is kept under in a folder:

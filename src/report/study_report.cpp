@@ -180,10 +180,18 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
   }
   // Who judged the candidates: a table, the supernet or trainings from scratch (studies
   // stored before there was a choice say nothing and trained).
-  const std::string judged_by = tabular ? "table look-ups"
-                                : settings.value("evaluator", "") == "supernet"
-                                    ? "judged at their bits on the supernet"
-                                    : "each trained from scratch";
+  std::size_t reused = 0;  // judgements a supernet evaluator took from earlier studies
+  for (const auto& r : records) {
+    const auto extra = nlohmann::json::parse(r.extra, nullptr, /*allow_exceptions=*/false);
+    reused += extra.is_object() && extra.value("reused", false);
+  }
+  const std::string judged_by =
+      tabular ? "table look-ups"
+      : settings.value("evaluator", "") == "supernet"
+          ? "judged at their bits on the supernet" +
+                (reused ? ", " + std::to_string(reused) + " of them by earlier studies"
+                        : std::string())
+          : "each trained from scratch";
   out << "study '" << study << "': " << records.size() << " evaluations (" << judged_by << "), "
       << (tabular ? "" : std::to_string(measured.size()) + " measured on the test set, ")
       << "frontier " << front.size() << " designs (* = chosen, the knee)\n"

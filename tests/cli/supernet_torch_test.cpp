@@ -113,7 +113,8 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   fs::create_directories(dir);
   const std::string space = small_space(dir), db = dir + "/studies.db";
   // `study` empty: the default name.
-  auto search = [&](const std::string& device, const std::string& study) {
+  auto search = [&](const std::string& device, const std::string& study,
+                    const std::vector<std::string>& more = {}) {
     std::vector<std::string> args{"search",
                                   "--space",
                                   space,
@@ -145,6 +146,7 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
                                   dir + "/" + device + ".json"};
     if (!study.empty()) args.insert(args.end(), {"--study", study});
     if (device == "zu3eg") args.insert(args.end(), {"--final-steps", "3"});
+    args.insert(args.end(), more.begin(), more.end());
     return hao(args);
   };
   HaoRun first = search("zu3eg", "a");
@@ -171,9 +173,62 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_NE(second.err.find("after 120 float + 1 QAT batches"), std::string::npos) << second.err;
   const nlohmann::json j = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
   EXPECT_EQ(j["evaluations"].size(), 8u);
-  EXPECT_NE(second.out.find("8 evaluations (judged at their bits on the supernet)"),
+  EXPECT_NE(second.out.find("8 evaluations (judged at their bits on the supernet"),
             std::string::npos)
       << second.out;
+
+  // The genotypes the first study judged are taken from the supernet memo (accuracy does not
+  // depend on the device), and they are what judging them again gives: a third study for zu9eg
+  // with --no-reuse judges every candidate and finds the same accuracies.
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::size_t reused = count(second.err, "[judged by an earlier study]");
+  EXPECT_GE(reused, 1u) << second.err;  // the same seed asks the same random candidates first
+  HaoRun fresh = search("zu9eg", "fresh", {"--no-reuse"});
+  ASSERT_EQ(fresh.code, kExitOk) << fresh.err;
+  EXPECT_EQ(count(fresh.err, "[judged by an earlier study]"), 0u) << fresh.err;
+  EXPECT_EQ(count(fresh.err, "(measured by an earlier study)"), 0u) << fresh.err;
+  const nlohmann::json f = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
+  ASSERT_EQ(f["evaluations"].size(), j["evaluations"].size());
+  std::size_t marked = 0;
+  for (std::size_t i = 0; i < j["evaluations"].size(); ++i) {
+    const auto &a = j["evaluations"][i], &b = f["evaluations"][i];
+    EXPECT_EQ(a["genotype"], b["genotype"]) << i;
+    EXPECT_DOUBLE_EQ(a["accuracy"].get<double>(), b["accuracy"].get<double>()) << i;
+    marked += a["extra"].value("reused", false);
+    EXPECT_FALSE(b["extra"].value("reused", false)) << i;
+  }
+  EXPECT_EQ(marked, reused);
+  // Its finalist was fine-tuned again by the fresh study, with the same result; the second
+  // study's finalist (the same settings) is what a later one takes.
+  HaoRun again = search("zu9eg", "again");
+  ASSERT_EQ(again.code, kExitOk) << again.err;
+  EXPECT_EQ(count(again.err, "[judged by an earlier study]"), 8u) << again.err;
+  EXPECT_NE(again.out.find("8 evaluations (judged at their bits on the supernet, 8 of them by "
+                           "earlier studies)"),
+            std::string::npos)
+      << again.out;
+  EXPECT_NE(again.err.find("after 120 float + 1 QAT batches (measured by an earlier study)"),
+            std::string::npos)
+      << again.err;
+  const nlohmann::json g = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
+  for (const auto* study : {&f, &g}) {
+    ASSERT_EQ((*study)["frontier"].size(), 1u);
+    EXPECT_DOUBLE_EQ((*study)["frontier"][0]["test_accuracy"].get<double>(),
+                     j["frontier"][0]["test_accuracy"].get<double>());
+  }
+  EXPECT_TRUE(fs::exists(dir + "/rep-zu9eg/chosen/model.qonnx.onnx"));
+
+  // A damaged memo: one message naming it, exit 2, the file left as it was.
+  std::ofstream(db + ".d/supernets/memo.db") << "not a database, and long enough to be read";
+  HaoRun damaged = search("zu9eg", "damaged");
+  EXPECT_EQ(damaged.code, kExitBadInput) << damaged.err;
+  EXPECT_NE(damaged.err.find("memo.db: not a hao supernet memo"), std::string::npos) << damaged.err;
+  EXPECT_EQ(core::read_file(db + ".d/supernets/memo.db"),
+            "not a database, and long enough to be read");
 }
 
 }  // namespace
