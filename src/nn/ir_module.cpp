@@ -207,7 +207,13 @@ void IrNetImpl::check_trainable_bits() const {
     }
 }
 
+void IrNetImpl::train(bool on) {
+  frozen_.clear();
+  torch::nn::Module::train(on);
+}
+
 void IrNetImpl::set_mode(Mode mode) {
+  frozen_.clear();
   if (mode == Mode::kQuantized) check_trainable_bits();
   if (mode == Mode::kCalibrate)
     for (auto& r : range_)
@@ -278,14 +284,24 @@ std::pair<torch::Tensor, torch::Tensor> folded_conv(const ir::Layer& l, const We
   return {w, b};
 }
 
+std::pair<torch::Tensor, torch::Tensor> quantized_weights(const ir::Layer& l,
+                                                          const WeightedParams& p) {
+  if (l.op == ir::OpKind::kFc) return {fake_quant_weight(p.weight, l.weight_bits), p.bias};
+  const auto [w, b] = folded_conv(l, p);
+  return {channels_last(fake_quant_weight(w, l.weight_bits)), b};
+}
+
 torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
                                const WeightedParams& p, IrNetImpl::Mode mode, bool training) {
   const bool quantized = mode == IrNetImpl::Mode::kQuantized;
+  const bool frozen = quantized && !training && p.frozen_weight.defined();
   if (l.op == ir::OpKind::kFc) {
     // N x C x 1 x 1, as the IR shapes it, so that any layer can follow.
     const torch::Tensor x = quantize_input(l, input.flatten(1), p.range, mode, training);
     const torch::Tensor y =
-        F::linear(x, quantized ? fake_quant_weight(p.weight, l.weight_bits) : p.weight, p.bias);
+        frozen ? F::linear(x, p.frozen_weight, p.frozen_bias)
+               : F::linear(x, quantized ? fake_quant_weight(p.weight, l.weight_bits) : p.weight,
+                           p.bias);
     return y.view({input.size(0), l.out.c, 1, 1});
   }
   const torch::Tensor x =
@@ -304,9 +320,10 @@ torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
             .momentum(p.bn_momentum)
             .eps(p.bn_eps));
   }
+  if (frozen) return F::conv2d(x, p.frozen_weight, options.bias(p.frozen_bias));
   if (quantized) {
-    const auto [w, b] = folded_conv(l, p);
-    return F::conv2d(x, channels_last(fake_quant_weight(w, l.weight_bits)), options.bias(b));
+    const auto [w, b] = quantized_weights(l, p);
+    return F::conv2d(x, w, options.bias(b));
   }
   if (p.bias.defined()) options.bias(p.bias);
   const torch::Tensor y = F::conv2d(x, channels_last(p.weight), options);
@@ -383,7 +400,25 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
   for (int p : l.inputs)
     in.push_back(p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)]);
   if (!l.has_weights()) return elementwise_forward(l, in);
-  return weighted_forward(l, in[0], params(i), mode_, is_training());
+  WeightedParams p = params(i);
+  if (mode_ == Mode::kQuantized && !is_training() && !torch::GradMode::is_enabled()) {
+    std::vector<std::int64_t> key{l.weight_bits, conv_channels_last.load() ? 1 : 0};
+    for (const torch::Tensor* t :
+         {&p.weight, &p.bias, &p.bn_weight, &p.bn_bias, &p.bn_mean, &p.bn_var}) {
+      key.push_back(t->defined() ? reinterpret_cast<std::int64_t>(t->unsafeGetTensorImpl()) : 0);
+      key.push_back(t->defined() ? t->_version() : -1);
+    }
+    if (frozen_.size() != net_.layers.size()) frozen_.resize(net_.layers.size());
+    Frozen& f = frozen_[i];
+    if (f.key != key) {
+      std::tie(f.weight, f.bias) = quantized_weights(l, p);
+      f.key = std::move(key);
+      f.sources = {p.weight, p.bias, p.bn_weight, p.bn_bias, p.bn_mean, p.bn_var};
+    }
+    p.frozen_weight = f.weight;
+    p.frozen_bias = f.bias;
+  }
+  return weighted_forward(l, in[0], p, mode_, is_training());
 }
 
 WeightedParams IrNetImpl::params(std::size_t i) const {

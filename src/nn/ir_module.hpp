@@ -90,6 +90,9 @@ class IrNetImpl : public torch::nn::Module {
   /// through the rounding and stop outside the range. Bits of 16 or more stay float.
   /// Throws core::InputError for bits outside 2..8 (or >= 16), naming the layer.
   void set_mode(Mode mode);
+  /// Also forgets the weights kQuantized evaluation kept (a batch norm's statistics change in
+  /// training mode).
+  void train(bool on = true) override;
   /// The check kQuantized makes: every conv's and fc's bits can be trained (2..8, or >= 16).
   void check_trainable_bits() const;
   Mode mode() const { return mode_; }
@@ -109,6 +112,15 @@ class IrNetImpl : public torch::nn::Module {
   std::vector<float> input_mean_, input_stddev_;
   std::string trained_bits_;
   std::vector<std::size_t> last_use_;  // per layer: the last layer that reads its output
+  // Per layer, its quantized_weights while evaluating without gradients, and what they were
+  // computed from (the tensors' identities and in-place versions, the bits): an evaluation
+  // quantizes each weight once, not once per batch; any change to a tensor recomputes them.
+  struct Frozen {
+    std::vector<std::int64_t> key;
+    std::vector<torch::Tensor> sources;  // kept alive: their addresses are in the key
+    torch::Tensor weight, bias;
+  };
+  std::vector<Frozen> frozen_;
 };
 TORCH_MODULE(IrNet);
 
@@ -125,7 +137,14 @@ struct WeightedParams {
   /// channel, quantizing w then scaling equals quantizing the folded w (scale-invariant step),
   /// so what is learned carries over to the folded evaluation.
   bool batch_statistics = false;
+  /// When defined, kQuantized outside training computes with these (quantized_weights of the
+  /// tensors above, kept between batches) instead of quantizing the weights again.
+  torch::Tensor frozen_weight, frozen_bias;
 };
+/// The weight and bias a conv or fc computes with in kQuantized outside training: the batch
+/// norm folded in, fake-quantized per output channel (a conv's channels-last).
+std::pair<torch::Tensor, torch::Tensor> quantized_weights(const ir::Layer& l,
+                                                          const WeightedParams& p);
 /// A conv's weights and bias with its batch norm (if any) folded in from the running
 /// statistics, as kQuantized computes it and as it is deployed (no bias: zeros).
 std::pair<torch::Tensor, torch::Tensor> folded_conv(const ir::Layer& l, const WeightedParams& p);

@@ -151,6 +151,42 @@ TEST(Qat, FoldedBatchNormEqualsTheLayerInEvaluation) {
   EXPECT_TRUE(torch::allclose(m->forward(x), plain, 1e-4, 1e-5));
 }
 
+// Evaluating quantized without gradients quantizes each weight once, not once per batch; an
+// in-place change to a weight or a batch norm's statistics is seen by the next evaluation
+// exactly as by a module that never kept anything.
+TEST(Qat, EvaluationKeepsQuantizedWeightsUntilATensorChanges) {
+  ir::Network net = example();
+  for (auto& l : net.layers) l.weight_bits = 4, l.act_bits = 8;
+  seed_torch(7);
+  IrNet m(net);
+  m->train();
+  torch::NoGradGuard no_grad;
+  for (int k = 0; k < 3; ++k) m->forward(torch::randn({8, 1, 28, 28}));
+  m->eval();
+  m->set_mode(IrNetImpl::Mode::kCalibrate);
+  m->forward(torch::randn({16, 1, 28, 28}));
+  m->set_mode(IrNetImpl::Mode::kQuantized);
+  const torch::Tensor x = torch::randn({4, 1, 28, 28});
+  auto afresh = [&] {  // what a module that kept nothing computes
+    m->train();
+    m->eval();
+    return m->forward(x);
+  };
+  const torch::Tensor first = m->forward(x);
+  EXPECT_TRUE(torch::equal(m->forward(x), first));
+  EXPECT_TRUE(torch::equal(afresh(), first));
+  std::size_t with_norm = 0;
+  while (!m->norm(with_norm)) ++with_norm;
+  m->weight(with_norm).mul_(0.5);
+  const torch::Tensor halved = m->forward(x);
+  EXPECT_FALSE(torch::equal(halved, first));
+  EXPECT_TRUE(torch::equal(afresh(), halved));
+  m->norm(with_norm)->running_mean.add_(0.3);
+  const torch::Tensor shifted = m->forward(x);
+  EXPECT_FALSE(torch::equal(shifted, halved));
+  EXPECT_TRUE(torch::equal(afresh(), shifted));
+}
+
 // Distinct values up to float rounding: the straight-through form w + (q - w) may land a level
 // an ulp off, which torch::_unique would count twice.
 std::int64_t distinct_levels(const torch::Tensor& v) {
