@@ -354,7 +354,6 @@ void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
     extra["quantized"] = kept->value("quantized", false);
     extra["judge_seconds"] = 0.0;
     extra["reused"] = true;  // judged by an earlier study on this supernet
-    ++reused_judgements_;
   } else {
     const MemberJudgement j = judge_member(net_, info_, mbv2_, c.genotype, *data_, images_);
     r.accuracy = 100 * j.val_accuracy;
@@ -399,7 +398,6 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
       note["computed_seconds"] = kept->value("seconds", 0.0);
       note["reused"] = true;  // measured by an earlier study on this supernet
       note["seconds"] = seconds_since(t0);
-      ++reused_finalists_;
       return note;
     }
   }
@@ -420,7 +418,13 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   o.float_test = false;
   o.float_validation = false;
   nlohmann::json note = final_note(model, *data_, o, t0, checkpoint);
-  if (memo_) memo_->put("finalist", key, note);
+  if (memo_) {
+    nlohmann::json kept = note;  // its checkpoint found from any working directory
+    if (kept.contains("checkpoint"))
+      kept["checkpoint"] =
+          std::filesystem::absolute(kept["checkpoint"].get<std::string>()).string();
+    memo_->put("finalist", key, kept);
+  }
   return note;
 }
 

@@ -137,9 +137,6 @@ class SupernetEvaluator : public Mbv2Evaluator {
   const std::string& supernet_path() const { return path_; }
   bool trained_supernet() const { return trained_; }
   const SupernetInfo& supernet_info() const { return info_; }
-  /// The judgements and finalists this evaluator took from the memo so far.
-  int reused_judgements() const { return reused_judgements_; }
-  int reused_finalists() const { return reused_finalists_; }
 
  private:
   /// The memo's keys: the supernet's digest, what else decides the result, the genotype.
@@ -155,7 +152,6 @@ class SupernetEvaluator : public Mbv2Evaluator {
   bool trained_ = false;
   std::unique_ptr<SupernetMemo> memo_;
   std::string digest_;  ///< file_digest(path_), when there is a memo
-  int reused_judgements_ = 0, reused_finalists_ = 0;
 };
 
 /// The file name a supernet of `spec` trained with `training` is kept under in a folder:
