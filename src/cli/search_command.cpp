@@ -116,6 +116,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                 "Supernet: judge and fine-tune every candidate even when the supernet memo "
                 "(memo.db beside the kept supernets) holds its result from an earlier study on "
                 "the same supernet and settings: the same figures, computed again");
+  cmd->add_flag("--warm-start", a.warm_start,
+                "Supernet: evaluate first every genotype earlier studies judged on the same "
+                "supernet and settings (the memo's judgements, in the order they were made; "
+                "only program 1 runs for each), up to the budget, then ask the strategy for the "
+                "rest: a search for another device in minutes");
   cmd->add_option("--recalibration-images", a.recalibration_images,
                   "Supernet: training images that re-estimate a candidate's batch norms")
       ->capture_default_str();
@@ -331,6 +336,11 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
                            " space, and supernets are built for mbv2 spaces only; use "
                            "--evaluator scratch");
+  if (a.warm_start && (tabular || a.evaluator != "supernet" || !a.reuse))
+    throw core::InputError(
+        "--warm-start evaluates first what earlier studies judged on the "
+        "same supernet: it needs --evaluator supernet on a generative space, "
+        "without --no-reuse");
   if (!tabular && a.evaluation_delay_s > 0)
     throw core::InputError("--evaluation-delay applies to tabular spaces; " + spec.name +
                            " trains its candidates");
@@ -343,6 +353,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
                                : supernet ? 150
                                           : 10);  // a negative one: validate()
   so.finalists = a.finalists;
+  so.warm_start = a.warm_start;
   so.name = a.study;
   so.stale_after_s = a.stale_after_s;
   so.heartbeat_s = std::min(10.0, a.stale_after_s / 4);

@@ -39,8 +39,9 @@ struct SearchArgs {
   long supernet_qat_steps = 60;
   double supernet_distillation = 0;  ///< nn::SupernetTrainOptions::distillation
   std::size_t recalibration_images = 500;
-  std::string supernet;  ///< a supernet from hao supernet train instead of the kept one
-  bool reuse = true;     ///< take judgements and finalists from the supernet memo
+  std::string supernet;     ///< a supernet from hao supernet train instead of the kept one
+  bool reuse = true;        ///< take judgements and finalists from the supernet memo
+  bool warm_start = false;  ///< evaluate the memo's judged genotypes first
   // Training of each candidate (trained spaces, --evaluator scratch).
   long train_steps = 120;
   std::size_t subset = 12000;

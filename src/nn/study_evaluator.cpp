@@ -309,12 +309,25 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
 // changes, so that an older hao's results are not taken for a newer one's.
 constexpr int kMemoVersion = 1;
 
-std::string SupernetEvaluator::judgement_key(const std::string& genotype) const {
+std::string SupernetEvaluator::judgement_prefix() const {
   const nlohmann::ordered_json settings{{"version", kMemoVersion},
                                         {"data", domain_.data()},
                                         {"recalibration_images", options_.recalibration_images},
                                         {"threads", options_.threads}};
-  return digest_ + "|" + settings.dump() + "|" + genotype;
+  return digest_ + "|" + settings.dump() + "|";
+}
+
+std::string SupernetEvaluator::judgement_key(const std::string& genotype) const {
+  return judgement_prefix() + genotype;
+}
+
+std::vector<std::string> SupernetEvaluator::known() const {
+  if (!memo_) return {};
+  const std::string prefix = judgement_prefix();
+  std::vector<std::string> codes;
+  for (const auto& key : memo_->keys("judgement", prefix))
+    codes.push_back(key.substr(prefix.size()));
+  return codes;
 }
 
 std::string SupernetEvaluator::finalist_key(const std::string& genotype) const {

@@ -132,6 +132,8 @@ class SupernetEvaluator : public Mbv2Evaluator {
   /// The candidate exported from the supernet at its bits, fine-tuned quantization-aware on
   /// the supernet's training images, then tested.
   nlohmann::json finalize(const store::EvaluationRecord& record) override;
+  /// The genotypes the memo holds judgements of for this supernet and judging settings.
+  std::vector<std::string> known() const override;
 
   /// The file the supernet is kept in, and whether this evaluator trained it.
   const std::string& supernet_path() const { return path_; }
@@ -140,6 +142,7 @@ class SupernetEvaluator : public Mbv2Evaluator {
 
  private:
   /// The memo's keys: the supernet's digest, what else decides the result, the genotype.
+  std::string judgement_prefix() const;
   std::string judgement_key(const std::string& genotype) const;
   std::string finalist_key(const std::string& genotype) const;
   const search::Mbv2Domain& mbv2_;  ///< the supernet is an mbv2 space's

@@ -108,6 +108,19 @@ std::optional<nlohmann::json> SupernetMemo::find(const std::string& kind,
   return value;
 }
 
+std::vector<std::string> SupernetMemo::keys(const std::string& kind,
+                                            const std::string& prefix) const {
+  Statement s(db_->handle,
+              "SELECT key FROM memo WHERE kind = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY "
+              "rowid",
+              path_);
+  s.bind(1, kind);
+  s.bind(2, prefix);
+  std::vector<std::string> out;
+  while (s.step() == SQLITE_ROW) out.push_back(s.text(0));
+  return out;
+}
+
 void SupernetMemo::put(const std::string& kind, const std::string& key,
                        const nlohmann::json& value) {
   Statement s(db_->handle, "INSERT OR REPLACE INTO memo VALUES(?1, ?2, ?3)", path_);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hao::nn {
 
@@ -28,6 +29,8 @@ class SupernetMemo {
 
   /// The value kept for (kind, key); none when there is none or it is not JSON.
   std::optional<nlohmann::json> find(const std::string& kind, const std::string& key) const;
+  /// The keys of `kind` that begin with `prefix`, in the order they were first kept.
+  std::vector<std::string> keys(const std::string& kind, const std::string& prefix) const;
   /// Keeps `value` for (kind, key), replacing what was there.
   void put(const std::string& kind, const std::string& key, const nlohmann::json& value);
   const std::string& path() const { return path_; }

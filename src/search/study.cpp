@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -71,6 +72,7 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
   if (options.strategy == "hao" && options.strategy_options.optimism != 0)
     s["optimism"] = options.strategy_options.optimism;
   if (options.strategy == "flash") s["calibration"] = options.strategy_options.calibration;
+  if (options.warm_start) s["warm_start"] = true;
   if (options.strategy == "autoshrink")  // they decide the trajectory a stored study replays
     s["shrink"] = {{"candidates", options.strategy_options.shrink_candidates},
                    {"cost", options.strategy_options.shrink_cost},
@@ -156,6 +158,26 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
   tell_new(store.evaluations(study), false);
   result.replayed = result.records.size();
   if (progress.started) progress.started(result.resumed, result.replayed);
+  // Warm start: the list is the one the study began with, so that a resumed study evaluates
+  // what the whole one would have (the evaluator may know more by now).
+  std::deque<Genotype> warm;
+  if (options.warm_start) {
+    const std::string kept = store.note(study, "warm_start");
+    const nlohmann::json codes =
+        kept.empty() ? nlohmann::json(evaluator.known())
+                     : nlohmann::json::parse(kept, nullptr, /*allow_exceptions=*/false);
+    if (kept.empty()) store.put_note(study, "warm_start", codes.dump());
+    if (!codes.is_array())
+      throw core::InputError(store.path() + ": study '" + study +
+                             "': note warm_start is not a list of genotypes");
+    for (const auto& code : codes) {
+      if (!code.is_string())
+        throw core::InputError(store.path() + ": study '" + study + "': note warm_start holds " +
+                               code.dump() + ", not a genotype");
+      const Genotype g = parse_code(code.get<std::string>(), study + " warm start");
+      if (domain.valid(g)) warm.push_back(g);
+    }
+  }
 
   store::ClaimOptions claim_options;
   claim_options.worker = store::worker_id();
@@ -170,9 +192,19 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
           tell_new(snapshot.evaluations, true);
           std::vector<Genotype> pending;
           for (const auto& p : snapshot.pending) pending.push_back(parse_code(p.genotype, study));
+          c.index = index;
+          std::set<std::string> taken;  // stored or being evaluated
+          for (const auto& r : snapshot.evaluations) taken.insert(r.genotype);
+          for (const auto& p : snapshot.pending) taken.insert(p.genotype);
+          while (!warm.empty() && taken.count(genotype_code(warm.front()))) warm.pop_front();
+          if (!warm.empty()) {
+            c.genotype = warm.front();
+            warm.pop_front();
+            c.ask_source = "warm start: judged by an earlier study";
+            return std::make_pair(genotype_code(c.genotype), domain.label(c.genotype));
+          }
           strategy->set_pending(std::move(pending));
           const auto t0 = Clock::now();
-          c.index = index;
           c.genotype = strategy->ask();
           c.ask_seconds = seconds_since(t0);
           c.ask_source = strategy->why();
@@ -232,7 +264,7 @@ StudyResult run_study(store::StudyStore& store, const Domain& domain, Evaluator&
       const double per = seconds_since(start) / static_cast<double>(result.evaluated);
       const double left =
           static_cast<double>(options.budget) - static_cast<double>(result.records.size());
-      progress.evaluated(r, strategy->why(), per * std::max(0.0, left));
+      progress.evaluated(r, c.ask_source, per * std::max(0.0, left));
     }
   }
   std::sort(result.records.begin(), result.records.end(),

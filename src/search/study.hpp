@@ -47,6 +47,10 @@ class Evaluator {
   /// The final measurement of a stored evaluation (e.g. quantization-aware fine-tuning, then
   /// the test set): JSON with at least "test_accuracy" in percent, kept as note "final/INDEX".
   virtual nlohmann::json finalize(const store::EvaluationRecord& record);
+  /// Genotype codes (genotype_code) this evaluator measures without computing, in the order it
+  /// learned them (a supernet's judgements kept by earlier studies): a study with
+  /// StudyOptions::warm_start evaluates them before it asks its strategy.
+  virtual std::vector<std::string> known() const { return {}; }
 };
 
 /// A table's evaluator: accuracy and latency looked up, after `delay_s` seconds (as if each
@@ -75,6 +79,9 @@ struct StudyOptions {
   /// Store the cross-validated rank quality of the accuracy predictors (note
   /// "predictor_kendall") once 10 evaluations are there.
   bool predictor_quality = true;
+  /// Evaluate the evaluator's known genotypes first (Evaluator::known, fixed when the study
+  /// begins and kept as its note "warm_start"), then ask the strategy; all within the budget.
+  bool warm_start = false;
   /// Many workers on one study (a shared store): a worker renews its claim every
   /// `heartbeat_s` while it evaluates; a claim not renewed for `stale_after_s` is taken over
   /// by another worker; a worker with nothing to claim while others evaluate looks again

@@ -222,6 +222,24 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   }
   EXPECT_TRUE(fs::exists(dir + "/rep-zu9eg/chosen/model.qonnx.onnx"));
 
+  // --warm-start: what earlier studies judged on this supernet first, in the order they judged
+  // it: the first study's eight, so the first study again without computing anything.
+  HaoRun warm = search("zu3eg", "warm", {"--warm-start"});
+  ASSERT_EQ(warm.code, kExitOk) << warm.err;
+  EXPECT_EQ(count(warm.err,
+                  "(warm start: judged by an earlier study)  [judged by an earlier "
+                  "study]"),
+            8u)
+      << warm.err;
+  EXPECT_NE(warm.err.find("after 3 float + 1 QAT batches (measured by an earlier study)"),
+            std::string::npos)
+      << warm.err;
+  HaoRun contradiction = search("zu9eg", "x", {"--warm-start", "--no-reuse"});
+  EXPECT_EQ(contradiction.code, kExitBadInput);
+  EXPECT_NE(contradiction.err.find("--warm-start evaluates first what earlier studies judged"),
+            std::string::npos)
+      << contradiction.err;
+
   // A damaged memo: one message naming it, exit 2, the file left as it was.
   std::ofstream(db + ".d/supernets/memo.db") << "not a database, and long enough to be read";
   HaoRun damaged = search("zu9eg", "damaged");

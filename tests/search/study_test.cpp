@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -111,6 +112,62 @@ TEST(Study, FinalistsAreMeasuredOnceAndKeptAcrossResumes) {
   const StudyResult again = run_study(db, nb201(), e, kSpace, options("random", 12));
   EXPECT_EQ(again.finalists, first.finalists);
   EXPECT_EQ(e.finals, 4);  // nothing measured twice
+}
+
+/// A table's evaluator that knows some genotypes already, as a supernet's memo does.
+class KnowingEvaluator : public FlakyEvaluator {
+ public:
+  KnowingEvaluator(const TabularDomain& d, std::vector<std::string> known, int fail_at = -1)
+      : FlakyEvaluator(d, fail_at), known_(std::move(known)) {}
+  std::vector<std::string> known() const override { return known_; }
+
+ private:
+  std::vector<std::string> known_;
+};
+
+std::vector<std::string> genotypes_of(const std::vector<store::EvaluationRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.genotype);
+  return out;
+}
+
+// A warm study evaluates what its evaluator knows first, in order and each once, then asks its
+// strategy; killed and resumed with an evaluator that knows more by then, it evaluates what the
+// whole one did (the list it began with is its note).
+TEST(Study, AWarmStartEvaluatesTheKnownGenotypesFirstAndResumesAlike) {
+  store::SqliteStudyStore earlier(fresh_store("warm_earlier"));
+  TabularEvaluator plain(nb201());
+  StudyOptions other = options("random", 6);
+  other.seed = 11;
+  std::vector<std::string> known =
+      genotypes_of(run_study(earlier, nb201(), plain, kSpace, other).records);
+  const std::string later = known.back();  // learned after the study began
+  known.pop_back();
+  known.push_back(known[1]);  // a genotype known twice is evaluated once
+  StudyOptions warm = options("hao", 9);
+  warm.warm_start = true;
+  store::SqliteStudyStore whole_db(fresh_store("warm_whole"));
+  KnowingEvaluator knows(nb201(), known);
+  const StudyResult whole = run_study(whole_db, nb201(), knows, kSpace, warm);
+  const std::vector<std::string> got = genotypes_of(whole.records);
+  ASSERT_EQ(got.size(), 9u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(got[i], known[i]) << i;
+  for (std::size_t i = 5; i < got.size(); ++i)
+    EXPECT_EQ(std::count(got.begin(), got.end(), got[i]), 1) << i;
+
+  store::SqliteStudyStore db(fresh_store("warm_killed"));
+  KnowingEvaluator dies(nb201(), known, 3);
+  EXPECT_THROW(run_study(db, nb201(), dies, kSpace, warm), std::runtime_error);
+  std::vector<std::string> more = known;
+  more.insert(more.begin() + 2, later);
+  KnowingEvaluator lives(nb201(), more);
+  const StudyResult resumed = run_study(db, nb201(), lives, kSpace, warm);
+  EXPECT_EQ(genotypes_of(resumed.records), got);
+
+  // Without the warm start it is another study.
+  StudyOptions cold = warm;
+  cold.warm_start = false;
+  EXPECT_THROW(run_study(db, nb201(), lives, kSpace, cold), core::InputError);
 }
 
 TEST(Study, OtherSettingsAndDamagedRecordsAreRefusedNamingThem) {
