@@ -362,9 +362,12 @@ void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   nlohmann::json extra{{"evaluator", "supernet"}};
   const std::string key = memo_ ? judgement_key(r.genotype) : "";
   const auto kept = memo_ ? memo_->find("judgement", key) : std::nullopt;
-  if (kept && kept->contains("val_accuracy")) {
+  // A value that is not what this evaluator writes (another hao's, edited) is computed again.
+  if (kept && kept->is_object() && kept->contains("val_accuracy") &&
+      kept->at("val_accuracy").is_number()) {
     r.accuracy = 100 * kept->at("val_accuracy").get<double>();
-    extra["quantized"] = kept->value("quantized", false);
+    extra["quantized"] = kept->contains("quantized") && kept->at("quantized").is_boolean() &&
+                         kept->at("quantized").get<bool>();
     extra["judge_seconds"] = 0.0;
     extra["reused"] = true;  // judged by an earlier study on this supernet
   } else {
@@ -388,10 +391,13 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   const std::string checkpoint = final_checkpoint(options_.checkpoint_dir, r.index);
   const std::string key = memo_ ? finalist_key(r.genotype) : "";
   if (auto kept = memo_ ? memo_->find("finalist", key) : std::nullopt;
-      kept && kept->contains("test_accuracy")) {
+      kept && kept->is_object() && kept->contains("test_accuracy") &&
+      kept->at("test_accuracy").is_number()) {
     // Its fine-tuned weights come along when this study keeps checkpoints; without them (the
     // earlier study's folder removed) it is fine-tuned again.
-    const std::string from = kept->value("checkpoint", std::string());
+    const std::string from = kept->contains("checkpoint") && kept->at("checkpoint").is_string()
+                                 ? kept->at("checkpoint").get<std::string>()
+                                 : std::string();
     std::error_code ec;
     if (!checkpoint.empty()) {
       if (from.empty() || !std::filesystem::exists(from, ec)) {
@@ -408,7 +414,9 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
         note.erase("checkpoint");
       else
         note["checkpoint"] = checkpoint;
-      note["computed_seconds"] = kept->value("seconds", 0.0);
+      note["computed_seconds"] = kept->contains("seconds") && kept->at("seconds").is_number()
+                                     ? kept->at("seconds")
+                                     : nlohmann::json(0.0);
       note["reused"] = true;  // measured by an earlier study on this supernet
       note["seconds"] = seconds_since(t0);
       return note;

@@ -10,6 +10,7 @@
 #include "cli/app.hpp"
 #include "cli/run_hao.hpp"
 #include "core/text.hpp"
+#include "nn/supernet_memo.hpp"
 
 namespace hao::cli {
 namespace {
@@ -239,6 +240,22 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_NE(contradiction.err.find("--warm-start evaluates first what earlier studies judged"),
             std::string::npos)
       << contradiction.err;
+
+  // Values that are not what hao writes (edited by hand) are computed again, not taken.
+  {
+    nn::SupernetMemo memo(db + ".d/supernets/memo.db");
+    for (const auto& key : memo.keys("judgement", ""))
+      memo.put("judgement", key, {{"val_accuracy", "high"}});
+  }
+  HaoRun retaken = search("zu9eg", "retaken");
+  ASSERT_EQ(retaken.code, kExitOk) << retaken.err;
+  EXPECT_EQ(count(retaken.err, "[judged by an earlier study]"), 0u) << retaken.err;
+  const nlohmann::json rj = nlohmann::json::parse(core::read_file(dir + "/zu9eg.json"));
+  ASSERT_EQ(rj["evaluations"].size(), j["evaluations"].size());
+  for (std::size_t i = 0; i < j["evaluations"].size(); ++i)
+    EXPECT_DOUBLE_EQ(rj["evaluations"][i]["accuracy"].get<double>(),
+                     j["evaluations"][i]["accuracy"].get<double>())
+        << i;
 
   // A damaged memo: one message naming it, exit 2, the file left as it was.
   std::ofstream(db + ".d/supernets/memo.db") << "not a database, and long enough to be read";
