@@ -112,7 +112,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "Supernet: judge on this one (hao supernet train --out) instead of training "
                   "or loading the one kept beside the store; its settings replace the "
                   "--supernet-* and --validation ones");
-  cmd->add_flag("--no-reuse{false}", a.reuse,
+  cmd->add_flag("--no-reuse", a.no_reuse,
                 "Supernet: judge and fine-tune every candidate even when the supernet memo "
                 "(memo.db beside the kept supernets) holds its result from an earlier study on "
                 "the same supernet and settings: the same figures, computed again");
@@ -277,7 +277,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
     o.supernet_dir = (fs::path(files_dir(a)) / "supernets").string();
     o.checkpoint_dir = (fs::path(files_dir(a)) / study).string();
     o.supernet_file = a.supernet;
-    if (a.reuse) o.memo_file = (fs::path(o.supernet_dir) / "memo.db").string();
+    if (!a.no_reuse) o.memo_file = (fs::path(o.supernet_dir) / "memo.db").string();
     o.validate("hao search");
     const std::string file = o.supernet_path(mbv2.spec());
     if (!fs::exists(file) && a.supernet.empty())
@@ -336,7 +336,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
                            " space, and supernets are built for mbv2 spaces only; use "
                            "--evaluator scratch");
-  if (a.warm_start && (tabular || a.evaluator != "supernet" || !a.reuse))
+  if (a.warm_start && (tabular || a.evaluator != "supernet" || a.no_reuse))
     throw core::InputError(
         "--warm-start evaluates first what earlier studies judged on the "
         "same supernet: it needs --evaluator supernet on a generative space, "

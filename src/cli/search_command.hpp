@@ -40,7 +40,7 @@ struct SearchArgs {
   double supernet_distillation = 0;  ///< nn::SupernetTrainOptions::distillation
   std::size_t recalibration_images = 500;
   std::string supernet;     ///< a supernet from hao supernet train instead of the kept one
-  bool reuse = true;        ///< take judgements and finalists from the supernet memo
+  bool no_reuse = false;    ///< compute what the supernet memo holds again
   bool warm_start = false;  ///< evaluate the memo's judged genotypes first
   // Training of each candidate (trained spaces, --evaluator scratch).
   long train_steps = 120;
