@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/fnv1a.hpp"
 #include "ir/bits.hpp"
 #include "nn/sensitivity.hpp"
 #include "nn/train.hpp"
@@ -254,15 +254,8 @@ std::string SupernetEvaluatorOptions::supernet_path(const search::Mbv2Spec& spec
 }
 
 std::string supernet_file_name(const search::Mbv2Spec& spec, const SupernetTrainOptions& t) {
-  // FNV-1a: a stable name across runs and builds (std::hash promises neither).
-  std::uint64_t h = 14695981039346656037ull;
-  for (const char ch : space_signature(spec) + "|" + training_json(t).dump()) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 1099511628211ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("supernet-") + hex + ".pt";
+  return "supernet-" +
+         core::Fnv1a().add(space_signature(spec) + "|" + training_json(t).dump()).hex() + ".pt";
 }
 
 SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
@@ -309,12 +302,15 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
 // changes, so that an older hao's results are not taken for a newer one's.
 constexpr int kMemoVersion = 1;
 
+nlohmann::ordered_json SupernetEvaluator::judging_settings() const {
+  return {{"version", kMemoVersion},
+          {"data", domain_.data()},
+          {"recalibration_images", options_.recalibration_images},
+          {"threads", options_.threads}};
+}
+
 std::string SupernetEvaluator::judgement_prefix() const {
-  const nlohmann::ordered_json settings{{"version", kMemoVersion},
-                                        {"data", domain_.data()},
-                                        {"recalibration_images", options_.recalibration_images},
-                                        {"threads", options_.threads}};
-  return digest_ + "|" + settings.dump() + "|";
+  return digest_ + "|" + judging_settings().dump() + "|";
 }
 
 std::string SupernetEvaluator::judgement_key(const std::string& genotype) const {
@@ -331,13 +327,10 @@ std::vector<std::string> SupernetEvaluator::known() const {
 }
 
 std::string SupernetEvaluator::finalist_key(const std::string& genotype) const {
-  const nlohmann::ordered_json settings{{"version", kMemoVersion},
-                                        {"data", domain_.data()},
-                                        {"recalibration_images", options_.recalibration_images},
-                                        {"final_steps", options_.final_steps},
-                                        {"final_qat_steps", options_.final_qat_steps},
-                                        {"qat_lr_fraction", options_.qat_lr_fraction},
-                                        {"threads", options_.threads}};
+  nlohmann::ordered_json settings = judging_settings();  // the export recalibrates as judging
+  settings["final_steps"] = options_.final_steps;
+  settings["final_qat_steps"] = options_.final_qat_steps;
+  settings["qat_lr_fraction"] = options_.qat_lr_fraction;
   return digest_ + "|" + settings.dump() + "|" + genotype;
 }
 

@@ -142,6 +142,7 @@ class SupernetEvaluator : public Mbv2Evaluator {
 
  private:
   /// The memo's keys: the supernet's digest, what else decides the result, the genotype.
+  nlohmann::ordered_json judging_settings() const;
   std::string judgement_prefix() const;
   std::string judgement_key(const std::string& genotype) const;
   std::string finalist_key(const std::string& genotype) const;

@@ -2,28 +2,24 @@
 
 #include <sqlite3.h>
 
-#include <cstdio>
 #include <fstream>
+#include <string_view>
 
 #include "core/error.hpp"
+#include "core/fnv1a.hpp"
 
 namespace hao::nn {
 
 std::string file_digest(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw core::InputError(file + ": cannot be read");
-  std::uint64_t h = 14695981039346656037ull;
+  core::Fnv1a h;
   char buffer[1 << 16];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      h ^= static_cast<unsigned char>(buffer[i]);
-      h *= 1099511628211ull;
-    }
+    h.add(std::string_view(buffer, static_cast<std::size_t>(in.gcount())));
     if (!in) break;
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return h.hex();
 }
 
 namespace {
