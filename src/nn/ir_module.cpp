@@ -73,9 +73,14 @@ torch::Tensor weight_scale(const torch::Tensor& rows, int bits) {
 
 double activation_clip(const torch::Tensor& x, int bits, bool is_signed) {
   torch::NoGradGuard no_grad;
-  torch::Tensor v = x.detach().flatten();
+  // Every step-th element in row-major order, gathered where it lies (flattening a
+  // channels-last activation would copy all of it first).
   constexpr std::int64_t kSample = 16384;
-  if (v.numel() > kSample) v = v.slice(0, 0, v.numel(), (v.numel() + kSample - 1) / kSample);
+  const std::int64_t n = x.numel();
+  const torch::Tensor v =
+      n > kSample ? torch::take(x.detach(), torch::arange(0, n, (n + kSample - 1) / kSample,
+                                                          x.options().dtype(torch::kLong)))
+                  : x.detach().flatten();
   const double largest = (is_signed ? v.abs().max() : v.max()).item<double>();
   if (bits >= kClipSearchBelowBits || largest <= 0) return std::max(largest, 0.0);
   const double levels =
@@ -228,15 +233,25 @@ void reset_range(torch::Tensor& range) {
 
 namespace {
 
+// `x` as its elements lie in memory (a channels-last N x C x H x W tensor as N x H x W x C), for
+// reductions that ignore the order: LibTorch's CPU min over a channels-last activation took 10x
+// as long as over the same elements in order (2.7 ms against 0.26 ms, a calibration's main cost).
+torch::Tensor in_memory_order(const torch::Tensor& x) {
+  return x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast)
+             ? x.permute({0, 2, 3, 1})
+             : x;
+}
+
 // The input of a conv or fc as kCalibrate records it and kQuantized reads it.
 torch::Tensor quantize_input(const ir::Layer& l, const torch::Tensor& x, torch::Tensor r,
                              IrNetImpl::Mode mode, bool training) {
   if (mode == IrNetImpl::Mode::kCalibrate) {
     torch::NoGradGuard no_grad;
     const int bits = l.act_bits;
-    const bool is_signed = x.min().item<double>() < 0;
+    const torch::Tensor m = in_memory_order(x);
+    const bool is_signed = m.min().item<double>() < 0;
     const double clip =
-        bits < 16 ? activation_clip(x, bits, is_signed) : x.abs().max().item<double>();
+        bits < 16 ? activation_clip(x, bits, is_signed) : m.abs().max().item<double>();
     r[0] = torch::minimum(r[0], torch::tensor(is_signed ? -clip : 0.0, r.options()));
     r[1] = torch::maximum(r[1], torch::tensor(clip, r.options()));
     return x;

@@ -253,6 +253,45 @@ TEST(Qat, QuantizersTakeTheirLevels) {
   EXPECT_TRUE(torch::equal(v.grad(), torch::tensor({0.0, 1.0, 0.0})));
 }
 
+// The clip search samples every k-th element in row-major order wherever the activation lies in
+// memory: a channels-last activation gets the clip of its contiguous copy (and of the plain
+// sample), and a calibration records the same ranges with either convolution layout.
+TEST(Qat, ActivationClipAndRangesDoNotDependOnTheMemoryLayout) {
+  seed_torch(3);
+  const torch::Tensor x = torch::randn({20, 24, 14, 14}).clamp_min(-0.2);  // 94,080 values
+  const torch::Tensor last = x.contiguous(at::MemoryFormat::ChannelsLast);
+  ASSERT_FALSE(last.is_contiguous());
+  const std::int64_t step = (x.numel() + 16383) / 16384;
+  const torch::Tensor sample = x.flatten().slice(0, 0, x.numel(), step);
+  for (int bits : {2, 4, 8})
+    for (bool is_signed : {false, true}) {
+      EXPECT_DOUBLE_EQ(activation_clip(last, bits, is_signed), activation_clip(x, bits, is_signed));
+      EXPECT_DOUBLE_EQ(activation_clip(x, bits, is_signed),
+                       activation_clip(sample, bits, is_signed));
+    }
+  ir::Network net = example();
+  for (auto& l : net.layers) l.weight_bits = 4, l.act_bits = 4;
+  const torch::Tensor images = torch::randn({32, 1, 28, 28});
+  auto ranges = [&](bool channels_last) {
+    set_conv_channels_last(channels_last);
+    seed_torch(7);
+    IrNet m(net);
+    m->eval();
+    m->set_mode(IrNetImpl::Mode::kCalibrate);
+    torch::NoGradGuard no_grad;
+    m->forward(images);
+    std::vector<torch::Tensor> out;
+    for (std::size_t i = 0; i < net.layers.size(); ++i)
+      if (m->range(i).defined()) out.push_back(m->range(i).clone());
+    return out;
+  };
+  const auto nchw = ranges(false), nhwc = ranges(true);
+  set_conv_channels_last(true);
+  ASSERT_EQ(nchw.size(), nhwc.size());
+  for (std::size_t i = 0; i < nchw.size(); ++i)
+    EXPECT_TRUE(torch::allclose(nchw[i], nhwc[i], 1e-5, 1e-6)) << i;
+}
+
 TEST(Qat, BitsOutsideTwoToEightAreBadInput) {
   ir::Network net = example();
   net.layers[0].weight_bits = 1;
