@@ -35,18 +35,20 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "accuracy and speed. Every candidate's accelerator is program 1's optimal dataflow design "
       "on --device (free, exact); only accuracy costs an evaluation. On generative spaces "
       "the candidates are judged at their bits on the space's weight-sharing supernet "
-      "(--evaluator supernet: trained once, about a second per candidate; kept beside the "
-      "store, so that a later search of the same space for another device starts judging at "
-      "once), or each trained briefly from scratch (--evaluator scratch: a short training on "
-      "a subset judged on the validation split, then each layer's quantization sensitivity, a "
-      "feature of the hao strategy's accuracy predictor); on nb201/anb a table look-up. Each "
+      "(--evaluator supernet, the default on mbv2 spaces: trained once, about a second per "
+      "candidate; kept beside the store, so that a later search of the same space for another "
+      "device starts judging at once), or each trained briefly from scratch (--evaluator "
+      "scratch, the default on the other generative spaces: a short training on a subset "
+      "judged on the validation split, then each layer's quantization sensitivity, a feature "
+      "of the hao strategy's accuracy predictor); on nb201/anb a table look-up. Each "
       "evaluation is stored as it finishes (--storage: an SQLite file, or a PostgreSQL "
       "server), so a killed run resumes where it stopped with the same candidates, and many "
       "processes (on one machine, or on many with a server) run one study together as workers: "
       "each claims its candidate in the store, and a killed worker's is taken over. Then the "
       "frontier's designs are fine-tuned with "
       "quantization-aware training and measured on the test set, and a report folder is "
-      "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg.");
+      "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg, "
+      "judged on its supernet.");
   cmd->add_option("--space", a.space,
                   "Built-in space (fmnist-mbv2, fmnist-densenet, fmnist-autoshrink, nb201, anb) "
                   "or a YAML file (see examples/spaces)")
@@ -93,10 +95,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--latency", a.latency,
                   "Tabular spaces: latency as FILE:COLUMN (joined on arch_index)");
   cmd->add_option("--evaluator", a.evaluator,
-                  "Generative spaces: scratch (each candidate trained briefly) or supernet "
-                  "(judged at its bits with inherited weights; default budget 150)")
-      ->check(CLI::IsMember({"supernet", "scratch"}))
-      ->capture_default_str();
+                  "Generative spaces: supernet (judged at its bits with inherited weights; "
+                  "default budget 150; the default on mbv2 spaces) or scratch (each candidate "
+                  "trained briefly; default budget 10; the default on the others)")
+      ->check(CLI::IsMember({"supernet", "scratch"}));
   cmd->add_option("--supernet-steps", a.supernet_steps,
                   "Supernet: float sandwich steps (batches of 64) when it is trained")
       ->capture_default_str();
@@ -192,8 +194,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->footer(
       "Examples:\n"
       "  hao search                                   # the default, about 10 minutes on 2 cores\n"
-      "  hao search --evaluator supernet              # judged on a supernet, trained once\n"
-      "  hao search --evaluator supernet --device zu9eg   # the same supernet, another device\n"
+      "  hao search --device zu9eg                     # the same supernet, another device\n"
+      "  hao search --device zu9eg --warm-start       # from what earlier studies judged on it\n"
+      "  hao search --evaluator scratch               # each candidate trained from scratch\n"
       "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao search --space fmnist-autoshrink --strategy autoshrink   # AutoShrink's cell search\n"
@@ -252,14 +255,14 @@ std::string files_dir(const SearchArgs& a) {
   return store::is_server_url(a.storage) ? "hao-files" : a.storage + ".d";
 }
 
-/// The evaluator of a generative space; the one place hao search knows whether LibTorch is
-/// there.
-std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
+/// The evaluator of a generative space (`supernet`: judged on the space's supernet, else each
+/// candidate trained); the one place hao search knows whether LibTorch is there.
+std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a, bool supernet,
                                                       const search::NetworkDomain& domain,
                                                       const std::string& space,
                                                       const std::string& study, std::ostream& err) {
 #if HAO_HAS_TORCH
-  if (a.evaluator == "supernet") {
+  if (supernet) {
     const auto& mbv2 = dynamic_cast<const search::Mbv2Domain&>(domain);  // checked: kind mbv2
     nn::SupernetEvaluatorOptions o;
     o.training.steps = a.supernet_steps;
@@ -308,7 +311,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a,
   o.validate("hao search");
   return std::make_unique<nn::TrainingEvaluator>(domain, o);
 #else
-  (void)domain, (void)space, (void)study, (void)err;
+  (void)supernet, (void)domain, (void)space, (void)study, (void)err;
   throw core::InputError("space " + a.space +
                          " trains its candidates, and this hao was built "
                          "without LibTorch (apt-get install libtorch-dev, then rebuild)");
@@ -329,6 +332,9 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     std::tie(spec.table.latency_file, spec.table.latency_column) =
         split_file_column(a.latency, "--latency");
   }
+  // Supernets are built for mbv2 spaces: the default evaluator there, scratch elsewhere.
+  const std::string evaluator_kind =
+      !a.evaluator.empty() ? a.evaluator : (spec.kind == "mbv2" ? "supernet" : "scratch");
   if (tabular && a.evaluator == "supernet")
     throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
                            " is a table (its accuracies are looked up)");
@@ -336,7 +342,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
                            " space, and supernets are built for mbv2 spaces only; use "
                            "--evaluator scratch");
-  if (a.warm_start && (tabular || a.evaluator != "supernet" || a.no_reuse))
+  if (a.warm_start && (tabular || evaluator_kind != "supernet" || a.no_reuse))
     throw core::InputError(
         "--warm-start evaluates first what earlier studies judged on the "
         "same supernet: it needs --evaluator supernet on a generative space, "
@@ -347,7 +353,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   search::StudyOptions so;
   so.strategy = a.strategy;
   so.seed = a.seed;
-  const bool supernet = !tabular && a.evaluator == "supernet";
+  const bool supernet = !tabular && evaluator_kind == "supernet";
   so.budget = a.budget != 0 ? a.budget
                             : (tabular    ? 50
                                : supernet ? 150
@@ -391,9 +397,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     if (so.name.empty())
       so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
                 "-s" + std::to_string(a.seed);
-    evaluator = training_evaluator(a, *network, spec.name, so.name, err);
-    if (a.strategy == "autoshrink" && a.budget == 0)
-      so.budget = search::shrink_budget(*network, so.strategy_options);
+    // Before any training (a supernet's takes minutes): autoshrink refuses another kind of
+    // space here, and its budget is its whole trajectory.
+    if (a.strategy == "autoshrink") {
+      const int trajectory = search::shrink_budget(*network, so.strategy_options);
+      if (a.budget == 0) so.budget = trajectory;
+    }
+    evaluator = training_evaluator(a, supernet, *network, spec.name, so.name, err);
     domain = std::move(network);
   }
 

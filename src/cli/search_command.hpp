@@ -31,10 +31,9 @@ struct SearchArgs {
   DeviceArgs device;
   std::string data;     ///< reference-data folder for tabular spaces
   std::string latency;  ///< FILE:COLUMN override for tabular spaces
-  /// Generative spaces: scratch (each trained) or supernet (judged with inherited weights).
-  /// scratch stays the default until the supernet judges as well within the default's time:
-  /// see docs/benchmarks.md (supernet: 73% test after 20 minutes, scratch 83-85% after 10).
-  std::string evaluator = "scratch";
+  /// Generative spaces: scratch (each trained) or supernet (judged with inherited weights);
+  /// empty: supernet on mbv2 spaces (the only kind supernets are built for), else scratch.
+  std::string evaluator;
   long supernet_steps = 240;
   long supernet_qat_steps = 60;
   double supernet_distillation = 0;  ///< nn::SupernetTrainOptions::distillation

@@ -707,6 +707,11 @@ TEST(Cli, SearchBadInputsLeaveTheStudyUntouched) {
       "postgresql://me:***@127.0.0.1:1/hao?connect_timeout=2: cannot connect to the study store");
   bad({"report", "x", "--storage", nowhere}, "cannot connect to the study store");
   bad({"search", "--evaluation-delay", "1"}, "--evaluation-delay applies to tabular spaces");
+  // The supernet is the default on mbv2 spaces only: elsewhere a warm start has nothing to take.
+  bad({"search", "--space", "fmnist-densenet", "--warm-start", "--storage", db},
+      "it needs --evaluator supernet on a generative space");
+  bad({"search", "--space", "fmnist-densenet", "--evaluator", "supernet", "--storage", db},
+      "supernets are built for mbv2 spaces only");
   bad({"report", "nope", "--storage", db}, "no study 'nope'");
   ASSERT_EQ(hao({"report", "x", "--storage", db, "--out", dir + "/rep"}).code, 0);
   EXPECT_EQ(core::read_file(dir + "/rep/pareto.json"), before);

@@ -1,4 +1,4 @@
-// hao supernet and hao search --evaluator supernet as a user runs them (label `torch`): a
+// hao supernet and hao search on its supernet as a user runs them (label `torch`): a
 // supernet trained, judged, exported and measured by hao train; a search that trains it once
 // and a second search, for another device, that reuses it.
 #include <gtest/gtest.h>
@@ -119,8 +119,6 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
     std::vector<std::string> args{"search",
                                   "--space",
                                   space,
-                                  "--evaluator",
-                                  "supernet",
                                   "--device",
                                   device,
                                   "--budget",
