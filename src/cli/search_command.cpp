@@ -197,12 +197,12 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --device zu9eg                     # the same supernet, another device\n"
       "  hao search --device zu9eg --warm-start       # from what earlier studies judged on it\n"
       "  hao search --evaluator scratch               # each candidate trained from scratch\n"
-      "  hao search --study mine --budget 24          # a longer one; rerun the same to resume\n"
+      "  hao search --study mine --budget 300         # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao search --space fmnist-autoshrink --strategy autoshrink   # AutoShrink's cell search\n"
       "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
       "                                               # four workers on one study\n"
-      "  hao report fmnist-mbv2-hao-zu3eg-s1          # rebuild the report folder from the store\n"
+      "  hao report fmnist-mbv2-hao-supernet-zu3eg-s1  # rebuild the report folder from the store\n"
       "Exit 2 on bad input (the stored study is left untouched); 1 on a store failure.");
   return cmd;
 }
