@@ -170,6 +170,42 @@ TEST(Study, AWarmStartEvaluatesTheKnownGenotypesFirstAndResumesAlike) {
   EXPECT_THROW(run_study(db, nb201(), lives, kSpace, cold), core::InputError);
 }
 
+// A warm study's list is its note; a note that is not a list of the space's genotypes (edited,
+// another program's) is refused naming the study and the note, and nothing is evaluated.
+TEST(Study, ADamagedWarmStartNoteIsRefusedNamingIt) {
+  store::SqliteStudyStore db(fresh_store("warm_damaged"));
+  TabularEvaluator plain(nb201());
+  StudyOptions earlier = options("random", 4);
+  earlier.name = "earlier";
+  const std::vector<std::string> known =
+      genotypes_of(run_study(db, nb201(), plain, kSpace, earlier).records);
+  StudyOptions warm = options("hao", 9);
+  warm.warm_start = true;
+  KnowingEvaluator dies(nb201(), known, 2);
+  EXPECT_THROW(run_study(db, nb201(), dies, kSpace, warm), std::runtime_error);
+  const std::size_t stored = db.evaluations("s").size();
+  ASSERT_GE(stored, 1u);
+  KnowingEvaluator lives(nb201(), known);
+  for (const auto& [note, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"not json", "note warm_start is not a list of genotypes"},
+           {R"({"a": 1})", "note warm_start is not a list of genotypes"},
+           {"[7]", "note warm_start holds 7, not a genotype"},
+           {R"(["0,9x,1"])", "s warm start"}}) {
+    db.put_note("s", "warm_start", note);
+    try {
+      run_study(db, nb201(), lives, kSpace, warm);
+      ADD_FAILURE() << "note " << note << " accepted";
+    } catch (const core::InputError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(expected), std::string::npos) << what;
+      EXPECT_TRUE(what.find("study 's'") != std::string::npos ||
+                  what.find("s warm start") != std::string::npos)
+          << what;
+    }
+    EXPECT_EQ(db.evaluations("s").size(), stored) << note;
+  }
+}
+
 TEST(Study, OtherSettingsAndDamagedRecordsAreRefusedNamingThem) {
   const std::string path = fresh_store("refused");
   store::SqliteStudyStore db(path);
