@@ -194,7 +194,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->footer(
       "Examples:\n"
       "  hao search                                   # the default, about 10 minutes on 2 cores\n"
-      "  hao search --device zu9eg                     # the same supernet, another device\n"
+      "  hao search --device zu9eg                    # the same supernet, another device\n"
       "  hao search --device zu9eg --warm-start       # from what earlier studies judged on it\n"
       "  hao search --evaluator scratch               # each candidate trained from scratch\n"
       "  hao search --study mine --budget 300         # a longer one; rerun the same to resume\n"
