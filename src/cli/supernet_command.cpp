@@ -16,6 +16,7 @@
 #include "search/space_spec.hpp"
 #if HAO_HAS_TORCH
 #include "nn/space_supernet.hpp"
+#include "nn/train.hpp"
 #endif
 
 namespace hao::cli {
@@ -184,7 +185,7 @@ TrainedSupernet load_trained(const SupernetArgs& a) {
   TrainedSupernet t;
   t.space = load_mbv2_space(a.space);
   t.genotype = member_genotype(*t.space.domain, a);
-  if (a.threads > 0) torch::set_num_threads(a.threads);
+  nn::use_threads(a.threads);
   t.net = nn::space_supernet(*t.space.domain);
   t.info = nn::load_supernet(t.net, *t.space.domain, a.checkpoint);
   t.ds = data::load_dataset(t.space.spec.mbv2.data);

@@ -225,7 +225,7 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
   std::vector<std::size_t> alpha_half(split.train.begin() + static_cast<long>(half),
                                       split.train.begin() + static_cast<long>(2 * half));
 
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   seed_torch(o.seed);
   const Normalization norm = normalization_of(ds.train);
   MixedNet net(input.c, ds.train.classes, o.width, o.cells_per_stage);

@@ -34,7 +34,7 @@ struct DartsOptions {
   double lambda = 0;       ///< weight of the predicted log latency (ms) in the alphas' loss; >= 0
   unsigned seed = 1;       ///< initialization, shuffling and the split into the two halves
   std::size_t subset = 0;  ///< > 0: search on this many training images (both halves)
-  int threads = 0;         ///< 0: LibTorch's default
+  int threads = 0;         ///< 0: all cores (use_threads)
 };
 
 /// A NAS-Bench-201 cell's alphas, edge by edge (arch_str order: 1<-0, 2<-0, 2<-1, 3<-0, 3<-1,

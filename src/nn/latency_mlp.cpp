@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "nn/train.hpp"
 #include "predict/arch_features.hpp"
 
 namespace hao::nn {
@@ -129,7 +130,7 @@ predict::MlpRegressor fit_latency_mlp(const std::vector<std::vector<double>>& fe
       throw core::InputError("row " + std::to_string(r) + ": latency " + std::to_string(ms[r]) +
                              " ms is not positive");
   }
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  use_threads(options.threads);
 
   predict::MlpRegressor m;
   m.feature_names = feature_names;

@@ -34,7 +34,7 @@ struct LatencyMlpOptions {
   LatencyLoss loss = LatencyLoss::kRelative;
   predict::Encoding encoding = predict::Encoding::kStructure;  ///< mlp_family's rows
   unsigned seed = 1;                                           ///< initialization
-  int threads = 0;                                             ///< 0: LibTorch's default
+  int threads = 0;                                             ///< 0: all cores (use_threads)
 };
 
 /// Fits log(ms) = MLP(standardized features) by Adam on options.loss, each step on a

@@ -25,7 +25,7 @@ double quantile(std::vector<double> v, double q) {
 ProfileResult profile(IrNet& model, const ProfileOptions& o) {
   if (o.warmup < 0) throw core::InputError("--warmup must not be negative");
   if (o.repeats < 1) throw core::InputError("--repeats must be at least 1");
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   keep_large_blocks_in_heap();
   torch::manual_seed(o.seed);
   torch::NoGradGuard no_grad;

@@ -14,7 +14,7 @@ namespace hao::nn {
 struct ProfileOptions {
   int warmup = 10;        ///< untimed runs first (kernel selection, caches)
   int repeats = 50;       ///< timed whole-network runs
-  int threads = 0;        ///< 0: LibTorch's default (all cores)
+  int threads = 0;        ///< 0: all cores (use_threads)
   unsigned seed = 1;      ///< weights and input (latency does not depend on them)
   bool per_layer = true;  ///< also time each layer (as many layer-by-layer runs again)
 };

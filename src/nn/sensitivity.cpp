@@ -75,7 +75,7 @@ SensitivityResult layer_sensitivity(IrNet& model, const data::DataSet& ds,
     if (b < 2 || b > 8) throw core::InputError("--bits " + std::to_string(b) + ": expected 2..8");
   keep_large_blocks_in_heap();
   if (o.curvature == Curvature::Measured) return measured_sensitivity(model, ds, o);
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   torch::manual_seed(o.seed);
   const data::Split split =
       data::split(ds.train.size(), std::min<std::size_t>(5000, ds.train.size() / 10), o.seed);
@@ -156,7 +156,7 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
 
 SensitivityResult measured_sensitivity(IrNet& model, const data::DataSet& ds,
                                        const SensitivityOptions& o) {
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   const Weighted w = weighted_layers(model);
   const std::vector<std::size_t>& layers = w.layers;
   std::vector<std::pair<int, int>> kept;

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "core/error.hpp"
 #include "core/fnv1a.hpp"
@@ -44,12 +43,6 @@ double seconds_since(Clock::time_point t) {
 
 constexpr std::size_t kDefaultCalibrationImages = 512;
 constexpr int kDefaultProbes = 8, kDefaultProbeBatch = 128;
-
-int all_cores(int threads) {
-  // LibTorch may default to one thread where cgroups hide the cores; training wants them all.
-  return threads > 0 ? threads
-                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 }  // namespace
 
@@ -129,7 +122,7 @@ TrainingEvaluator::TrainingEvaluator(const search::NetworkDomain& domain,
                                      TrainingEvaluatorOptions options)
     : Mbv2Evaluator(domain), options_(std::move(options)) {
   options_.validate();
-  options_.threads = all_cores(options_.threads);
+  options_.threads = thread_count(options_.threads);
   data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.data()));
   if (!options_.checkpoint_dir.empty())
     std::filesystem::create_directories(options_.checkpoint_dir);
@@ -262,9 +255,9 @@ SupernetEvaluator::SupernetEvaluator(const search::Mbv2Domain& domain,
                                      SupernetEvaluatorOptions options)
     : Mbv2Evaluator(domain), mbv2_(domain), options_(std::move(options)) {
   options_.validate();
-  options_.threads = all_cores(options_.threads);
+  options_.threads = thread_count(options_.threads);
   options_.training.threads = options_.threads;
-  torch::set_num_threads(options_.threads);
+  use_threads(options_.threads);
   data_ = std::make_unique<data::DataSet>(data::load_dataset(domain_.data()));
   path_ = options_.supernet_path(mbv2_.spec());
   if (!options_.supernet_file.empty()) {

@@ -67,7 +67,7 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
     throw core::InputError("--distillation " + std::to_string(o.distillation) +
                            ": expected a share from 0 to 1");
   keep_large_blocks_in_heap();
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   torch::manual_seed(o.seed);
   net->set_mode(IrNetImpl::Mode::kFloat);
   const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);

@@ -34,7 +34,7 @@ struct SupernetTrainOptions {
   unsigned seed = 1;  ///< initialization, shuffling, members drawn, validation split
   std::size_t validation = 5000;
   std::size_t subset = 0;  ///< > 0: train on this many images only
-  int threads = 0;         ///< 0: LibTorch's default
+  int threads = 0;         ///< 0: all cores (use_threads)
 };
 
 struct SupernetTrainResult {

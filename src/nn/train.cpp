@@ -2,10 +2,12 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -49,6 +51,13 @@ void keep_large_blocks_in_heap() {
   }();
   (void)done;
 }
+
+int thread_count(int threads) {
+  return threads > 0 ? threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void use_threads(int threads) { torch::set_num_threads(thread_count(threads)); }
 
 void seed_torch(unsigned seed) { torch::manual_seed(seed); }
 
@@ -171,7 +180,7 @@ TrainResult train(IrNet& model, const data::DataSet& ds, const TrainOptions& o,
   const bool qat = o.qat_epochs > 0 || o.qat_steps > 0;
   if (qat) model->check_trainable_bits();  // before any epoch is spent
   model->set_mode(IrNetImpl::Mode::kFloat);
-  if (o.threads > 0) torch::set_num_threads(o.threads);
+  use_threads(o.threads);
   torch::manual_seed(o.seed);
   const data::Split split = data::split(ds.train.size(), o.validation, o.seed, o.subset);
   const Normalization norm = normalization_of(ds.train);

@@ -24,7 +24,7 @@ struct TrainOptions {
   unsigned seed = 1;              ///< initialization, shuffling and the validation split
   std::size_t validation = 5000;  ///< training images held out for decisions
   std::size_t subset = 0;         ///< > 0: train on this many images only
-  int threads = 0;                ///< 0: LibTorch's default (all cores)
+  int threads = 0;                ///< 0: all cores (use_threads)
   int qat_epochs = 0;             ///< then this many quantization-aware epochs at the IR's bits
   long qat_steps = 0;             ///< > 0: that many quantization-aware batches instead
   bool test = true;               ///< measure test accuracy (searches decide without it)
@@ -79,6 +79,14 @@ inline constexpr long kWarmupSteps = 5;
 /// Keeps large freed blocks in glibc's heap instead of returning them to the kernel, which
 /// LibTorch's per-step buffers otherwise page-fault back in (4x on one thread). Process-wide.
 void keep_large_blocks_in_heap();
+
+/// The thread count `threads` asks for: itself, or when 0 every core the machine reports
+/// (LibTorch's own default is one thread where cgroups hide the cores).
+int thread_count(int threads);
+/// Sets LibTorch's intra-op threads to thread_count(threads). Results depend on the count (the
+/// order of float sums), so every command resolves 0 alike: a search's judgement and `hao
+/// supernet eval` of the same network agree.
+void use_threads(int threads);
 
 /// Seeds LibTorch's generator. Call it before building a model: LibTorch seeds its default
 /// generator nondeterministically, so initial weights differ from run to run otherwise.
