@@ -333,8 +333,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         split_file_column(a.latency, "--latency");
   }
   // Supernets are built for mbv2 spaces: the default evaluator there, scratch elsewhere.
-  const std::string evaluator_kind =
-      !a.evaluator.empty() ? a.evaluator : (spec.kind == "mbv2" ? "supernet" : "scratch");
+  const bool supernet =
+      !tabular && (a.evaluator.empty() ? spec.kind == "mbv2" : a.evaluator == "supernet");
   if (tabular && a.evaluator == "supernet")
     throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
                            " is a table (its accuracies are looked up)");
@@ -342,7 +342,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
                            " space, and supernets are built for mbv2 spaces only; use "
                            "--evaluator scratch");
-  if (a.warm_start && (tabular || evaluator_kind != "supernet" || a.no_reuse))
+  if (a.warm_start && (!supernet || a.no_reuse))
     throw core::InputError(
         "--warm-start evaluates first what earlier studies judged on the "
         "same supernet: it needs --evaluator supernet on a generative space, "
@@ -353,7 +353,6 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   search::StudyOptions so;
   so.strategy = a.strategy;
   so.seed = a.seed;
-  const bool supernet = !tabular && evaluator_kind == "supernet";
   so.budget = a.budget != 0 ? a.budget
                             : (tabular    ? 50
                                : supernet ? 150

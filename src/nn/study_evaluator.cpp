@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/fnv1a.hpp"
@@ -43,6 +46,22 @@ double seconds_since(Clock::time_point t) {
 
 constexpr std::size_t kDefaultCalibrationImages = 512;
 constexpr int kDefaultProbes = 8, kDefaultProbeBatch = 128;
+
+/// `j[key]` when `j` is an object holding a value of T's kind there (a number for double), else
+/// nothing: what the supernet memo holds may be another hao's or edited.
+template <class T>
+std::optional<T> kept_field(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return std::nullopt;
+  const nlohmann::json& v = j.at(key);
+  bool fits = false;
+  if constexpr (std::is_same_v<T, bool>)
+    fits = v.is_boolean();
+  else if constexpr (std::is_same_v<T, std::string>)
+    fits = v.is_string();
+  else
+    fits = v.is_number();
+  return fits ? std::optional<T>(v.get<T>()) : std::nullopt;
+}
 
 }  // namespace
 
@@ -349,11 +368,9 @@ void SupernetEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   const std::string key = memo_ ? judgement_key(r.genotype) : "";
   const auto kept = memo_ ? memo_->find("judgement", key) : std::nullopt;
   // A value that is not what this evaluator writes (another hao's, edited) is computed again.
-  if (kept && kept->is_object() && kept->contains("val_accuracy") &&
-      kept->at("val_accuracy").is_number()) {
-    r.accuracy = 100 * kept->at("val_accuracy").get<double>();
-    extra["quantized"] = kept->contains("quantized") && kept->at("quantized").is_boolean() &&
-                         kept->at("quantized").get<bool>();
+  if (const auto accuracy = kept ? kept_field<double>(*kept, "val_accuracy") : std::nullopt) {
+    r.accuracy = 100 * *accuracy;
+    extra["quantized"] = kept_field<bool>(*kept, "quantized").value_or(false);
     extra["judge_seconds"] = 0.0;
     extra["reused"] = true;  // judged by an earlier study on this supernet
   } else {
@@ -377,13 +394,10 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
   const std::string checkpoint = final_checkpoint(options_.checkpoint_dir, r.index);
   const std::string key = memo_ ? finalist_key(r.genotype) : "";
   if (auto kept = memo_ ? memo_->find("finalist", key) : std::nullopt;
-      kept && kept->is_object() && kept->contains("test_accuracy") &&
-      kept->at("test_accuracy").is_number()) {
+      kept && kept_field<double>(*kept, "test_accuracy")) {
     // Its fine-tuned weights come along when this study keeps checkpoints; without them (the
     // earlier study's folder removed) it is fine-tuned again.
-    const std::string from = kept->contains("checkpoint") && kept->at("checkpoint").is_string()
-                                 ? kept->at("checkpoint").get<std::string>()
-                                 : std::string();
+    const std::string from = kept_field<std::string>(*kept, "checkpoint").value_or("");
     std::error_code ec;
     if (!checkpoint.empty()) {
       if (from.empty() || !std::filesystem::exists(from, ec)) {
@@ -400,9 +414,7 @@ nlohmann::json SupernetEvaluator::finalize(const store::EvaluationRecord& r) {
         note.erase("checkpoint");
       else
         note["checkpoint"] = checkpoint;
-      note["computed_seconds"] = kept->contains("seconds") && kept->at("seconds").is_number()
-                                     ? kept->at("seconds")
-                                     : nlohmann::json(0.0);
+      note["computed_seconds"] = kept_field<double>(*kept, "seconds").value_or(0.0);
       note["reused"] = true;  // measured by an earlier study on this supernet
       note["seconds"] = seconds_since(t0);
       return note;
