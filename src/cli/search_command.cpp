@@ -16,6 +16,7 @@
 #include "search/autoshrink_strategy.hpp"
 #include "search/dense_domain.hpp"
 #include "search/mbv2_domain.hpp"
+#include "search/netadapt_strategy.hpp"
 #include "search/study.hpp"
 #include "search/tabular.hpp"
 #include "store/study_store.hpp"
@@ -54,8 +55,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "or a YAML file (see examples/spaces)")
       ->capture_default_str();
   cmd->add_option("--strategy", a.strategy,
-                  "hao, random, nsga2, evolution, flash or autoshrink (edge shrinking of a "
-                  "node-DAG cell: --space fmnist-autoshrink)")
+                  "hao, random, nsga2, evolution, flash, autoshrink (edge shrinking of a "
+                  "node-DAG cell: --space fmnist-autoshrink) or netadapt (NetAdaptV2's "
+                  "multi-layer coordinate descent from the largest network: --layers, --samples)")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
@@ -190,6 +192,16 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--shrink-min-edges", a.shrink_min_edges,
                   "autoshrink: stop at this many edges (default: the cell's node count)")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--layers", a.adapt_layers,
+                  "netadapt: slots shrunk together in a sample, one choice each in turn until "
+                  "the network meets the iteration's latency target (L; 1 is NetAdapt's "
+                  "single-layer descent: every slot alone, one sample each)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--samples", a.adapt_samples,
+                  "netadapt: samples judged per iteration, the most accurate kept (J)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
@@ -200,6 +212,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --study mine --budget 300         # a longer one; rerun the same to resume\n"
       "  hao search --space nb201 --strategy nsga2    # a tabular space: table look-ups\n"
       "  hao search --space fmnist-autoshrink --strategy autoshrink   # AutoShrink's cell search\n"
+      "  hao search --strategy netadapt               # NetAdaptV2's descent on the supernet\n"
+      "  hao search --strategy netadapt --layers 1    # NetAdapt's single-layer descent\n"
       "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
       "                                               # four workers on one study\n"
       "  hao report fmnist-mbv2-hao-supernet-zu3eg-s1  # rebuild the report folder from the store\n"
@@ -367,6 +381,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.strategy_options.shrink_candidates = a.shrink_candidates;
   so.strategy_options.shrink_cost = a.shrink_cost;
   so.strategy_options.shrink_min_edges = a.shrink_min_edges;
+  so.strategy_options.adapt_layers = a.adapt_layers;
+  so.strategy_options.adapt_samples = a.adapt_samples;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
   // the fastest II; candidates judged at their bits make the sensitivity a trend.
@@ -402,6 +418,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       const int trajectory = search::shrink_budget(*network, so.strategy_options);
       if (a.budget == 0) so.budget = trajectory;
     }
+    if (a.strategy == "netadapt")  // refuses a space without numeric choices, or too many --layers
+      search::make_strategy(a.strategy, *network, so.seed, so.strategy_options);
     evaluator = training_evaluator(a, supernet, *network, spec.name, so.name, err);
     domain = std::move(network);
   }
@@ -464,6 +482,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         dynamic_cast<const search::AutoShrinkDomain&>(*domain),
         search::shrink_trajectory(*domain, so.strategy_options, so.seed, result.observations),
         a.shrink_cost, ro.out_dir + "/autoshrink_trajectory.csv", out);
+  if (a.strategy == "netadapt")
+    report::write_adapt_trajectory(
+        *domain,
+        search::adapt_trajectory(*domain,
+                                 search::adapt_options(so.strategy_options.for_budget(so.budget)),
+                                 so.seed, result.observations),
+        ro.out_dir + "/netadapt_trajectory.csv", out);
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -60,6 +60,8 @@ struct SearchArgs {
   int shrink_candidates = 10;  ///< autoshrink: edges drawn per iteration
   std::string shrink_cost = "macs";
   int shrink_min_edges = 0;
+  int adapt_layers = 4;    ///< netadapt: slots shrunk together per sample (L)
+  int adapt_samples = 10;  ///< netadapt: samples per iteration (J)
   std::string json_out;
 };
 

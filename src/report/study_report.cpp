@@ -348,4 +348,37 @@ void write_shrink_trajectory(const search::AutoShrinkDomain& domain,
   out << "trajectory written to " << csv << "\n";
 }
 
+void write_adapt_trajectory(const search::Domain& domain, const search::AdaptTrajectory& t,
+                            const std::string& csv, std::ostream& out) {
+  Table table;
+  for (const char* c :
+       {"iteration", "samples", "target ms", "frame ms", "fps", "val acc", "network"})
+    table.add_column(c, std::string(c) == "network" ? Table::Align::kLeft : Table::Align::kRight);
+  std::string rows = "iteration,samples,target_ms,frame_ms,fps,accuracy,network\n";
+  for (std::size_t i = 0; i < t.steps.size(); ++i) {
+    const search::AdaptStep& s = t.steps[i];
+    const bool fits = s.latency_ms < search::kInfeasibleMs;
+    const bool judged = i > 0 || fits;  // a start that fits nowhere is not judged
+    const std::string label = domain.label(s.kept);
+    const std::string target = i == 0 ? ""
+                               : s.target_ms >= search::kInfeasibleMs / 2
+                                   ? "fit"
+                                   : core::fixed(s.target_ms, 5);
+    const std::string frame = fits ? core::fixed(s.latency_ms, 5) : "no fit";
+    const std::string fps = fits ? core::fixed(1000 / s.latency_ms, 0) : "";
+    const std::string accuracy = judged ? core::fixed(s.accuracy, 2) : "";
+    table.add_row({std::to_string(i), std::to_string(s.samples.size()), target, frame, fps,
+                   judged ? accuracy + "%" : "", label});
+    rows += std::to_string(i) + "," + std::to_string(s.samples.size()) + "," + target + "," +
+            (fits ? frame : "") + "," + fps + "," + accuracy + ",\"" + label + "\"\n";
+  }
+  out << "NetAdapt's trajectory ("
+      << (t.complete ? "complete: as fast as the smallest network, or nothing left to shrink"
+                     : "incomplete: the budget ran out")
+      << "; each iteration keeps its most accurate sample):\n"
+      << table.render();
+  core::write_file(csv, rows);
+  out << "trajectory written to " << csv << "\n";
+}
+
 }  // namespace hao::report

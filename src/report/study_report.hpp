@@ -8,6 +8,7 @@
 #include <string>
 
 #include "search/autoshrink_strategy.hpp"
+#include "search/netadapt_strategy.hpp"
 #include "search/network_domain.hpp"
 #include "store/study_store.hpp"
 
@@ -44,5 +45,10 @@ std::unique_ptr<search::NetworkDomain> study_domain(const store::StudyStore& db,
 void write_shrink_trajectory(const search::AutoShrinkDomain& domain,
                              const search::ShrinkTrajectory& trajectory, const std::string& cost,
                              const std::string& csv, std::ostream& out);
+
+/// NetAdapt's trajectory: per iteration the network kept, its latency target, frame interval
+/// and fps, its accuracy and the samples judged; printed as a table and written to `csv`.
+void write_adapt_trajectory(const search::Domain& domain, const search::AdaptTrajectory& trajectory,
+                            const std::string& csv, std::ostream& out);
 
 }  // namespace hao::report

@@ -18,35 +18,20 @@ std::size_t stop_edges(const AutoShrinkDomain& d, const ShrinkOptions& o) {
   return o.min_edges > 0 ? static_cast<std::size_t>(o.min_edges) : d.spec().nodes.size();
 }
 
-class AutoShrinkStrategy : public Strategy {
+class AutoShrinkStrategy : public TrajectoryStrategy {
  public:
   AutoShrinkStrategy(const AutoShrinkDomain& domain, std::uint64_t seed, ShrinkOptions options)
-      : Strategy(domain, seed), cells_(domain), options_(options) {}
+      : TrajectoryStrategy(domain, seed, "cell"), cells_(domain), options_(options) {}
   std::string name() const override { return "autoshrink"; }
-  std::string why() const override { return why_; }
-
-  bool finished() const override { return trajectory().complete; }
-
-  Genotype ask() override {
-    const ShrinkTrajectory t = trajectory();
-    if (t.next) {
-      why_ = t.why;
-      return *t.next;
-    }
-    why_ = t.complete ? "trajectory complete: a random cell"
-                      : "waiting on other workers: a random cell";
-    Rng rng = ask_rng();
-    return untold(domain_.random(rng), rng);
-  }
 
  private:
-  ShrinkTrajectory trajectory() const {
-    return shrink_trajectory(cells_, options_, seed_, history_, pending_);
+  Next next_step() const override {
+    const ShrinkTrajectory t = shrink_trajectory(cells_, options_, seed_, history_, pending_);
+    return {t.next, t.why, t.complete};
   }
 
   const AutoShrinkDomain& cells_;
   ShrinkOptions options_;
-  std::string why_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "search/autoshrink_strategy.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/hao_strategy.hpp"
+#include "search/netadapt_strategy.hpp"
 #include "search/nsga2.hpp"
 
 namespace hao::search {
@@ -48,6 +49,19 @@ Genotype Strategy::untold(Genotype g, Rng& rng) const {
     for (const auto& c : *all)
       if (!told(c)) return c;
   HAO_CHECK(false, "the domain has no untold genotype left");
+}
+
+Genotype TrajectoryStrategy::ask() {
+  Next next = next_step();
+  if (next.genotype) {
+    why_ = next.why;
+    return *next.genotype;
+  }
+  why_ =
+      (next.complete ? "trajectory complete: a random " : "waiting on other workers: a random ") +
+      noun_;
+  Rng rng = ask_rng();
+  return untold(domain_.random(rng), rng);
 }
 
 namespace {
@@ -99,8 +113,8 @@ class EvolutionStrategy : public Strategy {
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names{"hao",       "random", "nsga2",
-                                              "evolution", "flash",  "autoshrink"};
+  static const std::vector<std::string> names{"hao",   "random",     "nsga2",   "evolution",
+                                              "flash", "autoshrink", "netadapt"};
   return names;
 }
 
@@ -112,9 +126,10 @@ void StrategyOptions::cheap_asks() {
   sweep_points = 3;
 }
 
-StrategyOptions StrategyOptions::for_budget(int budget) const {
+StrategyOptions StrategyOptions::for_budget(int evaluations) const {
   StrategyOptions o = *this;
-  if (o.calibration == 0) o.calibration = std::min(25, (std::max(budget, 1) + 1) / 2);
+  if (o.calibration == 0) o.calibration = std::min(25, (std::max(evaluations, 1) + 1) / 2);
+  o.budget = evaluations;
   return o;
 }
 
@@ -126,6 +141,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& d
   if (name == "hao") return make_hao_strategy(domain, seed, options);
   if (name == "flash") return make_flash_strategy(domain, seed, options);
   if (name == "autoshrink") return make_autoshrink_strategy(domain, seed, shrink_options(options));
+  if (name == "netadapt") return make_netadapt_strategy(domain, seed, adapt_options(options));
   throw core::InputError("unknown strategy '" + name + "', expected one of " +
                          core::join(strategy_names(), ", "));
 }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -64,6 +65,30 @@ class Strategy {
   std::set<Genotype> told_, pending_set_;
 };
 
+/// A strategy whose asks walk a trajectory, a function of its seed and the observations
+/// (autoshrink, netadapt): the trajectory's first network neither observed nor pending; a
+/// random one (of `noun`, for the progress line) once it is complete or waits on other workers.
+class TrajectoryStrategy : public Strategy {
+ public:
+  Genotype ask() override;
+  std::string why() const override { return why_; }
+  bool finished() const override { return next_step().complete; }
+
+ protected:
+  struct Next {
+    std::optional<Genotype> genotype;
+    std::string why;
+    bool complete = false;
+  };
+  TrajectoryStrategy(const Domain& domain, std::uint64_t seed, std::string noun)
+      : Strategy(domain, seed), noun_(std::move(noun)) {}
+  /// The trajectory over history_ and pending_.
+  virtual Next next_step() const = 0;
+
+ private:
+  std::string noun_, why_;
+};
+
 struct StrategyOptions {
   int population = 10;      ///< nsga2 and evolution: population size
   int tournament = 3;       ///< evolution: sample size of a tournament
@@ -112,8 +137,16 @@ struct StrategyOptions {
   std::string shrink_cost = "macs";
   int shrink_min_edges = 0;
 
-  /// These options for a run of `budget` evaluations: calibration 0 resolved.
-  StrategyOptions for_budget(int budget) const;
+  /// netadapt (search/netadapt_strategy.hpp): slots shrunk together per sample (L; 1 is
+  /// single-layer descent) and samples per iteration (J).
+  int adapt_layers = 4;
+  int adapt_samples = 10;
+
+  /// The study's evaluations (for_budget): netadapt plans its latency steps over them.
+  int budget = 150;
+
+  /// These options for a run of `evaluations`: calibration 0 resolved, budget set.
+  StrategyOptions for_budget(int evaluations) const;
 
   /// hao's asks about as cheap as an evaluation of about a second (a supernet's judgement): 6
   /// random candidates, one mutation per front member, 3 of the other observations, program
@@ -123,8 +156,8 @@ struct StrategyOptions {
   void cheap_asks();
 };
 
-/// "hao", "random", "nsga2", "evolution", "flash" or "autoshrink"; InputError listing them
-/// otherwise.
+/// "hao", "random", "nsga2", "evolution", "flash", "autoshrink" or "netadapt"; InputError listing
+/// them otherwise.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options = {});
 const std::vector<std::string>& strategy_names();

@@ -77,6 +77,10 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
     s["shrink"] = {{"candidates", options.strategy_options.shrink_candidates},
                    {"cost", options.strategy_options.shrink_cost},
                    {"min_edges", options.strategy_options.shrink_min_edges}};
+  if (options.strategy == "netadapt")  // its steps are planned over the budget: this one only
+    s["netadapt"] = {{"layers", options.strategy_options.adapt_layers},
+                     {"samples", options.strategy_options.adapt_samples},
+                     {"budget", options.budget}};
   return s;
 }
 

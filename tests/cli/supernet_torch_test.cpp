@@ -9,6 +9,7 @@
 
 #include "cli/app.hpp"
 #include "cli/run_hao.hpp"
+#include "core/csv.hpp"
 #include "core/text.hpp"
 #include "nn/supernet_memo.hpp"
 
@@ -262,6 +263,59 @@ TEST(SupernetTorch, SearchTrainsTheSupernetOnceAndASecondSearchReusesIt) {
   EXPECT_NE(damaged.err.find("memo.db: not a hao supernet memo"), std::string::npos) << damaged.err;
   EXPECT_EQ(core::read_file(db + ".d/supernets/memo.db"),
             "not a database, and long enough to be read");
+}
+
+// hao search --strategy netadapt as a user runs it on the supernet: the largest network first,
+// then iterations of samples, the trajectory printed and written; a larger budget is another
+// study (the steps are planned over it); spaces without numeric choices are refused.
+TEST(SupernetTorch, NetAdaptDescendsOnTheSupernetAndWritesItsTrajectory) {
+  const std::string dir = ::testing::TempDir() + "supernet_netadapt";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), db = dir + "/studies.db";
+  auto search = [&](const std::string& budget, const std::string& layers) {
+    return hao({"search",    "--space",
+                space,       "--device",
+                "zu9eg",     "--strategy",
+                "netadapt",  "--layers",
+                layers,      "--samples",
+                "2",         "--budget",
+                budget,      "--storage",
+                db,          "--supernet-steps",
+                "6",         "--supernet-qat-steps",
+                "2",         "--validation",
+                "300",       "--recalibration-images",
+                "100",       "--finalists",
+                "1",         "--final-steps",
+                "2",         "--final-qat-steps",
+                "1",         "--threads",
+                "1",         "--out",
+                dir + "/rep"});
+  };
+  const HaoRun first = search("5", "2");
+  ASSERT_EQ(first.code, kExitOk) << first.err;
+  EXPECT_NE(first.err.find("[1/5]"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("(the largest network)"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("(iteration 1, sample 1 of 2: "), std::string::npos) << first.err;
+  EXPECT_NE(first.out.find("NetAdapt's trajectory ("), std::string::npos) << first.out;
+  const core::CsvTable t = core::read_csv(dir + "/rep/netadapt_trajectory.csv");
+  ASSERT_GE(t.rows.size(), 2u);  // the largest network, and iteration 1's most accurate sample
+  EXPECT_EQ(t.rows[1][t.column("samples")], "2");
+  EXPECT_LT(std::stod(t.rows[1][t.column("frame_ms")]), std::stod(t.rows[0][t.column("frame_ms")]));
+
+  const HaoRun resumed = search("5", "2");  // the same settings: nothing left to judge
+  ASSERT_EQ(resumed.code, kExitOk) << resumed.err;
+  EXPECT_NE(resumed.out.find("resuming study"), std::string::npos) << resumed.out;
+  const HaoRun longer = search("9", "2");  // planned over another budget: refused
+  EXPECT_EQ(longer.code, kExitBadInput) << longer.err;
+  EXPECT_NE(longer.err.find("exists with other settings"), std::string::npos) << longer.err;
+  const HaoRun table =
+      hao({"search", "--space", "nb201", "--strategy", "netadapt", "--storage", dir + "/t.db"});
+  EXPECT_EQ(table.code, kExitBadInput);
+  EXPECT_NE(table.err.find("is not a number"), std::string::npos) << table.err;
+  const HaoRun too_many = search("5", "999");
+  EXPECT_EQ(too_many.code, kExitBadInput);
+  EXPECT_NE(too_many.err.find("--layers 999"), std::string::npos) << too_many.err;
 }
 
 }  // namespace
