@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""One-shot searches side by side on one supernet (issue 23's benchmark, dataflow target).
+
+Runs `hao search` with each peer strategy on the same space, device, budget and kept supernet:
+hao, netadapt (NetAdaptV2's multi-layer coordinate descent, L=4 J=10), netadapt --layers 1
+(NetAdapt's single-layer descent) and random; every run judges without the memo (--no-reuse),
+so each one's time is its own. Then per run: evaluations, wall time, the hypervolume of the
+judged candidates (supernet accuracy at their bits against fps) and of the measured frontier
+(the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
+dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
+
+Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D] [--budget N] [--seed S]
+                              [--peers hao,netadapt,scd,random]   (after a build)
+Prints a markdown table and writes DIR/oneshot_peers-sSEED.json. A rerun with the same DIR reuses the
+runs already there.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HAO = os.path.join(ROOT, "build", "apps", "hao", "hao")
+PEERS = {
+    "hao": ["--strategy", "hao"],
+    "netadapt": ["--strategy", "netadapt", "--layers", "4", "--samples", "10"],
+    "scd": ["--strategy", "netadapt", "--layers", "1"],
+    "random": ["--strategy", "random"],
+}
+
+
+def hypervolume(points):
+    """Area dominated by (fps, accuracy) points above 100 fps and 0%, on log10 fps."""
+    pts = sorted(((math.log10(f) - 2, a) for f, a in points if f > 100 and a > 0), reverse=True)
+    area, best = 0.0, 0.0
+    for i, (x, a) in enumerate(pts):  # fastest first: each adds its strip down to the next
+        best = max(best, a)
+        nxt = pts[i + 1][0] if i + 1 < len(pts) else 0.0
+        area += best * (x - nxt)
+    return area
+
+
+def run(peer, args):
+    name = f"{peer}-{args.device}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
+    report = os.path.join(args.out, "report-" + name)
+    out_json = os.path.join(args.out, name + ".json")
+    if not os.path.exists(out_json):
+        cmd = [HAO, "search", *PEERS[peer], "--device", args.device, "--budget", str(args.budget),
+               "--seed", str(args.seed), "--study", name, "--storage", os.path.join(args.out, "studies.db"),
+               "--files", os.path.join(args.out, "files"), "--out", report, "--json", out_json,
+               "--no-reuse"]
+        if args.supernet:
+            cmd += ["--supernet", args.supernet]
+        start = time.time()
+        with open(os.path.join(args.out, name + ".err"), "w") as err, \
+                open(os.path.join(args.out, name + ".txt"), "w") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=err)
+        with open(os.path.join(args.out, name + ".seconds"), "w") as f:
+            f.write(f"{time.time() - start:.1f}\n")
+    with open(out_json) as f:
+        j = json.load(f)
+    with open(os.path.join(args.out, name + ".seconds")) as f:
+        seconds = float(f.read())
+    judged = [(e["fps"], e["accuracy"]) for e in j["evaluations"] if e.get("fps")]
+    front = [(d["fps"], d["test_accuracy"]) for d in j["frontier"]]
+    return {
+        "peer": peer,
+        "command": "hao search " + " ".join(PEERS[peer]),
+        "seconds": seconds,
+        "evaluations": len(j["evaluations"]),
+        "judged_hypervolume": hypervolume(judged),
+        "frontier": [{"fps": f, "test_accuracy": a} for f, a in sorted(front)],
+        "measured_hypervolume": hypervolume(front),
+        "best_test_accuracy": max((a for _, a in front), default=0),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="/tmp/oneshot_peers")
+    p.add_argument("--supernet", default="")
+    p.add_argument("--device", default="zu3eg")
+    p.add_argument("--budget", type=int, default=150)
+    p.add_argument("--seed", type=int, default=1, help="the strategies' (and, without --supernet, "
+                   "the supernet's)")
+    p.add_argument("--peers", default="hao,netadapt,scd,random")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    for peer in args.peers.split(","):
+        print(f"running {peer} ...", file=sys.stderr, flush=True)
+        rows.append(run(peer, args))
+    print(f"| peer ({args.device}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
+          "frontier | measured HV | best test acc |")
+    print("|---|---:|---:|---:|---|---:|---:|")
+    for r in rows:
+        front = "; ".join(f"{d['test_accuracy']:.2f}% @{d['fps']:,.0f}" for d in r["frontier"])
+        print(f"| `{r['command']}` | {r['evaluations']} | {r['seconds']:.0f} | "
+              f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
+              f"{r['best_test_accuracy']:.2f}% |")
+    with open(os.path.join(args.out, f"oneshot_peers-s{args.seed}.json"), "w") as f:
+        json.dump({"device": args.device, "budget": args.budget, "seed": args.seed, "runs": rows},
+                  f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
