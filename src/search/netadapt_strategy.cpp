@@ -242,7 +242,7 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
     first.accuracy = it->second->accuracy;
   }
   t.steps.push_back(first);
-  if (smallest_ms >= kInfeasibleMs) {  // nothing of the space fits: nothing to descend
+  if (smallest_ms >= kInfeasibleMs) {  // not even the smallest network fits: no descent
     t.complete = true;
     return t;
   }
@@ -295,8 +295,8 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
         if (samples.layers != options.layers)
           note = " (no set of " + std::to_string(options.layers) + " slots reached it)";
         else if (samples.relaxed)
-          note = " (what the " + std::to_string(options.samples) +
-                 "th-best slot reaches alone; fewer reached " + core::fixed(target, 5) + " ms)";
+          note = " (where " + std::to_string(options.samples) +
+                 " slots reach alone; fewer reached " + core::fixed(target, 5) + " ms)";
         t.why = "iteration " + std::to_string(iteration) + ", sample " + std::to_string(i + 1) +
                 " of " + std::to_string(samples.samples.size()) + ": " +
                 slot_names(domain, sample.set) + " shrunk to " +
