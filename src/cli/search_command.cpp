@@ -102,7 +102,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "trained briefly; default budget 10; the default on the others)")
       ->check(CLI::IsMember({"supernet", "scratch"}));
   cmd->add_option("--supernet-steps", a.supernet_steps,
-                  "Supernet: float sandwich steps (batches of 64) when it is trained")
+                  "Supernet: float steps (batches of 64) when it is trained")
       ->capture_default_str();
   cmd->add_option("--supernet-qat-steps", a.supernet_qat_steps,
                   "Supernet: quantization-aware steps after them, each network at its bits")
@@ -111,6 +111,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "Supernet: the share of the members' loss on the largest's soft labels "
                   "(hao supernet train --distillation)")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--supernet-mode", a.supernet_mode,
+                  "Supernet: sandwich or single-path training (hao supernet train --mode)")
+      ->check(CLI::IsMember({"sandwich", "single-path"}))
       ->capture_default_str();
   cmd->add_option("--supernet", a.supernet,
                   "Supernet: judge on this one (hao supernet train --out) instead of training "
@@ -282,6 +286,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a, bool 
     o.training.steps = a.supernet_steps;
     o.training.qat_steps = a.supernet_qat_steps;
     o.training.distillation = a.supernet_distillation;
+    o.training.mode = nn::parse_supernet_mode(a.supernet_mode, "--supernet-mode");
     o.training.validation = a.validation;
     o.training.seed = a.seed;
     o.recalibration_images = a.recalibration_images;

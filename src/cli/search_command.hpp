@@ -36,7 +36,8 @@ struct SearchArgs {
   std::string evaluator;
   long supernet_steps = 240;
   long supernet_qat_steps = 60;
-  double supernet_distillation = 0;  ///< nn::SupernetTrainOptions::distillation
+  double supernet_distillation = 0;        ///< nn::SupernetTrainOptions::distillation
+  std::string supernet_mode = "sandwich";  ///< nn::SupernetMode
   std::size_t recalibration_images = 500;
   std::string supernet;     ///< a supernet from hao supernet train instead of the kept one
   bool no_reuse = false;    ///< compute what the supernet memo holds again

@@ -66,10 +66,17 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
       "train",
       "Train the supernet: per step one batch through the largest network on the labels, the "
       "smallest and --random-members random ones on the labels (and, --distillation, on its "
-      "soft labels), gradients accumulated; "
+      "soft labels), gradients accumulated (--mode single-path: one random network per step); "
       "SGD (Nesterov), cosine decay. Then --qat-steps quantization-aware steps, each network "
       "at the bits it draws from the space's choices. Same seed and threads: same weights.");
   add_space_option(*c.train, a.space);
+  c.train
+      ->add_option("--mode", a.mode,
+                   "sandwich (the largest, the smallest and --random-members random networks "
+                   "each step: Once-for-All, BigNAS) or single-path (one network drawn "
+                   "uniformly each step: SPOS, as HURRICANE trains)")
+      ->check(CLI::IsMember({"sandwich", "single-path"}))
+      ->capture_default_str();
   c.train->add_option("--steps", a.steps, "Float steps")->capture_default_str();
   c.train
       ->add_option("--epochs", a.epochs, "Float passes over the training images instead of --steps")
@@ -203,6 +210,7 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
   o.steps = a.steps, o.qat_steps = a.qat_steps, o.batch_size = a.batch_size;
   o.random_members = a.random_members, o.lr = a.lr, o.qat_lr_fraction = a.qat_lr_fraction;
   o.distillation = a.distillation;
+  o.mode = nn::parse_supernet_mode(a.mode);
   o.seed = a.seed, o.validation = a.validation, o.subset = a.subset, o.threads = a.threads;
   if (a.epochs > 0) {
     const std::size_t images =
@@ -213,7 +221,11 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
   const std::string path = a.out.empty() ? "supernet-" + space.spec.name + ".pt" : a.out;
   err << "training the supernet of " << space.spec.name << " on " << ds.name << ": " << o.steps
       << " float + " << o.qat_steps << " quantization-aware steps of " << o.batch_size
-      << " images x " << (2 + o.random_members) << " networks\n";
+      << " images x "
+      << (o.mode == nn::SupernetMode::kSinglePath
+              ? std::string("1 network drawn uniformly")
+              : std::to_string(2 + o.random_members) + " networks (sandwich)")
+      << "\n";
   StepProgress progress(err, "supernet");
   const nn::SupernetInfo info =
       nn::train_and_save_supernet(*space.domain, ds, o, space.spec.name, path, progress);

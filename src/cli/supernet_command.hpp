@@ -15,6 +15,7 @@ namespace hao::cli {
 struct SupernetArgs {
   std::string space = "fmnist-mbv2";
   // train
+  std::string mode = "sandwich";  ///< nn::SupernetMode: sandwich or single-path
   long steps = 600;
   long qat_steps = 150;
   double epochs = 0;  ///< > 0: float steps from passes over the training images

@@ -47,19 +47,23 @@ SupernetTrainResult train_space_supernet(Supernet& net, const search::Mbv2Domain
 }
 
 nlohmann::ordered_json training_json(const SupernetTrainOptions& o) {
-  return {{"steps", o.steps},
-          {"qat_steps", o.qat_steps},
-          {"batch_size", o.batch_size},
-          {"random_members", o.random_members},
-          {"lr", o.lr},
-          {"qat_lr_fraction", o.qat_lr_fraction},
-          {"weight_decay", o.weight_decay},
-          {"label_smoothing", o.label_smoothing},
-          {"distillation", o.distillation},
-          {"calibration_images", o.calibration_images},
-          {"seed", o.seed},
-          {"validation", o.validation},
-          {"subset", o.subset}};
+  nlohmann::ordered_json j{{"steps", o.steps},
+                           {"qat_steps", o.qat_steps},
+                           {"batch_size", o.batch_size},
+                           {"random_members", o.random_members},
+                           {"lr", o.lr},
+                           {"qat_lr_fraction", o.qat_lr_fraction},
+                           {"weight_decay", o.weight_decay},
+                           {"label_smoothing", o.label_smoothing},
+                           {"distillation", o.distillation},
+                           {"calibration_images", o.calibration_images},
+                           {"seed", o.seed},
+                           {"validation", o.validation},
+                           {"subset", o.subset}};
+  // Only where it is not the sandwich rule: a kept supernet's name (a digest of these settings)
+  // stays what it was before the mode was a setting.
+  if (o.mode != SupernetMode::kSandwich) j["mode"] = supernet_mode_name(o.mode);
+  return j;
 }
 
 SupernetTrainOptions training_from_json(const nlohmann::json& j, const std::string& where) {
@@ -89,6 +93,11 @@ SupernetTrainOptions training_from_json(const nlohmann::json& j, const std::stri
   get("seed", o.seed);
   get("validation", o.validation);
   get("subset", o.subset);
+  if (j.contains("mode")) {
+    std::string mode;
+    get("mode", mode);
+    o.mode = parse_supernet_mode(mode, where + ": training setting 'mode'");
+  }
   return o;
 }
 

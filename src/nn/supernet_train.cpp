@@ -54,6 +54,16 @@ double member_accuracy(const Supernet& net, const ir::Network& member, const dat
   return accuracy(alone, set, norm, judge, batch_size);
 }
 
+SupernetMode parse_supernet_mode(const std::string& name, const std::string& what) {
+  if (name == "sandwich") return SupernetMode::kSandwich;
+  if (name == "single-path") return SupernetMode::kSinglePath;
+  throw core::InputError(what + " '" + name + "': expected sandwich or single-path");
+}
+
+std::string supernet_mode_name(SupernetMode mode) {
+  return mode == SupernetMode::kSinglePath ? "single-path" : "sandwich";
+}
+
 SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
                                    const MemberSampler& sample, const data::DataSet& ds,
                                    const SupernetTrainOptions& o,
@@ -84,7 +94,14 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
   SupernetTrainResult r;
   long images = 0;
   const long total = o.steps + o.qat_steps;
-  // `steps` sandwich steps at a cosine learning rate from `peak` down to zero.
+  // The largest member's loss (single-path: the drawn member's) for the progress line.
+  auto step_done = [&](double loss) {
+    recent.push_back(loss);
+    if (recent.size() > 20) recent.erase(recent.begin());
+    ++r.steps;
+    if (progress) progress(r.steps, total, loss);
+  };
+  // `steps` steps at a cosine learning rate from `peak` down to zero.
   auto phase = [&](long steps, double peak) {
     net->train();
     for (long s = 0; s < steps; ++s) {
@@ -106,6 +123,14 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
         return F::cross_entropy(logits, y,
                                 F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
       };
+      if (o.mode == SupernetMode::kSinglePath) {
+        const torch::Tensor loss = ce(net->forward(sample(rng), x));
+        loss.backward();
+        optimizer.step();
+        images += static_cast<long>(idx.size());
+        step_done(loss.item<double>());
+        continue;
+      }
       const torch::Tensor logits = net->forward(net->largest(), x);
       const torch::Tensor loss = ce(logits);
       loss.backward();
@@ -124,10 +149,7 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
       }
       optimizer.step();
       images += static_cast<long>(idx.size()) * static_cast<long>(members.size() + 1);
-      recent.push_back(loss.item<double>());
-      if (recent.size() > 20) recent.erase(recent.begin());
-      ++r.steps;
-      if (progress) progress(r.steps, total, loss.item<double>());
+      step_done(loss.item<double>());
     }
   };
   phase(o.steps, o.lr);

@@ -14,7 +14,16 @@ namespace hao::nn {
 /// Draws a member of the supernet's family (e.g. an mbv2 space's random genotype's network).
 using MemberSampler = std::function<ir::Network(std::mt19937_64&)>;
 
+/// How a step trains the members: the sandwich rule (the largest on the labels, then the
+/// smallest and `random_members` drawn ones; Once-for-All, BigNAS), or single-path (one member
+/// drawn uniformly per step, its gradient alone: SPOS, as HURRICANE trains its supernet).
+enum class SupernetMode { kSandwich, kSinglePath };
+/// "sandwich" or "single-path"; InputError naming `what` otherwise.
+SupernetMode parse_supernet_mode(const std::string& name, const std::string& what = "--mode");
+std::string supernet_mode_name(SupernetMode mode);
+
 struct SupernetTrainOptions {
+  SupernetMode mode = SupernetMode::kSandwich;
   long steps = 300;  ///< float steps
   /// Then this many quantization-aware steps: the ranges calibrated at each of the supernet's
   /// act_bits, every member at its own bits (the sampler's draws carry the space's bit choices).
@@ -48,7 +57,8 @@ struct SupernetTrainResult {
 
 /// Trains `net` on `ds`: per step one batch through the largest member on the labels, then the
 /// smallest and `random_members` sampled ones (on the labels and, `distillation`, on the
-/// largest's soft labels), their gradients accumulated into one SGD step; the float steps, then the
+/// largest's soft labels), their gradients accumulated into one SGD step (single-path: one
+/// sampled member on the labels per step); the float steps, then the
 /// quantization-aware ones. Same seed and threads, same weights. Throws core::InputError when
 /// the networks do not fit the data. `progress` gets the step (counting both phases), the
 /// total and the largest member's loss.

@@ -273,12 +273,35 @@ TEST(SpaceSupernet, CheckpointCarriesTheSpaceAndIsRefusedForAnother) {
   older.erase("distillation");
   EXPECT_EQ(training_from_json(older, "older").distillation, 1.0);
   EXPECT_EQ(training_from_json(training_json(distilled), "new").distillation, 1.0);
+  // The mode is a setting only where it is not the sandwich rule (kept names unchanged).
+  SupernetTrainOptions single;
+  single.mode = SupernetMode::kSinglePath;
+  EXPECT_FALSE(training_json(SupernetTrainOptions{}).contains("mode"));
+  EXPECT_NE(supernet_file_name(d.spec(), single), supernet_file_name(d.spec(), {}));
+  EXPECT_EQ(training_from_json(training_json(single), "new").mode, SupernetMode::kSinglePath);
+  nlohmann::json odd = training_json(single);
+  odd["mode"] = "ordered";
+  EXPECT_THROW(training_from_json(odd, "odd"), core::InputError);
 }
 }  // namespace
 }  // namespace hao::nn
 
 namespace hao::nn {
 namespace {
+
+// A supernet of `d` trained from seed o.seed for `steps` float steps with options `o`.
+std::pair<Supernet, SupernetTrainResult> train_from_seed(const search::Mbv2Domain& d,
+                                                         const data::DataSet& ds,
+                                                         const SupernetTrainOptions& o,
+                                                         const MemberSampler& sample, long steps) {
+  seed_torch(o.seed);
+  Supernet s(d.network(d.largest(), "largest"));
+  SupernetTrainOptions with = o;
+  with.steps = steps;
+  const SupernetTrainResult r =
+      train_supernet(s, d.network(d.smallest(), "smallest"), sample, ds, with);
+  return {s, r};
+}
 
 // The sandwich rule on a learnable synthetic set: after 40 steps the largest and the smallest
 // member classify well (judged with recalibrated batch norms on held-out images), a random
@@ -293,15 +316,7 @@ TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
   o.validation = 300;
   o.threads = 1;
   const MemberSampler sample = [&](std::mt19937_64& rng) { return d.network(d.random(rng)); };
-  const ir::Network smallest = d.network(d.smallest(), "smallest");
-  auto run = [&](long steps) {
-    seed_torch(o.seed);
-    Supernet s(d.network(d.largest(), "largest"));
-    SupernetTrainOptions with = o;
-    with.steps = steps;
-    const SupernetTrainResult r = train_supernet(s, smallest, sample, ds, with);
-    return std::make_pair(s, r);
-  };
+  auto run = [&](long steps) { return train_from_seed(d, ds, o, sample, steps); };
   auto [s, r] = run(o.steps);
   EXPECT_EQ(r.steps, o.steps);
   EXPECT_GT(r.largest_val_accuracy, 0.8);
@@ -320,13 +335,57 @@ TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
   EXPECT_GT(after, before + 0.1) << before << " -> " << after;
   SupernetTrainOptions too_much = o;
   too_much.distillation = 1.5;
-  EXPECT_THROW(train_supernet(s, smallest, sample, ds, too_much), core::InputError);
+  EXPECT_THROW(train_supernet(s, d.network(d.smallest(), "smallest"), sample, ds, too_much),
+               core::InputError);
   // Deterministic per seed and thread count, with both losses.
   o.distillation = 0.5;
   auto [one, r1] = run(3);
   auto [two, r2] = run(3);
   EXPECT_EQ(r1.final_loss, r2.final_loss);
   EXPECT_TRUE(torch::equal(one->largest_module()->weight(0), two->largest_module()->weight(0)));
+}
+
+// Single-path training (SPOS): one member drawn uniformly per step, a quarter of the sandwich's
+// forward passes at random_members 2; in as many member passes as the sandwich test's (120) its
+// members learn too (after 60 they were still near chance), deterministically per seed.
+TEST(SupernetTrain, SinglePathTrainingTeachesDrawnMembersAndIsDeterministic) {
+  const search::Mbv2Domain d = default_space();
+  const data::DataSet ds = test::synthetic(1200, 100, 5);
+  SupernetTrainOptions o;
+  o.mode = SupernetMode::kSinglePath;
+  o.steps = 120;
+  o.batch_size = 32;
+  o.validation = 300;
+  o.threads = 1;
+  int drawn = 0;
+  const MemberSampler sample = [&](std::mt19937_64& rng) {
+    ++drawn;
+    return d.network(d.random(rng));
+  };
+  auto run = [&](long steps) { return train_from_seed(d, ds, o, sample, steps); };
+  auto [s, r] = run(o.steps);
+  EXPECT_EQ(r.steps, o.steps);
+  EXPECT_EQ(drawn, o.steps);  // one member a step, nothing else
+  // Members drawn at random inherit weights that work, well above the same members untrained.
+  const data::Split split = data::split(ds.train.size(), o.validation, o.seed);
+  const Normalization norm = normalization_of(ds.train);
+  const std::vector<std::size_t> recal(split.train.begin(), split.train.begin() + 500);
+  seed_torch(o.seed);
+  const Supernet untrained(d.network(d.largest(), "largest"));
+  search::Rng rng(3);
+  for (int k = 0; k < 3; ++k) {
+    const ir::Network member = d.network(d.random(rng), "member");
+    const double before =
+        member_accuracy(untrained, member, ds.train, norm, recal, split.validation);
+    const double after = member_accuracy(s, member, ds.train, norm, recal, split.validation);
+    EXPECT_GT(after, before + 0.1) << before << " -> " << after;
+  }
+  EXPECT_GT(r.largest_val_accuracy, 0.5);  // the largest, though never drawn whole
+  auto [one, r1] = run(3);
+  auto [two, r2] = run(3);
+  EXPECT_EQ(r1.final_loss, r2.final_loss);
+  EXPECT_TRUE(torch::equal(one->largest_module()->weight(0), two->largest_module()->weight(0)));
+  EXPECT_THROW(parse_supernet_mode("ordered-dropout"), core::InputError);
 }
 
 // The quantization-aware phase: after it every member runs at its bits (4 or 8 per block) and
