@@ -94,13 +94,6 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
   SupernetTrainResult r;
   long images = 0;
   const long total = o.steps + o.qat_steps;
-  // The largest member's loss (single-path: the drawn member's) for the progress line.
-  auto step_done = [&](double loss) {
-    recent.push_back(loss);
-    if (recent.size() > 20) recent.erase(recent.begin());
-    ++r.steps;
-    if (progress) progress(r.steps, total, loss);
-  };
   // `steps` steps at a cosine learning rate from `peak` down to zero.
   auto phase = [&](long steps, double peak) {
     net->train();
@@ -123,33 +116,37 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
         return F::cross_entropy(logits, y,
                                 F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing));
       };
+      // Single-path: one drawn member on the labels. Sandwich: the largest on the labels, then
+      // the others on the labels and, in-place distillation, on the largest's soft labels, in
+      // the proportion `distillation`. The loss shown is the first member's.
+      torch::Tensor loss;
+      std::size_t passes = 1;
       if (o.mode == SupernetMode::kSinglePath) {
-        const torch::Tensor loss = ce(net->forward(sample(rng), x));
+        loss = ce(net->forward(sample(rng), x));
         loss.backward();
-        optimizer.step();
-        images += static_cast<long>(idx.size());
-        step_done(loss.item<double>());
-        continue;
-      }
-      const torch::Tensor logits = net->forward(net->largest(), x);
-      const torch::Tensor loss = ce(logits);
-      loss.backward();
-      // The other members learn the labels and, in-place distillation, the largest's soft
-      // labels, in the proportion `distillation`.
-      const torch::Tensor soft = torch::softmax(logits.detach(), 1);
-      std::vector<ir::Network> members{smallest};
-      for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
-      for (const ir::Network& m : members) {
-        const torch::Tensor out = net->forward(m, x);
-        torch::Tensor member_loss = ce(out);
-        if (o.distillation > 0)
-          member_loss = (1 - o.distillation) * member_loss -
-                        o.distillation * (soft * torch::log_softmax(out, 1)).sum(1).mean();
-        member_loss.backward();
+      } else {
+        const torch::Tensor logits = net->forward(net->largest(), x);
+        loss = ce(logits);
+        loss.backward();
+        const torch::Tensor soft = torch::softmax(logits.detach(), 1);
+        std::vector<ir::Network> members{smallest};
+        for (int k = 0; k < o.random_members; ++k) members.push_back(sample(rng));
+        for (const ir::Network& m : members) {
+          const torch::Tensor out = net->forward(m, x);
+          torch::Tensor member_loss = ce(out);
+          if (o.distillation > 0)
+            member_loss = (1 - o.distillation) * member_loss -
+                          o.distillation * (soft * torch::log_softmax(out, 1)).sum(1).mean();
+          member_loss.backward();
+        }
+        passes += members.size();
       }
       optimizer.step();
-      images += static_cast<long>(idx.size()) * static_cast<long>(members.size() + 1);
-      step_done(loss.item<double>());
+      images += static_cast<long>(idx.size() * passes);
+      recent.push_back(loss.item<double>());
+      if (recent.size() > 20) recent.erase(recent.begin());
+      ++r.steps;
+      if (progress) progress(r.steps, total, loss.item<double>());
     }
   };
   phase(o.steps, o.lr);
