@@ -360,10 +360,9 @@ void write_adapt_trajectory(const search::Domain& domain, const search::AdaptTra
     const bool fits = s.latency_ms < search::kInfeasibleMs;
     const bool judged = i > 0 || fits;  // a start that fits nowhere is not judged
     const std::string label = domain.label(s.kept);
-    const std::string target = i == 0 ? ""
-                               : s.target_ms >= search::kInfeasibleMs / 2
-                                   ? "fit"
-                                   : core::fixed(s.target_ms, 5);
+    const std::string target = i == 0                                ? ""
+                               : s.target_ms >= search::kFitTargetMs ? "fit"
+                                                                     : core::fixed(s.target_ms, 5);
     const std::string frame = fits ? core::fixed(s.latency_ms, 5) : "no fit";
     const std::string fps = fits ? core::fixed(1000 / s.latency_ms, 0) : "";
     const std::string accuracy = judged ? core::fixed(s.accuracy, 2) : "";

@@ -13,8 +13,6 @@ namespace {
 
 // The draws of iteration t come from their own stream, apart from ask_rng's.
 constexpr std::uint64_t kAdaptStream = 0xada9'0000'0000ULL;
-// The target of an iteration whose network fits nowhere: any design that fits.
-constexpr double kFits = kInfeasibleMs / 2;
 
 // Each slot's choices as numbers: what "smaller" means. InputError when one is not a number.
 std::vector<std::vector<double>> slot_values(const Domain& domain) {
@@ -138,10 +136,10 @@ Iteration iteration_samples(const Domain& domain, const Shrinker& shrinker, cons
   if (o.layers == 1) {
     for (std::size_t s : slots) add(shrinker.shrink_to(current, {s}, target_ms, rng), {s});
     if (it.samples.size() >= static_cast<std::size_t>(o.samples) ||
-        (!it.samples.empty() && target_ms >= kFits))
+        (!it.samples.empty() && target_ms >= kFitTargetMs))
       return it;
   }
-  if (o.layers == 1 && target_ms < kFits) {
+  if (o.layers == 1 && target_ms < kFitTargetMs) {
     // Per slot, the lowest latency it reaches alone; the target becomes the J-th lowest of
     // them (or the highest, with fewer slots), so that about J slots are tried.
     const double now = domain.latency_ms(current);
@@ -263,7 +261,7 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
     // Planned afresh each iteration: the steps left decay and add up to the span from this
     // network to the smallest over the iterations the budget has left (a kept sample that
     // overshot its target leaves smaller steps).
-    double target = kFits;
+    double target = kFitTargetMs;
     if (last.latency_ms < kInfeasibleMs) {
       const int left = std::max(1, (options.budget - judged) / per_iteration);
       const double cut =
@@ -300,8 +298,8 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
         t.why = "iteration " + std::to_string(iteration) + ", sample " + std::to_string(i + 1) +
                 " of " + std::to_string(samples.samples.size()) + ": " +
                 slot_names(domain, sample.set) + " shrunk to " +
-                (samples.target_ms >= kFits ? std::string("fit the device")
-                                            : core::fixed(samples.target_ms, 5) + " ms") +
+                (samples.target_ms >= kFitTargetMs ? std::string("fit the device")
+                                                   : core::fixed(samples.target_ms, 5) + " ms") +
                 note;
         return t;
       }

@@ -22,6 +22,10 @@
 
 namespace hao::search {
 
+/// The latency target of an iteration whose network fits nowhere: any design that fits
+/// (every latency below kInfeasibleMs meets it).
+inline constexpr double kFitTargetMs = kInfeasibleMs / 2;
+
 struct AdaptOptions {
   /// L: slots shrunk together in a sample; 1 is single-layer descent (one sample per slot that
   /// reaches the target alone; where fewer than `samples` slots do, the target rises to what

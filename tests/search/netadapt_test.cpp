@@ -242,7 +242,7 @@ TEST(NetAdapt, AStartThatFitsNowhereShrinksUntilItFits) {
   const AdaptTrajectory t = adapt_trajectory(d, options(3, 4, 40), 1, s->history());
   ASSERT_GE(t.steps.size(), 2u);
   EXPECT_GE(t.steps[0].latency_ms, kInfeasibleMs);
-  EXPECT_GE(t.steps[1].target_ms, kInfeasibleMs / 2);  // the first target: fit the device
+  EXPECT_GE(t.steps[1].target_ms, kFitTargetMs);  // the first target: fit the device
   for (std::size_t i = 1; i < t.steps.size(); ++i)
     for (const Genotype& g : t.steps[i].samples) EXPECT_LE(d.latency_ms(g), t.steps[i].target_ms);
 }
