@@ -15,6 +15,7 @@
 #include "search/autoshrink_domain.hpp"
 #include "search/autoshrink_strategy.hpp"
 #include "search/dense_domain.hpp"
+#include "search/hurricane_strategy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/netadapt_strategy.hpp"
 #include "search/study.hpp"
@@ -57,7 +58,10 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--strategy", a.strategy,
                   "hao, random, nsga2, evolution, flash, autoshrink (edge shrinking of a "
                   "node-DAG cell: --space fmnist-autoshrink) or netadapt (NetAdaptV2's "
-                  "multi-layer coordinate descent from the largest network: --layers, --samples)")
+                  "multi-layer coordinate descent from the largest network: --layers, --samples) "
+                  "or hurricane (HURRICANE's operator selection on the device, then its "
+                  "two-stage evolution under a latency limit: --operators, --latency-limit, "
+                  "--population)")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
                   "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
@@ -176,7 +180,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->check(positive_number())
       ->capture_default_str();
   add_threads_option(*cmd, a.threads, "training");
-  cmd->add_option("--population", a.population, "Population of nsga2 and evolution")
+  cmd->add_option("--population", a.population,
+                  "Population of nsga2, evolution and hurricane (per generation; hurricane's "
+                  "parents are a fifth of it, its mutations half)")
       ->capture_default_str();
   cmd->add_option(
          "--calibration-networks", a.calibration,
@@ -206,6 +212,16 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "netadapt: samples judged per iteration, the most accurate kept (J)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  cmd->add_option("--operators", a.hurricane_operators,
+                  "hurricane: operators (an mbv2 block's kernel x expansion) kept per layer "
+                  "position, those with the most multiply-accumulates per ms of their latency "
+                  "alone on the device (K)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--latency-limit", a.latency_limit_ms,
+                  "hurricane: frame interval limit in ms, checked before a network is judged "
+                  "(default: the median of 2 x population random networks of the kept pools)")
+      ->check(CLI::PositiveNumber);
   add_json_option(*cmd, a.json_out, "the report (pareto.json's content) also");
   cmd->footer(
       "Examples:\n"
@@ -218,6 +234,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --space fmnist-autoshrink --strategy autoshrink   # AutoShrink's cell search\n"
       "  hao search --strategy netadapt               # NetAdaptV2's descent on the supernet\n"
       "  hao search --strategy netadapt --layers 1    # NetAdapt's single-layer descent\n"
+      "  hao search --strategy hurricane --latency-limit 0.8   # HURRICANE under 0.8 ms/frame\n"
       "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
       "                                               # four workers on one study\n"
       "  hao report fmnist-mbv2-hao-supernet-zu3eg-s1  # rebuild the report folder from the store\n"
@@ -388,6 +405,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.strategy_options.shrink_min_edges = a.shrink_min_edges;
   so.strategy_options.adapt_layers = a.adapt_layers;
   so.strategy_options.adapt_samples = a.adapt_samples;
+  so.strategy_options.hurricane_operators = a.hurricane_operators;
+  so.strategy_options.latency_limit_ms = a.latency_limit_ms;
   so.strategy_options.optimism = a.optimism;
   // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
   // the fastest II; candidates judged at their bits make the sensitivity a trend.
@@ -423,7 +442,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       const int trajectory = search::shrink_budget(*network, so.strategy_options);
       if (a.budget == 0) so.budget = trajectory;
     }
-    if (a.strategy == "netadapt")  // refuses a space without numeric choices, or too many --layers
+    // Refuse a space without numeric choices (or operators), or too many --layers.
+    if (a.strategy == "netadapt" || a.strategy == "hurricane")
       search::make_strategy(a.strategy, *network, so.seed, so.strategy_options);
     evaluator = training_evaluator(a, supernet, *network, spec.name, so.name, err);
     domain = std::move(network);
@@ -494,6 +514,15 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
                                  search::adapt_options(so.strategy_options.for_budget(so.budget)),
                                  so.seed, result.observations),
         ro.out_dir + "/netadapt_trajectory.csv", out);
+  if (a.strategy == "hurricane") {
+    const search::HurricaneOptions h =
+        search::hurricane_options(so.strategy_options.for_budget(so.budget));
+    const auto pools = search::select_operators(*domain, h.operators);
+    report::write_hurricane_report(
+        *domain, pools,
+        search::hurricane_trajectory(*domain, h, so.seed, pools, result.observations),
+        result.observations, ro.out_dir, out);
+  }
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

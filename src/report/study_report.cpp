@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -378,6 +379,73 @@ void write_adapt_trajectory(const search::Domain& domain, const search::AdaptTra
       << table.render();
   core::write_file(csv, rows);
   out << "trajectory written to " << csv << "\n";
+}
+
+void write_hurricane_report(const search::Domain& domain,
+                            const std::vector<search::OperatorPool>& pools,
+                            const search::HurricaneTrajectory& t,
+                            const std::vector<search::Observation>& observations,
+                            const std::string& dir, std::ostream& out) {
+  Table kept;
+  for (const char* c : {"position", "kept operators (score: MACs per ns per device)"})
+    kept.add_column(c, Table::Align::kLeft);
+  std::string rows = "position,operator,macs,latency_ms,share,score,kept\n";
+  for (const search::OperatorPool& pool : pools) {
+    std::string list;
+    for (const search::PooledOperator& op : pool.operators) {
+      const std::string name = search::operator_label(domain, pool.position, op.choices);
+      const bool fits = op.cost.latency_ms < search::kInfeasibleMs;
+      rows += pool.position.name + ",\"" + name + "\"," + core::fixed(op.cost.macs, 0) + "," +
+              (fits ? core::fixed(op.cost.latency_ms, 6) : "") + "," +
+              core::fixed(op.cost.share, 4) + "," + core::fixed(op.score, 1) + "," +
+              (op.kept ? "1" : "0") + "\n";
+      if (op.kept)
+        list += (list.empty() ? "" : ", ") + name + " (" + core::fixed(op.score / 1e6, 2) + ")";
+    }
+    kept.add_row({pool.position.name, list});
+  }
+  out << "HURRICANE's operator selection (each operator alone, a position's operators on one "
+         "share of the device; score = MACs per ns of latency, per whole device):\n"
+      << kept.render();
+  core::write_file(dir + "/hurricane_operators.csv", rows);
+
+  std::map<search::Genotype, double> accuracy;
+  for (const search::Observation& o : observations) accuracy[o.genotype] = o.accuracy;
+  Table gens;
+  for (const char* c : {"stage", "generation", "networks", "random", "mutations", "crossovers",
+                        "best val acc", "best network"})
+    gens.add_column(c,
+                    std::string(c) == "best network" ? Table::Align::kLeft : Table::Align::kRight);
+  rows = "stage,generation,networks,random,mutations,crossovers,best_accuracy,best_network\n";
+  for (const search::HurricaneGeneration& g : t.generations) {
+    int count[3] = {0, 0, 0};
+    const search::Genotype* best = nullptr;
+    for (std::size_t i = 0; i < g.members.size(); ++i) {
+      count[g.origins[i] == "random" ? 0 : g.origins[i] == "mutation" ? 1 : 2]++;
+      auto it = accuracy.find(g.members[i]);
+      if (it != accuracy.end() && (!best || it->second > accuracy.at(*best))) best = &g.members[i];
+    }
+    const std::string stage = g.stage == 0 ? "later layers" : "early layers";
+    const std::string acc = best ? core::fixed(accuracy.at(*best), 2) : "";
+    const std::string label = best ? domain.label(*best) : "";
+    gens.add_row({stage, std::to_string(g.index + 1), std::to_string(g.members.size()),
+                  std::to_string(count[0]), std::to_string(count[1]), std::to_string(count[2]),
+                  best ? acc + "%" : "", label});
+    rows += stage + "," + std::to_string(g.index + 1) + "," + std::to_string(g.members.size()) +
+            "," + std::to_string(count[0]) + "," + std::to_string(count[1]) + "," +
+            std::to_string(count[2]) + "," + acc + ",\"" + label + "\"\n";
+  }
+  out << "HURRICANE's evolution (frame interval limit " << core::fixed(t.limit_ms, 4) << " ms; "
+      << (t.complete ? "complete" : "incomplete: the budget ran out or workers are judging")
+      << "):\n"
+      << gens.render();
+  if (t.best)
+    out << "best within the limit: " << domain.label(*t.best) << " ("
+        << core::fixed(t.best_accuracy, 2) << "%, " << core::fixed(domain.latency_ms(*t.best), 4)
+        << " ms)\n";
+  core::write_file(dir + "/hurricane_generations.csv", rows);
+  out << "operators and generations written to " << dir << "/hurricane_operators.csv and " << dir
+      << "/hurricane_generations.csv\n";
 }
 
 }  // namespace hao::report

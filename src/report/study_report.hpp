@@ -8,6 +8,7 @@
 #include <string>
 
 #include "search/autoshrink_strategy.hpp"
+#include "search/hurricane_strategy.hpp"
 #include "search/netadapt_strategy.hpp"
 #include "search/network_domain.hpp"
 #include "store/study_store.hpp"
@@ -50,5 +51,15 @@ void write_shrink_trajectory(const search::AutoShrinkDomain& domain,
 /// and fps, its accuracy and the samples judged; printed as a table and written to `csv`.
 void write_adapt_trajectory(const search::Domain& domain, const search::AdaptTrajectory& trajectory,
                             const std::string& csv, std::ostream& out);
+
+/// HURRICANE's operator selection and evolution: per layer position its kept operators (each
+/// operator's MACs, latency alone and score in `dir`/hurricane_operators.csv), then per
+/// generation its members, origins and best accuracy (`dir`/hurricane_generations.csv), and
+/// the most accurate network within the limit.
+void write_hurricane_report(const search::Domain& domain,
+                            const std::vector<search::OperatorPool>& pools,
+                            const search::HurricaneTrajectory& trajectory,
+                            const std::vector<search::Observation>& observations,
+                            const std::string& dir, std::ostream& out);
 
 }  // namespace hao::report

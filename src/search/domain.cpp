@@ -31,6 +31,10 @@ std::vector<std::vector<std::size_t>> Domain::hierarchy() const {
   return {all};
 }
 
+OperatorCost Domain::operator_cost(const Genotype&, std::size_t, double) const {
+  HAO_CHECK(false, "operator_cost on a domain without operator positions");
+}
+
 std::string Domain::label(const Genotype& g) const {
   const auto& s = slots();
   std::string out;

@@ -41,6 +41,24 @@ struct SelectionSpace {
   std::size_t contexts = 0;  ///< layer contexts enumerated to build it
 };
 
+/// HURRICANE's view of a layer position: its operator is the joint choice of `slots` (for an
+/// mbv2 block, its kernel and expansion: MBConv k3e6 and so on).
+struct OperatorPosition {
+  std::string name;  ///< e.g. "s1.b0"
+  std::vector<std::size_t> slots;
+};
+
+/// An operator at its position, alone: its capacity (multiply-accumulates, HURRICANE's proxy)
+/// and its latency on the domain's target, given `share` of the target (a dataflow design's
+/// share of the device's resources; 1 for a target that runs one operator at a time).
+struct OperatorCost {
+  double macs = 0;
+  double latency_ms = 0;  ///< kInfeasibleMs when it fits nowhere
+  double share = 1;
+  /// Capacity per latency per whole target: macs / (latency_ms x share); 0 when it fits nowhere.
+  double score() const { return latency_ms < kInfeasibleMs ? macs / (latency_ms * share) : 0; }
+};
+
 using Rng = std::mt19937_64;
 /// A generator for draw `k` of a run seeded with `seed`: the same (seed, k), the same draws.
 Rng rng_for(std::uint64_t seed, std::uint64_t k);
@@ -77,6 +95,22 @@ class Domain {
   /// FLASH's hierarchy: groups of slot indices optimized one after another (strategy flash on a
   /// space too large to list); by default one group of every slot.
   virtual std::vector<std::vector<std::size_t>> hierarchy() const;
+  /// Layer positions with a choice of operator, input to output; none when the domain has no
+  /// operators (tables, cells).
+  virtual std::vector<OperatorPosition> operator_positions() const { return {}; }
+  /// Whether position `p` is part of g's network (an mbv2 block past its stage's depth is not).
+  virtual bool operator_present(const Genotype&, std::size_t) const { return true; }
+  /// Position `p`'s operator as chosen in `g`, built alone on g's shapes and priced on `share`
+  /// of the target (a dataflow design's share of the device; a target that runs one operator
+  /// at a time ignores it). Only for domains with operator positions.
+  virtual OperatorCost operator_cost(const Genotype& g, std::size_t p, double share) const;
+  /// The share operators are first priced on (a dataflow device: one block's share of the
+  /// largest network); 1 by default.
+  virtual double operator_share() const { return 1; }
+  /// The slots grouped by the part of the network they shape, input to output (an mbv2
+  /// stage's depth, width and blocks; the head): HURRICANE's early and late layers. One group
+  /// of every slot by default.
+  virtual std::vector<std::vector<std::size_t>> stage_slots() const { return hierarchy(); }
   /// Program 4's view of the space; nullptr when the domain has none (tables).
   virtual const SelectionSpace* selection() const { return nullptr; }
 };

@@ -45,6 +45,38 @@ int stage_channels(int channels, double width) {
   return std::max(8, static_cast<int>(std::lround(channels * width / 4.0)) * 4);
 }
 
+struct Block {
+  int in_channels, out_channels, kernel, expansion, bits, stride;
+};
+
+// An inverted residual block's layers, named with `prefix`, reading layer `in` (or "input");
+// returns the name of its output (the add when it has a residual).
+std::string write_block(std::ostream& y, const std::string& prefix, const std::string& in,
+                        const Block& b) {
+  const std::string& p = prefix;
+  const std::string q =
+      ", weight_bits: " + std::to_string(b.bits) + ", act_bits: " + std::to_string(b.bits) + "}\n";
+  std::string from = in;
+  if (b.expansion > 1) {
+    y << "  - {name: " << p << "expand, op: conv, out_channels: " << b.in_channels * b.expansion
+      << ", kernel: 1, inputs: [" << from << "], folded_norm: true" << q << "  - {name: " << p
+      << "expand_relu, op: relu6, act_bits: " << b.bits << "}\n";
+    from = p + "expand_relu";
+  }
+  y << "  - {name: " << p << "dw, op: conv, depthwise: true, kernel: " << b.kernel
+    << ", stride: " << b.stride << ", padding: " << b.kernel / 2 << ", inputs: [" << from
+    << "], folded_norm: true" << q << "  - {name: " << p
+    << "dw_relu, op: relu6, act_bits: " << b.bits << "}\n"
+    << "  - {name: " << p << "project, op: conv, out_channels: " << b.out_channels
+    << ", kernel: 1, folded_norm: true" << q;
+  if (b.stride == 1 && b.out_channels == b.in_channels) {
+    y << "  - {name: " << p << "add, op: add, inputs: [" << in << ", " << p
+      << "project], act_bits: " << b.bits << "}\n";
+    return p + "add";
+  }
+  return p + "project";
+}
+
 }  // namespace
 
 Mbv2Domain::Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map)
@@ -251,28 +283,7 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
       const int bits = m.bits[static_cast<std::size_t>(g[k + 2])];
       const int stride = b == 0 ? m.stages[s].stride : 1;
       const std::string p = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
-      const std::string q =
-          ", weight_bits: " + std::to_string(bits) + ", act_bits: " + std::to_string(bits) + "}\n";
-      std::string in = last;
-      if (expansion > 1) {
-        y << "  - {name: " << p << "expand, op: conv, out_channels: " << channels * expansion
-          << ", kernel: 1, inputs: [" << in << "], folded_norm: true" << q << "  - {name: " << p
-          << "expand_relu, op: relu6, act_bits: " << bits << "}\n";
-        in = p + "expand_relu";
-      }
-      y << "  - {name: " << p << "dw, op: conv, depthwise: true, kernel: " << kernel
-        << ", stride: " << stride << ", padding: " << kernel / 2 << ", inputs: [" << in
-        << "], folded_norm: true" << q << "  - {name: " << p
-        << "dw_relu, op: relu6, act_bits: " << bits << "}\n"
-        << "  - {name: " << p << "project, op: conv, out_channels: " << out
-        << ", kernel: 1, folded_norm: true" << q;
-      std::string result = p + "project";
-      if (stride == 1 && out == channels) {
-        y << "  - {name: " << p << "add, op: add, inputs: [" << last << ", " << result
-          << "], act_bits: " << bits << "}\n";
-        result = p + "add";
-      }
-      last = result;
+      last = write_block(y, p, last, {channels, out, kernel, expansion, bits, stride});
       channels = out;
     }
   }
@@ -291,6 +302,72 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
 }  // namespace hao::search
 
 namespace hao::search {
+
+std::vector<OperatorPosition> Mbv2Domain::operator_positions() const {
+  std::vector<OperatorPosition> out;
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s)
+    for (std::size_t b = 0; b < static_cast<std::size_t>(max_depth()); ++b)
+      out.push_back({"s" + std::to_string(s) + ".b" + std::to_string(b),
+                     {block_slot(s, b), block_slot(s, b) + 1}});
+  return out;
+}
+
+bool Mbv2Domain::operator_present(const Genotype& g, std::size_t p) const {
+  const auto blocks = static_cast<std::size_t>(max_depth());
+  const std::size_t s = p / blocks, b = p % blocks;
+  return spec_.depth.at(static_cast<std::size_t>(g.at(depth_slot(s)))) > static_cast<int>(b);
+}
+
+double Mbv2Domain::operator_share() const {
+  return 1.0 / static_cast<double>(spec_.stages.size() * static_cast<std::size_t>(max_depth()));
+}
+
+OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double share) const {
+  HAO_CHECK(operator_present(g, p), "operator_cost of a block past its stage's depth");
+  {
+    std::lock_guard<std::mutex> lock(features_mutex_);
+    if (auto it = operator_costs_.find({g, p, share}); it != operator_costs_.end())
+      return it->second;
+  }
+  const auto blocks = static_cast<std::size_t>(max_depth());
+  const std::size_t s = p / blocks, b = p % blocks, k = block_slot(s, b);
+  // The block's input and output shapes as g's network has them.
+  const ir::Network net = network(g);
+  const std::string prefix = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
+  const int dw = net.find(prefix + "dw"), project = net.find(prefix + "project");
+  const int expand = net.find(prefix + "expand");
+  HAO_CHECK(dw >= 0 && project >= 0, "block " + prefix + " missing from its network");
+  const ir::Layer& first = net.layers[static_cast<std::size_t>(expand >= 0 ? expand : dw)];
+  const ir::Shape& in = net.producer_shape(first.inputs.at(0));
+  const int bits = spec_.bits[static_cast<std::size_t>(g[k + 2])];
+  std::ostringstream y;
+  y << description_head(prefix + "alone", static_cast<int>(in.c), static_cast<int>(in.h),
+                        static_cast<int>(in.w), bits);
+  write_block(y, prefix, "input",
+              {static_cast<int>(in.c),
+               static_cast<int>(net.layers[static_cast<std::size_t>(project)].out_channels),
+               spec_.kernel[static_cast<std::size_t>(g[k])],
+               spec_.expansion[static_cast<std::size_t>(g[k + 1])], bits,
+               static_cast<int>(net.layers[static_cast<std::size_t>(dw)].stride_h)});
+  ir::Network part = ir::parse_description(y.str(), "operator " + prefix);
+  ir::derive_elementwise_bits(part);
+  const OperatorCost cost{static_cast<double>(part.total_macs()), part_latency_ms(part, share),
+                          share};
+  std::lock_guard<std::mutex> lock(features_mutex_);
+  return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;
+}
+
+std::vector<std::vector<std::size_t>> Mbv2Domain::stage_slots() const {
+  std::vector<std::vector<std::size_t>> out;
+  for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
+    std::vector<std::size_t> group;
+    const std::size_t end = s + 1 < spec_.stages.size() ? depth_slot(s + 1) : slots_.size() - 1;
+    for (std::size_t i = depth_slot(s); i < end; ++i) group.push_back(i);
+    out.push_back(std::move(group));
+  }
+  out.push_back({slots_.size() - 1});
+  return out;
+}
 
 std::vector<ilp::SlotCondition> Mbv2Domain::present(std::size_t stage, std::size_t block) const {
   ilp::SlotCondition c{static_cast<int>(depth_slot(stage)), {}};

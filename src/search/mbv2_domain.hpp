@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 #include "hw/device.hpp"
 #include "ilp/dataflow_mapper.hpp"
@@ -40,6 +41,18 @@ class Mbv2Domain : public NetworkDomain {
   /// depends on so many slots that its contexts exceed 100,000.
   const SelectionSpace* selection() const override;
 
+  /// One per block slot (stage s, block j: "sS.bJ"), its operator the block's kernel and
+  /// expansion (MBConv kK eE).
+  std::vector<OperatorPosition> operator_positions() const override;
+  bool operator_present(const Genotype& g, std::size_t p) const override;
+  /// The block alone on its input shape in g (its MACs at g's channels), priced as a design
+  /// on `share` of the device (NetworkDomain::part_latency_ms). Kept once computed.
+  OperatorCost operator_cost(const Genotype& g, std::size_t p, double share) const override;
+  /// One block's share of the largest network: 1 / (stages x largest depth).
+  double operator_share() const override;
+  /// Per stage its depth, width and block slots; the head's bits last.
+  std::vector<std::vector<std::size_t>> stage_slots() const override;
+
   /// The genotype with every slot at its largest choice (deepest, widest, largest kernel and
   /// expansion, most bits): the network every other one is a slice of (nn::Supernet).
   Genotype largest() const;
@@ -66,6 +79,7 @@ class Mbv2Domain : public NetworkDomain {
   mutable std::unique_ptr<SelectionSpace> selection_;
   mutable std::mutex features_mutex_;
   mutable std::map<Genotype, std::vector<double>> features_;
+  mutable std::map<std::tuple<Genotype, std::size_t, double>, OperatorCost> operator_costs_;
 };
 
 }  // namespace hao::search

@@ -14,31 +14,6 @@ namespace {
 // The draws of iteration t come from their own stream, apart from ask_rng's.
 constexpr std::uint64_t kAdaptStream = 0xada9'0000'0000ULL;
 
-// Each slot's choices as numbers: what "smaller" means. InputError when one is not a number.
-std::vector<std::vector<double>> slot_values(const Domain& domain) {
-  std::vector<std::vector<double>> out;
-  for (const Slot& slot : domain.slots()) {
-    std::vector<double> values;
-    for (const std::string& c : slot.choices) {
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(c, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != c.size())
-        throw core::InputError("strategy netadapt shrinks a network one choice at a time: slot " +
-                               slot.name + "'s choice '" + c +
-                               "' is not a number (a space of widths, depths, kernels and bits, "
-                               "e.g. --space fmnist-mbv2)");
-      values.push_back(v);
-    }
-    out.push_back(std::move(values));
-  }
-  return out;
-}
-
 // Every slot at its largest (or smallest) value, snapped.
 Genotype extreme(const Domain& domain, const std::vector<std::vector<double>>& values,
                  bool largest) {
@@ -220,7 +195,7 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
                                  std::uint64_t seed, const std::vector<Observation>& observations,
                                  const std::vector<Genotype>& pending) {
   HAO_CHECK(options.layers >= 1 && options.samples >= 1, "netadapt: layers and samples >= 1");
-  const std::vector<std::vector<double>> values = slot_values(domain);
+  const std::vector<std::vector<double>> values = numeric_choices(domain, "netadapt");
   const Shrinker shrinker(domain, values);
   std::map<Genotype, const Observation*> seen;
   for (const Observation& o : observations) seen[o.genotype] = &o;
@@ -335,7 +310,7 @@ std::unique_ptr<Strategy> make_netadapt_strategy(const Domain& domain, std::uint
   if (static_cast<std::size_t>(options.layers) > domain.slots().size())
     throw core::InputError("--layers " + std::to_string(options.layers) + ": the space has " +
                            std::to_string(domain.slots().size()) + " slots to shrink");
-  slot_values(domain);  // InputError for choices that are not numbers
+  numeric_choices(domain, "netadapt");  // InputError for choices that are not numbers
   return std::make_unique<NetAdaptStrategy>(domain, seed, options);
 }
 

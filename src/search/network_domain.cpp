@@ -44,6 +44,13 @@ double frame_interval_ms(const Hardware& h) { return h.feasible ? 1000.0 / h.fps
 
 double NetworkDomain::latency_ms(const Genotype& g) const { return frame_interval_ms(hardware(g)); }
 
+double NetworkDomain::part_latency_ms(const ir::Network& part, double share) const {
+  hw::Device device = device_;
+  device.usable_fraction *= share;
+  const ilp::MapResult r = ilp::map_dataflow(part, device, map_);
+  return r.feasible ? 1000.0 / r.eval.fps : kInfeasibleMs;
+}
+
 double NetworkDomain::latency_bound_ms(const Genotype& g) const {
   {
     std::lock_guard<std::mutex> lock(mutex_);

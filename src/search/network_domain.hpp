@@ -61,6 +61,10 @@ class NetworkDomain : public Domain {
   /// takes a tenth of a second); latency_ms itself once that is known.
   double latency_bound_ms(const Genotype& g) const override;
   std::vector<std::pair<std::string, int>> layer_bits(const Genotype& g) const override;
+  /// A part of a network (an operator alone) priced on the target: program 1's frame interval
+  /// for it on `share` of the device's resources (each usable fraction times share);
+  /// kInfeasibleMs when nothing fits that share.
+  double part_latency_ms(const ir::Network& part, double share) const;
   const hw::Device& device() const { return device_; }
   const ilp::MapOptions& map_options() const { return map_; }
 

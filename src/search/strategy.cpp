@@ -7,6 +7,7 @@
 #include "search/autoshrink_strategy.hpp"
 #include "search/flash_strategy.hpp"
 #include "search/hao_strategy.hpp"
+#include "search/hurricane_strategy.hpp"
 #include "search/netadapt_strategy.hpp"
 #include "search/nsga2.hpp"
 
@@ -49,6 +50,32 @@ Genotype Strategy::untold(Genotype g, Rng& rng) const {
     for (const auto& c : *all)
       if (!told(c)) return c;
   HAO_CHECK(false, "the domain has no untold genotype left");
+}
+
+std::vector<std::vector<double>> numeric_choices(const Domain& domain,
+                                                 const std::string& strategy) {
+  std::vector<std::vector<double>> out;
+  for (const Slot& slot : domain.slots()) {
+    std::vector<double> values;
+    for (const std::string& c : slot.choices) {
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(c, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != c.size())
+        throw core::InputError("strategy " + strategy +
+                               " orders each slot's choices by size: slot " + slot.name +
+                               "'s choice '" + c +
+                               "' is not a number (a space of widths, depths, kernels and bits, "
+                               "e.g. --space fmnist-mbv2)");
+      values.push_back(v);
+    }
+    out.push_back(std::move(values));
+  }
+  return out;
 }
 
 Genotype TrajectoryStrategy::ask() {
@@ -113,8 +140,8 @@ class EvolutionStrategy : public Strategy {
 }  // namespace
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names{"hao",   "random",     "nsga2",   "evolution",
-                                              "flash", "autoshrink", "netadapt"};
+  static const std::vector<std::string> names{"hao",   "random",     "nsga2",    "evolution",
+                                              "flash", "autoshrink", "netadapt", "hurricane"};
   return names;
 }
 
@@ -142,6 +169,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& d
   if (name == "flash") return make_flash_strategy(domain, seed, options);
   if (name == "autoshrink") return make_autoshrink_strategy(domain, seed, shrink_options(options));
   if (name == "netadapt") return make_netadapt_strategy(domain, seed, adapt_options(options));
+  if (name == "hurricane") return make_hurricane_strategy(domain, seed, hurricane_options(options));
   throw core::InputError("unknown strategy '" + name + "', expected one of " +
                          core::join(strategy_names(), ", "));
 }

@@ -89,6 +89,10 @@ class TrajectoryStrategy : public Strategy {
   std::string noun_, why_;
 };
 
+/// Each slot's choices as numbers (what "smaller" means to netadapt and hurricane); InputError
+/// naming `strategy`, the slot and the choice when one is not a number (a table of cells).
+std::vector<std::vector<double>> numeric_choices(const Domain& domain, const std::string& strategy);
+
 struct StrategyOptions {
   int population = 10;      ///< nsga2 and evolution: population size
   int tournament = 3;       ///< evolution: sample size of a tournament
@@ -142,7 +146,13 @@ struct StrategyOptions {
   int adapt_layers = 4;
   int adapt_samples = 10;
 
-  /// The study's evaluations (for_budget): netadapt plans its latency steps over them.
+  /// hurricane (search/hurricane_strategy.hpp): operators kept per layer position (K) and the
+  /// latency limit in ms (0: the median latency of random networks of the kept pools).
+  int hurricane_operators = 3;
+  double latency_limit_ms = 0;
+
+  /// The study's evaluations (for_budget): netadapt plans its latency steps over them,
+  /// hurricane splits them between its two stages.
   int budget = 150;
 
   /// These options for a run of `evaluations`: calibration 0 resolved, budget set.
@@ -156,8 +166,8 @@ struct StrategyOptions {
   void cheap_asks();
 };
 
-/// "hao", "random", "nsga2", "evolution", "flash", "autoshrink" or "netadapt"; InputError listing
-/// them otherwise.
+/// "hao", "random", "nsga2", "evolution", "flash", "autoshrink", "netadapt" or "hurricane";
+/// InputError listing them otherwise.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& domain,
                                         std::uint64_t seed, const StrategyOptions& options = {});
 const std::vector<std::string>& strategy_names();

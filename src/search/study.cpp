@@ -81,6 +81,10 @@ nlohmann::ordered_json study_settings(const StudySpace& space, const StudyOption
     s["netadapt"] = {{"layers", options.strategy_options.adapt_layers},
                      {"samples", options.strategy_options.adapt_samples},
                      {"budget", options.budget}};
+  if (options.strategy == "hurricane")  // its generations are sized from the budget, likewise
+    s["hurricane"] = {{"operators", options.strategy_options.hurricane_operators},
+                      {"latency_limit_ms", options.strategy_options.latency_limit_ms},
+                      {"budget", options.budget}};
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
@@ -29,6 +30,29 @@ std::string small_space(const std::string& dir) {
                           "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3, 5], "
                           "expansion: [1, 3], bits: [4, 8]}\n";
   return space;
+}
+
+// hao search on `space`'s supernet for a zu9eg, trained and judged as briefly as a test can,
+// with a strategy's own options (`own`) after.
+std::vector<std::string> brief_search(const std::string& space, const std::string& db,
+                                      const std::string& out, const std::string& budget,
+                                      const std::vector<std::string>& own) {
+  std::vector<std::string> args{"search", "--space",
+                                space,    "--device",
+                                "zu9eg",  "--budget",
+                                budget,   "--storage",
+                                db,       "--supernet-steps",
+                                "6",      "--supernet-qat-steps",
+                                "2",      "--validation",
+                                "300",    "--recalibration-images",
+                                "100",    "--finalists",
+                                "1",      "--final-steps",
+                                "2",      "--final-qat-steps",
+                                "1",      "--threads",
+                                "1",      "--out",
+                                out};
+  args.insert(args.end(), own.begin(), own.end());
+  return args;
 }
 
 double number_after(const std::string& text, const std::string& key) {
@@ -274,23 +298,8 @@ TEST(SupernetTorch, NetAdaptDescendsOnTheSupernetAndWritesItsTrajectory) {
   fs::create_directories(dir);
   const std::string space = small_space(dir), db = dir + "/studies.db";
   auto search = [&](const std::string& budget, const std::string& layers) {
-    return hao({"search",    "--space",
-                space,       "--device",
-                "zu9eg",     "--strategy",
-                "netadapt",  "--layers",
-                layers,      "--samples",
-                "2",         "--budget",
-                budget,      "--storage",
-                db,          "--supernet-steps",
-                "6",         "--supernet-qat-steps",
-                "2",         "--validation",
-                "300",       "--recalibration-images",
-                "100",       "--finalists",
-                "1",         "--final-steps",
-                "2",         "--final-qat-steps",
-                "1",         "--threads",
-                "1",         "--out",
-                dir + "/rep"});
+    return hao(brief_search(space, db, dir + "/rep", budget,
+                            {"--strategy", "netadapt", "--layers", layers, "--samples", "2"}));
   };
   const HaoRun first = search("5", "2");
   ASSERT_EQ(first.code, kExitOk) << first.err;
@@ -316,6 +325,60 @@ TEST(SupernetTorch, NetAdaptDescendsOnTheSupernetAndWritesItsTrajectory) {
   const HaoRun too_many = search("5", "999");
   EXPECT_EQ(too_many.code, kExitBadInput);
   EXPECT_NE(too_many.err.find("--layers 999"), std::string::npos) << too_many.err;
+}
+
+TEST(SupernetTorch, HurricaneSelectsOperatorsAndEvolvesOnTheSupernet) {
+  const std::string dir = ::testing::TempDir() + "supernet_hurricane";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), db = dir + "/studies.db";
+  auto search = [&](const std::string& budget, const std::vector<std::string>& extra) {
+    std::vector<std::string> own{"--strategy", "hurricane",    "--operators",
+                                 "2",          "--population", "2"};
+    own.insert(own.end(), extra.begin(), extra.end());
+    return hao(brief_search(space, db, dir + "/rep", budget, own));
+  };
+  const HaoRun first = search("6", {});
+  ASSERT_EQ(first.code, kExitOk) << first.err;
+  EXPECT_NE(first.err.find("(later layers, generation 1: random, network 1 of the stage's 3"),
+            std::string::npos)
+      << first.err;
+  EXPECT_NE(first.err.find("(early layers, generation 2: mutation, network 3 of the stage's 3"),
+            std::string::npos)
+      << first.err;
+  EXPECT_NE(first.out.find("HURRICANE's operator selection"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("best within the limit: "), std::string::npos) << first.out;
+  const core::CsvTable ops = core::read_csv(dir + "/rep/hurricane_operators.csv");
+  ASSERT_FALSE(ops.rows.empty());
+  std::map<std::string, int> kept, all;
+  for (const auto& row : ops.rows) {
+    ++all[row[ops.column("position")]];
+    kept[row[ops.column("position")]] += row[ops.column("kept")] == "1";
+  }
+  for (const auto& [position, n] : all) {
+    EXPECT_EQ(n, 4) << position;  // the small space's kernel x expansion
+    EXPECT_EQ(kept[position], 2) << position;
+  }
+  const core::CsvTable gens = core::read_csv(dir + "/rep/hurricane_generations.csv");
+  ASSERT_EQ(gens.rows.size(), 4u);  // two generations of each stage: 2 + 1, then 2 + 1
+  EXPECT_EQ(gens.rows[0][gens.column("networks")], "2");
+  EXPECT_EQ(gens.rows[1][gens.column("networks")], "1");
+
+  const HaoRun resumed = search("6", {});
+  ASSERT_EQ(resumed.code, kExitOk) << resumed.err;
+  EXPECT_NE(resumed.out.find("resuming study"), std::string::npos) << resumed.out;
+  const HaoRun longer = search("8", {});  // its generations were sized from the budget
+  EXPECT_EQ(longer.code, kExitBadInput) << longer.err;
+  EXPECT_NE(longer.err.find("exists with other settings"), std::string::npos) << longer.err;
+  const HaoRun unreachable = search("6", {"--latency-limit", "0.000001", "--study", "tiny"});
+  EXPECT_EQ(unreachable.code, kExitBadInput) << unreachable.err;
+  EXPECT_NE(unreachable.err.find("--latency-limit 0.0000 ms: the cheapest network"),
+            std::string::npos)
+      << unreachable.err;
+  const HaoRun table =
+      hao({"search", "--space", "nb201", "--strategy", "hurricane", "--storage", dir + "/t.db"});
+  EXPECT_EQ(table.code, kExitBadInput);
+  EXPECT_NE(table.err.find("selects operators per layer position"), std::string::npos) << table.err;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "hw/device.hpp"
+#include "search/made_up_accuracy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/netadapt_strategy.hpp"
 #include "search/space_spec.hpp"
@@ -39,25 +40,6 @@ const Mbv2Domain& two_stages(const std::string& which) {
         which == "roomy" ? hw::load_device("zu9eg")
                          : hw::load_device("xc7z020", {0, 0, kTightFraction}));
   return *d;
-}
-
-// A made-up accuracy that grows with the network's bit operations, plus a per-genotype wobble
-// so that samples at one target differ.
-double accuracy(const Domain& d, const Genotype& g) {
-  double wobble = 0;
-  for (std::size_t s = 0; s < g.size(); ++s) wobble += static_cast<double>((g[s] * (s + 3)) % 7);
-  return 40 + 4 * std::log10(d.topology(g)->bit_ops) + 0.1 * wobble;
-}
-
-// Asks until the strategy finishes or `budget` asks; tells each its made-up accuracy.
-std::vector<Genotype> run(Strategy& s, const Domain& d, int budget) {
-  std::vector<Genotype> asked;
-  for (int i = 0; i < budget && !s.finished(); ++i) {
-    const Genotype g = s.ask();
-    asked.push_back(g);
-    s.tell({g, accuracy(d, g), d.latency_ms(g), {}});
-  }
-  return asked;
 }
 
 AdaptOptions options(int layers, int samples, int budget) {
@@ -108,7 +90,7 @@ TEST(NetAdapt, DescendsFromTheLargestNetworkAndEverySampleMeetsItsTarget) {
   ASSERT_LT(d.latency_ms(d.largest()), kInfeasibleMs);  // the largest fits: it is judged first
   const int budget = 60;
   auto s = make_netadapt_strategy(d, 1, options(3, 5, budget));
-  const std::vector<Genotype> asked = run(*s, d, budget);
+  const std::vector<Genotype> asked = run_made_up(*s, d, budget);
   ASSERT_FALSE(asked.empty());
   EXPECT_EQ(asked.front(), d.largest());
   EXPECT_EQ(std::set<Genotype>(asked.begin(), asked.end()).size(), asked.size());
@@ -134,11 +116,11 @@ TEST(NetAdapt, DescendsFromTheLargestNetworkAndEverySampleMeetsItsTarget) {
         if (slot_present(d, g, slot)) {
           EXPECT_TRUE(std::count(step.sets[k].begin(), step.sets[k].end(), slot)) << slot;
         }
-      best = std::max(best, accuracy(d, g));
+      best = std::max(best, made_up_accuracy(d, g));
     }
     fallbacks += step.layers > 3;
     EXPECT_EQ(step.accuracy, best);  // the most accurate sample is kept
-    EXPECT_EQ(step.accuracy, accuracy(d, step.kept));
+    EXPECT_EQ(step.accuracy, made_up_accuracy(d, step.kept));
   }
   EXPECT_LE(fallbacks, t.steps.size() / 2);
   // Every evaluation is the start or a sample of an iteration, asked in the trajectory's order.
@@ -167,7 +149,7 @@ TEST(NetAdapt, SingleLayerDescentTriesEverySlotThatReachesTheTargetAlone) {
     t = adapt_trajectory(d, o, 3, s->history());
     if (t.steps.size() >= 2) break;
     const Genotype g = s->ask();
-    s->tell({g, accuracy(d, g), d.latency_ms(g), {}});
+    s->tell({g, made_up_accuracy(d, g), d.latency_ms(g), {}});
   }
   ASSERT_GE(t.steps.size(), 2u);
   const Genotype start = t.steps[0].kept;
@@ -215,14 +197,14 @@ TEST(NetAdapt, SingleLayerDescentTriesEverySlotThatReachesTheTargetAlone) {
 TEST(NetAdapt, ResumesExactlyFromReplayedTellsAndAsksApartFromPendingOnes) {
   const Mbv2Domain& d = two_stages("roomy");
   auto full = make_netadapt_strategy(d, 5, options(2, 4, 40));
-  const std::vector<Genotype> whole = run(*full, d, 30);
+  const std::vector<Genotype> whole = run_made_up(*full, d, 30);
   auto resumed = make_netadapt_strategy(d, 5, options(2, 4, 40));
   for (std::size_t i = 0; i < 13; ++i) resumed->tell(full->history()[i]);
-  std::vector<Genotype> rest = run(*resumed, d, static_cast<int>(whole.size()) - 13);
+  std::vector<Genotype> rest = run_made_up(*resumed, d, static_cast<int>(whole.size()) - 13);
   EXPECT_EQ(std::vector<Genotype>(whole.begin() + 13, whole.end()), rest);
   // Another seed draws other sets.
   auto other = make_netadapt_strategy(d, 6, options(2, 4, 40));
-  EXPECT_NE(run(*other, d, 30), whole);
+  EXPECT_NE(run_made_up(*other, d, 30), whole);
   // A worker asking while another judges the next sample asks the one after it.
   auto a = make_netadapt_strategy(d, 5, options(2, 4, 40));
   for (std::size_t i = 0; i < 3; ++i) a->tell(full->history()[i]);
@@ -235,7 +217,7 @@ TEST(NetAdapt, AStartThatFitsNowhereShrinksUntilItFits) {
   ASSERT_GE(d.latency_ms(d.largest()), kInfeasibleMs);
   ASSERT_LT(d.latency_ms(d.smallest()), kInfeasibleMs);
   auto s = make_netadapt_strategy(d, 1, options(3, 4, 40));
-  const std::vector<Genotype> asked = run(*s, d, 40);
+  const std::vector<Genotype> asked = run_made_up(*s, d, 40);
   ASSERT_FALSE(asked.empty());
   EXPECT_NE(asked.front(), d.largest());  // not judged: it fits nowhere
   EXPECT_LT(d.latency_ms(asked.front()), kInfeasibleMs);
