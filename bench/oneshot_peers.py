@@ -3,14 +3,16 @@
 
 Runs `hao search` with each peer strategy on the same space, device, budget and kept supernet:
 hao, netadapt (NetAdaptV2's multi-layer coordinate descent, L=4 J=10), netadapt --layers 1
-(NetAdapt's single-layer descent) and random; every run judges without the memo (--no-reuse),
+(NetAdapt's single-layer descent), hurricane (HURRICANE's operator selection and two-stage
+evolution, its defaults: 3 operators per position, population 10, the automatic limit) and
+random; every run judges without the memo (--no-reuse),
 so each one's time is its own. Then per run: evaluations, wall time, the hypervolume of the
 judged candidates (supernet accuracy at their bits against fps) and of the measured frontier
 (the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
 dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
 
 Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D] [--budget N] [--seed S]
-                              [--peers hao,netadapt,scd,random]   (after a build)
+                              [--peers hao,netadapt,scd,hurricane,random]   (after a build)
 Prints a markdown table and writes DIR/oneshot_peers-sSEED.json. A rerun with the same DIR reuses the
 runs already there.
 """
@@ -28,6 +30,7 @@ PEERS = {
     "hao": ["--strategy", "hao"],
     "netadapt": ["--strategy", "netadapt", "--layers", "4", "--samples", "10"],
     "scd": ["--strategy", "netadapt", "--layers", "1"],
+    "hurricane": ["--strategy", "hurricane"],
     "random": ["--strategy", "random"],
 }
 
@@ -86,7 +89,7 @@ def main():
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--seed", type=int, default=1, help="the strategies' (and, without --supernet, "
                    "the supernet's)")
-    p.add_argument("--peers", default="hao,netadapt,scd,random")
+    p.add_argument("--peers", default="hao,netadapt,scd,hurricane,random")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rows = []
