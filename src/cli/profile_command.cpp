@@ -11,8 +11,13 @@
 #include "core/text.hpp"
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
+#include <filesystem>
+
+#include "hw/device.hpp"
+#include "nn/cpu_table.hpp"
 #include "nn/profile.hpp"
 #include "nn/train.hpp"
+#include "search/space_spec.hpp"
 #endif
 
 namespace hao::cli {
@@ -37,13 +42,20 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
   add_json_option(*cmd, a.json, "the measurements");
   cmd->add_option("--space", a.space,
                   "With --archs: measure genotypes of this space (nb201 or anb) instead of one "
-                  "network")
-      ->check(CLI::IsMember({"nb201", "anb"}));
+                  "network. With --table: a generative mbv2 space (fmnist-mbv2 or a YAML file)");
   cmd->add_option("--archs", a.archs,
                   "CSV with the space's genotype column (arch_str or arch_mnasnet_blocks), e.g. "
                   "nb201/accuracy.csv");
-  cmd->add_option("--sample", a.sample, "Measure this many genotypes drawn at random (0: all)")
+  cmd->add_option("--sample", a.sample,
+                  "Measure this many genotypes drawn at random (0: all; with --table: 20)")
       ->capture_default_str();
+  cmd->add_option("--table", a.table,
+                  "With --space: the host CPU's piece table (JSON; created when absent): each "
+                  "network of the space runs its stem, blocks and head one after another, so "
+                  "its latency is predicted as the sum of theirs, each measured alone once and "
+                  "kept here with this CPU's model and thread count. Checks it against --sample "
+                  "random networks measured whole (their pieces added), prints the error and "
+                  "saves the table");
   add_seed_option(*cmd, a.seed, "the sample");
   cmd->add_option("--out", a.out,
                   "With --archs: the CSV to write (the file's rows with host_cpu_ms, p10_ms, "
@@ -54,12 +66,16 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
       "  hao profile --space nb201 --archs nb201/accuracy.csv --sample 1000 --repeats 20 "
       "--out cpu.csv\n"
       "  hao calibrate --kind mlp --space nb201 --measurements cpu.csv --column host_cpu_ms "
-      "--out cpu_mlp.json");
+      "--out cpu_mlp.json\n"
+      "Example (the host CPU's piece table of the default space, checked on 20 networks):\n"
+      "  hao profile --space fmnist-mbv2 --table cpu_table.json --threads 1");
   return cmd;
 }
 
 #if HAO_HAS_TORCH
 namespace {
+
+namespace fs = std::filesystem;
 
 int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
   if (a.space.empty() || a.archs.empty() || a.out.empty())
@@ -91,9 +107,65 @@ int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream&
   return kExitOk;
 }
 
+int run_profile_table(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+  if (a.space.empty())
+    throw core::InputError("--table measures a space's networks: give --space (e.g. fmnist-mbv2)");
+  if (!a.model.empty() || !a.checkpoint.empty() || !a.archs.empty() || !a.out.empty())
+    throw core::InputError(
+        "--table measures a space's networks: give no model, --checkpoint, "
+        "--archs or --out");
+  const search::SpaceSpec spec = search::load_space(a.space, default_data_dir());
+  if (spec.kind != "mbv2")
+    throw core::InputError("--space " + a.space + ": a CPU piece table is for mbv2 spaces (kind '" +
+                           spec.kind + "')");
+  // The device plays no part in CPU latency; the domain needs one.
+  const search::Mbv2Domain domain(spec.mbv2, hw::load_device("zu3eg"));
+  nn::CpuTable table =
+      fs::exists(a.table) ? nn::load_cpu_table(a.table, a.threads) : nn::new_cpu_table(a.threads);
+  const std::size_t stored = table.piece_ms.size();
+  nn::ProfileOptions o;
+  o.threads = a.threads, o.warmup = a.warmup, o.repeats = a.repeats;
+  const int networks = a.sample == 0 ? 20 : static_cast<int>(a.sample);
+  const nn::CpuTableCheck c =
+      nn::check_cpu_table(table, domain, networks, a.seed, o, [&](std::size_t done, std::size_t n) {
+        err << "hao: " << done << " of " << n << " networks measured whole and by pieces\n";
+      });
+  nn::save_cpu_table(table, a.table);
+  report::Table t;
+  t.add_column("network", report::Table::Align::kLeft);
+  for (const char* column : {"pieces ms", "whole ms", "error"}) t.add_column(column);
+  for (const auto& r : c.rows)
+    t.add_row({r.label, core::fixed(r.predicted_ms, 4), core::fixed(r.measured_ms, 4),
+               core::fixed(100 * (r.predicted_ms - r.measured_ms) / r.measured_ms, 1) + "%"});
+  out << "CPU piece table of " << spec.name << " on '" << table.cpu << "', " << table.threads
+      << " thread(s); each piece and network median of " << a.repeats << " runs after " << a.warmup
+      << " warm-up:\n"
+      << t.render() << "MAPE " << core::fixed(c.mape_pct, 1) << "% (max "
+      << core::fixed(c.max_ape_pct, 1) << "%) over " << c.rows.size() << " networks; "
+      << table.piece_ms.size() << " pieces in " << a.table << " (" << stored << " read, "
+      << c.pieces_measured << " measured now)\n";
+  if (!a.json.empty()) {
+    nlohmann::ordered_json j{{"space", spec.name},
+                             {"cpu", table.cpu},
+                             {"threads", table.threads},
+                             {"warmup", a.warmup},
+                             {"repeats", a.repeats},
+                             {"mape_pct", c.mape_pct},
+                             {"max_ape_pct", c.max_ape_pct},
+                             {"pieces", table.piece_ms.size()},
+                             {"networks", nlohmann::ordered_json::array()}};
+    for (const auto& r : c.rows)
+      j["networks"].push_back(
+          {{"genotype", r.label}, {"pieces_ms", r.predicted_ms}, {"whole_ms", r.measured_ms}});
+    write_output(a.json, j.dump(2) + "\n", out);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_profile(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
+  if (!a.table.empty()) return run_profile_table(a, out, err);
   if (!a.archs.empty() || !a.space.empty()) return run_profile_genotypes(a, out, err);
   const ir::Network net = load_model(a.model, err);
   nn::seed_torch(1);

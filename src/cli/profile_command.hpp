@@ -23,6 +23,7 @@ struct ProfileArgs {
   std::size_t sample = 0;
   unsigned seed = 1;
   std::string out;
+  std::string table;  ///< with a generative space: the CPU piece table to fill and check
 };
 
 CLI::App* add_profile_command(CLI::App& app, ProfileArgs& args);

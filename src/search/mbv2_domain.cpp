@@ -318,6 +318,60 @@ bool Mbv2Domain::operator_present(const Genotype& g, std::size_t p) const {
   return spec_.depth.at(static_cast<std::size_t>(g.at(depth_slot(s)))) > static_cast<int>(b);
 }
 
+std::string Mbv2Domain::block_alone(const ir::Network& net, const std::string& prefix, int kernel,
+                                    int expansion, int bits) const {
+  // The block's input and output shapes as the network has them.
+  const int dw = net.find(prefix + "dw"), project = net.find(prefix + "project");
+  const int expand = net.find(prefix + "expand");
+  HAO_CHECK(dw >= 0 && project >= 0, "block " + prefix + " missing from its network");
+  const ir::Layer& first = net.layers[static_cast<std::size_t>(expand >= 0 ? expand : dw)];
+  const ir::Shape& in = net.producer_shape(first.inputs.at(0));
+  std::ostringstream y;
+  y << description_head(prefix + "alone", static_cast<int>(in.c), static_cast<int>(in.h),
+                        static_cast<int>(in.w), bits);
+  write_block(y, prefix, "input",
+              {static_cast<int>(in.c),
+               static_cast<int>(net.layers[static_cast<std::size_t>(project)].out_channels),
+               spec_.kernel[static_cast<std::size_t>(kernel)],
+               spec_.expansion[static_cast<std::size_t>(expansion)], bits,
+               static_cast<int>(net.layers[static_cast<std::size_t>(dw)].stride_h)});
+  return y.str();
+}
+
+std::vector<std::pair<std::string, std::string>> Mbv2Domain::pieces(const Genotype& g) const {
+  const Mbv2Spec& m = spec_;
+  const ir::Network net = network(g);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::ostringstream stem;
+  stem << description_head("stem_alone", m.input_channels, m.input_height, m.input_width, 8)
+       << "  - {name: stem, op: conv, out_channels: " << m.stem_channels
+       << ", kernel: " << m.stem_kernel << ", stride: " << m.stem_stride
+       << ", padding: " << m.stem_kernel / 2
+       << ", folded_norm: true, weight_bits: 8, act_bits: 8}\n"
+       << "  - {name: stem_relu, op: relu6, act_bits: 8}\n";
+  out.emplace_back("stem", stem.str());
+  for (std::size_t s = 0; s < m.stages.size(); ++s)
+    for (std::size_t b = 0; b < static_cast<std::size_t>(max_depth()); ++b) {
+      if (!operator_present(g, s * static_cast<std::size_t>(max_depth()) + b)) continue;
+      const std::size_t k = block_slot(s, b);
+      const std::string name = "s" + std::to_string(s) + "b" + std::to_string(b);
+      out.emplace_back(name, block_alone(net, name + "_", g[k], g[k + 1], 8));
+    }
+  const ir::Layer& head = net.layers[static_cast<std::size_t>(net.find("head"))];
+  const ir::Shape& in = net.producer_shape(head.inputs.at(0));
+  std::ostringstream h;
+  h << description_head("head_alone", static_cast<int>(in.c), static_cast<int>(in.h),
+                        static_cast<int>(in.w), 8)
+    << "  - {name: head, op: conv, out_channels: " << m.head_channels
+    << ", kernel: 1, folded_norm: true, weight_bits: 8, act_bits: 8}\n"
+    << "  - {name: head_relu, op: relu6, act_bits: 8}\n"
+    << "  - {name: pool, op: global_avgpool, act_bits: 8}\n"
+    << "  - {name: classifier, op: fc, out_channels: " << m.classes
+    << ", bias: true, weight_bits: 8, act_bits: 8}\n";
+  out.emplace_back("head", h.str());
+  return out;
+}
+
 double Mbv2Domain::operator_share() const {
   return 1.0 / static_cast<double>(spec_.stages.size() * static_cast<std::size_t>(max_depth()));
 }
@@ -331,25 +385,10 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
   }
   const auto blocks = static_cast<std::size_t>(max_depth());
   const std::size_t s = p / blocks, b = p % blocks, k = block_slot(s, b);
-  // The block's input and output shapes as g's network has them.
-  const ir::Network net = network(g);
   const std::string prefix = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
-  const int dw = net.find(prefix + "dw"), project = net.find(prefix + "project");
-  const int expand = net.find(prefix + "expand");
-  HAO_CHECK(dw >= 0 && project >= 0, "block " + prefix + " missing from its network");
-  const ir::Layer& first = net.layers[static_cast<std::size_t>(expand >= 0 ? expand : dw)];
-  const ir::Shape& in = net.producer_shape(first.inputs.at(0));
-  const int bits = spec_.bits[static_cast<std::size_t>(g[k + 2])];
-  std::ostringstream y;
-  y << description_head(prefix + "alone", static_cast<int>(in.c), static_cast<int>(in.h),
-                        static_cast<int>(in.w), bits);
-  write_block(y, prefix, "input",
-              {static_cast<int>(in.c),
-               static_cast<int>(net.layers[static_cast<std::size_t>(project)].out_channels),
-               spec_.kernel[static_cast<std::size_t>(g[k])],
-               spec_.expansion[static_cast<std::size_t>(g[k + 1])], bits,
-               static_cast<int>(net.layers[static_cast<std::size_t>(dw)].stride_h)});
-  ir::Network part = ir::parse_description(y.str(), "operator " + prefix);
+  const std::string y = block_alone(network(g), prefix, g[k], g[k + 1],
+                                    spec_.bits[static_cast<std::size_t>(g[k + 2])]);
+  ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
   const OperatorCost cost{static_cast<double>(part.total_macs()), part_latency_ms(part, share),
                           share};

@@ -50,6 +50,11 @@ class Mbv2Domain : public NetworkDomain {
   OperatorCost operator_cost(const Genotype& g, std::size_t p, double share) const override;
   /// One block's share of the largest network: 1 / (stages x largest depth).
   double operator_share() const override;
+  /// g's network cut at its block boundaries, each piece a network of its own on the input
+  /// shape g's network gives it, at 8 bits throughout (what runs one piece after another, as
+  /// a CPU does): "stem" (the stem conv), each block present ("s1b0"), "head" (head conv,
+  /// pooling, classifier). Two genotypes share a piece exactly when its description is equal.
+  std::vector<std::pair<std::string, std::string>> pieces(const Genotype& g) const;
   /// Per stage its depth, width and block slots; the head's bits last.
   std::vector<std::vector<std::size_t>> stage_slots() const override;
 
@@ -72,6 +77,10 @@ class Mbv2Domain : public NetworkDomain {
   /// depth choice has the block.
   std::vector<ilp::SlotCondition> present(std::size_t stage, std::size_t block) const;
   SelectionSpace build_selection() const;
+  /// The description of block `prefix` of `net` alone, on its input shape there, at the given
+  /// kernel and expansion choice indices and bits.
+  std::string block_alone(const ir::Network& net, const std::string& prefix, int kernel,
+                          int expansion, int bits) const;
 
   Mbv2Spec spec_;
   std::vector<Slot> slots_;

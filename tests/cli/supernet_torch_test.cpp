@@ -381,5 +381,38 @@ TEST(SupernetTorch, HurricaneSelectsOperatorsAndEvolvesOnTheSupernet) {
   EXPECT_NE(table.err.find("selects operators per layer position"), std::string::npos) << table.err;
 }
 
+// hao profile --table as a user runs it: the table built and checked, reused on a second run,
+// refused when it says another machine measured it.
+TEST(SupernetTorch, ProfileBuildsAndChecksTheCpuPieceTable) {
+  const std::string dir = ::testing::TempDir() + "cpu_table_cli";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), table = dir + "/table.json";
+  auto profile = [&](const std::string& sample) {
+    return hao({"profile", "--space", space, "--table", table, "--sample", sample, "--repeats", "2",
+                "--warmup", "0", "--threads", "1", "--json", dir + "/check.json"});
+  };
+  const HaoRun first = profile("2");
+  ASSERT_EQ(first.code, kExitOk) << first.err;
+  EXPECT_NE(first.out.find("over 2 networks"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("(0 read, "), std::string::npos) << first.out;
+  const nlohmann::json check = nlohmann::json::parse(core::read_file(dir + "/check.json"));
+  EXPECT_EQ(check["networks"].size(), 2u);
+  EXPECT_GE(check["mape_pct"].get<double>(), 0);
+  const HaoRun again = profile("2");  // the same networks: every piece read, none measured
+  ASSERT_EQ(again.code, kExitOk) << again.err;
+  EXPECT_NE(again.out.find(" measured now)"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find(", 0 measured now)"), std::string::npos) << again.out;
+  nlohmann::json stored = nlohmann::json::parse(core::read_file(table));
+  stored["cpu"] = "Some Other CPU";
+  core::write_file(table, stored.dump());
+  const HaoRun elsewhere = profile("2");
+  EXPECT_EQ(elsewhere.code, kExitBadInput);
+  EXPECT_NE(elsewhere.err.find("'Some Other CPU'"), std::string::npos) << elsewhere.err;
+  const HaoRun no_space = hao({"profile", "--table", table});
+  EXPECT_EQ(no_space.code, kExitBadInput);
+  EXPECT_NE(no_space.err.find("give --space"), std::string::npos) << no_space.err;
+}
+
 }  // namespace
 }  // namespace hao::cli

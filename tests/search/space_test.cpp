@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "ir/description_io.hpp"
 #include "search/dense_domain.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/nn_degree.hpp"
@@ -131,6 +132,34 @@ TEST(Mbv2Domain, LatencyBoundIsBelowProgram1AndClose) {
 DenseDomain dense_domain() {
   const SpaceSpec s = load_space("fmnist-densenet", HAO_SHARED_DATA);
   return DenseDomain(s.dense, hw::load_device("zu3eg"));
+}
+
+// The pieces a CPU runs one after another (stem, blocks, head) are the network, cut: their MACs
+// and weights add up to the network's, one piece per present block.
+TEST(Mbv2Domain, PiecesCoverTheNetworkExactly) {
+  const Mbv2Domain d = default_domain();
+  for (std::uint64_t k = 0; k < 12; ++k) {
+    Rng rng = rng_for(17, k);
+    const Genotype g = d.random(rng);
+    const ir::Network whole = d.network(g);
+    std::int64_t macs = 0, weights = 0;
+    std::size_t blocks = 0;
+    const auto pieces = d.pieces(g);
+    for (const auto& [name, description] : pieces) {
+      const ir::Network piece = ir::parse_description(description, name);
+      macs += piece.total_macs();
+      weights += piece.total_params_trained();
+      blocks += name != "stem" && name != "head";
+    }
+    EXPECT_EQ(macs, whole.total_macs()) << d.label(g);
+    EXPECT_EQ(weights, whole.total_params_trained()) << d.label(g);
+    std::size_t present = 0;
+    for (std::size_t p = 0; p < d.operator_positions().size(); ++p)
+      present += d.operator_present(g, p);
+    EXPECT_EQ(blocks, present);
+    EXPECT_EQ(pieces.front().first, "stem");
+    EXPECT_EQ(pieces.back().first, "head");
+  }
 }
 
 TEST(DenseSpace, LoadsAndNamesBadSkipsCellsAndKernels) {

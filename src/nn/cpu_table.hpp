@@ -1,0 +1,56 @@
+// The host CPU as a search target: a network of a generative space runs its pieces (stem, each
+// block, head) one after another, so its batch-1 latency is predicted as the sum of its pieces'
+// latencies, each measured alone with LibTorch (as hao profile measures a network) once and kept
+// in a table. The table belongs to one CPU model and thread count; it is stored with both and
+// refused on another machine.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nn/profile.hpp"
+#include "search/mbv2_domain.hpp"
+
+namespace hao::nn {
+
+/// "model name" of /proc/cpuinfo ("unknown" where there is none).
+std::string host_cpu();
+
+struct CpuTable {
+  std::string cpu;                         ///< host_cpu() where it was measured
+  int threads = 0;                         ///< LibTorch's intra-op threads it was measured with
+  std::map<std::string, double> piece_ms;  ///< piece description -> median ms alone
+};
+
+/// A table for this machine at `threads` (0: all cores, as use_threads resolves it), empty.
+CpuTable new_cpu_table(int threads);
+/// Reads a table; InputError naming the file for a bad one, or for one measured on another CPU
+/// model or thread count than this machine's at `threads` (naming both).
+CpuTable load_cpu_table(const std::string& path, int threads);
+void save_cpu_table(const CpuTable& table, const std::string& path);
+
+/// g's latency from the table: the sum of its pieces' (search::Mbv2Domain::pieces), each
+/// measured alone with `options` when the table lacks it (options.per_layer is ignored).
+double cpu_table_ms(CpuTable& table, const search::Mbv2Domain& domain, const search::Genotype& g,
+                    const ProfileOptions& options);
+
+struct CpuTableCheck {
+  struct Row {
+    std::string label;
+    double predicted_ms = 0, measured_ms = 0;
+  };
+  std::vector<Row> rows;
+  double mape_pct = 0, max_ape_pct = 0;
+  std::size_t pieces_measured = 0;  ///< pieces the check added to the table
+};
+
+/// The table against whole networks: `networks` random genotypes (rng_for(seed, i)), each
+/// measured whole with `options` and predicted from the table (pieces measured as needed).
+/// `progress(done, total)` after each.
+CpuTableCheck check_cpu_table(CpuTable& table, const search::Mbv2Domain& domain, int networks,
+                              std::uint64_t seed, const ProfileOptions& options,
+                              const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+}  // namespace hao::nn
