@@ -22,6 +22,7 @@
 #include "search/tabular.hpp"
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
+#include "nn/cpu_table.hpp"
 #include "nn/export.hpp"
 #include "nn/study_evaluator.hpp"
 #endif
@@ -212,6 +213,16 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "netadapt: samples judged per iteration, the most accurate kept (J)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  cmd->add_option("--target", a.target,
+                  "What latency is: dataflow (program 1's fastest FINN-style design on --device) "
+                  "or cpu (this CPU at --threads, batch 1, LibTorch: each network the sum of its "
+                  "pieces, stem, blocks and head, measured alone once and kept in --cpu-table; "
+                  "mbv2 spaces)")
+      ->check(CLI::IsMember({"dataflow", "cpu"}))
+      ->capture_default_str();
+  cmd->add_option("--cpu-table", a.cpu_table,
+                  "--target cpu: the piece table to read and extend (default STORE.d/"
+                  "cpu_table.json; hao profile --table builds and checks one)");
   cmd->add_option("--operators", a.hurricane_operators,
                   "hurricane: operators (an mbv2 block's kernel x expansion) kept per layer "
                   "position, those with the most multiply-accumulates per ms of their latency "
@@ -262,6 +273,10 @@ namespace {
 void export_chosen(const store::StudyStore& db, const std::string& study,
                    const report::ChosenDesign& chosen, std::ostream& out, std::ostream& err) {
   if (chosen.index < 0) return;
+  if (nlohmann::json::parse(db.settings(study)).value("target", "") == "cpu") {
+    out << "chosen/: model.yaml (a study for the host CPU: no accelerator design to export)\n";
+    return;
+  }
   if (chosen.checkpoint.empty() || !fs::exists(chosen.checkpoint)) {
     err << "hao: note: the chosen design's fine-tuned checkpoint is not kept ("
         << (chosen.checkpoint.empty() ? "finalized before hao kept them"
@@ -417,7 +432,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 
   std::unique_ptr<search::Domain> domain;
   std::unique_ptr<search::Evaluator> evaluator;
-  std::string device_name;
+  std::string device_name, cpu_table_path;
+#if HAO_HAS_TORCH
+  std::unique_ptr<nn::CpuTarget> cpu;  // the host CPU as the target (--target cpu)
+#endif
+  if (tabular && a.target != "dataflow")
+    throw core::InputError("--target " + a.target +
+                           ": a tabular space's latencies are its table's");
   if (tabular) {
     auto table = std::make_unique<search::TabularDomain>(spec.table);
     if (static_cast<std::size_t>(so.budget) > table->size())
@@ -431,6 +452,28 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     map.solve.time_limit_s = a.ilp_time_limit_s;
     auto network = search::make_network_domain(spec, a.device.load(), map);
     device_name = network->device().name;
+    if (a.target == "cpu") {
+#if HAO_HAS_TORCH
+      const auto* mbv2 = dynamic_cast<const search::Mbv2Domain*>(network.get());
+      if (!mbv2)
+        throw core::InputError("--target cpu: the host CPU's piece table is for mbv2 spaces; " +
+                               a.space + " is a " + spec.kind + " space");
+      const std::string path =
+          a.cpu_table.empty() ? (fs::path(files_dir(a)) / "cpu_table.json").string() : a.cpu_table;
+      if (!fs::path(path).parent_path().empty())
+        fs::create_directories(fs::path(path).parent_path());
+      nn::ProfileOptions po;
+      po.threads = a.threads;
+      cpu = std::make_unique<nn::CpuTarget>(
+          fs::exists(path) ? nn::load_cpu_table(path, a.threads) : nn::new_cpu_table(a.threads),
+          path, *mbv2, po);
+      network->set_target(cpu->target());
+      cpu_table_path = path;
+      device_name = "cpu";
+#else
+      throw core::InputError("--target cpu measures with LibTorch: this hao was built without it");
+#endif
+    }
     // A study is one device's and one evaluator's: a search for another device (reusing the
     // kept supernet) or with the other evaluator is another study by default.
     if (so.name.empty())
@@ -455,7 +498,10 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << db->path() << ": "
         << stored << " of " << so.budget << " evaluations stored; space " << spec.name
         << ", strategy " << a.strategy << ", seed " << a.seed
-        << (device_name.empty() ? std::string() : ", device " + device_name) << "\n";
+        << (device_name.empty() ? std::string()
+            : a.target == "cpu" ? ", target the host CPU"
+                                : ", device " + device_name)
+        << "\n";
   };
   auto line = [&](const store::EvaluationRecord& r) {
     err << "[" << r.index + 1 << "/" << so.budget << "] " << evaluator->metric() << " "
@@ -523,6 +569,11 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         search::hurricane_trajectory(*domain, h, so.seed, pools, result.observations),
         result.observations, ro.out_dir, out);
   }
+#if HAO_HAS_TORCH
+  if (cpu)
+    out << "CPU piece table: " << cpu->pieces() << " pieces in " << cpu_table_path << " ("
+        << cpu->measured() << " measured by this run)\n";
+#endif
   // The whole command: a supernet trained before the study opens counts too.
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -83,6 +83,37 @@ double cpu_table_ms(CpuTable& table, const search::Mbv2Domain& domain, const sea
   return sum;
 }
 
+double CpuTarget::piece(const std::string& description) {
+  auto it = table_.piece_ms.find(description);
+  if (it != table_.piece_ms.end()) return it->second;
+  const double ms = measure(description, options_);
+  table_.piece_ms.emplace(description, ms);
+  ++measured_;
+  save_cpu_table(table_, path_);
+  return ms;
+}
+
+search::LatencyTarget CpuTarget::target() {
+  search::LatencyTarget t;
+  t.name = "cpu";
+  t.network_ms = [this](const search::Genotype& g) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    double sum = 0;
+    for (const auto& [name, description] : domain_.pieces(g)) sum += piece(description);
+    return sum;
+  };
+  t.part_ms = [this](const std::string& description) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return piece(description);
+  };
+  return t;
+}
+
+std::size_t CpuTarget::pieces() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return table_.piece_ms.size();
+}
+
 CpuTableCheck check_cpu_table(CpuTable& table, const search::Mbv2Domain& domain, int networks,
                               std::uint64_t seed, const ProfileOptions& options,
                               const std::function<void(std::size_t, std::size_t)>& progress) {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,30 @@ void save_cpu_table(const CpuTable& table, const std::string& path);
 /// measured alone with `options` when the table lacks it (options.per_layer is ignored).
 double cpu_table_ms(CpuTable& table, const search::Mbv2Domain& domain, const search::Genotype& g,
                     const ProfileOptions& options);
+
+/// The host CPU as a search target over a table (search::LatencyTarget for
+/// NetworkDomain::set_target): networks priced from their pieces, a part alone from its own
+/// entry, each measured with `options` when the table lacks it and the table then saved to
+/// `path`. One lock around every look-up: a piece is measured while nothing else is.
+class CpuTarget {
+ public:
+  CpuTarget(CpuTable table, std::string path, const search::Mbv2Domain& domain,
+            ProfileOptions options)
+      : table_(std::move(table)), path_(std::move(path)), domain_(domain), options_(options) {}
+  search::LatencyTarget target();
+  std::size_t pieces() const;
+  std::size_t measured() const { return measured_; }  ///< pieces measured by this target
+
+ private:
+  double piece(const std::string& description);  // under mutex_
+
+  CpuTable table_;
+  std::string path_;
+  const search::Mbv2Domain& domain_;
+  ProfileOptions options_;
+  mutable std::mutex mutex_;
+  std::size_t measured_ = 0;
+};
 
 struct CpuTableCheck {
   struct Row {

@@ -76,7 +76,10 @@ bool Mbv2Evaluator::record_hardware(const search::Genotype& g, store::Evaluation
   seconds = seconds_since(th);
   r.bits = ir::bits_summary(domain_.network(g));
   r.hardware =
-      nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}.dump();
+      domain_.target_name() == "dataflow"
+          ? nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}
+                .dump()
+          : nlohmann::json{{"target", domain_.target_name()}}.dump();
   if (!h.feasible) {
     r.accuracy = 0;
     r.latency_ms = search::kInfeasibleMs;
@@ -90,6 +93,7 @@ bool Mbv2Evaluator::record_hardware(const search::Genotype& g, store::Evaluation
 }
 
 void Mbv2Evaluator::add_map_settings(nlohmann::ordered_json& settings) const {
+  if (domain_.target_name() != "dataflow") settings["target"] = domain_.target_name();
   if (const double limit = domain_.map_options().solve.time_limit_s;
       limit != search::kStudyIlpTimeLimitS)
     settings["ilp_time_limit_s"] = limit;

@@ -52,7 +52,8 @@ class Mbv2Evaluator : public search::Evaluator {
   /// with the record marked infeasible, when nothing fits. `seconds` gets the time it took.
   bool record_hardware(const search::Genotype& g, store::EvaluationRecord& record,
                        double& seconds) const;
-  /// "ilp_time_limit_s" into `settings` when the study's is not the default.
+  /// "ilp_time_limit_s" into `settings` when the study's is not the default; "target" when it
+  /// is not program 1's dataflow design (a study for the CPU is another study).
   void add_map_settings(nlohmann::ordered_json& settings) const;
   /// The final measurement: `model` trained with `o` (its quantization-aware steps; none:
   /// nothing measured), its validation and test accuracy in percent, and the time since `t0`.

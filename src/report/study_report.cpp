@@ -76,6 +76,7 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
                                 const StudyReportOptions& options, std::ostream& out) {
   const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
   const bool tabular = settings.value("kind", "") == "tabular";
+  const bool cpu = settings.value("target", "") == "cpu";  // latencies of the host CPU
   const std::vector<store::EvaluationRecord> records = db.evaluations(study);
   if (records.empty())
     throw core::InputError(db.path() + ": study '" + study + "' has no evaluations yet");
@@ -257,13 +258,15 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
         search::parse_code(designs[chosen].record->genotype, db.path() + ": study '" + study + "'");
     const ir::Network net =
         domain.network(g, "design" + std::to_string(designs[chosen].record->index));
-    const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
-    layers_text = dataflow_text(net, domain.device(), m);
-    folding = hw::folding_json(net, m.configs, domain.device(), mo.cost);
     fs::create_directories(dir / "chosen");
     core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
-    core::write_file((dir / "chosen" / "folding_config.json").string(), folding);
-    core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
+    if (!cpu) {  // the accelerator it was chosen with
+      const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
+      layers_text = dataflow_text(net, domain.device(), m);
+      folding = hw::folding_json(net, m.configs, domain.device(), mo.cost);
+      core::write_file((dir / "chosen" / "folding_config.json").string(), folding);
+      core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
+    }
     result.index = designs[chosen].record->index;
     result.genotype = designs[chosen].record->genotype;
     result.dir = (dir / "chosen").string();
@@ -284,8 +287,10 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
       xml_escape(study) + "</h1>\n<p>Space <b>" + xml_escape(settings.value("space", "")) +
       "</b>, strategy <b>" + xml_escape(settings.value("strategy", "")) + "</b>, seed " +
       settings["seed"].dump() +
-      (tabular ? "" : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") + "; " +
-      std::to_string(records.size()) + " evaluations (" + judged_by + ") in " +
+      (tabular ? ""
+       : cpu   ? ", target <b>the host CPU</b> (its piece table)"
+               : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") +
+      "; " + std::to_string(records.size()) + " evaluations (" + judged_by + ") in " +
       xml_escape(db.path()) + ".</p>\n";
   html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"640\"></p>\n";
   html += "<h2>Frontier</h2>\n<table><tr>";
@@ -387,7 +392,7 @@ void write_hurricane_report(const search::Domain& domain,
                             const std::vector<search::Observation>& observations,
                             const std::string& dir, std::ostream& out) {
   Table kept;
-  for (const char* c : {"position", "kept operators (score: MACs per ns per device)"})
+  for (const char* c : {"position", "kept operators (score: MACs per ns per whole target)"})
     kept.add_column(c, Table::Align::kLeft);
   std::string rows = "position,operator,macs,latency_ms,share,score,kept\n";
   for (const search::OperatorPool& pool : pools) {
@@ -404,8 +409,9 @@ void write_hurricane_report(const search::Domain& domain,
     }
     kept.add_row({pool.position.name, list});
   }
-  out << "HURRICANE's operator selection (each operator alone, a position's operators on one "
-         "share of the device; score = MACs per ns of latency, per whole device):\n"
+  out << "HURRICANE's operator selection (each operator alone on the target, on a dataflow "
+         "device a position's operators on one share of it; score = MACs per ns of latency, per "
+         "whole target):\n"
       << kept.render();
   core::write_file(dir + "/hurricane_operators.csv", rows);
 

@@ -373,6 +373,7 @@ std::vector<std::pair<std::string, std::string>> Mbv2Domain::pieces(const Genoty
 }
 
 double Mbv2Domain::operator_share() const {
+  if (target_name() != "dataflow") return 1;  // a CPU runs one piece at a time, all of it
   return 1.0 / static_cast<double>(spec_.stages.size() * static_cast<std::size_t>(max_depth()));
 }
 
@@ -390,7 +391,11 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
                                     spec_.bits[static_cast<std::size_t>(g[k + 2])]);
   ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
-  const OperatorCost cost{static_cast<double>(part.total_macs()), part_latency_ms(part, share),
+  const OperatorCost cost{static_cast<double>(part.total_macs()),
+                          target_name() == "dataflow"
+                              ? part_latency_ms(part, share)
+                              // the piece as the CPU table keys it: at 8 bits (float on a CPU)
+                              : part_target_ms(block_alone(network(g), prefix, g[k], g[k + 1], 8)),
                           share};
   std::lock_guard<std::mutex> lock(features_mutex_);
   return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;
@@ -603,8 +608,9 @@ SelectionSpace Mbv2Domain::build_selection() const {
 }
 
 const SelectionSpace* Mbv2Domain::selection() const {
-  // A space whose layers depend on too many slots has no program 4: the hao strategy then
-  // works from its other candidates.
+  // Program 4 is over dataflow designs: on another target the hao strategy works from its
+  // other candidates, as on a space whose layers depend on too many slots.
+  if (target_name() != "dataflow") return nullptr;
   std::call_once(selection_once_, [&] {
     try {
       selection_ = std::make_unique<SelectionSpace>(build_selection());

@@ -4,6 +4,7 @@
 // kinds; the study's training evaluator works on any of them.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,15 @@ struct Hardware {
   ilp::SolveStats stats;  ///< program 1's
 };
 
+/// A target other than program 1's dataflow accelerator, whose latencies are measured or
+/// looked up (the host CPU: nn/cpu_table.hpp): a network's latency in ms, and a part's alone
+/// (given as its YAML description). Both must be safe to call from several threads.
+struct LatencyTarget {
+  std::string name;  ///< e.g. "cpu"
+  std::function<double(const Genotype&)> network_ms;
+  std::function<double(const std::string& description)> part_ms;
+};
+
 class NetworkDomain : public Domain {
  public:
   NetworkDomain(hw::Device device, ilp::MapOptions map)
@@ -51,8 +61,13 @@ class NetworkDomain : public Domain {
 
   /// The network, named `name`, with its bits (element-wise layers derived).
   ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
-  /// Program 1 on the device, cached per genotype.
+  /// Program 1 on the device, cached per genotype; on another target (set_target) its latency,
+  /// fps its inverse, feasible and without resources or configs.
   Hardware hardware(const Genotype& g) const;
+  /// Prices networks on `target` instead of program 1 from now on (before any is priced).
+  void set_target(LatencyTarget target) { target_ = std::move(target); }
+  /// "dataflow" (program 1 on the device), or the target set.
+  std::string target_name() const { return target_.network_ms ? target_.name : "dataflow"; }
   /// The frame interval, 1 / fps in ms (a dataflow pipeline's throughput, what the search's
   /// frontier is over; Hardware::latency_ms also counts the pipeline's depth); kInfeasibleMs
   /// when nothing fits.
@@ -65,6 +80,10 @@ class NetworkDomain : public Domain {
   /// for it on `share` of the device's resources (each usable fraction times share);
   /// kInfeasibleMs when nothing fits that share.
   double part_latency_ms(const ir::Network& part, double share) const;
+  /// A part (its YAML description) alone on the target set (set_target).
+  double part_target_ms(const std::string& description) const {
+    return target_.part_ms(description);
+  }
   const hw::Device& device() const { return device_; }
   const ilp::MapOptions& map_options() const { return map_; }
 
@@ -86,6 +105,7 @@ class NetworkDomain : public Domain {
   ilp::MapOptions map_;
 
  private:
+  LatencyTarget target_;
   mutable std::mutex mutex_;
   mutable std::map<Genotype, Hardware> cache_;
   mutable std::map<Genotype, double> bound_cache_;

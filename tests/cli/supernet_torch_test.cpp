@@ -414,5 +414,41 @@ TEST(SupernetTorch, ProfileBuildsAndChecksTheCpuPieceTable) {
   EXPECT_NE(no_space.err.find("give --space"), std::string::npos) << no_space.err;
 }
 
+// hao search --target cpu: latencies from the host CPU's piece table (measured as the search
+// goes, kept), a study of its own; HURRICANE's operators priced on the CPU.
+TEST(SupernetTorch, SearchOnTheHostCpuPricesNetworksFromItsPieceTable) {
+  const std::string dir = ::testing::TempDir() + "supernet_cpu_target";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), db = dir + "/studies.db";
+  const std::string table = dir + "/cpu.json";
+  const HaoRun run = hao(brief_search(space, db, dir + "/rep", "4",
+                                      {"--strategy", "hurricane", "--population", "2", "--target",
+                                       "cpu", "--cpu-table", table, "--study", "c"}));
+  ASSERT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("target the host CPU"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("CPU piece table: "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("no accelerator design to export"), std::string::npos) << run.out;
+  const nlohmann::json t = nlohmann::json::parse(core::read_file(table));
+  EXPECT_GT(t["pieces"].size(), 3u);
+  EXPECT_EQ(t["threads"], 1);
+  const core::CsvTable ops = core::read_csv(dir + "/rep/hurricane_operators.csv");
+  for (const auto& row : ops.rows) EXPECT_EQ(row[ops.column("share")], "1.0000");
+  // The study's records carry CPU latencies: fps = 1000 / ms, no resources.
+  const core::CsvTable pareto = core::read_csv(dir + "/rep/pareto.csv");
+  ASSERT_FALSE(pareto.rows.empty());
+  // The same study name for the dataflow target is another study.
+  const HaoRun dataflow =
+      hao(brief_search(space, db, dir + "/rep2", "4",
+                       {"--strategy", "hurricane", "--population", "2", "--study", "c"}));
+  EXPECT_EQ(dataflow.code, kExitBadInput) << dataflow.err;
+  EXPECT_NE(dataflow.err.find("exists with other settings"), std::string::npos) << dataflow.err;
+  const HaoRun table_space =
+      hao({"search", "--space", "nb201", "--target", "cpu", "--storage", dir + "/t.db"});
+  EXPECT_EQ(table_space.code, kExitBadInput);
+  EXPECT_NE(table_space.err.find("--target cpu: a tabular space"), std::string::npos)
+      << table_space.err;
+}
+
 }  // namespace
 }  // namespace hao::cli
