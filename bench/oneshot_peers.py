@@ -1,19 +1,23 @@
 #!/usr/bin/python3
-"""One-shot searches side by side on one supernet (issue 23's benchmark, dataflow target).
+"""One-shot searches side by side on one supernet (issue 23's benchmark, dataflow or CPU target).
 
 Runs `hao search` with each peer strategy on the same space, device, budget and kept supernet:
 hao, netadapt (NetAdaptV2's multi-layer coordinate descent, L=4 J=10), netadapt --layers 1
 (NetAdapt's single-layer descent), hurricane (HURRICANE's operator selection and two-stage
-evolution, its defaults: 3 operators per position, population 10, the automatic limit) and
-random; every run judges without the memo (--no-reuse),
-so each one's time is its own. Then per run: evaluations, wall time, the hypervolume of the
+evolution, its defaults: 3 operators per position, population 10, the automatic limit),
+random, and on request hurricane-all (hurricane keeping every operator: no selection, a
+device-agnostic pool); every run judges without the memo (--no-reuse), so each one's time is
+its own. With --target cpu the latency is this CPU's at one thread, from one piece table that
+every run shares (DIR/cpu_table.json). Then per run: evaluations, wall time, the hypervolume of the
 judged candidates (supernet accuracy at their bits against fps) and of the measured frontier
 (the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
 dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
 
-Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D] [--budget N] [--seed S]
-                              [--peers hao,netadapt,scd,hurricane,random]   (after a build)
-Prints a markdown table and writes DIR/oneshot_peers-sSEED.json. A rerun with the same DIR reuses the
+Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D] [--target dataflow|cpu]
+                              [--budget N] [--seed S]
+                              [--peers hao,netadapt,scd,hurricane,random,hurricane-all]
+                              (after a build)
+Prints a markdown table and writes DIR/oneshot_peers[-cpu]-sSEED.json. A rerun with the same DIR reuses the
 runs already there.
 """
 import argparse
@@ -31,6 +35,8 @@ PEERS = {
     "netadapt": ["--strategy", "netadapt", "--layers", "4", "--samples", "10"],
     "scd": ["--strategy", "netadapt", "--layers", "1"],
     "hurricane": ["--strategy", "hurricane"],
+    # HURRICANE without operator selection: every operator of the space kept (a device-agnostic pool)
+    "hurricane-all": ["--strategy", "hurricane", "--operators", "6"],
     "random": ["--strategy", "random"],
 }
 
@@ -47,7 +53,8 @@ def hypervolume(points):
 
 
 def run(peer, args):
-    name = f"{peer}-{args.device}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
+    where = args.device if args.target == "dataflow" else args.target
+    name = f"{peer}-{where}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
     report = os.path.join(args.out, "report-" + name)
     out_json = os.path.join(args.out, name + ".json")
     if not os.path.exists(out_json):
@@ -57,6 +64,9 @@ def run(peer, args):
                "--no-reuse"]
         if args.supernet:
             cmd += ["--supernet", args.supernet]
+        if args.target != "dataflow":  # this CPU, one thread, one piece table for every run
+            cmd += ["--target", args.target, "--threads", "1",
+                    "--cpu-table", os.path.join(args.out, "cpu_table.json")]
         start = time.time()
         with open(os.path.join(args.out, name + ".err"), "w") as err, \
                 open(os.path.join(args.out, name + ".txt"), "w") as log:
@@ -86,6 +96,8 @@ def main():
     p.add_argument("--out", default="/tmp/oneshot_peers")
     p.add_argument("--supernet", default="")
     p.add_argument("--device", default="zu3eg")
+    p.add_argument("--target", default="dataflow", choices=["dataflow", "cpu"],
+                   help="cpu: this CPU at one thread, its piece table shared by the runs")
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--seed", type=int, default=1, help="the strategies' (and, without --supernet, "
                    "the supernet's)")
@@ -96,7 +108,8 @@ def main():
     for peer in args.peers.split(","):
         print(f"running {peer} ...", file=sys.stderr, flush=True)
         rows.append(run(peer, args))
-    print(f"| peer ({args.device}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
+    where = args.device if args.target == "dataflow" else args.target
+    print(f"| peer ({where}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
           "frontier | measured HV | best test acc |")
     print("|---|---:|---:|---:|---|---:|---:|")
     for r in rows:
@@ -104,9 +117,10 @@ def main():
         print(f"| `{r['command']}` | {r['evaluations']} | {r['seconds']:.0f} | "
               f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
               f"{r['best_test_accuracy']:.2f}% |")
-    with open(os.path.join(args.out, f"oneshot_peers-s{args.seed}.json"), "w") as f:
-        json.dump({"device": args.device, "budget": args.budget, "seed": args.seed, "runs": rows},
-                  f, indent=1)
+    suffix = "" if args.target == "dataflow" else "-" + args.target
+    with open(os.path.join(args.out, f"oneshot_peers{suffix}-s{args.seed}.json"), "w") as f:
+        json.dump({"device": args.device, "target": args.target, "budget": args.budget,
+                   "seed": args.seed, "runs": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "hao, random, nsga2, evolution, flash, autoshrink (edge shrinking of a "
                   "node-DAG cell: --space fmnist-autoshrink) or netadapt (NetAdaptV2's "
                   "multi-layer coordinate descent from the largest network: --layers, --samples) "
-                  "or hurricane (HURRICANE's operator selection on the device, then its "
+                  "or hurricane (HURRICANE's operator selection on the target, then its "
                   "two-stage evolution under a latency limit: --operators, --latency-limit, "
                   "--population)")
       ->capture_default_str();
@@ -226,7 +226,7 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--operators", a.hurricane_operators,
                   "hurricane: operators (an mbv2 block's kernel x expansion) kept per layer "
                   "position, those with the most multiply-accumulates per ms of their latency "
-                  "alone on the device (K)")
+                  "alone on the target (K)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--latency-limit", a.latency_limit_ms,
