@@ -11,8 +11,6 @@
 #include "core/text.hpp"
 #include "report/table.hpp"
 #if HAO_HAS_TORCH
-#include <filesystem>
-
 #include "hw/device.hpp"
 #include "nn/cpu_table.hpp"
 #include "nn/profile.hpp"
@@ -75,8 +73,6 @@ CLI::App* add_profile_command(CLI::App& app, ProfileArgs& a) {
 #if HAO_HAS_TORCH
 namespace {
 
-namespace fs = std::filesystem;
-
 int run_profile_genotypes(const ProfileArgs& a, std::ostream& out, std::ostream& err) {
   if (a.space.empty() || a.archs.empty() || a.out.empty())
     throw core::InputError("--space, --archs and --out go together (measure a space's genotypes)");
@@ -120,8 +116,7 @@ int run_profile_table(const ProfileArgs& a, std::ostream& out, std::ostream& err
                            spec.kind + "')");
   // The device plays no part in CPU latency; the domain needs one.
   const search::Mbv2Domain domain(spec.mbv2, hw::load_device("zu3eg"));
-  nn::CpuTable table =
-      fs::exists(a.table) ? nn::load_cpu_table(a.table, a.threads) : nn::new_cpu_table(a.threads);
+  nn::CpuTable table = nn::open_cpu_table(a.table, a.threads);
   const std::size_t stored = table.piece_ms.size();
   nn::ProfileOptions o;
   o.threads = a.threads, o.warmup = a.warmup, o.repeats = a.repeats;

@@ -273,7 +273,7 @@ namespace {
 void export_chosen(const store::StudyStore& db, const std::string& study,
                    const report::ChosenDesign& chosen, std::ostream& out, std::ostream& err) {
   if (chosen.index < 0) return;
-  if (nlohmann::json::parse(db.settings(study)).value("target", "") == "cpu") {
+  if (!chosen.accelerator) {
     out << "chosen/: model.yaml (a study for the host CPU: no accelerator design to export)\n";
     return;
   }
@@ -464,9 +464,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         fs::create_directories(fs::path(path).parent_path());
       nn::ProfileOptions po;
       po.threads = a.threads;
-      cpu = std::make_unique<nn::CpuTarget>(
-          fs::exists(path) ? nn::load_cpu_table(path, a.threads) : nn::new_cpu_table(a.threads),
-          path, *mbv2, po);
+      cpu = std::make_unique<nn::CpuTarget>(nn::open_cpu_table(path, a.threads), path, *mbv2, po);
       network->set_target(cpu->target());
       cpu_table_path = path;
       device_name = "cpu";

@@ -1,6 +1,7 @@
 #include "nn/cpu_table.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -71,25 +72,33 @@ void save_cpu_table(const CpuTable& t, const std::string& path) {
   core::write_file(path, j.dump(1) + "\n");
 }
 
+CpuTable open_cpu_table(const std::string& path, int threads) {
+  return std::filesystem::exists(path) ? load_cpu_table(path, threads) : new_cpu_table(threads);
+}
+
 double cpu_table_ms(CpuTable& table, const search::Mbv2Domain& domain, const search::Genotype& g,
                     const ProfileOptions& options) {
   double sum = 0;
-  for (const auto& [name, description] : domain.pieces(g)) {
-    auto it = table.piece_ms.find(description);
-    if (it == table.piece_ms.end())
-      it = table.piece_ms.emplace(description, measure(description, options)).first;
-    sum += it->second;
-  }
+  for (const auto& [name, description] : domain.pieces(g))
+    sum += piece_ms(table, description, options);
   return sum;
 }
 
-double CpuTarget::piece(const std::string& description) {
-  auto it = table_.piece_ms.find(description);
-  if (it != table_.piece_ms.end()) return it->second;
-  const double ms = measure(description, options_);
-  table_.piece_ms.emplace(description, ms);
-  ++measured_;
-  save_cpu_table(table_, path_);
+double piece_ms(CpuTable& table, const std::string& description, const ProfileOptions& options) {
+  auto it = table.piece_ms.find(description);
+  if (it == table.piece_ms.end())
+    it = table.piece_ms.emplace(description, measure(description, options)).first;
+  return it->second;
+}
+
+double CpuTarget::kept(const std::function<double()>& look_up) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t before = table_.piece_ms.size();
+  const double ms = look_up();
+  if (table_.piece_ms.size() > before) {
+    measured_ += table_.piece_ms.size() - before;
+    save_cpu_table(table_, path_);
+  }
   return ms;
 }
 
@@ -97,14 +106,10 @@ search::LatencyTarget CpuTarget::target() {
   search::LatencyTarget t;
   t.name = "cpu";
   t.network_ms = [this](const search::Genotype& g) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    double sum = 0;
-    for (const auto& [name, description] : domain_.pieces(g)) sum += piece(description);
-    return sum;
+    return kept([&] { return cpu_table_ms(table_, domain_, g, options_); });
   };
   t.part_ms = [this](const std::string& description) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return piece(description);
+    return kept([&] { return piece_ms(table_, description, options_); });
   };
   return t;
 }

@@ -31,16 +31,22 @@ CpuTable new_cpu_table(int threads);
 /// model or thread count than this machine's at `threads` (naming both).
 CpuTable load_cpu_table(const std::string& path, int threads);
 void save_cpu_table(const CpuTable& table, const std::string& path);
+/// load_cpu_table when `path` exists, else new_cpu_table.
+CpuTable open_cpu_table(const std::string& path, int threads);
 
-/// g's latency from the table: the sum of its pieces' (search::Mbv2Domain::pieces), each
-/// measured alone with `options` when the table lacks it (options.per_layer is ignored).
+/// A piece's latency from the table (its description as search::Mbv2Domain::pieces gives
+/// it), measured alone with `options` and added when the table lacks it.
+double piece_ms(CpuTable& table, const std::string& description, const ProfileOptions& options);
+
+/// g's latency from the table: the sum of its pieces' (search::Mbv2Domain::pieces, piece_ms).
 double cpu_table_ms(CpuTable& table, const search::Mbv2Domain& domain, const search::Genotype& g,
                     const ProfileOptions& options);
 
 /// The host CPU as a search target over a table (search::LatencyTarget for
 /// NetworkDomain::set_target): networks priced from their pieces, a part alone from its own
 /// entry, each measured with `options` when the table lacks it and the table then saved to
-/// `path`. One lock around every look-up: a piece is measured while nothing else is.
+/// `path` (after each look-up that added pieces). One lock around every look-up: a piece is
+/// measured while nothing else is.
 class CpuTarget {
  public:
   CpuTarget(CpuTable table, std::string path, const search::Mbv2Domain& domain,
@@ -51,7 +57,8 @@ class CpuTarget {
   std::size_t measured() const { return measured_; }  ///< pieces measured by this target
 
  private:
-  double piece(const std::string& description);  // under mutex_
+  /// `look_up` under the lock; the table saved when it added pieces.
+  double kept(const std::function<double()>& look_up);
 
   CpuTable table_;
   std::string path_;

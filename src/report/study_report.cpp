@@ -270,6 +270,7 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
     result.index = designs[chosen].record->index;
     result.genotype = designs[chosen].record->genotype;
     result.dir = (dir / "chosen").string();
+    result.accelerator = !cpu;
     const std::string note = db.note(study, "final/" + std::to_string(result.index));
     if (!note.empty()) result.checkpoint = nlohmann::json::parse(note).value("checkpoint", "");
   }

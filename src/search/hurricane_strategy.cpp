@@ -16,17 +16,6 @@ namespace {
 constexpr std::uint64_t kGenerationStream = 0x4a22'0000'0000ULL;
 constexpr std::uint64_t kLimitStream = 0x4a23'0000'0000ULL;
 
-// Every slot at its largest (or smallest) value.
-Genotype extreme(const std::vector<std::vector<double>>& values, bool largest) {
-  Genotype g;
-  for (const auto& v : values) {
-    const auto it =
-        largest ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end());
-    g.push_back(static_cast<int>(it - v.begin()));
-  }
-  return g;
-}
-
 // What evolution redraws and crosses over: a position's operator (its slots together), or a
 // slot that belongs to no position.
 struct Unit {
@@ -74,10 +63,9 @@ class Pools {
     }
   }
 
-  static void copy(Genotype& g, const Genotype& from, const Unit& u,
-                   const std::vector<OperatorPool>& pools) {
+  void copy(Genotype& g, const Genotype& from, const Unit& u) const {
     if (u.pool)
-      for (std::size_t s : pools[*u.pool].position.slots) g[s] = from[s];
+      for (std::size_t s : pools_[*u.pool].position.slots) g[s] = from[s];
     else
       g[u.slot] = from[u.slot];
   }
@@ -110,8 +98,6 @@ class Pools {
       set(g, p, *best);
     }
   }
-
-  const std::vector<OperatorPool>& pools() const { return pools_; }
 
  private:
   bool kept(const Genotype& g, std::size_t p) const {
@@ -172,8 +158,7 @@ class HurricaneStrategy : public TrajectoryStrategy {
 // Each slot at its smallest value, each present position at the kept operator that makes this
 // network fastest: where the later layers' stage fixes the early ones.
 Genotype cheapest(const Domain& domain, const Pools& pools) {
-  Rng unused(0);
-  Genotype g = domain.snap(extreme(numeric_choices(domain, "hurricane"), false), unused);
+  Genotype g = extreme_genotype(domain, numeric_choices(domain, "hurricane"), false);
   pools.fastest(g);
   return g;
 }
@@ -201,8 +186,7 @@ std::vector<OperatorPool> select_operators(const Domain& domain, int keep) {
     throw core::InputError(
         "strategy hurricane selects operators per layer position: this space has none (a space "
         "of blocks with kernel and expansion choices, e.g. --space fmnist-mbv2)");
-  Rng unused(0);
-  const Genotype context = domain.snap(extreme(numeric_choices(domain, "hurricane"), true), unused);
+  const Genotype context = extreme_genotype(domain, numeric_choices(domain, "hurricane"), true);
   std::vector<OperatorPool> out;
   for (std::size_t p = 0; p < positions.size(); ++p) {
     // Every combination of the position's slots' choices, all priced on one share of the
@@ -310,7 +294,7 @@ HurricaneTrajectory hurricane_trajectory(const Domain& domain, const HurricaneOp
           child = a;
           std::bernoulli_distribution take_b(0.5);
           for (const Unit& u : units)
-            if (take_b(rng)) Pools::copy(child, b, u, pools);
+            if (take_b(rng)) pool.copy(child, b, u);
         }
         child = pool.repair(std::move(child), rng);
         if (used.count(child) || domain.latency_bound_ms(child) > t.limit_ms ||
@@ -364,16 +348,13 @@ HurricaneOptions hurricane_options(const StrategyOptions& options) {
 
 std::unique_ptr<Strategy> make_hurricane_strategy(const Domain& domain, std::uint64_t seed,
                                                   const HurricaneOptions& options) {
-  if (options.operators < 1)
-    throw core::InputError("--operators " + std::to_string(options.operators) +
-                           ": hurricane keeps at least one operator per position");
   if (options.population < 1)
     throw core::InputError("--population " + std::to_string(options.population) +
                            ": hurricane needs at least one network per generation");
   if (options.latency_limit_ms < 0)
     throw core::InputError("--latency-limit " + core::fixed(options.latency_limit_ms, 4) +
                            ": a limit in ms above 0 (0 picks the median of random networks)");
-  std::vector<OperatorPool> pools = select_operators(domain, options.operators);
+  std::vector<OperatorPool> pools = select_operators(domain, options.operators);  // checks K
   if (options.latency_limit_ms > 0) {
     const double fastest = domain.latency_ms(cheapest(domain, Pools(domain, pools)));
     if (fastest > options.latency_limit_ms)

@@ -387,15 +387,16 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
   const auto blocks = static_cast<std::size_t>(max_depth());
   const std::size_t s = p / blocks, b = p % blocks, k = block_slot(s, b);
   const std::string prefix = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
-  const std::string y = block_alone(network(g), prefix, g[k], g[k + 1],
-                                    spec_.bits[static_cast<std::size_t>(g[k + 2])]);
+  const ir::Network net = network(g);
+  const std::string y =
+      block_alone(net, prefix, g[k], g[k + 1], spec_.bits[static_cast<std::size_t>(g[k + 2])]);
   ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
   const OperatorCost cost{static_cast<double>(part.total_macs()),
                           target_name() == "dataflow"
                               ? part_latency_ms(part, share)
                               // the piece as the CPU table keys it: at 8 bits (float on a CPU)
-                              : part_target_ms(block_alone(network(g), prefix, g[k], g[k + 1], 8)),
+                              : part_target_ms(block_alone(net, prefix, g[k], g[k + 1], 8)),
                           share};
   std::lock_guard<std::mutex> lock(features_mutex_);
   return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;

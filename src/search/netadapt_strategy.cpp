@@ -14,19 +14,6 @@ namespace {
 // The draws of iteration t come from their own stream, apart from ask_rng's.
 constexpr std::uint64_t kAdaptStream = 0xada9'0000'0000ULL;
 
-// Every slot at its largest (or smallest) value, snapped.
-Genotype extreme(const Domain& domain, const std::vector<std::vector<double>>& values,
-                 bool largest) {
-  Genotype g;
-  for (const auto& v : values) {
-    const auto it =
-        largest ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end());
-    g.push_back(static_cast<int>(it - v.begin()));
-  }
-  Rng unused(0);
-  return domain.snap(g, unused);
-}
-
 class Shrinker {
  public:
   Shrinker(const Domain& domain, std::vector<std::vector<double>> values)
@@ -202,8 +189,8 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
   const std::set<Genotype> waiting_on(pending.begin(), pending.end());
 
   AdaptTrajectory t;
-  const Genotype start = extreme(domain, values, true);
-  const Genotype smallest = extreme(domain, values, false);
+  const Genotype start = extreme_genotype(domain, values, true);
+  const Genotype smallest = extreme_genotype(domain, values, false);
   const double smallest_ms = domain.latency_ms(smallest);
   AdaptStep first{start, domain.latency_ms(start), 0, 0, {}, {}, 0};
   if (first.latency_ms < kInfeasibleMs) {  // judged: the trajectory's slow end

@@ -78,6 +78,18 @@ std::vector<std::vector<double>> numeric_choices(const Domain& domain,
   return out;
 }
 
+Genotype extreme_genotype(const Domain& domain, const std::vector<std::vector<double>>& values,
+                          bool largest) {
+  Genotype g;
+  for (const auto& v : values) {
+    const auto it =
+        largest ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end());
+    g.push_back(static_cast<int>(it - v.begin()));
+  }
+  Rng unused(0);
+  return domain.snap(g, unused);
+}
+
 Genotype TrajectoryStrategy::ask() {
   Next next = next_step();
   if (next.genotype) {

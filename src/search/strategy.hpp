@@ -92,6 +92,9 @@ class TrajectoryStrategy : public Strategy {
 /// Each slot's choices as numbers (what "smaller" means to netadapt and hurricane); InputError
 /// naming `strategy`, the slot and the choice when one is not a number (a table of cells).
 std::vector<std::vector<double>> numeric_choices(const Domain& domain, const std::string& strategy);
+/// Every slot at its largest (or smallest) value of `values` (numeric_choices), snapped.
+Genotype extreme_genotype(const Domain& domain, const std::vector<std::vector<double>>& values,
+                          bool largest);
 
 struct StrategyOptions {
   int population = 10;      ///< nsga2 and evolution: population size
