@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""One-shot searches side by side on one supernet (issue 23's benchmark, dataflow or CPU target).
+"""One-shot searches side by side on one supernet (issue 23's benchmark: dataflow, engine or CPU).
 
 Runs `hao search` with each peer strategy on the same space, device, budget and kept supernet:
 hao, netadapt (NetAdaptV2's multi-layer coordinate descent, L=4 J=10), netadapt --layers 1
@@ -7,17 +7,20 @@ hao, netadapt (NetAdaptV2's multi-layer coordinate descent, L=4 J=10), netadapt 
 evolution, its defaults: 3 operators per position, population 10, the automatic limit),
 random, and on request hurricane-all (hurricane keeping every operator: no selection, a
 device-agnostic pool); every run judges without the memo (--no-reuse), so each one's time is
-its own. With --target cpu the latency is this CPU's at one thread, from one piece table that
-every run shares (DIR/cpu_table.json). Then per run: evaluations, wall time, the hypervolume of the
+its own. With --target engine the latency is program 2's optimal layer-sequential engine's on
+the device (--latency-model: a calibrated model of the device's pinned engine, e.g. the ZCU102's
+DPU); with --target cpu it is this CPU's at one thread, from one piece table that every run
+shares (DIR/cpu_table.json). Then per run: evaluations, wall time, the hypervolume of the
 judged candidates (supernet accuracy at their bits against fps) and of the measured frontier
 (the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
 dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
 
-Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D] [--target dataflow|cpu]
+Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D]
+                              [--target dataflow|engine|cpu] [--latency-model M]
                               [--budget N] [--seed S]
                               [--peers hao,netadapt,scd,hurricane,random,hurricane-all]
                               (after a build)
-Prints a markdown table and writes DIR/oneshot_peers[-cpu]-sSEED.json. A rerun with the same DIR reuses the
+Prints a markdown table and writes DIR/oneshot_peers[-TARGET]-sSEED.json (TARGET: cpu, engine-DEVICE[-MODEL]). A rerun with the same DIR reuses the
 runs already there.
 """
 import argparse
@@ -52,9 +55,18 @@ def hypervolume(points):
     return area
 
 
+def where(args):
+    """The target as run names and the table say it."""
+    if args.target == "engine":
+        model = os.path.splitext(os.path.basename(args.latency_model))[0] if args.latency_model else ""
+        device = os.path.splitext(os.path.basename(args.device))[0]
+        return "engine-" + device + ("-" + model if model else "")
+    return args.device if args.target == "dataflow" else args.target
+
+
 def run(peer, args):
-    where = args.device if args.target == "dataflow" else args.target
-    name = f"{peer}-{where}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
+    where_ = where(args)
+    name = f"{peer}-{where_}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
     report = os.path.join(args.out, "report-" + name)
     out_json = os.path.join(args.out, name + ".json")
     if not os.path.exists(out_json):
@@ -64,7 +76,11 @@ def run(peer, args):
                "--no-reuse"]
         if args.supernet:
             cmd += ["--supernet", args.supernet]
-        if args.target != "dataflow":  # this CPU, one thread, one piece table for every run
+        if args.target == "engine":
+            cmd += ["--target", "engine"]
+            if args.latency_model:
+                cmd += ["--latency-model", args.latency_model]
+        if args.target == "cpu":  # this CPU, one thread, one piece table for every run
             cmd += ["--target", args.target, "--threads", "1",
                     "--cpu-table", os.path.join(args.out, "cpu_table.json")]
         start = time.time()
@@ -96,8 +112,10 @@ def main():
     p.add_argument("--out", default="/tmp/oneshot_peers")
     p.add_argument("--supernet", default="")
     p.add_argument("--device", default="zu3eg")
-    p.add_argument("--target", default="dataflow", choices=["dataflow", "cpu"],
+    p.add_argument("--target", default="dataflow", choices=["dataflow", "engine", "cpu"],
                    help="cpu: this CPU at one thread, its piece table shared by the runs")
+    p.add_argument("--latency-model", default="",
+                   help="--target engine: a calibrated model of the device's pinned engine")
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--seed", type=int, default=1, help="the strategies' (and, without --supernet, "
                    "the supernet's)")
@@ -108,8 +126,7 @@ def main():
     for peer in args.peers.split(","):
         print(f"running {peer} ...", file=sys.stderr, flush=True)
         rows.append(run(peer, args))
-    where = args.device if args.target == "dataflow" else args.target
-    print(f"| peer ({where}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
+    print(f"| peer ({where(args)}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
           "frontier | measured HV | best test acc |")
     print("|---|---:|---:|---:|---|---:|---:|")
     for r in rows:
@@ -117,9 +134,10 @@ def main():
         print(f"| `{r['command']}` | {r['evaluations']} | {r['seconds']:.0f} | "
               f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
               f"{r['best_test_accuracy']:.2f}% |")
-    suffix = "" if args.target == "dataflow" else "-" + args.target
+    suffix = "" if args.target == "dataflow" else "-" + where(args)
     with open(os.path.join(args.out, f"oneshot_peers{suffix}-s{args.seed}.json"), "w") as f:
-        json.dump({"device": args.device, "target": args.target, "budget": args.budget,
+        json.dump({"device": args.device, "target": args.target,
+                   "latency_model": args.latency_model, "budget": args.budget,
                    "seed": args.seed, "runs": rows}, f, indent=1)
 
 

@@ -10,11 +10,13 @@
 #include "cli/common.hpp"
 #include "cli/options.hpp"
 #include "core/error.hpp"
+#include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "report/study_report.hpp"
 #include "search/autoshrink_domain.hpp"
 #include "search/autoshrink_strategy.hpp"
 #include "search/dense_domain.hpp"
+#include "search/engine_target.hpp"
 #include "search/hurricane_strategy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/netadapt_strategy.hpp"
@@ -36,7 +38,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "search",
       "The co-design search: networks, their bits and their accelerators, traded between "
       "accuracy and speed. Every candidate's accelerator is program 1's optimal dataflow design "
-      "on --device (free, exact); only accuracy costs an evaluation. On generative spaces "
+      "on --device (or with --target engine program 2's optimal engine; free, exact); only "
+      "accuracy costs an evaluation. On generative spaces "
       "the candidates are judged at their bits on the space's weight-sharing supernet "
       "(--evaluator supernet, the default on mbv2 spaces: trained once, about a second per "
       "candidate; kept beside the store, so that a later search of the same space for another "
@@ -214,12 +217,18 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   cmd->add_option("--target", a.target,
-                  "What latency is: dataflow (program 1's fastest FINN-style design on --device) "
+                  "What latency is: dataflow (program 1's fastest FINN-style design on --device), "
+                  "engine (program 2's fastest layer-sequential engine on --device, one frame "
+                  "at a time; a device file that pins the engine, a DPU, keeps its shape) "
                   "or cpu (this CPU at --threads, batch 1, LibTorch: each network the sum of its "
                   "pieces, stem, blocks and head, measured alone once and kept in --cpu-table; "
                   "mbv2 spaces)")
-      ->check(CLI::IsMember({"dataflow", "cpu"}))
+      ->check(CLI::IsMember({"dataflow", "engine", "cpu"}))
       ->capture_default_str();
+  cmd->add_option("--latency-model", a.latency_model,
+                  "--target engine: the latency of the device's pinned engine as this "
+                  "calibrated model predicts it (hao calibrate --kind engine on its measured "
+                  "latencies); program 2 still gives each network's design and whether it fits");
   cmd->add_option("--cpu-table", a.cpu_table,
                   "--target cpu: the piece table to read and extend (default STORE.d/"
                   "cpu_table.json; hao profile --table builds and checks one)");
@@ -246,6 +255,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "  hao search --strategy netadapt               # NetAdaptV2's descent on the supernet\n"
       "  hao search --strategy netadapt --layers 1    # NetAdapt's single-layer descent\n"
       "  hao search --strategy hurricane --latency-limit 0.8   # HURRICANE under 0.8 ms/frame\n"
+      "  hao search --target engine                   # latency on program 2's engine\n"
+      "  hao search --target engine --device examples/devices/zcu102_dpu_b4096.yaml \\\n"
+      "      --latency-model zcu102_engine.json       # a DPU, its latency as calibrated\n"
       "  for i in 1 2 3 4; do hao search --storage postgresql://me@db/hao & done; wait\n"
       "                                               # four workers on one study\n"
       "  hao report fmnist-mbv2-hao-supernet-zu3eg-s1  # rebuild the report folder from the store\n"
@@ -273,8 +285,13 @@ namespace {
 void export_chosen(const store::StudyStore& db, const std::string& study,
                    const report::ChosenDesign& chosen, std::ostream& out, std::ostream& err) {
   if (chosen.index < 0) return;
-  if (!chosen.accelerator) {
+  if (chosen.target == "cpu") {
     out << "chosen/: model.yaml (a study for the host CPU: no accelerator design to export)\n";
+    return;
+  }
+  if (chosen.target == "engine") {
+    out << "chosen/: model.yaml, layers.txt (program 2's engine design; hao export builds "
+           "FINN's dataflow designs only)\n";
     return;
   }
   if (chosen.checkpoint.empty() || !fs::exists(chosen.checkpoint)) {
@@ -436,6 +453,8 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
 #if HAO_HAS_TORCH
   std::unique_ptr<nn::CpuTarget> cpu;  // the host CPU as the target (--target cpu)
 #endif
+  if (!a.latency_model.empty() && a.target != "engine")
+    throw core::InputError("--latency-model prices a pinned engine: it needs --target engine");
   if (tabular && a.target != "dataflow")
     throw core::InputError("--target " + a.target +
                            ": a tabular space's latencies are its table's");
@@ -472,10 +491,31 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       throw core::InputError("--target cpu measures with LibTorch: this hao was built without it");
 #endif
     }
+    if (a.target == "engine") {
+      search::EngineTargetOptions eo;
+      eo.map.solve.time_limit_s = a.ilp_time_limit_s;
+      if (!a.latency_model.empty()) {
+        const nlohmann::json model = core::read_json(a.latency_model);
+        const std::string kind = model.is_object() && model.contains("kind") ? model["kind"].dump()
+                                                                             : std::string("none");
+        if (kind != "\"engine\"" || !model.contains("engine_model"))
+          throw core::InputError(a.latency_model +
+                                 ": --target engine takes a model of kind engine with its "
+                                 "engine_model (hao calibrate --kind engine), not kind " +
+                                 kind);
+        eo.model = std::make_shared<const predict::EngineModel>(
+            predict::EngineModel::from_json(model["engine_model"], a.latency_model));
+        eo.model_path = a.latency_model;
+      }
+      network->set_target(search::engine_target(*network, std::move(eo)));
+      // Another study than the dataflow one on the device, and than another model's.
+      device_name = "engine-" + device_name;
+    }
     // A study is one device's and one evaluator's: a search for another device (reusing the
     // kept supernet) or with the other evaluator is another study by default.
     if (so.name.empty())
       so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
+                (a.latency_model.empty() ? "" : "-" + fs::path(a.latency_model).stem().string()) +
                 "-s" + std::to_string(a.seed);
     // Before any training (a supernet's takes minutes): autoshrink refuses another kind of
     // space here, and its budget is its whole trajectory.
@@ -498,7 +538,11 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         << ", strategy " << a.strategy << ", seed " << a.seed
         << (device_name.empty() ? std::string()
             : a.target == "cpu" ? ", target the host CPU"
-                                : ", device " + device_name)
+            : a.target == "engine"
+                ? ", target program 2's engine on " + device_name.substr(7) +
+                      (a.latency_model.empty() ? std::string()
+                                               : " (latency: " + a.latency_model + ")")
+                : ", device " + device_name)
         << "\n";
   };
   auto line = [&](const store::EvaluationRecord& r) {

@@ -63,8 +63,9 @@ struct SearchArgs {
   int shrink_min_edges = 0;
   int adapt_layers = 4;             ///< netadapt: slots shrunk together per sample (L)
   int adapt_samples = 10;           ///< netadapt: samples per iteration (J)
-  std::string target = "dataflow";  ///< what latency is: dataflow or cpu
+  std::string target = "dataflow";  ///< what latency is: dataflow, engine or cpu
   std::string cpu_table;            ///< --target cpu: the piece table (default STORE.d/...)
+  std::string latency_model;        ///< --target engine: a calibrated model of a pinned engine
   int hurricane_operators = 3;      ///< hurricane: operators kept per layer position (K)
   double latency_limit_ms = 0;      ///< hurricane: the constraint (0: automatic)
   std::string json_out;

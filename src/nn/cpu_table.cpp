@@ -105,12 +105,17 @@ double CpuTarget::kept(const std::function<double()>& look_up) {
 search::LatencyTarget CpuTarget::target() {
   search::LatencyTarget t;
   t.name = "cpu";
-  t.network_ms = [this](const search::Genotype& g) {
-    return kept([&] { return cpu_table_ms(table_, domain_, g, options_); });
+  t.network = [this](const search::Genotype& g) {
+    search::Hardware h;
+    h.feasible = true;
+    h.latency_ms = kept([&] { return cpu_table_ms(table_, domain_, g, options_); });
+    h.fps = 1000.0 / h.latency_ms;
+    return h;
   };
   t.part_ms = [this](const std::string& description) {
     return kept([&] { return piece_ms(table_, description, options_); });
   };
+  t.part_bits = 8;  // the table keys pieces at 8 bits: a CPU computes in float
   return t;
 }
 

@@ -75,11 +75,11 @@ bool Mbv2Evaluator::record_hardware(const search::Genotype& g, store::Evaluation
   const search::Hardware h = domain_.hardware(g);
   seconds = seconds_since(th);
   r.bits = ir::bits_summary(domain_.network(g));
-  r.hardware =
-      domain_.target_name() == "dataflow"
-          ? nlohmann::json{{"device", domain_.device().name}, {"ilp_seconds", h.stats.seconds}}
-                .dump()
-          : nlohmann::json{{"target", domain_.target_name()}}.dump();
+  nlohmann::json hw;
+  if (domain_.target_name() != "dataflow") hw["target"] = domain_.target_name();
+  if (domain_.target_name() != "cpu")  // a design on the device, by program 1 or 2
+    hw["device"] = domain_.device().name, hw["ilp_seconds"] = h.stats.seconds;
+  r.hardware = hw.dump();
   if (!h.feasible) {
     r.accuracy = 0;
     r.latency_ms = search::kInfeasibleMs;
@@ -94,6 +94,7 @@ bool Mbv2Evaluator::record_hardware(const search::Genotype& g, store::Evaluation
 
 void Mbv2Evaluator::add_map_settings(nlohmann::ordered_json& settings) const {
   if (domain_.target_name() != "dataflow") settings["target"] = domain_.target_name();
+  for (const auto& [key, value] : domain_.target().settings) settings[key] = value;
   if (const double limit = domain_.map_options().solve.time_limit_s;
       limit != search::kStudyIlpTimeLimitS)
     settings["ilp_time_limit_s"] = limit;

@@ -22,6 +22,8 @@ class EngineModel {
   double predict(const hw::EngineTerms& t) const;
   double predict(const ir::Network& net) const;
   std::size_t coefficients() const { return coefficients_.size() + 1; }
+  /// The engine the model was fitted on (its terms are counted on this shape).
+  const hw::EngineShape& shape() const { return shape_; }
   nlohmann::json to_json() const;
   static EngineModel from_json(const nlohmann::json& j, const std::string& where);
 

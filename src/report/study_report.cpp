@@ -13,7 +13,9 @@
 #include "core/json_file.hpp"
 #include "core/text.hpp"
 #include "hw/folding_io.hpp"
+#include "predict/calibration.hpp"
 #include "report/dataflow_report.hpp"
+#include "report/engine_report.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/table.hpp"
 #include "search/network_domain.hpp"
@@ -76,7 +78,8 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
                                 const StudyReportOptions& options, std::ostream& out) {
   const nlohmann::json settings = nlohmann::json::parse(db.settings(study));
   const bool tabular = settings.value("kind", "") == "tabular";
-  const bool cpu = settings.value("target", "") == "cpu";  // latencies of the host CPU
+  // What latency is: program 1's dataflow design, program 2's engine, or the host CPU.
+  const std::string target = settings.value("target", "dataflow");
   const std::vector<store::EvaluationRecord> records = db.evaluations(study);
   if (records.empty())
     throw core::InputError(db.path() + ": study '" + study + "' has no evaluations yet");
@@ -260,17 +263,32 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
         domain.network(g, "design" + std::to_string(designs[chosen].record->index));
     fs::create_directories(dir / "chosen");
     core::write_file((dir / "chosen" / "model.yaml").string(), domain.description(g, net.name));
-    if (!cpu) {  // the accelerator it was chosen with
+    if (target == "dataflow") {  // the accelerator it was chosen with
       const ilp::MapResult m = ilp::map_dataflow(net, domain.device(), mo);
       layers_text = dataflow_text(net, domain.device(), m);
       folding = hw::folding_json(net, m.configs, domain.device(), mo.cost);
       core::write_file((dir / "chosen" / "folding_config.json").string(), folding);
-      core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
+    } else if (target == "engine") {
+      ilp::EngineMapOptions eo;
+      eo.solve.time_limit_s = mo.solve.time_limit_s;
+      const ilp::EngineMapResult m = ilp::map_engine(net, domain.device(), eo);
+      std::optional<CalibratedLatency> calibrated;
+      if (const std::string model = settings.value("latency_model", ""); !model.empty()) {
+        if (fs::exists(model))
+          calibrated = CalibratedLatency{
+              model, predict::load_predictor(core::read_json(model), model)(net, "", nullptr)};
+        else
+          out << "note: the study's latency model " << model
+              << " is gone: chosen/layers.txt gives program 2's stated latency alone\n";
+      }
+      layers_text = engine_text(net, domain.device(), m, calibrated);
     }
+    if (!layers_text.empty())
+      core::write_file((dir / "chosen" / "layers.txt").string(), layers_text);
     result.index = designs[chosen].record->index;
     result.genotype = designs[chosen].record->genotype;
     result.dir = (dir / "chosen").string();
-    result.accelerator = !cpu;
+    result.target = target;
     const std::string note = db.note(study, "final/" + std::to_string(result.index));
     if (!note.empty()) result.checkpoint = nlohmann::json::parse(note).value("checkpoint", "");
   }
@@ -288,9 +306,15 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
       xml_escape(study) + "</h1>\n<p>Space <b>" + xml_escape(settings.value("space", "")) +
       "</b>, strategy <b>" + xml_escape(settings.value("strategy", "")) + "</b>, seed " +
       settings["seed"].dump() +
-      (tabular ? ""
-       : cpu   ? ", target <b>the host CPU</b> (its piece table)"
-               : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") +
+      (tabular           ? ""
+       : target == "cpu" ? ", target <b>the host CPU</b> (its piece table)"
+       : target == "engine"
+           ? ", target <b>program 2's engine</b> on <b>" +
+                 xml_escape(settings.value("device", "")) + "</b>" +
+                 (settings.contains("latency_model")
+                      ? " (latency: " + xml_escape(settings.value("latency_model", "")) + ")"
+                      : std::string())
+           : ", device <b>" + xml_escape(settings.value("device", "")) + "</b>") +
       "; " + std::to_string(records.size()) + " evaluations (" + judged_by + ") in " +
       xml_escape(db.path()) + ".</p>\n";
   html += "<p><img src=\"pareto.svg\" alt=\"Pareto plot\" width=\"640\"></p>\n";
@@ -306,13 +330,16 @@ ChosenDesign write_study_report(const store::StudyStore& db, const std::string& 
   }
   html += "</table>\n";
   if (!layers_text.empty())
-    html += "<h2>Chosen design " + std::to_string(designs[chosen].record->index) +
-            ": per-layer accelerator</h2>\n<pre>" + xml_escape(layers_text) +
-            "</pre>\n<h2>Folding file (FINN folding_config.json)</h2>\n<p><a "
-            "href=\"chosen/folding_config.json\">"
-            "chosen/folding_config.json</a>, network <a "
-            "href=\"chosen/model.yaml\">chosen/model.yaml</a></p>\n<pre>" +
-            xml_escape(folding) + "</pre>\n";
+    html += "<h2>Chosen design " + std::to_string(designs[chosen].record->index) + ": " +
+            (target == "engine" ? "program 2's engine, step by step" : "per-layer accelerator") +
+            "</h2>\n<pre>" + xml_escape(layers_text) + "</pre>\n";
+  if (!folding.empty())
+    html +=
+        "<h2>Folding file (FINN folding_config.json)</h2>\n<p><a "
+        "href=\"chosen/folding_config.json\">"
+        "chosen/folding_config.json</a>, network <a "
+        "href=\"chosen/model.yaml\">chosen/model.yaml</a></p>\n<pre>" +
+        xml_escape(folding) + "</pre>\n";
   html +=
       "<p>Data: <a href=\"pareto.csv\">pareto.csv</a>, <a href=\"pareto.json\">pareto.json</a>, "
       "<a href=\"pareto.svg\">pareto.svg</a>.</p>\n</body></html>\n";

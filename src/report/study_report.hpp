@@ -22,11 +22,11 @@ struct StudyReportOptions {
 
 /// What the report chose (trained spaces): the frontier's knee.
 struct ChosenDesign {
-  int index = -1;           ///< the evaluation; -1: none (a table, or nothing measured)
-  std::string genotype;     ///< its code
-  std::string checkpoint;   ///< its finalist's fine-tuned checkpoint; empty: none kept
-  std::string dir;          ///< the report's chosen/ folder
-  bool accelerator = true;  ///< false for a study of the host CPU: no design to build
+  int index = -1;                   ///< the evaluation; -1: none (a table, or nothing measured)
+  std::string genotype;             ///< its code
+  std::string checkpoint;           ///< its finalist's fine-tuned checkpoint; empty: none kept
+  std::string dir;                  ///< the report's chosen/ folder
+  std::string target = "dataflow";  ///< the study's: dataflow, engine or cpu (no design)
 };
 
 /// Prints the Pareto table and writes the folder. The frontier holds the designs measured on

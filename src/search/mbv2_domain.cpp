@@ -373,7 +373,8 @@ std::vector<std::pair<std::string, std::string>> Mbv2Domain::pieces(const Genoty
 }
 
 double Mbv2Domain::operator_share() const {
-  if (target_name() != "dataflow") return 1;  // a CPU runs one piece at a time, all of it
+  // A CPU or an engine runs one piece at a time, all of it.
+  if (target_name() != "dataflow") return 1;
   return 1.0 / static_cast<double>(spec_.stages.size() * static_cast<std::size_t>(max_depth()));
 }
 
@@ -392,12 +393,14 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
       block_alone(net, prefix, g[k], g[k + 1], spec_.bits[static_cast<std::size_t>(g[k + 2])]);
   ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
-  const OperatorCost cost{static_cast<double>(part.total_macs()),
-                          target_name() == "dataflow"
-                              ? part_latency_ms(part, share)
-                              // the piece as the CPU table keys it: at 8 bits (float on a CPU)
-                              : part_target_ms(block_alone(net, prefix, g[k], g[k + 1], 8)),
-                          share};
+  const OperatorCost cost{
+      static_cast<double>(part.total_macs()),
+      target_name() == "dataflow" ? part_latency_ms(part, share)
+      : target().part_bits == 0
+          ? part_target_ms(y)
+          // the piece as the CPU table keys it (float on a CPU)
+          : part_target_ms(block_alone(net, prefix, g[k], g[k + 1], target().part_bits)),
+      share};
   std::lock_guard<std::mutex> lock(features_mutex_);
   return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;
 }

@@ -22,10 +22,8 @@ Hardware NetworkDomain::hardware(const Genotype& g) const {
     if (auto it = cache_.find(g); it != cache_.end()) return it->second;
   }
   Hardware h;
-  if (target_.network_ms) {
-    h.feasible = true;
-    h.latency_ms = target_.network_ms(g);
-    h.fps = 1000.0 / h.latency_ms;
+  if (target_.network) {
+    h = target_.network(g);
     std::lock_guard<std::mutex> lock(mutex_);
     return cache_.emplace(g, h).first->second;
   }
@@ -64,7 +62,7 @@ double NetworkDomain::latency_bound_ms(const Genotype& g) const {
     if (auto it = cache_.find(g); it != cache_.end()) return frame_interval_ms(it->second);
     if (auto it = bound_cache_.find(g); it != bound_cache_.end()) return it->second;
   }
-  if (target_.network_ms) return latency_ms(g);  // nothing cheaper than the look-up
+  if (target_.network) return latency_ms(g);  // nothing cheaper than the look-up
   // The problem program 1 solves (map_dataflow's: thresholds' placement a choice).
   hw::DataflowOptions options = map_.cost;
   options.split_threshold_choice = true;

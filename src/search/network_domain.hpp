@@ -35,13 +35,19 @@ struct Hardware {
   ilp::SolveStats stats;  ///< program 1's
 };
 
-/// A target other than program 1's dataflow accelerator, whose latencies are measured or
-/// looked up (the host CPU: nn/cpu_table.hpp): a network's latency in ms, and a part's alone
-/// (given as its YAML description). Both must be safe to call from several threads.
+/// A target other than program 1's dataflow accelerator: the host CPU (latencies measured and
+/// looked up, nn/cpu_table.hpp) or program 2's layer-sequential engine (search/engine_target.hpp).
+/// A network's design (its latency, fps its inverse, and the resources where the target has
+/// them), and a part's latency alone (given as its YAML description). Both must be safe to call
+/// from several threads.
 struct LatencyTarget {
-  std::string name;  ///< e.g. "cpu"
-  std::function<double(const Genotype&)> network_ms;
+  std::string name;  ///< e.g. "cpu", "engine"
+  std::function<Hardware(const Genotype&)> network;
   std::function<double(const std::string& description)> part_ms;
+  /// The bits a part is priced at: 0 its own; the CPU's table keys pieces at 8 (float there).
+  int part_bits = 0;
+  /// What the study's settings record of the target besides its name (e.g. a latency model).
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 class NetworkDomain : public Domain {
@@ -61,13 +67,15 @@ class NetworkDomain : public Domain {
 
   /// The network, named `name`, with its bits (element-wise layers derived).
   ir::Network network(const Genotype& g, const std::string& name = "candidate") const;
-  /// Program 1 on the device, cached per genotype; on another target (set_target) its latency,
-  /// fps its inverse, feasible and without resources or configs.
+  /// Program 1 on the device, cached per genotype; on another target (set_target) that
+  /// target's design (no dataflow configs).
   Hardware hardware(const Genotype& g) const;
   /// Prices networks on `target` instead of program 1 from now on (before any is priced).
   void set_target(LatencyTarget target) { target_ = std::move(target); }
   /// "dataflow" (program 1 on the device), or the target set.
-  std::string target_name() const { return target_.network_ms ? target_.name : "dataflow"; }
+  std::string target_name() const { return target_.network ? target_.name : "dataflow"; }
+  /// The target set, or an empty one (dataflow).
+  const LatencyTarget& target() const { return target_; }
   /// The frame interval, 1 / fps in ms (a dataflow pipeline's throughput, what the search's
   /// frontier is over; Hardware::latency_ms also counts the pipeline's depth); kInfeasibleMs
   /// when nothing fits.

@@ -3,6 +3,7 @@
 // and a second search, for another device, that reuses it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -448,6 +449,61 @@ TEST(SupernetTorch, SearchOnTheHostCpuPricesNetworksFromItsPieceTable) {
   EXPECT_EQ(table_space.code, kExitBadInput);
   EXPECT_NE(table_space.err.find("--target cpu: a tabular space"), std::string::npos)
       << table_space.err;
+}
+
+TEST(SupernetTorch, SearchOnTheEngineTargetPricesNetworksOnProgramTwosEngine) {
+  const std::string dir = ::testing::TempDir() + "supernet_engine_target";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = small_space(dir), db = dir + "/studies.db";
+  const std::string dpu = std::string(HAO_EXAMPLES) + "/devices/zcu102_dpu_b4096.yaml";
+  // The DPU's latency model, calibrated on Accel-NASBench's measurements as a user does.
+  const std::string model = dir + "/zcu102.json";
+  const HaoRun calibrate =
+      hao({"calibrate", "--kind", "engine", "--device", dpu, "--space", "anb", "--measurements",
+           std::string(HAO_SHARED_DATA) + "/accel-nasbench/calibration.csv", "--column",
+           "zcu102_latency_ms", "--out", model});
+  ASSERT_EQ(calibrate.code, kExitOk) << calibrate.err;
+  std::vector<std::string> args =
+      brief_search(space, db, dir + "/rep", "3", {"--target", "engine", "--latency-model", model});
+  *std::find(args.begin(), args.end(), "zu9eg") = dpu;
+  const HaoRun run = hao(args);
+  ASSERT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("study 'two-hao-supernet-engine-zcu102_dpu_b4096-zcu102-s1'"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("target program 2's engine on zcu102_dpu_b4096 (latency: " + model),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("program 2's engine design"), std::string::npos) << run.out;
+  const std::string layers = core::read_file(dir + "/rep/chosen/layers.txt");
+  EXPECT_NE(layers.find("pinned by the device"), std::string::npos) << layers;
+  EXPECT_NE(layers.find("calibrated"), std::string::npos) << layers;
+  EXPECT_FALSE(fs::exists(dir + "/rep/chosen/folding_config.json"));
+  const nlohmann::json report = nlohmann::json::parse(core::read_file(dir + "/rep/pareto.json"));
+  EXPECT_EQ(report["settings"]["target"], "engine");
+  EXPECT_EQ(report["settings"]["latency_model"], model);
+  // Each candidate's latency is the model's for its network, as hao map predicts it.
+  for (const auto& e : report["evaluations"]) {
+    const HaoRun map =
+        hao({"map", space + ":" + e["genotype"].get<std::string>(), "--template", "engine",
+             "--device", dpu, "--latency-model", model, "--json", dir + "/map.json"});
+    ASSERT_EQ(map.code, kExitOk) << map.err;
+    const nlohmann::json m = nlohmann::json::parse(core::read_file(dir + "/map.json"));
+    EXPECT_NEAR(e["latency_ms"].get<double>(), m["calibrated"]["latency_ms"].get<double>(), 1e-4)
+        << e["genotype"];
+    EXPECT_GT(e["dsp"].get<double>(), 0);  // the engine's resources
+  }
+  // A model without the engine target, or for a device that pins no engine: exit 2.
+  const HaoRun no_target =
+      hao(brief_search(space, db, dir + "/r2", "3", {"--latency-model", model, "--study", "x"}));
+  EXPECT_EQ(no_target.code, kExitBadInput);
+  EXPECT_NE(no_target.err.find("needs --target engine"), std::string::npos) << no_target.err;
+  const HaoRun unpinned =
+      hao(brief_search(space, db, dir + "/r3", "3",
+                       {"--target", "engine", "--latency-model", model, "--study", "y"}));
+  EXPECT_EQ(unpinned.code, kExitBadInput);
+  EXPECT_NE(unpinned.err.find("zu9eg pins no engine"), std::string::npos) << unpinned.err;
 }
 
 }  // namespace

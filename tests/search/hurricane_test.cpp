@@ -10,8 +10,8 @@
 #include "search/hurricane_strategy.hpp"
 #include "search/made_up_accuracy.hpp"
 #include "search/mbv2_domain.hpp"
-#include "search/space_spec.hpp"
 #include "search/tabular.hpp"
+#include "search/three_stage_space.hpp"
 
 namespace hao::search {
 namespace {
@@ -19,18 +19,7 @@ namespace {
 // Three small stages on a zu9eg (program 1 is quick on them): stages 0 and 1 are the early
 // layers, stage 2 and the head the later ones.
 const Mbv2Domain& three_stages() {
-  static const Mbv2Domain d(
-      parse_space("name: three\nkind: mbv2\n"
-                  "input: {channels: 1, height: 12, width: 12, bits: 8}\n"
-                  "stem: {channels: 8, kernel: 3, stride: 1, bits: 8}\n"
-                  "stages: [{channels: 8, stride: 1}, {channels: 12, stride: 2}, "
-                  "{channels: 16, stride: 2}]\n"
-                  "head: {channels: 32}\n"
-                  "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3, 5], "
-                  "expansion: [1, 3, 6], bits: [4, 8]}\n",
-                  "three.yaml", HAO_SHARED_DATA)
-          .mbv2,
-      hw::load_device("zu9eg"));
+  static const Mbv2Domain d(three_stage_space(), hw::load_device("zu9eg"));
   return d;
 }
 
