@@ -55,8 +55,11 @@ struct OperatorCost {
   double macs = 0;
   double latency_ms = 0;  ///< kInfeasibleMs when it fits nowhere
   double share = 1;
-  /// Capacity per latency per whole target: macs / (latency_ms x share); 0 when it fits nowhere.
-  double score() const { return latency_ms < kInfeasibleMs ? macs / (latency_ms * share) : 0; }
+  /// Capacity per latency per whole target: macs / (latency_ms x share); 0 when it fits nowhere
+  /// or is no operator (a bypass: no MACs, no latency).
+  double score() const {
+    return latency_ms > 0 && latency_ms < kInfeasibleMs ? macs / (latency_ms * share) : 0;
+  }
 };
 
 using Rng = std::mt19937_64;

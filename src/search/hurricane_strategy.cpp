@@ -210,6 +210,13 @@ std::vector<OperatorPool> select_operators(const Domain& domain, int keep) {
       for (const std::vector<int>& c : combinations) {
         Genotype g = context;
         for (std::size_t k = 0; k < c.size(); ++k) g[positions[p].slots[k]] = c[k];
+        // A combination the space reads as another (a bypass where the block cannot pass its
+        // input through, a bypass's kernel) is that other operator, not one of its own.
+        Rng unused(0);
+        const Genotype snapped = domain.snap(g, unused);
+        if (!std::all_of(positions[p].slots.begin(), positions[p].slots.end(),
+                         [&](std::size_t k) { return snapped[k] == g[k]; }))
+          continue;
         const OperatorCost cost = domain.operator_cost(g, p, share);
         pool.operators.push_back({c, cost, cost.score(), false});
       }

@@ -112,8 +112,40 @@ Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
     for (int b = depth; b < max_depth(); ++b)
       for (int k = 0; k < 3; ++k)
         c[block_slot(s, static_cast<std::size_t>(b)) + static_cast<std::size_t>(k)] = 0;
+    // A bypass where the block cannot pass its input through reads as the smallest expansion;
+    // a bypassed block's kernel and bits say nothing and keep their first choice.
+    for (int b = 0; b < depth; ++b) {
+      const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
+      c[k + 1] = expansion_choice(c, s, static_cast<std::size_t>(b));
+      if (spec_.expansion[static_cast<std::size_t>(c[k + 1])] == 0) c[k] = c[k + 2] = 0;
+    }
   }
   return c;
+}
+
+bool Mbv2Domain::keeps_shape(const Genotype& g, std::size_t stage, std::size_t block) const {
+  if (block > 0) return true;
+  if (spec_.stages[stage].stride != 1) return false;
+  auto channels = [&](std::size_t s) {
+    return stage_channels(spec_.stages[s].channels,
+                          spec_.width[static_cast<std::size_t>(g[depth_slot(s) + 1])]);
+  };
+  return (stage == 0 ? spec_.stem_channels : channels(stage - 1)) == channels(stage);
+}
+
+int Mbv2Domain::expansion_choice(const Genotype& g, std::size_t stage, std::size_t block) const {
+  const int c = g[block_slot(stage, block) + 1];
+  if (spec_.expansion[static_cast<std::size_t>(c)] != 0 || keeps_shape(g, stage, block)) return c;
+  int least = -1;  // the smallest expansion that is not a bypass
+  for (std::size_t i = 0; i < spec_.expansion.size(); ++i)
+    if (spec_.expansion[i] != 0 &&
+        (least < 0 || spec_.expansion[i] < spec_.expansion[static_cast<std::size_t>(least)]))
+      least = static_cast<int>(i);
+  return least;
+}
+
+int Mbv2Domain::expansion(const Genotype& g, std::size_t stage, std::size_t block) const {
+  return spec_.expansion[static_cast<std::size_t>(expansion_choice(g, stage, block))];
 }
 
 bool Mbv2Domain::valid(const Genotype& g) const {
@@ -241,10 +273,10 @@ std::optional<Topology> Mbv2Domain::topology(const Genotype& g) const {
     const int out = stage_channels(spec_.stages[s].channels, width);
     std::vector<MbconvLayer> stage;
     for (int b = 0; b < depth; ++b) {
-      const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
-      const int expansion = spec_.expansion[static_cast<std::size_t>(g[k + 1])];
+      const int e = expansion(g, s, static_cast<std::size_t>(b));
+      if (e == 0) continue;  // bypassed: no channel graph
       const int stride = b == 0 ? spec_.stages[s].stride : 1;
-      stage.push_back({channels, out, expansion, stride == 1 && out == channels});
+      stage.push_back({channels, out, e, stride == 1 && out == channels});
       channels = out;
     }
     t.nn_degree += mbconv_stage_degree(stage);
@@ -258,7 +290,10 @@ std::optional<Topology> Mbv2Domain::topology(const Genotype& g) const {
 }
 
 Genotype Mbv2Domain::largest() const { return extreme(slots_, true); }
-Genotype Mbv2Domain::smallest() const { return extreme(slots_, false); }
+Genotype Mbv2Domain::smallest() const {
+  Rng unused(0);
+  return snap(extreme(slots_, false), unused);  // a first block bypassed where it cannot be
+}
 
 std::string Mbv2Domain::description(const Genotype& g, const std::string& name) const {
   const Mbv2Spec& m = spec_;
@@ -279,11 +314,12 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
     for (int b = 0; b < depth; ++b) {
       const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
       const int kernel = m.kernel[static_cast<std::size_t>(g[k])];
-      const int expansion = m.expansion[static_cast<std::size_t>(g[k + 1])];
+      const int e = expansion(g, s, static_cast<std::size_t>(b));
+      if (e == 0) continue;  // bypassed (CBC): its input passes through, channels and all
       const int bits = m.bits[static_cast<std::size_t>(g[k + 2])];
       const int stride = b == 0 ? m.stages[s].stride : 1;
       const std::string p = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
-      last = write_block(y, p, last, {channels, out, kernel, expansion, bits, stride});
+      last = write_block(y, p, last, {channels, out, kernel, e, bits, stride});
       channels = out;
     }
   }
@@ -353,9 +389,10 @@ std::vector<std::pair<std::string, std::string>> Mbv2Domain::pieces(const Genoty
   for (std::size_t s = 0; s < m.stages.size(); ++s)
     for (std::size_t b = 0; b < static_cast<std::size_t>(max_depth()); ++b) {
       if (!operator_present(g, s * static_cast<std::size_t>(max_depth()) + b)) continue;
+      if (expansion(g, s, b) == 0) continue;  // bypassed: nothing runs
       const std::size_t k = block_slot(s, b);
       const std::string name = "s" + std::to_string(s) + "b" + std::to_string(b);
-      out.emplace_back(name, block_alone(net, name + "_", g[k], g[k + 1], 8));
+      out.emplace_back(name, block_alone(net, name + "_", g[k], expansion_choice(g, s, b), 8));
     }
   const ir::Layer& head = net.layers[static_cast<std::size_t>(net.find("head"))];
   const ir::Shape& in = net.producer_shape(head.inputs.at(0));
@@ -388,9 +425,11 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
   const auto blocks = static_cast<std::size_t>(max_depth());
   const std::size_t s = p / blocks, b = p % blocks, k = block_slot(s, b);
   const std::string prefix = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
+  const int e = expansion_choice(g, s, b);
+  if (spec_.expansion[static_cast<std::size_t>(e)] == 0) return {0, 0, share};  // a bypass
   const ir::Network net = network(g);
   const std::string y =
-      block_alone(net, prefix, g[k], g[k + 1], spec_.bits[static_cast<std::size_t>(g[k + 2])]);
+      block_alone(net, prefix, g[k], e, spec_.bits[static_cast<std::size_t>(g[k + 2])]);
   ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
   const OperatorCost cost{
@@ -399,7 +438,7 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
       : target().part_bits == 0
           ? part_target_ms(y)
           // the piece as the CPU table keys it (float on a CPU)
-          : part_target_ms(block_alone(net, prefix, g[k], g[k + 1], target().part_bits)),
+          : part_target_ms(block_alone(net, prefix, g[k], e, target().part_bits)),
       share};
   std::lock_guard<std::mutex> lock(features_mutex_);
   return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;
@@ -615,6 +654,8 @@ const SelectionSpace* Mbv2Domain::selection() const {
   // Program 4 is over dataflow designs: on another target the hao strategy works from its
   // other candidates, as on a space whose layers depend on too many slots.
   if (target_name() != "dataflow") return nullptr;
+  // A bypass moves readers and forks across blocks that contexts do not follow (yet).
+  if (std::count(spec_.expansion.begin(), spec_.expansion.end(), 0) > 0) return nullptr;
   std::call_once(selection_once_, [&] {
     try {
       selection_ = std::make_unique<SelectionSpace>(build_selection());

@@ -20,6 +20,10 @@ class Mbv2Domain : public NetworkDomain {
  public:
   /// Slots: per stage `sS.depth`, `sS.width`; per block slot `sS.bJ.kernel|expansion|bits`
   /// (J below the largest depth); `head.bits`. Blocks past a stage's depth hold choice 0.
+  /// Expansion 0 is NetAdaptV2's channel-level bypass (CBC) at a block's hidden width: the
+  /// block passes its input through (where it keeps its input's shape), so that a block's
+  /// width and the stage's depth become one dimension; a bypassed block's kernel and bits hold
+  /// choice 0.
   Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map = {});
 
   const std::vector<Slot>& slots() const override { return slots_; }
@@ -61,7 +65,7 @@ class Mbv2Domain : public NetworkDomain {
   /// The genotype with every slot at its largest choice (deepest, widest, largest kernel and
   /// expansion, most bits): the network every other one is a slice of (nn::Supernet).
   Genotype largest() const;
-  /// Every slot at its smallest choice: the least network of the space.
+  /// Every slot at its smallest choice, snapped: the least network of the space.
   Genotype smallest() const;
   Genotype parse(const std::string& label, const std::string& where) const override;
   const std::string& data() const override { return spec_.data; }
@@ -76,6 +80,14 @@ class Mbv2Domain : public NetworkDomain {
   /// "stage's depth exceeds `block`" as a condition on its depth slot; empty when every
   /// depth choice has the block.
   std::vector<ilp::SlotCondition> present(std::size_t stage, std::size_t block) const;
+  /// Whether the block could pass its input through: stride 1, as many channels out as in
+  /// (every block after a stage's first; the first where the stage keeps its input's shape).
+  bool keeps_shape(const Genotype& g, std::size_t stage, std::size_t block) const;
+  /// The block's expansion choice as built: a bypass (expansion 0) where the block cannot
+  /// pass its input through reads as the smallest other expansion.
+  int expansion_choice(const Genotype& g, std::size_t stage, std::size_t block) const;
+  /// Its value; 0 for a bypassed block (channel-level bypass: nothing of it is built).
+  int expansion(const Genotype& g, std::size_t stage, std::size_t block) const;
   SelectionSpace build_selection() const;
   /// The description of block `prefix` of `net` alone, on its input shape there, at the given
   /// kernel and expansion choice indices and bits.

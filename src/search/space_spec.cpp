@@ -238,8 +238,13 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       g.list("depth", m.depth, 1, 16);
       g.list("width", m.width, 0.05, 4.0);
       g.list("kernel", m.kernel, 1, 15);
-      g.list("expansion", m.expansion, 1, 16);
+      g.list("expansion", m.expansion, 0, 16);  // 0: the block bypassed (CBC)
       g.list("bits", m.bits, 2, 8);
+      if (!m.expansion.empty() && std::count(m.expansion.begin(), m.expansion.end(), 0) ==
+                                      static_cast<std::ptrdiff_t>(m.expansion.size()))
+        issues.add("choices.expansion",
+                   "only 0 (a bypassed block) leaves no channel to a stage's first block, which "
+                   "changes the shape: at least one expansion above 0");
     }
   } else if (kind == "densenet") {
     Fields f(root, "", issues,

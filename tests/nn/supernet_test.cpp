@@ -23,6 +23,13 @@ search::Mbv2Domain default_space() {
   return search::Mbv2Domain(spec.mbv2, hw::load_device("zu3eg"));
 }
 
+// The default space with NetAdaptV2's channel-level bypass: expansion 0 passes a block through.
+search::Mbv2Domain bypass_space() {
+  search::SpaceSpec spec = search::load_space("fmnist-mbv2", HAO_EXAMPLES);
+  spec.mbv2.expansion.insert(spec.mbv2.expansion.begin(), 0);
+  return search::Mbv2Domain(spec.mbv2, hw::load_device("zu3eg"));
+}
+
 // Moves every shared tensor off its initial value (weights, batch norm scales, shifts and
 // statistics) so that slicing the wrong channels or kernel taps would show.
 void perturb(Supernet& s, unsigned seed) {
@@ -71,38 +78,44 @@ void copy_reference_slice(const IrNet& largest, IrNet& alone) {
 // Every member of the default space runs on the supernet exactly as the same network built on
 // its own with its slice of the weights copied in (by the reference slicing above, and by
 // Supernet::extract): in float evaluation and quantization-aware at the member's bits (4 or 8
-// per block), for random depths, widths, kernels and expansions.
+// per block), for random depths, widths, kernels and expansions; and in the same space with
+// bypassed blocks (expansion 0), whose members skip those blocks' slices.
 TEST(Supernet, EveryMemberEqualsItsStandaloneNetworkWithTheSlicedWeights) {
-  const search::Mbv2Domain d = default_space();
-  Supernet s(d.network(d.largest(), "largest"));
-  perturb(s, 3);
-  search::Rng rng(7);
-  const torch::Tensor x = torch::randn({4, 1, 28, 28});
-  for (int trial = 0; trial < 12; ++trial) {
-    const search::Genotype g = trial == 0 ? d.largest() : d.random(rng);
-    const ir::Network member = d.network(g, "member");
-    SCOPED_TRACE(d.label(g));
-    ASSERT_NO_THROW(s->check_member(member));
-    s->eval();
-    s->set_mode(IrNetImpl::Mode::kFloat);
-    IrNet alone(member);
-    copy_reference_slice(s->largest_module(), alone);
-    alone->eval();
-    IrNet extracted = s->extract(member);
-    extracted->eval();
-    const torch::Tensor y = s->forward(member, x);
-    EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{4, 10}));
-    EXPECT_TRUE(torch::allclose(y, alone->forward(x), 1e-4, 1e-5));
-    EXPECT_TRUE(torch::allclose(y, extracted->forward(x), 1e-4, 1e-5));
-    // Quantization-aware: ranges calibrated on the member, then fake-quantized at its bits.
-    s->set_mode(IrNetImpl::Mode::kCalibrate);
-    s->forward(member, x);
-    s->set_mode(IrNetImpl::Mode::kQuantized);
-    IrNet quantized(member);
-    quantized->set_mode(IrNetImpl::Mode::kQuantized);
-    copy_reference_slice(s->largest_module(), quantized);
-    quantized->eval();
-    EXPECT_TRUE(torch::allclose(s->forward(member, x), quantized->forward(x), 1e-4, 1e-5));
+  for (const bool bypass : {false, true}) {
+    SCOPED_TRACE(bypass ? "bypass space" : "default space");
+    const search::Mbv2Domain d = bypass ? bypass_space() : default_space();
+    Supernet s(d.network(d.largest(), "largest"));
+    perturb(s, 3);
+    search::Rng rng(7);
+    const torch::Tensor x = torch::randn({4, 1, 28, 28});
+    for (int trial = 0; trial < 12; ++trial) {
+      const search::Genotype g = trial == 0   ? d.largest()
+                                 : trial == 1 ? d.smallest()
+                                              : d.random(rng);
+      const ir::Network member = d.network(g, "member");
+      SCOPED_TRACE(d.label(g));
+      ASSERT_NO_THROW(s->check_member(member));
+      s->eval();
+      s->set_mode(IrNetImpl::Mode::kFloat);
+      IrNet alone(member);
+      copy_reference_slice(s->largest_module(), alone);
+      alone->eval();
+      IrNet extracted = s->extract(member);
+      extracted->eval();
+      const torch::Tensor y = s->forward(member, x);
+      EXPECT_EQ(y.sizes(), (std::vector<std::int64_t>{4, 10}));
+      EXPECT_TRUE(torch::allclose(y, alone->forward(x), 1e-4, 1e-5));
+      EXPECT_TRUE(torch::allclose(y, extracted->forward(x), 1e-4, 1e-5));
+      // Quantization-aware: ranges calibrated on the member, then fake-quantized at its bits.
+      s->set_mode(IrNetImpl::Mode::kCalibrate);
+      s->forward(member, x);
+      s->set_mode(IrNetImpl::Mode::kQuantized);
+      IrNet quantized(member);
+      quantized->set_mode(IrNetImpl::Mode::kQuantized);
+      copy_reference_slice(s->largest_module(), quantized);
+      quantized->eval();
+      EXPECT_TRUE(torch::allclose(s->forward(member, x), quantized->forward(x), 1e-4, 1e-5));
+    }
   }
 }
 
