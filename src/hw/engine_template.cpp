@@ -489,6 +489,70 @@ int max_act_bits(const ir::Network& net) {
   return bits;
 }
 
+double engine_cycles_bound(const ir::Network& net, const EngineWork& work,
+                           const EngineConfig& config, const Device& device,
+                           const EngineCostOptions& o) {
+  const auto readers = readers_of(net);
+  const double bpc = bytes_per_cycle(device, o);
+  const double fixed = o.layer_overhead_cycles + o.tile_overhead_cycles;
+  const EngineShape& s = config.shape;
+  auto layer = [&](int i) -> const ir::Layer& { return net.layers[static_cast<std::size_t>(i)]; };
+  auto pixels = [&](const Geometry& g) { return static_cast<double>(ceil_div(g.ho * g.wo, s.pp)); };
+  auto weight_bytes = [&](int i) {
+    return static_cast<double>(layer(i).weights() * layer(i).weight_bits) / 8.0;
+  };
+  auto out_bytes = [&](int i) {
+    return bytes_of(static_cast<double>(layer(i).out.elements()), out_bits(net, readers, i));
+  };
+  std::vector<double> bound(work.units.size());
+  for (std::size_t u = 0; u < work.units.size(); ++u) {
+    const int i = work.units[u].layers.front();
+    const Geometry g = geometry(layer(i));
+    const double kk = static_cast<double>(g.kh * g.kw);
+    double compute = 0;
+    switch (work.units[u].kind) {
+      case UnitKind::kConv:
+        compute = pixels(g) * static_cast<double>(ceil_div(g.cout, s.po)) *
+                  static_cast<double>(ceil_div(g.cin / g.groups, s.pi)) * kk;
+        break;
+      case UnitKind::kDepthwise:
+        compute = pixels(g) * static_cast<double>(ceil_div(g.cout, config.dw_lanes)) * kk;
+        break;
+      case UnitKind::kEltwise:
+      case UnitKind::kFused:
+        compute = pixels(g) * static_cast<double>(ceil_div(g.cout, s.pi)) * kk;
+        break;
+    }
+    bound[u] = std::max(compute, (weight_bytes(i) + out_bytes(i)) / bpc) + fixed;
+  }
+  std::vector<double> share = bound;  // per unit, the least it may cost in any design
+  for (std::size_t c = 0; c < work.chains.size(); ++c) {
+    const std::vector<int>& layers = work.chains[c].layers;
+    const bool has_expand = layers.size() == 3;
+    const ir::Layer& dw = layer(layers[has_expand ? 1 : 0]);
+    const Geometry g = geometry(dw);
+    const std::int64_t cexp = dw.out.c, cin = layer(layers.front()).in.c,
+                       cout = layer(layers.back()).out.c;
+    // Output pixels stand for the expand's too: it computes at least the rows the chain writes.
+    const double conv =
+        pixels(g) *
+        static_cast<double>((has_expand ? ceil_div(cin, s.pi) * ceil_div(cexp, s.po) : 0) +
+                            ceil_div(cexp, s.pi) * ceil_div(cout, s.po));
+    const double depthwise = pixels(g) * static_cast<double>(ceil_div(cexp, config.dw_lanes)) *
+                             static_cast<double>(g.kh * g.kw);
+    double bytes = out_bytes(layers.back());
+    for (int i : layers) bytes += weight_bytes(i);
+    const double fused = std::max(std::max(conv, depthwise), bytes / bpc) + fixed;
+    const std::vector<int>& members = work.chain_members[c];
+    for (int m : members)
+      share[static_cast<std::size_t>(m)] =
+          std::min(share[static_cast<std::size_t>(m)], fused / static_cast<double>(members.size()));
+  }
+  double total = 0;
+  for (double v : share) total += v;
+  return total;
+}
+
 EngineEval evaluate_engine(const ir::Network& net, const EngineDesign& design, const Device& device,
                            const EngineCostOptions& options) {
   EngineEval e;

@@ -123,6 +123,16 @@ Resources engine_resources(const EngineConfig& config, const Device& device, int
 std::vector<EngineConfig> engine_shape_candidates(const Device& device, int weight_bits,
                                                   int act_bits, const EngineCostOptions& options);
 
+/// A lower bound on the cycles of any design on engines of `config`'s shape (its buffer sizes
+/// are not looked at): per unit its compute at one tile (ceilings of the whole extents, never
+/// above the sum over tiles), or its weights and output moved once over DDR if that is more,
+/// plus one layer's and one tile's overhead; a fused chain likewise (its engines' longer
+/// compute), shared equally among its members, each unit counted at the lesser of its own
+/// bound and its chains' shares. Microseconds where program 2 takes a tenth of a second.
+double engine_cycles_bound(const ir::Network& net, const EngineWork& work,
+                           const EngineConfig& config, const Device& device,
+                           const EngineCostOptions& options);
+
 /// One step of a design: a unit (or fused chain) with its tiling.
 struct EngineStep {
   UnitKind kind = UnitKind::kConv;

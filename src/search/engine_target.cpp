@@ -1,5 +1,8 @@
 #include "search/engine_target.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "core/error.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
@@ -29,6 +32,28 @@ Hardware engine_hardware(const ir::Network& net, const hw::Device& device,
   return h;
 }
 
+double engine_latency_bound_ms(const ir::Network& net, const hw::Device& device,
+                               const EngineTargetOptions& options) {
+  if (options.model) return options.model->predict(net);
+  const hw::EngineCostOptions& cost = options.map.cost;
+  std::vector<hw::EngineConfig> shapes;
+  if (device.engine_pinned) {
+    hw::EngineConfig pinned;
+    pinned.shape = device.engine;
+    shapes.push_back(pinned);
+  } else {
+    shapes = hw::engine_shape_candidates(
+        device, std::max(hw::max_weight_bits(net), options.map.datapath_weight_bits),
+        std::max(hw::max_act_bits(net), options.map.datapath_act_bits), cost);
+  }
+  if (shapes.empty()) return kInfeasibleMs;  // no engine fits the device
+  const hw::EngineWork work = hw::engine_work(net);
+  double cycles = std::numeric_limits<double>::infinity();
+  for (const hw::EngineConfig& c : shapes)
+    cycles = std::min(cycles, hw::engine_cycles_bound(net, work, c, device, cost));
+  return cycles / (device.clock_mhz * 1e3);  // as hw::evaluate_engine converts
+}
+
 LatencyTarget engine_target(const NetworkDomain& domain, EngineTargetOptions options) {
   const hw::Device& device = domain.device();
   if (options.model) {
@@ -49,6 +74,9 @@ LatencyTarget engine_target(const NetworkDomain& domain, EngineTargetOptions opt
   auto shared = std::make_shared<const EngineTargetOptions>(std::move(options));
   t.network = [&domain, shared](const Genotype& g) {
     return engine_hardware(domain.network(g), domain.device(), *shared);
+  };
+  t.bound_ms = [&domain, shared](const Genotype& g) {
+    return engine_latency_bound_ms(domain.network(g), domain.device(), *shared);
   };
   t.part_ms = [&domain, shared](const std::string& description) {
     ir::Network part = ir::parse_description(description, "part");

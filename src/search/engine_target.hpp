@@ -27,6 +27,13 @@ struct EngineTargetOptions {
 Hardware engine_hardware(const ir::Network& net, const hw::Device& device,
                          const EngineTargetOptions& options);
 
+/// A lower bound on engine_hardware's latency, without solving program 2: the least
+/// hw::engine_cycles_bound over the shapes program 2 may choose (the device's pinned one, or
+/// every shape that fits), at the device's clock; with a model, the model's latency (what
+/// engine_hardware gives whenever a design fits).
+double engine_latency_bound_ms(const ir::Network& net, const hw::Device& device,
+                               const EngineTargetOptions& options);
+
 /// The engine target over `domain`'s networks and device. InputError when a model is given for
 /// a device that pins no engine, or pins another shape than the one the model was fitted on.
 LatencyTarget engine_target(const NetworkDomain& domain, EngineTargetOptions options);

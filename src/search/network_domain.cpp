@@ -62,7 +62,12 @@ double NetworkDomain::latency_bound_ms(const Genotype& g) const {
     if (auto it = cache_.find(g); it != cache_.end()) return frame_interval_ms(it->second);
     if (auto it = bound_cache_.find(g); it != bound_cache_.end()) return it->second;
   }
-  if (target_.network) return latency_ms(g);  // nothing cheaper than the look-up
+  if (target_.network && !target_.bound_ms) return latency_ms(g);  // nothing cheaper
+  if (target_.bound_ms) {
+    const double bound = target_.bound_ms(g);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bound_cache_.emplace(g, bound).first->second;
+  }
   // The problem program 1 solves (map_dataflow's: thresholds' placement a choice).
   hw::DataflowOptions options = map_.cost;
   options.split_threshold_choice = true;

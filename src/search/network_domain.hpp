@@ -44,6 +44,8 @@ struct LatencyTarget {
   std::string name;  ///< e.g. "cpu", "engine"
   std::function<Hardware(const Genotype&)> network;
   std::function<double(const std::string& description)> part_ms;
+  /// A lower bound on a network's latency, cheaper than `network` (none: the latency itself).
+  std::function<double(const Genotype&)> bound_ms;
   /// The bits a part is priced at: 0 its own; the CPU's table keys pieces at 8 (float there).
   int part_bits = 0;
   /// What the study's settings record of the target besides its name (e.g. a latency model).
@@ -81,7 +83,8 @@ class NetworkDomain : public Domain {
   /// when nothing fits.
   double latency_ms(const Genotype& g) const override;
   /// At the II of program 1's relaxation (ilp::relaxed_ii_bound; microseconds, where program 1
-  /// takes a tenth of a second); latency_ms itself once that is known.
+  /// takes a tenth of a second); latency_ms itself once that is known. On another target its
+  /// bound_ms, or else its latency.
   double latency_bound_ms(const Genotype& g) const override;
   std::vector<std::pair<std::string, int>> layer_bits(const Genotype& g) const override;
   /// A part of a network (an operator alone) priced on the target: program 1's frame interval
