@@ -121,8 +121,9 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--supernet-mode", a.supernet_mode,
-                  "Supernet: sandwich or single-path training (hao supernet train --mode)")
-      ->check(CLI::IsMember({"sandwich", "single-path"}))
+                  "Supernet: sandwich, single-path or ordered-dropout training (hao supernet "
+                  "train --mode)")
+      ->check(CLI::IsMember({"sandwich", "single-path", "ordered-dropout"}))
       ->capture_default_str();
   cmd->add_option("--supernet", a.supernet,
                   "Supernet: judge on this one (hao supernet train --out) instead of training "

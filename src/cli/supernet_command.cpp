@@ -66,16 +66,20 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
       "train",
       "Train the supernet: per step one batch through the largest network on the labels, the "
       "smallest and --random-members random ones on the labels (and, --distillation, on its "
-      "soft labels), gradients accumulated (--mode single-path: one random network per step); "
+      "soft labels), gradients accumulated (--mode single-path: one random network per step; "
+      "--mode ordered-dropout: every image through its own network, in one pass); "
       "SGD (Nesterov), cosine decay. Then --qat-steps quantization-aware steps, each network "
       "at the bits it draws from the space's choices. Same seed and threads: same weights.");
   add_space_option(*c.train, a.space);
   c.train
       ->add_option("--mode", a.mode,
                    "sandwich (the largest, the smallest and --random-members random networks "
-                   "each step: Once-for-All, BigNAS) or single-path (one network drawn "
-                   "uniformly each step: SPOS, as HURRICANE trains)")
-      ->check(CLI::IsMember({"sandwich", "single-path"}))
+                   "each step: Once-for-All, BigNAS), single-path (one network drawn "
+                   "uniformly each step: SPOS, as HURRICANE trains) or ordered-dropout (each "
+                   "image of a batch through its own network in one forward-backward pass, the "
+                   "largest, the smallest and random ones as 1 : 1 : --random-members: "
+                   "NetAdaptV2)")
+      ->check(CLI::IsMember({"sandwich", "single-path", "ordered-dropout"}))
       ->capture_default_str();
   c.train->add_option("--steps", a.steps, "Float steps")->capture_default_str();
   c.train
@@ -222,8 +226,11 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
   err << "training the supernet of " << space.spec.name << " on " << ds.name << ": " << o.steps
       << " float + " << o.qat_steps << " quantization-aware steps of " << o.batch_size
       << " images x "
-      << (o.mode == nn::SupernetMode::kSinglePath
-              ? std::string("1 network drawn uniformly")
+      << (o.mode == nn::SupernetMode::kSinglePath ? std::string("1 network drawn uniformly")
+          : o.mode == nn::SupernetMode::kOrderedDropout
+              ? "1 network per image (ordered dropout: the largest, the smallest and random ones, "
+                "1 : 1 : " +
+                    std::to_string(o.random_members) + ")"
               : std::to_string(2 + o.random_members) + " networks (sandwich)")
       << "\n";
   StepProgress progress(err, "supernet");

@@ -1,5 +1,9 @@
 #include "nn/supernet.hpp"
 
+#include <algorithm>
+#include <set>
+#include <sstream>
+
 #include "core/error.hpp"
 
 namespace hao::nn {
@@ -116,6 +120,95 @@ torch::Tensor SupernetImpl::forward(const ir::Network& member, const torch::Tens
     outputs.push_back(l.has_weights()
                           ? weighted_forward(l, in[0], slice(l, member.name), mode(), is_training())
                           : elementwise_forward(l, in));
+  }
+  return outputs.back().flatten(1);
+}
+
+namespace {
+
+// What layer `i` of `member` computes, its name and producers apart: examples whose members
+// agree on it share one computation.
+std::string layer_signature(const ir::Network& member, std::size_t i) {
+  const ir::Layer& l = member.layers[i];
+  std::ostringstream o;
+  o << static_cast<int>(l.op) << ' ' << l.in.c << ' ' << l.out.c << ' ' << l.kernel_h << ' '
+    << l.kernel_w << ' ' << l.weight_bits << ' ' << l.act_bits << ' ' << l.has_bias << ' '
+    << l.folded_norm;
+  for (int p : l.inputs)
+    o << " <"
+      << (p == ir::kNetworkInput ? std::string("input")
+                                 : member.layers[static_cast<std::size_t>(p)].name);
+  return o.str();
+}
+
+// `y` with zero channels (dimension 1) appended up to `channels`.
+torch::Tensor pad_channels(const torch::Tensor& y, std::int64_t channels) {
+  const std::int64_t missing = channels - y.size(1);
+  if (missing <= 0) return y;
+  std::vector<std::int64_t> pad(static_cast<std::size_t>(2 * (y.dim() - 1)), 0);
+  pad.back() = missing;  // the last pair pads dimension 1, at its end
+  return torch::constant_pad_nd(y, pad, 0);
+}
+
+}  // namespace
+
+torch::Tensor SupernetImpl::forward_each(const std::vector<const ir::Network*>& members,
+                                         const torch::Tensor& x) {
+  const std::int64_t batch = x.size(0);
+  HAO_CHECK(static_cast<std::int64_t>(members.size()) == batch,
+            "forward_each: one member per example");
+  for (const ir::Network* m : std::set<const ir::Network*>(members.begin(), members.end()))
+    check_member(*m);
+  const ir::Network& big = largest();
+  std::vector<torch::Tensor> outputs(big.layers.size());  // per layer of the largest, all rows
+  for (std::size_t j = 0; j < big.layers.size(); ++j) {
+    const ir::Layer& layer = big.layers[j];
+    // Examples by what the layer is in their member; the first of each group stands for it.
+    std::map<std::string, std::vector<std::int64_t>> groups;
+    std::map<std::string, std::pair<const ir::Network*, std::size_t>> what;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const ir::Network& m = *members[static_cast<std::size_t>(b)];
+      const int i = m.find(layer.name);
+      if (i < 0) continue;
+      const std::string key = layer_signature(m, static_cast<std::size_t>(i));
+      groups[key].push_back(b);
+      what.emplace(key, std::make_pair(&m, static_cast<std::size_t>(i)));
+    }
+    if (groups.empty()) continue;  // no member has the layer
+    std::vector<torch::Tensor> parts;
+    std::vector<std::int64_t> rows;
+    for (const auto& [key, members_rows] : groups) {
+      const auto [m, i] = what.at(key);
+      const ir::Layer& ml = m->layers[i];
+      const torch::Tensor idx = torch::tensor(members_rows, torch::kLong);
+      std::vector<torch::Tensor> in;
+      for (int p : ml.inputs) {
+        if (p == ir::kNetworkInput) {
+          in.push_back(x.index_select(0, idx));
+          continue;
+        }
+        const ir::Layer& producer = m->layers[static_cast<std::size_t>(p)];
+        const torch::Tensor& all = outputs[position(producer.name, m->name)];
+        in.push_back(all.index_select(0, idx).narrow(1, 0, producer.out.c));
+      }
+      const torch::Tensor y =
+          ml.has_weights() ? weighted_forward(ml, in[0], slice(ml, m->name), mode(), is_training())
+                           : elementwise_forward(ml, in);
+      parts.push_back(pad_channels(y, y.dim() > 1 ? layer.out.c : y.size(1)));
+      rows.insert(rows.end(), members_rows.begin(), members_rows.end());
+    }
+    torch::Tensor all = torch::cat(parts, 0);
+    if (static_cast<std::int64_t>(rows.size()) < batch) {  // rows without the layer: zeros
+      std::vector<std::int64_t> shape = all.sizes().vec();
+      shape[0] = batch - static_cast<std::int64_t>(rows.size());
+      all = torch::cat({all, torch::zeros(shape, all.options())}, 0);
+      for (std::int64_t b = 0, n = static_cast<std::int64_t>(rows.size()); b < batch; ++b)
+        if (std::find(rows.begin(), rows.begin() + n, b) == rows.begin() + n) rows.push_back(b);
+    }
+    std::vector<std::int64_t> at(static_cast<std::size_t>(batch));  // example -> row of `all`
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      at[static_cast<std::size_t>(rows[r])] = static_cast<std::int64_t>(r);
+    outputs[j] = all.index_select(0, torch::tensor(at, torch::kLong));
   }
   return outputs.back().flatten(1);
 }

@@ -38,6 +38,15 @@ class SupernetImpl : public torch::nn::Module {
   /// the member first (check_member's InputError).
   torch::Tensor forward(const ir::Network& member, const torch::Tensor& x);
 
+  /// Ordered dropout (NetAdaptV2): example b of `x` through `members[b]`, every example its own
+  /// member, in one pass. Per layer of the largest network, the examples whose members have it
+  /// are grouped by what the layer is in their member (channels, kernel, bits, inputs), each
+  /// group computed on its slice as forward(member, ...) computes it, its channels beyond the
+  /// member's zero; so each row of the result is forward(members[b], x[b]) in evaluation (in
+  /// training a group's batch norms see that group's examples). Checks every member.
+  torch::Tensor forward_each(const std::vector<const ir::Network*>& members,
+                             const torch::Tensor& x);
+
   /// `member` as a network of its own with its slice of the weights, batch norms and ranges
   /// copied in: in every mode it computes what forward(member, x) computes.
   IrNet extract(const ir::Network& member) const;

@@ -57,11 +57,21 @@ double member_accuracy(const Supernet& net, const ir::Network& member, const dat
 SupernetMode parse_supernet_mode(const std::string& name, const std::string& what) {
   if (name == "sandwich") return SupernetMode::kSandwich;
   if (name == "single-path") return SupernetMode::kSinglePath;
-  throw core::InputError(what + " '" + name + "': expected sandwich or single-path");
+  if (name == "ordered-dropout") return SupernetMode::kOrderedDropout;
+  throw core::InputError(what + " '" + name +
+                         "': expected sandwich, single-path or ordered-dropout");
 }
 
 std::string supernet_mode_name(SupernetMode mode) {
-  return mode == SupernetMode::kSinglePath ? "single-path" : "sandwich";
+  switch (mode) {
+    case SupernetMode::kSinglePath:
+      return "single-path";
+    case SupernetMode::kOrderedDropout:
+      return "ordered-dropout";
+    case SupernetMode::kSandwich:
+      break;
+  }
+  return "sandwich";
 }
 
 SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
@@ -123,6 +133,18 @@ SupernetTrainResult train_supernet(Supernet& net, const ir::Network& smallest,
       std::size_t passes = 1;
       if (o.mode == SupernetMode::kSinglePath) {
         loss = ce(net->forward(sample(rng), x));
+        loss.backward();
+      } else if (o.mode == SupernetMode::kOrderedDropout) {
+        // Example k through member k mod (2 + random_members): the largest, the smallest,
+        // then the drawn ones (so that each batch norm sees a group of examples, not one).
+        std::vector<ir::Network> drawn;
+        for (int k = 0; k < o.random_members; ++k) drawn.push_back(sample(rng));
+        std::vector<const ir::Network*> step_members{&net->largest(), &smallest};
+        for (const ir::Network& m : drawn) step_members.push_back(&m);
+        std::vector<const ir::Network*> each;
+        for (std::size_t k = 0; k < idx.size(); ++k)
+          each.push_back(step_members[k % step_members.size()]);
+        loss = ce(net->forward_each(each, x));
         loss.backward();
       } else {
         const torch::Tensor logits = net->forward(net->largest(), x);

@@ -15,10 +15,14 @@ namespace hao::nn {
 using MemberSampler = std::function<ir::Network(std::mt19937_64&)>;
 
 /// How a step trains the members: the sandwich rule (the largest on the labels, then the
-/// smallest and `random_members` drawn ones; Once-for-All, BigNAS), or single-path (one member
-/// drawn uniformly per step, its gradient alone: SPOS, as HURRICANE trains its supernet).
-enum class SupernetMode { kSandwich, kSinglePath };
-/// "sandwich" or "single-path"; InputError naming `what` otherwise.
+/// smallest and `random_members` drawn ones; Once-for-All, BigNAS), single-path (one member
+/// drawn uniformly per step, its gradient alone: SPOS, as HURRICANE trains its supernet), or
+/// ordered dropout (NetAdaptV2: every example of the batch through its own member, in one
+/// forward-backward pass: example k through member k mod (2 + random_members) of the step's
+/// largest, smallest and `random_members` drawn ones. NetAdaptV2 draws a member per example;
+/// here each batch norm sees a group of a member's examples, not single images).
+enum class SupernetMode { kSandwich, kSinglePath, kOrderedDropout };
+/// "sandwich", "single-path" or "ordered-dropout"; InputError naming `what` otherwise.
 SupernetMode parse_supernet_mode(const std::string& name, const std::string& what = "--mode");
 std::string supernet_mode_name(SupernetMode mode);
 

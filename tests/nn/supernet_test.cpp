@@ -119,6 +119,57 @@ TEST(Supernet, EveryMemberEqualsItsStandaloneNetworkWithTheSlicedWeights) {
   }
 }
 
+// Ordered dropout's pass: every example through its own member in one forward, each row what
+// that member computes alone, in float and quantization-aware at the members' bits, on the
+// default space and with bypassed blocks; its gradient reaches only the members' slices.
+TEST(Supernet, OrderedDropoutRunsEveryExampleThroughItsOwnMember) {
+  for (const bool bypass : {false, true}) {
+    SCOPED_TRACE(bypass ? "bypass space" : "default space");
+    const search::Mbv2Domain d = bypass ? bypass_space() : default_space();
+    Supernet s(d.network(d.largest(), "largest"));
+    perturb(s, 5);
+    search::Rng rng(11);
+    std::vector<ir::Network> members{d.network(d.smallest(), "smallest")};
+    for (int k = 0; k < 5; ++k)
+      members.push_back(d.network(d.random(rng), "m" + std::to_string(k)));
+    std::vector<const ir::Network*> each;  // 8 examples: some members twice, one not at all
+    for (std::size_t b : {0, 1, 2, 1, 3, 4, 0, 2}) each.push_back(&members[b]);
+    const torch::Tensor x = torch::randn({8, 1, 28, 28});
+    s->eval();
+    for (const auto mode : {IrNetImpl::Mode::kFloat, IrNetImpl::Mode::kQuantized}) {
+      if (mode == IrNetImpl::Mode::kQuantized) {
+        s->set_mode(IrNetImpl::Mode::kCalibrate);
+        for (const auto& m : members) s->forward(m, x);
+      }
+      s->set_mode(mode);
+      const torch::Tensor y = s->forward_each(each, x);
+      ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{8, 10}));
+      for (std::int64_t b = 0; b < 8; ++b) {
+        const torch::Tensor alone =
+            s->forward(*each[static_cast<std::size_t>(b)], x.narrow(0, b, 1));
+        EXPECT_TRUE(torch::allclose(y.narrow(0, b, 1), alone, 1e-4, 1e-5))
+            << "example " << b << " mode " << static_cast<int>(mode);
+      }
+    }
+    // Training: channels no member has get no gradient (the largest's head conv is 128 wide;
+    // a member narrower than the largest at stage 3 reads fewer of its input channels).
+    s->train();
+    s->set_mode(IrNetImpl::Mode::kFloat);
+    s->zero_grad();
+    const std::vector<const ir::Network*> narrow(8, &members[0]);  // all the smallest
+    s->forward_each(narrow, x).sum().backward();
+    const ir::Network& big = s->largest();
+    const std::size_t head = static_cast<std::size_t>(big.find("head"));
+    const std::int64_t read =
+        members[0].layers[static_cast<std::size_t>(members[0].find("head"))].in.c;
+    ASSERT_LT(read, big.layers[head].in.c);
+    const torch::Tensor g = s->largest_module()->weight(head).grad();
+    ASSERT_TRUE(g.defined());
+    EXPECT_GT(g.narrow(1, 0, read).abs().sum().item<double>(), 0);
+    EXPECT_EQ(g.narrow(1, read, big.layers[head].in.c - read).abs().sum().item<double>(), 0);
+  }
+}
+
 // Training a member moves only its slice: the largest network's channels beyond the member's
 // width get no gradient, and its batch norms' running statistics change only in the first
 // channels.
@@ -316,6 +367,48 @@ std::pair<Supernet, SupernetTrainResult> train_from_seed(const search::Mbv2Domai
   return {s, r};
 }
 
+// A trained supernet's members of the mode's tests: 120 steps of 32 synthetic images on one
+// thread, each sample counted in `drawn`; then three members drawn at random judged against
+// the same members of an untrained supernet, each well above it; and the same seed twice gives
+// the same weights.
+SupernetTrainResult expect_members_learn(SupernetMode mode, int& drawn) {
+  const search::Mbv2Domain d = default_space();
+  const data::DataSet ds = test::synthetic(1200, 100, 5);
+  SupernetTrainOptions o;
+  o.mode = mode;
+  o.steps = 120;
+  o.batch_size = 32;
+  o.validation = 300;
+  o.threads = 1;
+  const MemberSampler sample = [&](std::mt19937_64& rng) {
+    ++drawn;
+    return d.network(d.random(rng));
+  };
+  auto run = [&](long steps) { return train_from_seed(d, ds, o, sample, steps); };
+  auto [s, r] = run(o.steps);
+  EXPECT_EQ(r.steps, o.steps);
+  const data::Split split = data::split(ds.train.size(), o.validation, o.seed);
+  const Normalization norm = normalization_of(ds.train);
+  const std::vector<std::size_t> recal(split.train.begin(), split.train.begin() + 500);
+  seed_torch(o.seed);
+  const Supernet untrained(d.network(d.largest(), "largest"));
+  search::Rng rng(3);
+  for (int k = 0; k < 3; ++k) {
+    const ir::Network member = d.network(d.random(rng), "member");
+    const double before =
+        member_accuracy(untrained, member, ds.train, norm, recal, split.validation);
+    const double after = member_accuracy(s, member, ds.train, norm, recal, split.validation);
+    EXPECT_GT(after, before + 0.1) << before << " -> " << after;
+  }
+  const int counted = drawn;
+  auto [one, r1] = run(3);
+  auto [two, r2] = run(3);
+  drawn = counted;
+  EXPECT_EQ(r1.final_loss, r2.final_loss);
+  EXPECT_TRUE(torch::equal(one->largest_module()->weight(0), two->largest_module()->weight(0)));
+  return r;
+}
+
 // The sandwich rule on a learnable synthetic set: after 40 steps the largest and the smallest
 // member classify well (judged with recalibrated batch norms on held-out images), a random
 // member inherits weights that work, and the same seed gives the same weights.
@@ -362,43 +455,25 @@ TEST(SupernetTrain, SandwichTrainingTeachesEveryMemberAndIsDeterministic) {
 // forward passes at random_members 2; in as many member passes as the sandwich test's (120) its
 // members learn too (after 60 they were still near chance), deterministically per seed.
 TEST(SupernetTrain, SinglePathTrainingTeachesDrawnMembersAndIsDeterministic) {
-  const search::Mbv2Domain d = default_space();
-  const data::DataSet ds = test::synthetic(1200, 100, 5);
-  SupernetTrainOptions o;
-  o.mode = SupernetMode::kSinglePath;
-  o.steps = 120;
-  o.batch_size = 32;
-  o.validation = 300;
-  o.threads = 1;
   int drawn = 0;
-  const MemberSampler sample = [&](std::mt19937_64& rng) {
-    ++drawn;
-    return d.network(d.random(rng));
-  };
-  auto run = [&](long steps) { return train_from_seed(d, ds, o, sample, steps); };
-  auto [s, r] = run(o.steps);
-  EXPECT_EQ(r.steps, o.steps);
-  EXPECT_EQ(drawn, o.steps);  // one member a step, nothing else
-  // Members drawn at random inherit weights that work, well above the same members untrained.
-  const data::Split split = data::split(ds.train.size(), o.validation, o.seed);
-  const Normalization norm = normalization_of(ds.train);
-  const std::vector<std::size_t> recal(split.train.begin(), split.train.begin() + 500);
-  seed_torch(o.seed);
-  const Supernet untrained(d.network(d.largest(), "largest"));
-  search::Rng rng(3);
-  for (int k = 0; k < 3; ++k) {
-    const ir::Network member = d.network(d.random(rng), "member");
-    const double before =
-        member_accuracy(untrained, member, ds.train, norm, recal, split.validation);
-    const double after = member_accuracy(s, member, ds.train, norm, recal, split.validation);
-    EXPECT_GT(after, before + 0.1) << before << " -> " << after;
-  }
+  const SupernetTrainResult r = expect_members_learn(SupernetMode::kSinglePath, drawn);
+  EXPECT_EQ(drawn, 120);                   // one member a step, nothing else
   EXPECT_GT(r.largest_val_accuracy, 0.5);  // the largest, though never drawn whole
-  auto [one, r1] = run(3);
-  auto [two, r2] = run(3);
-  EXPECT_EQ(r1.final_loss, r2.final_loss);
-  EXPECT_TRUE(torch::equal(one->largest_module()->weight(0), two->largest_module()->weight(0)));
-  EXPECT_THROW(parse_supernet_mode("ordered-dropout"), core::InputError);
+  EXPECT_THROW(parse_supernet_mode("ordered"), core::InputError);
+}
+
+// Ordered dropout (NetAdaptV2): every example through its own member in one pass, the
+// largest, the smallest and two drawn members a quarter of the batch each; in as many steps as
+// the single-path test (after 60 one random member of three was still near chance) its members
+// learn, deterministically per seed.
+TEST(SupernetTrain, OrderedDropoutTrainingTeachesEveryExamplesMemberAndIsDeterministic) {
+  int drawn = 0;
+  const SupernetTrainResult r = expect_members_learn(SupernetMode::kOrderedDropout, drawn);
+  EXPECT_EQ(drawn, 120 * 2);  // random_members a step: the examples share the step's members
+  EXPECT_GT(r.largest_val_accuracy, 0.6);
+  EXPECT_GT(r.smallest_val_accuracy, 0.5);
+  EXPECT_EQ(parse_supernet_mode("ordered-dropout"), SupernetMode::kOrderedDropout);
+  EXPECT_EQ(supernet_mode_name(SupernetMode::kOrderedDropout), "ordered-dropout");
 }
 
 // The quantization-aware phase: after it every member runs at its bits (4 or 8 per block) and
