@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
+#include "predict/calibration.hpp"
 #include "report/study_report.hpp"
 #include "search/autoshrink_domain.hpp"
 #include "search/autoshrink_strategy.hpp"
@@ -451,6 +452,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   std::unique_ptr<search::Domain> domain;
   std::unique_ptr<search::Evaluator> evaluator;
   std::string device_name, cpu_table_path;
+  std::string target_text;  // the progress line's: where latency comes from (trained spaces)
 #if HAO_HAS_TORCH
   std::unique_ptr<nn::CpuTarget> cpu;  // the host CPU as the target (--target cpu)
 #endif
@@ -472,6 +474,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
     map.solve.time_limit_s = a.ilp_time_limit_s;
     auto network = search::make_network_domain(spec, a.device.load(), map);
     device_name = network->device().name;
+    target_text = ", device " + device_name;
     if (a.target == "cpu") {
 #if HAO_HAS_TORCH
       const auto* mbv2 = dynamic_cast<const search::Mbv2Domain*>(network.get());
@@ -488,6 +491,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       network->set_target(cpu->target());
       cpu_table_path = path;
       device_name = "cpu";
+      target_text = ", target the host CPU";
 #else
       throw core::InputError("--target cpu measures with LibTorch: this hao was built without it");
 #endif
@@ -496,19 +500,13 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
       search::EngineTargetOptions eo;
       eo.map.solve.time_limit_s = a.ilp_time_limit_s;
       if (!a.latency_model.empty()) {
-        const nlohmann::json model = core::read_json(a.latency_model);
-        const std::string kind = model.is_object() && model.contains("kind") ? model["kind"].dump()
-                                                                             : std::string("none");
-        if (kind != "\"engine\"" || !model.contains("engine_model"))
-          throw core::InputError(a.latency_model +
-                                 ": --target engine takes a model of kind engine with its "
-                                 "engine_model (hao calibrate --kind engine), not kind " +
-                                 kind);
         eo.model = std::make_shared<const predict::EngineModel>(
-            predict::EngineModel::from_json(model["engine_model"], a.latency_model));
+            predict::read_engine_model(core::read_json(a.latency_model), a.latency_model));
         eo.model_path = a.latency_model;
       }
       network->set_target(search::engine_target(*network, std::move(eo)));
+      target_text = ", target program 2's engine on " + device_name +
+                    (a.latency_model.empty() ? "" : " (latency: " + a.latency_model + ")");
       // Another study than the dataflow one on the device, and than another model's.
       device_name = "engine-" + device_name;
     }
@@ -536,15 +534,7 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   progress.started = [&](bool resumed, std::size_t stored) {
     out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << db->path() << ": "
         << stored << " of " << so.budget << " evaluations stored; space " << spec.name
-        << ", strategy " << a.strategy << ", seed " << a.seed
-        << (device_name.empty() ? std::string()
-            : a.target == "cpu" ? ", target the host CPU"
-            : a.target == "engine"
-                ? ", target program 2's engine on " + device_name.substr(7) +
-                      (a.latency_model.empty() ? std::string()
-                                               : " (latency: " + a.latency_model + ")")
-                : ", device " + device_name)
-        << "\n";
+        << ", strategy " << a.strategy << ", seed " << a.seed << target_text << "\n";
   };
   auto line = [&](const store::EvaluationRecord& r) {
     err << "[" << r.index + 1 << "/" << so.budget << "] " << evaluator->metric() << " "

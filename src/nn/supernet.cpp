@@ -164,50 +164,51 @@ torch::Tensor SupernetImpl::forward_each(const std::vector<const ir::Network*>& 
   for (std::size_t j = 0; j < big.layers.size(); ++j) {
     const ir::Layer& layer = big.layers[j];
     // Examples by what the layer is in their member; the first of each group stands for it.
-    std::map<std::string, std::vector<std::int64_t>> groups;
-    std::map<std::string, std::pair<const ir::Network*, std::size_t>> what;
+    struct Group {
+      const ir::Network* member;
+      std::size_t layer;
+      std::vector<std::int64_t> rows;
+    };
+    std::map<std::string, Group> groups;
     for (std::int64_t b = 0; b < batch; ++b) {
       const ir::Network& m = *members[static_cast<std::size_t>(b)];
       const int i = m.find(layer.name);
       if (i < 0) continue;
-      const std::string key = layer_signature(m, static_cast<std::size_t>(i));
-      groups[key].push_back(b);
-      what.emplace(key, std::make_pair(&m, static_cast<std::size_t>(i)));
+      const auto n = static_cast<std::size_t>(i);
+      groups.try_emplace(layer_signature(m, n), Group{&m, n, {}}).first->second.rows.push_back(b);
     }
     if (groups.empty()) continue;  // no member has the layer
     std::vector<torch::Tensor> parts;
-    std::vector<std::int64_t> rows;
-    for (const auto& [key, members_rows] : groups) {
-      const auto [m, i] = what.at(key);
-      const ir::Layer& ml = m->layers[i];
-      const torch::Tensor idx = torch::tensor(members_rows, torch::kLong);
+    std::vector<std::int64_t> at(static_cast<std::size_t>(batch), -1);  // example -> row of `all`
+    std::int64_t filled = 0;
+    for (const auto& [key, group] : groups) {
+      const ir::Network& m = *group.member;
+      const ir::Layer& ml = m.layers[group.layer];
+      const torch::Tensor idx = torch::tensor(group.rows, torch::kLong);
       std::vector<torch::Tensor> in;
       for (int p : ml.inputs) {
         if (p == ir::kNetworkInput) {
           in.push_back(x.index_select(0, idx));
           continue;
         }
-        const ir::Layer& producer = m->layers[static_cast<std::size_t>(p)];
-        const torch::Tensor& all = outputs[position(producer.name, m->name)];
+        const ir::Layer& producer = m.layers[static_cast<std::size_t>(p)];
+        const torch::Tensor& all = outputs[position(producer.name, m.name)];
         in.push_back(all.index_select(0, idx).narrow(1, 0, producer.out.c));
       }
       const torch::Tensor y =
-          ml.has_weights() ? weighted_forward(ml, in[0], slice(ml, m->name), mode(), is_training())
+          ml.has_weights() ? weighted_forward(ml, in[0], slice(ml, m.name), mode(), is_training())
                            : elementwise_forward(ml, in);
       parts.push_back(pad_channels(y, y.dim() > 1 ? layer.out.c : y.size(1)));
-      rows.insert(rows.end(), members_rows.begin(), members_rows.end());
+      for (std::int64_t b : group.rows) at[static_cast<std::size_t>(b)] = filled++;
     }
     torch::Tensor all = torch::cat(parts, 0);
-    if (static_cast<std::int64_t>(rows.size()) < batch) {  // rows without the layer: zeros
+    if (filled < batch) {  // rows without the layer: zeros
       std::vector<std::int64_t> shape = all.sizes().vec();
-      shape[0] = batch - static_cast<std::int64_t>(rows.size());
+      shape[0] = batch - filled;
       all = torch::cat({all, torch::zeros(shape, all.options())}, 0);
-      for (std::int64_t b = 0, n = static_cast<std::int64_t>(rows.size()); b < batch; ++b)
-        if (std::find(rows.begin(), rows.begin() + n, b) == rows.begin() + n) rows.push_back(b);
+      for (std::int64_t& row : at)
+        if (row < 0) row = filled++;
     }
-    std::vector<std::int64_t> at(static_cast<std::size_t>(batch));  // example -> row of `all`
-    for (std::size_t r = 0; r < rows.size(); ++r)
-      at[static_cast<std::size_t>(rows[r])] = static_cast<std::int64_t>(r);
     outputs[j] = all.index_select(0, torch::tensor(at, torch::kLong));
   }
   return outputs.back().flatten(1);

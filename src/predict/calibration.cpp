@@ -221,10 +221,19 @@ CalibrationResult calibrate(const SampleSet& set, const CalibrationOptions& opti
   return r;
 }
 
+namespace {
+
+// A saved model's "kind" ("" when it has none).
+std::string model_kind(const nlohmann::json& model) {
+  return model.is_object() && model.contains("kind") && model["kind"].is_string()
+             ? model["kind"].get<std::string>()
+             : "";
+}
+
+}  // namespace
+
 LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& where) {
-  const std::string kind = model.is_object() && model.contains("kind") && model["kind"].is_string()
-                               ? model["kind"].get<std::string>()
-                               : "";
+  const std::string kind = model_kind(model);
   if (kind == "lut" && model.contains("table")) {
     auto table = std::make_shared<LatencyTable>(LatencyTable::from_json(model["table"], where));
     const nlohmann::json& g =
@@ -235,8 +244,7 @@ LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& 
     };
   }
   if (kind == "engine" && model.contains("engine_model")) {
-    auto engine =
-        std::make_shared<EngineModel>(EngineModel::from_json(model["engine_model"], where));
+    auto engine = std::make_shared<EngineModel>(read_engine_model(model, where));
     return [engine](const ir::Network& net, const std::string&, std::size_t* unknown) {
       if (unknown) *unknown = 0;
       return engine->predict(net);
@@ -257,10 +265,17 @@ LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& 
                          "an mlp)");
 }
 
+EngineModel read_engine_model(const nlohmann::json& model, const std::string& where) {
+  const std::string kind = model_kind(model);
+  if (kind != "engine" || !model.contains("engine_model"))
+    throw core::InputError(where + ": a model of kind '" + kind +
+                           "'; expected an engine model with its engine_model (hao calibrate "
+                           "--kind engine)");
+  return EngineModel::from_json(model["engine_model"], where);
+}
+
 MlpModel read_mlp_model(const nlohmann::json& model, const std::string& where) {
-  const std::string kind = model.is_object() && model.contains("kind") && model["kind"].is_string()
-                               ? model["kind"].get<std::string>()
-                               : "";
+  const std::string kind = model_kind(model);
   if (kind != "mlp" || !model.contains("mlp"))
     throw core::InputError(where + ": a model of kind '" + kind +
                            "'; expected a learned regressor (hao calibrate --kind mlp)");

@@ -9,6 +9,7 @@
 
 #include "hw/engine.hpp"
 #include "predict/arch_features.hpp"
+#include "predict/engine_model.hpp"
 #include "predict/latency_table.hpp"
 #include "predict/metrics.hpp"
 #include "predict/mlp_regressor.hpp"
@@ -91,6 +92,10 @@ using LatencyPredictor =
 /// Reads a model written by calibrate (any kind) once, for any number of predictions.
 /// Throws InputError naming `where` for an unknown kind or a malformed model.
 LatencyPredictor load_predictor(const nlohmann::json& model, const std::string& where);
+
+/// A saved kind-engine model (the physical model of a pinned engine). Throws InputError naming
+/// `where` for another kind or a malformed model.
+EngineModel read_engine_model(const nlohmann::json& model, const std::string& where);
 
 /// A saved kind-mlp model: its space, its network and the encoding its features are.
 struct MlpModel {
