@@ -57,7 +57,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "written. With no arguments: the fmnist-mbv2 space on Fashion-MNIST for a zu3eg, "
       "judged on its supernet.");
   cmd->add_option("--space", a.space,
-                  "Built-in space (fmnist-mbv2, fmnist-densenet, fmnist-autoshrink, nb201, anb) "
+                  "Built-in space (fmnist-mbv2, fmnist-mbv3, fmnist-densenet, fmnist-autoshrink, "
+                  "nb201, anb) "
                   "or a YAML file (see examples/spaces)")
       ->capture_default_str();
   cmd->add_option("--strategy", a.strategy,

@@ -361,6 +361,13 @@ class NodeBuilder {
       }
       case ir::OpKind::kMul:
         add(stream_node(FinnOp::kEltwise, pe, l_.out.c, out_pixels));
+        if (l_.scaled_by_gate) {
+          // Squeeze-excite (FINN has no node for it): the gate needs the whole map pooled, so
+          // the map waits in a FIFO of all its elements, PE lanes wide, as FINN's FIFO sizing
+          // would make it between the fork and the multiply; in the configuration's memory
+          // (LUTRAM, BRAM or URAM, FINN's ram_style for FIFOs).
+          add_memory(cost_.res, 1, pe * l_.act_bits, ceil_div(l_.in.elements(), pe), c_.memory);
+        }
         return;
       case ir::OpKind::kConcat:
         add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
@@ -509,6 +516,10 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
   std::vector<WeightMemory> memories = {WeightMemory::kBram};
   if (kind != EngineKind::kStream) {
     macs.push_back(MacMapping::kDsp);
+    memories.push_back(WeightMemory::kLutram);
+    if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
+  }
+  if (layer.scaled_by_gate) {  // where squeeze-excite's map waits for its gate
     memories.push_back(WeightMemory::kLutram);
     if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
   }

@@ -33,6 +33,8 @@ struct LayerConfig {
   std::int64_t simd = 1;
   std::int64_t pe = 1;
   MacMapping mac = MacMapping::kDsp;
+  /// Where the weights are kept; on squeeze-excite's multiply (Layer::scaled_by_gate), where
+  /// the map waits for its gate.
   WeightMemory memory = WeightMemory::kBram;
   std::int64_t swu_simd = 0;  ///< the sliding-window unit's SIMD (0: gcd(engine lanes, channels))
   std::int64_t pad_simd = 0;  ///< FMPadding's SIMD (0: the sliding-window unit's)

@@ -60,6 +60,9 @@ struct Layer {
   /// Layers that read this layer's output: an activation fuses only at 1; at 2 or more FINN
   /// forks the stream with a DuplicateStreams node.
   int fanout = 0;
+  /// On a mul: it scales a map by a per-channel gate computed from the whole map (squeeze-
+  /// excite's C x 1 x 1 second input), so a streaming design holds the map until the gate comes.
+  bool scaled_by_gate = false;
 
   Shape in;   ///< shape of the first input (filled by shape inference)
   Shape out;  ///< output shape (filled by shape inference)

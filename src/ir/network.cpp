@@ -190,10 +190,13 @@ void infer_shapes(Network& net, const std::string& where) {
       case OpKind::kAdd:
       case OpKind::kMul: {
         l.out = l.in;
+        l.scaled_by_gate = false;
         for (std::size_t k = 1; k < l.inputs.size(); ++k) {
           Shape s = net.producer_shape(l.inputs[k]);
           bool broadcast = l.op == OpKind::kMul && s.c == l.out.c &&
                            ((s.h == 1 && s.w == 1) || (l.out.h == 1 && l.out.w == 1));
+          if (l.op == OpKind::kMul && broadcast && s.h * s.w == 1 && l.in.h * l.in.w > 1)
+            l.scaled_by_gate = true;
           if (!(s == l.out) && !broadcast)
             bad("input " + std::to_string(k) + " has shape " + to_string(s) + ", expected " +
                 to_string(l.out));

@@ -27,13 +27,35 @@ std::string space_signature(const search::Mbv2Spec& s) {
                     std::to_string(s.stem_stride) + " b" + std::to_string(s.stem_bits) + "|stages";
   for (const auto& st : s.stages)
     out += " " + std::to_string(st.channels) + "/" + std::to_string(st.stride);
-  return out + "|head " + std::to_string(s.head_channels) + "|classifier b" +
+  out += "|head " + std::to_string(s.head_channels) + "|classifier b" +
          std::to_string(s.classifier_bits) + "|depth " + list(s.depth) + "|width " + list(s.width) +
          "|kernel " + list(s.kernel) + "|expansion " + list(s.expansion) + "|bits " + list(s.bits);
+  // Operator pools only where they are not MobileNetV2's block alone: the signatures of
+  // supernets trained before pools existed stay what they were.
+  bool plain = s.operators == std::vector<std::string>{"mbconv"};
+  for (const auto& st : s.stages) plain = plain && st.operators.empty();
+  if (plain) return out;
+  out += "|operators";
+  for (std::size_t i = 0; i < s.stages.size(); ++i) out += " " + list(s.pool(i));
+  return out;
 }
 
 Supernet space_supernet(const search::Mbv2Domain& domain) {
-  return Supernet(domain.network(domain.largest(), "supernet"), domain.spec().bits);
+  // Where blocks choose operators, the largest network at each other operator (o-th of each
+  // pool, its last where a pool is shorter) lends its layers.
+  const search::Genotype largest = domain.largest();
+  std::vector<ir::Network> others;
+  std::size_t pool = 0;
+  for (const auto& slot : domain.slots())
+    if (slot.ordered_as_listed) pool = std::max(pool, slot.choices.size());
+  for (std::size_t o = 0; o + 1 < pool; ++o) {
+    search::Genotype g = largest;
+    for (std::size_t i = 0; i < g.size(); ++i)
+      if (domain.slots()[i].ordered_as_listed)
+        g[i] = static_cast<int>(std::min(o, domain.slots()[i].choices.size() - 1));
+    others.push_back(domain.network(g, "supernet"));
+  }
+  return Supernet(domain.network(largest, "supernet"), domain.spec().bits, std::move(others));
 }
 
 SupernetTrainResult train_space_supernet(Supernet& net, const search::Mbv2Domain& domain,

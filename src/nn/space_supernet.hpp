@@ -17,8 +17,9 @@ namespace hao::nn {
 /// spaces with the same text have the same members, whatever their names or comments.
 std::string space_signature(const search::Mbv2Spec& spec);
 
-/// The supernet of `domain`'s space: its largest genotype's network, with input ranges per bit
-/// choice of the space.
+/// The supernet of `domain`'s space: its largest genotype's network (and, where blocks choose
+/// operators, the largest at each other operator), with input ranges per bit choice of the
+/// space.
 Supernet space_supernet(const search::Mbv2Domain& domain);
 
 /// train_supernet with the space's smallest genotype and its random ones (each at the bits it

@@ -8,18 +8,66 @@
 
 namespace hao::nn {
 
-SupernetImpl::SupernetImpl(ir::Network largest, std::vector<int> act_bits)
-    : largest_(register_module("largest", IrNet(std::move(largest)))),
-      act_bits_(std::move(act_bits)) {
-  const ir::Network& net = largest_->network();
+namespace {
+
+// The layers of `variants`, merged by name, segment by segment (SupernetImpl's constructor).
+ir::Network merged(const std::vector<ir::Network>& variants) {
+  if (variants.size() == 1) return variants.front();
+  auto segment = [](const std::string& name) { return name.substr(0, name.find('_')); };
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::pair<ir::Layer, std::vector<std::string>>>> layers;
+  std::set<std::string> seen;
+  for (std::size_t v = 0; v < variants.size(); ++v)
+    for (const ir::Layer& l : variants[v].layers) {
+      const std::string seg = segment(l.name);
+      if (!layers.count(seg)) {
+        HAO_CHECK(v == 0, "supernet: layer " + l.name + " of '" + variants[v].name +
+                              "' is in a segment the largest network lacks");
+        order.push_back(seg);
+      }
+      auto& in_segment = layers[seg];
+      if (!seen.insert(l.name).second) continue;
+      std::vector<std::string> producers;
+      for (int p : l.inputs)
+        producers.push_back(p == ir::kNetworkInput
+                                ? std::string()
+                                : variants[v].layers[static_cast<std::size_t>(p)].name);
+      in_segment.emplace_back(l, std::move(producers));
+    }
+  ir::Network out = variants.front();
+  out.layers.clear();
+  std::map<std::string, int> at;
+  for (const std::string& seg : order)
+    for (auto& [l, producers] : layers[seg]) {
+      l.inputs.clear();
+      for (const std::string& p : producers) {
+        HAO_CHECK(p.empty() || at.count(p),
+                  "supernet: layer " + l.name + " reads " + p + ", which comes after it");
+        l.inputs.push_back(p.empty() ? ir::kNetworkInput : at[p]);
+      }
+      at[l.name] = static_cast<int>(out.layers.size());
+      out.layers.push_back(l);
+    }
+  return out;
+}
+
+}  // namespace
+
+SupernetImpl::SupernetImpl(ir::Network largest, std::vector<int> act_bits,
+                           std::vector<ir::Network> others)
+    : act_bits_(std::move(act_bits)) {
+  variants_.push_back(std::move(largest));
+  for (ir::Network& n : others) variants_.push_back(std::move(n));
+  store_ = register_module("largest", IrNet(merged(variants_)));
+  const ir::Network& net = store_->network();
   for (std::size_t i = 0; i < net.layers.size(); ++i) index_[net.layers[i].name] = i;
   for (int b : act_bits_) {
     std::vector<torch::Tensor>& ranges = bit_range_[b];
     ranges.resize(net.layers.size());
     for (std::size_t i = 0; i < net.layers.size(); ++i)
-      if (largest_->range(i).defined())
+      if (store_->range(i).defined())
         ranges[i] = register_buffer("range_b" + std::to_string(b) + "_" + std::to_string(i),
-                                    largest_->range(i).clone());
+                                    store_->range(i).clone());
   }
 }
 
@@ -40,7 +88,7 @@ void SupernetImpl::check_member(const ir::Network& member) const {
       issues.add(m.name, "not in the supernet's largest network '" + largest().name + "'");
       continue;
     }
-    const ir::Layer& l = largest().layers[it->second];
+    const ir::Layer& l = stored().layers[it->second];
     auto differs = [&](const std::string& what, std::int64_t mine, std::int64_t largest_one) {
       issues.add(m.name, what + " " + std::to_string(mine) + " cannot be sliced from the largest " +
                              "network's " + std::to_string(largest_one));
@@ -80,24 +128,24 @@ void SupernetImpl::check_member(const ir::Network& member) const {
 
 WeightedParams SupernetImpl::slice(const ir::Layer& m, const std::string& network) const {
   const std::size_t i = position(m.name, network);
-  const ir::Layer& l = largest().layers[i];
+  const ir::Layer& l = stored().layers[i];
   WeightedParams p;
   const auto at_bits = bit_range_.find(m.act_bits);
-  p.range = at_bits != bit_range_.end() ? at_bits->second[i] : largest_->range(i);
+  p.range = at_bits != bit_range_.end() ? at_bits->second[i] : store_->range(i);
   if (m.op == ir::OpKind::kFc) {
-    const auto& fc = largest_->fc(i);
+    const auto& fc = store_->fc(i);
     p.weight = fc->weight.narrow(0, 0, m.out.c).narrow(1, 0, m.in.elements());
     if (fc->options.bias() && (m.has_bias || m.folded_norm))
       p.bias = fc->bias.narrow(0, 0, m.out.c);
     return p;
   }
-  const auto& conv = largest_->conv(i);
+  const auto& conv = store_->conv(i);
   p.weight = conv->weight.narrow(0, 0, m.out.c)
                  .narrow(1, 0, m.in.c / m.groups)
                  .narrow(2, (l.kernel_h - m.kernel_h) / 2, m.kernel_h)
                  .narrow(3, (l.kernel_w - m.kernel_w) / 2, m.kernel_w);
   if (conv->options.bias() && m.has_bias) p.bias = conv->bias.narrow(0, 0, m.out.c);
-  if (const auto& bn = largest_->norm(i)) {
+  if (const auto& bn = store_->norm(i)) {
     p.bn_weight = bn->weight.narrow(0, 0, m.out.c);
     p.bn_bias = bn->bias.narrow(0, 0, m.out.c);
     p.bn_mean = bn->running_mean.narrow(0, 0, m.out.c);
@@ -159,8 +207,8 @@ torch::Tensor SupernetImpl::forward_each(const std::vector<const ir::Network*>& 
             "forward_each: one member per example");
   for (const ir::Network* m : std::set<const ir::Network*>(members.begin(), members.end()))
     check_member(*m);
-  const ir::Network& big = largest();
-  std::vector<torch::Tensor> outputs(big.layers.size());  // per layer of the largest, all rows
+  const ir::Network& big = stored();
+  std::vector<torch::Tensor> outputs(big.layers.size());  // per stored layer, all rows
   for (std::size_t j = 0; j < big.layers.size(); ++j) {
     const ir::Layer& layer = big.layers[j];
     // Examples by what the layer is in their member; the first of each group stands for it.
@@ -215,7 +263,7 @@ torch::Tensor SupernetImpl::forward_each(const std::vector<const ir::Network*>& 
 }
 
 void SupernetImpl::set_mode(IrNetImpl::Mode mode) {
-  largest_->set_mode(mode);
+  store_->set_mode(mode);
   if (mode == IrNetImpl::Mode::kCalibrate)
     for (auto& [bits, ranges] : bit_range_)
       for (auto& r : ranges)
@@ -228,12 +276,15 @@ void SupernetImpl::calibrate(const data::ImageSet& set, const Normalization& nor
   const bool was_training = is_training();
   eval();
   set_mode(IrNetImpl::Mode::kCalibrate);
-  std::vector<ir::Network> at_bits{largest()};
-  for (int b : act_bits_) {
-    ir::Network n = largest();
-    for (auto& l : n.layers)
-      if (l.has_weights()) l.weight_bits = l.act_bits = b;
-    at_bits.push_back(std::move(n));
+  std::vector<ir::Network> at_bits;
+  for (const ir::Network& v : variants_) {
+    at_bits.push_back(v);
+    for (int b : act_bits_) {
+      ir::Network n = v;
+      for (auto& l : n.layers)
+        if (l.has_weights()) l.weight_bits = l.act_bits = b;
+      at_bits.push_back(std::move(n));
+    }
   }
   const std::size_t n = std::min(order.size(), std::max<std::size_t>(1, images));
   const auto step = static_cast<std::size_t>(std::max(1, batch_size));
@@ -244,11 +295,11 @@ void SupernetImpl::calibrate(const data::ImageSet& set, const Normalization& nor
                                          order.begin() + static_cast<long>(std::min(n, at + step)));
       forward(net, batch_of(set, idx, norm).first);
     }
-  // The largest module's own ranges (what it runs with alone) are those at its bits.
-  for (std::size_t i = 0; i < largest().layers.size(); ++i)
-    if (const auto it = bit_range_.find(largest().layers[i].act_bits);
+  // The stored layers' own ranges (what the largest runs with alone) are those at their bits.
+  for (std::size_t i = 0; i < stored().layers.size(); ++i)
+    if (const auto it = bit_range_.find(stored().layers[i].act_bits);
         it != bit_range_.end() && it->second[i].defined())
-      largest_->range(i).copy_(it->second[i]);
+      store_->range(i).copy_(it->second[i]);
   set_mode(IrNetImpl::Mode::kQuantized);
   train(was_training);
 }

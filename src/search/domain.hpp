@@ -22,6 +22,9 @@ using Genotype = std::vector<int>;
 struct Slot {
   std::string name;
   std::vector<std::string> choices;
+  /// Choices that are names, not numbers (an operator pool): what "smaller" means to the
+  /// strategies that shrink (netadapt, hurricane's cheapest start) is their order as listed.
+  bool ordered_as_listed = false;
 };
 
 /// Training-free measures of a genotype's network: FLASH's accuracy-predictor inputs.

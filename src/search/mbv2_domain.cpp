@@ -36,7 +36,7 @@ std::string layer_key(const ir::Layer& l) {
     << l.pad_right << ' ' << l.groups << ' ' << l.depthwise << ' ' << l.ceil_mode << ' '
     << l.has_bias << ' ' << l.folded_norm << ' ' << l.weight_bits << ' ' << l.act_bits << ' '
     << ir::to_string(l.in) << ' ' << ir::to_string(l.out) << ' ' << (l.fused_into >= 0) << ' '
-    << l.fused_after_add << ' ' << l.has_fused_act << ' ' << l.fanout;
+    << l.fused_after_add << ' ' << l.has_fused_act << ' ' << l.fanout << ' ' << l.scaled_by_gate;
   return o.str();
 }
 
@@ -47,7 +47,11 @@ int stage_channels(int channels, double width) {
 
 struct Block {
   int in_channels, out_channels, kernel, expansion, bits, stride;
+  std::string op = "mbconv";  ///< one of mbv2_operators()
 };
+
+bool has_se(const std::string& op) { return op.find("-se") != std::string::npos; }
+bool has_hswish(const std::string& op) { return op.find("hswish") != std::string::npos; }
 
 // An inverted residual block's layers, named with `prefix`, reading layer `in` (or "input");
 // returns the name of its output (the add when it has a residual).
@@ -56,19 +60,35 @@ std::string write_block(std::ostream& y, const std::string& prefix, const std::s
   const std::string& p = prefix;
   const std::string q =
       ", weight_bits: " + std::to_string(b.bits) + ", act_bits: " + std::to_string(b.bits) + "}\n";
+  // MobileNetV3's variants: hard-swish for ReLU6; squeeze-excite on the depthwise output.
+  const std::string act = has_hswish(b.op) ? "hard_swish" : "relu6";
+  const int hidden = b.in_channels * std::max(1, b.expansion);
   std::string from = in;
   if (b.expansion > 1) {
-    y << "  - {name: " << p << "expand, op: conv, out_channels: " << b.in_channels * b.expansion
+    y << "  - {name: " << p << "expand, op: conv, out_channels: " << hidden
       << ", kernel: 1, inputs: [" << from << "], folded_norm: true" << q << "  - {name: " << p
-      << "expand_relu, op: relu6, act_bits: " << b.bits << "}\n";
+      << "expand_relu, op: " << act << ", act_bits: " << b.bits << "}\n";
     from = p + "expand_relu";
   }
   y << "  - {name: " << p << "dw, op: conv, depthwise: true, kernel: " << b.kernel
     << ", stride: " << b.stride << ", padding: " << b.kernel / 2 << ", inputs: [" << from
-    << "], folded_norm: true" << q << "  - {name: " << p
-    << "dw_relu, op: relu6, act_bits: " << b.bits << "}\n"
-    << "  - {name: " << p << "project, op: conv, out_channels: " << b.out_channels
-    << ", kernel: 1, folded_norm: true" << q;
+    << "], folded_norm: true" << q << "  - {name: " << p << "dw_relu, op: " << act
+    << ", act_bits: " << b.bits << "}\n";
+  from = p + "dw_relu";
+  if (has_se(b.op)) {
+    y << "  - {name: " << p << "se_pool, op: global_avgpool, act_bits: " << b.bits << "}\n"
+      << "  - {name: " << p << "se_reduce, op: conv, out_channels: " << std::max(8, hidden / 4)
+      << ", kernel: 1, bias: true" << q << "  - {name: " << p
+      << "se_relu, op: relu, act_bits: " << b.bits << "}\n"
+      << "  - {name: " << p << "se_expand, op: conv, out_channels: " << hidden
+      << ", kernel: 1, bias: true" << q << "  - {name: " << p
+      << "se_gate, op: hard_sigmoid, act_bits: " << b.bits << "}\n"
+      << "  - {name: " << p << "se_scale, op: mul, inputs: [" << from << ", " << p
+      << "se_gate], act_bits: " << b.bits << "}\n";
+    from = p + "se_scale";
+  }
+  y << "  - {name: " << p << "project, op: conv, out_channels: " << b.out_channels
+    << ", kernel: 1, inputs: [" << from << "], folded_norm: true" << q;
   if (b.stride == 1 && b.out_channels == b.in_channels) {
     y << "  - {name: " << p << "add, op: add, inputs: [" << in << ", " << p
       << "project], act_bits: " << b.bits << "}\n";
@@ -91,6 +111,7 @@ Mbv2Domain::Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map)
       slots_.push_back({q + "kernel", names(spec_.kernel)});
       slots_.push_back({q + "expansion", names(spec_.expansion)});
       slots_.push_back({q + "bits", names(spec_.bits)});
+      if (spec_.chooses_operators()) slots_.push_back({q + "operator", spec_.pool(s), true});
     }
   }
   slots_.push_back({"head.bits", names(spec_.bits)});
@@ -100,8 +121,26 @@ int Mbv2Domain::max_depth() const {
   return *std::max_element(spec_.depth.begin(), spec_.depth.end());
 }
 
+std::size_t Mbv2Domain::block_slots() const { return spec_.chooses_operators() ? 4 : 3; }
+
 std::size_t Mbv2Domain::block_slot(std::size_t stage, std::size_t block) const {
-  return stage * (2 + 3 * static_cast<std::size_t>(max_depth())) + 2 + 3 * block;
+  const std::size_t n = block_slots();
+  return stage * (2 + n * static_cast<std::size_t>(max_depth())) + 2 + n * block;
+}
+
+const std::string& Mbv2Domain::block_operator(const Genotype& g, std::size_t stage,
+                                              std::size_t block) const {
+  const std::vector<std::string>& pool = spec_.pool(stage);
+  if (!spec_.chooses_operators()) return pool.front();
+  return pool.at(static_cast<std::size_t>(g[block_slot(stage, block) + 3]));
+}
+
+std::string Mbv2Domain::block_prefix(const Genotype& g, std::size_t stage,
+                                     std::size_t block) const {
+  // In a space that chooses operators, each operator's layers have names (and so weights in
+  // the supernet) of their own.
+  const std::string p = "s" + std::to_string(stage) + "b" + std::to_string(block) + "_";
+  return spec_.chooses_operators() ? p + block_operator(g, stage, block) + "_" : p;
 }
 
 Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
@@ -110,14 +149,16 @@ Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
     const std::size_t d_slot = block_slot(s, 0) - 2;
     const int depth = spec_.depth[static_cast<std::size_t>(c[d_slot])];
     for (int b = depth; b < max_depth(); ++b)
-      for (int k = 0; k < 3; ++k)
-        c[block_slot(s, static_cast<std::size_t>(b)) + static_cast<std::size_t>(k)] = 0;
+      for (std::size_t k = 0; k < block_slots(); ++k)
+        c[block_slot(s, static_cast<std::size_t>(b)) + k] = 0;
     // A bypass where the block cannot pass its input through reads as the smallest expansion;
-    // a bypassed block's kernel and bits say nothing and keep their first choice.
+    // a bypassed block's kernel, bits and operator say nothing and keep their first choice.
     for (int b = 0; b < depth; ++b) {
       const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
       c[k + 1] = expansion_choice(c, s, static_cast<std::size_t>(b));
-      if (spec_.expansion[static_cast<std::size_t>(c[k + 1])] == 0) c[k] = c[k + 2] = 0;
+      if (spec_.expansion[static_cast<std::size_t>(c[k + 1])] == 0)
+        for (std::size_t i : {std::size_t{0}, std::size_t{2}, std::size_t{3}})
+          if (i < block_slots()) c[k + i] = 0;
     }
   }
   return c;
@@ -160,7 +201,8 @@ Genotype Mbv2Domain::random(Rng& rng) const {
 }
 
 std::string Mbv2Domain::label(const Genotype& g) const {
-  // e.g. "s0:d1,w1|k3e3b4;s1:d2,w0.75|k3e6b4|k5e3b8;...;head:b4"
+  // e.g. "s0:d1,w1|k3e3b4;s1:d2,w0.75|k3e6b4|k5e3b8;...;head:b4"; a block's operator after a
+  // '/' where the space chooses operators ("k3e6b4/mbconv-se")
   std::string out;
   for (std::size_t s = 0; s < spec_.stages.size(); ++s) {
     const std::size_t d = block_slot(s, 0) - 2;
@@ -172,6 +214,8 @@ std::string Mbv2Domain::label(const Genotype& g) const {
       out += "|k" + slots_[k].choices[static_cast<std::size_t>(g[k])] + "e" +
              slots_[k + 1].choices[static_cast<std::size_t>(g[k + 1])] + "b" +
              slots_[k + 2].choices[static_cast<std::size_t>(g[k + 2])];
+      if (block_slots() == 4)
+        out += "/" + slots_[k + 3].choices[static_cast<std::size_t>(g[k + 3])];
     }
   }
   return out + ";head:b" + slots_.back().choices[static_cast<std::size_t>(g.back())];
@@ -204,11 +248,19 @@ Genotype Mbv2Domain::parse(const std::string& text, const std::string& where) co
       fail("stage " + std::to_string(s) + " has depth " + dw[0] + " but " +
            std::to_string(blocks.size() - 1) + " blocks");
     for (std::size_t b = 1; b < blocks.size(); ++b) {
-      const std::string& t = blocks[b];
+      std::string t = blocks[b];
+      const std::size_t k = block_slot(s, b - 1);
+      if (block_slots() == 4) {
+        const auto slash = t.find('/');
+        if (slash == std::string::npos)
+          fail("block '" + t + "', expected kKeEbB/OPERATOR (this space chooses operators: " +
+               core::join(spec_.pool(s), ", ") + ")");
+        index(k + 3, t.substr(slash + 1));
+        t = t.substr(0, slash);
+      }
       const auto e = t.find('e'), bb = t.find('b');
       if (t.empty() || t[0] != 'k' || e == std::string::npos || bb == std::string::npos || bb < e)
         fail("block '" + t + "', expected kKeEbB");
-      const std::size_t k = block_slot(s, b - 1);
       index(k, t.substr(1, e - 1));
       index(k + 1, t.substr(e + 1, bb - e - 1));
       index(k + 2, t.substr(bb + 1));
@@ -252,6 +304,10 @@ Genotype extreme(const std::vector<Slot>& slots, bool largest) {
   Genotype g;
   for (const Slot& slot : slots) {
     std::size_t best = 0;
+    if (slot.ordered_as_listed) {
+      g.push_back(largest ? static_cast<int>(slot.choices.size()) - 1 : 0);
+      continue;
+    }
     for (std::size_t c = 1; c < slot.choices.size(); ++c) {
       const double v = std::stod(slot.choices[c]), b = std::stod(slot.choices[best]);
       if (largest ? v > b : v < b) best = c;
@@ -318,8 +374,9 @@ std::string Mbv2Domain::description(const Genotype& g, const std::string& name) 
       if (e == 0) continue;  // bypassed (CBC): its input passes through, channels and all
       const int bits = m.bits[static_cast<std::size_t>(g[k + 2])];
       const int stride = b == 0 ? m.stages[s].stride : 1;
-      const std::string p = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
-      last = write_block(y, p, last, {channels, out, kernel, e, bits, stride});
+      const auto bs = static_cast<std::size_t>(b);
+      last = write_block(y, block_prefix(g, s, bs), last,
+                         {channels, out, kernel, e, bits, stride, block_operator(g, s, bs)});
       channels = out;
     }
   }
@@ -342,9 +399,11 @@ namespace hao::search {
 std::vector<OperatorPosition> Mbv2Domain::operator_positions() const {
   std::vector<OperatorPosition> out;
   for (std::size_t s = 0; s < spec_.stages.size(); ++s)
-    for (std::size_t b = 0; b < static_cast<std::size_t>(max_depth()); ++b)
-      out.push_back({"s" + std::to_string(s) + ".b" + std::to_string(b),
-                     {block_slot(s, b), block_slot(s, b) + 1}});
+    for (std::size_t b = 0; b < static_cast<std::size_t>(max_depth()); ++b) {
+      std::vector<std::size_t> slots{block_slot(s, b), block_slot(s, b) + 1};
+      if (block_slots() == 4) slots.push_back(block_slot(s, b) + 3);
+      out.push_back({"s" + std::to_string(s) + ".b" + std::to_string(b), std::move(slots)});
+    }
   return out;
 }
 
@@ -355,7 +414,7 @@ bool Mbv2Domain::operator_present(const Genotype& g, std::size_t p) const {
 }
 
 std::string Mbv2Domain::block_alone(const ir::Network& net, const std::string& prefix, int kernel,
-                                    int expansion, int bits) const {
+                                    int expansion, int bits, const std::string& op) const {
   // The block's input and output shapes as the network has them.
   const int dw = net.find(prefix + "dw"), project = net.find(prefix + "project");
   const int expand = net.find(prefix + "expand");
@@ -370,7 +429,7 @@ std::string Mbv2Domain::block_alone(const ir::Network& net, const std::string& p
                static_cast<int>(net.layers[static_cast<std::size_t>(project)].out_channels),
                spec_.kernel[static_cast<std::size_t>(kernel)],
                spec_.expansion[static_cast<std::size_t>(expansion)], bits,
-               static_cast<int>(net.layers[static_cast<std::size_t>(dw)].stride_h)});
+               static_cast<int>(net.layers[static_cast<std::size_t>(dw)].stride_h), op});
   return y.str();
 }
 
@@ -392,7 +451,8 @@ std::vector<std::pair<std::string, std::string>> Mbv2Domain::pieces(const Genoty
       if (expansion(g, s, b) == 0) continue;  // bypassed: nothing runs
       const std::size_t k = block_slot(s, b);
       const std::string name = "s" + std::to_string(s) + "b" + std::to_string(b);
-      out.emplace_back(name, block_alone(net, name + "_", g[k], expansion_choice(g, s, b), 8));
+      out.emplace_back(name, block_alone(net, block_prefix(g, s, b), g[k],
+                                         expansion_choice(g, s, b), 8, block_operator(g, s, b)));
     }
   const ir::Layer& head = net.layers[static_cast<std::size_t>(net.find("head"))];
   const ir::Shape& in = net.producer_shape(head.inputs.at(0));
@@ -424,12 +484,13 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
   }
   const auto blocks = static_cast<std::size_t>(max_depth());
   const std::size_t s = p / blocks, b = p % blocks, k = block_slot(s, b);
-  const std::string prefix = "s" + std::to_string(s) + "b" + std::to_string(b) + "_";
+  const std::string prefix = block_prefix(g, s, b);
+  const std::string& op = block_operator(g, s, b);
   const int e = expansion_choice(g, s, b);
   if (spec_.expansion[static_cast<std::size_t>(e)] == 0) return {0, 0, share};  // a bypass
   const ir::Network net = network(g);
   const std::string y =
-      block_alone(net, prefix, g[k], e, spec_.bits[static_cast<std::size_t>(g[k + 2])]);
+      block_alone(net, prefix, g[k], e, spec_.bits[static_cast<std::size_t>(g[k + 2])], op);
   ir::Network part = ir::parse_description(y, "operator " + prefix);
   ir::derive_elementwise_bits(part);
   const OperatorCost cost{
@@ -438,7 +499,7 @@ OperatorCost Mbv2Domain::operator_cost(const Genotype& g, std::size_t p, double 
       : target().part_bits == 0
           ? part_target_ms(y)
           // the piece as the CPU table keys it (float on a CPU)
-          : part_target_ms(block_alone(net, prefix, g[k], e, target().part_bits)),
+          : part_target_ms(block_alone(net, prefix, g[k], e, target().part_bits, op)),
       share};
   std::lock_guard<std::mutex> lock(features_mutex_);
   return operator_costs_.emplace(std::make_tuple(g, p, share), cost).first->second;
@@ -549,7 +610,7 @@ SelectionSpace Mbv2Domain::build_selection() const {
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::vector<ilp::SlotCondition> is_present = present(s, b);
       if (is_present.empty()) continue;
-      for (std::size_t i = 0; i < 3; ++i) {
+      for (std::size_t i = 0; i < block_slots(); ++i) {
         const std::size_t slot = block_slot(s, b) + i;
         ilp::SlotCondition moved{static_cast<int>(slot), {}};
         for (int c = 1; c < problem.slot_sizes[slot]; ++c) moved.choices.push_back(c);
@@ -637,7 +698,8 @@ SelectionSpace Mbv2Domain::build_selection() const {
     std::vector<ilp::SlotCondition> extra;
     for (std::size_t s = 0; s < stages; ++s)
       for (std::size_t b = 0; b < blocks; ++b)
-        if (slot >= block_slot(s, b) && slot < block_slot(s, b) + 3) extra = present(s, b);
+        if (slot >= block_slot(s, b) && slot < block_slot(s, b) + block_slots())
+          extra = present(s, b);
     for (std::size_t c = 0; c < slots_[slot].choices.size(); ++c) {
       ilp::SelectionPart term;
       term.name = slots_[slot].name + "=" + slots_[slot].choices[c];
@@ -654,8 +716,10 @@ const SelectionSpace* Mbv2Domain::selection() const {
   // Program 4 is over dataflow designs: on another target the hao strategy works from its
   // other candidates, as on a space whose layers depend on too many slots.
   if (target_name() != "dataflow") return nullptr;
-  // A bypass moves readers and forks across blocks that contexts do not follow (yet).
+  // A bypass moves readers and forks across blocks that contexts do not follow (yet); the
+  // contexts do not name layers by operator (yet).
   if (std::count(spec_.expansion.begin(), spec_.expansion.end(), 0) > 0) return nullptr;
+  if (spec_.chooses_operators()) return nullptr;
   std::call_once(selection_once_, [&] {
     try {
       selection_ = std::make_unique<SelectionSpace>(build_selection());

@@ -23,7 +23,9 @@ class Mbv2Domain : public NetworkDomain {
   /// Expansion 0 is NetAdaptV2's channel-level bypass (CBC) at a block's hidden width: the
   /// block passes its input through (where it keeps its input's shape), so that a block's
   /// width and the stage's depth become one dimension; a bypassed block's kernel and bits hold
-  /// choice 0.
+  /// choice 0. Where some stage's pool has several operators (Mbv2Spec::operators), a block
+  /// also has `sS.bJ.operator` (ordered as listed), and its layers are named after it
+  /// ("s1b0_mbconv-se_dw"): each operator has weights of its own in the supernet.
   Mbv2Domain(Mbv2Spec spec, hw::Device device, ilp::MapOptions map = {});
 
   const std::vector<Slot>& slots() const override { return slots_; }
@@ -46,7 +48,7 @@ class Mbv2Domain : public NetworkDomain {
   const SelectionSpace* selection() const override;
 
   /// One per block slot (stage s, block j: "sS.bJ"), its operator the block's kernel and
-  /// expansion (MBConv kK eE).
+  /// expansion (MBConv kK eE) and, where the space chooses operators, the block's operator.
   std::vector<OperatorPosition> operator_positions() const override;
   bool operator_present(const Genotype& g, std::size_t p) const override;
   /// The block alone on its input shape in g (its MACs at g's channels), priced as a design
@@ -75,7 +77,14 @@ class Mbv2Domain : public NetworkDomain {
 
  private:
   int max_depth() const;
+  /// Slots per block: kernel, expansion, bits and, where the space chooses operators, operator.
+  std::size_t block_slots() const;
   std::size_t block_slot(std::size_t stage, std::size_t block) const;
+  /// The block's operator (one of its stage's pool).
+  const std::string& block_operator(const Genotype& g, std::size_t stage, std::size_t block) const;
+  /// The names of the block's layers start with this: "s1b0_", or "s1b0_OPERATOR_" where the
+  /// space chooses operators.
+  std::string block_prefix(const Genotype& g, std::size_t stage, std::size_t block) const;
   std::size_t depth_slot(std::size_t stage) const { return block_slot(stage, 0) - 2; }
   /// "stage's depth exceeds `block`" as a condition on its depth slot; empty when every
   /// depth choice has the block.
@@ -90,9 +99,9 @@ class Mbv2Domain : public NetworkDomain {
   int expansion(const Genotype& g, std::size_t stage, std::size_t block) const;
   SelectionSpace build_selection() const;
   /// The description of block `prefix` of `net` alone, on its input shape there, at the given
-  /// kernel and expansion choice indices and bits.
+  /// kernel and expansion choice indices, bits and operator.
   std::string block_alone(const ir::Network& net, const std::string& prefix, int kernel,
-                          int expansion, int bits) const;
+                          int expansion, int bits, const std::string& op) const;
 
   Mbv2Spec spec_;
   std::vector<Slot> slots_;

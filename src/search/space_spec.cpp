@@ -121,8 +121,14 @@ std::string resolve(const std::string& file, const std::string& data_dir) {
 
 }  // namespace
 
+const std::vector<std::string>& mbv2_operators() {
+  static const std::vector<std::string> names{"mbconv", "mbconv-hswish", "mbconv-se",
+                                              "mbconv-se-hswish"};
+  return names;
+}
+
 std::vector<std::string> builtin_space_names() {
-  return {"fmnist-mbv2", "fmnist-densenet", "fmnist-autoshrink", "nb201", "anb"};
+  return {"fmnist-mbv2", "fmnist-mbv3", "fmnist-densenet", "fmnist-autoshrink", "nb201", "anb"};
 }
 
 std::optional<std::string> builtin_space(const std::string& name) {
@@ -197,6 +203,25 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       (std::string(key) == "accuracy" ? s.table.accuracy_column : s.table.latency_column) = column;
     }
   } else if (kind == "mbv2") {
+    // An operator pool: names from mbv2_operators, none repeated.
+    auto read_pool = [&](const YAML::Node& n, const std::string& key,
+                         std::vector<std::string>& out) {
+      const std::vector<std::string>& known = mbv2_operators();
+      if (!n.IsSequence() || n.size() == 0) {
+        issues.add(key, "expected a non-empty list of operators (" + core::join(known, ", ") + ")");
+        return;
+      }
+      out.clear();
+      for (std::size_t i = 0; i < n.size(); ++i) {
+        const std::string op = n[i].IsScalar() ? n[i].as<std::string>() : YAML::Dump(n[i]);
+        const std::string at = key + "[" + std::to_string(i) + "]";
+        if (std::find(known.begin(), known.end(), op) == known.end())
+          issues.add(at, "unknown operator '" + op + "', expected " + core::join_choices(known));
+        else if (std::find(out.begin(), out.end(), op) != out.end())
+          issues.add(at, "repeats '" + op + "'");
+        out.push_back(op);
+      }
+    };
     Fields f(root, "", issues,
              {"name", "kind", "data", "input", "classes", "stem", "stages", "head",
               "classifier_bits", "choices"});
@@ -223,10 +248,12 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       issues.add("stages", "expected a non-empty list of {channels, stride}");
     } else {
       for (std::size_t i = 0; i < stages.size(); ++i) {
-        Fields g(stages[i], "stages[" + std::to_string(i) + "]", issues, {"channels", "stride"});
+        const std::string at = "stages[" + std::to_string(i) + "]";
+        Fields g(stages[i], at, issues, {"channels", "stride", "operators"});
         Mbv2Spec::Stage st;
         g.get("channels", st.channels, 1, 65536, true);
         g.get("stride", st.stride, 1, 8, true);
+        if (g.has("operators")) read_pool(g.node("operators"), at + ".operators", st.operators);
         m.stages.push_back(st);
       }
     }
@@ -234,8 +261,9 @@ SpaceSpec parse_space_checked(const std::string& yaml, const std::string& where,
       issues.add("choices", "missing");
     } else {
       Fields g(f.node("choices"), "choices", issues,
-               {"depth", "width", "kernel", "expansion", "bits"});
+               {"depth", "width", "kernel", "expansion", "bits", "operators"});
       g.list("depth", m.depth, 1, 16);
+      if (g.has("operators")) read_pool(g.node("operators"), "choices.operators", m.operators);
       g.list("width", m.width, 0.05, 4.0);
       g.list("kernel", m.kernel, 1, 15);
       g.list("expansion", m.expansion, 0, 16);  // 0: the block bypassed (CBC)

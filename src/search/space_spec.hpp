@@ -11,6 +11,13 @@
 
 namespace hao::search {
 
+/// The block operators an mbv2 space's pools may name (MobileNetV3's variants of the inverted
+/// residual block), from the plainest: "mbconv" (ReLU6), "mbconv-hswish" (hard-swish after the
+/// expand and depthwise convs), "mbconv-se" (squeeze-excite on the depthwise output: global
+/// pooling, 1x1 conv to max(8, hidden / 4) channels, ReLU, 1x1 conv back, hard-sigmoid, scale),
+/// "mbconv-se-hswish" (both).
+const std::vector<std::string>& mbv2_operators();
+
 struct Mbv2Spec {
   std::string data = "fashion-mnist";
   int input_channels = 1, input_height = 28, input_width = 28, input_bits = 8;
@@ -18,12 +25,29 @@ struct Mbv2Spec {
   int stem_channels = 16, stem_kernel = 3, stem_stride = 1, stem_bits = 8;
   struct Stage {
     int channels = 16, stride = 1;
+    /// The stage's block operator pool; empty: the space's `operators`.
+    std::vector<std::string> operators;
   };
   std::vector<Stage> stages;
   int head_channels = 128;
   int classifier_bits = 8;
   std::vector<int> depth, kernel, expansion, bits;
   std::vector<double> width;
+  /// The block operator pool of every stage without its own, ordered from the plainest to the
+  /// richest (the sandwich rule's largest network takes the last, netadapt shrinks toward the
+  /// first); each operator has its own weights in the supernet.
+  std::vector<std::string> operators{"mbconv"};
+  /// Stage s's pool.
+  const std::vector<std::string>& pool(std::size_t s) const {
+    return stages[s].operators.empty() ? operators : stages[s].operators;
+  }
+  /// Whether some stage's pool has more than one operator (a genotype then chooses one per
+  /// block).
+  bool chooses_operators() const {
+    for (std::size_t s = 0; s < stages.size(); ++s)
+      if (pool(s).size() > 1) return true;
+    return false;
+  }
 };
 
 /// FLASH's DenseNet-type space (NN-Mass's CNNs): `cells` cells, the first at the input's size
@@ -66,7 +90,8 @@ struct SpaceSpec {
   TabularSource table;        ///< kind tabular (files resolved against the data folder)
 };
 
-/// Names of the built-in spaces: fmnist-mbv2, fmnist-densenet, fmnist-autoshrink, nb201, anb.
+/// Names of the built-in spaces: fmnist-mbv2, fmnist-mbv3, fmnist-densenet, fmnist-autoshrink,
+/// nb201, anb.
 std::vector<std::string> builtin_space_names();
 
 /// A built-in space by name, or a YAML file. Tabular files are resolved against `data_dir`

@@ -57,6 +57,12 @@ std::vector<std::vector<double>> numeric_choices(const Domain& domain,
   std::vector<std::vector<double>> out;
   for (const Slot& slot : domain.slots()) {
     std::vector<double> values;
+    if (slot.ordered_as_listed) {
+      for (std::size_t i = 0; i < slot.choices.size(); ++i)
+        values.push_back(static_cast<double>(i));
+      out.push_back(std::move(values));
+      continue;
+    }
     for (const std::string& c : slot.choices) {
       std::size_t used = 0;
       double v = 0;

@@ -89,7 +89,8 @@ class TrajectoryStrategy : public Strategy {
   std::string noun_, why_;
 };
 
-/// Each slot's choices as numbers (what "smaller" means to netadapt and hurricane); InputError
+/// Each slot's choices as numbers (what "smaller" means to netadapt and hurricane; a slot
+/// ordered_as_listed counts 0, 1, ...); InputError
 /// naming `strategy`, the slot and the choice when one is not a number (a table of cells).
 std::vector<std::vector<double>> numeric_choices(const Domain& domain, const std::string& strategy);
 /// Every slot at its largest (or smallest) value of `values` (numeric_choices), snapped.

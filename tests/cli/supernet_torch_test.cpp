@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/app.hpp"
 #include "cli/run_hao.hpp"
@@ -129,6 +130,66 @@ TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
        "largest"},
       "damaged.pt: not a hao supernet checkpoint");
   bad({"supernet", "train", "--space", "nb201"}, "a supernet needs a generative (kind mbv2) space");
+}
+
+// Operator pools as a user meets them: a space whose blocks choose among MobileNetV3's
+// operators trains its supernet (each operator's own weights), judges and exports a member with
+// squeeze-excite and hard-swish blocks, whose export measures in hao train what the supernet
+// judged; HURRICANE prices every kernel x expansion x operator and keeps its best.
+TEST(SupernetTorch, OperatorPoolsTrainJudgeExportAndHurricaneSelectsAmongThem) {
+  const std::string dir = ::testing::TempDir() + "supernet_pools";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string space = dir + "/pools.yaml", ckpt = dir + "/pools.supernet.pt";
+  std::ofstream(space) << "name: pools\nkind: mbv2\ndata: fashion-mnist\n"
+                          "stages: [{channels: 16, stride: 2}, {channels: 24, stride: 2, "
+                          "operators: [mbconv, mbconv-se]}]\n"
+                          "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3, 5], "
+                          "expansion: [1, 3], bits: [4, 8], operators: [mbconv, mbconv-hswish, "
+                          "mbconv-se, mbconv-se-hswish]}\n";
+  HaoRun t = hao({"supernet", "train", "--space", space, "--steps", "20", "--qat-steps", "4",
+                  "--validation", "500", "--threads", "1", "--out", ckpt});
+  ASSERT_EQ(t.code, kExitOk) << t.err;
+  const std::string genotype =
+      "s0:d2,w1|k5e3b4/mbconv-se-hswish|k3e1b8/mbconv-hswish;s1:d1,w0.5|k3e3b4/mbconv-se;head:b8";
+  HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                         genotype, "--float", "--threads", "1"});
+  ASSERT_EQ(in_float.code, kExitOk) << in_float.err;
+  const double judged = number_after(in_float.out, "validation accuracy ");
+  EXPECT_GT(judged, 15.0);
+  HaoRun e = hao({"supernet", "export", "--space", space, "--checkpoint", ckpt, "--genotype",
+                  genotype, "--out", dir + "/net.pt"});
+  ASSERT_EQ(e.code, kExitOk) << e.err;
+  const std::string model = core::read_file(dir + "/model.yaml");
+  EXPECT_NE(model.find("s0b0_mbconv-se-hswish_se_scale"), std::string::npos);
+  EXPECT_NE(model.find("hard_swish"), std::string::npos);
+  HaoRun m = hao({"train", dir + "/model.yaml", "--init", dir + "/net.pt", "--epochs", "0",
+                  "--validation", "500", "--threads", "1"});
+  ASSERT_EQ(m.code, kExitOk) << m.err;
+  EXPECT_DOUBLE_EQ(number_after(m.out, "float:     validation accuracy "), judged) << m.out;
+  // An operator the stage's pool lacks: exit 2 naming it.
+  std::string foreign = genotype;
+  foreign.replace(foreign.find("/mbconv-se;"), 10, "/mbconv-hswish");
+  HaoRun bad = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                    foreign, "--threads", "1"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("mbconv-hswish"), std::string::npos) << bad.err;
+
+  const HaoRun h =
+      hao(brief_search(space, dir + "/s.db", dir + "/rep", "4",
+                       {"--strategy", "hurricane", "--operators", "3", "--population", "2"}));
+  ASSERT_EQ(h.code, kExitOk) << h.err;
+  const core::CsvTable ops = core::read_csv(dir + "/rep/hurricane_operators.csv");
+  std::map<std::string, int> all;
+  std::set<std::string> kinds;
+  for (const auto& row : ops.rows) {
+    ++all[row[ops.column("position")]];
+    const std::string& op = row[ops.column("operator")];
+    kinds.insert(op.substr(op.find("operator=") + 9));
+  }
+  for (const auto& [position, n] : all)  // kernel x expansion x the stage's operators
+    EXPECT_EQ(n, position.rfind("s1.", 0) == 0 ? 8 : 16) << position;
+  EXPECT_EQ(kinds.size(), 4u);
 }
 
 // hao search on a generative space judges on the supernet by default: trained once, kept

@@ -30,6 +30,26 @@ search::Mbv2Domain bypass_space() {
   return search::Mbv2Domain(spec.mbv2, hw::load_device("zu3eg"));
 }
 
+// The default space whose blocks choose among MobileNetV3's operators, each with weights of its
+// own (stage 2 between the plain block and squeeze-excite only).
+search::Mbv2Domain pool_space() {
+  search::SpaceSpec spec = search::load_space("fmnist-mbv2", HAO_EXAMPLES);
+  spec.mbv2.operators = search::mbv2_operators();
+  spec.mbv2.stages[2].operators = {"mbconv", "mbconv-se"};
+  return search::Mbv2Domain(spec.mbv2, hw::load_device("zu3eg"));
+}
+
+// The spaces the member tests run on: the default, with bypassed blocks, with operator pools.
+const char* const kSpaceNames[] = {"default space", "bypass space", "operator pools"};
+search::Mbv2Domain test_space(int i) {
+  return i == 0 ? default_space() : i == 1 ? bypass_space() : pool_space();
+}
+// Its supernet: space_supernet's for the operator pools (the other operators' layers merged
+// in), the largest network alone otherwise (one input range per layer).
+Supernet test_supernet(int i, const search::Mbv2Domain& d) {
+  return i == 2 ? space_supernet(d) : Supernet(d.network(d.largest(), "largest"));
+}
+
 // Moves every shared tensor off its initial value (weights, batch norm scales, shifts and
 // statistics) so that slicing the wrong channels or kernel taps would show.
 void perturb(Supernet& s, unsigned seed) {
@@ -66,8 +86,11 @@ void copy_reference_slice(const IrNet& largest, IrNet& alone) {
     const std::int64_t top = (l.kernel_h - m.kernel_h) / 2, left = (l.kernel_w - m.kernel_w) / 2;
     alone->weight(i).copy_(w.index({Slice(0, m.out.c), Slice(0, m.in.c / m.groups),
                                     Slice(top, top + m.kernel_h), Slice(left, left + m.kernel_w)}));
+    if (alone->conv(i)->options.bias())  // squeeze-excite's convs: a bias, no batch norm
+      alone->conv(i)->bias.copy_(largest->conv(j)->bias.index({Slice(0, m.out.c)}));
     const auto& from = largest->norm(j);
     const auto& to = alone->norm(i);
+    if (!to) continue;
     to->weight.copy_(from->weight.index({Slice(0, m.out.c)}));
     to->bias.copy_(from->bias.index({Slice(0, m.out.c)}));
     to->running_mean.copy_(from->running_mean.index({Slice(0, m.out.c)}));
@@ -79,12 +102,13 @@ void copy_reference_slice(const IrNet& largest, IrNet& alone) {
 // its own with its slice of the weights copied in (by the reference slicing above, and by
 // Supernet::extract): in float evaluation and quantization-aware at the member's bits (4 or 8
 // per block), for random depths, widths, kernels and expansions; and in the same space with
-// bypassed blocks (expansion 0), whose members skip those blocks' slices.
+// bypassed blocks (expansion 0), whose members skip those blocks' slices; and in the space of
+// operator pools, whose members take each block's slice from its operator's own weights.
 TEST(Supernet, EveryMemberEqualsItsStandaloneNetworkWithTheSlicedWeights) {
-  for (const bool bypass : {false, true}) {
-    SCOPED_TRACE(bypass ? "bypass space" : "default space");
-    const search::Mbv2Domain d = bypass ? bypass_space() : default_space();
-    Supernet s(d.network(d.largest(), "largest"));
+  for (const int space : {0, 1, 2}) {
+    SCOPED_TRACE(kSpaceNames[space]);
+    const search::Mbv2Domain d = test_space(space);
+    Supernet s = test_supernet(space, d);
     perturb(s, 3);
     search::Rng rng(7);
     const torch::Tensor x = torch::randn({4, 1, 28, 28});
@@ -114,19 +138,26 @@ TEST(Supernet, EveryMemberEqualsItsStandaloneNetworkWithTheSlicedWeights) {
       quantized->set_mode(IrNetImpl::Mode::kQuantized);
       copy_reference_slice(s->largest_module(), quantized);
       quantized->eval();
-      EXPECT_TRUE(torch::allclose(s->forward(member, x), quantized->forward(x), 1e-4, 1e-5));
+      // space_supernet keeps a range per bit choice (the reference copies the stored layer's
+      // own): there the member extracted at its bits stands for it.
+      IrNet at_bits = s->extract(member);
+      at_bits->eval();
+      EXPECT_TRUE(torch::allclose(s->forward(member, x),
+                                  space == 2 ? at_bits->forward(x) : quantized->forward(x), 1e-4,
+                                  1e-5));
     }
   }
 }
 
 // Ordered dropout's pass: every example through its own member in one forward, each row what
 // that member computes alone, in float and quantization-aware at the members' bits, on the
-// default space and with bypassed blocks; its gradient reaches only the members' slices.
+// default space, with bypassed blocks and with operator pools; its gradient reaches only the
+// members' slices (not another operator's weights).
 TEST(Supernet, OrderedDropoutRunsEveryExampleThroughItsOwnMember) {
-  for (const bool bypass : {false, true}) {
-    SCOPED_TRACE(bypass ? "bypass space" : "default space");
-    const search::Mbv2Domain d = bypass ? bypass_space() : default_space();
-    Supernet s(d.network(d.largest(), "largest"));
+  for (const int space : {0, 1, 2}) {
+    SCOPED_TRACE(kSpaceNames[space]);
+    const search::Mbv2Domain d = test_space(space);
+    Supernet s = test_supernet(space, d);
     perturb(s, 5);
     search::Rng rng(11);
     std::vector<ir::Network> members{d.network(d.smallest(), "smallest")};
@@ -158,7 +189,7 @@ TEST(Supernet, OrderedDropoutRunsEveryExampleThroughItsOwnMember) {
     s->zero_grad();
     const std::vector<const ir::Network*> narrow(8, &members[0]);  // all the smallest
     s->forward_each(narrow, x).sum().backward();
-    const ir::Network& big = s->largest();
+    const ir::Network& big = s->largest_module()->network();
     const std::size_t head = static_cast<std::size_t>(big.find("head"));
     const std::int64_t read =
         members[0].layers[static_cast<std::size_t>(members[0].find("head"))].in.c;
@@ -167,6 +198,17 @@ TEST(Supernet, OrderedDropoutRunsEveryExampleThroughItsOwnMember) {
     ASSERT_TRUE(g.defined());
     EXPECT_GT(g.narrow(1, 0, read).abs().sum().item<double>(), 0);
     EXPECT_EQ(g.narrow(1, read, big.layers[head].in.c - read).abs().sum().item<double>(), 0);
+    if (space != 2) continue;
+    // The smallest takes the plain block everywhere: the other operators' weights are untouched.
+    std::size_t others = 0;
+    for (std::size_t i = 0; i < big.layers.size(); ++i) {
+      const std::string& name = big.layers[i].name;
+      if (!big.layers[i].has_weights() || name.find("_mbconv-") == std::string::npos) continue;
+      const torch::Tensor gw = s->largest_module()->weight(i).grad();
+      EXPECT_TRUE(!gw.defined() || gw.abs().sum().item<double>() == 0) << name;
+      ++others;
+    }
+    EXPECT_GT(others, 20u);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "search/made_up_accuracy.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/netadapt_strategy.hpp"
+#include "search/slot_named.hpp"
 #include "search/space_spec.hpp"
 
 namespace hao::search {
@@ -33,25 +34,18 @@ const Mbv2Domain& bypass_space() {
   return d;
 }
 
-std::size_t slot(const Domain& d, const std::string& name) {
-  for (std::size_t i = 0; i < d.slots().size(); ++i)
-    if (d.slots()[i].name == name) return i;
-  ADD_FAILURE() << "no slot " << name;
-  return 0;
-}
-
 bool has_layer(const ir::Network& net, const std::string& name) { return net.find(name) >= 0; }
 
 TEST(Bypass, ABypassedBlockIsTheStageWithoutIt) {
   const Mbv2Domain& d = bypass_space();
   Genotype g = d.largest();  // depth 3, expansion 3 everywhere
-  g[slot(d, "s1.b1.expansion")] = 0;
+  g[slot_named(d, "s1.b1.expansion")] = 0;
   Rng rng(1);
   g = d.snap(g, rng);
   EXPECT_TRUE(d.valid(g));
   // Its kernel and bits say nothing: first choices, as a removed block's.
-  EXPECT_EQ(g[slot(d, "s1.b1.kernel")], 0);
-  EXPECT_EQ(g[slot(d, "s1.b1.bits")], 0);
+  EXPECT_EQ(g[slot_named(d, "s1.b1.kernel")], 0);
+  EXPECT_EQ(g[slot_named(d, "s1.b1.bits")], 0);
   const ir::Network net = d.network(g);
   EXPECT_FALSE(has_layer(net, "s1b1_dw"));
   EXPECT_FALSE(has_layer(net, "s1b1_add"));
@@ -70,15 +64,15 @@ TEST(Bypass, ABypassedBlockIsTheStageWithoutIt) {
   // Where the block cannot pass its input through (stage 1's first: stride 2), 0 reads as the
   // smallest expansion.
   Genotype first = d.largest();
-  first[slot(d, "s1.b0.expansion")] = 0;
+  first[slot_named(d, "s1.b0.expansion")] = 0;
   first = d.snap(first, rng);
-  EXPECT_EQ(first[slot(d, "s1.b0.expansion")], 1);
+  EXPECT_EQ(first[slot_named(d, "s1.b0.expansion")], 1);
   EXPECT_TRUE(has_layer(d.network(first), "s1b0_dw"));
   // Stage 0's first block keeps the stem's shape: it may go.
   Genotype stem_only = d.largest();
-  stem_only[slot(d, "s0.b0.expansion")] = 0;
+  stem_only[slot_named(d, "s0.b0.expansion")] = 0;
   stem_only = d.snap(stem_only, rng);
-  EXPECT_EQ(stem_only[slot(d, "s0.b0.expansion")], 0);
+  EXPECT_EQ(stem_only[slot_named(d, "s0.b0.expansion")], 0);
   EXPECT_FALSE(has_layer(d.network(stem_only), "s0b0_dw"));
 }
 
