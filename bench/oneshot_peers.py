@@ -15,13 +15,16 @@ judged candidates (supernet accuracy at their bits against fps) and of the measu
 (the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
 dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
 
-Usage: bench/oneshot_peers.py [--out DIR] [--supernet FILE] [--device D]
+Usage: bench/oneshot_peers.py [--out DIR] [--space S] [--supernet FILE] [--device D]
                               [--target dataflow|engine|cpu] [--latency-model M]
                               [--budget N] [--seed S]
                               [--peers hao,netadapt,scd,hurricane,random,hurricane-all]
                               (after a build)
-Prints a markdown table and writes DIR/oneshot_peers[-TARGET]-sSEED.json (TARGET: cpu, engine-DEVICE[-MODEL]). A rerun with the same DIR reuses the
-runs already there.
+Prints a markdown table and writes DIR/oneshot_peers[-SPACE][-TARGET]-sSEED.json (SPACE when
+not fmnist-mbv2; TARGET: cpu, engine-DEVICE[-MODEL]). A rerun with the same DIR reuses the
+runs already there. hurricane-all keeps every operator of a position: 6 in fmnist-mbv2 (2
+kernels x 3 expansions), 24 in fmnist-mbv3 (x 4 operators); --all-operators N for another
+space.
 """
 import argparse
 import json
@@ -38,8 +41,9 @@ PEERS = {
     "netadapt": ["--strategy", "netadapt", "--layers", "4", "--samples", "10"],
     "scd": ["--strategy", "netadapt", "--layers", "1"],
     "hurricane": ["--strategy", "hurricane"],
-    # HURRICANE without operator selection: every operator of the space kept (a device-agnostic pool)
-    "hurricane-all": ["--strategy", "hurricane", "--operators", "6"],
+    # HURRICANE without operator selection: every operator of the space kept (a device-agnostic
+    # pool); main() sets how many that is
+    "hurricane-all": ["--strategy", "hurricane", "--operators"],
     "random": ["--strategy", "random"],
 }
 
@@ -64,13 +68,20 @@ def where(args):
     return args.device if args.target == "dataflow" else args.target
 
 
+def space_tag(args):
+    """The space as run names say it: nothing for the default."""
+    if args.space == "fmnist-mbv2":
+        return ""
+    return os.path.splitext(os.path.basename(args.space))[0] + "-"
+
+
 def run(peer, args):
     where_ = where(args)
-    name = f"{peer}-{where_}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
+    name = f"{peer}-{space_tag(args)}{where_}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
     report = os.path.join(args.out, "report-" + name)
     out_json = os.path.join(args.out, name + ".json")
     if not os.path.exists(out_json):
-        cmd = [HAO, "search", *PEERS[peer], "--device", args.device, "--budget", str(args.budget),
+        cmd = [HAO, "search", *PEERS[peer], "--space", args.space, "--device", args.device, "--budget", str(args.budget),
                "--seed", str(args.seed), "--study", name, "--storage", os.path.join(args.out, "studies.db"),
                "--files", os.path.join(args.out, "files"), "--out", report, "--json", out_json,
                "--no-reuse"]
@@ -110,6 +121,9 @@ def run(peer, args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="/tmp/oneshot_peers")
+    p.add_argument("--space", default="fmnist-mbv2")
+    p.add_argument("--all-operators", type=int, default=0,
+                   help="hurricane-all's --operators (default: 24 for fmnist-mbv3, else 6)")
     p.add_argument("--supernet", default="")
     p.add_argument("--device", default="zu3eg")
     p.add_argument("--target", default="dataflow", choices=["dataflow", "engine", "cpu"],
@@ -121,12 +135,14 @@ def main():
                    "the supernet's)")
     p.add_argument("--peers", default="hao,netadapt,scd,hurricane,random")
     args = p.parse_args()
+    PEERS["hurricane-all"] = PEERS["hurricane-all"][:3] + [
+        str(args.all_operators or (24 if "mbv3" in args.space else 6))]
     os.makedirs(args.out, exist_ok=True)
     rows = []
     for peer in args.peers.split(","):
         print(f"running {peer} ...", file=sys.stderr, flush=True)
         rows.append(run(peer, args))
-    print(f"| peer ({where(args)}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
+    print(f"| peer ({space_tag(args)}{where(args)}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
           "frontier | measured HV | best test acc |")
     print("|---|---:|---:|---:|---|---:|---:|")
     for r in rows:
@@ -134,9 +150,10 @@ def main():
         print(f"| `{r['command']}` | {r['evaluations']} | {r['seconds']:.0f} | "
               f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
               f"{r['best_test_accuracy']:.2f}% |")
-    suffix = "" if args.target == "dataflow" else "-" + where(args)
+    suffix = ("-" + space_tag(args)[:-1] if space_tag(args) else "") + (
+        "" if args.target == "dataflow" else "-" + where(args))
     with open(os.path.join(args.out, f"oneshot_peers{suffix}-s{args.seed}.json"), "w") as f:
-        json.dump({"device": args.device, "target": args.target,
+        json.dump({"space": args.space, "device": args.device, "target": args.target,
                    "latency_model": args.latency_model, "budget": args.budget,
                    "seed": args.seed, "runs": rows}, f, indent=1)
 

@@ -19,7 +19,8 @@ def read_pools(report):
     pools = {}
     with open(os.path.join(report, "hurricane_operators.csv")) as f:
         for row in csv.DictReader(f):
-            op = row["operator"].replace("kernel=", "k").replace(" expansion=", "e")
+            op = (row["operator"].replace("kernel=", "k").replace(" expansion=", "e")
+                  .replace(" operator=", "/"))
             pools.setdefault(row["position"], []).append((op, float(row["score"]), row["kept"] == "1"))
     return pools
 

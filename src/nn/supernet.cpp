@@ -276,25 +276,48 @@ void SupernetImpl::calibrate(const data::ImageSet& set, const Normalization& nor
   const bool was_training = is_training();
   eval();
   set_mode(IrNetImpl::Mode::kCalibrate);
-  std::vector<ir::Network> at_bits;
-  for (const ir::Network& v : variants_) {
-    at_bits.push_back(v);
-    for (int b : act_bits_) {
-      ir::Network n = v;
-      for (auto& l : n.layers)
-        if (l.has_weights()) l.weight_bits = l.act_bits = b;
-      at_bits.push_back(std::move(n));
-    }
-  }
   const std::size_t n = std::min(order.size(), std::max<std::size_t>(1, images));
   const auto step = static_cast<std::size_t>(std::max(1, batch_size));
   torch::NoGradGuard no_grad;
-  for (const ir::Network& net : at_bits)
-    for (std::size_t at = 0; at < n; at += step) {
-      const std::vector<std::size_t> idx(order.begin() + static_cast<long>(at),
-                                         order.begin() + static_cast<long>(std::min(n, at + step)));
-      forward(net, batch_of(set, idx, norm).first);
+  // Every range of stored layer i (its own, then one per bit width).
+  auto ranges_of = [&](std::size_t i) {
+    std::vector<torch::Tensor> out{store_->range(i)};
+    for (auto& [bits, ranges] : bit_range_) out.push_back(ranges[i]);
+    return out;
+  };
+  // A layer's ranges come from the first network that has it: the largest first, then each
+  // other operator's only for its own layers (the layers they share with the largest keep the
+  // largest's, as before pools: a rarely trained operator's outliers would otherwise widen
+  // the stem's and head's ranges for every member).
+  std::set<std::size_t> done;
+  for (const ir::Network& v : variants_) {
+    std::vector<std::pair<std::size_t, std::vector<torch::Tensor>>> kept;
+    for (std::size_t i : done) {
+      std::vector<torch::Tensor> copies;
+      for (const torch::Tensor& r : ranges_of(i)) copies.push_back(r.clone());
+      kept.emplace_back(i, std::move(copies));
     }
+    std::vector<ir::Network> at_bits{v};
+    for (int b : act_bits_) {
+      ir::Network at = v;
+      for (auto& l : at.layers)
+        if (l.has_weights()) l.weight_bits = l.act_bits = b;
+      at_bits.push_back(std::move(at));
+    }
+    for (const ir::Network& net : at_bits)
+      for (std::size_t at = 0; at < n; at += step) {
+        const std::vector<std::size_t> idx(
+            order.begin() + static_cast<long>(at),
+            order.begin() + static_cast<long>(std::min(n, at + step)));
+        forward(net, batch_of(set, idx, norm).first);
+      }
+    for (auto& [i, copies] : kept) {
+      std::vector<torch::Tensor> now = ranges_of(i);
+      for (std::size_t k = 0; k < now.size(); ++k) now[k].copy_(copies[k]);
+    }
+    for (const ir::Layer& l : v.layers)
+      if (l.has_weights()) done.insert(index_.at(l.name));
+  }
   // The stored layers' own ranges (what the largest runs with alone) are those at their bits.
   for (std::size_t i = 0; i < stored().layers.size(); ++i)
     if (const auto it = bit_range_.find(stored().layers[i].act_bits);

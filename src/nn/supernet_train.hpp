@@ -30,7 +30,8 @@ struct SupernetTrainOptions {
   SupernetMode mode = SupernetMode::kSandwich;
   long steps = 300;  ///< float steps
   /// Then this many quantization-aware steps: the ranges calibrated at each of the supernet's
-  /// act_bits, every member at its own bits (the sampler's draws carry the space's bit choices).
+  /// act_bits, every member at its own bits (the sampler's draws carry the space's bit choices),
+  /// each step's gradient clipped to norm 10.
   long qat_steps = 0;
   double qat_lr_fraction = 0.1;          ///< their peak learning rate, a fraction of lr
   std::size_t calibration_images = 512;  ///< images that set the ranges before them

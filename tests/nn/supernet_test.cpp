@@ -271,6 +271,55 @@ TEST(Supernet, ANetworkThatIsNoSliceIsBadInputNamingTheLayer) {
   EXPECT_THROW(s->extract(renamed), core::InputError);
 }
 
+// With operator pools, the layers every operator's network shares (stem, head, classifier) and
+// the largest's own keep the ranges the largest network's calibration gives them: the other
+// operators' networks set only their own layers' ranges.
+TEST(Supernet, OtherOperatorsCalibrateOnlyTheirOwnLayers) {
+  const search::Mbv2Domain d = pool_space();
+  Supernet pools = space_supernet(d);
+  perturb(pools, 9);
+  Supernet alone(d.network(d.largest(), "largest"), d.spec().bits);
+  {
+    torch::NoGradGuard no_grad;  // the largest's tensors, by name
+    const ir::Network& u = pools->largest_module()->network();
+    const ir::Network& l = alone->largest_module()->network();
+    for (std::size_t i = 0; i < l.layers.size(); ++i) {
+      if (!l.layers[i].has_weights()) continue;
+      const auto j = static_cast<std::size_t>(u.find(l.layers[i].name));
+      alone->largest_module()->weight(i).copy_(pools->largest_module()->weight(j));
+      if (const auto& bn = alone->largest_module()->norm(i)) {
+        const auto& from = pools->largest_module()->norm(j);
+        bn->weight.copy_(from->weight);
+        bn->bias.copy_(from->bias);
+        bn->running_mean.copy_(from->running_mean);
+        bn->running_var.copy_(from->running_var);
+      }
+      if (const auto& conv = alone->largest_module()->conv(i); conv && conv->options.bias())
+        conv->bias.copy_(pools->largest_module()->conv(j)->bias);
+      if (const auto& fc = alone->largest_module()->fc(i))
+        fc->bias.copy_(pools->largest_module()->fc(j)->bias);
+    }
+  }
+  const data::DataSet ds = test::synthetic(64, 8, 4);
+  const Normalization norm = normalization_of(ds.train);
+  std::vector<std::size_t> order(64);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  pools->calibrate(ds.train, norm, order, 64, 32);
+  alone->calibrate(ds.train, norm, order, 64, 32);
+  const ir::Network& u = pools->largest_module()->network();
+  const ir::Network& l = alone->largest_module()->network();
+  const search::Genotype g = with_uniform_bits(d, d.largest(), 4, "test");
+  for (const ir::Network& member : {d.network(g, "b4"), d.network(d.largest(), "b8")}) {
+    IrNet from_pools = pools->extract(member), from_alone = alone->extract(member);
+    for (std::size_t i = 0; i < member.layers.size(); ++i) {
+      if (!member.layers[i].has_weights()) continue;
+      EXPECT_TRUE(torch::equal(from_pools->range(i), from_alone->range(i)))
+          << member.layers[i].name;
+    }
+  }
+  EXPECT_GT(u.layers.size(), 2 * l.layers.size());
+}
+
 // With ranges per bit choice (the space's supernet), a member at 4 bits reads the 4-bit ranges
 // and one at 8 bits the 8-bit ones; each still equals its standalone network built with that
 // slice, and the two ranges differ (a 4-bit clip is tighter).
