@@ -514,12 +514,9 @@ std::vector<Candidate> layer_candidates(const ir::Layer& layer, const Device& de
   const EngineKind kind = engine_kind(layer);
   std::vector<MacMapping> macs = {MacMapping::kLut};
   std::vector<WeightMemory> memories = {WeightMemory::kBram};
-  if (kind != EngineKind::kStream) {
-    macs.push_back(MacMapping::kDsp);
-    memories.push_back(WeightMemory::kLutram);
-    if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
-  }
-  if (layer.scaled_by_gate) {  // where squeeze-excite's map waits for its gate
+  if (kind != EngineKind::kStream) macs.push_back(MacMapping::kDsp);
+  // Where the weights are kept, or where squeeze-excite's map waits for its gate.
+  if (kind != EngineKind::kStream || layer.scaled_by_gate) {
     memories.push_back(WeightMemory::kLutram);
     if (options.allow_uram && device.uram > 0) memories.push_back(WeightMemory::kUram);
   }

@@ -157,8 +157,8 @@ Genotype Mbv2Domain::snap(const Genotype& g, Rng&) const {
       const std::size_t k = block_slot(s, static_cast<std::size_t>(b));
       c[k + 1] = expansion_choice(c, s, static_cast<std::size_t>(b));
       if (spec_.expansion[static_cast<std::size_t>(c[k + 1])] == 0)
-        for (std::size_t i : {std::size_t{0}, std::size_t{2}, std::size_t{3}})
-          if (i < block_slots()) c[k + i] = 0;
+        for (std::size_t i = 0; i < block_slots(); ++i)
+          if (i != 1) c[k + i] = 0;  // all but the expansion
     }
   }
   return c;

@@ -63,6 +63,26 @@ double number_after(const std::string& text, const std::string& key) {
   return std::stod(text.substr(at + key.size()));
 }
 
+// `genotype` judged in float on the supernet `ckpt` of `space`, then exported to DIR/net.pt
+// (model.yaml beside it) and measured by hao train from that checkpoint without training:
+// {judged, measured}, validation accuracies in percent.
+std::pair<double, double> judge_then_measure_export(const std::string& space,
+                                                    const std::string& ckpt,
+                                                    const std::string& genotype,
+                                                    const std::string& dir) {
+  HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
+                         genotype, "--float", "--threads", "1"});
+  EXPECT_EQ(in_float.code, kExitOk) << in_float.err;
+  HaoRun e = hao({"supernet", "export", "--space", space, "--checkpoint", ckpt, "--genotype",
+                  genotype, "--out", dir + "/net.pt"});
+  EXPECT_EQ(e.code, kExitOk) << e.err;
+  HaoRun m = hao({"train", dir + "/model.yaml", "--init", dir + "/net.pt", "--epochs", "0",
+                  "--validation", "500", "--threads", "1"});
+  EXPECT_EQ(m.code, kExitOk) << m.err;
+  return {number_after(in_float.out, "validation accuracy "),
+          number_after(m.out, "float:     validation accuracy ")};
+}
+
 // Trained, judged at the bits and in float; exported, the network's own checkpoint measures in
 // hao train exactly what the supernet judged in float on the same validation images.
 TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
@@ -91,20 +111,10 @@ TEST(SupernetTorch, TrainEvalExportAndTheExportMeasuresTheSame) {
                       genotype, "--recalibration-images", "200", "--threads", "1"});
   ASSERT_EQ(fewer.code, kExitOk) << fewer.err;
   EXPECT_NE(fewer.out.find("re-estimated on 200)"), std::string::npos) << fewer.out;
-  HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
-                         genotype, "--float", "--threads", "1"});
-  ASSERT_EQ(in_float.code, kExitOk) << in_float.err;
-  const double judged = number_after(in_float.out, "validation accuracy ");
+  const auto [judged, measured] = judge_then_measure_export(space, ckpt, genotype, dir);
   EXPECT_GT(judged, 20.0);
-
-  HaoRun e = hao({"supernet", "export", "--space", space, "--checkpoint", ckpt, "--genotype",
-                  genotype, "--out", dir + "/net.pt"});
-  ASSERT_EQ(e.code, kExitOk) << e.err;
   ASSERT_TRUE(fs::exists(dir + "/model.yaml"));
-  HaoRun m = hao({"train", dir + "/model.yaml", "--init", dir + "/net.pt", "--epochs", "0",
-                  "--validation", "500", "--threads", "1"});
-  ASSERT_EQ(m.code, kExitOk) << m.err;
-  EXPECT_DOUBLE_EQ(number_after(m.out, "float:     validation accuracy "), judged) << m.out;
+  EXPECT_DOUBLE_EQ(measured, judged);
 
   // Bad input: exit 2, one message naming the value.
   auto bad = [&](std::vector<std::string> args, const std::string& says) {
@@ -152,21 +162,12 @@ TEST(SupernetTorch, OperatorPoolsTrainJudgeExportAndHurricaneSelectsAmongThem) {
   ASSERT_EQ(t.code, kExitOk) << t.err;
   const std::string genotype =
       "s0:d2,w1|k5e3b4/mbconv-se-hswish|k3e1b8/mbconv-hswish;s1:d1,w0.5|k3e3b4/mbconv-se;head:b8";
-  HaoRun in_float = hao({"supernet", "eval", "--space", space, "--checkpoint", ckpt, "--genotype",
-                         genotype, "--float", "--threads", "1"});
-  ASSERT_EQ(in_float.code, kExitOk) << in_float.err;
-  const double judged = number_after(in_float.out, "validation accuracy ");
+  const auto [judged, measured] = judge_then_measure_export(space, ckpt, genotype, dir);
   EXPECT_GT(judged, 15.0);
-  HaoRun e = hao({"supernet", "export", "--space", space, "--checkpoint", ckpt, "--genotype",
-                  genotype, "--out", dir + "/net.pt"});
-  ASSERT_EQ(e.code, kExitOk) << e.err;
   const std::string model = core::read_file(dir + "/model.yaml");
   EXPECT_NE(model.find("s0b0_mbconv-se-hswish_se_scale"), std::string::npos);
   EXPECT_NE(model.find("hard_swish"), std::string::npos);
-  HaoRun m = hao({"train", dir + "/model.yaml", "--init", dir + "/net.pt", "--epochs", "0",
-                  "--validation", "500", "--threads", "1"});
-  ASSERT_EQ(m.code, kExitOk) << m.err;
-  EXPECT_DOUBLE_EQ(number_after(m.out, "float:     validation accuracy "), judged) << m.out;
+  EXPECT_DOUBLE_EQ(measured, judged);
   // An operator the stage's pool lacks: exit 2 naming it.
   std::string foreign = genotype;
   foreign.replace(foreign.find("/mbconv-se;"), 10, "/mbconv-hswish");
