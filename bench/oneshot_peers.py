@@ -17,7 +17,7 @@ dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
 
 Usage: bench/oneshot_peers.py [--out DIR] [--space S] [--supernet FILE] [--device D]
                               [--target dataflow|engine|cpu] [--latency-model M]
-                              [--budget N] [--seed S]
+                              [--budget N] [--seed S] [--latency-limit MS]
                               [--peers hao,netadapt,scd,hurricane,random,hurricane-all]
                               (after a build)
 Prints a markdown table and writes DIR/oneshot_peers[-SPACE][-TARGET]-sSEED.json (SPACE when
@@ -77,7 +77,8 @@ def space_tag(args):
 
 def run(peer, args):
     where_ = where(args)
-    name = f"{peer}-{space_tag(args)}{where_}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "")
+    name = f"{peer}-{space_tag(args)}{where_}-b{args.budget}" + (f"-s{args.seed}" if args.seed != 1 else "") + (
+        f"-l{args.latency_limit:g}" if args.latency_limit and peer.startswith("hurricane") else "")
     report = os.path.join(args.out, "report-" + name)
     out_json = os.path.join(args.out, name + ".json")
     if not os.path.exists(out_json):
@@ -91,6 +92,8 @@ def run(peer, args):
             cmd += ["--target", "engine"]
             if args.latency_model:
                 cmd += ["--latency-model", args.latency_model]
+        if args.latency_limit and peer.startswith("hurricane"):
+            cmd += ["--latency-limit", str(args.latency_limit)]
         if args.target == "cpu":  # this CPU, one thread, one piece table for every run
             cmd += ["--target", args.target, "--threads", "1",
                     "--cpu-table", os.path.join(args.out, "cpu_table.json")]
@@ -130,6 +133,9 @@ def main():
                    help="cpu: this CPU at one thread, its piece table shared by the runs")
     p.add_argument("--latency-model", default="",
                    help="--target engine: a calibrated model of the device's pinned engine")
+    p.add_argument("--latency-limit", type=float, default=0,
+                   help="hurricane peers: one frame interval limit in ms for all (default: each "
+                   "its own, the median of random networks of its kept pools)")
     p.add_argument("--budget", type=int, default=150)
     p.add_argument("--seed", type=int, default=1, help="the strategies' (and, without --supernet, "
                    "the supernet's)")
@@ -151,9 +157,11 @@ def main():
               f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
               f"{r['best_test_accuracy']:.2f}% |")
     suffix = ("-" + space_tag(args)[:-1] if space_tag(args) else "") + (
-        "" if args.target == "dataflow" else "-" + where(args))
+        "" if args.target == "dataflow" else "-" + where(args)) + (
+        f"-l{args.latency_limit:g}" if args.latency_limit else "")
     with open(os.path.join(args.out, f"oneshot_peers{suffix}-s{args.seed}.json"), "w") as f:
         json.dump({"space": args.space, "device": args.device, "target": args.target,
+                   "latency_limit_ms": args.latency_limit or None,
                    "latency_model": args.latency_model, "budget": args.budget,
                    "seed": args.seed, "runs": rows}, f, indent=1)
 

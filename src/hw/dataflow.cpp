@@ -193,14 +193,43 @@ class NodeBuilder {
   // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
   // Channels/PE * pixels (AddStreams, DuplicateStreams, StreamingEltwise, ...); LUTs are
   // hao's estimate (FINN has none for these nodes).
-  NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels) {
+  // `bits`: of each element, when not the layer's activation width.
+  NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels,
+                       int bits = 0) {
     NodeCost n;
     n.op = op;
     n.pe = pe;
     n.cycles = ceil_div(channels, pe) * pixels;
-    n.res.lut =
-        o_.lut_stream_overhead + static_cast<double>(pe * l_.act_bits) * o_.lut_per_stream_lane_bit;
+    n.res.lut = o_.lut_stream_overhead + static_cast<double>(pe * (bits > 0 ? bits : l_.act_bits)) *
+                                             o_.lut_per_stream_lane_bit;
     return n;
+  }
+
+  // An element-wise multiply over the layer's output (FINN's ElementwiseMul), `pe` lanes of
+  // `a_bits` x `b_bits` products in LUTs, each priced as the MVAU's LUT multiplier (FINN-R:
+  // (2 ceil((a + b) / 6) - 1) (a + b)); FINN has no estimate of its own for the node.
+  NodeCost multiply_node(std::int64_t pe, int a_bits, int b_bits) {
+    const int width = a_bits + b_bits;
+    NodeCost n = stream_node(FinnOp::kEltwise, pe, l_.out.c, l_.out.h * l_.out.w, width);
+    n.res.lut +=
+        o_.lut_per_bit_product * static_cast<double>(pe * (2 * ceil_div(width, 6) - 1) * width);
+    return n;
+  }
+
+  // Hard-swish and SiLU, x times gate(x), as a FINN build has to make them: FINN's streamlining
+  // turns only monotonic activations into thresholds, and hao's QONNX export writes these as
+  // Mul(x, HardSigmoid(x)) and Mul(x, Sigmoid(x)). A DuplicateStreams forks x, a Thresholding
+  // quantizes the gate to the activation's bits, an ElementwiseMul multiplies x by it and a
+  // Thresholding requantizes the product. x is the accumulator of the layer before where it
+  // reads one (as wide as fused thresholds take it: a function of the activation's bits alone).
+  void gated_activation(std::int64_t pe, std::int64_t fork_pe) {
+    const int a = l_.act_bits;
+    const int x = l_.reads_accumulator ? static_cast<int>(finn_accumulator_bits(1024, a, a)) : a;
+    const std::int64_t pixels = l_.out.h * l_.out.w, steps = threshold_steps(a);
+    add(stream_node(FinnOp::kDuplicateStreams, fork_pe, l_.out.c, pixels, x));
+    add(thresholding_node(l_.out.c, pixels, steps, x, pe));
+    add(multiply_node(pe, x, a));
+    add(thresholding_node(l_.out.c, pixels, steps, x + a, pe));
   }
 
   // FMPadding and the sliding-window unit in front of a windowed layer.
@@ -360,7 +389,7 @@ class NodeBuilder {
         return;
       }
       case ir::OpKind::kMul:
-        add(stream_node(FinnOp::kEltwise, pe, l_.out.c, out_pixels));
+        add(multiply_node(pe, l_.act_bits, l_.act_bits));
         if (l_.scaled_by_gate) {
           // Squeeze-excite (FINN has no node for it): the gate needs the whole map pooled, so
           // the map waits in a FIFO of all its elements, PE lanes wide, as FINN's FIFO sizing
@@ -373,6 +402,10 @@ class NodeBuilder {
         add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
         return;
       case ir::OpKind::kAct:
+        if (ir::is_gated(l_.act)) {
+          gated_activation(pe, aux_pe);
+          return;
+        }
         add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits), l_.act_bits, pe));
         return;
       case ir::OpKind::kConv:
@@ -408,10 +441,11 @@ class Balancer {
  public:
   Balancer(const ir::Layer& l, const Device& device, const DataflowOptions& o) {
     const bool window = engine_kind(l) == EngineKind::kMvau && needs_window(l);
-    // The fork after the layer and an add's requantizer take the auxiliary PE.
+    // The fork after the layer, an add's requantizer and a gated activation's fork of its input
+    // take the auxiliary PE.
     const bool requantizer = l.op == ir::OpKind::kAdd && !l.has_fused_act;
-    const bool fork = l.fanout >= 2 || requantizer;
     act_ = l.op == ir::OpKind::kAct;
+    const bool fork = l.fanout >= 2 || requantizer || (act_ && ir::is_gated(l.act));
     if (!window && !fork && !(engine_kind(l) == EngineKind::kVvau && padded(l))) return;
     auto node_cycles = [&](const LayerConfig& c, std::initializer_list<FinnOp> ops) {
       return slowest_node(layer_cost(l, c, device, o), ops);

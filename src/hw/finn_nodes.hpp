@@ -25,7 +25,7 @@ enum class FinnOp {
   kGlobalAccPool,      ///< GlobalAccPool: global average pooling (its sum)
   kAddStreams,         ///< AddStreams: a residual add
   kDuplicateStreams,   ///< DuplicateStreams: a fork to several consumers
-  kEltwise,            ///< StreamingEltwise: an element-wise multiply
+  kEltwise,            ///< ElementwiseMul: an element-wise multiply (StreamingEltwise read too)
   kConcat,             ///< StreamingConcat
   kChannelwiseOp,      ///< ChannelwiseOp: a per-channel add or multiply
   kLabelSelect,        ///< LabelSelect: top-k of the classifier's outputs

@@ -40,8 +40,10 @@ class LayerFolder {
         stream();
         break;
     }
-    // The DuplicateStreams forking its output (an add's shares its PE with the requantizer).
-    if (l_.fanout >= 2 && l_.op != ir::OpKind::kAdd)
+    // The DuplicateStreams forking its output (an add's shares its PE with the requantizer), and
+    // a gated activation's fork of its input (the same PE).
+    const bool gated = l_.op == ir::OpKind::kAct && ir::is_gated(l_.act);
+    if ((l_.fanout >= 2 && l_.op != ir::OpKind::kAdd) || gated)
       optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams});
     // SetFolding leaves ram_style at "auto": Vivado places the weights.
     c_.memory = auto_weight_memory(l_, c_);
@@ -89,9 +91,10 @@ class LayerFolder {
         optimize(c_.pe, l_.out.c, {FinnOp::kAddStreams});
         optimize(c_.aux_pe, l_.out.c, {FinnOp::kDuplicateStreams, FinnOp::kThresholding});
         return;
-      case ir::OpKind::kAct:
+      case ir::OpKind::kAct:  // a gated one's multiply at its thresholds' PE
       case ir::OpKind::kGlobalAvgPool:
-        optimize(c_.pe, l_.out.c, {FinnOp::kThresholding, FinnOp::kGlobalAccPool});
+        optimize(c_.pe, l_.out.c,
+                 {FinnOp::kThresholding, FinnOp::kEltwise, FinnOp::kGlobalAccPool});
         return;
       case ir::OpKind::kMaxPool:
       case ir::OpKind::kAvgPool:
@@ -100,7 +103,7 @@ class LayerFolder {
         optimize(c_.pe, l_.out.c, {FinnOp::kPool});
         return;
       default:
-        // StreamingEltwise and StreamingConcat: SetFolding does not fold them (it warns and
+        // ElementwiseMul and StreamingConcat: SetFolding does not fold them (it warns and
         // leaves PE = 1).
         return;
     }

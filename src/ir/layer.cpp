@@ -38,6 +38,8 @@ std::string op_name(OpKind op) {
     if (e.op == op) return e.name;
   return "?";
 }
+bool is_gated(ActKind act) { return act == ActKind::kHardSwish || act == ActKind::kSilu; }
+
 std::string act_name(ActKind act) {
   for (const auto& e : kActs)
     if (e.act == act) return e.name;

@@ -17,6 +17,10 @@ enum class ActKind { kRelu, kRelu6, kClip, kSigmoid, kHardSigmoid, kHardSwish, k
 /// The name used in descriptions and tables ("conv", "global_avgpool", ...).
 std::string op_name(OpKind op);
 std::string act_name(ActKind act);
+/// Hard-swish and SiLU: x times a gate of x (hard-sigmoid, sigmoid). Not monotonic, so FINN
+/// cannot turn them into thresholds: a streaming design forks x, thresholds the gate, multiplies
+/// and requantizes the product.
+bool is_gated(ActKind act);
 /// All op / activation names accepted in descriptions, for error messages.
 std::vector<std::string> op_names();
 std::vector<std::string> act_names();
@@ -57,6 +61,9 @@ struct Layer {
   int fused_into = -1;
   bool fused_after_add = false;  ///< on a fused activation: the layer it fuses into is an add
   bool has_fused_act = false;    ///< on a conv, fc or add: an activation is fused into it
+  /// On an activation that is not fused: it reads a conv's, fc's or add's output that no
+  /// thresholds quantized (the accumulator, or the sum), not another activation's.
+  bool reads_accumulator = false;
   /// Layers that read this layer's output: an activation fuses only at 1; at 2 or more FINN
   /// forks the stream with a DuplicateStreams node.
   int fanout = 0;

@@ -38,8 +38,8 @@ class Network {
 /// Throws core::InputError listing every problem found.
 void infer_shapes(Network& net, const std::string& where);
 
-/// Sets Layer::fused_into, fused_after_add, has_fused_act and fanout from the graph's
-/// structure (infer_shapes calls it).
+/// Sets Layer::fused_into, fused_after_add, has_fused_act, reads_accumulator and fanout from the
+/// graph's structure (infer_shapes calls it).
 void mark_fused_activations(Network& net);
 
 }  // namespace hao::ir

@@ -36,7 +36,8 @@ std::string layer_key(const ir::Layer& l) {
     << l.pad_right << ' ' << l.groups << ' ' << l.depthwise << ' ' << l.ceil_mode << ' '
     << l.has_bias << ' ' << l.folded_norm << ' ' << l.weight_bits << ' ' << l.act_bits << ' '
     << ir::to_string(l.in) << ' ' << ir::to_string(l.out) << ' ' << (l.fused_into >= 0) << ' '
-    << l.fused_after_add << ' ' << l.has_fused_act << ' ' << l.fanout << ' ' << l.scaled_by_gate;
+    << l.fused_after_add << ' ' << l.has_fused_act << ' ' << l.fanout << ' ' << l.scaled_by_gate
+    << ' ' << l.reads_accumulator;
   return o.str();
 }
 

@@ -125,6 +125,54 @@ TEST(DataflowCost, LutMultipliersGrowWithBits) {
   }
 }
 
+// Hard-swish (x times hard-sigmoid(x)) is no monotonic function FINN can turn into thresholds:
+// it forks x, thresholds the gate, multiplies and requantizes, on the accumulator of the conv
+// before it (the width fused thresholds take), and on an activation's output where it reads one.
+TEST(DataflowCost, GatedActivationForksThresholdsMultipliesAndRequantizes) {
+  ir::Network net;
+  net.input = {8, 6, 6};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 16, 1));
+  net.layers.push_back(test::simple("hswish", ir::OpKind::kAct, {0}));
+  net.layers.push_back(test::simple("hswish2", ir::OpKind::kAct, {1}));
+  net.layers.push_back(test::conv("c2", 2, 16, 1));
+  net.layers.push_back(test::simple("relu", ir::OpKind::kAct, {3}));
+  net.layers[1].act = net.layers[2].act = ir::ActKind::kHardSwish;
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  ir::infer_shapes(net, "t");
+  EXPECT_TRUE(net.layers[1].reads_accumulator);
+  EXPECT_EQ(net.layers[1].fused_into, -1);
+  EXPECT_FALSE(net.layers[0].has_fused_act);
+  EXPECT_FALSE(net.layers[2].reads_accumulator);  // reads hswish's 4-bit output
+  EXPECT_EQ(net.layers[4].fused_into, 3);         // a ReLU still fuses
+  EXPECT_FALSE(net.layers[4].reads_accumulator);
+
+  const Device d = big_device();
+  LayerConfig c{1, 4, MacMapping::kLut, WeightMemory::kLutram};
+  c.aux_pe = 2;
+  const std::int64_t acc = finn_accumulator_bits(1024, 4, 4), pixels = 36;
+  for (int i : {1, 2}) {
+    const LayerCost cost = layer_cost(net.layers[static_cast<std::size_t>(i)], c, d, {});
+    ASSERT_EQ(cost.nodes.size(), 4u) << i;
+    EXPECT_EQ(cost.nodes[0].op, FinnOp::kDuplicateStreams);
+    EXPECT_EQ(cost.nodes[1].op, FinnOp::kThresholding);
+    EXPECT_EQ(cost.nodes[2].op, FinnOp::kEltwise);
+    EXPECT_EQ(cost.nodes[3].op, FinnOp::kThresholding);
+    EXPECT_EQ(cost.nodes[0].cycles, 16 / 2 * pixels);  // the fork at its own PE
+    for (int k : {1, 2, 3})
+      EXPECT_EQ(cost.nodes[static_cast<std::size_t>(k)].cycles, 16 / 4 * pixels);
+    EXPECT_EQ(cost.cycles, 16 / 2 * pixels);
+    const int x = i == 1 ? static_cast<int>(acc) : 4;
+    const NodeCost gate = thresholding_node(16, pixels, 15, x, 4);
+    const NodeCost requant = thresholding_node(16, pixels, 15, x + 4, 4);
+    EXPECT_EQ(cost.nodes[1].res.lut, gate.res.lut) << i;
+    EXPECT_EQ(cost.nodes[3].res.lut, requant.res.lut) << i;
+    EXPECT_GT(cost.nodes[2].res.lut, 0);
+  }
+  // On the accumulator it costs more than on a 4-bit activation.
+  EXPECT_GT(layer_cost(net.layers[1], c, d, {}).res.lut,
+            layer_cost(net.layers[2], c, d, {}).res.lut);
+}
+
 TEST(DataflowCost, CandidatesAreExactlyTheNonDominatedSet) {
   std::mt19937 rng(5);
   const Device device = big_device();

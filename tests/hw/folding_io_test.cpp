@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,26 @@ std::string write(const std::string& text) {
   return path;
 }
 
+// Writes `configs` as a folding file, reads it back and expects the same design, node for node,
+// with no note; returns the file's text.
+std::string expect_round_trip(const ir::Network& net, const std::vector<LayerConfig>& configs,
+                              const Device& d) {
+  const std::string text = folding_json(net, configs, d);
+  const FoldingFile back = read_folding(write(text), net, d);
+  EXPECT_TRUE(back.notes.empty()) << core::join(back.notes, "\n") << "\n" << text;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const LayerCost want = layer_cost(net.layers[i], configs[i], d, {});
+    const LayerCost got = layer_cost(net.layers[i], back.configs[i], d, {});
+    EXPECT_EQ(got.nodes.size(), want.nodes.size()) << i;
+    for (std::size_t k = 0; k < std::min(want.nodes.size(), got.nodes.size()); ++k) {
+      EXPECT_EQ(got.nodes[k].cycles, want.nodes[k].cycles) << i << "/" << k;
+      EXPECT_EQ(got.nodes[k].res.lut, want.nodes[k].res.lut) << i << "/" << k;
+      EXPECT_EQ(got.nodes[k].res.uram, want.nodes[k].res.uram) << i << "/" << k;
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 TEST(FoldingIo, NamesFollowFinnOrder) {
@@ -59,24 +80,35 @@ TEST(FoldingIo, RoundTrips) {
                                       {1, 2, MacMapping::kLut, WeightMemory::kBram},
                                       {3, 16, MacMapping::kLut, WeightMemory::kBram},
                                       {1, 1, MacMapping::kDsp, WeightMemory::kLutram}};
-  const std::string text = folding_json(net, configs, d);
-  FoldingFile back = read_folding(write(text), net, d);
-  EXPECT_TRUE(back.notes.empty()) << core::join(back.notes, "\n") << "\n" << text;
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    const LayerCost want = layer_cost(net.layers[i], configs[i], d, {});
-    const LayerCost got = layer_cost(net.layers[i], back.configs[i], d, {});
-    ASSERT_EQ(got.nodes.size(), want.nodes.size()) << i;
-    for (std::size_t k = 0; k < want.nodes.size(); ++k) {
-      EXPECT_EQ(got.nodes[k].cycles, want.nodes[k].cycles) << i << "/" << k;
-      EXPECT_EQ(got.nodes[k].res.lut, want.nodes[k].res.lut) << i << "/" << k;
-      EXPECT_EQ(got.nodes[k].res.uram, want.nodes[k].res.uram) << i << "/" << k;
-    }
-  }
+  const std::string text = expect_round_trip(net, configs, d);
   const auto j = nlohmann::json::parse(text);
   EXPECT_EQ(j["MVAU_hls_0"]["ram_style"], "ultra");
   EXPECT_EQ(j["VVAU_hls_0"]["ram_style"], "block");
   EXPECT_EQ(j["MVAU_hls_1"]["ram_style"], "distributed");
   EXPECT_EQ(j["ConvolutionInputGenerator_rtl_1"]["SIMD"], 16);  // the VVAU's PE
+}
+
+// A hard-swish's nodes (fork, gate thresholds, ElementwiseMul, requantizer) are named in FINN's
+// order and read back to the same design: the fork takes the auxiliary PE, the rest the PE.
+TEST(FoldingIo, GatedActivationRoundTrips) {
+  ir::Network net;
+  net.name = "gated";
+  net.input = {8, 6, 6};
+  net.layers.push_back(test::conv("c0", ir::kNetworkInput, 16, 1));
+  net.layers.push_back(test::simple("hswish", ir::OpKind::kAct, {0}));
+  net.layers.push_back(test::conv("c1", 1, 8, 1));
+  net.layers[1].act = ir::ActKind::kHardSwish;
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  ir::infer_shapes(net, "t");
+  const Device d;
+  std::vector<LayerConfig> configs = {{2, 4, MacMapping::kLut, WeightMemory::kLutram},
+                                      {1, 8, MacMapping::kLut, WeightMemory::kBram},
+                                      {4, 2, MacMapping::kLut, WeightMemory::kLutram}};
+  configs[1].aux_pe = 2;
+  EXPECT_EQ(finn_node_names(net, configs, d)[1],
+            (std::vector<std::string>{"DuplicateStreams_hls_0", "Thresholding_rtl_0",
+                                      "ElementwiseMul_hls_0", "Thresholding_rtl_1"}));
+  expect_round_trip(net, configs, d);
 }
 
 // Older names, entries out of graph order and FINN nodes outside the layers are read; graph

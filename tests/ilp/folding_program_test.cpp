@@ -124,6 +124,38 @@ TEST(FoldingProgram, LinkedThresholdPlacementEqualsBruteForce) {
   EXPECT_GE(linked, compared);
 }
 
+// Every configuration of a gated activation (hard-swish: fork, gate thresholds, multiply,
+// requantizer) is matched by one of a ReLU in its place at least as fast and cheap (its
+// thresholds split off at the same PE), so program 1 never maps a network faster with
+// hard-swish than with ReLU: the model cannot make hard-swish look cheaper.
+TEST(FoldingProgram, HardSwishNeverMapsFasterThanRelu) {
+  constexpr unsigned kSeed = 31;
+  std::mt19937 rng(kSeed);
+  int compared = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const ir::Network relu = test::random_block_network(rng);
+    const hw::Device device = test::random_device(rng);
+    ir::Network hswish = relu;
+    bool gated = false;
+    for (auto& l : hswish.layers)
+      if (l.op == ir::OpKind::kAct) l.act = ir::ActKind::kHardSwish, gated = true;
+    if (!gated) continue;
+    ir::infer_shapes(hswish, "t");
+    const FoldingSolution a = minimize_ii_bisect(make_folding_problem(relu, device, {}), {});
+    const FoldingSolution b = minimize_ii_bisect(make_folding_problem(hswish, device, {}), {});
+    const std::string ctx = "seed " + std::to_string(kSeed) + " trial " + std::to_string(trial);
+    if (!a.has_solution()) {
+      EXPECT_FALSE(b.has_solution()) << ctx;
+      continue;
+    }
+    if (b.has_solution()) {  // (hard-swish may not fit where ReLU does)
+      EXPECT_GE(b.ii_cycles, a.ii_cycles) << ctx;
+    }
+    ++compared;
+  }
+  EXPECT_GE(compared, 10);
+}
+
 TEST(FoldingProgram, MinResourcesForTargetEqualsBruteForce) {
   constexpr unsigned kSeed = 77;
   std::mt19937 rng(kSeed);
