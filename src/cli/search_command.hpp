@@ -34,8 +34,10 @@ struct SearchArgs {
   /// Generative spaces: scratch (each trained) or supernet (judged with inherited weights);
   /// empty: supernet on mbv2 spaces (the only kind supernets are built for), else scratch.
   std::string evaluator;
-  long supernet_steps = 240;
-  long supernet_qat_steps = 60;
+  /// Supernet steps; -1: 240 and 60 per operator of the space's largest pool
+  /// (search::Mbv2Spec::supernet_steps).
+  long supernet_steps = -1;
+  long supernet_qat_steps = -1;
   double supernet_distillation = 0;        ///< nn::SupernetTrainOptions::distillation
   std::string supernet_mode = "sandwich";  ///< nn::SupernetMode
   std::size_t recalibration_images = 500;

@@ -81,13 +81,23 @@ SupernetCommands add_supernet_command(CLI::App& app, SupernetArgs& a) {
                    "NetAdaptV2)")
       ->check(CLI::IsMember({"sandwich", "single-path", "ordered-dropout"}))
       ->capture_default_str();
-  c.train->add_option("--steps", a.steps, "Float steps")->capture_default_str();
+  c.train
+      ->add_option("--steps", a.steps,
+                   "Float steps (default: " + std::to_string(kSupernetSteps) +
+                       " per operator of the space's largest operator pool, e.g. " +
+                       std::to_string(kSupernetSteps) + " on fmnist-mbv2, " +
+                       std::to_string(4 * kSupernetSteps) +
+                       " on fmnist-mbv3: each operator has weights of its own, trained in its "
+                       "share of the drawn networks' blocks)")
+      ->check(CLI::Range(0L, 10000000L));
   c.train
       ->add_option("--epochs", a.epochs, "Float passes over the training images instead of --steps")
       ->check(positive_number());
-  c.train->add_option("--qat-steps", a.qat_steps, "Quantization-aware steps after them")
-      ->check(CLI::Range(0L, 10000000L))
-      ->capture_default_str();
+  c.train
+      ->add_option("--qat-steps", a.qat_steps,
+                   "Quantization-aware steps after them (default: " +
+                       std::to_string(kSupernetQatSteps) + " per operator, as --steps)")
+      ->check(CLI::Range(0L, 10000000L));
   c.train->add_option("--batch-size", a.batch_size)
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
@@ -211,7 +221,9 @@ int run_supernet_train(const SupernetArgs& a, std::ostream& out, std::ostream& e
   const Space space = load_mbv2_space(a.space);
   const data::DataSet ds = data::load_dataset(space.spec.mbv2.data);
   nn::SupernetTrainOptions o;
-  o.steps = a.steps, o.qat_steps = a.qat_steps, o.batch_size = a.batch_size;
+  o.steps = a.steps >= 0 ? a.steps : space.spec.mbv2.supernet_steps(kSupernetSteps);
+  o.qat_steps = a.qat_steps >= 0 ? a.qat_steps : space.spec.mbv2.supernet_steps(kSupernetQatSteps);
+  o.batch_size = a.batch_size;
   o.random_members = a.random_members, o.lr = a.lr, o.qat_lr_fraction = a.qat_lr_fraction;
   o.distillation = a.distillation;
   o.mode = nn::parse_supernet_mode(a.mode);

@@ -12,12 +12,17 @@ class App;
 
 namespace hao::cli {
 
+/// `hao supernet train`'s steps for a single-operator space.
+inline constexpr long kSupernetSteps = 600, kSupernetQatSteps = 150;
+
 struct SupernetArgs {
   std::string space = "fmnist-mbv2";
   // train
   std::string mode = "sandwich";  ///< nn::SupernetMode: sandwich or single-path
-  long steps = 600;
-  long qat_steps = 150;
+  /// Float and quantization-aware steps; -1: kSupernetSteps and kSupernetQatSteps per operator
+  /// of the space's largest pool (search::Mbv2Spec::supernet_steps).
+  long steps = -1;
+  long qat_steps = -1;
   double epochs = 0;  ///< > 0: float steps from passes over the training images
   int batch_size = 64;
   int random_members = 2;

@@ -51,6 +51,17 @@ std::string what(const std::function<void()>& f) {
   return "(accepted)";
 }
 
+// Each operator's weights train in its share of the drawn blocks, so the supernet's default
+// length scales with the largest pool: 4 operators here (stage 1's 2 do not lower it).
+TEST(OperatorPool, SupernetStepsScaleWithTheLargestPool) {
+  EXPECT_EQ(pool_space().spec().supernet_steps(600), 2400);
+  Mbv2Spec single = pool_space().spec();
+  single.operators = {"mbconv"};
+  EXPECT_EQ(single.supernet_steps(600), 1200);  // stage 1's pool of 2 is now the largest
+  single.stages[1].operators.clear();
+  EXPECT_EQ(single.supernet_steps(600), 600);
+}
+
 TEST(OperatorPool, EachOperatorIsABlockWithLayersOfItsOwn) {
   const Mbv2Domain& d = pool_space();
   EXPECT_EQ(d.slots()[slot_named(d, "s0.b1.operator")].choices,
