@@ -191,7 +191,7 @@ class NodeBuilder {
   }
 
   // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
-  // Channels/PE * pixels (AddStreams, DuplicateStreams, StreamingEltwise, ...); LUTs are
+  // Channels/PE * pixels (AddStreams, DuplicateStreams, ElementwiseMul, ...); LUTs are
   // hao's estimate (FINN has none for these nodes).
   // `bits`: of each element, when not the layer's activation width.
   NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels,
