@@ -112,13 +112,17 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "trained briefly; default budget 10; the default on the others)")
       ->check(CLI::IsMember({"supernet", "scratch"}));
   cmd->add_option("--supernet-steps", a.supernet_steps,
-                  "Supernet: float steps (batches of 64) when it is trained (default: 240 per "
-                  "operator of the space's largest operator pool: 240 on fmnist-mbv2, 960 on "
-                  "fmnist-mbv3)")
+                  "Supernet: float steps (batches of 64) when it is trained (default: " +
+                      std::to_string(kSearchSupernetSteps) +
+                      " per operator of the space's largest operator pool: " +
+                      std::to_string(kSearchSupernetSteps) + " on fmnist-mbv2, " +
+                      std::to_string(4 * kSearchSupernetSteps) + " on fmnist-mbv3)")
       ->check(CLI::Range(0L, 10000000L));
   cmd->add_option("--supernet-qat-steps", a.supernet_qat_steps,
                   "Supernet: quantization-aware steps after them, each network at its bits "
-                  "(default: 60 per operator, as --supernet-steps)")
+                  "(default: " +
+                      std::to_string(kSearchSupernetQatSteps) +
+                      " per operator, as --supernet-steps)")
       ->check(CLI::Range(0L, 10000000L));
   cmd->add_option("--supernet-distillation", a.supernet_distillation,
                   "Supernet: the share of the members' loss on the largest's soft labels "
@@ -338,9 +342,11 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a, bool 
   if (supernet) {
     const auto& mbv2 = dynamic_cast<const search::Mbv2Domain&>(domain);  // checked: kind mbv2
     nn::SupernetEvaluatorOptions o;
-    o.training.steps = a.supernet_steps >= 0 ? a.supernet_steps : mbv2.spec().supernet_steps(240);
-    o.training.qat_steps =
-        a.supernet_qat_steps >= 0 ? a.supernet_qat_steps : mbv2.spec().supernet_steps(60);
+    o.training.steps =
+        a.supernet_steps >= 0 ? a.supernet_steps : mbv2.spec().supernet_steps(kSearchSupernetSteps);
+    o.training.qat_steps = a.supernet_qat_steps >= 0
+                               ? a.supernet_qat_steps
+                               : mbv2.spec().supernet_steps(kSearchSupernetQatSteps);
     o.training.distillation = a.supernet_distillation;
     o.training.mode = nn::parse_supernet_mode(a.supernet_mode, "--supernet-mode");
     o.training.validation = a.validation;

@@ -14,6 +14,9 @@ class App;
 
 namespace hao::cli {
 
+/// `hao search`'s supernet steps (when it trains one) for a single-operator space.
+inline constexpr long kSearchSupernetSteps = 240, kSearchSupernetQatSteps = 60;
+
 struct SearchArgs {
   std::string space = "fmnist-mbv2";
   std::string strategy = "hao";
@@ -34,8 +37,8 @@ struct SearchArgs {
   /// Generative spaces: scratch (each trained) or supernet (judged with inherited weights);
   /// empty: supernet on mbv2 spaces (the only kind supernets are built for), else scratch.
   std::string evaluator;
-  /// Supernet steps; -1: 240 and 60 per operator of the space's largest pool
-  /// (search::Mbv2Spec::supernet_steps).
+  /// Supernet steps; -1: kSearchSupernetSteps and kSearchSupernetQatSteps per operator of the
+  /// space's largest pool (search::Mbv2Spec::supernet_steps).
   long supernet_steps = -1;
   long supernet_qat_steps = -1;
   double supernet_distillation = 0;        ///< nn::SupernetTrainOptions::distillation

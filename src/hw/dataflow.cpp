@@ -193,6 +193,13 @@ class NodeBuilder {
   // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
   // Channels/PE * pixels (AddStreams, DuplicateStreams, ElementwiseMul, ...); LUTs are
   // hao's estimate (FINN has none for these nodes).
+  // The width thresholds compare the accumulator of the layer before at: that of a 1,024-term
+  // dot product at the activation's bits (a width of the activation alone: the layer before may
+  // take other bits and kernels).
+  int accumulator_bits() const {
+    return static_cast<int>(finn_accumulator_bits(1024, l_.act_bits, l_.act_bits));
+  }
+
   // `bits`: of each element, when not the layer's activation width.
   NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels,
                        int bits = 0) {
@@ -224,7 +231,7 @@ class NodeBuilder {
   // reads one (as wide as fused thresholds take it: a function of the activation's bits alone).
   void gated_activation(std::int64_t pe, std::int64_t fork_pe) {
     const int a = l_.act_bits;
-    const int x = l_.reads_accumulator ? static_cast<int>(finn_accumulator_bits(1024, a, a)) : a;
+    const int x = l_.reads_accumulator ? accumulator_bits() : a;
     const std::int64_t pixels = l_.out.h * l_.out.w, steps = threshold_steps(a);
     add(stream_node(FinnOp::kDuplicateStreams, fork_pe, l_.out.c, pixels, x));
     add(thresholding_node(l_.out.c, pixels, steps, x, pe));
@@ -333,11 +340,9 @@ class NodeBuilder {
   // before it, so that a layer's cost depends on its own bits only: its bits are the output's.
   void fused_thresholds() {
     const std::int64_t steps = threshold_steps(l_.act_bits);
-    // Threshold words as wide as the accumulator of a 1,024-term dot product at these bits (a
-    // width of the activation alone: the layer before may take other bits and kernels).
-    const std::int64_t acc = finn_accumulator_bits(1024, l_.act_bits, l_.act_bits);
+    const int acc = accumulator_bits();  // the threshold words' width
     if (c_.split_thresholds || l_.fused_after_add || l_.act_bits > o_.max_fused_threshold_bits) {
-      add(thresholding_node(l_.out.c, l_.out.h * l_.out.w, steps, static_cast<int>(acc), c_.pe));
+      add(thresholding_node(l_.out.c, l_.out.h * l_.out.w, steps, acc, c_.pe));
       return;
     }
     const std::int64_t depth = l_.out.c * steps;

@@ -255,24 +255,18 @@ void mark_fused_activations(Network& net) {
     for (int p : l.inputs)
       if (p != kNetworkInput) ++net.layers[static_cast<std::size_t>(p)].fanout;
   for (auto& l : net.layers) {
-    if (l.op != OpKind::kAct || is_gated(l.act) || l.inputs.size() != 1 ||
-        l.inputs[0] == kNetworkInput)
-      continue;
+    if (l.op != OpKind::kAct || l.inputs.size() != 1 || l.inputs[0] == kNetworkInput) continue;
     Layer& producer = net.layers[static_cast<std::size_t>(l.inputs[0])];
-    if (!(producer.has_weights() || producer.op == OpKind::kAdd) || producer.fanout != 1) continue;
+    const bool accumulates = producer.has_weights() || producer.op == OpKind::kAdd;
+    if (!accumulates || producer.fanout != 1 || is_gated(l.act)) {
+      // Left standalone. Nothing was fused into its producer: a fused activation is the
+      // producer's only reader.
+      l.reads_accumulator = accumulates;
+      continue;
+    }
     l.fused_into = l.inputs[0];
     producer.has_fused_act = true;
     l.fused_after_add = producer.op == OpKind::kAdd;
-  }
-  // What the activations left standalone read: an accumulator where the layer before computes
-  // one and no activation of its own was fused into it.
-  for (auto& l : net.layers) {
-    if (l.op != OpKind::kAct || l.fused_into >= 0 || l.inputs.size() != 1 ||
-        l.inputs[0] == kNetworkInput)
-      continue;
-    const Layer& producer = net.layers[static_cast<std::size_t>(l.inputs[0])];
-    l.reads_accumulator =
-        (producer.has_weights() || producer.op == OpKind::kAdd) && !producer.has_fused_act;
   }
 }
 
