@@ -12,17 +12,10 @@
 #include "core/error.hpp"
 #include "core/json_file.hpp"
 #include "core/text.hpp"
-#include "predict/calibration.hpp"
 #include "report/study_report.hpp"
-#include "search/autoshrink_domain.hpp"
-#include "search/autoshrink_strategy.hpp"
-#include "search/dense_domain.hpp"
-#include "search/engine_target.hpp"
-#include "search/hurricane_strategy.hpp"
 #include "search/mbv2_domain.hpp"
-#include "search/netadapt_strategy.hpp"
+#include "search/search_setup.hpp"
 #include "search/study.hpp"
-#include "search/tabular.hpp"
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
 #include "nn/cpu_table.hpp"
@@ -70,8 +63,11 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "--population)")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget,
-                  "Accuracy evaluations, counting stored ones (default 150 on a supernet, 10 "
-                  "trained from scratch, 50 tabular; autoshrink: its whole trajectory)");
+                  "Accuracy evaluations, counting stored ones (default " +
+                      std::to_string(search::kSupernetBudget) + " on a supernet, " +
+                      std::to_string(search::kScratchBudget) + " trained from scratch, " +
+                      std::to_string(search::kTabularBudget) +
+                      " tabular; autoshrink: its whole trajectory)");
   cmd->add_option("--optimism", a.optimism,
                   "hao strategy: rate candidates at predicted accuracy + this many predictive "
                   "standard deviations (0: the mean; the most uncertain when no mean beats the "
@@ -399,45 +395,24 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a, bool 
 #endif
 }
 
-}  // namespace
-
-int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
-  const auto started = std::chrono::steady_clock::now();
-  const std::string data_dir = a.data.empty() ? default_data_dir() : a.data;
-  const std::string yaml = search::space_yaml(a.space);
-  search::SpaceSpec spec = search::parse_space(yaml, a.space, data_dir);
-  const bool tabular = spec.kind == "tabular";
-  if (!a.latency.empty()) {
-    if (!tabular)
-      throw core::InputError("--latency applies to tabular spaces; " + spec.name + " is trained");
-    std::tie(spec.table.latency_file, spec.table.latency_column) =
-        split_file_column(a.latency, "--latency");
-  }
-  // Supernets are built for mbv2 spaces: the default evaluator there, scratch elsewhere.
-  const bool supernet =
-      !tabular && (a.evaluator.empty() ? spec.kind == "mbv2" : a.evaluator == "supernet");
-  if (tabular && a.evaluator == "supernet")
-    throw core::InputError("--evaluator supernet applies to generative spaces; " + spec.name +
-                           " is a table (its accuracies are looked up)");
-  if (!tabular && spec.kind != "mbv2" && a.evaluator == "supernet")
-    throw core::InputError("--evaluator supernet: " + spec.name + " is a " + spec.kind +
-                           " space, and supernets are built for mbv2 spaces only; use "
-                           "--evaluator scratch");
-  if (a.warm_start && (!supernet || a.no_reuse))
-    throw core::InputError(
-        "--warm-start evaluates first what earlier studies judged on the "
-        "same supernet: it needs --evaluator supernet on a generative space, "
-        "without --no-reuse");
-  if (!tabular && a.evaluation_delay_s > 0)
-    throw core::InputError("--evaluation-delay applies to tabular spaces; " + spec.name +
-                           " trains its candidates");
-  search::StudyOptions so;
+/// The search asked for on the command line (the host CPU's target is run_search's).
+search::SearchRequest search_request(const SearchArgs& a) {
+  search::SearchRequest r;
+  r.space = a.space;
+  r.data_dir = a.data.empty() ? default_data_dir() : a.data;
+  if (!a.latency.empty())
+    std::tie(r.latency_file, r.latency_column) = split_file_column(a.latency, "--latency");
+  r.evaluator = a.evaluator;
+  r.target = a.target;
+  r.latency_model = a.latency_model;
+  r.no_reuse = a.no_reuse;
+  r.qat_steps = a.qat_steps;
+  r.evaluation_delay_s = a.evaluation_delay_s;
+  r.ilp_time_limit_s = a.ilp_time_limit_s;
+  r.budget = a.budget;
+  search::StudyOptions& so = r.study;
   so.strategy = a.strategy;
   so.seed = a.seed;
-  so.budget = a.budget != 0 ? a.budget
-                            : (tabular    ? 50
-                               : supernet ? 150
-                                          : 10);  // a negative one: validate()
   so.finalists = a.finalists;
   so.warm_start = a.warm_start;
   so.name = a.study;
@@ -453,102 +428,45 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
   so.strategy_options.hurricane_operators = a.hurricane_operators;
   so.strategy_options.latency_limit_ms = a.latency_limit_ms;
   so.strategy_options.optimism = a.optimism;
-  // See StrategyOptions: on trained spaces fps spans a factor of ten and many networks share
-  // the fastest II; candidates judged at their bits make the sensitivity a trend.
-  so.strategy_options.log_latency = so.strategy_options.spread = !tabular;
-  so.strategy_options.sensitivity_trend = !tabular && !supernet && a.qat_steps > 0;
-  if (supernet) so.strategy_options.cheap_asks();  // a judgement takes about a second
-  so.validate("hao search");
+  return r;
+}
 
-  std::unique_ptr<search::Domain> domain;
-  std::unique_ptr<search::Evaluator> evaluator;
-  std::string device_name, cpu_table_path;
-  std::string target_text;  // the progress line's: where latency comes from (trained spaces)
+}  // namespace
+
+int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
+  const auto started = std::chrono::steady_clock::now();
+  search::SearchRequest request = search_request(a);
 #if HAO_HAS_TORCH
-  std::unique_ptr<nn::CpuTarget> cpu;  // the host CPU as the target (--target cpu)
+  std::unique_ptr<nn::CpuTarget> cpu;  // --target cpu: the host CPU's piece table
+  const std::string cpu_table_path =
+      a.cpu_table.empty() ? (fs::path(files_dir(a)) / "cpu_table.json").string() : a.cpu_table;
+  request.host_cpu = [&](const search::Mbv2Domain& mbv2) {
+    if (!fs::path(cpu_table_path).parent_path().empty())
+      fs::create_directories(fs::path(cpu_table_path).parent_path());
+    nn::ProfileOptions po;
+    po.threads = a.threads;
+    cpu = std::make_unique<nn::CpuTarget>(nn::open_cpu_table(cpu_table_path, a.threads),
+                                          cpu_table_path, mbv2, po);
+    return cpu->target();
+  };
 #endif
-  if (!a.latency_model.empty() && a.target != "engine")
-    throw core::InputError("--latency-model prices a pinned engine: it needs --target engine");
-  if (tabular && a.target != "dataflow")
-    throw core::InputError("--target " + a.target +
-                           ": a tabular space's latencies are its table's");
-  if (tabular) {
-    auto table = std::make_unique<search::TabularDomain>(spec.table);
-    if (static_cast<std::size_t>(so.budget) > table->size())
-      throw core::InputError("--budget " + std::to_string(so.budget) + " exceeds the space's " +
-                             std::to_string(table->size()) + " architectures");
-    if (so.name.empty()) so.name = spec.name + "-" + a.strategy + "-s" + std::to_string(a.seed);
-    evaluator = std::make_unique<search::TabularEvaluator>(*table, a.evaluation_delay_s);
-    domain = std::move(table);
-  } else {
-    ilp::MapOptions map;
-    map.solve.time_limit_s = a.ilp_time_limit_s;
-    auto network = search::make_network_domain(spec, a.device.load(), map);
-    device_name = network->device().name;
-    target_text = ", device " + device_name;
-    if (a.target == "cpu") {
-#if HAO_HAS_TORCH
-      const auto* mbv2 = dynamic_cast<const search::Mbv2Domain*>(network.get());
-      if (!mbv2)
-        throw core::InputError("--target cpu: the host CPU's piece table is for mbv2 spaces; " +
-                               a.space + " is a " + spec.kind + " space");
-      const std::string path =
-          a.cpu_table.empty() ? (fs::path(files_dir(a)) / "cpu_table.json").string() : a.cpu_table;
-      if (!fs::path(path).parent_path().empty())
-        fs::create_directories(fs::path(path).parent_path());
-      nn::ProfileOptions po;
-      po.threads = a.threads;
-      cpu = std::make_unique<nn::CpuTarget>(nn::open_cpu_table(path, a.threads), path, *mbv2, po);
-      network->set_target(cpu->target());
-      cpu_table_path = path;
-      device_name = "cpu";
-      target_text = ", target the host CPU";
-#else
-      throw core::InputError("--target cpu measures with LibTorch: this hao was built without it");
-#endif
-    }
-    if (a.target == "engine") {
-      search::EngineTargetOptions eo;
-      eo.map.solve.time_limit_s = a.ilp_time_limit_s;
-      if (!a.latency_model.empty()) {
-        eo.model = std::make_shared<const predict::EngineModel>(
-            predict::read_engine_model(core::read_json(a.latency_model), a.latency_model));
-        eo.model_path = a.latency_model;
-      }
-      network->set_target(search::engine_target(*network, std::move(eo)));
-      target_text = ", target program 2's engine on " + device_name +
-                    (a.latency_model.empty() ? "" : " (latency: " + a.latency_model + ")");
-      // Another study than the dataflow one on the device, and than another model's.
-      device_name = "engine-" + device_name;
-    }
-    // A study is one device's and one evaluator's: a search for another device (reusing the
-    // kept supernet) or with the other evaluator is another study by default.
-    if (so.name.empty())
-      so.name = spec.name + "-" + a.strategy + (supernet ? "-supernet" : "") + "-" + device_name +
-                (a.latency_model.empty() ? "" : "-" + fs::path(a.latency_model).stem().string()) +
-                "-s" + std::to_string(a.seed);
-    // Before any training (a supernet's takes minutes): autoshrink refuses another kind of
-    // space here, and its budget is its whole trajectory.
-    if (a.strategy == "autoshrink") {
-      const int trajectory = search::shrink_budget(*network, so.strategy_options);
-      if (a.budget == 0) so.budget = trajectory;
-    }
-    // Refuse a space without numeric choices (or operators), or too many --layers.
-    if (a.strategy == "netadapt" || a.strategy == "hurricane")
-      search::make_strategy(a.strategy, *network, so.seed, so.strategy_options);
-    evaluator = training_evaluator(a, supernet, *network, spec.name, so.name, err);
-    domain = std::move(network);
-  }
+  search::SearchSetup setup = search::prepare_search(request, a.device.load());
+  const search::StudyOptions& study = setup.study;
+  std::unique_ptr<search::Evaluator> evaluator =
+      setup.tabular ? std::move(setup.evaluator)
+                    : training_evaluator(a, setup.supernet, *setup.network(), setup.spec.name,
+                                         study.name, err);
 
   const std::unique_ptr<store::StudyStore> db = store::open_store(a.storage);
   search::StudyProgress progress;
   progress.started = [&](bool resumed, std::size_t stored) {
-    out << (resumed ? "resuming" : "new") << " study '" << so.name << "' in " << db->path() << ": "
-        << stored << " of " << so.budget << " evaluations stored; space " << spec.name
-        << ", strategy " << a.strategy << ", seed " << a.seed << target_text << "\n";
+    out << (resumed ? "resuming" : "new") << " study '" << study.name << "' in " << db->path()
+        << ": " << stored << " of " << study.budget << " evaluations stored; space "
+        << setup.spec.name << ", strategy " << a.strategy << ", seed " << a.seed
+        << setup.target_text << "\n";
   };
   auto line = [&](const store::EvaluationRecord& r) {
-    err << "[" << r.index + 1 << "/" << so.budget << "] " << evaluator->metric() << " "
+    err << "[" << r.index + 1 << "/" << study.budget << "] " << evaluator->metric() << " "
         << core::fixed(r.accuracy, 2) << "%  " << core::fixed(r.fps, 0) << " fps  "
         << core::fixed(r.wall_s, 1) << " s  ";
   };
@@ -583,36 +501,17 @@ int run_search(const SearchArgs& a, std::ostream& out, std::ostream& err) {
         << (note.value("reused", false) ? " (measured by an earlier study)" : "") << "\n";
   };
   const search::StudyResult result =
-      search::run_study(*db, *domain, *evaluator, {spec.name, spec.kind, yaml}, so, progress);
-  if (result.evaluated == 0 && result.records.size() >= static_cast<std::size_t>(so.budget))
-    out << "study '" << so.name << "' has its " << result.records.size()
+      search::run_study(*db, *setup.domain, *evaluator,
+                        {setup.spec.name, setup.spec.kind, setup.yaml}, study, progress);
+  if (result.evaluated == 0 && result.records.size() >= static_cast<std::size_t>(study.budget))
+    out << "study '" << study.name << "' has its " << result.records.size()
         << " evaluations: nothing left to evaluate (a larger --budget extends it)\n";
 
   report::StudyReportOptions ro;
-  ro.out_dir = a.out.empty() ? "hao-report-" + so.name : a.out;
+  ro.out_dir = a.out.empty() ? "hao-report-" + study.name : a.out;
   ro.json_out = a.json_out;
-  export_chosen(*db, so.name, report::write_study_report(*db, so.name, ro, out), out, err);
-  if (a.strategy == "autoshrink")
-    report::write_shrink_trajectory(
-        dynamic_cast<const search::AutoShrinkDomain&>(*domain),
-        search::shrink_trajectory(*domain, so.strategy_options, so.seed, result.observations),
-        a.shrink_cost, ro.out_dir + "/autoshrink_trajectory.csv", out);
-  if (a.strategy == "netadapt")
-    report::write_adapt_trajectory(
-        *domain,
-        search::adapt_trajectory(*domain,
-                                 search::adapt_options(so.strategy_options.for_budget(so.budget)),
-                                 so.seed, result.observations),
-        ro.out_dir + "/netadapt_trajectory.csv", out);
-  if (a.strategy == "hurricane") {
-    const search::HurricaneOptions h =
-        search::hurricane_options(so.strategy_options.for_budget(so.budget));
-    const auto pools = search::select_operators(*domain, h.operators);
-    report::write_hurricane_report(
-        *domain, pools,
-        search::hurricane_trajectory(*domain, h, so.seed, pools, result.observations),
-        result.observations, ro.out_dir, out);
-  }
+  export_chosen(*db, study.name, report::write_study_report(*db, study.name, ro, out), out, err);
+  report::write_strategy_report(*setup.domain, study, result.observations, ro.out_dir, out);
 #if HAO_HAS_TORCH
   if (cpu)
     out << "CPU piece table: " << cpu->pieces() << " pieces in " << cpu_table_path << " ("

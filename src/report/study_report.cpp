@@ -18,6 +18,7 @@
 #include "report/engine_report.hpp"
 #include "report/scatter_svg.hpp"
 #include "report/table.hpp"
+#include "search/autoshrink_domain.hpp"
 #include "search/network_domain.hpp"
 #include "search/pareto.hpp"
 #include "search/space_spec.hpp"
@@ -480,6 +481,29 @@ void write_hurricane_report(const search::Domain& domain,
   core::write_file(dir + "/hurricane_generations.csv", rows);
   out << "operators and generations written to " << dir << "/hurricane_operators.csv and " << dir
       << "/hurricane_generations.csv\n";
+}
+
+void write_strategy_report(const search::Domain& domain, const search::StudyOptions& study,
+                           const std::vector<search::Observation>& observations,
+                           const std::string& dir, std::ostream& out) {
+  const search::StrategyOptions options = study.strategy_options.for_budget(study.budget);
+  if (study.strategy == "autoshrink")
+    write_shrink_trajectory(
+        dynamic_cast<const search::AutoShrinkDomain&>(domain),
+        search::shrink_trajectory(domain, study.strategy_options, study.seed, observations),
+        study.strategy_options.shrink_cost, dir + "/autoshrink_trajectory.csv", out);
+  if (study.strategy == "netadapt")
+    write_adapt_trajectory(
+        domain,
+        search::adapt_trajectory(domain, search::adapt_options(options), study.seed, observations),
+        dir + "/netadapt_trajectory.csv", out);
+  if (study.strategy == "hurricane") {
+    const search::HurricaneOptions h = search::hurricane_options(options);
+    const auto pools = search::select_operators(domain, h.operators);
+    write_hurricane_report(domain, pools,
+                           search::hurricane_trajectory(domain, h, study.seed, pools, observations),
+                           observations, dir, out);
+  }
 }
 
 }  // namespace hao::report

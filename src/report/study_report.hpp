@@ -11,6 +11,7 @@
 #include "search/hurricane_strategy.hpp"
 #include "search/netadapt_strategy.hpp"
 #include "search/network_domain.hpp"
+#include "search/study.hpp"
 #include "store/study_store.hpp"
 
 namespace hao::report {
@@ -62,5 +63,12 @@ void write_hurricane_report(const search::Domain& domain,
                             const search::HurricaneTrajectory& trajectory,
                             const std::vector<search::Observation>& observations,
                             const std::string& dir, std::ostream& out);
+
+/// What the study's strategy reports besides the frontier, written into `dir` and printed:
+/// autoshrink's trajectory, netadapt's iterations or hurricane's pools and generations, each
+/// replayed from the study's `observations` with the study's options; nothing for the others.
+void write_strategy_report(const search::Domain& domain, const search::StudyOptions& study,
+                           const std::vector<search::Observation>& observations,
+                           const std::string& dir, std::ostream& out);
 
 }  // namespace hao::report
