@@ -190,9 +190,6 @@ class NodeBuilder {
     cost_.nodes.push_back(n);
   }
 
-  // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
-  // Channels/PE * pixels (AddStreams, DuplicateStreams, ElementwiseMul, ...); LUTs are
-  // hao's estimate (FINN has none for these nodes).
   // The width thresholds compare the accumulator of the layer before at: that of a 1,024-term
   // dot product at the activation's bits (a width of the activation alone: the layer before may
   // take other bits and kernels).
@@ -200,7 +197,10 @@ class NodeBuilder {
     return static_cast<int>(finn_accumulator_bits(1024, l_.act_bits, l_.act_bits));
   }
 
-  // `bits`: of each element, when not the layer's activation width.
+  // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
+  // Channels/PE * pixels (AddStreams, DuplicateStreams, ElementwiseMul, ...); LUTs are
+  // hao's estimate (FINN has none for these nodes). `bits`: of each element, when not the
+  // layer's activation width.
   NodeCost stream_node(FinnOp op, std::int64_t pe, std::int64_t channels, std::int64_t pixels,
                        int bits = 0) {
     NodeCost n;
@@ -411,7 +411,10 @@ class NodeBuilder {
           gated_activation(pe, aux_pe);
           return;
         }
-        add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits), l_.act_bits, pe));
+        // A monotonic activation left standalone: FINN's thresholds compare what it reads, the
+        // accumulator of a conv or fc whose output also goes elsewhere, else an activation.
+        add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits),
+                              l_.reads_accumulator ? accumulator_bits() : l_.act_bits, pe));
         return;
       case ir::OpKind::kConv:
       case ir::OpKind::kFc:

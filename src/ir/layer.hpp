@@ -61,8 +61,9 @@ struct Layer {
   int fused_into = -1;
   bool fused_after_add = false;  ///< on a fused activation: the layer it fuses into is an add
   bool has_fused_act = false;    ///< on a conv, fc or add: an activation is fused into it
-  /// On an activation that is not fused: it reads a conv's, fc's or add's output that no
-  /// thresholds quantized (the accumulator, or the sum), not another activation's.
+  /// On an activation that is not fused: it reads a conv's or fc's accumulator (that layer's
+  /// output also goes elsewhere, or the activation is not monotonic), which no thresholds
+  /// quantized; not an add's sum (the add requantizes it) nor another activation's output.
   bool reads_accumulator = false;
   /// Layers that read this layer's output: an activation fuses only at 1; at 2 or more FINN
   /// forks the stream with a DuplicateStreams node.

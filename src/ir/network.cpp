@@ -260,8 +260,9 @@ void mark_fused_activations(Network& net) {
     const bool accumulates = producer.has_weights() || producer.op == OpKind::kAdd;
     if (!accumulates || producer.fanout != 1 || is_gated(l.act)) {
       // Left standalone. Nothing was fused into its producer: a fused activation is the
-      // producer's only reader.
-      l.reads_accumulator = accumulates;
+      // producer's only reader. A conv or fc then streams out its accumulator; an add
+      // requantizes its sum itself (an AddStreams' own Thresholding).
+      l.reads_accumulator = producer.has_weights();
       continue;
     }
     l.fused_into = l.inputs[0];

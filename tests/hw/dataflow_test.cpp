@@ -173,6 +173,44 @@ TEST(DataflowCost, GatedActivationForksThresholdsMultipliesAndRequantizes) {
             layer_cost(net.layers[2], c, d, {}).res.lut);
 }
 
+// A monotonic activation that cannot be absorbed (the conv's output also goes elsewhere) is a
+// Thresholding of its own, comparing what it reads: the conv's accumulator, the width fused
+// thresholds take. After an add it reads the add's requantized sum (the add's own
+// Thresholding), after an activation that activation's bits.
+TEST(DataflowCost, StandaloneThresholdsCompareWhatTheyRead) {
+  ir::Network net;
+  net.input = {8, 6, 6};
+  net.layers.push_back(test::conv("c", ir::kNetworkInput, 8, 1));
+  net.layers.push_back(test::simple("relu", ir::OpKind::kAct, {0}));  // c forks: standalone
+  net.layers.push_back(test::simple("add", ir::OpKind::kAdd, {0, 1}));
+  net.layers.push_back(test::simple("relu2", ir::OpKind::kAct, {2}));  // add forks: standalone
+  net.layers.push_back(test::simple("add2", ir::OpKind::kAdd, {2, 3}));
+  net.layers.push_back(test::simple("relu3", ir::OpKind::kAct, {4}));  // fused into add2
+  net.layers.push_back(test::simple("relu4", ir::OpKind::kAct, {5}));  // after an activation
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  ir::infer_shapes(net, "t");
+  EXPECT_TRUE(net.layers[1].reads_accumulator);
+  EXPECT_FALSE(net.layers[3].reads_accumulator);
+  EXPECT_EQ(net.layers[5].fused_into, 4);
+  EXPECT_FALSE(net.layers[6].reads_accumulator);
+
+  const Device d = big_device();
+  LayerConfig c{1, 2, MacMapping::kLut, WeightMemory::kLutram};
+  const std::int64_t acc = finn_accumulator_bits(1024, 4, 4), pixels = 36;
+  for (int i : {1, 3, 6}) {
+    const LayerCost cost = layer_cost(net.layers[static_cast<std::size_t>(i)], c, d, {});
+    ASSERT_EQ(cost.nodes.size(), 1u) << i;
+    EXPECT_EQ(cost.nodes[0].op, FinnOp::kThresholding);
+    EXPECT_EQ(cost.cycles, 8 / 2 * pixels);
+    const NodeCost expected =
+        thresholding_node(8, pixels, 15, i == 1 ? static_cast<int>(acc) : 4, 2);
+    EXPECT_EQ(cost.res.lut, expected.res.lut) << i;
+    EXPECT_EQ(cost.res.bram36, expected.res.bram36) << i;
+  }
+  EXPECT_GT(layer_cost(net.layers[1], c, d, {}).res.lut,
+            layer_cost(net.layers[6], c, d, {}).res.lut);
+}
+
 TEST(DataflowCost, CandidatesAreExactlyTheNonDominatedSet) {
   std::mt19937 rng(5);
   const Device device = big_device();
