@@ -12,8 +12,10 @@ the device (--latency-model: a calibrated model of the device's pinned engine, e
 DPU); with --target cpu it is this CPU's at one thread, from one piece table that every run
 shares (DIR/cpu_table.json). Then per run: evaluations, wall time, the hypervolume of the
 judged candidates (supernet accuracy at their bits against fps) and of the measured frontier
-(the finalists' test accuracy after the same fine-tuning against fps). Hypervolume: the area
-dominated in (log10 fps - 2, accuracy in points), reference 100 fps and 0%.
+(the finalists' test accuracy after the same fine-tuning against fps), and the judged
+hypervolume over the first N evaluations of each run, N the fewest any run made (a descent
+stops once it reaches the fastest network). Hypervolume: the area dominated in (log10 fps - 2,
+accuracy in points), reference 100 fps and 0%.
 
 Usage: bench/oneshot_peers.py [--out DIR] [--space S] [--supernet FILE] [--device D]
                               [--target dataflow|engine|cpu] [--latency-model M]
@@ -107,13 +109,15 @@ def run(peer, args):
         j = json.load(f)
     with open(os.path.join(args.out, name + ".seconds")) as f:
         seconds = float(f.read())
-    judged = [(e["fps"], e["accuracy"]) for e in j["evaluations"] if e.get("fps")]
+    # In the order they were evaluated, so that runs compare at equal evaluations.
+    judged = [(e["fps"] or 0, e["accuracy"]) for e in sorted(j["evaluations"], key=lambda e: e["design"])]
     front = [(d["fps"], d["test_accuracy"]) for d in j["frontier"]]
     return {
         "peer": peer,
         "command": "hao search " + " ".join(PEERS[peer]),
         "seconds": seconds,
         "evaluations": len(j["evaluations"]),
+        "judged": [[f, a] for f, a in judged],
         "judged_hypervolume": hypervolume(judged),
         "frontier": [{"fps": f, "test_accuracy": a} for f, a in sorted(front)],
         "measured_hypervolume": hypervolume(front),
@@ -148,14 +152,19 @@ def main():
     for peer in args.peers.split(","):
         print(f"running {peer} ...", file=sys.stderr, flush=True)
         rows.append(run(peer, args))
+    # Runs that stop early (a descent that reaches the fastest network) compare with the others
+    # over as many evaluations as the shortest made: NetAdaptV2's "no more evaluations".
+    equal = min(r["evaluations"] for r in rows)
+    for r in rows:
+        r["judged_hypervolume_at_equal_evaluations"] = [equal, hypervolume(r["judged"][:equal])]
     print(f"| peer ({space_tag(args)}{where(args)}, budget {args.budget}, seed {args.seed}) | evaluations | time (s) | judged HV | "
-          "frontier | measured HV | best test acc |")
-    print("|---|---:|---:|---:|---|---:|---:|")
+          f"judged HV, first {equal} | frontier | measured HV | best test acc |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
         front = "; ".join(f"{d['test_accuracy']:.2f}% @{d['fps']:,.0f}" for d in r["frontier"])
         print(f"| `{r['command']}` | {r['evaluations']} | {r['seconds']:.0f} | "
-              f"{r['judged_hypervolume']:.1f} | {front} | {r['measured_hypervolume']:.1f} | "
-              f"{r['best_test_accuracy']:.2f}% |")
+              f"{r['judged_hypervolume']:.1f} | {r['judged_hypervolume_at_equal_evaluations'][1]:.1f} | "
+              f"{front} | {r['measured_hypervolume']:.1f} | {r['best_test_accuracy']:.2f}% |")
     suffix = ("-" + space_tag(args)[:-1] if space_tag(args) else "") + (
         "" if args.target == "dataflow" else "-" + where(args)) + (
         f"-l{args.latency_limit:g}" if args.latency_limit else "")
