@@ -197,6 +197,10 @@ class NodeBuilder {
     return static_cast<int>(finn_accumulator_bits(1024, l_.act_bits, l_.act_bits));
   }
 
+  // The width of each element a standalone activation reads: the accumulator of the conv or fc
+  // before it (Layer::reads_accumulator), else an add's requantized sum or an activation.
+  int input_bits() const { return l_.reads_accumulator ? accumulator_bits() : l_.act_bits; }
+
   // A streaming node over `channels` x `pixels`, `pe` channels per cycle: FINN's
   // Channels/PE * pixels (AddStreams, DuplicateStreams, ElementwiseMul, ...); LUTs are
   // hao's estimate (FINN has none for these nodes). `bits`: of each element, when not the
@@ -231,7 +235,7 @@ class NodeBuilder {
   // reads one (as wide as fused thresholds take it: a function of the activation's bits alone).
   void gated_activation(std::int64_t pe, std::int64_t fork_pe) {
     const int a = l_.act_bits;
-    const int x = l_.reads_accumulator ? accumulator_bits() : a;
+    const int x = input_bits();
     const std::int64_t pixels = l_.out.h * l_.out.w, steps = threshold_steps(a);
     add(stream_node(FinnOp::kDuplicateStreams, fork_pe, l_.out.c, pixels, x));
     add(thresholding_node(l_.out.c, pixels, steps, x, pe));
@@ -411,10 +415,9 @@ class NodeBuilder {
           gated_activation(pe, aux_pe);
           return;
         }
-        // A monotonic activation left standalone: FINN's thresholds compare what it reads, the
-        // accumulator of a conv or fc whose output also goes elsewhere, else an activation.
-        add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits),
-                              l_.reads_accumulator ? accumulator_bits() : l_.act_bits, pe));
+        // A monotonic activation left standalone: FINN's thresholds compare what it reads.
+        add(thresholding_node(l_.out.c, out_pixels, threshold_steps(l_.act_bits), input_bits(),
+                              pe));
         return;
       case ir::OpKind::kConv:
       case ir::OpKind::kFc:
