@@ -466,6 +466,25 @@ class Importer {
 
   const Shape& shape(int producer) const { return net_.producer_shape(producer); }
 
+  // x * sigmoid(x) and x * hardsigmoid(x): how PyTorch exports SiLU (ONNX has no such op) and
+  // hard-swish below opset 14. When nothing but this product reads the gate, the gate's layer
+  // becomes the one gated activation (SiLU, hard-swish), priced as a FINN build of it is (fork,
+  // gate thresholds, product, requantizer) rather than as a sigmoid and a multiply of two
+  // feature maps. True when `n` was taken so.
+  bool gate_product(const onnx::NodeProto& n, const Value& x, const Value& gate) {
+    if (gate.producer == kNetworkInput || !gate.sole) return false;
+    Layer& g = net_.layers[static_cast<std::size_t>(gate.producer)];
+    if (g.op != OpKind::kAct || g.inputs.front() != x.producer) return false;
+    if (g.act == ActKind::kSigmoid)
+      g.act = ActKind::kSilu;
+    else if (g.act == ActKind::kHardSigmoid)
+      g.act = ActKind::kHardSwish;
+    else
+      return false;
+    alias(n, gate.producer, true);
+    return true;
+  }
+
   // Kernel, strides, padding (and no dilation) of a windowed node. A 1-D window (`one_d`: a
   // kernel_shape of one value over N x C x L) is a 1 x K window over a 1 x L feature map.
   void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw,
@@ -728,6 +747,7 @@ class Importer {
         fold_constant(n, op == "Add", a.constant ? 0 : 1);
         return;
       }
+      if (op == "Mul" && (gate_product(n, a, b) || gate_product(n, b, a))) return;
       Layer l;
       l.op = op == "Add" ? OpKind::kAdd : OpKind::kMul;
       l.inputs = {a.producer, b.producer};

@@ -12,7 +12,9 @@ namespace hao::ir {
 /// group count), Gemm, MatMul, BatchNormalization (folded into the producer), Relu, Clip,
 /// Sigmoid, HardSigmoid, HardSwish, Mul and Add (of two activations; with a constant they
 /// fold away), Concat, MaxPool, AveragePool, GlobalAveragePool, ReduceMean over H and W,
-/// Flatten, Reshape (to 2-D), Identity, Dropout, Cast, Constant. Weights may be initializers
+/// Flatten, Reshape (to 2-D), Identity, Dropout, Cast, Constant. x times Sigmoid(x) (PyTorch's
+/// export of SiLU) and x times HardSigmoid(x) become one SiLU or hard-swish activation when
+/// nothing else reads the gate. Weights may be initializers
 /// or graph inputs (export_params=False). A static batch size is ignored, with a note
 /// (Network::notes). Any other op stops the import with an InputError
 /// naming the node and the op. Bit-widths start at 8 (weights and activations).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ir/genotype.hpp"
+#include "ir/onnx_import.hpp"
 #include "support.hpp"
 
 namespace hao::hw {
@@ -41,6 +42,24 @@ TEST(EngineTerms, SqueezeExciteRunsOnTheHost) {
   EXPECT_DOUBLE_EQ(b.host_macs, 2 * 96 * 6);       // reduce to int(24/4) = 6 and back
   EXPECT_DOUBLE_EQ(b.conv_cycles, a.conv_cycles);  // the engine's work is unchanged
   EXPECT_DOUBLE_EQ(b.engine_layers, a.engine_layers);
+}
+
+// PyTorch's EfficientNet-B0: every squeeze-excite region (global pooling, reduce conv, SiLU,
+// expand conv, sigmoid, multiply) goes to the host, every other SiLU runs in its conv's output
+// stage. Each SiLU is one layer since the import reads Mul(x, Sigmoid(x)) so; as two, the
+// reduce conv's SiLU was a two-input multiply that hid the region's pooling.
+TEST(EngineTerms, EfficientNetsSqueezeExciteOnTheHostItsSilusInTheirConvs) {
+  const ir::Network net = ir::read_onnx(std::string(HAO_FIXTURES) + "/efficientnet_b0.onnx");
+  const EngineTerms t = engine_terms(net, kDpuB4096);
+  EXPECT_EQ(t.host_regions, 16);
+  int fused = 0, on_host = 0;
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    if (net.layers[i].op == ir::OpKind::kAct && net.layers[i].act == ir::ActKind::kSilu) {
+      fused += t.placement[i] == Placement::kFused;
+      on_host += t.placement[i] == Placement::kHost;
+    }
+  EXPECT_EQ(fused, 33);    // the stem, 15 expansions, 16 depthwise convs, the head
+  EXPECT_EQ(on_host, 16);  // each squeeze-excite's reduction
 }
 
 }  // namespace hao::hw

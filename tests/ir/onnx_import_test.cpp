@@ -110,17 +110,88 @@ TEST(OnnxImport, PublishedFiguresWithinOnePercent) {
   EXPECT_EQ(r18.layers.back().out, (Shape{1000, 1, 1}));
 }
 
-TEST(OnnxImport, SqueezeExciteAndSiluBecomePrimitives) {
+// PyTorch exports each SiLU as Sigmoid(x) and Mul(x, sigmoid): one SiLU activation in hao. A
+// squeeze-excite gate (the sigmoid of its fc, times the block's map) stays a sigmoid and a
+// multiply.
+TEST(OnnxImport, SqueezeExciteIsPrimitivesAndSiluOneActivation) {
   Network net = read_onnx(fixture("efficientnet_b0.onnx"));
-  int muls = 0, sigmoids = 0, depthwise = 0;
+  int muls = 0, sigmoids = 0, silus = 0, depthwise = 0;
   for (const auto& l : net.layers) {
     muls += l.op == OpKind::kMul;
     sigmoids += l.op == OpKind::kAct && l.act == ActKind::kSigmoid;
+    silus += l.op == OpKind::kAct && l.act == ActKind::kSilu;
     depthwise += l.is_depthwise();
   }
   EXPECT_EQ(depthwise, 16);  // one per MBConv block
-  EXPECT_GT(muls, 16);       // SE scaling and SiLU products
-  EXPECT_GT(sigmoids, 16);
+  EXPECT_EQ(sigmoids, 16);   // the squeeze-excite gates
+  EXPECT_EQ(muls, 16);       // their products
+  // The stem, 15 expansions (the first block has none), 16 depthwise convs, 16 squeeze-excite
+  // reductions and the head.
+  EXPECT_EQ(silus, 49);
+  for (const auto& l : net.layers)
+    if (l.op == OpKind::kMul) {
+      EXPECT_TRUE(l.scaled_by_gate) << l.name;
+      EXPECT_EQ(net.layers[static_cast<std::size_t>(l.inputs[1])].act, ActKind::kSigmoid);
+    }
+}
+
+namespace {
+
+// conv -> GATE -> Mul(conv, gate) [-> Add(product, gate) when `gate_read_twice`] -> pooling, fc.
+onnx::ModelProto gated_model(const std::string& gate, bool gate_read_twice) {
+  onnx::ModelProto m = small_model(true, gate);
+  auto* g = m.mutable_graph();
+  if (gate == "HardSigmoid") {  // PyTorch's hard-sigmoid: alpha 1/6, beta 0.5
+    auto* alpha = g->mutable_node(1)->add_attribute();
+    alpha->set_name("alpha");
+    alpha->set_f(1.0f / 6);
+  }
+  auto* mul = g->add_node();
+  mul->set_name("product");
+  mul->set_op_type("Mul");
+  mul->add_input("c");
+  mul->add_input("r");
+  mul->add_output("m");
+  std::string pooled = "m";
+  if (gate_read_twice) {
+    auto* add = g->add_node();
+    add->set_name("sum");
+    add->set_op_type("Add");
+    add->add_input("m");
+    add->add_input("r");
+    add->add_output("s");
+    pooled = "s";
+  }
+  // In graph order: conv, gate, the new nodes, then pooling, flatten and fc.
+  std::vector<onnx::NodeProto> nodes(g->node().begin(), g->node().end());
+  std::rotate(nodes.begin() + 2, nodes.begin() + 5, nodes.end());
+  nodes[nodes.size() - 3].set_input(0, pooled);
+  g->clear_node();
+  for (auto& node : nodes) *g->add_node() = std::move(node);
+  return m;
+}
+
+}  // namespace
+
+TEST(OnnxImport, ProductOfAnActivationAndItsGateIsOneGatedActivation) {
+  for (const auto& [gate, gated] :
+       {std::pair{"Sigmoid", ActKind::kSilu}, std::pair{"HardSigmoid", ActKind::kHardSwish}}) {
+    const Network net = import_onnx(gated_model(gate, false).SerializeAsString(), "gated.onnx");
+    ASSERT_EQ(net.layers.size(), 4u) << gate;  // conv, the gated activation, pooling, fc
+    EXPECT_EQ(net.layers[1].op, OpKind::kAct);
+    EXPECT_EQ(net.layers[1].act, gated) << gate;
+    EXPECT_EQ(net.layers[1].inputs, std::vector<int>{0});
+    EXPECT_EQ(net.layers[2].inputs, std::vector<int>{1});  // the pooling reads the product
+    EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
+
+    // A gate that something else reads too stays a gate and a multiply.
+    const Network kept = import_onnx(gated_model(gate, true).SerializeAsString(), "kept.onnx");
+    ASSERT_EQ(kept.layers.size(), 6u) << gate;
+    EXPECT_EQ(kept.layers[1].act,
+              gate == std::string("Sigmoid") ? ActKind::kSigmoid : ActKind::kHardSigmoid);
+    EXPECT_EQ(kept.layers[2].op, OpKind::kMul);
+    EXPECT_EQ(kept.layers[3].op, OpKind::kAdd);
+  }
 }
 
 // A PyTorch Conv1d network (N x C x L input): each 1-D conv and pool is a 1 x K window over a
