@@ -95,8 +95,8 @@ TEST(DataflowMapper, TargetFpsUsesTheLeastResources) {
 }
 
 TEST(DataflowMapper, TimeLimitReturnsTheBestDesignWithItsGap) {
-  // EfficientNet-B0 at w3a3 on zu7ev is hard: CBC takes about the 2-s limit to settle it, so
-  // the limit may stop it. (At w4a4 it does not fit: its sigmoids threshold accumulators.)
+  // EfficientNet-B0 at w3a3 on zu7ev is large: CBC may take the 2-s limit to settle it, so the
+  // limit may stop it. (At w4a4 it does not fit: its SiLUs' gates threshold accumulators.)
   ir::Network net = ir::load_network(std::string(HAO_FIXTURES) + "/efficientnet_b0.onnx");
   ir::apply_bits(net, "w3a3");
   ir::infer_shapes(net, "efficientnet_b0");
