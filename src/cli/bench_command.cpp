@@ -26,7 +26,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& a) {
       ->required()
       ->check(CLI::IsMember({"nb201", "anb"}));
   cmd->add_option("--strategy", a.strategies,
-                  "Strategies, comma-separated: hao, random, nsga2, evolution, flash")
+                  "Strategies, comma-separated: hao, random, nsga2, evolution, flash "
+                  "(autoshrink, netadapt and hurricane descend, shrink or pick operators in a "
+                  "generative space: hao search; on these tables they stop with exit 2)")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--budget", a.budget, "Accuracy evaluations per run")->capture_default_str();

@@ -297,7 +297,20 @@ std::unique_ptr<Strategy> make_netadapt_strategy(const Domain& domain, std::uint
   if (static_cast<std::size_t>(options.layers) > domain.slots().size())
     throw core::InputError("--layers " + std::to_string(options.layers) + ": the space has " +
                            std::to_string(domain.slots().size()) + " slots to shrink");
-  numeric_choices(domain, "netadapt");  // InputError for choices that are not numbers
+  // InputError for choices that are not numbers.
+  const std::vector<std::vector<double>> values = numeric_choices(domain, "netadapt");
+  // A table of sampled networks (anb's 512) seldom holds a network one choice smaller in one
+  // slot than another: the descent would stop at its start, as if the space had one network.
+  const Genotype start = extreme_genotype(domain, values, true);
+  Rng rng(0);
+  if (start != extreme_genotype(domain, values, false) &&
+      Shrinker(domain, values).shrinkable(start, rng).empty())
+    throw core::InputError(
+        "strategy netadapt shrinks one slot at a time: no network one choice smaller in a "
+        "single slot than the space's largest (" +
+        domain.label(start) +
+        ") is in the space; a table of sampled networks cannot be descended (a generative "
+        "space can, e.g. --space fmnist-mbv2 in hao search)");
   return std::make_unique<NetAdaptStrategy>(domain, seed, options);
 }
 

@@ -71,9 +71,11 @@ AdaptTrajectory adapt_trajectory(const Domain& domain, const AdaptOptions& optio
 /// The netadapt fields of StrategyOptions.
 AdaptOptions adapt_options(const StrategyOptions& options);
 
-/// InputError for a space whose choices are not numbers (a table of cells), for layers or
-/// samples below 1 and for layers above the space's slots. finished() once the trajectory
-/// reaches the smallest network (a study stops there); asked on, it asks random networks.
+/// InputError for a space whose choices are not numbers (a table of cells), for one whose
+/// largest network has no neighbour one choice smaller in a single slot (a table of sampled
+/// networks), for layers or samples below 1 and for layers above the space's slots. finished() once
+/// the trajectory reaches the smallest network (a study stops there); asked on, it asks random
+/// networks.
 std::unique_ptr<Strategy> make_netadapt_strategy(const Domain& domain, std::uint64_t seed,
                                                  const AdaptOptions& options);
 

@@ -232,6 +232,17 @@ TEST(NetAdapt, AStartThatFitsNowhereShrinksUntilItFits) {
 TEST(NetAdapt, RefusesSpacesWithoutNumericChoicesAndBadOptions) {
   const TabularDomain nb201(default_source("nb201", HAO_SHARED_DATA));
   EXPECT_THROW(make_netadapt_strategy(nb201, 1, AdaptOptions{}), core::InputError);
+  // anb's 512 sampled networks: numbers, but no network one choice below the largest in one
+  // slot (the descent would judge its start and stop).
+  const TabularDomain anb(default_source("anb", HAO_SHARED_DATA));
+  try {
+    make_netadapt_strategy(anb, 1, AdaptOptions{});
+    ADD_FAILURE() << "anb's table was taken";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a table of sampled networks cannot be descended"),
+              std::string::npos)
+        << e.what();
+  }
   const Mbv2Domain& d = two_stages("roomy");
   EXPECT_THROW(make_netadapt_strategy(d, 1, options(0, 5, 10)), core::InputError);
   EXPECT_THROW(make_netadapt_strategy(d, 1, options(2, 0, 10)), core::InputError);
