@@ -69,7 +69,7 @@ TEST(DartsTorch, SweepWithAOneHotMlpThenBadUse) {
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_NE(r.out.find("zu3eg ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("edge   none   skip  conv1x1  conv3x3   pool"), std::string::npos) << r.out;
-  EXPECT_NE(r.err.find("search lambda=0.500"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("search lambda=0.5"), std::string::npos) << r.err;
   const nlohmann::json j = nlohmann::json::parse(core::read_file(json));
   ASSERT_EQ(j["runs"].size(), 2u);
   for (const auto& run : j["runs"]) {
