@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <sstream>
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
@@ -97,13 +96,6 @@ namespace {
 
 std::string ms_text(double ms) { return ms > 0 ? core::fixed(ms, 3) : "-"; }
 
-// A lambda as it was given (0.0125 stays 0.0125; three fixed digits made it 0.013).
-std::string lambda_text(double lambda) {
-  std::ostringstream s;
-  s << lambda;
-  return s.str();
-}
-
 }  // namespace
 
 int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
@@ -140,7 +132,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
     if (run != shown) {
       shown = run;
       bars.push_back(
-          std::make_unique<StepProgress>(err, "search lambda=" + lambda_text(a.lambdas[run])));
+          std::make_unique<StepProgress>(err, "search lambda=" + core::number(a.lambdas[run])));
     }
     (*bars.back())(p.step, steps, p.alpha_loss);
   };
@@ -150,7 +142,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       training_shown = run;
       bars.push_back(std::make_unique<StepProgress>(
           err,
-          "train lambda=" + lambda_text(a.lambdas[run]) + " epoch " + std::to_string(p.epoch)));
+          "train lambda=" + core::number(a.lambdas[run]) + " epoch " + std::to_string(p.epoch)));
     }
     if (!p.epoch_done) (*bars.back())(p.step, p.steps, p.loss);
   };
@@ -196,7 +188,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       if (r.trained) return core::fixed(100 * value, 2) + "%";
       return r.training_failure.empty() ? "-" : "failed";
     };
-    std::vector<std::string> row = {lambda_text(r.lambda),
+    std::vector<std::string> row = {core::number(r.lambda),
                                     r.search.genotype,
                                     ms_text(r.search.predicted_ms),
                                     ms_text(r.host.median_ms),

@@ -71,6 +71,12 @@ std::string fixed(double value, int digits) {
   return os.str();
 }
 
+std::string number(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file: " + std::strerror(errno));

@@ -21,6 +21,9 @@ std::string to_lower(std::string s);
 std::string with_commas(std::int64_t value);
 /// Fixed-point formatting with `digits` decimals.
 std::string fixed(double value, int digits);
+/// A number as a stream writes it by default (six significant digits, no trailing zeros):
+/// 0.0125 -> "0.0125", 0.5 -> "0.5", 1e-07 -> "1e-07"; for values a user gave.
+std::string number(double value);
 /// Reads a whole file; throws InputError naming the path when it cannot.
 std::string read_file(const std::string& path);
 /// Writes (replaces) a file; throws InputError naming the path when it cannot.

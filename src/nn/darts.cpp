@@ -6,9 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <random>
-#include <sstream>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "ir/genotype.hpp"
 #include "nn/latency_mlp.hpp"
 #include "nn/train.hpp"
@@ -158,17 +158,11 @@ double predicted_ms(const predict::MlpRegressor* mlp, const std::string& arch) {
                                                 predict::Encoding::kOneHot));
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 void check_lambda(double lambda, const predict::MlpRegressor* latency) {
   if (!(lambda >= 0) || !std::isfinite(lambda))
-    throw core::InputError("--lambda " + number(lambda) + ": must be 0 or more");
+    throw core::InputError("--lambda " + core::number(lambda) + ": must be 0 or more");
   if (lambda > 0 && !latency)
-    throw core::InputError("--lambda " + number(lambda) +
+    throw core::InputError("--lambda " + core::number(lambda) +
                            " weighs a predicted latency: give --latency-model");
   if (latency) check_darts_latency_model(*latency, "--latency-model");
 }

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -15,12 +14,6 @@
 
 namespace hao::search {
 namespace {
-
-std::string num(double v) {
-  std::ostringstream o;
-  o << v;
-  return o.str();
-}
 
 /// Reads typed fields of one YAML map, recording every problem with its key path.
 class Fields {
@@ -92,8 +85,9 @@ class Fields {
         const T v = n[i].as<T>();
         if (v < lo || v > hi) {
           issues_.add(at(key) + "[" + std::to_string(i) + "]",
-                      num(static_cast<double>(v)) + " is out of range " +
-                          num(static_cast<double>(lo)) + ".." + num(static_cast<double>(hi)));
+                      core::number(static_cast<double>(v)) + " is out of range " +
+                          core::number(static_cast<double>(lo)) + ".." +
+                          core::number(static_cast<double>(hi)));
           continue;
         }
         for (const T& seen : values)

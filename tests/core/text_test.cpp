@@ -17,6 +17,14 @@ TEST(Text, WithCommasGroupsThousands) {
   EXPECT_EQ(with_commas(12), "12");
 }
 
+TEST(Text, NumberWritesAValueAsGiven) {
+  EXPECT_EQ(number(0.0125), "0.0125");  // fixed(0.0125, 3) is 0.013
+  EXPECT_EQ(number(0.5), "0.5");
+  EXPECT_EQ(number(0), "0");
+  EXPECT_EQ(number(-3), "-3");
+  EXPECT_EQ(number(1e-7), "1e-07");
+}
+
 TEST(Text, ParseIntRejectsTrailingText) {
   std::int64_t v = 0;
   EXPECT_TRUE(parse_int("42", v));
