@@ -73,9 +73,9 @@ AdaptOptions adapt_options(const StrategyOptions& options);
 
 /// InputError for a space whose choices are not numbers (a table of cells), for one whose
 /// largest network has no neighbour one choice smaller in a single slot (a table of sampled
-/// networks), for layers or samples below 1 and for layers above the space's slots. finished() once
-/// the trajectory reaches the smallest network (a study stops there); asked on, it asks random
-/// networks.
+/// networks), for layers or samples below 1 and for layers above the space's slots.
+/// finished() once the trajectory reaches the smallest network (a study stops there); asked on,
+/// it asks random networks.
 std::unique_ptr<Strategy> make_netadapt_strategy(const Domain& domain, std::uint64_t seed,
                                                  const AdaptOptions& options);
 
