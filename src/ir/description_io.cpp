@@ -242,6 +242,9 @@ Network parse_description(const std::string& text, const std::string& where) {
       issues.add(path + ".out_channels", "missing (required for " + op_name(l.op) + ")");
     if (l.depthwise && l.op != OpKind::kConv)
       issues.add(path + ".depthwise", "only a conv can be depthwise");
+    if (l.folded_norm && !l.has_weights() && l.op != OpKind::kAct)
+      issues.add(path + ".folded_norm",
+                 "only a conv, an fc or an activation (a batch norm before it) has one");
 
     index_of[l.name] = static_cast<int>(i);
     net.layers.push_back(std::move(l));
@@ -287,6 +290,7 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
     j["folded_norm"] = l.folded_norm;
     j["weight_bits"] = l.weight_bits;
   }
+  if (l.op == OpKind::kAct && l.folded_norm) j["folded_norm"] = true;
   j["act_bits"] = l.act_bits;
   return j;
 }

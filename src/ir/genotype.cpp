@@ -31,12 +31,13 @@ class Builder {
     l.has_bias = bias;
     return push(std::move(l));
   }
-  int act(const std::string& name, int input, ActKind kind = ActKind::kRelu) {
+  int act(const std::string& name, int input, ActKind kind = ActKind::kRelu, bool norm = false) {
     Layer l;
     l.name = name;
     l.op = OpKind::kAct;
     l.act = kind;
     l.inputs = {input};
+    l.folded_norm = norm;
     return push(std::move(l));
   }
   int op(const std::string& name, OpKind kind, std::vector<int> inputs) {
@@ -82,9 +83,10 @@ void check_images(const Shape& input, int classes, const std::string& where) {
                            std::to_string(classes) + " classes and " + to_string(input));
 }
 
-// The head both cell macros end in: ReLU, global pooling and the classifier.
-void classify(Builder& b, Network& net, int x, int classes, const std::string& where) {
-  x = b.act("final_relu", x);
+// The head both cell macros end in: ReLU (after a batch norm with `norm`), global pooling and
+// the classifier.
+void classify(Builder& b, Network& net, int x, int classes, const std::string& where, bool norm) {
+  x = b.act("final_relu", x, ActKind::kRelu, norm);
   x = b.op("pool", OpKind::kGlobalAvgPool, {x});
   b.fc("classifier", x, classes);
   infer_shapes(net, where);
@@ -292,7 +294,9 @@ Network expand_nb201(const std::string& arch, const std::string& where, const Nb
       x = node[3];
     }
   }
-  classify(b, net, x, macro.classes, where);
+  // NAS-Bench-201's `lastact`: a batch norm, then ReLU. Without the norm a cell of skips and
+  // pools (whose sums grow each cell) reaches the classifier at a scale SGD diverges on.
+  classify(b, net, x, macro.classes, where, true);
   return net;
 }
 
@@ -399,7 +403,7 @@ Network expand_autoshrink(const std::string& cell, const std::string& where,
       x = y;
     }
   }
-  classify(b, net, x, macro.classes, where);
+  classify(b, net, x, macro.classes, where, false);
   return net;
 }
 

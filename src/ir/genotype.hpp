@@ -50,12 +50,12 @@ Network expand_anb(const std::string& arch, const std::string& where);
 /// on the NAS-Bench-201 skeleton: 32x32x3 input, a 3x3 stem to 16 channels, three stages of
 /// five cells at 16, 32 and 64 channels, with a residual reduction block (ReLU-conv3x3
 /// stride 2, ReLU-conv3x3, shortcut 2x2 average pool and 1x1 conv) between stages, then
-/// ReLU, global pooling and a `classes`-way classifier. In a cell, node j sums op(node i) over
-/// i < j; ops are none, skip_connect, nor_conv_1x1 and nor_conv_3x3 (ReLU, conv, folded batch
-/// norm) and avg_pool_3x3. As in NAS-Bench-201's reference network every op but none computes,
-/// also on a node that receives nothing (a zero tensor there; here wired to the cell input,
-/// which has the same shape and cost). HW-NAS-Bench's FPGA latencies are exactly additive in
-/// these op counts; pruning the ops on zero nodes would hide cost the reference pays.
+/// batch norm and ReLU (its `lastact`), global pooling and a `classes`-way classifier. In a cell,
+/// node j sums op(node i) over i < j; ops are none, skip_connect, nor_conv_1x1 and nor_conv_3x3
+/// (ReLU, conv, folded batch norm) and avg_pool_3x3. As in NAS-Bench-201's reference network every
+/// op but none computes, also on a node that receives nothing (a zero tensor there; here wired to
+/// the cell input, which has the same shape and cost). HW-NAS-Bench's FPGA latencies are exactly
+/// additive in these op counts; pruning the ops on zero nodes would hide cost the reference pays.
 ///
 /// With `live_only` (Nb201Macro) the cell computes what it does as a function, for training:
 /// only live edges (nb201_live_edges); a dead edge's op either feeds nothing the output sees

@@ -83,6 +83,7 @@ std::int64_t Layer::params_deployed() const {
 }
 
 std::int64_t Layer::params_trained() const {
+  if (op == OpKind::kAct) return folded_norm ? 2 * out.c : 0;
   if (!has_weights()) return 0;
   return weights() + (has_bias ? out.c : 0) + (folded_norm ? 2 * out.c : 0);
 }

@@ -49,9 +49,12 @@ struct Layer {
   bool depthwise = false;  ///< asks shape inference to set groups = in channels
   bool ceil_mode = false;  ///< pooling output rounding
   bool has_bias = false;
-  bool folded_norm = false;  ///< a batch norm was folded into this layer
-  int weight_bits = 8;       ///< bits of each weight (weighted layers)
-  int act_bits = 8;          ///< bits of the activations this layer reads
+  /// On a conv or fc: a batch norm was folded into this layer. On an activation: a batch norm
+  /// (a per-channel affine once trained) precedes it, as in NAS-Bench-201's `lastact`; FINN's
+  /// streamlining absorbs it into the activation's thresholds, so no accelerator prices it.
+  bool folded_norm = false;
+  int weight_bits = 8;  ///< bits of each weight (weighted layers)
+  int act_bits = 8;     ///< bits of the activations this layer reads
   // Set by shape inference from the graph's structure (what FINN's streamlining does with it):
   /// An activation whose thresholds the layer before it applies (FINN absorbs a monotonic
   /// activation after a conv, fc or add, whose output nothing else reads, into that layer as
@@ -87,10 +90,10 @@ struct Layer {
   /// Weights (no bias).
   std::int64_t weights() const;
   /// Parameters as deployed: weights plus one bias per output channel when there is a bias
-  /// or a folded batch norm.
+  /// or a folded batch norm (an activation's batch norm: none, it becomes its thresholds).
   std::int64_t params_deployed() const;
   /// Parameters as a framework counts them before folding: weights, bias, and batch norm's
-  /// scale and shift (2 per channel).
+  /// scale and shift (2 per channel, also for an activation's batch norm).
   std::int64_t params_trained() const;
 };
 

@@ -78,8 +78,13 @@ class Writer {
                              std::to_string(c));
     for (std::size_t i = 0; i < net_.layers.size(); ++i) {
       const Layer& l = net_.layers[i];
-      if (!l.has_weights()) continue;
       const DeployedLayer& d = model_.layers[i];
+      const auto channels = static_cast<std::size_t>(l.in.c);
+      if (l.op == OpKind::kAct && l.folded_norm &&
+          (d.weight.size() != channels || d.bias.size() != channels))
+        throw core::InputError("export of '" + net_.name + "': layer '" + l.name +
+                               "': its batch norm's scale and shift do not fit its channels");
+      if (!l.has_weights()) continue;
       const auto out = static_cast<std::size_t>(l.out.c);
       const bool fits = d.weight.size() == static_cast<std::size_t>(l.weights()) &&
                         (d.bias.empty() || d.bias.size() == out) &&
@@ -233,13 +238,20 @@ class Writer {
         return l.name + "_out";
       }
       case OpKind::kAct:
-        return activation(l);
+        return activation(i);
     }
     throw core::InternalError("layer '" + l.name + "': no ONNX mapping");
   }
 
-  std::string activation(const Layer& l) {
-    const std::string x = input_of(l, 0);
+  std::string activation(std::size_t i) {
+    const Layer& l = net_.layers[i];
+    std::string x = input_of(l, 0);
+    if (l.folded_norm) {  // its batch norm, per channel: x scale + shift
+      const DeployedLayer& d = model_.layers[i];
+      const std::vector<std::int64_t> dims{1, l.in.c, 1, 1};
+      x = node("Mul", l.name + "_norm_scale", {x, constant(l.name + "_scale", dims, d.weight)});
+      x = node("Add", l.name + "_norm_shift", {x, constant(l.name + "_shift", dims, d.bias)});
+    }
     switch (l.act) {
       case ActKind::kRelu:
         return node("Relu", l.name, {x});

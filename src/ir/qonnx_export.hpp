@@ -34,7 +34,9 @@ struct DeployedModel {
   /// The model takes raw pixel values (0..255, FINN's UINT8 input) and computes
   /// (x / 255 - mean) / stddev per channel first, as hao feeds its networks.
   std::vector<float> mean, stddev;
-  std::vector<DeployedLayer> layers;  ///< by layer index; empty for layers without weights
+  /// By layer index; empty for layers without weights, but for an activation with a batch
+  /// norm before it (Layer::folded_norm): `weight` its scale, `bias` its shift per channel.
+  std::vector<DeployedLayer> layers;
   std::string producer_version;
 };
 
@@ -45,7 +47,8 @@ inline constexpr int kQonnxExportOpset = 13;
 
 /// The serialized ONNX ModelProto of `net` (shapes inferred) computing what `model` says: the
 /// input normalization, each layer as the ONNX op (or short chain: HardSwish and SiLU as
-/// HardSigmoid / Sigmoid times x) that computes it, a Quant node on each quantized weight
+/// HardSigmoid / Sigmoid times x; an activation's batch norm as Mul and Add before it) that
+/// computes it, a Quant node on each quantized weight
 /// tensor and on each quantized conv and fc input, an fc as Flatten + Gemm (transB), the
 /// output N x classes ("global_out"). The input "global_in" is N x C x H x W, batch 1, with
 /// FINN's datatype annotation UINT8. Throws core::InputError when `model` does not fit `net`.

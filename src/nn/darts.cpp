@@ -97,7 +97,7 @@ struct ReductionImpl : torch::nn::Module {
 TORCH_MODULE(Reduction);
 
 // The macro network of mixed cells: stem, three stages of cells with reductions between,
-// ReLU, global pooling, classifier.
+// batch norm and ReLU (NAS-Bench-201's lastact), global pooling, classifier.
 struct MixedNetImpl : torch::nn::Module {
   MixedNetImpl(long in_channels, long classes, long width, int cells_per_stage)
       : stem(register_module(
@@ -114,6 +114,7 @@ struct MixedNetImpl : torch::nn::Module {
         cells.push_back(register_module("s" + s + "c" + std::to_string(k), MixedCell(c)));
       stages.push_back(cells);
     }
+    last_bn = register_module("last_bn", torch::nn::BatchNorm2d(4 * width));
   }
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& w) {
     x = stem_bn->forward(stem->forward(x.contiguous(torch::MemoryFormat::ChannelsLast)));
@@ -121,13 +122,14 @@ struct MixedNetImpl : torch::nn::Module {
       if (stage > 0) x = reductions[stage - 1]->forward(x);
       for (auto& cell : stages[stage]) x = cell->forward(x, w);
     }
-    x = torch::relu(x).mean({2, 3});
+    x = torch::relu(last_bn->forward(x)).mean({2, 3});
     return fc->forward(x);
   }
   torch::nn::Conv2d stem;
   torch::nn::BatchNorm2d stem_bn;
   std::vector<Reduction> reductions;
   std::vector<std::vector<MixedCell>> stages;
+  torch::nn::BatchNorm2d last_bn = nullptr;
   torch::nn::Linear fc;
 };
 TORCH_MODULE(MixedNet);

@@ -29,9 +29,16 @@ ir::DeployedModel deployed_model(IrNet& model, const Normalization& norm) {
   };
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const ir::Layer& l = net.layers[i];
+    ir::DeployedLayer& out = d.layers[i];
+    if (const auto& bn = model->norm(i); bn && !l.has_weights()) {
+      // An activation's batch norm as evaluation computes it: x scale + shift per channel.
+      const torch::Tensor scale = bn->weight / (bn->running_var + bn->options.eps()).sqrt();
+      out.weight = values(scale);
+      out.bias = values(bn->bias - bn->running_mean * scale);
+      continue;
+    }
     if (!l.has_weights()) continue;
     const WeightedParams p = model->params(i);
-    ir::DeployedLayer& out = d.layers[i];
     torch::Tensor w = p.weight, b = p.bias;
     if (l.op == ir::OpKind::kConv) std::tie(w, b) = folded_conv(l, p);
     out.weight = values(w);

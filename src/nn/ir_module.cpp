@@ -198,6 +198,8 @@ IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
       fc_[i] =
           register_module(id, torch::nn::Linear(torch::nn::LinearOptions(l.in.elements(), l.out.c)
                                                     .bias(l.has_bias || l.folded_norm)));
+    } else if (l.op == ir::OpKind::kAct && l.folded_norm) {
+      norm_[i] = register_module(id + "_bn", torch::nn::BatchNorm2d(l.in.c));
     }
     range_.push_back(l.has_weights() ? register_buffer(id + "_range", torch::zeros({2}))
                                      : torch::Tensor());
@@ -414,6 +416,17 @@ torch::Tensor IrNetImpl::run_layer(std::size_t i, const std::vector<torch::Tenso
   std::vector<torch::Tensor> in;
   for (int p : l.inputs)
     in.push_back(p == ir::kNetworkInput ? input : outputs[static_cast<std::size_t>(p)]);
+  if (const auto& bn = norm_[i]; bn && !l.has_weights()) {
+    // An activation's batch norm: batch statistics in float training, as every conv's; frozen
+    // in quantization-aware training, as the convs' folded ones are.
+    in[0] = F::batch_norm(in[0], bn->running_mean, bn->running_var,
+                          F::BatchNormFuncOptions()
+                              .weight(bn->weight)
+                              .bias(bn->bias)
+                              .training(is_training() && mode_ != Mode::kQuantized)
+                              .momentum(bn->options.momentum().value_or(0.1))
+                              .eps(bn->options.eps()));
+  }
   if (!l.has_weights()) return elementwise_forward(l, in);
   WeightedParams p = params(i);
   if (mode_ == Mode::kQuantized && !is_training() && !torch::GradMode::is_enabled()) {

@@ -1,5 +1,6 @@
 // An ir::Network as a LibTorch module, for training and measurement on the CPU. Convs carry
-// a BatchNorm2d where the IR says a norm is folded into them; the rest maps one to one.
+// a BatchNorm2d where the IR says a norm is folded into them, and so does an activation the IR
+// says a batch norm precedes (its input's channels); the rest maps one to one.
 #pragma once
 
 #include <torch/torch.h>
@@ -72,6 +73,7 @@ class IrNetImpl : public torch::nn::Module {
   /// Layer `i`'s input quantization range [lo, hi] (a buffer); undefined for a layer without
   /// weights.
   torch::Tensor range(std::size_t i) const { return range_[i]; }
+  /// A conv's batch norm, or the one before an activation (Layer::folded_norm).
   torch::nn::BatchNorm2d norm(std::size_t i) const { return norm_[i]; }
   torch::nn::Linear fc(std::size_t i) const { return fc_[i]; }
 

@@ -48,6 +48,7 @@ TEST(Description, ParsesShapesAndCounts) {
 TEST(Description, RoundTripsThroughYamlAndJson) {
   Network net = parse_description(kValid, "net.yaml");
   net.layers[0].weight_bits = 4;
+  net.layers[1].folded_norm = true;  // a batch norm before the ReLU
   for (const std::string& text : {to_yaml(net), to_json(net)}) {
     Network back = parse_description(text, "round trip");
     ASSERT_EQ(back.layers.size(), net.layers.size()) << text;
@@ -56,6 +57,7 @@ TEST(Description, RoundTripsThroughYamlAndJson) {
       EXPECT_EQ(back.layers[i].out, net.layers[i].out) << net.layers[i].name;
       EXPECT_EQ(back.layers[i].inputs, net.layers[i].inputs);
       EXPECT_EQ(back.layers[i].weight_bits, net.layers[i].weight_bits);
+      EXPECT_EQ(back.layers[i].folded_norm, net.layers[i].folded_norm) << net.layers[i].name;
       EXPECT_EQ(back.layers[i].macs(), net.layers[i].macs());
     }
   }
@@ -86,6 +88,8 @@ TEST(Description, EachBrokenFieldIsNamed) {
        "out_channels: missing"},
       {"name: c1,", "name: r1,", "duplicate name"},
       {"height: 8", "height: 1", "kernel is larger than the padded input"},
+      {"op: maxpool, kernel: 2}", "op: maxpool, kernel: 2, folded_norm: true}",
+       "layers[4] 'pool'.folded_norm: only a conv, an fc or an activation"},
   };
   for (const auto& c : cases) {
     std::string text = kValid;

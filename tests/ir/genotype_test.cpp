@@ -119,6 +119,34 @@ TEST(Genotype, Nb201CellStructure) {
   EXPECT_EQ(empty.total_macs(), stem + reduce1 + reduce2 + 64 * 10);
 }
 
+// NAS-Bench-201's lastact: batch norm and ReLU after the last cell, its scale and shift counted
+// as parameters (and not before any other activation).
+TEST(Genotype, Nb201EndsInItsLastBatchNormAndReLU) {
+  const std::string cell =
+      "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+      "skip_connect~1|nor_conv_3x3~2|";
+  for (const bool live : {false, true}) {
+    Nb201Macro macro;
+    macro.live_only = live;
+    const Network net = expand_nb201(cell, "t", macro);
+    std::int64_t params = 0;
+    for (const auto& l : net.layers) {
+      params += l.params_trained();
+      if (l.op == OpKind::kAct) {
+        EXPECT_EQ(l.folded_norm, l.name == "final_relu") << l.name;
+      }
+    }
+    const Layer& last = net.layers[net.layers.size() - 3];
+    EXPECT_EQ(last.name, "final_relu");
+    EXPECT_EQ(last.params_trained(), 2 * 64);
+    EXPECT_EQ(last.params_deployed(), 0);  // FINN's thresholds absorb it
+    EXPECT_EQ(net.total_params_trained(), params);
+  }
+  // AutoShrink's macro network ends in its cells' own batch norms.
+  for (const auto& l : expand_autoshrink("conv3:0;sep3:0,1", "t").layers)
+    EXPECT_FALSE(l.op == OpKind::kAct && l.folded_norm) << l.name;
+}
+
 // NAS-Bench-201's reference network computes every op but none, also on a node that only
 // holds zeros; the expansion keeps them (HW-NAS-Bench's FPGA latency counts them).
 TEST(Genotype, Nb201KeepsOpsThatReadAZeroNode) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "ir/description_io.hpp"
+#include "ir/genotype.hpp"
 #include "ir/model_io.hpp"
 #include "nn/ir_module.hpp"
 #include "nn/profile.hpp"
@@ -130,6 +132,34 @@ TEST(Train, LearnsAndIsDeterministic) {
   EXPECT_GT(r1.test_accuracy, 0.9);  // ten patches: far above the 10% of chance
   EXPECT_GT(r1.val_accuracy, 0.9);
   EXPECT_LT(r1.epochs.back().train_loss, r1.epochs.front().train_loss);
+}
+
+// A NAS-Bench-201 cell of pools and skips (what latency-aware DARTS found at lambda 0.015):
+// each cell adds its input twice, so the map grows about 2^5 a stage and reaches the
+// classifier at a scale SGD diverges on (Fashion-MNIST, hao darts's standalone learning rate:
+// the loss is NaN within 40 batches). NAS-Bench-201's last batch norm (lastact) keeps it
+// trainable; the same network without it stops at the stall check.
+TEST(IrModule, Nb201LastBatchNormTrainsACellOfPoolsAndSkips) {
+  const data::DataSet ds = data::load_dataset("fashion-mnist");
+  const ir::Network net = ir::genotype_model(
+      "nb201:|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|skip_connect~0|skip_connect~1|"
+      "nor_conv_3x3~2|",
+      {1, 28, 28}, 10);
+  TrainOptions o;
+  o.steps = 45, o.batch_size = 64, o.validation = 500, o.subset = 3000, o.threads = 1;
+  o.seed = 1, o.lr = 0.05, o.test = false;
+  seed_torch(o.seed);
+  IrNet m(net);
+  EXPECT_EQ(parameter_count(m), net.total_params_trained());
+  const TrainResult r = train(m, ds, o);
+  EXPECT_TRUE(std::isfinite(r.epochs.back().train_loss));
+  EXPECT_GT(r.val_accuracy, 0.5);
+
+  ir::Network without = net;
+  for (auto& l : without.layers) l.folded_norm &= l.op != ir::OpKind::kAct;
+  seed_torch(o.seed);
+  IrNet bare(without);
+  EXPECT_THROW(train(bare, ds, o), core::RunFailure);
 }
 
 // In quantized mode at 16 bits (float quantizers) the folded batch norm computes what the
