@@ -14,6 +14,7 @@
 #include "cli/builtin_example.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "data/images.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
 #include "ir/genotype.hpp"
@@ -39,6 +40,12 @@ ir::Network load_model(const std::string& model, std::ostream& err, const std::s
   }
   for (const auto& note : net.notes) err << "hao: note: " << note << "\n";
   return net;
+}
+
+ModelInput model_input(const std::string& model, const std::string& data) {
+  if (!ir::is_genotype_model(model)) return {};
+  const data::DataSet ds = data::load_dataset(data, false);
+  return {{ds.train.channels, ds.train.height, ds.train.width}, static_cast<int>(ds.train.classes)};
 }
 
 void write_output(const std::string& path, const std::string& text, std::ostream& out) {

@@ -25,6 +25,11 @@ struct ModelInput {
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {},
                        ir::WeightSet* weights = nullptr, const ModelInput& input = {});
 
+/// The images MODEL is built for when a command reads it with the data set `data` (--data):
+/// for a genotype, that data set's (its test set read for the shape), as `hao train` built it;
+/// for any other model the default, which load_model does not use.
+ModelInput model_input(const std::string& model, const std::string& data);
+
 /// Writes `text` to `path`, or to `out` when `path` is "-".
 void write_output(const std::string& path, const std::string& text, std::ostream& out);
 

@@ -62,7 +62,7 @@ CLI::App* add_export_command(CLI::App& app, ExportArgs& a) {
 #if HAO_HAS_TORCH
 int run_export(const ExportArgs& a, std::ostream& out, std::ostream& err) {
   const auto start = std::chrono::steady_clock::now();
-  const ir::Network net = load_model(a.model, err, a.bits);
+  const ir::Network net = load_model(a.model, err, a.bits, nullptr, model_input(a.model, a.data));
   const std::string fine_tune =
       "hao train " + (a.model.empty() ? "" : a.model + " ") + "--init " + a.checkpoint +
       " --epochs 0" + (a.bits.empty() ? "" : " --bits " + a.bits) + " --qat-epochs 1 --out NEW.pt";

@@ -144,7 +144,10 @@ int run_sweep(const QuantizeArgs& a, const ir::Network& net, const ilp::Quantize
 }  // namespace
 
 int run_quantize(const QuantizeArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, err);
+  // A genotype with a checkpoint: built for the data set it was trained on.
+  const ir::Network net =
+      load_model(a.model, err, {}, nullptr,
+                 a.checkpoint.empty() ? ModelInput{} : model_input(a.model, a.data));
   const hw::Device device = a.device.load();
   ilp::QuantizeSpec spec;
   spec.choices = ilp::parse_bit_choices(a.bits_choices, "--bits-choices");

@@ -86,7 +86,7 @@ std::function<void(int, int)> runs_progress(std::ostream& err) {
 }  // namespace
 
 int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, err);
+  const ir::Network net = load_model(a.model, err, {}, nullptr, model_input(a.model, a.data));
   nn::IrNet model(
       nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   nn::load_checkpoint(model, a.checkpoint);

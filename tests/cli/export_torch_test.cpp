@@ -139,5 +139,36 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
   EXPECT_NE(core::read_file(dir + "/w4/build.py").find("board=\"Pynq-Z1\""), std::string::npos);
 }
 
+// A NAS-Bench-201 cell's network: its last batch norm, before the final ReLU and after the last
+// cell's sum, where no conv can take it in, is exported as Mul and Add, and the reference
+// evaluator agrees with hao's quantized logits.
+TEST(ExportTorch, Nb201CellsLastBatchNormIsExportedAsMulAndAdd) {
+  const std::string dir = ::testing::TempDir() + "export_nb201";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string cell =
+      "nb201:|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|"
+      "nor_conv_3x3~2|";
+  const std::string flt = dir + "/float.pt", w4 = dir + "/w4.pt";
+  HaoRun t = hao({"train", cell, "--steps", "20", "--batch-size", "64", "--lr", "0.05", "--subset",
+                  "1920", "--validation", "500", "--threads", "1", "--out", flt});
+  ASSERT_EQ(t.code, kExitOk) << t.err;
+  t = hao({"train",       cell, "--init",       flt,  "--epochs", "0",    "--bits",       "w4a4",
+           "--qat-steps", "10", "--batch-size", "64", "--subset", "1920", "--validation", "500",
+           "--threads",   "1",  "--out",        w4});
+  ASSERT_EQ(t.code, kExitOk) << t.err;
+  const HaoRun e = hao({"export", cell, "--checkpoint", w4, "--bits", "w4a4", "--out", dir + "/w4",
+                        "--samples", "200", "--device", "zu9eg"});
+  ASSERT_EQ(e.code, kExitOk) << e.err;
+  const std::string model = core::read_file(dir + "/w4/model.qonnx.onnx");
+  EXPECT_NE(model.find("final_relu_norm_scale"), std::string::npos);
+  EXPECT_NE(model.find("final_relu_norm_shift"), std::string::npos);
+  const nlohmann::json r = reference(dir + "/w4");
+  ASSERT_TRUE(r.is_object()) << "the reference evaluator did not run";
+  EXPECT_EQ(r["images"], 200);
+  EXPECT_EQ(r["top1_agree"], 200);
+  EXPECT_EQ(r["differ_without_tie"], 0);
+}
+
 }  // namespace
 }  // namespace hao::cli
