@@ -25,8 +25,9 @@ CLI::App* add_export_command(CLI::App& app, ExportArgs& a) {
       "(test images and hao's quantized logits, for FINN's verification), build.py (FINN's "
       "build_dataflow configuration) and README.md.");
   cmd->add_option("model", a.model,
-                  "Network the checkpoint was trained for: ONNX, hao description or a search "
-                  "space's network SPACE:LABEL (default: built-in)");
+                  "Network the checkpoint was trained for: ONNX, hao description, a search "
+                  "space's network SPACE:LABEL or a genotype nb201:ARCH / autoshrink:CELL (built "
+                  "for --data's images, as hao train built it) (default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint,
                   "Weights trained quantization-aware at the bits (hao train --qat-epochs, "
                   "hao quantize --qat-epochs, a search's finalist)")

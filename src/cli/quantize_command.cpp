@@ -32,8 +32,9 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeArgs& a) {
       "plus the same term for each layer's input activations at the choice's activation bits, "
       "subject to a speed target and the device's resources, by one integer program (CBC).");
   cmd->add_option("model", a.model,
-                  "Network: ONNX, hao description or a search space's network SPACE:LABEL. "
-                  "Default: the built-in Fashion-MNIST example");
+                  "Network: ONNX, hao description, a search space's network SPACE:LABEL or a "
+                  "genotype nb201:ARCH / autoshrink:CELL (CIFAR-10's images; with --checkpoint, "
+                  "--data's, as hao train built it). Default: the built-in Fashion-MNIST example");
   add_device_options(*cmd, a.device);
   cmd->add_option("--template", a.template_name,
                   "dataflow: each layer its FINN nodes (FINN's accelerator); the bits decide each "

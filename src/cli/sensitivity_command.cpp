@@ -29,8 +29,9 @@ CLI::App* add_sensitivity_command(CLI::App& app, SensitivityArgs& a) {
       "the validation loss increase after --recovery-steps quantization-aware steps with only "
       "that operand quantized (what QAT cannot repair; one short run each, minutes).");
   cmd->add_option("model", a.model,
-                  "Network: ONNX, hao description or a search space's network SPACE:LABEL "
-                  "(default: built-in)");
+                  "Network: ONNX, hao description, a search space's network SPACE:LABEL or a "
+                  "genotype nb201:ARCH / autoshrink:CELL (built for --data's images, as hao train "
+                  "built it) (default: built-in)");
   cmd->add_option("--checkpoint", a.checkpoint, "Trained weights (hao train --out)")->required();
   cmd->add_option("--out", a.out, "JSON file to write ('-' = stdout)")->required();
   cmd->add_option("--curvature", a.curvature,
