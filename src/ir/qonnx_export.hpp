@@ -48,10 +48,10 @@ inline constexpr int kQonnxExportOpset = 13;
 /// The serialized ONNX ModelProto of `net` (shapes inferred) computing what `model` says: the
 /// input normalization, each layer as the ONNX op (or short chain: HardSwish and SiLU as
 /// HardSigmoid / Sigmoid times x; an activation's batch norm as Mul and Add before it) that
-/// computes it, a Quant node on each quantized weight
-/// tensor and on each quantized conv and fc input, an fc as Flatten + Gemm (transB), the
-/// output N x classes ("global_out"). The input "global_in" is N x C x H x W, batch 1, with
-/// FINN's datatype annotation UINT8. Throws core::InputError when `model` does not fit `net`.
+/// computes it, a Quant node on each quantized weight tensor and on each quantized conv and fc
+/// input, an fc as Flatten + Gemm (transB), the output N x classes ("global_out"). The input
+/// "global_in" is N x C x H x W, batch 1, with FINN's datatype annotation UINT8. Throws
+/// core::InputError when `model` does not fit `net`.
 std::string write_qonnx(const Network& net, const DeployedModel& model);
 
 }  // namespace hao::ir
