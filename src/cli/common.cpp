@@ -42,10 +42,13 @@ ir::Network load_model(const std::string& model, std::ostream& err, const std::s
   return net;
 }
 
+ModelInput images_of(const data::DataSet& ds) {
+  return {{ds.train.channels, ds.train.height, ds.train.width}, static_cast<int>(ds.train.classes)};
+}
+
 ModelInput model_input(const std::string& model, const std::string& data) {
   if (!ir::is_genotype_model(model)) return {};
-  const data::DataSet ds = data::load_dataset(data, false);
-  return {{ds.train.channels, ds.train.height, ds.train.width}, static_cast<int>(ds.train.classes)};
+  return images_of(data::load_dataset(data, false));
 }
 
 void write_output(const std::string& path, const std::string& text, std::ostream& out) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "data/images.hpp"
 #include "ir/network.hpp"
 #include "ir/weights.hpp"
 
@@ -25,6 +26,8 @@ struct ModelInput {
 ir::Network load_model(const std::string& model, std::ostream& err, const std::string& bits = {},
                        ir::WeightSet* weights = nullptr, const ModelInput& input = {});
 
+/// The images of `ds` (its shape and class count), as a genotype model is built for them.
+ModelInput images_of(const data::DataSet& ds);
 /// The images MODEL is built for when a command reads it with the data set `data` (--data):
 /// for a genotype, that data set's (its test set read for the shape), as `hao train` built it;
 /// for any other model the default, which load_model does not use.

@@ -87,11 +87,11 @@ std::function<void(int, int)> runs_progress(std::ostream& err) {
 }  // namespace
 
 int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& err) {
-  const ir::Network net = load_model(a.model, err, {}, nullptr, model_input(a.model, a.data));
+  const data::DataSet ds = data::load_dataset(a.data);
+  const ir::Network net = load_model(a.model, err, {}, nullptr, images_of(ds));
   nn::IrNet model(
       nn::with_training_norms(net, nn::parse_training_norms(a.batchnorm, "--batchnorm")));
   nn::load_checkpoint(model, a.checkpoint);
-  const data::DataSet ds = data::load_dataset(a.data);
   nn::SensitivityOptions o;
   o.curvature = curvature_of(a.curvature);
   o.batches = a.batches, o.batch_size = a.batch_size, o.max_iterations = a.iterations;

@@ -89,10 +89,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& a) {
 int run_train(const TrainArgs& a, std::ostream& out, std::ostream& err) {
   ir::WeightSet weights;
   const data::DataSet ds = data::load_dataset(a.data);
-  const ModelInput images{{ds.train.channels, ds.train.height, ds.train.width},
-                          static_cast<int>(ds.train.classes)};
   const ir::Network net = load_model(
-      a.model, err, a.bits, a.init.empty() && !a.from_scratch ? &weights : nullptr, images);
+      a.model, err, a.bits, a.init.empty() && !a.from_scratch ? &weights : nullptr, images_of(ds));
   nn::TrainOptions o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch_size = a.batch_size;
   o.optimizer = a.optimizer == "adam" ? nn::Optimizer::kAdam : nn::Optimizer::kSgd;
