@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -31,6 +32,15 @@ struct Value {
   int quant_bits = 0;
   // A conv's or fc's output through its batch norm: a quantizer here is its activation.
   bool after_norm = false;
+  // A per-channel scale and shift no conv or fc took (a batch norm after a concat, an add or
+  // a pool, as pre-activation networks have, or per-channel Mul and Add nodes): the activation
+  // that reads it takes it as its `folded_norm`; any other reader is noted.
+  bool affine = false;
+  NormWeights affine_weights;  // with weights: the composition, as a batch norm's parameters
+  // Zero padding by a Pad node (top, left, bottom, right), for the conv or average pooling
+  // that reads it to add to its own.
+  std::array<std::int64_t, 4> pads{};
+  bool padded() const { return pads != std::array<std::int64_t, 4>{}; }
 };
 
 // Bits of a FINN/QONNX datatype name (UINT4, INT8, BIPOLAR, BINARY, TERNARY); 0 for a float
@@ -132,6 +142,12 @@ class Importer {
           if (kv.key() == "finn_datatype" && datatype_bits(kv.value()) > 0)
             values_[input_name_].quant_bits = net_.input_bits = datatype_bits(kv.value());
     for (int i = 0; i < graph_.node_size(); ++i) import_node(i, graph_.node(i));
+    for (const auto& out : graph_.output()) {
+      const auto it = values_.find(out.name());
+      node_where_ = where_ + ": output '" + out.name() + "'";
+      if (it != values_.end() && it->second.affine)
+        unreproduced("the batch norm (or per-channel scale and shift) before it is not modelled");
+    }
     if (net_.layers.empty()) throw core::InputError(where_ + ": the graph has no layer hao models");
     if (quantized_) derive_elementwise_bits(net_);  // as a bits file's unnamed layers
     if (!unquantized_.empty())
@@ -377,14 +393,27 @@ class Importer {
     return per_channel(n, k, channels, "bias");
   }
 
+  // A BatchNormalization node's parameters for `channels` channels.
+  NormWeights norm_weights(const onnx::NodeProto& n, std::int64_t channels) {
+    NormWeights norm;
+    norm.scale = per_channel(n, 1, channels, "scale");
+    norm.shift = per_channel(n, 2, channels, "bias");
+    norm.mean = per_channel(n, 3, channels, "mean");
+    norm.var = per_channel(n, 4, channels, "var");
+    norm.eps = attr_float(n, "epsilon", 1e-5);
+    return norm;
+  }
+
   // Add or Mul of an activation and the constant operand `k`. Right after a conv or fc whose
   // output nothing else reads, a per-channel or scalar constant folds into its weights (Add:
   // its bias; Mul: its weights and bias), as PyTorch's MatMul + Add export of a linear layer
-  // needs. Elsewhere it is dropped: hao's cost models ignore it, and with the file's weights
-  // the network then computes something else (a note says so).
+  // needs. Elsewhere a per-channel constant (or any, after a batch norm no layer took) is a
+  // scale and shift for the activation that reads it (hao export writes a batch norm before
+  // an activation so). Anything else is dropped: hao's cost models ignore it, and with the
+  // file's weights the network then computes something else (a note says so).
   void fold_constant(const onnx::NodeProto& n, bool add, int k, bool invert = false) {
     const int p = activation(n, 1 - k);
-    const bool sole = value(n, 1 - k).sole;
+    const Value in = value(n, 1 - k);
     if (p == kNetworkInput) {
       // The input's normalization: hao feeds its networks normalized images itself.
       if (weights_ && !input_scaling_noted_)
@@ -396,15 +425,23 @@ class Importer {
       return;
     }
     Layer* layer = &net_.layers[static_cast<std::size_t>(p)];
+    const bool into_layer = layer->has_weights() && in.sole && !layer->folded_norm && !in.affine;
     std::optional<std::vector<float>> c;
-    if (layer->has_weights() && sole && !layer->folded_norm)
+    if (into_layer) {
       c = channel_values(n, k, layer->out_channels, layer->op == OpKind::kFc);
+    } else if (layer->op != OpKind::kFc && (in.affine || constant_count(n, k) == layer->out.c)) {
+      c = channel_values(n, k, layer->out.c, false);
+    }
     if (c && invert)
       for (float& v : *c) v = add ? -v : 1.0f / v;
     if (!c) {
       unreproduced(std::string(add ? "an added" : "a multiplying") + " constant '" + n.input(k) +
                    "' is not modelled");
       alias(n, p, false);
+      return;
+    }
+    if (!into_layer) {
+      compose_affine(n, in, add, *c);
       return;
     }
     if (add) layer->has_bias = true;
@@ -420,7 +457,45 @@ class Importer {
         for (std::size_t i = 0; i < lw.bias.size(); ++i) lw.bias[i] *= (*c)[i];
       }
     }
-    alias(n, p, sole);
+    alias(n, p, in.sole);
+  }
+
+  // Elements of constant input k (the product of its dims).
+  std::int64_t constant_count(const onnx::NodeProto& n, int k) {
+    std::int64_t count = 1;
+    for (const std::int64_t d : constant(n, k).dims) count *= d;
+    return count;
+  }
+
+  // `in` (a batch norm waiting for its activation, or a map no layer scales) times or plus
+  // the per-channel `c`: the node's output carries the composed scale and shift.
+  void compose_affine(const onnx::NodeProto& n, const Value& in, bool add,
+                      const std::vector<float>& c) {
+    Value v;
+    v.producer = in.producer;
+    v.affine = true;
+    if (weights_) {
+      NormWeights& a = v.affine_weights;
+      if (in.affine) {
+        a = in.affine_weights;
+      } else {  // the identity: y = 1 (x - 0) / sqrt(1 + 0) + 0
+        a.scale.assign(c.size(), 1.0f);
+        a.shift.assign(c.size(), 0.0f);
+        a.mean.assign(c.size(), 0.0f);
+        a.var.assign(c.size(), 1.0f);
+        a.eps = 0.0;
+      }
+      if (!c.empty() && a.scale.size() == c.size())
+        for (std::size_t i = 0; i < c.size(); ++i) {
+          if (add) {
+            a.shift[i] += c[i];
+          } else {
+            a.scale[i] *= c[i];
+            a.shift[i] *= c[i];
+          }
+        }
+    }
+    for (const auto& out : n.output()) values_[out] = v;
   }
 
   // The node's outputs stand for `producer`'s output; `sole` whether nothing else read it on
@@ -530,6 +605,16 @@ class Importer {
     }
   }
 
+  // A Pad node's zeros before a conv or average pooling, added to the layer's own padding
+  // (an average pooling then counts them, as it does its own).
+  void take_pads(const onnx::NodeProto& n, Layer& l) {
+    const Value& in = value(n, 0);
+    l.pad_top += in.pads[0];
+    l.pad_left += in.pads[1];
+    l.pad_bottom += in.pads[2];
+    l.pad_right += in.pads[3];
+  }
+
   // A QONNX quantizer: on a constant (weights) it passes the constant on with its bits; on an
   // activation it passes the activation on with its bits, except MultiThreshold, which is the
   // activation function itself in FINN's graphs (a layer of its own here).
@@ -584,10 +669,85 @@ class Importer {
     alias(n, in.producer, false, bits);
   }
 
+  // A scale and shift or a zero padding waiting for the node that takes it (an activation; a
+  // conv or average pooling) must not be lost on another reader: a padding read by anything
+  // else is refused, a scale and shift noted (only the file's weights make it matter).
+  void check_pending(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    const bool passes =
+        n.domain().empty() && (op == "Identity" || op == "Dropout" || op == "Cast" || op == "Pad");
+    for (int k = 0; k < n.input_size(); ++k) {
+      const auto it = values_.find(n.input(k));
+      if (it == values_.end() || it->second.constant) continue;
+      const Value& v = it->second;
+      const bool other_constant =
+          n.input_size() == 2 && values_.count(n.input(1 - k)) && values_[n.input(1 - k)].constant;
+      const bool takes_affine =
+          passes ||
+          (k == 0 && (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+                      op == "Clip")) ||
+          ((op == "Add" || op == "Mul" || op == "Sub" || op == "Div") && other_constant);
+      if (v.affine && !(n.domain().empty() && takes_affine))
+        unreproduced("the batch norm (or per-channel scale and shift) on its input '" + n.input(k) +
+                     "' is not modelled: only an activation that reads it takes it");
+      const bool takes_pads =
+          passes || (k == 0 && (op == "Conv" || op == "AveragePool") && n.domain().empty());
+      if (v.padded() && !takes_pads)
+        fail("input '" + n.input(k) +
+             "' is zero-padded by a Pad node; hao models such padding only before a Conv or "
+             "AveragePool, which take it as their own");
+    }
+  }
+
+  // Pad with zeros (mode constant, value 0) over height and width: the reader adds it to its
+  // own padding. No padding at all passes the value on.
+  static constexpr std::int64_t kMaxPad = std::int64_t{1} << 20;  // infer_shapes' dimension bound
+  void import_pad(const onnx::NodeProto& n) {
+    const auto* mode = attr(n, "mode");
+    if (mode && mode->s() != "constant")
+      fail("mode '" + mode->s() + "' is not modelled (only constant zero padding)");
+    std::vector<std::int64_t> pads = attr_ints(n, "pads");  // opset < 11: an attribute
+    double fill = attr_float(n, "value", 0.0);
+    if (n.input_size() > 1 && !n.input(1).empty()) {
+      const Value& c = constant(n, 1);
+      if (c.data.empty() && !c.dims.empty() && c.dims[0] > 0)
+        fail("pads '" + n.input(1) + "' has no values in the file");
+      pads.clear();
+      for (const double d : c.data)  // the range check first: a cast of 1e30 is undefined
+        pads.push_back(std::abs(d) <= kMaxPad ? static_cast<std::int64_t>(d) : kMaxPad + 1);
+    }
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      const Value& c = constant(n, 2);
+      fill = c.data.empty() ? 0.0 : c.data[0];
+    }
+    if (n.input_size() > 3 && !n.input(3).empty()) fail("the axes input is not modelled");
+    Value v = value(n, 0);
+    if (v.constant) fail("input '" + n.input(0) + "' is a constant, expected an activation");
+    if (pads.size() != 8)
+      fail("pads has " + std::to_string(pads.size()) +
+           " values; hao models padding of an N x C x H x W map (8 values)");
+    for (const std::int64_t p : pads) {
+      if (p < 0) fail("a negative padding (" + std::to_string(p) + ") crops; not modelled");
+      if (p > kMaxPad) fail("padding " + std::to_string(p) + " is out of range");
+    }
+    if (pads[0] || pads[1] || pads[4] || pads[5])
+      fail("padding of the batch or channel dimension is not modelled");
+    const bool any = pads[2] || pads[3] || pads[6] || pads[7];
+    if (any && fill != 0.0)
+      fail("padding with " + core::fixed(fill, 3) + " is not modelled (only zeros)");
+    v.pads[0] += pads[2];  // top
+    v.pads[1] += pads[3];  // left
+    v.pads[2] += pads[6];  // bottom
+    v.pads[3] += pads[7];  // right
+    v.sole = v.sole && !any && reads_[n.output(0)] <= 1;
+    for (const auto& out : n.output()) values_[out] = v;
+  }
+
   void import_node(int index, const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     node_where_ = where_ + ": node " + std::to_string(index) + " '" + n.name() + "' (" + op + ")";
     if (n.output_size() < 1) fail("has no output");
+    check_pending(n);
     if (is_qonnx_domain(n.domain())) {
       import_quantizer(n);
       return;
@@ -608,6 +768,10 @@ class Importer {
     }
     // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
     // Clip's bounds) passes its value on.
+    if (op == "Pad") {
+      import_pad(n);
+      return;
+    }
     if (op == "Identity" || op == "Dropout" || op == "Cast") {
       Value v = value(n, 0);
       v.sole = v.sole && reads_[n.output(0)] <= 1;
@@ -635,6 +799,7 @@ class Importer {
           (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
         fail("kernel_shape does not match the weight's shape");
       window_attrs(n, l, kh, kw, one_d);
+      take_pads(n, l);
       l.has_bias = n.input_size() > 2 && !n.input(2).empty();
       take_bits(n, l);
       const int layer = add_layer(n, l);
@@ -681,27 +846,28 @@ class Importer {
     }
     if (op == "BatchNormalization") {
       const int p = activation(n, 0);
-      const bool sole = value(n, 0).sole;
+      const Value in = value(n, 0);
       Layer* layer = p == kNetworkInput ? nullptr : &net_.layers[static_cast<std::size_t>(p)];
-      if (layer && layer->has_weights()) {
-        if (weights_ && sole && !layer->folded_norm) {
-          NormWeights norm;
-          const std::int64_t c = layer->out_channels;
-          norm.scale = per_channel(n, 1, c, "scale");
-          norm.shift = per_channel(n, 2, c, "bias");
-          norm.mean = per_channel(n, 3, c, "mean");
-          norm.var = per_channel(n, 4, c, "var");
-          norm.eps = attr_float(n, "epsilon", 1e-5);
-          loaded_[p].norm = std::move(norm);
-        } else {
-          unreproduced("a second batch norm, or one whose input is also read elsewhere");
-        }
+      if (layer && layer->has_weights() && in.sole && !layer->folded_norm && !in.affine) {
+        if (weights_) loaded_[p].norm = norm_weights(n, layer->out_channels);
         layer->folded_norm = true;
-      } else {
-        unreproduced("a batch norm after a layer that is no conv or fc is not modelled");
+        alias(n, p, true);
+        values_[n.output(0)].after_norm = true;
+        return;
       }
-      alias(n, p, sole);
-      if (layer && layer->has_weights()) values_[n.output(0)].after_norm = true;
+      if (in.affine || p == kNetworkInput) {
+        unreproduced(in.affine ? "a batch norm after another scale and shift is not modelled"
+                               : "a batch norm of the network's input is not modelled");
+        alias(n, p, false);
+        return;
+      }
+      // After a concat, an add, a pool, or a layer whose output is read elsewhere too: the
+      // activation that reads it takes it.
+      Value v;
+      v.producer = p;
+      v.affine = true;
+      if (weights_) v.affine_weights = norm_weights(n, shape(p).c);
+      for (const auto& out : n.output()) values_[out] = v;
       return;
     }
     if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
@@ -729,7 +895,10 @@ class Importer {
       if (op == "HardSigmoid" && (std::abs(attr_float(n, "alpha", 0.2) - 1.0 / 6) > 1e-6 ||
                                   std::abs(attr_float(n, "beta", 0.5) - 0.5) > 1e-6))
         unreproduced("HardSigmoid is run with alpha 1/6 and beta 0.5 (PyTorch's)");
-      add_layer(n, l);
+      const Value in = value(n, 0);
+      l.folded_norm = in.affine;
+      const int layer = add_layer(n, l);
+      if (weights_ && in.affine) loaded_[layer].norm = in.affine_weights;
       return;
     }
     if (op == "Sub" || op == "Div") {  // x - c and x / c: a constant bias or scale
@@ -761,6 +930,13 @@ class Importer {
       std::int64_t axis = attr_int(n, "axis", 1);
       if (axis != 1 && axis != -3)
         fail("axis = " + std::to_string(axis) + ", only channel concatenation (1) is modelled");
+      if (n.input_size() == 1) {  // torch.cat of a one-tensor list (DenseNet's first layer)
+        Value v = value(n, 0);
+        if (v.constant) fail("input '" + n.input(0) + "' is a constant, expected an activation");
+        v.sole = v.sole && reads_[n.output(0)] <= 1;
+        values_[n.output(0)] = v;
+        return;
+      }
       Layer l;
       l.op = OpKind::kConcat;
       for (int k = 0; k < n.input_size(); ++k) l.inputs.push_back(activation(n, k));
@@ -779,6 +955,7 @@ class Importer {
       if (l.op == OpKind::kAvgPool && attr_int(n, "count_include_pad", 0) == 0 &&
           l.pad_top + l.pad_left + l.pad_bottom + l.pad_right > 0)
         unreproduced("averages over the padding are taken with the padding counted");
+      take_pads(n, l);
       if (n.output_size() > 1 && !n.output(1).empty())
         fail("pooling indices output is not modelled");
       const int bits = value(n, 0).quant_bits;
@@ -823,8 +1000,9 @@ class Importer {
     }
     fail("op '" + op +
          "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
-         "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, MaxPool, AveragePool, "
-         "GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, Dropout, Constant, "
+         "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, Pad, MaxPool, "
+         "AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, "
+         "Dropout, Constant, "
          "and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }
 };

@@ -539,13 +539,41 @@ void copy_into(torch::Tensor tensor, const std::vector<float>& values, const std
 
 }  // namespace
 
+namespace {
+
+// The file's batch norm `norm` into `bn`, or, without one, the identity on the loaded function
+// until training moves it.
+void load_norm(torch::nn::BatchNorm2d bn, const ir::NormWeights* norm, const std::string& layer) {
+  const double eps = bn->options.eps();
+  if (norm) {
+    copy_into(bn->weight, norm->scale, layer, "batch norm scale");
+    copy_into(bn->bias, norm->shift, layer, "batch norm shift");
+    copy_into(bn->running_mean, norm->mean, layer, "batch norm mean");
+    copy_into(bn->running_var, norm->var, layer, "batch norm variance");
+    bn->running_var.add_(norm->eps - eps);  // the file's epsilon, in torch's
+  } else {
+    bn->weight.fill_(1.0);
+    bn->bias.fill_(0.0);
+    bn->running_mean.fill_(0.0);
+    bn->running_var.fill_(1.0 - eps);
+  }
+}
+
+}  // namespace
+
 void load_weights(IrNet& model, const ir::WeightSet& weights) {
   torch::NoGradGuard no_grad;
   const ir::Network& net = model->network();
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     const ir::Layer& l = net.layers[i];
-    if (!l.has_weights()) continue;
     const auto it = weights.layers.find(l.name);
+    if (!l.has_weights()) {  // an activation's batch norm (before it), if it has one
+      if (l.op == ir::OpKind::kAct && l.folded_norm)
+        load_norm(model->norm(i),
+                  it != weights.layers.end() && it->second.norm ? &*it->second.norm : nullptr,
+                  l.name);
+      continue;
+    }
     if (it == weights.layers.end())
       throw core::InputError("layer '" + l.name + "': the file carries no weights for it");
     const ir::LayerWeights& w = it->second;
@@ -578,24 +606,10 @@ void load_weights(IrNet& model, const ir::WeightSet& weights) {
     else if (!w.bias.empty())
       throw core::InternalError("layer '" + l.name + "': a bias the network has no room for");
     torch::nn::BatchNorm2d bn = model->norm(i);
-    if (!bn) {
-      if (w.norm)
-        throw core::InternalError("layer '" + l.name + "': a batch norm the network does not have");
-      continue;
-    }
-    const double eps = bn->options.eps();
-    if (w.norm) {
-      copy_into(bn->weight, w.norm->scale, l.name, "batch norm scale");
-      copy_into(bn->bias, w.norm->shift, l.name, "batch norm shift");
-      copy_into(bn->running_mean, w.norm->mean, l.name, "batch norm mean");
-      copy_into(bn->running_var, w.norm->var, l.name, "batch norm variance");
-      bn->running_var.add_(w.norm->eps - eps);  // the file's epsilon, in torch's
-    } else {  // the identity on the loaded function until training moves it
-      bn->weight.fill_(1.0);
-      bn->bias.fill_(0.0);
-      bn->running_mean.fill_(0.0);
-      bn->running_var.fill_(1.0 - eps);
-    }
+    if (bn)
+      load_norm(bn, w.norm ? &*w.norm : nullptr, l.name);
+    else if (w.norm)
+      throw core::InternalError("layer '" + l.name + "': a batch norm the network does not have");
   }
 }
 

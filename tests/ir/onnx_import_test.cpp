@@ -364,6 +364,123 @@ TEST(OnnxImport, ConstantScalesAndBiasesFoldIntoTheirLayer) {
       << damaged.notes[0];
 }
 
+// Batch norms that no conv or fc takes (a pre-activation network's, after a concat, a pool or
+// an add) are the folded_norm of the activation that reads them, with their parameters; so is
+// a per-channel Mul and Add before a ReLU (hao export's form of such a norm). The file's
+// weights then leave nothing unreproduced (tests/fixtures/make_fmnist_onnx.py's PreAct).
+TEST(OnnxImport, BatchNormsNoConvTakesBelongToTheActivationAfterThem) {
+  WeightSet weights;
+  const Network net = read_onnx(fixture("preact_weights.onnx"), &weights);
+  EXPECT_TRUE(weights.notes.empty()) << core::join(weights.notes, "\n");
+  EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
+  std::vector<std::string> normed;
+  for (const auto& l : net.layers) {
+    if (l.op != OpKind::kAct || !l.folded_norm) continue;
+    normed.push_back(l.name);
+    ASSERT_TRUE(weights.layers.count(l.name)) << l.name;
+    const LayerWeights& w = weights.layers.at(l.name);
+    EXPECT_TRUE(w.weight.empty());
+    ASSERT_TRUE(w.norm) << l.name;
+    EXPECT_EQ(static_cast<std::int64_t>(w.norm->scale.size()), l.in.c) << l.name;
+    EXPECT_EQ(static_cast<std::int64_t>(w.norm->var.size()), l.in.c) << l.name;
+  }
+  // DenseNet's four layers' first norms, its transition's and its last; then the residual
+  // blocks' norm of a map the add reads too, the Mul and Add, and the norm after the add.
+  EXPECT_EQ(normed.size(), 9u) << core::join(normed, ", ");
+  // Concatenating one tensor (each block's first layer) is no layer.
+  for (const auto& l : net.layers) {
+    if (l.op == OpKind::kConcat) {
+      EXPECT_GE(l.inputs.size(), 2u) << l.name;
+    }
+  }
+  // torchvision's DenseNet-121: each such norm's 2 x C parameters are trained, none deployed;
+  // PyTorch's count less C for each norm the export folded into its conv's bias of C (the
+  // stem's 64 channels, the 128 of each of the 58 dense layers' second norm).
+  const auto ref = nlohmann::json::parse(core::read_file(fixture("reference.json")));
+  const auto torch_params = ref["densenet121"]["params"].get<std::int64_t>();
+  const Network densenet = read_onnx(fixture("densenet121.onnx"));
+  EXPECT_EQ(densenet.total_params_trained(), torch_params - 64 - 58 * 128);
+  int densenet_normed = 0;
+  for (const auto& l : densenet.layers) densenet_normed += l.op == OpKind::kAct && l.folded_norm;
+  EXPECT_EQ(densenet_normed, 62);  // 58 dense layers, 3 transitions, the last norm
+
+  // Without the activation, a norm no layer takes is noted, not lost silently.
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("preact_weights.onnx"))));
+  for (auto& node : *m.mutable_graph()->mutable_node())
+    if (node.op_type() == "Relu") node.set_op_type("Identity");
+  WeightSet noted;
+  import_onnx(m.SerializeAsString(), "no_relu.onnx", &noted);
+  ASSERT_FALSE(noted.notes.empty());
+  EXPECT_NE(core::join(noted.notes, "\n")
+                .find("the batch norm (or per-channel scale and shift) on its input"),
+            std::string::npos)
+      << core::join(noted.notes, "\n");
+}
+
+// PyTorch writes a Pad before some poolings (DenseNet's AvgPool2d, all zeros). Zero padding
+// before a conv or average pooling is added to its own; anything else is refused by name.
+TEST(OnnxImport, ZeroPadNodesJoinTheConvOrPoolingAfterThem) {
+  auto padded = [](std::vector<std::int64_t> pads, const std::string& mode,
+                   const std::string& reader) {
+    onnx::ModelProto m = small_model(true, "");
+    auto* g = m.mutable_graph();
+    auto* t = g->add_initializer();
+    t->set_name("pads");
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<std::int64_t>(pads.size()));
+    for (auto p : pads) t->add_int64_data(p);
+    std::vector<onnx::NodeProto> nodes(g->node().begin(), g->node().end());
+    onnx::NodeProto pad;
+    pad.set_name("pad0");
+    pad.set_op_type("Pad");
+    pad.add_input(reader == "Conv" ? "x" : "c");
+    pad.add_input("pads");
+    pad.add_output("p");
+    if (!mode.empty()) {
+      auto* a = pad.add_attribute();
+      a->set_name("mode");
+      a->set_s(mode);
+    }
+    if (reader == "Conv") {
+      nodes[0].set_input(0, "p");
+      nodes[0].clear_attribute();  // the conv's own padding: none
+      nodes.insert(nodes.begin(), pad);
+    } else {  // the activation reads the padded map
+      nodes[1].set_input(0, "p");
+      nodes.insert(nodes.begin() + 1, pad);
+    }
+    g->clear_node();
+    for (auto& node : nodes) *g->add_node() = std::move(node);
+    return m.SerializeAsString();
+  };
+  const Network net = import_onnx(padded({0, 0, 1, 2, 0, 0, 1, 2}, "", "Conv"), "pad.onnx");
+  ASSERT_EQ(net.layers.size(), 4u);
+  EXPECT_EQ(net.layers[0].pad_top, 1);
+  EXPECT_EQ(net.layers[0].pad_left, 2);
+  EXPECT_EQ(net.layers[0].pad_bottom, 1);
+  EXPECT_EQ(net.layers[0].pad_right, 2);
+  EXPECT_EQ(net.layers[0].out, (Shape{4, 8, 10}));
+  // No padding at all: the map passes on, whoever reads it.
+  EXPECT_EQ(import_onnx(padded({0, 0, 0, 0, 0, 0, 0, 0}, "", "Relu"), "pad.onnx").layers.size(),
+            4u);
+  auto refused = [&](const std::string& bytes, const std::string& why) {
+    try {
+      import_onnx(bytes, "pad.onnx");
+      ADD_FAILURE() << why;
+    } catch (const core::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  refused(padded({0, 0, 1, 1, 0, 0, 1, 1}, "", "Relu"),
+          "node 2 'relu0' (Relu): input 'p' is "
+          "zero-padded by a Pad node");
+  refused(padded({0, 0, 1, 1, 0, 0, 1, 1}, "reflect", "Conv"), "mode 'reflect' is not modelled");
+  refused(padded({0, 1, 0, 0, 0, 0, 0, 0}, "", "Conv"), "padding of the batch or channel");
+  refused(padded({0, 0, -1, 0, 0, 0, 0, 0}, "", "Conv"), "a negative padding (-1) crops");
+  refused(padded({1, 1}, "", "Conv"), "pads has 2 values");
+}
+
 TEST(OnnxImport, DamagedFilesWithWeightsGiveInputError) {
   const std::string bytes = core::read_file(fixture("fold_constants_weights.onnx"));
   std::mt19937 rng(11);

@@ -669,7 +669,9 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
 // The weights a PyTorch export carries (tests/fixtures/make_fmnist_onnx.py), loaded into the
 // network hao builds from the file, give PyTorch's own logits: batch norms folded into the
 // convs (eval mode, hao's inserted ones starting as the identity) or kept as nodes (training
-// mode), and constant scales and shifts around a conv and a MatMul + Add linear layer.
+// mode), constant scales and shifts around a conv and a MatMul + Add linear layer, and a
+// pre-activation network's norms that no conv takes (torchvision's DenseNet and residual
+// blocks: each the BatchNorm2d of the activation after it).
 TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const nlohmann::json ref =
       nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
@@ -679,7 +681,8 @@ TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"fmnist_mbv2_eval_weights", "fmnist_mbv2"},
       {"fmnist_mbv2_train_weights", "fmnist_mbv2_train"},
-      {"fold_constants_weights", "fold_constants"}};
+      {"fold_constants_weights", "fold_constants"},
+      {"preact_weights", "preact"}};
   for (const auto& [file, key] : cases)
     for (const TrainingNorms policy :
          {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
