@@ -77,10 +77,12 @@ nn::Curvature curvature_of(const std::string& name) {
                               : nn::Curvature::Hessian;
 }
 
-std::function<void(int, int)> runs_progress(std::ostream& err) {
-  return [&err](int done, int total) {
-    err << "\rmeasured " << done << "/" << total << " runs" << (done == total ? "\n" : "")
-        << std::flush;
+// "measured 3/25 runs" or "probe 12/100", on one line that ends with the last.
+std::function<void(int, int)> runs_progress(std::ostream& err, nn::Curvature c) {
+  const std::string what = c == nn::Curvature::Measured ? " runs" : " probes";
+  return [&err, what](int done, int total) {
+    err << "\r" << (what == " runs" ? "measured " : "curvature: ") << done << "/" << total << what
+        << (done == total ? "\n" : "") << std::flush;
   };
 }
 
@@ -98,7 +100,7 @@ int run_sensitivity(const SensitivityArgs& a, std::ostream& out, std::ostream& e
   o.min_iterations = std::min(10, a.iterations);
   o.tolerance = a.tolerance, o.bits = a.bits, o.seed = a.seed, o.threads = a.threads;
   o.recovery_steps = a.recovery_steps;
-  o.progress = runs_progress(err);
+  o.progress = runs_progress(err, o.curvature);
   const bool measured = o.curvature == nn::Curvature::Measured;
   const nn::SensitivityResult r = nn::layer_sensitivity(model, ds, o);
   const std::string json = nn::sensitivity_json(model, r, o).dump(2) + "\n";
@@ -145,7 +147,7 @@ nlohmann::ordered_json measure_sensitivity(const ir::Network& net, const std::st
   o.curvature = curvature_of(curvature);
   o.bits = bits, o.threads = threads, o.max_iterations = probes;
   o.min_iterations = std::min(o.min_iterations, probes);
-  o.progress = runs_progress(err);
+  o.progress = runs_progress(err, o.curvature);
   return nn::sensitivity_json(model, nn::layer_sensitivity(model, ds, o), o);
 }
 

@@ -123,6 +123,7 @@ SensitivityResult sensitivity_on(IrNet& model, const torch::Tensor& x, const tor
       previous[k] = mean;
     }
     r.iterations = it;
+    if (o.progress) o.progress(it, settled ? it : o.max_iterations);
     if (settled) {
       r.converged = true;
       break;

@@ -31,7 +31,9 @@ struct SensitivityOptions {
   int threads = 0;
   int recovery_steps = 50;        ///< Measured: quantization-aware steps before each measurement
   std::size_t validation = 5000;  ///< Measured: held-out training images (as hao train's)
-  std::function<void(int done, int total)> progress;  ///< Measured: after each run
+  /// After each measured run (Measured), or each probe (total: --iterations; when the traces
+  /// settle sooner, a last call with done == total == the probes taken).
+  std::function<void(int done, int total)> progress;
 };
 
 struct LayerSensitivity {

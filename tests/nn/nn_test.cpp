@@ -499,6 +499,17 @@ TEST(Sensitivity, FisherProbesMatchTheExactFisherTraces) {
   const std::vector<double> hessian = exact_traces(m, x, y);
   EXPECT_NEAR(exact[1], hessian[1], 1e-4 * hessian[1]);
   EXPECT_EQ(sensitivity_json(m, r, o)["method"], "fisher");
+
+  // Progress after each probe, out of the limit; traces that settle sooner end it with a last
+  // call of the probes taken.
+  std::vector<std::pair<int, int>> calls;
+  o.max_iterations = 100, o.min_iterations = 5, o.tolerance = 10.0;
+  o.progress = [&](int done, int total) { calls.emplace_back(done, total); };
+  const SensitivityResult quick = sensitivity_on(m, x, y, o);
+  EXPECT_TRUE(quick.converged);
+  EXPECT_EQ(quick.iterations, 5);
+  const std::vector<std::pair<int, int>> want = {{1, 100}, {2, 100}, {3, 100}, {4, 100}, {5, 5}};
+  EXPECT_EQ(calls, want);
 }
 
 // Two convs and a classifier for the synthetic patches: small enough to retrain per layer.
