@@ -11,6 +11,7 @@
 #include "cli/app.hpp"
 #include "cli/run_hao.hpp"
 #include "core/text.hpp"
+#include "ir/model_io.hpp"
 
 namespace hao::cli {
 namespace {
@@ -140,8 +141,8 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
 }
 
 // A NAS-Bench-201 cell's network: its last batch norm, before the final ReLU and after the last
-// cell's sum, where no conv can take it in, is exported as Mul and Add, and the reference
-// evaluator agrees with hao's quantized logits.
+// cell's sum, where no conv can take it in, is exported as Mul and Add, the reference
+// evaluator agrees with hao's quantized logits, and hao reads the pair back as that norm.
 TEST(ExportTorch, Nb201CellsLastBatchNormIsExportedAsMulAndAdd) {
   const std::string dir = ::testing::TempDir() + "export_nb201";
   fs::remove_all(dir);
@@ -168,6 +169,12 @@ TEST(ExportTorch, Nb201CellsLastBatchNormIsExportedAsMulAndAdd) {
   EXPECT_EQ(r["images"], 200);
   EXPECT_EQ(r["top1_agree"], 200);
   EXPECT_EQ(r["differ_without_tie"], 0);
+  // Read back, the Mul and Add are the final ReLU's batch norm again (no other layer has one).
+  const ir::Network back = ir::load_network(dir + "/w4/model.qonnx.onnx");
+  std::vector<std::string> normed;
+  for (const auto& l : back.layers)
+    if (l.op == ir::OpKind::kAct && l.folded_norm) normed.push_back(l.name);
+  EXPECT_EQ(normed.size(), 1u) << core::join(normed, ", ");
 }
 
 }  // namespace
