@@ -291,11 +291,20 @@ class Importer {
   // (operand 0 of a node that computes; Identity only forwards, and PyTorch routes shared
   // weights through it). With export_params=False the other inputs are weights.
   void find_input() {
-    std::set<std::string> activation_reads;
+    std::set<std::string> activation_reads, computed;
     for (const auto& n : graph_.node())
-      if (n.input_size() > 0 && n.op_type() != "Identity" && n.op_type() != "Cast" &&
-          !is_qonnx_domain(n.domain()))
-        activation_reads.insert(n.input(0));
+      for (const auto& out : n.output()) computed.insert(out);
+    for (const auto& n : graph_.node()) {
+      if (n.input_size() == 0 || n.op_type() == "Identity" || n.op_type() == "Cast" ||
+          is_qonnx_domain(n.domain()))
+        continue;
+      // Add(bias, x) and Mul(scale, x) with x computed: operand 0 is the constant.
+      const bool binary = n.op_type() == "Add" || n.op_type() == "Mul";
+      if (binary && n.input_size() == 2 && computed.count(n.input(1)) &&
+          !computed.count(n.input(0)))
+        continue;
+      activation_reads.insert(n.input(0));
+    }
     // A quantizer reads an activation when what it writes is read as one (else it quantizes
     // weights: export_params=False leaves them graph inputs too).
     for (const auto& n : graph_.node())

@@ -232,6 +232,28 @@ TEST(OnnxImport, WeightsAsInitializersOrGraphInputs) {
     EXPECT_EQ(net.layers[3].out, (Shape{10, 1, 1}));
     EXPECT_EQ(net.total_macs(), 27 * 4 * 64 + 40);
   }
+  // A bias as Add's first operand (PyTorch writes `bias + x` so) is no data input, also when
+  // export_params=False leaves it a graph input: it folds into the conv.
+  onnx::ModelProto m = small_model(false, "");
+  auto* g = m.mutable_graph();
+  auto* b = g->add_input();
+  b->set_name("b");
+  b->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  for (const std::int64_t d : {4, 1, 1})
+    b->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  std::vector<onnx::NodeProto> nodes(g->node().begin(), g->node().end());
+  onnx::NodeProto add;
+  add.set_op_type("Add");
+  add.add_input("b");
+  add.add_input("c");
+  add.add_output("cb");
+  nodes[1].set_input(0, "cb");
+  nodes.insert(nodes.begin() + 1, add);
+  g->clear_node();
+  for (auto& node : nodes) *g->add_node() = std::move(node);
+  const Network biased = import_onnx(m.SerializeAsString(), "bias_first.onnx");
+  ASSERT_EQ(biased.layers.size(), 4u);
+  EXPECT_TRUE(biased.layers[0].has_bias);
 }
 
 TEST(OnnxImport, UnsupportedOpNamesNodeAndOp) {
