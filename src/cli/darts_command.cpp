@@ -26,7 +26,8 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
       "table for every cell of the macro network; weights (SGD) and alphas (Adam) trained in "
       "alternate first-order steps on two halves of the training images; the alphas' loss is "
       "the cross-entropy plus lambda times the predicted log latency (ms) of softmax(alpha) "
-      "from a frozen latency MLP. The cell keeps each edge's strongest operator; it is then "
+      "from a frozen latency MLP. The cell keeps each edge's strongest operator other than none "
+      "(DARTS's derivation; --keep-none for NAS-Bench-201's); it is then "
       "trained standalone in NAS-Bench-201's macro network (five cells per stage) and its "
       "batch-1 latency measured on the host CPU. Several lambdas: one search each, same seed.");
   cmd->add_option("--data", a.data,
@@ -73,6 +74,10 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
                   "Peak learning rate of the standalone training (SGD, Nesterov, cosine)")
       ->check(positive_number())
       ->capture_default_str();
+  cmd->add_flag("--keep-none", a.keep_none,
+                "Derive the cell as NAS-Bench-201's DARTS does: an edge whose strongest operator "
+                "is none gets none (unless that cuts the cell). By default none is left out, as "
+                "DARTS derives (with the latency term none is every edge's cheapest operator)");
   cmd->add_flag("--no-train", a.no_train, "Search only: no standalone training");
   add_device_options(
       *cmd, a.device, /*overrides=*/false,
@@ -115,6 +120,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
   o.search.batch_size = a.batch_size, o.search.cells_per_stage = a.cells_per_stage;
   o.search.width = a.width, o.search.lr = a.lr, o.search.alpha_lr = a.alpha_lr;
   o.search.seed = a.seed, o.search.subset = a.subset, o.search.threads = a.threads;
+  o.search.keep_none = a.keep_none;
   o.train = !a.no_train;
   o.training.epochs = a.train_epochs, o.training.steps = a.train_steps;
   o.training.lr = a.train_lr, o.training.seed = a.seed, o.training.threads = a.threads;
@@ -169,8 +175,12 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
       t.add_row(row);
     }
     out << t.render();
-    if (r.search.none_excluded)
+    if (r.search.none_excluded && a.keep_none)
       out << "(each edge's strongest operator cut the cell; derived without none)\n";
+    else if (r.search.none_excluded)
+      out << "(none is the strongest operator of some edges, which NAS-Bench-201's derivation "
+             "keeps: "
+          << r.search.with_none << "; derived without none, as DARTS does)\n";
     if (!r.training_failure.empty()) {
       out << "standalone training failed: " << r.training_failure << "\n";
       ++failures;
@@ -201,6 +211,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
     j["lambda"] = r.lambda;
     j["genotype"] = r.search.genotype;
     j["none_excluded"] = r.search.none_excluded;
+    j["with_none"] = r.search.with_none;
     j["alpha"] = r.search.alpha;
     j["softmax"] = r.search.weights;
     j["predicted_ms"] = r.search.predicted_ms;
@@ -244,6 +255,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                                    {"cells_per_stage", a.cells_per_stage},
                                    {"width", a.width},
                                    {"seed", a.seed},
+                                   {"derivation", a.keep_none ? "nb201" : "darts"},
                                    {"runs", runs}};
     write_output(a.json, j.dump(2) + "\n", out);
   }

@@ -148,10 +148,11 @@ bool cut(const std::string& arch) {
   return std::none_of(live.begin(), live.end(), [](bool b) { return b; });
 }
 
-std::string derive(const DartsAlphas& alpha, bool& none_excluded) {
-  std::string arch = derive_nb201(alpha, false);
-  none_excluded = cut(arch);
-  return none_excluded ? derive_nb201(alpha, true) : arch;
+std::string derive(const DartsAlphas& alpha, bool keep_none, bool& none_excluded) {
+  const std::string with_none = derive_nb201(alpha, false);
+  const std::string arch = keep_none && !cut(with_none) ? with_none : derive_nb201(alpha, true);
+  none_excluded = arch != with_none;
+  return arch;
 }
 
 double predicted_ms(const predict::MlpRegressor* mlp, const std::string& arch) {
@@ -298,7 +299,7 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
       p.weight_loss = wn ? wsum / static_cast<double>(wn) : 0;
       p.alpha_loss = an ? asum / static_cast<double>(an) : 0;
       bool none_excluded = false;
-      p.genotype = derive(to_array(alpha), none_excluded);
+      p.genotype = derive(to_array(alpha), o.keep_none, none_excluded);
       if (latency) {
         torch::NoGradGuard no_grad;
         p.expected_ms = std::exp(expected_log_ms(torch::softmax(alpha, 1)).item<double>());
@@ -313,7 +314,8 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
   r.images_per_s = static_cast<double>((total + o.steps) * o.batch_size) / r.seconds;
   r.alpha = to_array(alpha);
   r.weights = to_array(torch::softmax(alpha, 1));
-  r.genotype = derive(r.alpha, r.none_excluded);
+  r.genotype = derive(r.alpha, o.keep_none, r.none_excluded);
+  r.with_none = derive_nb201(r.alpha, false);
   r.predicted_ms = predicted_ms(latency, r.genotype);
   return r;
 }

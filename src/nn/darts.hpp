@@ -35,6 +35,10 @@ struct DartsOptions {
   unsigned seed = 1;       ///< initialization, shuffling and the split into the two halves
   std::size_t subset = 0;  ///< > 0: search on this many training images (both halves)
   int threads = 0;         ///< 0: all cores (use_threads)
+  /// The cell's derivation. False: each edge's strongest operator other than `none`, as DARTS
+  /// derives (Liu et al. 2019 leave the zero operation out). True: NAS-Bench-201's, `none`
+  /// included, derived again without it when that cuts the cell.
+  bool keep_none = false;
 };
 
 /// A NAS-Bench-201 cell's alphas, edge by edge (arch_str order: 1<-0, 2<-0, 2<-1, 3<-0, 3<-1,
@@ -54,8 +58,9 @@ struct DartsResult {
   DartsAlphas alpha{};    ///< the learned alphas
   DartsAlphas weights{};  ///< their softmax per edge
   std::string genotype;   ///< the derived cell (NAS-Bench-201 arch_str)
-  /// The strongest operators cut the cell (every path through a `none`): derived instead
-  /// with `none` left out.
+  std::string with_none;  ///< each edge's strongest operator, `none` included
+  /// `none` was the strongest operator of an edge and the derivation left it out (always
+  /// without keep_none; with it, when the strongest operators cut the cell).
   bool none_excluded = false;
   double predicted_ms = 0;  ///< the MLP's latency of the derived cell (0 without an MLP)
   std::vector<DartsPoint> trace;

@@ -110,6 +110,14 @@ TEST(Darts, SameSeedSameAlphas) {
   EXPECT_EQ(a.alpha, b.alpha);
   EXPECT_EQ(a.genotype, b.genotype);
   EXPECT_EQ(a.trace.size(), 8u);  // a point every max(1, 8 / 50) steps
+  // DARTS's derivation leaves none out; NAS-Bench-201's keeps it unless that cuts the cell.
+  EXPECT_EQ(a.genotype, derive_nb201(a.alpha, true));
+  EXPECT_EQ(a.with_none, derive_nb201(a.alpha, false));
+  EXPECT_EQ(a.none_excluded, a.genotype != a.with_none);
+  o.keep_none = true;
+  const DartsResult c = search_darts(ds, o, nullptr);
+  EXPECT_EQ(c.alpha, a.alpha);  // the derivation only
+  EXPECT_EQ(c.genotype, c.none_excluded ? derive_nb201(c.alpha, true) : c.with_none);
 }
 
 TEST(Darts, SweepTrainsAndTimesEachDerivedCell) {
