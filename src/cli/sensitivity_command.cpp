@@ -77,12 +77,12 @@ nn::Curvature curvature_of(const std::string& name) {
                               : nn::Curvature::Hessian;
 }
 
-// "measured 3/25 runs" or "probe 12/100", on one line that ends with the last.
+// "measured 3/25 runs" or "curvature: 12/100 probes", on one line that ends with the last.
 std::function<void(int, int)> runs_progress(std::ostream& err, nn::Curvature c) {
-  const std::string what = c == nn::Curvature::Measured ? " runs" : " probes";
-  return [&err, what](int done, int total) {
-    err << "\r" << (what == " runs" ? "measured " : "curvature: ") << done << "/" << total << what
-        << (done == total ? "\n" : "") << std::flush;
+  const bool measured = c == nn::Curvature::Measured;
+  return [&err, measured](int done, int total) {
+    err << (measured ? "\rmeasured " : "\rcurvature: ") << done << "/" << total
+        << (measured ? " runs" : " probes") << (done == total ? "\n" : "") << std::flush;
   };
 }
 

@@ -775,12 +775,12 @@ class Importer {
       values_[n.output(0)] = v;
       return;
     }
-    // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
-    // Clip's bounds) passes its value on.
     if (op == "Pad") {
       import_pad(n);
       return;
     }
+    // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
+    // Clip's bounds) passes its value on.
     if (op == "Identity" || op == "Dropout" || op == "Cast") {
       Value v = value(n, 0);
       v.sole = v.sole && reads_[n.output(0)] <= 1;
@@ -1011,8 +1011,7 @@ class Importer {
          "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
          "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, Pad, MaxPool, "
          "AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, "
-         "Dropout, Constant, "
-         "and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
+         "Dropout, Constant, and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }
 };
 
