@@ -537,10 +537,6 @@ void copy_into(torch::Tensor tensor, const std::vector<float>& values, const std
   tensor.copy_(torch::from_blob(const_cast<float*>(values.data()), tensor.sizes(), torch::kFloat));
 }
 
-}  // namespace
-
-namespace {
-
 // The file's batch norm `norm` into `bn`, or, without one, the identity on the loaded function
 // until training moves it.
 void load_norm(torch::nn::BatchNorm2d bn, const ir::NormWeights* norm, const std::string& layer) {
@@ -568,9 +564,8 @@ void load_weights(IrNet& model, const ir::WeightSet& weights) {
     const ir::Layer& l = net.layers[i];
     const auto it = weights.layers.find(l.name);
     if (!l.has_weights()) {  // an activation's batch norm (before it), if it has one
-      if (l.op == ir::OpKind::kAct && l.folded_norm)
-        load_norm(model->norm(i),
-                  it != weights.layers.end() && it->second.norm ? &*it->second.norm : nullptr,
+      if (torch::nn::BatchNorm2d bn = model->norm(i))
+        load_norm(bn, it != weights.layers.end() && it->second.norm ? &*it->second.norm : nullptr,
                   l.name);
       continue;
     }
