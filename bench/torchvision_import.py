@@ -2,8 +2,8 @@
 """hao's ONNX import against PyTorch on torchvision's classification networks, as users export
 them (torch.onnx.export in eval mode, opset 13, export_params=False to keep the files small).
 
-For each network: PyTorch's MAC count (forward hooks on every Conv2d and Linear, as
-tests/fixtures/make_onnx.py counts them) and parameter count, against what `hao map --json`
+For each network: PyTorch's MAC count (forward hooks on every Conv2d and Linear:
+tests/fixtures/make_onnx.py's count_macs) and parameter count, against what `hao map --json`
 reports for the exported file (network.macs, params_trained, params_deployed), or the error
 hao stops with. Prints a markdown table; --json writes the rows.
 
@@ -15,40 +15,21 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import warnings
 
 import torch
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "fixtures"))
+from make_onnx import count_macs  # noqa: E402  (the fixtures' count, one definition)
 
 MODELS = ["alexnet", "vgg11", "resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2",
           "googlenet", "inception_v3", "squeezenet1_0", "squeezenet1_1", "densenet121",
           "densenet161", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "mnasnet0_5", "mnasnet1_0", "efficientnet_b0", "efficientnet_v2_s", "regnet_x_400mf",
           "regnet_y_400mf", "shufflenet_v2_x1_0", "convnext_tiny"]
-
-
-def pytorch_counts(model, x):
-    macs = 0
-
-    def conv_hook(m, inp, out):
-        nonlocal macs
-        macs += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    def linear_hook(m, inp, out):
-        nonlocal macs
-        macs += m.in_features * m.out_features
-
-    hooks = []
-    for m in model.modules():
-        if isinstance(m, torch.nn.Conv2d):
-            hooks.append(m.register_forward_hook(conv_hook))
-        elif isinstance(m, torch.nn.Linear):
-            hooks.append(m.register_forward_hook(linear_hook))
-    with torch.no_grad():
-        model(x)
-    for h in hooks:
-        h.remove()
-    return macs, sum(p.numel() for p in model.parameters())
 
 
 def main():
@@ -67,7 +48,7 @@ def main():
         model = getattr(torchvision.models, name)(**kw).eval()
         size = 299 if name == "inception_v3" else 224
         x = torch.zeros(1, 3, size, size)
-        macs, params = pytorch_counts(model, x)
+        macs, params = count_macs(model, x), sum(p.numel() for p in model.parameters())
         path = os.path.join(args.out, name + ".onnx")
         torch.onnx.export(model, x, path, export_params=False, opset_version=13,
                           input_names=["input"], output_names=["logits"])

@@ -507,6 +507,13 @@ class Importer {
     for (const auto& out : n.output()) values_[out] = v;
   }
 
+  // The node's output is its input 0 as it is (Identity, Dropout, Cast, a one-input Concat).
+  void pass_on(const onnx::NodeProto& n) {
+    Value v = value(n, 0);
+    v.sole = v.sole && reads_[n.output(0)] <= 1;
+    values_[n.output(0)] = v;
+  }
+
   // The node's outputs stand for `producer`'s output; `sole` whether nothing else read it on
   // the way (a layer's own outputs: sole when one node reads them).
   void alias(const onnx::NodeProto& n, int producer, bool sole, int quant_bits = 0) {
@@ -730,8 +737,8 @@ class Importer {
       fill = c.data.empty() ? 0.0 : c.data[0];
     }
     if (n.input_size() > 3 && !n.input(3).empty()) fail("the axes input is not modelled");
+    activation(n, 0);
     Value v = value(n, 0);
-    if (v.constant) fail("input '" + n.input(0) + "' is a constant, expected an activation");
     if (pads.size() != 8)
       fail("pads has " + std::to_string(pads.size()) +
            " values; hao models padding of an N x C x H x W map (8 values)");
@@ -782,9 +789,7 @@ class Importer {
     // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
     // Clip's bounds) passes its value on.
     if (op == "Identity" || op == "Dropout" || op == "Cast") {
-      Value v = value(n, 0);
-      v.sole = v.sole && reads_[n.output(0)] <= 1;
-      values_[n.output(0)] = v;
+      pass_on(n);
       return;
     }
     if (op == "Conv") {
@@ -940,10 +945,8 @@ class Importer {
       if (axis != 1 && axis != -3)
         fail("axis = " + std::to_string(axis) + ", only channel concatenation (1) is modelled");
       if (n.input_size() == 1) {  // torch.cat of a one-tensor list (DenseNet's first layer)
-        Value v = value(n, 0);
-        if (v.constant) fail("input '" + n.input(0) + "' is a constant, expected an activation");
-        v.sole = v.sole && reads_[n.output(0)] <= 1;
-        values_[n.output(0)] = v;
+        activation(n, 0);
+        pass_on(n);
         return;
       }
       Layer l;

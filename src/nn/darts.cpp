@@ -148,11 +148,10 @@ bool cut(const std::string& arch) {
   return std::none_of(live.begin(), live.end(), [](bool b) { return b; });
 }
 
-std::string derive(const DartsAlphas& alpha, bool keep_none, bool& none_excluded) {
-  const std::string with_none = derive_nb201(alpha, false);
-  const std::string arch = keep_none && !cut(with_none) ? with_none : derive_nb201(alpha, true);
-  none_excluded = arch != with_none;
-  return arch;
+// The cell by the options' rule; `with_none` the cell of each edge's largest alpha.
+std::string derive(const DartsAlphas& alpha, bool keep_none, std::string& with_none) {
+  with_none = derive_nb201(alpha, false);
+  return keep_none && !cut(with_none) ? with_none : derive_nb201(alpha, true);
 }
 
 double predicted_ms(const predict::MlpRegressor* mlp, const std::string& arch) {
@@ -298,8 +297,8 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
       p.step = step;
       p.weight_loss = wn ? wsum / static_cast<double>(wn) : 0;
       p.alpha_loss = an ? asum / static_cast<double>(an) : 0;
-      bool none_excluded = false;
-      p.genotype = derive(to_array(alpha), o.keep_none, none_excluded);
+      std::string with_none;
+      p.genotype = derive(to_array(alpha), o.keep_none, with_none);
       if (latency) {
         torch::NoGradGuard no_grad;
         p.expected_ms = std::exp(expected_log_ms(torch::softmax(alpha, 1)).item<double>());
@@ -314,8 +313,8 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
   r.images_per_s = static_cast<double>((total + o.steps) * o.batch_size) / r.seconds;
   r.alpha = to_array(alpha);
   r.weights = to_array(torch::softmax(alpha, 1));
-  r.genotype = derive(r.alpha, o.keep_none, r.none_excluded);
-  r.with_none = derive_nb201(r.alpha, false);
+  r.genotype = derive(r.alpha, o.keep_none, r.with_none);
+  r.none_excluded = r.genotype != r.with_none;
   r.predicted_ms = predicted_ms(latency, r.genotype);
   return r;
 }
