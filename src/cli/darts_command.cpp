@@ -112,7 +112,6 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
   }
   std::unique_ptr<hw::Device> device;
   if (!a.device.name.empty()) device = std::make_unique<hw::Device>(a.device.load());
-  const data::DataSet ds = data::load_dataset(a.data);
 
   nn::DartsSweepOptions o;
   o.lambdas = a.lambdas;
@@ -125,6 +124,8 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
   o.training.epochs = a.train_epochs, o.training.steps = a.train_steps;
   o.training.lr = a.train_lr, o.training.seed = a.seed, o.training.threads = a.threads;
   o.profile.threads = a.threads;
+  nn::check_darts_sweep(o, model ? &model->mlp : nullptr);  // before the data set loads
+  const data::DataSet ds = data::load_dataset(a.data);
 
   err << "DARTS on " << ds.name << ": " << a.lambdas.size() << " search"
       << (a.lambdas.size() == 1 ? "" : "es") << " of " << a.warmup_steps + a.steps

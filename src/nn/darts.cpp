@@ -319,12 +319,15 @@ DartsResult search_darts(const data::DataSet& ds, const DartsOptions& o,
   return r;
 }
 
+void check_darts_sweep(const DartsSweepOptions& options, const predict::MlpRegressor* latency) {
+  if (options.lambdas.empty()) throw core::InputError("--lambda: give at least one value");
+  for (double lambda : options.lambdas) check_lambda(lambda, latency);
+}
+
 std::vector<DartsOutcome> run_darts(const data::DataSet& ds, const DartsSweepOptions& options,
                                     const predict::MlpRegressor* latency,
                                     const DartsProgress& progress) {
-  if (options.lambdas.empty()) throw core::InputError("--lambda: give at least one value");
-  // Every lambda is checked before the first search spends its minutes.
-  for (double lambda : options.lambdas) check_lambda(lambda, latency);
+  check_darts_sweep(options, latency);  // every lambda before the first search's minutes
   const ir::Shape input{ds.train.channels, ds.train.height, ds.train.width};
   std::vector<DartsOutcome> outcomes;
   for (std::size_t run = 0; run < options.lambdas.size(); ++run) {

@@ -109,6 +109,9 @@ struct DartsProgress {
   std::function<void(std::size_t run, const DartsPoint&, long steps)> search;
   std::function<void(std::size_t run, const Progress&)> training;
 };
+/// Throws core::InputError for what run_darts would refuse before its first search: no lambda,
+/// a lambda below 0 or one above 0 without `latency`, a model on another encoding.
+void check_darts_sweep(const DartsSweepOptions& options, const predict::MlpRegressor* latency);
 std::vector<DartsOutcome> run_darts(const data::DataSet& ds, const DartsSweepOptions& options,
                                     const predict::MlpRegressor* latency,
                                     const DartsProgress& progress = {});

@@ -92,6 +92,11 @@ TEST(DartsTorch, SweepWithAOneHotMlpThenBadUse) {
     EXPECT_NE(bad.err.find(message), std::string::npos) << bad.err;
   };
   fails({"--lambda", "-0.5", "--latency-model", model}, "--lambda -0.5: must be 0 or more");
+  // Refused before the data set is read and before the sweep's header.
+  fails({"--lambda", "0,-0.5", "--latency-model", model, "--data", dir + "/no-such-data"},
+        "--lambda -0.5: must be 0 or more");
+  EXPECT_EQ(hao({"darts", "--lambda", "-0.5", "--latency-model", model}).err.find("DARTS on"),
+            std::string::npos);
   fails({"--lambda", "0.1"}, "weighs a predicted latency: give --latency-model");
   fails({"--latency-model", latency_model(dir, "structure")},
         "DARTS needs one on NAS-Bench-201's one-hot encoding");
