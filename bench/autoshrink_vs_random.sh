@@ -3,10 +3,11 @@
 # --strategy autoshrink` (its whole trajectory, timed), then RANDOM random cells with the best
 # cell's edge count (canonical: every edge leaves a node the input reaches). Every cell gets the
 # same two trainings: the search's proxy (120 steps on 12,000 images, 1,000 held out: hao
-# search's default evaluator) for the score it optimizes, val acc - 10 log10(MACs / 1e6), and a
-# standalone training (EPOCHS epochs) for its test accuracy.
-# Usage: bench/autoshrink_vs_random.sh [OUT] [RANDOM] [EPOCHS] [THREADS]   (after a build)
-#   defaults: /tmp/autoshrink_vs_random 5 1 2
+# search's default evaluator; VALIDATION held-out images, the search's --validation) for the score
+# it optimizes, val acc - 10 log10(MACs / 1e6), and a standalone training (EPOCHS epochs) for its
+# test accuracy.
+# Usage: bench/autoshrink_vs_random.sh [OUT] [RANDOM] [EPOCHS] [THREADS] [VALIDATION]  (after a build)
+#   defaults: /tmp/autoshrink_vs_random 5 1 2 1000
 # Prints a markdown table; everything stays in OUT (a rerun with the same OUT reuses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,13 @@ out=${1:-/tmp/autoshrink_vs_random}
 random=${2:-5}
 epochs=${3:-1}
 threads=${4:-2}
+validation=${5:-1000}
 hao=$PWD/build/apps/hao/hao
 mkdir -p "$out"
 if [ ! -s "$out/report/autoshrink_trajectory.csv" ]; then
   start=$(date +%s)
   "$hao" search --space fmnist-autoshrink --strategy autoshrink --storage "$out/studies.db" \
-    --out "$out/report" --threads "$threads" > "$out/search.txt" 2> "$out/search.err"
+    --out "$out/report" --threads "$threads" --validation "$validation" > "$out/search.txt" 2> "$out/search.err"
   echo $(($(date +%s) - start)) > "$out/search_seconds"
 fi
 best=$(/usr/bin/python3 -c "
@@ -56,7 +58,7 @@ while read -r cell; do
     f="$out/${kind}_$k.json"
     if [ -s "$f" ]; then continue; fi
     if [ "$kind" = proxy ]; then
-      args=(--steps 120 --subset 12000 --validation 1000)
+      args=(--steps 120 --subset 12000 --validation "$validation")
     else
       args=(--epochs "$epochs")
     fi
