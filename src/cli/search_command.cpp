@@ -15,6 +15,7 @@
 #include "report/study_report.hpp"
 #include "search/mbv2_domain.hpp"
 #include "search/search_setup.hpp"
+#include "search/strategy.hpp"
 #include "search/study.hpp"
 #include "store/study_store.hpp"
 #if HAO_HAS_TORCH
@@ -39,8 +40,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
       "candidate; kept beside the store, so that a later search of the same space for another "
       "device starts judging at once), or each trained briefly from scratch (--evaluator "
       "scratch, the default on the other generative spaces: a short training on a subset "
-      "judged on the validation split, then each layer's quantization sensitivity, a feature "
-      "of the hao strategy's accuracy predictor); on nb201/anb a table look-up. Each "
+      "judged on the validation split, then, for the hao strategy, each layer's quantization "
+      "sensitivity, a feature of its accuracy predictor); on nb201/anb a table look-up. Each "
       "evaluation is stored as it finishes (--storage: an SQLite file, or a PostgreSQL "
       "server), so a killed run resumes where it stopped with the same candidates, and many "
       "processes (on one machine, or on many with a server) run one study together as workers: "
@@ -180,7 +181,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
                   "batches")
       ->capture_default_str();
   cmd->add_option("--sensitivity-probes", a.sensitivity_probes,
-                  "Fisher probes per candidate for its sensitivity features")
+                  "Fisher probes per candidate for its sensitivity features (--evaluator scratch, "
+                  "hao strategy: the one whose predictor reads them)")
       ->capture_default_str();
   cmd->add_option("--sensitivity-batch", a.sensitivity_batch,
                   "Images of the one batch the probes are taken over")
@@ -381,6 +383,7 @@ std::unique_ptr<search::Evaluator> training_evaluator(const SearchArgs& a, bool 
   o.calibration_images = a.calibration_images;
   o.sensitivity_probes = a.sensitivity_probes;
   o.sensitivity_batch = a.sensitivity_batch;
+  o.measure_sensitivity = search::strategy_reads_sensitivity(a.strategy);
   o.seed = a.seed;
   o.threads = a.threads;
   o.device = a.device.name;

@@ -204,34 +204,34 @@ void TrainingEvaluator::evaluate(const search::Candidate& c, store::EvaluationRe
   save_checkpoint(model, checkpoint);
   r.accuracy = 100 * t.val_accuracy;
 
-  // The predictor's sensitivity features: per weighted layer, Omega of its weights and inputs
-  // at each bit choice, with the Fisher information (never negative; briefly trained networks
-  // are far from a minimum, where Hessian traces often are).
-  const auto ts = Clock::now();
-  SensitivityOptions sens;
-  sens.curvature = Curvature::Fisher;
-  sens.batches = 1, sens.batch_size = options_.sensitivity_batch;
-  sens.min_iterations = sens.max_iterations = options_.sensitivity_probes;
-  sens.bits = domain_.bit_choices();
-  sens.seed = options_.seed;
-  sens.threads = options_.threads;
-  const SensitivityResult sr = layer_sensitivity(model, *data_, sens);
-  nlohmann::json omega = nlohmann::json::object();
-  for (const auto& l : sr.layers)
-    for (std::size_t k = 0; k < sens.bits.size(); ++k)
-      omega[model->network().layers[l.layer].name][std::to_string(sens.bits[k])] =
-          l.omega[k] + l.omega_act[k];
-  r.extra = nlohmann::json{{"checkpoint", checkpoint},
-                           {"float_val_accuracy", 100 * t.float_val_accuracy},
-                           {"train_seconds", t.seconds},
-                           {"images_per_s", t.images_per_s},
-                           {"ask_seconds", c.ask_seconds},
-                           {"hardware_seconds", hardware_s},
-                           {"ask_source", c.ask_source},
-                           {"sensitivity", omega},
-                           {"sensitivity_probes", sr.iterations},
-                           {"sensitivity_seconds", seconds_since(ts)}}
-                .dump();
+  nlohmann::json extra{
+      {"checkpoint", checkpoint},     {"float_val_accuracy", 100 * t.float_val_accuracy},
+      {"train_seconds", t.seconds},   {"images_per_s", t.images_per_s},
+      {"ask_seconds", c.ask_seconds}, {"hardware_seconds", hardware_s},
+      {"ask_source", c.ask_source}};
+  if (options_.measure_sensitivity) {
+    // The predictor's sensitivity features: per weighted layer, Omega of its weights and inputs
+    // at each bit choice, with the Fisher information (never negative; briefly trained networks
+    // are far from a minimum, where Hessian traces often are).
+    const auto ts = Clock::now();
+    SensitivityOptions sens;
+    sens.curvature = Curvature::Fisher;
+    sens.batches = 1, sens.batch_size = options_.sensitivity_batch;
+    sens.min_iterations = sens.max_iterations = options_.sensitivity_probes;
+    sens.bits = domain_.bit_choices();
+    sens.seed = options_.seed;
+    sens.threads = options_.threads;
+    const SensitivityResult sr = layer_sensitivity(model, *data_, sens);
+    nlohmann::json omega = nlohmann::json::object();
+    for (const auto& l : sr.layers)
+      for (std::size_t k = 0; k < sens.bits.size(); ++k)
+        omega[model->network().layers[l.layer].name][std::to_string(sens.bits[k])] =
+            l.omega[k] + l.omega_act[k];
+    extra["sensitivity"] = omega;
+    extra["sensitivity_probes"] = sr.iterations;
+    extra["sensitivity_seconds"] = seconds_since(ts);
+  }
+  r.extra = extra.dump();
 }
 
 nlohmann::json TrainingEvaluator::finalize(const store::EvaluationRecord& r) {

@@ -29,7 +29,11 @@ struct TrainingEvaluatorOptions {
   double qat_lr_fraction = 0.02;  ///< QAT's peak learning rate, a fraction of the float one
   std::size_t calibration_images = 512;  ///< images that set activation ranges before QAT
   int sensitivity_probes = 8;            ///< Fisher probes per candidate
-  int sensitivity_batch = 128;           ///< images of the one batch they are taken over
+  /// false: no probes (search::strategy_reads_sensitivity: only the hao strategy's predictor
+  /// reads them; autoshrink spent 43 s of a 917-s search on them). Not a study setting: a
+  /// resumed study's records carry them or not, as its strategy reads them.
+  bool measure_sensitivity = true;
+  int sensitivity_batch = 128;  ///< images of the one batch they are taken over
   unsigned seed = 1;  ///< initialization (+ the candidate's index) and the validation split
   int threads = 0;    ///< 0: all cores
   std::string checkpoint_dir;  ///< each candidate's trained weights go here

@@ -163,6 +163,8 @@ const std::vector<std::string>& strategy_names() {
   return names;
 }
 
+bool strategy_reads_sensitivity(const std::string& name) { return name == "hao"; }
+
 void StrategyOptions::cheap_asks() {
   pool_random = 6;
   pool_mutations = 1;

@@ -176,4 +176,8 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const Domain& d
                                         std::uint64_t seed, const StrategyOptions& options = {});
 const std::vector<std::string>& strategy_names();
 
+/// Whether the strategy reads its observations' measured sensitivities (Observation::omega):
+/// only hao's predictor does, so an evaluator that trains candidates measures them for it alone.
+bool strategy_reads_sensitivity(const std::string& name);
+
 }  // namespace hao::search

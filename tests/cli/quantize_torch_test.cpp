@@ -61,10 +61,13 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
                           "stages: [{channels: 16, stride: 2}, {channels: 24, stride: 2}]\n"
                           "choices: {depth: [1, 2], width: [0.5, 1.0], kernel: [3], "
                           "expansion: [1, 3], bits: [4, 8]}\n";
-  auto search = [&](const std::string& db, const std::string& budget) {
+  auto search = [&](const std::string& db, const std::string& budget,
+                    const std::string& strategy = "hao") {
     return hao({"search",
                 "--space",
                 space,
+                "--strategy",
+                strategy,
                 "--budget",
                 budget,
                 "--storage",
@@ -86,14 +89,14 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
                 "--threads",
                 "1",
                 "--out",
-                dir + "/rep-" + budget});
+                dir + "/rep-" + strategy + "-" + budget});
   };
   HaoRun whole = search(dir + "/whole.db", "7");
   ASSERT_EQ(whole.code, kExitOk) << whole.err;
-  const std::string whole_json = core::read_file(dir + "/rep-7/pareto.json");
+  const std::string whole_json = core::read_file(dir + "/rep-hao-7/pareto.json");
   // The chosen design as FINN builds it (hao export), from its finalist's checkpoint: its
   // QONNX file maps to the design the study stored.
-  const std::string chosen = dir + "/rep-7/chosen/";
+  const std::string chosen = dir + "/rep-hao-7/chosen/";
   for (const char* f : {"model.yaml", "folding_config.json", "model.qonnx.onnx", "build.py",
                         "input.npy", "expected_output.npy"})
     EXPECT_TRUE(std::filesystem::exists(chosen + f)) << f;
@@ -119,7 +122,20 @@ TEST(SearchTorch, ExtendedTrainedStudyAsksWhatTheWholeOneAsked) {
   };
   const auto a = genotypes(whole_json);
   ASSERT_EQ(a.size(), 7u);
-  EXPECT_EQ(genotypes(core::read_file(dir + "/rep-7/pareto.json")), a);
+  EXPECT_EQ(genotypes(core::read_file(dir + "/rep-hao-7/pareto.json")), a);
+  // The hao strategy's predictor reads each candidate's sensitivity, so it is measured; a
+  // strategy that reads none gets no probes (the same training, the same accuracy).
+  for (const auto& e : whole_report["evaluations"])
+    EXPECT_TRUE(e["extra"].contains("sensitivity")) << e["extra"].dump();
+  HaoRun random = search(dir + "/random.db", "2", "random");
+  ASSERT_EQ(random.code, kExitOk) << random.err;
+  const nlohmann::json random_report =
+      nlohmann::json::parse(core::read_file(dir + "/rep-random-2/pareto.json"));
+  ASSERT_EQ(random_report["evaluations"].size(), 2u);
+  for (const auto& e : random_report["evaluations"]) {
+    EXPECT_FALSE(e["extra"].contains("sensitivity")) << e["extra"].dump();
+    EXPECT_TRUE(e["extra"].contains("train_seconds")) << e["extra"].dump();
+  }
 }
 
 // An eval-mode ONNX export (batch norms folded away) as a user brings it: trained as it is
