@@ -1,8 +1,11 @@
 #include "cli/darts_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <tuple>
 
 #include "cli/app.hpp"
 #include "cli/common.hpp"
@@ -11,7 +14,9 @@
 #include "core/text.hpp"
 #include "ilp/dataflow_mapper.hpp"
 #include "predict/calibration.hpp"
+#include "predict/samples.hpp"
 #include "report/table.hpp"
+#include "search/pareto.hpp"
 #if HAO_HAS_TORCH
 #include "nn/darts.hpp"
 #endif
@@ -83,6 +88,24 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
       *cmd, a.device, /*overrides=*/false,
       "Also map each derived cell's network on this FPGA (hao map's dataflow accelerator) and "
       "show its exact latency beside the MLP's");
+  cmd->add_option("--measured", a.measured,
+                  "FILE:COLUMN of measured latencies of NAS-Bench-201 cells (e.g. "
+                  "nb201/latency_ms.csv:raspi4 with --archs nb201/accuracy.csv): each derived "
+                  "cell's is looked up, shown beside the MLP's, and the pick uses it instead of "
+                  "the MLP's prediction");
+  cmd->add_option("--archs", a.archs,
+                  "The arch_str of each arch_index, for a --measured file without that column");
+  cmd->add_option("--pick-faster", a.pick_faster,
+                  "The pick of a sweep with lambda 0: the smallest lambda whose cell is at least "
+                  "this many percent faster than plain DARTS's (--measured, else the MLP's "
+                  "latency) ...")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--pick-within", a.pick_within,
+                  "... with validation accuracy at most this many points below plain DARTS's "
+                  "(the paper's claim: 20% faster within 0.5 points)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   add_json_option(*cmd, a.json, "the searches, their traces and the derived cells' figures");
   cmd->footer(
       "Exit codes: 0 done, 1 built without LibTorch, an internal failure or a derived cell "
@@ -92,7 +115,8 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
       "Example:\n"
       "  hao calibrate --kind mlp --space nb201 --encoding onehot --measurements "
       "nb201/latency_ms.csv --archs nb201/accuracy.csv --column raspi4 --out raspi4.json\n"
-      "  hao darts --latency-model raspi4.json --lambda 0,0.1,0.3");
+      "  hao darts --latency-model raspi4.json --lambda 0,0.01,0.015,0.02 --measured "
+      "nb201/latency_ms.csv:raspi4 --archs nb201/accuracy.csv");
   return cmd;
 }
 
@@ -100,6 +124,64 @@ CLI::App* add_darts_command(CLI::App& app, DartsArgs& a) {
 namespace {
 
 std::string ms_text(double ms) { return ms > 0 ? core::fixed(ms, 3) : "-"; }
+
+/// The measured latency of every cell of --measured, by arch_str.
+std::map<std::string, double> read_measured(const DartsArgs& a, std::string& column) {
+  std::string file;
+  std::tie(file, column) = split_file_column(a.measured, "--measured");
+  std::map<std::string, double> ms;
+  for (const predict::Sample& s :
+       predict::load_samples(predict::Space::kNb201, file, column, a.archs).samples)
+    ms.emplace(s.arch, s.measured_ms);
+  return ms;
+}
+
+/// The sweep's pick (search::first_faster_within against the lambda-0 run), as a line and JSON;
+/// nothing without a lambda-0 run and another trained one.
+void pick_lambda(const std::vector<nn::DartsOutcome>& outcomes, const std::vector<double>& ms,
+                 const std::string& latency_name, const DartsArgs& a, std::ostream& out,
+                 nlohmann::ordered_json& json) {
+  std::vector<std::size_t> order(outcomes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return outcomes[x].lambda < outcomes[y].lambda;
+  });
+  const auto plain = std::find_if(order.begin(), order.end(),
+                                  [&](std::size_t i) { return outcomes[i].lambda == 0; });
+  if (plain == order.end() || !outcomes[*plain].trained || outcomes.size() < 2) return;
+  const auto objectives = [&](std::size_t i) {
+    return search::Objectives{
+        ms[i], outcomes[i].trained ? 100 * outcomes[i].training.val_accuracy : -1e300};
+  };
+  std::vector<std::size_t> others;
+  std::vector<search::Objectives> sweep;
+  for (std::size_t i : order)
+    if (outcomes[i].lambda > 0) others.push_back(i), sweep.push_back(objectives(i));
+  const search::Objectives reference = objectives(*plain);
+  const auto k = search::first_faster_within(reference, sweep, a.pick_faster / 100, a.pick_within);
+  const std::string rule = "the smallest lambda whose cell is at least " +
+                           core::number(a.pick_faster) + "% faster than plain DARTS's (" +
+                           latency_name + ") with validation accuracy at most " +
+                           core::number(a.pick_within) + " points below";
+  json = {{"rule", rule},
+          {"faster_pct", a.pick_faster},
+          {"within_points", a.pick_within},
+          {"latency", latency_name},
+          {"lambda", nullptr}};
+  if (!k) {
+    out << "pick: no lambda meets it (" << rule << ")\n";
+    return;
+  }
+  const std::size_t i = others[*k];
+  const double faster = 100 * (1 - sweep[*k].latency_ms / reference.latency_ms);
+  json["lambda"] = outcomes[i].lambda;
+  json["genotype"] = outcomes[i].search.genotype;
+  json["faster_by_pct"] = faster;
+  out << "pick: lambda " << core::number(outcomes[i].lambda) << ", "
+      << ms_text(sweep[*k].latency_ms) << " ms against " << ms_text(reference.latency_ms) << " ("
+      << core::fixed(faster, 1) << "% faster), validation " << core::fixed(sweep[*k].accuracy, 2)
+      << "% against " << core::fixed(reference.accuracy, 2) << "% (" << rule << ")\n";
+}
 
 }  // namespace
 
@@ -125,6 +207,9 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
   o.training.lr = a.train_lr, o.training.seed = a.seed, o.training.threads = a.threads;
   o.profile.threads = a.threads;
   nn::check_darts_sweep(o, model ? &model->mlp : nullptr);  // before the data set loads
+  std::string measured_column;
+  const std::map<std::string, double> measured =
+      a.measured.empty() ? std::map<std::string, double>{} : read_measured(a, measured_column);
   const data::DataSet ds = data::load_dataset(a.data);
 
   err << "DARTS on " << ds.name << ": " << a.lambdas.size() << " search"
@@ -163,8 +248,10 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
   for (const char* c : {"lambda", "cell", "MLP ms", "host ms", "val acc", "test acc"})
     summary.add_column(
         c, std::string(c) == "cell" ? report::Table::Align::kLeft : report::Table::Align::kRight);
+  if (!a.measured.empty()) summary.add_column(measured_column + " ms");
   if (device) summary.add_column(device->name + " ms");
   std::size_t failures = 0;
+  std::vector<double> pick_ms;  // per outcome: the latency the pick compares
   for (const nn::DartsOutcome& r : outcomes) {
     out << "lambda " << r.lambda << ": " << r.search.genotype << "\n";
     report::Table t;
@@ -205,8 +292,12 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                                     ms_text(r.host.median_ms),
                                     accuracy(r.training.val_accuracy),
                                     accuracy(r.training.test_accuracy)};
+    const auto it = measured.find(r.search.genotype);
+    const double measured_ms = it == measured.end() ? 0 : it->second;
+    if (!a.measured.empty()) row.push_back(ms_text(measured_ms));
     if (device) row.push_back(device_ms > 0 ? ms_text(device_ms) : "does not fit");
     summary.add_row(row);
+    pick_ms.push_back(a.measured.empty() ? r.search.predicted_ms : measured_ms);
 
     nlohmann::ordered_json j;
     j["lambda"] = r.lambda;
@@ -217,6 +308,7 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
     j["softmax"] = r.search.weights;
     j["predicted_ms"] = r.search.predicted_ms;
     j["host_cpu_ms"] = r.host.median_ms;
+    if (!a.measured.empty()) j["measured_ms"] = measured_ms;
     if (device) {
       j["device"] = device->name;
       j["device_ms"] = device_ms;
@@ -246,7 +338,11 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                                        : std::to_string(a.train_epochs) + " epoch(s)") +
                         " of standalone training"
                   : "")
-      << "\n";
+      << (a.measured.empty() ? "" : "; " + measured_column + " ms: " + a.measured) << "\n";
+  nlohmann::ordered_json pick;
+  pick_lambda(outcomes, pick_ms,
+              a.measured.empty() ? "the MLP's latency" : "measured " + measured_column, a, out,
+              pick);
   if (!a.json.empty()) {
     const nlohmann::ordered_json j{{"data", ds.name},
                                    {"latency_model", a.latency_model},
@@ -257,6 +353,8 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                                    {"width", a.width},
                                    {"seed", a.seed},
                                    {"derivation", a.keep_none ? "nb201" : "darts"},
+                                   {"measured", a.measured},
+                                   {"pick", pick},
                                    {"runs", runs}};
     write_output(a.json, j.dump(2) + "\n", out);
   }

@@ -37,6 +37,12 @@ struct DartsArgs {
   bool keep_none = false;  ///< NAS-Bench-201's derivation (none kept) instead of DARTS's
   bool no_train = false;
   DeviceArgs device{"", {}};  ///< none by default: no accelerator latency
+  /// FILE:COLUMN of measured NAS-Bench-201 latencies (with `archs` when the file has no
+  /// arch_str): each derived cell's is looked up, shown and used by the pick.
+  std::string measured;
+  std::string archs;
+  double pick_faster = 20;   ///< percent below plain DARTS's latency
+  double pick_within = 0.5;  ///< validation accuracy points below plain DARTS's
   std::string json;
 };
 

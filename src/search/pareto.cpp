@@ -155,4 +155,15 @@ std::size_t knee(const std::vector<Objectives>& front) {
   return chosen;
 }
 
+std::optional<std::size_t> first_faster_within(const Objectives& reference,
+                                               const std::vector<Objectives>& sweep, double faster,
+                                               double within) {
+  if (!(reference.latency_ms > 0)) return std::nullopt;
+  for (std::size_t i = 0; i < sweep.size(); ++i)
+    if (sweep[i].latency_ms > 0 && sweep[i].latency_ms <= (1 - faster) * reference.latency_ms &&
+        sweep[i].accuracy >= reference.accuracy - within)
+      return i;
+  return std::nullopt;
+}
+
 }  // namespace hao::search

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 namespace hao::search {
@@ -26,6 +27,15 @@ std::vector<std::size_t> peel_fronts(const std::vector<Objectives>& points, std:
 /// normalized to [0, 1] over `front` (a flat objective counts 1); the first of equals in
 /// `front`'s order. Needs a non-empty front with positive latencies.
 std::size_t knee(const std::vector<Objectives>& front);
+
+/// A sweep's pick against its reference point (latency-aware DARTS's lambdas against plain
+/// DARTS, the paper's claim read as a rule): the first point of `sweep`, in its order, whose
+/// latency is at least `faster` (a fraction: 0.2 is 20%) below the reference's and whose
+/// accuracy is at most `within` below it; nullopt when none is. A point or a reference without
+/// a positive latency counts as not measured: never picked, nothing picked against it.
+std::optional<std::size_t> first_faster_within(const Objectives& reference,
+                                               const std::vector<Objectives>& sweep, double faster,
+                                               double within);
 
 /// Maps both objectives to [0, 1] minimized: latency (l - min) / (max - min) and error
 /// 1 - (a - min) / (max - min), the bounds being the whole space's (issue 6's definition).

@@ -83,6 +83,38 @@ TEST(DartsTorch, SweepWithAOneHotMlpThenBadUse) {
     EXPECT_FALSE(run.contains("test_accuracy"));  // --no-train
   }
 
+  // The measured table: each derived cell's latency is looked up; a sweep with lambda 0 and
+  // trained cells is picked from (the smallest lambda at least 20% faster within 0.5 points).
+  const std::string table = HAO_SHARED_DATA "/nb201/latency_ms.csv";
+  const std::string archs = HAO_SHARED_DATA "/nb201/accuracy.csv";
+  std::vector<std::string> picked = {
+      "darts",      "--latency-model", model,     "--lambda", "0,0.5,1", "--train-steps",     "2",
+      "--measured", table + ":raspi4", "--archs", archs,      "--json",  dir + "/picked.json"};
+  picked.insert(picked.end(), quick.begin(), quick.end());
+  const HaoRun p = hao(picked);
+  ASSERT_EQ(p.code, kExitOk) << p.err;
+  EXPECT_NE(p.out.find("raspi4 ms"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("pick: "), std::string::npos) << p.out;
+  const nlohmann::json pj = nlohmann::json::parse(core::read_file(dir + "/picked.json"));
+  ASSERT_EQ(pj["runs"].size(), 3u);
+  for (const auto& run : pj["runs"]) EXPECT_GT(run["measured_ms"].get<double>(), 0.0) << run;
+  const auto& plain = pj["runs"][0];
+  EXPECT_EQ(pj["pick"]["latency"], "measured raspi4");
+  if (pj["pick"]["lambda"].is_null()) {
+    for (std::size_t i = 1; i < 3; ++i) {
+      const auto& run = pj["runs"][i];
+      EXPECT_TRUE(run["measured_ms"].get<double>() > 0.8 * plain["measured_ms"].get<double>() ||
+                  run["val_accuracy"].get<double>() < plain["val_accuracy"].get<double>() - 0.005)
+          << run;
+    }
+  } else {
+    const auto& chosen = pj["runs"][pj["pick"]["lambda"].get<double>() == 0.5 ? 1 : 2];
+    EXPECT_EQ(chosen["genotype"], pj["pick"]["genotype"]);
+    EXPECT_LE(chosen["measured_ms"].get<double>(), 0.8 * plain["measured_ms"].get<double>());
+    EXPECT_GE(chosen["val_accuracy"].get<double>(), plain["val_accuracy"].get<double>() - 0.005);
+  }
+  EXPECT_TRUE(j["pick"].is_null());  // --no-train: no validation accuracy to pick by
+
   const auto fails = [&](std::vector<std::string> extra, const std::string& message) {
     std::vector<std::string> a = {"darts", "--no-train"};
     a.insert(a.end(), quick.begin(), quick.end());
@@ -102,6 +134,9 @@ TEST(DartsTorch, SweepWithAOneHotMlpThenBadUse) {
         "DARTS needs one on NAS-Bench-201's one-hot encoding");
   std::ofstream(dir + "/lut.json") << R"({"kind": "lut", "table": {}})";
   fails({"--latency-model", dir + "/lut.json"}, "a model of kind 'lut'");
+  fails({"--measured", table}, "--measured");
+  fails({"--measured", table + ":no_such_column", "--archs", archs}, "no_such_column");
+  fails({"--measured", table + ":raspi4"}, "arch");  // no arch_str and no --archs
 }
 
 }  // namespace hao::cli

@@ -58,5 +58,32 @@ TEST(Pareto, NormalizerMapsTheSpaceBoundsToTheUnitSquare) {
   EXPECT_NEAR(hypervolume(space, n), 0.25, 1e-12);
 }
 
+// The pick of a latency-aware DARTS sweep, on the two sweeps of docs/benchmarks.md (search
+// seeds 2 and 1; latency in ms on the Raspberry Pi 4, validation accuracy in percent).
+TEST(Pareto, FirstFasterWithinPicksTheSmallestLambdaThatTradesLittleAccuracy) {
+  // Seed 2, NAS-Bench-201's measured latencies: 0.01 is 25% faster but 0.78 points lower;
+  // 0.015 is 40.9% faster and more accurate.
+  const Objectives plain2{98.89, 84.90};
+  const std::vector<Objectives> seed2 = {
+      {98.89, 84.90}, {74.19, 84.12}, {58.47, 87.58}, {26.39, 82.66}};
+  EXPECT_EQ(first_faster_within(plain2, seed2, 0.2, 0.5), std::optional<std::size_t>(2));
+  EXPECT_EQ(first_faster_within(plain2, seed2, 0.2, 1.0), std::optional<std::size_t>(1));
+  EXPECT_EQ(first_faster_within(plain2, seed2, 0.8, 0.5), std::nullopt);
+  // Seed 1 (0.015, 0.0175, 0.02, 0.025): by the measured latencies 0.0175 is 18.8% faster and
+  // 0.025 is picked; by the MLP's predictions 0.0175 is 29% faster and picked.
+  EXPECT_EQ(first_faster_within({54.54, 85.86},
+                                {{48.39, 83.58}, {44.27, 85.72}, {52.17, 86.54}, {41.51, 86.06}},
+                                0.2, 0.5),
+            std::optional<std::size_t>(3));
+  EXPECT_EQ(first_faster_within({62.63, 85.86},
+                                {{48.72, 83.58}, {44.33, 85.72}, {58.90, 86.54}, {42.67, 86.06}},
+                                0.2, 0.5),
+            std::optional<std::size_t>(1));
+  // Exactly 20% faster and exactly half a point lower is in; unmeasured latencies are not.
+  EXPECT_EQ(first_faster_within({10, 80}, {{0, 90}, {8, 79.5}}, 0.2, 0.5),
+            std::optional<std::size_t>(1));
+  EXPECT_EQ(first_faster_within({0, 80}, {{1, 90}}, 0.2, 0.5), std::nullopt);
+}
+
 }  // namespace
 }  // namespace hao::search
