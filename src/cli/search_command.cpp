@@ -147,7 +147,8 @@ CLI::App* add_search_command(CLI::App& app, SearchArgs& a) {
   cmd->add_option("--recalibration-images", a.recalibration_images,
                   "Supernet: training images that re-estimate a candidate's batch norms")
       ->capture_default_str();
-  cmd->add_option("--train-steps", a.train_steps, "Scratch: float batches per candidate")
+  cmd->add_option("--train-steps", a.train_steps,
+                  "Scratch: float batches (of 128 images) per candidate")
       ->capture_default_str();
   cmd->add_option("--subset", a.subset, "Scratch: training images per candidate")
       ->capture_default_str();
