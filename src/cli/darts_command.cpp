@@ -1,7 +1,6 @@
 #include "cli/darts_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -16,7 +15,6 @@
 #include "predict/calibration.hpp"
 #include "predict/samples.hpp"
 #include "report/table.hpp"
-#include "search/pareto.hpp"
 #if HAO_HAS_TORCH
 #include "nn/darts.hpp"
 #endif
@@ -136,29 +134,13 @@ std::map<std::string, double> read_measured(const DartsArgs& a, std::string& col
   return ms;
 }
 
-/// The sweep's pick (search::first_faster_within against the lambda-0 run), as a line and JSON;
-/// nothing without a lambda-0 run and another trained one.
-void pick_lambda(const std::vector<nn::DartsOutcome>& outcomes, const std::vector<double>& ms,
-                 const std::string& latency_name, const DartsArgs& a, std::ostream& out,
-                 nlohmann::ordered_json& json) {
-  std::vector<std::size_t> order(outcomes.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return outcomes[x].lambda < outcomes[y].lambda;
-  });
-  const auto plain = std::find_if(order.begin(), order.end(),
-                                  [&](std::size_t i) { return outcomes[i].lambda == 0; });
-  if (plain == order.end() || !outcomes[*plain].trained || outcomes.size() < 2) return;
-  const auto objectives = [&](std::size_t i) {
-    return search::Objectives{
-        ms[i], outcomes[i].trained ? 100 * outcomes[i].training.val_accuracy : -1e300};
-  };
-  std::vector<std::size_t> others;
-  std::vector<search::Objectives> sweep;
-  for (std::size_t i : order)
-    if (outcomes[i].lambda > 0) others.push_back(i), sweep.push_back(objectives(i));
-  const search::Objectives reference = objectives(*plain);
-  const auto k = search::first_faster_within(reference, sweep, a.pick_faster / 100, a.pick_within);
+/// The sweep's pick (nn::pick_darts_lambda), as a line and JSON; nothing without a trained
+/// lambda-0 run and another run.
+void print_pick(const std::vector<nn::DartsOutcome>& outcomes, const std::vector<double>& ms,
+                const std::string& latency_name, const DartsArgs& a, std::ostream& out,
+                nlohmann::ordered_json& json) {
+  const auto pick = nn::pick_darts_lambda(outcomes, ms, a.pick_faster / 100, a.pick_within);
+  if (!pick) return;
   const std::string rule = "the smallest lambda whose cell is at least " +
                            core::number(a.pick_faster) + "% faster than plain DARTS's (" +
                            latency_name + ") with validation accuracy at most " +
@@ -168,19 +150,19 @@ void pick_lambda(const std::vector<nn::DartsOutcome>& outcomes, const std::vecto
           {"within_points", a.pick_within},
           {"latency", latency_name},
           {"lambda", nullptr}};
-  if (!k) {
+  if (!pick->chosen) {
     out << "pick: no lambda meets it (" << rule << ")\n";
     return;
   }
-  const std::size_t i = others[*k];
-  const double faster = 100 * (1 - sweep[*k].latency_ms / reference.latency_ms);
-  json["lambda"] = outcomes[i].lambda;
-  json["genotype"] = outcomes[i].search.genotype;
+  const nn::DartsOutcome& r = outcomes[*pick->chosen];
+  const double faster = 100 * (1 - pick->at.latency_ms / pick->reference.latency_ms);
+  json["lambda"] = r.lambda;
+  json["genotype"] = r.search.genotype;
   json["faster_by_pct"] = faster;
-  out << "pick: lambda " << core::number(outcomes[i].lambda) << ", "
-      << ms_text(sweep[*k].latency_ms) << " ms against " << ms_text(reference.latency_ms) << " ("
-      << core::fixed(faster, 1) << "% faster), validation " << core::fixed(sweep[*k].accuracy, 2)
-      << "% against " << core::fixed(reference.accuracy, 2) << "% (" << rule << ")\n";
+  out << "pick: lambda " << core::number(r.lambda) << ", " << ms_text(pick->at.latency_ms)
+      << " ms against " << ms_text(pick->reference.latency_ms) << " (" << core::fixed(faster, 1)
+      << "% faster), validation " << core::fixed(pick->at.accuracy, 2) << "% against "
+      << core::fixed(pick->reference.accuracy, 2) << "% (" << rule << ")\n";
 }
 
 }  // namespace
@@ -340,9 +322,9 @@ int run_darts(const DartsArgs& a, std::ostream& out, std::ostream& err) {
                   : "")
       << (a.measured.empty() ? "" : "; " + measured_column + " ms: " + a.measured) << "\n";
   nlohmann::ordered_json pick;
-  pick_lambda(outcomes, pick_ms,
-              a.measured.empty() ? "the MLP's latency" : "measured " + measured_column, a, out,
-              pick);
+  print_pick(outcomes, pick_ms,
+             a.measured.empty() ? "the MLP's latency" : "measured " + measured_column, a, out,
+             pick);
   if (!a.json.empty()) {
     const nlohmann::ordered_json j{{"data", ds.name},
                                    {"latency_model", a.latency_model},

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "core/error.hpp"
@@ -359,6 +360,37 @@ std::vector<DartsOutcome> run_darts(const data::DataSet& ds, const DartsSweepOpt
     outcomes.push_back(std::move(out));
   }
   return outcomes;
+}
+
+std::optional<DartsPick> pick_darts_lambda(const std::vector<DartsOutcome>& outcomes,
+                                           const std::vector<double>& latency_ms, double faster,
+                                           double within) {
+  HAO_CHECK(latency_ms.size() == outcomes.size(), "one latency per DARTS outcome");
+  const auto point = [&](std::size_t i) {
+    return search::Objectives{latency_ms[i], outcomes[i].trained
+                                                 ? 100 * outcomes[i].training.val_accuracy
+                                                 : -std::numeric_limits<double>::infinity()};
+  };
+  std::optional<std::size_t> plain;
+  std::vector<std::size_t> others;
+  for (std::size_t i = 0; i < outcomes.size(); ++i)
+    if (outcomes[i].lambda > 0)
+      others.push_back(i);
+    else if (!plain)
+      plain = i;
+  if (!plain || !outcomes[*plain].trained || outcomes.size() < 2) return std::nullopt;
+  std::stable_sort(others.begin(), others.end(), [&](std::size_t x, std::size_t y) {
+    return outcomes[x].lambda < outcomes[y].lambda;
+  });
+  std::vector<search::Objectives> sweep;
+  for (std::size_t i : others) sweep.push_back(point(i));
+  DartsPick pick;
+  pick.reference = point(*plain);
+  if (const auto k = search::first_faster_within(pick.reference, sweep, faster, within)) {
+    pick.chosen = others[*k];
+    pick.at = sweep[*k];
+  }
+  return pick;
 }
 
 }  // namespace hao::nn

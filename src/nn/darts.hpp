@@ -8,6 +8,7 @@
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "nn/profile.hpp"
 #include "nn/train.hpp"
 #include "predict/mlp_regressor.hpp"
+#include "search/pareto.hpp"
 
 namespace hao::nn {
 
@@ -115,5 +117,18 @@ void check_darts_sweep(const DartsSweepOptions& options, const predict::MlpRegre
 std::vector<DartsOutcome> run_darts(const data::DataSet& ds, const DartsSweepOptions& options,
                                     const predict::MlpRegressor* latency,
                                     const DartsProgress& progress = {});
+
+/// The sweep's pick: the lambda-0 run as the reference, the other runs in lambda order as the
+/// sweep, each at (latency_ms[i], its validation accuracy in percent; an untrained run never
+/// qualifies), chosen by search::first_faster_within(faster, within).
+struct DartsPick {
+  search::Objectives reference;
+  std::optional<std::size_t> chosen;  ///< index into the outcomes; none when no lambda meets it
+  search::Objectives at;              ///< the chosen run's point
+};
+/// nullopt without a trained lambda-0 run or with a single run.
+std::optional<DartsPick> pick_darts_lambda(const std::vector<DartsOutcome>& outcomes,
+                                           const std::vector<double>& latency_ms, double faster,
+                                           double within);
 
 }  // namespace hao::nn
