@@ -573,6 +573,7 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
                         {"BRAM36", &hw::Resources::bram36},
                         {"URAM", &hw::Resources::uram}};
   const double capacity_bits = on_chip_bits(p.capacity);
+  const double weight_bits = static_cast<double>(net.total_weight_bits());
   // 1. A layer none of whose configurations fits on its own.
   for (std::size_t l = 0; l < p.candidates.size(); ++l) {
     bool any = false;
@@ -585,6 +586,17 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     if (bits > capacity_bits)
       return head + "its weights need " + mbit(bits) + " > " + mbit(capacity_bits) +
              " of on-chip memory (" + memory_summary(p.capacity) + ")";
+    // The network's weights do not fit on chip either: that is what to fix first (2.).
+    if (weight_bits > capacity_bits) break;
+    const double bram_bits = p.capacity.bram36 * 36864.0, uram_bits = p.capacity.uram * 294912.0,
+                 lutram_bits = p.capacity.lut * 64.0;
+    if (bits > std::max({bram_bits, uram_bits, lutram_bits}))
+      return head + "its weights (" + mbit(bits) +
+             ") fit in no one kind of on-chip memory, and a layer keeps its weights in one: " +
+             mbit(bram_bits) + " of BRAM (" + core::fixed(p.capacity.bram36, 0) + " BRAM36), " +
+             mbit(uram_bits) + " of URAM (" + core::fixed(p.capacity.uram, 0) + "), " +
+             mbit(lutram_bits) + " of LUTRAM (" + core::fixed(p.capacity.lut, 0) +
+             " LUTs) usable. Use fewer weight bits or a larger device";
     std::string detail;
     for (const auto& n : needs) {
       double least = kInf;
@@ -606,7 +618,6 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
     return head + detail;
   }
   // 2. All weights together against all on-chip memory.
-  const double weight_bits = static_cast<double>(net.total_weight_bits());
   if (weight_bits > capacity_bits) {
     std::vector<std::pair<double, std::size_t>> per_layer;
     for (std::size_t l = 0; l < net.layers.size(); ++l)
@@ -617,7 +628,7 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
            mbit(capacity_bits) + " usable on " + device.name + " (" + memory_summary(p.capacity) +
            "); largest: " + top +
            ". Use fewer weight bits, a larger device, or a template "
-           "that streams weights from DRAM";
+           "that streams weights from DRAM (--template engine)";
   }
   // 3. The sum of per-layer minima of some resource exceeds the device.
   for (const auto& n : needs) {

@@ -245,6 +245,37 @@ TEST(FoldingProgram, ExplainsWhyNothingFits) {
   const std::string why = explain_infeasible(p, net, d);
   EXPECT_NE(why.find("layer 'big' alone does not fit on tiny"), std::string::npos) << why;
   EXPECT_NE(why.find("its weights need"), std::string::npos) << why;
+
+  // Weights that fit on chip in all, but in no one kind of memory: BRAM 73,728 bits, LUTRAM
+  // 128,000 bits, the layer 147,456.
+  ir::Network one;
+  one.name = "m";
+  one.input = {64, 4, 4};
+  one.layers.push_back(test::conv("mid", ir::kNetworkInput, 32, 3));
+  ir::infer_shapes(one, "t");
+  d.dsp = 1000;
+  d.lut = 2000;
+  const FoldingProblem r = make_folding_problem(one, d, {});
+  EXPECT_EQ(minimize_ii_bisect(r, {}).stats.status, SolveStatus::kInfeasible);
+  const std::string why_one = explain_infeasible(r, one, d);
+  EXPECT_NE(why_one.find("layer 'mid' alone does not fit on tiny: its weights (0.15 Mbit) fit in "
+                         "no one kind of on-chip memory"),
+            std::string::npos)
+      << why_one;
+  EXPECT_NE(why_one.find("0.07 Mbit of BRAM (2 BRAM36)"), std::string::npos) << why_one;
+  EXPECT_NE(why_one.find("0.13 Mbit of LUTRAM (2000 LUTs)"), std::string::npos) << why_one;
+
+  // With a second layer as large the network's weights do not fit together either: that
+  // comes first (what to fix first), naming the largest layers.
+  one.layers.push_back(test::conv("next", 0, 64, 3));
+  ir::infer_shapes(one, "t");
+  const FoldingProblem q = make_folding_problem(one, d, {});
+  const std::string why_two = explain_infeasible(q, one, d);
+  EXPECT_NE(why_two.find("the weights do not fit on chip: they need 0.29 Mbit > 0.20 Mbit"),
+            std::string::npos)
+      << why_two;
+  EXPECT_NE(why_two.find("largest: 'next' 0.15 Mbit, 'mid' 0.15 Mbit"), std::string::npos)
+      << why_two;
 }
 
 TEST(FoldingProgram, ParetoFrontTradesSpeedForResources) {
