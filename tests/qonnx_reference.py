@@ -14,6 +14,7 @@ every top class agrees and every difference is explained so, 1 otherwise, 2 for 
 cannot run (an op it does not know, named)."""
 
 import json
+import math
 import sys
 
 import numpy as np
@@ -167,6 +168,8 @@ def run(model, x, ties=None):
             y = np.clip(ins[0], ins[1], ins[2])
         elif op == "Sigmoid":
             y = 1 / (1 + np.exp(-ins[0]))
+        elif op == "Erf":
+            y = np.vectorize(math.erf, otypes=[ins[0].dtype])(ins[0])
         elif op == "HardSigmoid":
             y = np.clip(a.get("alpha", 0.2) * ins[0] + a.get("beta", 0.5), 0, 1)
         elif op == "MaxPool":

@@ -103,7 +103,7 @@ bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
     }
   }
   for (ActKind a : {ActKind::kRelu, ActKind::kRelu6, ActKind::kClip, ActKind::kSigmoid,
-                    ActKind::kHardSigmoid, ActKind::kHardSwish, ActKind::kSilu}) {
+                    ActKind::kHardSigmoid, ActKind::kHardSwish, ActKind::kSilu, ActKind::kGelu}) {
     if (act_name(a) == text) {
       op = OpKind::kAct;
       act = a;

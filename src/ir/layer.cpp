@@ -30,6 +30,7 @@ constexpr ActEntry kActs[] = {
     {ActKind::kHardSigmoid, "hard_sigmoid"},
     {ActKind::kHardSwish, "hard_swish"},
     {ActKind::kSilu, "silu"},
+    {ActKind::kGelu, "gelu"},
 };
 }  // namespace
 
@@ -38,7 +39,9 @@ std::string op_name(OpKind op) {
     if (e.op == op) return e.name;
   return "?";
 }
-bool is_gated(ActKind act) { return act == ActKind::kHardSwish || act == ActKind::kSilu; }
+bool is_gated(ActKind act) {
+  return act == ActKind::kHardSwish || act == ActKind::kSilu || act == ActKind::kGelu;
+}
 
 std::string act_name(ActKind act) {
   for (const auto& e : kActs)

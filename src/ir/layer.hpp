@@ -12,12 +12,13 @@ namespace hao::ir {
 enum class OpKind { kConv, kFc, kMaxPool, kAvgPool, kGlobalAvgPool, kAdd, kMul, kConcat, kAct };
 
 /// Element-wise activation functions (for `OpKind::kAct`).
-enum class ActKind { kRelu, kRelu6, kClip, kSigmoid, kHardSigmoid, kHardSwish, kSilu };
+enum class ActKind { kRelu, kRelu6, kClip, kSigmoid, kHardSigmoid, kHardSwish, kSilu, kGelu };
 
 /// The name used in descriptions and tables ("conv", "global_avgpool", ...).
 std::string op_name(OpKind op);
 std::string act_name(ActKind act);
-/// Hard-swish and SiLU: x times a gate of x (hard-sigmoid, sigmoid). Not monotonic, so FINN
+/// Hard-swish, SiLU and GELU: x times a gate of x (hard-sigmoid, sigmoid, the normal
+/// distribution's cdf 0.5 (1 + erf(x / sqrt 2))). Not monotonic, so FINN
 /// cannot turn them into thresholds: a streaming design forks x, thresholds the gate, multiplies
 /// and requantizes the product.
 bool is_gated(ActKind act);

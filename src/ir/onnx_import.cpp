@@ -141,7 +141,12 @@ class Importer {
         for (const auto& kv : a.quant_parameter_tensor_names())
           if (kv.key() == "finn_datatype" && datatype_bits(kv.value()) > 0)
             values_[input_name_].quant_bits = net_.input_bits = datatype_bits(kv.value());
-    for (int i = 0; i < graph_.node_size(); ++i) import_node(i, graph_.node(i));
+    find_gelus();
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      if (gelu_skipped_.count(i)) continue;
+      const auto gelu = gelus_.find(i);
+      import_node(i, gelu == gelus_.end() ? graph_.node(i) : gelu->second);
+    }
     for (const auto& out : graph_.output()) {
       const auto it = values_.find(out.name());
       node_where_ = where_ + ": output '" + out.name() + "'";
@@ -172,6 +177,8 @@ class Importer {
   std::string missing_;                    // why the file's weights cannot be taken, if so
   std::vector<std::string> unreproduced_;  // nodes whose function hao's layers do not compute
   bool quantized_ = false;                 // the file has QONNX quantizers: bits come from them
+  std::map<int, onnx::NodeProto> gelus_;   // find_gelus: a Gelu node where its last node was
+  std::set<int> gelu_skipped_;             // find_gelus: the other nodes of each
   bool input_scaling_noted_ = false;
   std::string input_name_;
   std::vector<std::string> unquantized_;  // "layer weights" / "layer input" without a quantizer
@@ -271,6 +278,95 @@ class Importer {
       v.data = tensor_data(t);
       v.tensor = &t;
       values_[t.name()] = v;
+    }
+  }
+
+  // PyTorch exports GELU (an ONNX op only since opset 20) as x / sqrt 2 (or x times 1 / sqrt 2),
+  // Erf, plus 1, times x and times 0.5 (the 0.5 anywhere in the product, or on x first). Each
+  // such chain, whose inner values nothing else reads, is taken as one node Gelu(x) in place of
+  // its last node, and named so; its other nodes are skipped.
+  void find_gelus() {
+    std::map<std::string, int> producer;
+    std::map<std::string, std::vector<int>> readers;
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      for (const auto& out : graph_.node(i).output()) producer[out] = i;
+      for (const auto& in : graph_.node(i).input()) readers[in].push_back(i);
+    }
+    // A one-element constant: an initializer or a Constant node's value.
+    auto scalar = [&](const std::string& name) -> std::optional<double> {
+      if (const auto v = values_.find(name); v != values_.end() && v->second.constant)
+        return v->second.data.size() == 1 ? std::optional(v->second.data[0]) : std::nullopt;
+      const auto p = producer.find(name);
+      if (p == producer.end() || graph_.node(p->second).op_type() != "Constant")
+        return std::nullopt;
+      const auto* a = attr(graph_.node(p->second), "value");
+      if (!a || !a->has_t()) return std::nullopt;
+      const auto data = tensor_data(a->t());
+      return data.size() == 1 ? std::optional(data[0]) : std::nullopt;
+    };
+    auto is = [&](const std::string& name, double want) {
+      const auto v = scalar(name);
+      return v && std::abs(*v - want) <= 1e-4 * want;
+    };
+    auto sole_reader = [&](const std::string& name) {
+      const auto r = readers.find(name);
+      return reads_[name] == 1 && r != readers.end() ? r->second.front() : -1;
+    };
+    auto binary = [&](int k, const char* op) {
+      const auto& n = graph_.node(k);
+      return n.op_type() == op && n.domain().empty() && n.input_size() == 2 && n.output_size() == 1;
+    };
+    for (int e = 0; e < graph_.node_size(); ++e) {
+      const auto& erf = graph_.node(e);
+      if (erf.op_type() != "Erf" || !erf.domain().empty() || erf.input_size() != 1) continue;
+      const auto s = producer.find(erf.input(0));
+      if (s == producer.end() || sole_reader(erf.input(0)) != e) continue;
+      const auto& scale = graph_.node(s->second);
+      std::string x;
+      if (binary(s->second, "Div") && is(scale.input(1), M_SQRT2)) x = scale.input(0);
+      for (int k = 0; k < 2 && binary(s->second, "Mul"); ++k)
+        if (is(scale.input(k), M_SQRT1_2) && !scalar(scale.input(1 - k))) x = scale.input(1 - k);
+      if (x.empty() || scalar(x)) continue;
+      std::vector<int> chain{s->second, e};
+      bool one = false, half = false, times_x = false;
+      std::string at = erf.output(0);
+      while (!(one && half && times_x)) {
+        const int k = sole_reader(at);
+        if (k < 0 || (!binary(k, "Add") && !binary(k, "Mul"))) break;
+        const auto& n = graph_.node(k);
+        const std::string other = n.input(0) == at ? n.input(1) : n.input(0);
+        if (n.op_type() == "Add") {
+          if (one || !is(other, 1.0)) break;
+          one = true;
+        } else if (!half && is(other, 0.5)) {
+          half = true;
+        } else if (!times_x && other == x) {
+          times_x = true;
+        } else {  // (x times 0.5) times the rest
+          const auto h = producer.find(other);
+          if (times_x || half || h == producer.end() || sole_reader(other) != k ||
+              !binary(h->second, "Mul"))
+            break;
+          const auto& hn = graph_.node(h->second);
+          if (!(hn.input(0) == x && is(hn.input(1), 0.5)) &&
+              !(hn.input(1) == x && is(hn.input(0), 0.5)))
+            break;
+          chain.push_back(h->second);
+          times_x = half = true;
+        }
+        chain.push_back(k);
+        at = n.output(0);
+      }
+      if (!(one && half && times_x)) continue;
+      onnx::NodeProto gelu;
+      gelu.set_op_type("Gelu");
+      gelu.set_name(graph_.node(chain.back()).name());  // its output's node
+      gelu.add_input(x);
+      gelu.add_output(at);
+      reads_[x] -= 1;  // x / sqrt 2 and times x: one read, by the Gelu
+      gelus_[chain.back()] = gelu;
+      chain.pop_back();
+      gelu_skipped_.insert(chain.begin(), chain.end());
     }
   }
 
@@ -701,7 +797,7 @@ class Importer {
       const bool takes_affine =
           passes ||
           (k == 0 && (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-                      op == "Clip")) ||
+                      op == "Clip" || op == "Gelu")) ||
           ((op == "Add" || op == "Mul" || op == "Sub" || op == "Div") && other_constant);
       if (v.affine && !(n.domain().empty() && takes_affine))
         unreproduced("the batch norm (or per-channel scale and shift) on its input '" + n.input(k) +
@@ -885,7 +981,7 @@ class Importer {
       return;
     }
     if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-        op == "Clip") {
+        op == "Clip" || op == "Gelu") {
       Layer l;
       l.op = OpKind::kAct;
       l.inputs = {activation(n, 0)};
@@ -893,6 +989,11 @@ class Importer {
       if (op == "Sigmoid") l.act = ActKind::kSigmoid;
       if (op == "HardSigmoid") l.act = ActKind::kHardSigmoid;
       if (op == "HardSwish") l.act = ActKind::kHardSwish;
+      if (op == "Gelu") {
+        l.act = ActKind::kGelu;
+        if (const auto* a = attr(n, "approximate"); a && a->s() != "none")
+          unreproduced("GELU's '" + a->s() + "' approximation is run as the exact GELU");
+      }
       if (op == "Clip") {
         double lo = -1e30, hi = 1e30;
         if (const auto* a = attr(n, "min")) lo = a->f();
@@ -1010,9 +1111,14 @@ class Importer {
       alias(n, p, value(n, 0).sole, value(n, 0).quant_bits);
       return;
     }
+    if (op == "Erf")
+      fail(
+          "Erf is modelled only within a GELU as PyTorch exports it (x / sqrt 2, Erf, plus 1, "
+          "times x and times 0.5, nothing else reading the values between)");
     fail("op '" + op +
          "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
-         "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Mul, Add, Concat, Pad, MaxPool, "
+         "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Gelu (also PyTorch's Erf form), Mul, "
+         "Add, Concat, Pad, MaxPool, "
          "AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, "
          "Dropout, Constant, and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }

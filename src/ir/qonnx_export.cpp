@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -65,6 +66,7 @@ class Writer {
   std::string input_;                 // the normalized input
   std::vector<std::string> outputs_;  // per layer: the tensor it writes
   bool have_clip_bounds_ = false;
+  bool have_gelu_constants_ = false;
 
   void check() const {
     if (model_.layers.size() != net_.layers.size())
@@ -271,6 +273,20 @@ class Writer {
         return node("Mul", l.name, {x, hard_sigmoid(l.name + "_gate", x)});
       case ActKind::kSilu:
         return node("Mul", l.name, {x, node("Sigmoid", l.name + "_gate", {x})});
+      case ActKind::kGelu: {  // as PyTorch exports it: x * (0.5 (1 + erf(x / sqrt 2)))
+        if (!have_gelu_constants_) {
+          scalar("gelu_sqrt2", static_cast<float>(M_SQRT2));
+          scalar("gelu_one", 1.0f);
+          scalar("gelu_half", 0.5f);
+          have_gelu_constants_ = true;
+        }
+        const std::string erf =
+            node("Erf", l.name + "_erf", {node("Div", l.name + "_scaled", {x, "gelu_sqrt2"})});
+        const std::string gate =
+            node("Mul", l.name + "_gate",
+                 {node("Add", l.name + "_one_plus", {erf, "gelu_one"}), "gelu_half"});
+        return node("Mul", l.name, {x, gate});
+      }
     }
     throw core::InternalError("layer '" + l.name + "': no ONNX mapping");
   }

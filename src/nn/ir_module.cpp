@@ -401,6 +401,8 @@ torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::T
           return torch::hardswish(in[0]);
         case ir::ActKind::kSilu:
           return F::silu(in[0]);
+        case ir::ActKind::kGelu:
+          return torch::gelu(in[0]);
       }
       break;
     case ir::OpKind::kConv:

@@ -41,6 +41,49 @@ DeployedModel made_up(const Network& net, unsigned seed) {
   return d;
 }
 
+// GELU: PyTorch's export (Div, Erf, Add, Mul, Mul) reads as one gated activation per GELU,
+// named after the node whose output it is; hao's QONNX export writes the same chain with the
+// 0.5 on the gate, which reads back as the same network.
+TEST(Qonnx, GeluChainsReadAsOneActivationAndExportBack) {
+  Network net = read_onnx(fixture("gelus_weights.onnx"));
+  ASSERT_EQ(net.layers.size(), 6u);  // conv, gelu, conv, gelu, add, fc
+  for (const std::size_t i : {1u, 3u}) {
+    EXPECT_EQ(net.layers[i].op, OpKind::kAct);
+    EXPECT_EQ(net.layers[i].act, ActKind::kGelu);
+    EXPECT_EQ(net.layers[i].inputs, std::vector<int>{static_cast<int>(i) - 1});
+    EXPECT_TRUE(is_gated(net.layers[i].act));
+  }
+  EXPECT_EQ(net.layers[1].name, "/Mul_1");
+  EXPECT_EQ(net.layers[4].inputs, (std::vector<int>{1, 3}));  // h + gelu(conv2(h))
+  EXPECT_EQ(net.layers[1].fanout, 2);
+  EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
+
+  apply_bits(net, "w4a4");
+  derive_elementwise_bits(net);
+  const Network back = import_onnx(write_qonnx(net, made_up(net, 5)), "gelus.onnx");
+  ASSERT_EQ(back.layers.size(), net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    SCOPED_TRACE(net.layers[i].name);
+    EXPECT_EQ(back.layers[i].name, net.layers[i].name);
+    EXPECT_EQ(back.layers[i].op, net.layers[i].op);
+    EXPECT_EQ(back.layers[i].act, net.layers[i].act);
+    EXPECT_EQ(back.layers[i].inputs, net.layers[i].inputs);
+  }
+
+  // An Erf whose chain something else reads is no GELU: refused, naming the node.
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("gelus_weights.onnx"))));
+  m.mutable_graph()->add_output()->set_name(m.graph().node(3).output(0));  // /Erf's
+  try {
+    import_onnx(m.SerializeAsString(), "erf.onnx");
+    ADD_FAILURE() << "an Erf outside a GELU was taken";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'/Erf' (Erf): Erf is modelled only within a GELU"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {
   Network net = read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
   apply_bits(net, "w4a4");
