@@ -168,8 +168,9 @@ QuantizeResult quantize_dataflow(const ir::Network& net, const hw::Device& devic
   const BitSolution s = solve_bits(d.problem, solve);
   q.stats = s.stats;
   if (!s.has_solution()) {
-    q.reason = s.stats.message.empty()
-                   ? "no bit allocation and folding fits " + device.name + " at this target"
+    q.reason = s.stats.status == SolveStatus::kInfeasible || s.stats.message.empty()
+                   ? "every allocation of these bit choices needs more of " + device.name +
+                         " than it has, at " + std::to_string(d.target_ii) + " cycles a frame"
                    : s.stats.message;
     return q;
   }

@@ -367,6 +367,15 @@ TEST(Cli, QuantizeMeetsALatencyTarget) {
   EXPECT_LE(j["design"]["latency_ms"].get<double>(), 0.06);
   EXPECT_GT(j["design"]["latency_ms"].get<double>(), 0.045);  // not needlessly fast
   EXPECT_EQ(hao({"quantize", "--sensitivity", s, "--latency-ms", "0.01"}).code, kExitInfeasible);
+  // A speed the device cannot reach at any allocation: the interval it was asked for, and the
+  // fastest it reaches.
+  const HaoRun fast = hao({"quantize", "--sensitivity", s, "--fps", "400000"});
+  EXPECT_EQ(fast.code, kExitInfeasible);
+  EXPECT_NE(fast.err.find("no bit allocation reaches the target: every allocation of these bit "
+                          "choices needs more of zu3eg than it has, at 500 cycles a frame"),
+            std::string::npos)
+      << fast.err;
+  EXPECT_NE(fast.err.find("the fastest design with these bit choices reaches"), std::string::npos);
 }
 
 TEST(Cli, QuantizeOnTheEngineTemplate) {
