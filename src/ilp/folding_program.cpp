@@ -594,7 +594,9 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
       return head + "its weights (" + mbit(bits) +
              ") fit in no one kind of on-chip memory, and a layer keeps its weights in one: " +
              mbit(bram_bits) + " of BRAM (" + core::fixed(p.capacity.bram36, 0) + " BRAM36), " +
-             mbit(uram_bits) + " of URAM (" + core::fixed(p.capacity.uram, 0) + "), " +
+             (uram_bits > 0
+                  ? mbit(uram_bits) + " of URAM (" + core::fixed(p.capacity.uram, 0) + "), "
+                  : std::string()) +
              mbit(lutram_bits) + " of LUTRAM (" + core::fixed(p.capacity.lut, 0) +
              " LUTs) usable. Use fewer weight bits or a larger device";
     std::string detail;
