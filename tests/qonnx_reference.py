@@ -168,6 +168,10 @@ def run(model, x, ties=None):
             y = np.clip(ins[0], ins[1], ins[2])
         elif op == "Sigmoid":
             y = 1 / (1 + np.exp(-ins[0]))
+        elif op == "Tanh":
+            y = np.tanh(ins[0])
+        elif op == "LeakyRelu":
+            y = np.where(ins[0] < 0, np.float32(a.get("alpha", 0.01)) * ins[0], ins[0])
         elif op == "Erf":
             y = np.vectorize(math.erf, otypes=[ins[0].dtype])(ins[0])
         elif op == "HardSigmoid":

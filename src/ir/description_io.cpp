@@ -28,6 +28,16 @@ class FieldReader {
     }
     return true;
   }
+  bool get_double(const YAML::Node& map, const std::string& key, const std::string& path,
+                  double& out) {
+    const YAML::Node n = map[key];
+    if (!n) return false;
+    if (!n.IsScalar() || !core::parse_double(n.Scalar(), out)) {
+      issues_.add(path + "." + key, "'" + yaml_text(n) + "' is not a number");
+      return false;
+    }
+    return true;
+  }
   bool get_bool(const YAML::Node& map, const std::string& key, const std::string& path, bool& out) {
     const YAML::Node n = map[key];
     if (!n) return false;
@@ -91,8 +101,9 @@ class FieldReader {
 };
 
 const std::vector<std::string> kLayerKeys = {
-    "name",   "op",        "inputs", "out_channels", "kernel",      "stride",   "padding",
-    "groups", "depthwise", "bias",   "ceil_mode",    "weight_bits", "act_bits", "folded_norm"};
+    "name",      "op",          "inputs",   "out_channels", "kernel",
+    "stride",    "padding",     "groups",   "depthwise",    "bias",
+    "ceil_mode", "weight_bits", "act_bits", "folded_norm",  "negative_slope"};
 
 bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
   for (OpKind k : {OpKind::kConv, OpKind::kFc, OpKind::kMaxPool, OpKind::kAvgPool,
@@ -102,8 +113,9 @@ bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
       return true;
     }
   }
-  for (ActKind a : {ActKind::kRelu, ActKind::kRelu6, ActKind::kClip, ActKind::kSigmoid,
-                    ActKind::kHardSigmoid, ActKind::kHardSwish, ActKind::kSilu, ActKind::kGelu}) {
+  for (ActKind a :
+       {ActKind::kRelu, ActKind::kRelu6, ActKind::kClip, ActKind::kSigmoid, ActKind::kHardSigmoid,
+        ActKind::kHardSwish, ActKind::kSilu, ActKind::kGelu, ActKind::kLeakyRelu, ActKind::kTanh}) {
     if (act_name(a) == text) {
       op = OpKind::kAct;
       act = a;
@@ -242,6 +254,15 @@ Network parse_description(const std::string& text, const std::string& where) {
       issues.add(path + ".out_channels", "missing (required for " + op_name(l.op) + ")");
     if (l.depthwise && l.op != OpKind::kConv)
       issues.add(path + ".depthwise", "only a conv can be depthwise");
+    if (r.get_double(n, "negative_slope", path, l.negative_slope)) {
+      if (l.op != OpKind::kAct || l.act != ActKind::kLeakyRelu)
+        issues.add(path + ".negative_slope", "only a leaky_relu has one");
+      else if (!(l.negative_slope >= 0 && l.negative_slope <= 1e6))
+        issues.add(path + ".negative_slope",
+                   core::fixed(l.negative_slope, 4) +
+                       ", expected >= 0 (a negative slope makes the activation non-monotonic, "
+                       "which FINN's thresholds cannot compute)");
+    }
     if (l.folded_norm && !l.has_weights() && l.op != OpKind::kAct)
       issues.add(path + ".folded_norm",
                  "only a conv, an fc or an activation (a batch norm before it) has one");
@@ -291,6 +312,7 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
     j["weight_bits"] = l.weight_bits;
   }
   if (l.op == OpKind::kAct && l.folded_norm) j["folded_norm"] = true;
+  if (l.op == OpKind::kAct && l.act == ActKind::kLeakyRelu) j["negative_slope"] = l.negative_slope;
   j["act_bits"] = l.act_bits;
   return j;
 }

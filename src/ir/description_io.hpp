@@ -13,7 +13,8 @@
 //
 // `inputs` defaults to the previous layer (the network input for the first layer); the
 // name `input` refers to the network input. Activations are ops of their own (relu, relu6,
-// clip, sigmoid, hard_sigmoid, hard_swish, silu).
+// clip, sigmoid, hard_sigmoid, hard_swish, silu, gelu, tanh, leaky_relu with
+// negative_slope).
 #pragma once
 
 #include <string>

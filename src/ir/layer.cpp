@@ -31,6 +31,8 @@ constexpr ActEntry kActs[] = {
     {ActKind::kHardSwish, "hard_swish"},
     {ActKind::kSilu, "silu"},
     {ActKind::kGelu, "gelu"},
+    {ActKind::kLeakyRelu, "leaky_relu"},
+    {ActKind::kTanh, "tanh"},
 };
 }  // namespace
 

@@ -12,7 +12,18 @@ namespace hao::ir {
 enum class OpKind { kConv, kFc, kMaxPool, kAvgPool, kGlobalAvgPool, kAdd, kMul, kConcat, kAct };
 
 /// Element-wise activation functions (for `OpKind::kAct`).
-enum class ActKind { kRelu, kRelu6, kClip, kSigmoid, kHardSigmoid, kHardSwish, kSilu, kGelu };
+enum class ActKind {
+  kRelu,
+  kRelu6,
+  kClip,
+  kSigmoid,
+  kHardSigmoid,
+  kHardSwish,
+  kSilu,
+  kGelu,
+  kLeakyRelu,  ///< x below zero times Layer::negative_slope
+  kTanh
+};
 
 /// The name used in descriptions and tables ("conv", "global_avgpool", ...).
 std::string op_name(OpKind op);
@@ -41,6 +52,7 @@ struct Layer {
   std::string name;
   OpKind op = OpKind::kConv;
   ActKind act = ActKind::kRelu;   ///< only for kAct
+  double negative_slope = 0.01;   ///< only for a leaky ReLU: its slope below zero, >= 0
   std::vector<int> inputs;        ///< producer layer indices (kNetworkInput = the input)
   std::int64_t out_channels = 0;  ///< conv and fc: given; other ops: derived
   std::int64_t kernel_h = 1, kernel_w = 1;

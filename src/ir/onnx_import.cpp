@@ -797,7 +797,7 @@ class Importer {
       const bool takes_affine =
           passes ||
           (k == 0 && (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-                      op == "Clip" || op == "Gelu")) ||
+                      op == "Clip" || op == "Gelu" || op == "LeakyRelu" || op == "Tanh")) ||
           ((op == "Add" || op == "Mul" || op == "Sub" || op == "Div") && other_constant);
       if (v.affine && !(n.domain().empty() && takes_affine))
         unreproduced("the batch norm (or per-channel scale and shift) on its input '" + n.input(k) +
@@ -981,7 +981,7 @@ class Importer {
       return;
     }
     if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-        op == "Clip" || op == "Gelu") {
+        op == "Clip" || op == "Gelu" || op == "LeakyRelu" || op == "Tanh") {
       Layer l;
       l.op = OpKind::kAct;
       l.inputs = {activation(n, 0)};
@@ -989,6 +989,15 @@ class Importer {
       if (op == "Sigmoid") l.act = ActKind::kSigmoid;
       if (op == "HardSigmoid") l.act = ActKind::kHardSigmoid;
       if (op == "HardSwish") l.act = ActKind::kHardSwish;
+      if (op == "Tanh") l.act = ActKind::kTanh;
+      if (op == "LeakyRelu") {
+        l.act = ActKind::kLeakyRelu;
+        l.negative_slope = attr_float(n, "alpha", 0.01);
+        if (!(l.negative_slope >= 0 && l.negative_slope <= 1e6))
+          fail("alpha " + core::fixed(l.negative_slope, 4) +
+               " is not modelled: a negative slope makes the activation non-monotonic, which "
+               "FINN's thresholds cannot compute (only alpha >= 0)");
+      }
       if (op == "Gelu") {
         l.act = ActKind::kGelu;
         if (const auto* a = attr(n, "approximate"); a && a->s() != "none")
@@ -1117,7 +1126,8 @@ class Importer {
           "times x and times 0.5, nothing else reading the values between)");
     fail("op '" + op +
          "' is not modelled; supported: Conv, Gemm, MatMul, BatchNormalization, Cast, "
-         "Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Gelu (also PyTorch's Erf form), Mul, "
+         "Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu (also PyTorch's "
+         "Erf form), Mul, "
          "Add, Concat, Pad, MaxPool, "
          "AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, "
          "Dropout, Constant, and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");

@@ -267,6 +267,13 @@ class Writer {
         return node("Clip", l.name, {x, "clip_min", "clip_max"});
       case ActKind::kSigmoid:
         return node("Sigmoid", l.name, {x});
+      case ActKind::kTanh:
+        return node("Tanh", l.name, {x});
+      case ActKind::kLeakyRelu: {
+        auto& n = add_node("LeakyRelu", l.name, {x}, {l.name + "_out"});
+        *n.add_attribute() = float_attr("alpha", static_cast<float>(l.negative_slope));
+        return l.name + "_out";
+      }
       case ActKind::kHardSigmoid:
         return hard_sigmoid(l.name, x);
       case ActKind::kHardSwish:

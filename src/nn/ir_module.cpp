@@ -403,6 +403,10 @@ torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::T
           return F::silu(in[0]);
         case ir::ActKind::kGelu:
           return torch::gelu(in[0]);
+        case ir::ActKind::kLeakyRelu:
+          return torch::leaky_relu(in[0], l.negative_slope);
+        case ir::ActKind::kTanh:
+          return torch::tanh(in[0]);
       }
       break;
     case ir::OpKind::kConv:

@@ -143,27 +143,33 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
 // A NAS-Bench-201 cell's network: its last batch norm, before the final ReLU and after the last
 // cell's sum, where no conv can take it in, is exported as Mul and Add, the reference
 // evaluator agrees with hao's quantized logits, and hao reads the pair back as that norm.
-// A PyTorch network with GELUs (exported as Erf chains, tests/fixtures/make_fmnist_onnx.py):
-// trained quantization-aware from the file's weights, exported as QONNX (each GELU written
-// back as an Erf chain), which the reference evaluator runs to hao's logits and hao map reads
-// as the same design.
-TEST(ExportTorch, GeluNetworkFromPyTorchTrainsExportsAndAgrees) {
-  const std::string dir = ::testing::TempDir() + "export_gelu";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string onnx = std::string(HAO_FIXTURES) + "/gelus_weights.onnx";
-  HaoRun t = hao({"train", onnx, "--steps", "20", "--bits", "w4a4", "--qat-steps", "10", "--subset",
-                  "2000", "--validation", "500", "--threads", "1", "--out", dir + "/w4.pt"});
-  ASSERT_EQ(t.code, kExitOk) << t.err;
-  HaoRun e = hao({"export", onnx, "--checkpoint", dir + "/w4.pt", "--bits", "w4a4", "--out",
-                  dir + "/w4", "--samples", "300"});
-  ASSERT_EQ(e.code, kExitOk) << e.err;
-  EXPECT_NE(core::read_file(dir + "/w4/model.qonnx.onnx").find("Erf"), std::string::npos);
-  const nlohmann::json r = reference(dir + "/w4");
-  ASSERT_TRUE(r.is_object()) << "the reference evaluator did not run";
-  EXPECT_EQ(r["top1_agree"], 300);
-  EXPECT_EQ(r["differ_without_tie"], 0);
-  EXPECT_EQ(design({dir + "/w4/model.qonnx.onnx"}), design({onnx, "--bits", "w4a4"}));
+// PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh
+// (tests/fixtures/make_fmnist_onnx.py): trained quantization-aware from the file's weights,
+// exported as QONNX (each activation written back as PyTorch writes it), which the reference
+// evaluator runs to hao's logits and hao map reads as the same design.
+TEST(ExportTorch, ActivationsFromPyTorchTrainExportAndAgree) {
+  for (const std::string name : {"gelus", "leaky_tanh"}) {
+    SCOPED_TRACE(name);
+    const std::string dir = ::testing::TempDir() + "export_" + name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string onnx = std::string(HAO_FIXTURES) + "/" + name + "_weights.onnx";
+    HaoRun t =
+        hao({"train", onnx, "--steps", "20", "--bits", "w4a4", "--qat-steps", "10", "--subset",
+             "2000", "--validation", "500", "--threads", "1", "--out", dir + "/w4.pt"});
+    ASSERT_EQ(t.code, kExitOk) << t.err;
+    HaoRun e = hao({"export", onnx, "--checkpoint", dir + "/w4.pt", "--bits", "w4a4", "--out",
+                    dir + "/w4", "--samples", "300"});
+    ASSERT_EQ(e.code, kExitOk) << e.err;
+    EXPECT_NE(
+        core::read_file(dir + "/w4/model.qonnx.onnx").find(name == "gelus" ? "Erf" : "LeakyRelu"),
+        std::string::npos);
+    const nlohmann::json r = reference(dir + "/w4");
+    ASSERT_TRUE(r.is_object()) << "the reference evaluator did not run";
+    EXPECT_EQ(r["top1_agree"], 300);
+    EXPECT_EQ(r["differ_without_tie"], 0);
+    EXPECT_EQ(design({dir + "/w4/model.qonnx.onnx"}), design({onnx, "--bits", "w4a4"}));
+  }
 }
 
 TEST(ExportTorch, Nb201CellsLastBatchNormIsExportedAsMulAndAdd) {

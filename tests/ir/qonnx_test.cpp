@@ -84,6 +84,59 @@ TEST(Qonnx, GeluChainsReadAsOneActivationAndExportBack) {
   }
 }
 
+// LeakyRelu (its slope kept) and Tanh: one activation each, monotonic (fused into the conv
+// before them as thresholds), written back by hao export and by the description as read.
+TEST(Qonnx, LeakyReluAndTanhReadWithTheirSlopeAndExportBack) {
+  Network net = read_onnx(fixture("leaky_tanh_weights.onnx"));
+  ASSERT_EQ(net.layers.size(), 5u);  // conv, leaky_relu, conv, tanh, fc
+  EXPECT_EQ(net.layers[1].act, ActKind::kLeakyRelu);
+  EXPECT_NEAR(net.layers[1].negative_slope, 0.1, 1e-7);
+  EXPECT_EQ(net.layers[3].act, ActKind::kTanh);
+  EXPECT_FALSE(is_gated(ActKind::kLeakyRelu));
+  EXPECT_EQ(net.layers[1].fused_into, 0);  // thresholds of the conv before it
+  EXPECT_EQ(net.layers[3].fused_into, 2);
+  EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
+
+  apply_bits(net, "w4a4");
+  derive_elementwise_bits(net);
+  const Network back = import_onnx(write_qonnx(net, made_up(net, 7)), "leaky.onnx");
+  ASSERT_EQ(back.layers.size(), net.layers.size());
+  EXPECT_EQ(back.layers[1].act, ActKind::kLeakyRelu);
+  EXPECT_NEAR(back.layers[1].negative_slope, 0.1, 1e-7);
+  EXPECT_EQ(back.layers[3].act, ActKind::kTanh);
+  const Network described = parse_description(to_yaml(net), "leaky.yaml");
+  EXPECT_EQ(described.layers[1].act, ActKind::kLeakyRelu);
+  EXPECT_DOUBLE_EQ(described.layers[1].negative_slope, net.layers[1].negative_slope);
+
+  // A negative slope is no monotonic activation: refused, naming the node and the value; a
+  // slope on another op in a description, likewise.
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("leaky_tanh_weights.onnx"))));
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.op_type() == "LeakyRelu") n.mutable_attribute(0)->set_f(-0.5f);
+  try {
+    import_onnx(m.SerializeAsString(), "negative.onnx");
+    ADD_FAILURE() << "a negative slope was taken";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("(LeakyRelu): alpha -0.5000 is not modelled"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    parse_description(
+        "name: n\ninput: {channels: 1, height: 8, width: 8}\nlayers:\n"
+        "  - {name: c, op: conv, out_channels: 4, kernel: 3, padding: 1}\n"
+        "  - {name: a, op: relu, negative_slope: 0.1}\n",
+        "slope.yaml");
+    ADD_FAILURE() << "a slope on a relu was taken";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("slope.yaml: layers[1] 'a'.negative_slope: only a "
+                                         "leaky_relu has one"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {
   Network net = read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
   apply_bits(net, "w4a4");

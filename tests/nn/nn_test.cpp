@@ -682,7 +682,8 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
 // convs (eval mode, hao's inserted ones starting as the identity) or kept as nodes (training
 // mode), constant scales and shifts around a conv and a MatMul + Add linear layer, and a
 // pre-activation network's norms that no conv takes (torchvision's DenseNet and residual
-// blocks: each the BatchNorm2d of the activation after it), and GELUs exported as Erf chains.
+// blocks: each the BatchNorm2d of the activation after it), GELUs exported as Erf chains, a
+// leaky ReLU (slope 0.1) and a tanh.
 TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const nlohmann::json ref =
       nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
@@ -694,7 +695,8 @@ TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
       {"fmnist_mbv2_train_weights", "fmnist_mbv2_train"},
       {"fold_constants_weights", "fold_constants"},
       {"preact_weights", "preact"},
-      {"gelus_weights", "gelus"}};
+      {"gelus_weights", "gelus"},
+      {"leaky_tanh_weights", "leaky_tanh"}};
   for (const auto& [file, key] : cases)
     for (const TrainingNorms policy :
          {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
