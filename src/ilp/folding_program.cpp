@@ -530,9 +530,13 @@ FoldingSolution brute_force_min_ii(const FoldingProblem& p) {
 
 namespace {
 
-// Most bits the device can hold on chip: every BRAM36 and URAM, and every LUT as LUTRAM.
+// Bits of on-chip memory per kind: every BRAM36, every URAM, every LUT as LUTRAM.
+double bram_bits(const hw::Resources& cap) { return cap.bram36 * 36864.0; }
+double uram_bits(const hw::Resources& cap) { return cap.uram * 294912.0; }
+double lutram_bits(const hw::Resources& cap) { return cap.lut * 64.0; }
+// Most bits the device can hold on chip: all three kinds.
 double on_chip_bits(const hw::Resources& cap) {
-  return cap.bram36 * 36864.0 + cap.uram * 294912.0 + cap.lut * 64.0;
+  return bram_bits(cap) + uram_bits(cap) + lutram_bits(cap);
 }
 
 std::string mbit(double bits) { return core::fixed(bits / 1e6, 2) + " Mbit"; }
@@ -588,16 +592,15 @@ std::string explain_infeasible(const FoldingProblem& p, const ir::Network& net,
              " of on-chip memory (" + memory_summary(p.capacity) + ")";
     // The network's weights do not fit on chip either: that is what to fix first (2.).
     if (weight_bits > capacity_bits) break;
-    const double bram_bits = p.capacity.bram36 * 36864.0, uram_bits = p.capacity.uram * 294912.0,
-                 lutram_bits = p.capacity.lut * 64.0;
-    if (bits > std::max({bram_bits, uram_bits, lutram_bits}))
+    const double bram = bram_bits(p.capacity), uram = uram_bits(p.capacity),
+                 lutram = lutram_bits(p.capacity);
+    if (bits > std::max({bram, uram, lutram}))
       return head + "its weights (" + mbit(bits) +
              ") fit in no one kind of on-chip memory, and a layer keeps its weights in one: " +
-             mbit(bram_bits) + " of BRAM (" + core::fixed(p.capacity.bram36, 0) + " BRAM36), " +
-             (uram_bits > 0
-                  ? mbit(uram_bits) + " of URAM (" + core::fixed(p.capacity.uram, 0) + "), "
-                  : std::string()) +
-             mbit(lutram_bits) + " of LUTRAM (" + core::fixed(p.capacity.lut, 0) +
+             mbit(bram) + " of BRAM (" + core::fixed(p.capacity.bram36, 0) + " BRAM36), " +
+             (uram > 0 ? mbit(uram) + " of URAM (" + core::fixed(p.capacity.uram, 0) + "), "
+                       : std::string()) +
+             mbit(lutram) + " of LUTRAM (" + core::fixed(p.capacity.lut, 0) +
              " LUTs) usable. Use fewer weight bits or a larger device";
     std::string detail;
     for (const auto& n : needs) {
