@@ -122,6 +122,12 @@ std::vector<float> transposed(const std::vector<float>& m, std::size_t rows, std
   return t;
 }
 
+// The ONNX ops imported as one activation layer (what they read takes a pending batch norm).
+bool is_activation_op(const std::string& op) {
+  return op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+         op == "Clip" || op == "Gelu" || op == "LeakyRelu" || op == "Tanh";
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, std::string where, WeightSet* weights)
@@ -795,9 +801,7 @@ class Importer {
       const bool other_constant =
           n.input_size() == 2 && values_.count(n.input(1 - k)) && values_[n.input(1 - k)].constant;
       const bool takes_affine =
-          passes ||
-          (k == 0 && (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-                      op == "Clip" || op == "Gelu" || op == "LeakyRelu" || op == "Tanh")) ||
+          passes || (k == 0 && is_activation_op(op)) ||
           ((op == "Add" || op == "Mul" || op == "Sub" || op == "Div") && other_constant);
       if (v.affine && !(n.domain().empty() && takes_affine))
         unreproduced("the batch norm (or per-channel scale and shift) on its input '" + n.input(k) +
@@ -980,8 +984,7 @@ class Importer {
       for (const auto& out : n.output()) values_[out] = v;
       return;
     }
-    if (op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-        op == "Clip" || op == "Gelu" || op == "LeakyRelu" || op == "Tanh") {
+    if (is_activation_op(op)) {
       Layer l;
       l.op = OpKind::kAct;
       l.inputs = {activation(n, 0)};
