@@ -5,13 +5,25 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 
+#include "core/error.hpp"
 #include "hw/device.hpp"
 #include "ir/network.hpp"
 
 namespace hao::test {
+
+/// The message of the InputError `f` throws; "(accepted)" when it throws none.
+inline std::string input_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const core::InputError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
 
 /// For tests that read ../shared/data: whether `path` is missing. In CI (CI set) that fails
 /// the test naming the file; elsewhere the caller skips (`if (missing_data(p)) GTEST_SKIP()`).

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "support.hpp"
 
 namespace hao::data {
 namespace {
@@ -28,15 +29,6 @@ std::string idx_labels(const std::vector<int>& labels) {
   std::string s = be32(0x801) + be32(static_cast<std::uint32_t>(labels.size()));
   for (int l : labels) s += static_cast<char>(l);
   return s;
-}
-
-std::string message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 void write(const std::string& path, const std::string& bytes, bool gzip) {
@@ -63,7 +55,7 @@ TEST(Images, ParsesIdxImagesAndLabels) {
 
 TEST(Images, BadIdxNamesTheFileAndTheProblem) {
   auto fails = [](const std::string& images, const std::string& labels) {
-    return message([&] { parse_idx(images, labels, "img.idx", "lab.idx"); });
+    return test::input_error([&] { parse_idx(images, labels, "img.idx", "lab.idx"); });
   };
   EXPECT_NE(fails("abc", idx_labels({1})).find("img.idx: 3 bytes, too short"), std::string::npos);
   const std::string labels8 = idx_labels({1, 2, 3, 4, 5, 6, 7, 8});  // as long as a header
@@ -90,7 +82,7 @@ TEST(Images, ParsesCifar10Records) {
   EXPECT_EQ(s.channels, 3);
   EXPECT_EQ(s.labels[1], 4);
   EXPECT_EQ(s.pixels.size(), 2u * 3072);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(test::input_error([&] {
               parse_cifar10({batch.substr(1)}, {"b.bin"});
             }).find("b.bin: 6145 bytes, not a whole number"),
             std::string::npos);
@@ -108,15 +100,18 @@ TEST(Images, LoadsAnIdxDirectoryPlainOrGzip) {
   EXPECT_EQ(ds.test.size(), 2u);
   EXPECT_EQ(ds.train.pixels[8], 8);
   write(dir + "/t10k-labels-idx1-ubyte", "garbage", false);
-  EXPECT_NE(message([&] { load_dataset("idx:" + dir); }).find("t10k-labels-idx1-ubyte: 7 bytes"),
+  EXPECT_NE(test::input_error([&] {
+              load_dataset("idx:" + dir);
+            }).find("t10k-labels-idx1-ubyte: 7 bytes"),
             std::string::npos);
   std::filesystem::remove(dir + "/t10k-labels-idx1-ubyte");
-  EXPECT_NE(message([&] {
+  EXPECT_NE(test::input_error([&] {
               load_dataset("idx:" + dir);
             }).find("t10k-labels-idx1-ubyte[.gz]: no such file"),
             std::string::npos);
-  EXPECT_NE(message([] { load_dataset("mnist"); }).find("expected fashion-mnist, idx:DIR"),
-            std::string::npos);
+  EXPECT_NE(
+      test::input_error([] { load_dataset("mnist"); }).find("expected fashion-mnist, idx:DIR"),
+      std::string::npos);
 }
 
 TEST(Images, DefaultDataSetNamesItsPackageWhenMissing) {
@@ -127,8 +122,9 @@ TEST(Images, DefaultDataSetNamesItsPackageWhenMissing) {
     EXPECT_EQ(ds.train.height, 28);
     EXPECT_EQ(ds.train.classes, 10);
   } else {
-    EXPECT_NE(message([] { load_dataset("fashion-mnist"); }).find("dataset-fashion-mnist"),
-              std::string::npos);
+    EXPECT_NE(
+        test::input_error([] { load_dataset("fashion-mnist"); }).find("dataset-fashion-mnist"),
+        std::string::npos);
   }
 }
 

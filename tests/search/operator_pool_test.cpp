@@ -15,6 +15,7 @@
 #include "search/netadapt_strategy.hpp"
 #include "search/slot_named.hpp"
 #include "search/space_spec.hpp"
+#include "support.hpp"
 
 namespace hao::search {
 namespace {
@@ -40,15 +41,6 @@ const ir::Layer& layer(const ir::Network& net, const std::string& name) {
   const int i = net.find(name);
   EXPECT_GE(i, 0) << name;
   return net.layers.at(static_cast<std::size_t>(std::max(i, 0)));
-}
-
-std::string what(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
-  return "(accepted)";
 }
 
 // Each operator's weights train in its share of the drawn blocks, so the supernet's default
@@ -125,12 +117,13 @@ TEST(OperatorPool, LabelsNameEachBlocksOperatorAndReadBack) {
   const std::string largest = d.label(d.largest());
   std::string bare = largest;
   bare.erase(bare.find("/mbconv-se-hswish"), std::string("/mbconv-se-hswish").size());
-  EXPECT_NE(what([&] { d.parse(bare, "g.txt"); }).find("kKeEbB/OPERATOR"), std::string::npos);
+  EXPECT_NE(test::input_error([&] { d.parse(bare, "g.txt"); }).find("kKeEbB/OPERATOR"),
+            std::string::npos);
   std::string foreign = largest;
   const std::size_t s1 = foreign.find(";s1:");
   foreign.replace(foreign.find("/mbconv-se", s1), std::string("/mbconv-se").size(),
                   "/mbconv-hswish");
-  const std::string e = what([&] { d.parse(foreign, "g.txt"); });
+  const std::string e = test::input_error([&] { d.parse(foreign, "g.txt"); });
   EXPECT_NE(e.find("g.txt"), std::string::npos) << e;
   EXPECT_NE(e.find("mbconv-hswish"), std::string::npos) << e;
   // A removed block's operator holds its first choice, as its other slots do.
@@ -192,7 +185,7 @@ TEST(OperatorPool, AnUnknownOrRepeatedOperatorIsRefusedNamingTheField) {
   auto refuse = [](const std::string& from, const std::string& to) {
     std::string text = kSpace;
     text.replace(text.find(from), from.size(), to);
-    return what([&] { parse_space(text, "pools.yaml", HAO_SHARED_DATA); });
+    return test::input_error([&] { parse_space(text, "pools.yaml", HAO_SHARED_DATA); });
   };
   std::string e = refuse("mbconv-se-hswish]", "mbconv-se-relu]");
   EXPECT_NE(e.find("pools.yaml"), std::string::npos) << e;
