@@ -117,6 +117,37 @@ def pool(x, a, kind):
     return win.mean(axis=(4, 5), dtype=np.float32)
 
 
+def resize_nearest(x, scales, a):
+    """ONNX Resize, mode nearest, by scales over H and W: output index i reads input index
+    nearest_mode(x_original(i)), x_original per coordinate_transformation_mode."""
+    text = lambda k, d: (a.get(k, d).decode() if isinstance(a.get(k, d), bytes) else a.get(k, d))
+    if text("mode", "nearest") != "nearest" or scales[0] != 1 or scales[1] != 1:
+        raise KeyError("Resize other than nearest over H and W")
+    ctm = text("coordinate_transformation_mode", "half_pixel")
+    rounding = text("nearest_mode", "round_prefer_floor")
+    y = x
+    for axis in (2, 3):
+        size_in = x.shape[axis]
+        scale = float(scales[axis])
+        size_out = int(math.floor(size_in * scale))
+        i = np.arange(size_out, dtype=np.float64)
+        if ctm == "asymmetric":
+            orig = i / scale
+        elif ctm in ("half_pixel", "pytorch_half_pixel"):
+            orig = (i + 0.5) / scale - 0.5
+        else:
+            raise KeyError("Resize coordinate_transformation_mode %s" % ctm)
+        if rounding == "floor":
+            index = np.floor(orig)
+        elif rounding == "round_prefer_floor":
+            index = np.ceil(orig - 0.5)
+        else:
+            raise KeyError("Resize nearest_mode %s" % rounding)
+        index = np.clip(index, 0, size_in - 1).astype(np.int64)
+        y = np.take(y, index, axis=axis)
+    return y
+
+
 def run(model, x, ties=None):
     g = model.graph
     env = {t.name: numpy_helper.to_array(t) for t in g.initializer}
@@ -184,6 +215,8 @@ def run(model, x, ties=None):
             y = ins[0].mean(axis=(2, 3), keepdims=True, dtype=np.float32)
         elif op == "Concat":
             y = np.concatenate(ins, axis=a.get("axis", 1))
+        elif op == "Resize":
+            y = resize_nearest(ins[0], ins[2], a)
         elif op == "Flatten":
             y = ins[0].reshape(ins[0].shape[0], -1)
         elif op == "Reshape":

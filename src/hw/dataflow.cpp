@@ -95,6 +95,7 @@ FoldBounds fold_bounds(const ir::Layer& l) {
     case EngineKind::kStream:
       break;
   }
+  if (l.op == ir::OpKind::kUpsample) return {1, 1};  // FINN's node has no folding
   return {1, l.out.c};
 }
 
@@ -410,6 +411,17 @@ class NodeBuilder {
       case ir::OpKind::kConcat:
         add(stream_node(FinnOp::kConcat, pe, l_.out.c, out_pixels));
         return;
+      case ir::OpKind::kUpsample: {
+        // UpsampleNearestNeighbour (finn-hlslib upsample.hpp, FINN v0.10.1's get_exp_cycles):
+        // one output pixel of all channels a cycle, OFMDim^2; it keeps one input row (IFMDim
+        // words of C x bits) to repeat it. FINN builds it for square maps and scales only (or
+        // 1-D along H); hao prices any integer scales per output pixel alike.
+        NodeCost n = stream_node(FinnOp::kUpsample, l_.in.c, l_.in.c, out_pixels);
+        const std::int64_t width = l_.in.c * l_.act_bits;
+        add_memory(n.res, 1, width, l_.in.w, placed_by_depth(l_.in.w));
+        add(n);
+        return;
+      }
       case ir::OpKind::kAct:
         if (ir::is_gated(l_.act)) {
           gated_activation(pe, aux_pe);
@@ -486,9 +498,10 @@ class Balancer {
 
   LayerConfig operator()(const LayerConfig& tied, const LayerCost& cost) const {
     LayerConfig c = tied;
-    std::int64_t engine = slowest_node(
-        cost, {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise, FinnOp::kConcat,
-               FinnOp::kPool, FinnOp::kGlobalAccPool, FinnOp::kStreamingMaxPool});
+    std::int64_t engine =
+        slowest_node(cost, {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise,
+                            FinnOp::kConcat, FinnOp::kPool, FinnOp::kGlobalAccPool,
+                            FinnOp::kStreamingMaxPool, FinnOp::kUpsample});
     if (act_) engine = std::max(engine, slowest_node(cost, {FinnOp::kThresholding}));
     if (const Option* o = least(swu_, engine)) c.swu_simd = o->lanes, c.swu_parallel = o->parallel;
     if (const Option* o = least(pad_, engine)) c.pad_simd = o->lanes;

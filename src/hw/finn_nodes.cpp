@@ -34,6 +34,7 @@ const OpName kOpNames[] = {
     {FinnOp::kConcat, "StreamingConcat"},
     {FinnOp::kChannelwiseOp, "ChannelwiseOp"},
     {FinnOp::kLabelSelect, "LabelSelect"},
+    {FinnOp::kUpsample, "UpsampleNearestNeighbour"},
     {FinnOp::kFifo, "StreamingFIFO"},
     {FinnOp::kDataWidthConverter, "StreamingDataWidthConverter"},
 };
@@ -61,6 +62,7 @@ bool folds_with_pe(FinnOp op) {
     case FinnOp::kSwu:
     case FinnOp::kDownSampler:
     case FinnOp::kConcat:
+    case FinnOp::kUpsample:
       return false;
     default:
       return true;

@@ -29,6 +29,7 @@ enum class FinnOp {
   kConcat,             ///< StreamingConcat
   kChannelwiseOp,      ///< ChannelwiseOp: a per-channel add or multiply
   kLabelSelect,        ///< LabelSelect: top-k of the classifier's outputs
+  kUpsample,           ///< UpsampleNearestNeighbour: nearest-neighbour upsampling
   kFifo,               ///< StreamingFIFO
   kDataWidthConverter  ///< StreamingDataWidthConverter
 };

@@ -198,6 +198,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       case FinnOp::kDownSampler:
       case FinnOp::kFmPadding:
         return lanes(*before, "SIMD") * l.act_bits;
+      case FinnOp::kUpsample:  // all channels a word
+        return l.in.c * l.act_bits;
       default:
         return lanes(*before, "PE") * l.act_bits;
     }
@@ -494,6 +496,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         if (one_dimensional(l) && get_int(*e, "PE", v))
           c.pe = v, must_divide(*e, "PE", v, l.in.c, "NumChannels");
         break;
+      case FinnOp::kUpsample:  // no folding attributes: every channel in parallel
+        break;
       default:
         if (get_int(*e, "PE", v) || get_int(*e, "SIMD", v)) {
           must_divide(*e, "PE", v, l.out.c, "NumChannels");
@@ -530,6 +534,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
         // VGG10 measures ~230k frames/s at 250 MHz, which PE 1 (49,152 cycles for its first
         // pool) would not allow.
         if (one_dimensional(net.layers[node.layer])) c.pe = net.layers[node.layer].in.c;
+        continue;
+      case FinnOp::kUpsample:  // nothing to fold, nothing to default
         continue;
       default:
         break;
@@ -587,6 +593,8 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
             continue;  // no folding attributes: FINN's own files leave it out
           a["PE"] = n.pe;
           break;
+        case FinnOp::kUpsample:
+          continue;  // no folding attributes
         default:
           a["PE"] = n.pe;
           break;

@@ -101,13 +101,14 @@ class FieldReader {
 };
 
 const std::vector<std::string> kLayerKeys = {
-    "name",      "op",          "inputs",   "out_channels", "kernel",
-    "stride",    "padding",     "groups",   "depthwise",    "bias",
-    "ceil_mode", "weight_bits", "act_bits", "folded_norm",  "negative_slope"};
+    "name",     "op",          "inputs",         "out_channels", "kernel",    "stride",
+    "padding",  "groups",      "depthwise",      "bias",         "ceil_mode", "weight_bits",
+    "act_bits", "folded_norm", "negative_slope", "scale"};
 
 bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
-  for (OpKind k : {OpKind::kConv, OpKind::kFc, OpKind::kMaxPool, OpKind::kAvgPool,
-                   OpKind::kGlobalAvgPool, OpKind::kAdd, OpKind::kMul, OpKind::kConcat}) {
+  for (OpKind k :
+       {OpKind::kConv, OpKind::kFc, OpKind::kMaxPool, OpKind::kAvgPool, OpKind::kGlobalAvgPool,
+        OpKind::kAdd, OpKind::kMul, OpKind::kConcat, OpKind::kUpsample}) {
     if (op_name(k) == text) {
       op = k;
       return true;
@@ -234,6 +235,12 @@ Network parse_description(const std::string& text, const std::string& where) {
     std::vector<std::int64_t> pair;
     if (r.get_ints(n, "kernel", path, 2, pair)) l.kernel_h = pair[0], l.kernel_w = pair[1];
     if (r.get_ints(n, "stride", path, 2, pair)) l.stride_h = pair[0], l.stride_w = pair[1];
+    if (r.get_ints(n, "scale", path, 2, pair)) {
+      l.scale_h = pair[0], l.scale_w = pair[1];
+      if (l.op != OpKind::kUpsample) issues.add(path + ".scale", "only an upsample has one");
+    } else if (l.op == OpKind::kUpsample && !n["scale"]) {
+      issues.add(path + ".scale", "missing (required for upsample: an integer or [h, w])");
+    }
     if (l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool) {
       if (!n["stride"]) l.stride_h = l.kernel_h, l.stride_w = l.kernel_w;
     }
@@ -305,6 +312,7 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
     j["padding"] = {l.pad_top, l.pad_left, l.pad_bottom, l.pad_right};
   }
   if (l.op == OpKind::kConv) j["groups"] = l.groups;
+  if (l.op == OpKind::kUpsample) j["scale"] = {l.scale_h, l.scale_w};
   if (l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool) j["ceil_mode"] = l.ceil_mode;
   if (l.has_weights()) {
     j["bias"] = l.has_bias;

@@ -17,6 +17,7 @@ constexpr OpEntry kOps[] = {
     {OpKind::kMul, "mul"},
     {OpKind::kConcat, "concat"},
     {OpKind::kAct, "act"},
+    {OpKind::kUpsample, "upsample"},
 };
 struct ActEntry {
   ActKind act;

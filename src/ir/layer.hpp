@@ -9,7 +9,20 @@ namespace hao::ir {
 
 /// Operations hao models. Batch norm is folded into the preceding weighted layer at import,
 /// a flatten is implicit in `kFc`, and squeeze-excite is a pattern of these primitives.
-enum class OpKind { kConv, kFc, kMaxPool, kAvgPool, kGlobalAvgPool, kAdd, kMul, kConcat, kAct };
+/// `kUpsample`: nearest-neighbour upsampling by integer factors (ONNX Resize/Upsample with mode
+/// nearest; FINN's UpsampleNearestNeighbour).
+enum class OpKind {
+  kConv,
+  kFc,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kAdd,
+  kMul,
+  kConcat,
+  kAct,
+  kUpsample
+};
 
 /// Element-wise activation functions (for `OpKind::kAct`).
 enum class ActKind {
@@ -57,6 +70,7 @@ struct Layer {
   std::int64_t out_channels = 0;  ///< conv and fc: given; other ops: derived
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t scale_h = 1, scale_w = 1;  ///< only for an upsample: out = in times these
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::int64_t groups = 1;
   bool depthwise = false;  ///< asks shape inference to set groups = in channels

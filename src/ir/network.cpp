@@ -187,6 +187,15 @@ void infer_shapes(Network& net, const std::string& where) {
       case OpKind::kAct:
         l.out = l.in;
         break;
+      case OpKind::kUpsample:
+        if (l.scale_h < 1 || l.scale_w < 1 || l.scale_h > kMaxDimension ||
+            l.scale_w > kMaxDimension) {
+          bad("scale = " + std::to_string(l.scale_h) + "x" + std::to_string(l.scale_w) +
+              ", expected integers 1..1048576");
+          break;
+        }
+        l.out = {l.in.c, l.in.h * l.scale_h, l.in.w * l.scale_w};
+        break;
       case OpKind::kAdd:
       case OpKind::kMul: {
         l.out = l.in;

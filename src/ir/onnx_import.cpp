@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -136,7 +137,8 @@ class Importer {
   Network run() {
     net_.name = graph_.name().empty() ? "onnx_model" : graph_.name();
     for (const auto& n : graph_.node())
-      for (const auto& in : n.input()) ++reads_[in];
+      if (n.op_type() != "Shape")  // it reads the shape, which hao knows, not the values
+        for (const auto& in : n.input()) ++reads_[in];
     for (const auto& out : graph_.output()) ++reads_[out.name()];
     collect_constants();
     find_input();
@@ -790,8 +792,174 @@ class Importer {
   // A scale and shift or a zero padding waiting for the node that takes it (an activation; a
   // conv or average pooling) must not be lost on another reader: a padding read by anything
   // else is refused, a scale and shift noted (only the file's weights make it matter).
+  bool all_constant(const onnx::NodeProto& n) {
+    for (int k = 0; k < n.input_size(); ++k) {
+      const auto it = values_.find(n.input(k));
+      if (it == values_.end() || !it->second.constant) return false;
+    }
+    return n.input_size() > 0;
+  }
+
+  // The small integer arithmetic PyTorch exports to compute a shape at run time (x.size(0),
+  // the sizes of F.interpolate(size=...)): Shape of an activation (its batch as 1), and
+  // Gather, Unsqueeze, Slice and Concat over such constants, computed here.
+  void import_shape_arithmetic(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    Value v;
+    v.constant = true;
+    if (op == "Shape") {
+      const Shape s = shape(activation(n, 0));
+      std::vector<double> dims = {1, static_cast<double>(s.c), static_cast<double>(s.h),
+                                  static_cast<double>(s.w)};
+      auto clamp = [](std::int64_t i) { return std::clamp<std::int64_t>(i < 0 ? i + 4 : i, 0, 4); };
+      const std::int64_t start = clamp(attr_int(n, "start", 0)), end = clamp(attr_int(n, "end", 4));
+      for (std::int64_t i = start; i < end; ++i)
+        v.data.push_back(dims[static_cast<std::size_t>(i)]);
+      v.dims = {static_cast<std::int64_t>(v.data.size())};
+      values_[n.output(0)] = v;
+      return;
+    }
+    const std::vector<double> x = small_constant(n, 0);
+    if (op == "Gather") {
+      if (attr_int(n, "axis", 0) != 0) fail("only a gather along axis 0 of a shape is modelled");
+      const Value& indices = constant(n, 1);
+      for (double i : small_constant(n, 1)) {
+        const auto k = static_cast<std::int64_t>(i < 0 ? i + static_cast<double>(x.size()) : i);
+        if (k < 0 || k >= static_cast<std::int64_t>(x.size()))
+          fail("index " + core::fixed(i, 0) + " is outside the " + std::to_string(x.size()) +
+               " values gathered from");
+        v.data.push_back(x[static_cast<std::size_t>(k)]);
+      }
+      v.dims = indices.dims;
+    } else if (op == "Unsqueeze") {
+      v.data = x;
+      v.dims = {static_cast<std::int64_t>(x.size())};
+    } else if (op == "Slice") {
+      // Opset 10 and later: starts, ends[, axes, steps] as inputs; before, as attributes.
+      auto operand = [&](int k, const char* name, std::int64_t def) {
+        std::vector<std::int64_t> out = attr_ints(n, name);
+        if (k < n.input_size() && !n.input(k).empty()) {
+          out.clear();
+          for (double d : small_constant(n, k)) out.push_back(static_cast<std::int64_t>(d));
+        }
+        return out.empty() ? std::vector<std::int64_t>{def} : out;
+      };
+      const auto starts = operand(1, "starts", 0), ends = operand(2, "ends", 0);
+      const auto axes = operand(3, "axes", 0), steps = operand(4, "steps", 1);
+      if (starts.size() != 1 || ends.size() != 1 || axes.front() != 0 || steps.front() == 0)
+        fail("only a slice of a 1-D shape along axis 0 is modelled");
+      const auto size = static_cast<std::int64_t>(x.size());
+      auto at = [&](std::int64_t i, std::int64_t lo, std::int64_t hi) {
+        return std::clamp<std::int64_t>(i < 0 ? i + size : i, lo, hi);
+      };
+      const std::int64_t step = steps.front();
+      if (step > 0)
+        for (std::int64_t i = at(starts[0], 0, size); i < at(ends[0], 0, size); i += step)
+          v.data.push_back(x[static_cast<std::size_t>(i)]);
+      else
+        for (std::int64_t i = at(starts[0], -1, size - 1); i > at(ends[0], -1, size - 1); i += step)
+          v.data.push_back(x[static_cast<std::size_t>(i)]);
+      v.dims = {static_cast<std::int64_t>(v.data.size())};
+    } else {  // Concat of constants
+      for (int k = 0; k < n.input_size(); ++k)
+        for (double d : small_constant(n, k)) v.data.push_back(d);
+      v.dims = {static_cast<std::int64_t>(v.data.size())};
+    }
+    values_[n.output(0)] = v;
+  }
+
+  // Constant input k's values, when it is a small numeric constant (a shape, sizes, scales).
+  std::vector<double> small_constant(const onnx::NodeProto& n, int k) {
+    const Value& v = constant(n, k);
+    std::int64_t count = 1;
+    for (const std::int64_t d : v.dims) count *= d;
+    if (count > 16 || v.data.size() != static_cast<std::size_t>(count))
+      fail("input '" + n.input(k) + "' is not a small numeric constant (a shape or indices)");
+    return v.data;
+  }
+
+  // Nearest-neighbour upsampling by integer factors over height and width: Resize (opset 10
+  // and later, by scales or sizes) and Upsample (opset 7 to 9). The coordinate mappings that
+  // make output pixel y read input pixel floor(y / s) are taken: half_pixel and
+  // pytorch_half_pixel with any rounding, asymmetric and tf_half_pixel_for_nn with floor
+  // (PyTorch's export of F.interpolate and nn.Upsample).
+  void import_upsample(const onnx::NodeProto& n) {
+    const int p = activation(n, 0);
+    const Shape in = shape(p);
+    const auto* mode_attr = attr(n, "mode");
+    const std::string mode = mode_attr ? mode_attr->s() : "nearest";
+    if (mode != "nearest")
+      fail("mode '" + mode +
+           "': only nearest upsampling is modelled (FINN's UpsampleNearestNeighbour)");
+    if (n.op_type() == "Resize") {
+      const auto* ctm_attr = attr(n, "coordinate_transformation_mode");
+      const auto* nearest_attr = attr(n, "nearest_mode");
+      const std::string ctm = ctm_attr ? ctm_attr->s() : "half_pixel";
+      const std::string rounding = nearest_attr ? nearest_attr->s() : "round_prefer_floor";
+      const bool centred = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
+      const bool floored =
+          (ctm == "asymmetric" || ctm == "tf_half_pixel_for_nn") && rounding == "floor";
+      if (!centred && !floored)
+        fail("coordinate_transformation_mode '" + ctm + "' with nearest_mode '" + rounding +
+             "' does not repeat each pixel; hao models nearest upsampling where output pixel y "
+             "reads input pixel floor(y / scale) (half_pixel, or asymmetric with floor as "
+             "PyTorch exports it)");
+      if (attr(n, "axes"))
+        fail("the axes attribute is not modelled; give scales or sizes for all four axes");
+    }
+    // Scales (or sizes) per axis N, C, H, W: an attribute in Upsample-7, else an input.
+    std::vector<double> scales, sizes;
+    if (const auto* a = attr(n, "scales")) {
+      for (float f : a->floats()) scales.push_back(static_cast<double>(f));
+    } else {
+      const bool resize11 = n.op_type() == "Resize" && n.input_size() >= 3;
+      const int scales_input = resize11 ? 2 : 1;
+      auto given = [&](int k) {
+        return k < n.input_size() && !n.input(k).empty() && constant_count(n, k) > 0;
+      };
+      if (given(scales_input)) scales = small_constant(n, scales_input);
+      if (resize11 && given(3)) sizes = small_constant(n, 3);
+    }
+    std::array<double, 4> factor{};
+    if (!scales.empty()) {
+      if (scales.size() != 4)
+        fail("expected 4 scales (N, C, H, W), got " + std::to_string(scales.size()));
+      std::copy(scales.begin(), scales.end(), factor.begin());
+    } else if (sizes.size() == 4) {
+      const std::array<double, 4> dims = {1, static_cast<double>(in.c), static_cast<double>(in.h),
+                                          static_cast<double>(in.w)};
+      for (std::size_t k = 1; k < 4; ++k) factor[k] = sizes[k] / dims[k];
+      factor[0] = 1;
+    } else {
+      fail("expected 4 constant scales or sizes (N, C, H, W)");
+    }
+    if (std::abs(factor[0] - 1) > 1e-6 || std::abs(factor[1] - 1) > 1e-6)
+      fail("scales the batch or the channels (" + core::fixed(factor[0], 3) + ", " +
+           core::fixed(factor[1], 3) + "); only height and width are modelled");
+    Layer l;
+    l.op = OpKind::kUpsample;
+    l.inputs = {p};
+    std::int64_t* out[2] = {&l.scale_h, &l.scale_w};
+    for (std::size_t k = 2; k < 4; ++k) {
+      const double f = factor[k];
+      const double r = std::round(f);
+      if (!(f >= 1 - 1e-6) || std::abs(f - r) > 1e-6 || r > 1048576)
+        fail(std::string(k == 2 ? "height" : "width") + " scale " + core::fixed(f, 4) +
+             ": only upsampling by an integer factor (1, 2, 3, ...) is modelled");
+      *out[k - 2] = static_cast<std::int64_t>(r);
+    }
+    const int bits = value(n, 0).quant_bits;
+    if (l.scale_h == 1 && l.scale_w == 1) {  // the identity
+      alias(n, p, value(n, 0).sole, bits);
+      return;
+    }
+    add_layer(n, l);
+    values_[n.output(0)].quant_bits = bits;  // the same grid
+  }
+
   void check_pending(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
+    if (op == "Shape") return;  // it reads the shape only
     const bool passes =
         n.domain().empty() && (op == "Identity" || op == "Dropout" || op == "Cast" || op == "Pad");
     for (int k = 0; k < n.input_size(); ++k) {
@@ -884,6 +1052,15 @@ class Importer {
     }
     if (op == "Pad") {
       import_pad(n);
+      return;
+    }
+    if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Slice" ||
+        (op == "Concat" && all_constant(n))) {
+      import_shape_arithmetic(n);
+      return;
+    }
+    if (op == "Resize" || op == "Upsample") {
+      import_upsample(n);
       return;
     }
     // Cast: hao's IR has no element types, so a cast (PyTorch's training-mode export casts
@@ -1132,8 +1309,9 @@ class Importer {
          "Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu (also PyTorch's "
          "Erf form), Mul, "
          "Add, Concat, Pad, MaxPool, "
-         "AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Sub, Div, Identity, "
-         "Dropout, Constant, and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
+         "AveragePool, GlobalAveragePool, ReduceMean, Resize and Upsample (nearest), Flatten, "
+         "Reshape, Sub, Div, Identity, Dropout, Constant, Shape arithmetic (Shape, Gather, "
+         "Unsqueeze, Slice), and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }
 };
 

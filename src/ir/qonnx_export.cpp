@@ -241,6 +241,16 @@ class Writer {
       }
       case OpKind::kAct:
         return activation(i);
+      case OpKind::kUpsample: {  // as PyTorch exports F.interpolate(mode="nearest")
+        const std::string scales =
+            constant(l.name + "_scales", {4},
+                     {1.0f, 1.0f, static_cast<float>(l.scale_h), static_cast<float>(l.scale_w)});
+        auto& n = add_node("Resize", l.name, {input_of(l, 0), "", scales}, {l.name + "_out"});
+        *n.add_attribute() = string_attr("mode", "nearest");
+        *n.add_attribute() = string_attr("coordinate_transformation_mode", "asymmetric");
+        *n.add_attribute() = string_attr("nearest_mode", "floor");
+        return l.name + "_out";
+      }
     }
     throw core::InternalError("layer '" + l.name + "': no ONNX mapping");
   }

@@ -386,6 +386,10 @@ torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::T
     }
     case ir::OpKind::kConcat:
       return torch::cat(in, 1);
+    case ir::OpKind::kUpsample:  // nearest: output pixel y reads input pixel floor(y / scale)
+      return F::interpolate(in[0], F::InterpolateFuncOptions()
+                                       .size(std::vector<std::int64_t>{l.out.h, l.out.w})
+                                       .mode(torch::kNearest));
     case ir::OpKind::kAct:
       switch (l.act) {
         case ir::ActKind::kRelu:

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/app.hpp"
@@ -143,12 +144,14 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
 // A NAS-Bench-201 cell's network: its last batch norm, before the final ReLU and after the last
 // cell's sum, where no conv can take it in, is exported as Mul and Add, the reference
 // evaluator agrees with hao's quantized logits, and hao reads the pair back as that norm.
-// PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh
-// (tests/fixtures/make_fmnist_onnx.py): trained quantization-aware from the file's weights,
-// exported as QONNX (each activation written back as PyTorch writes it), which the reference
+// PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh, and nearest
+// upsampling (tests/fixtures/make_fmnist_onnx.py): trained quantization-aware from the file's
+// weights, exported as QONNX (each op written back as PyTorch writes it), which the reference
 // evaluator runs to hao's logits and hao map reads as the same design.
 TEST(ExportTorch, ActivationsFromPyTorchTrainExportAndAgree) {
-  for (const std::string name : {"gelus", "leaky_tanh"}) {
+  const std::map<std::string, std::string> op_of = {
+      {"gelus", "Erf"}, {"leaky_tanh", "LeakyRelu"}, {"upsampling", "Resize"}};
+  for (const auto& [name, op] : op_of) {
     SCOPED_TRACE(name);
     const std::string dir = ::testing::TempDir() + "export_" + name;
     fs::remove_all(dir);
@@ -161,9 +164,7 @@ TEST(ExportTorch, ActivationsFromPyTorchTrainExportAndAgree) {
     HaoRun e = hao({"export", onnx, "--checkpoint", dir + "/w4.pt", "--bits", "w4a4", "--out",
                     dir + "/w4", "--samples", "300"});
     ASSERT_EQ(e.code, kExitOk) << e.err;
-    EXPECT_NE(
-        core::read_file(dir + "/w4/model.qonnx.onnx").find(name == "gelus" ? "Erf" : "LeakyRelu"),
-        std::string::npos);
+    EXPECT_NE(core::read_file(dir + "/w4/model.qonnx.onnx").find(op), std::string::npos);
     const nlohmann::json r = reference(dir + "/w4");
     ASSERT_TRUE(r.is_object()) << "the reference evaluator did not run";
     EXPECT_EQ(r["top1_agree"], 300);

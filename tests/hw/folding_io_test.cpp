@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "finn_designs.hpp"
+#include "hw/memory.hpp"
 #include "ir/bits.hpp"
 #include "ir/onnx_import.hpp"
 #include "support.hpp"
@@ -109,6 +110,49 @@ TEST(FoldingIo, GatedActivationRoundTrips) {
             (std::vector<std::string>{"DuplicateStreams_hls_0", "Thresholding_rtl_0",
                                       "ElementwiseMul_hls_0", "Thresholding_rtl_1"}));
   expect_round_trip(net, configs, d);
+}
+
+// Nearest upsampling is FINN's UpsampleNearestNeighbour: one output pixel of all channels a
+// cycle (OFMDim^2), an input row of C x bits words held to repeat it, no folding attributes, so
+// hao's file leaves it out (as FINN's own files leave out a 2-D StreamingMaxPool) and reading
+// such a file notes nothing about it; an entry naming it is taken.
+TEST(FoldingIo, UpsampleIsFinnsNodeWithoutFolding) {
+  ir::Network net;
+  net.name = "up";
+  net.input = {8, 7, 7};
+  net.layers.push_back(test::conv("c0", ir::kNetworkInput, 16, 3));
+  net.layers.push_back(test::simple("up", ir::OpKind::kUpsample, {0}));
+  net.layers[1].scale_h = 2;
+  net.layers[1].scale_w = 3;
+  net.layers.push_back(test::conv("c1", 1, 8, 1));
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  ir::infer_shapes(net, "t");
+  ASSERT_EQ(net.layers[1].out, (ir::Shape{16, 14, 21}));
+  const Device d;
+  const LayerCost up = layer_cost(net.layers[1], LayerConfig{}, d, {});
+  ASSERT_EQ(up.nodes.size(), 1u);
+  EXPECT_EQ(up.nodes[0].op, FinnOp::kUpsample);
+  EXPECT_EQ(up.cycles, 14 * 21);
+  EXPECT_EQ(up.nodes[0].pe, 16);
+  // Stream logic (120 + 16 channels x 4 bits x 2) and the row buffer: 7 words of 64 bits in
+  // LUTRAM.
+  const DataflowOptions o;
+  EXPECT_DOUBLE_EQ(up.res.lut, o.lut_stream_overhead + 16 * 4 * o.lut_per_stream_lane_bit +
+                                   static_cast<double>(lutram_luts(64, 7)));
+  EXPECT_EQ(fold_bounds(net.layers[1]).pe_max, 1);
+  EXPECT_EQ(layer_candidates(net.layers[1], d, {}).size(), 1u);
+  const std::vector<LayerConfig> configs = {{4, 2, MacMapping::kLut, WeightMemory::kLutram},
+                                            {},
+                                            {8, 4, MacMapping::kLut, WeightMemory::kLutram}};
+  EXPECT_EQ(finn_node_names(net, configs, d)[1],
+            std::vector<std::string>{"UpsampleNearestNeighbour_hls_0"});
+  const std::string text = expect_round_trip(net, configs, d);
+  EXPECT_EQ(text.find("Upsample"), std::string::npos) << text;
+  auto j = nlohmann::ordered_json::parse(text);
+  j["UpsampleNearestNeighbour_hls_0"] = nlohmann::ordered_json::object();
+  const FoldingFile named = read_folding(write(j.dump()), net, d);
+  EXPECT_TRUE(named.notes.empty()) << core::join(named.notes, "\n");
+  EXPECT_EQ(named.node_names[1], std::vector<std::string>{"UpsampleNearestNeighbour_hls_0"});
 }
 
 // Older names, entries out of graph order and FINN nodes outside the layers are read; graph

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -50,6 +51,19 @@ Network exported_back(Network& net, unsigned seed) {
   return import_onnx(write_qonnx(net, made_up(net, seed)), "export.onnx");
 }
 
+// Layer for layer: the same name, op, activation, inputs and output shape.
+void expect_same_layers(const Network& back, const Network& net) {
+  ASSERT_EQ(back.layers.size(), net.layers.size());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    SCOPED_TRACE(net.layers[i].name);
+    EXPECT_EQ(back.layers[i].name, net.layers[i].name);
+    EXPECT_EQ(back.layers[i].op, net.layers[i].op);
+    EXPECT_EQ(back.layers[i].act, net.layers[i].act);
+    EXPECT_EQ(back.layers[i].inputs, net.layers[i].inputs);
+    EXPECT_EQ(back.layers[i].out, net.layers[i].out);
+  }
+}
+
 // GELU: PyTorch's export (Div, Erf, Add, Mul, Mul) reads as one gated activation per GELU,
 // named after the node whose output it is; hao's QONNX export writes the same chain with the
 // 0.5 on the gate, which reads back as the same network.
@@ -67,15 +81,7 @@ TEST(Qonnx, GeluChainsReadAsOneActivationAndExportBack) {
   EXPECT_EQ(net.layers[1].fanout, 2);
   EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
 
-  const Network back = exported_back(net, 5);
-  ASSERT_EQ(back.layers.size(), net.layers.size());
-  for (std::size_t i = 0; i < net.layers.size(); ++i) {
-    SCOPED_TRACE(net.layers[i].name);
-    EXPECT_EQ(back.layers[i].name, net.layers[i].name);
-    EXPECT_EQ(back.layers[i].op, net.layers[i].op);
-    EXPECT_EQ(back.layers[i].act, net.layers[i].act);
-    EXPECT_EQ(back.layers[i].inputs, net.layers[i].inputs);
-  }
+  expect_same_layers(exported_back(net, 5), net);
 
   // An Erf whose chain something else reads is no GELU: refused, naming the node.
   onnx::ModelProto m;
@@ -128,6 +134,102 @@ TEST(Qonnx, LeakyReluAndTanhReadWithTheirSlopeAndExportBack) {
   EXPECT_NE(misplaced.find("slope.yaml: layers[1] 'a'.negative_slope: only a leaky_relu has one"),
             std::string::npos)
       << misplaced;
+}
+
+// Nearest upsampling as PyTorch exports it (make_fmnist_onnx.py's Upsampling): nn.Upsample
+// (Resize by constant scales) before a U-Net-style concat, F.interpolate(size=...) (Resize by
+// sizes that Shape, Slice and Concat compute at run time) and x.view(x.size(0), -1) (Shape,
+// Gather, Unsqueeze, Concat into the Reshape). Both are one upsample layer each; hao's QONNX
+// export and the description write them back as read; Upsample (opset 9) reads alike.
+TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
+  Network net = read_onnx(fixture("upsampling_weights.onnx"));
+  ASSERT_EQ(net.layers.size(), 11u);  // conv relu conv relu up concat conv relu up maxpool fc
+  const Layer& up = net.layers[4];
+  EXPECT_EQ(up.op, OpKind::kUpsample);
+  EXPECT_EQ(up.out, (Shape{16, 14, 14}));
+  EXPECT_EQ(net.layers[5].op, OpKind::kConcat);
+  EXPECT_EQ(net.layers[5].inputs, (std::vector<int>{1, 4}));
+  const Layer& sized = net.layers[8];
+  EXPECT_EQ(sized.op, OpKind::kUpsample);
+  EXPECT_EQ(sized.scale_h, 2);
+  EXPECT_EQ(sized.scale_w, 2);
+  EXPECT_EQ(sized.out, (Shape{8, 28, 28}));
+  EXPECT_EQ(net.layers[10].in, (Shape{8, 7, 7}));
+  EXPECT_EQ(net.layers[3].fanout, 1);  // the Shape nodes read no values
+  EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");
+
+  expect_same_layers(exported_back(net, 9), net);
+  const Network described = parse_description(to_yaml(net), "up.yaml");
+  EXPECT_EQ(described.layers[8].scale_h, 2);
+  EXPECT_EQ(described.layers[8].out, sized.out);
+
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("upsampling_weights.onnx"))));
+  auto resize = [&]() -> onnx::NodeProto& {
+    for (auto& n : *m.mutable_graph()->mutable_node())
+      if (n.op_type() == "Resize") return n;
+    throw std::logic_error("no Resize");
+  };
+  auto set = [](onnx::NodeProto& n, const std::string& name, const std::string& value) {
+    for (auto& a : *n.mutable_attribute())
+      if (a.name() == name) a.set_s(value);
+  };
+  auto refusal = [&] {
+    return test::input_error([&] { import_onnx(m.SerializeAsString(), "up.onnx"); });
+  };
+  const onnx::NodeProto original = resize();
+  // Upsample-9: (X, scales), mode only.
+  onnx::NodeProto& n = resize();
+  n.set_op_type("Upsample");
+  const std::string scales = n.input(2);
+  n.mutable_input()->DeleteSubrange(1, 2);
+  n.add_input(scales);
+  n.clear_attribute();
+  const Network opset9 = import_onnx(m.SerializeAsString(), "up9.onnx");
+  EXPECT_EQ(opset9.layers[4].op, OpKind::kUpsample);
+  EXPECT_EQ(opset9.layers[4].out, up.out);
+
+  resize() = original;
+  set(resize(), "mode", "linear");
+  EXPECT_NE(refusal().find("(Resize): mode 'linear': only nearest upsampling is modelled"),
+            std::string::npos)
+      << refusal();
+  resize() = original;
+  set(resize(), "coordinate_transformation_mode", "align_corners");
+  EXPECT_NE(refusal().find("coordinate_transformation_mode 'align_corners' with nearest_mode "
+                           "'floor' does not repeat each pixel"),
+            std::string::npos)
+      << refusal();
+  resize() = original;
+  for (auto& t : *m.mutable_graph()->mutable_node())
+    if (t.op_type() == "Constant" && t.output(0) == original.input(2)) {
+      const float half[4] = {1, 1, 1.5f, 1.5f};
+      t.mutable_attribute(0)->mutable_t()->set_raw_data(
+          std::string(reinterpret_cast<const char*>(half), sizeof(half)));
+    }
+  EXPECT_NE(refusal().find("height scale 1.5000: only upsampling by an integer factor"),
+            std::string::npos)
+      << refusal();
+
+  // A description's upsample needs its scale; no other op takes one.
+  const std::string head =
+      "name: n\ninput: {channels: 1, height: 8, width: 8}\nlayers:\n"
+      "  - {name: c, op: conv, out_channels: 4, kernel: 3, padding: 1}\n";
+  const std::string missing = test::input_error(
+      [&] { parse_description(head + "  - {name: u, op: upsample}\n", "u.yaml"); });
+  EXPECT_NE(missing.find("u.yaml: layers[1] 'u'.scale: missing (required for upsample"),
+            std::string::npos)
+      << missing;
+  const std::string zero = test::input_error(
+      [&] { parse_description(head + "  - {name: u, op: upsample, scale: [2, 0]}\n", "u.yaml"); });
+  EXPECT_NE(zero.find("scale = 2x0, expected integers 1..1048576"), std::string::npos) << zero;
+  const std::string misplaced = test::input_error([&] {
+    parse_description(head + "  - {name: p, op: maxpool, kernel: 2, scale: 2}\n", "u.yaml");
+  });
+  EXPECT_NE(misplaced.find("'p'.scale: only an upsample has one"), std::string::npos) << misplaced;
+  const Network two_by_three =
+      parse_description(head + "  - {name: u, op: upsample, scale: [2, 3]}\n", "u.yaml");
+  EXPECT_EQ(two_by_three.layers[1].out, (Shape{4, 16, 24}));
 }
 
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {

@@ -683,7 +683,7 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
 // mode), constant scales and shifts around a conv and a MatMul + Add linear layer, and a
 // pre-activation network's norms that no conv takes (torchvision's DenseNet and residual
 // blocks: each the BatchNorm2d of the activation after it), GELUs exported as Erf chains, a
-// leaky ReLU (slope 0.1) and a tanh.
+// leaky ReLU (slope 0.1) and a tanh, and nearest upsampling (Resize by scales and by sizes).
 TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const nlohmann::json ref =
       nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
@@ -696,7 +696,8 @@ TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
       {"fold_constants_weights", "fold_constants"},
       {"preact_weights", "preact"},
       {"gelus_weights", "gelus"},
-      {"leaky_tanh_weights", "leaky_tanh"}};
+      {"leaky_tanh_weights", "leaky_tanh"},
+      {"upsampling_weights", "upsampling"}};
   for (const auto& [file, key] : cases)
     for (const TrainingNorms policy :
          {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
