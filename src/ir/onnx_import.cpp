@@ -819,6 +819,10 @@ class Importer {
       values_[n.output(0)] = v;
       return;
     }
+    if (!value(n, 0).constant)
+      fail(op + " of an activation ('" + n.input(0) +
+           "') is not modelled; hao computes Shape, Gather, Unsqueeze and Slice only on the shape "
+           "arithmetic PyTorch writes for sizes");
     const std::vector<double> x = small_constant(n, 0);
     if (op == "Gather") {
       if (attr_int(n, "axis", 0) != 0) fail("only a gather along axis 0 of a shape is modelled");

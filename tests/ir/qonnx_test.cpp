@@ -210,6 +210,12 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   EXPECT_NE(refusal().find("height scale 1.5000: only upsampling by an integer factor"),
             std::string::npos)
       << refusal();
+  // Shape arithmetic on an activation (a channel slice, say) is refused as such.
+  m.mutable_graph()->mutable_node(1)->set_op_type("Slice");  // the first Relu
+  EXPECT_NE(refusal().find("(Slice): Slice of an activation ('/conv/Conv_output_0') is not "
+                           "modelled"),
+            std::string::npos)
+      << refusal();
 
   // A description's upsample needs its scale; no other op takes one.
   const std::string head =
