@@ -279,6 +279,7 @@ Network parse_description(const std::string& text, const std::string& where) {
   }
   issues.throw_if_any();
   infer_shapes(net, where);
+  note_finn_limits(net);
   return net;
 }
 

@@ -248,6 +248,20 @@ void infer_shapes(Network& net, const std::string& where) {
   mark_fused_activations(net);
 }
 
+void note_finn_limits(Network& net) {
+  for (const Layer& l : net.layers) {
+    if (l.op != OpKind::kUpsample) continue;
+    const bool square = l.in.h == l.in.w && l.scale_h == l.scale_w;
+    const bool along_h = l.in.w == 1 && l.scale_w == 1;
+    if (!square && !along_h)
+      net.notes.push_back("upsample '" + l.name + "' (" + to_string(l.in) + " by " +
+                          std::to_string(l.scale_h) + "x" + std::to_string(l.scale_w) +
+                          "): FINN v0.10's UpsampleNearestNeighbour takes square maps scaled "
+                          "alike (or 1-D maps along H); hao prices it per output pixel as if "
+                          "FINN built it");
+  }
+}
+
 // FINN's streamlining turns a quantized monotonic activation (ReLU, ReLU6, clip, sigmoid, hard
 // sigmoid) into per-channel thresholds and absorbs them into the conv, fc or add before it
 // when nothing else reads that layer's output. It does not merge consecutive MultiThresholds:

@@ -38,6 +38,11 @@ class Network {
 /// Throws core::InputError listing every problem found.
 void infer_shapes(Network& net, const std::string& where);
 
+/// Adds a note for each layer FINN v0.10 would not build as hao prices it: an upsample of a
+/// map that is not square or not scaled alike in both dimensions (FINN's
+/// UpsampleNearestNeighbour takes square maps, or 1-D maps along H).
+void note_finn_limits(Network& net);
+
 /// Sets Layer::fused_into, fused_after_add, has_fused_act, reads_accumulator and fanout from the
 /// graph's structure (infer_shapes calls it).
 void mark_fused_activations(Network& net);

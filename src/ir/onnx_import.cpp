@@ -167,6 +167,7 @@ class Importer {
       net_.notes.push_back(where_ + ": no quantizer covers these operands, which keep 8 bits: " +
                            core::join(unquantized_, ", "));
     infer_shapes(net_, where_);
+    note_finn_limits(net_);
     if (weights_) finish_weights();
     return std::move(net_);
   }

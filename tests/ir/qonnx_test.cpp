@@ -236,6 +236,12 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   const Network two_by_three =
       parse_description(head + "  - {name: u, op: upsample, scale: [2, 3]}\n", "u.yaml");
   EXPECT_EQ(two_by_three.layers[1].out, (Shape{4, 16, 24}));
+  ASSERT_EQ(two_by_three.notes.size(), 1u);
+  EXPECT_NE(two_by_three.notes[0].find("upsample 'u' (4x8x8 by 2x3): FINN v0.10's "
+                                       "UpsampleNearestNeighbour takes square maps"),
+            std::string::npos)
+      << two_by_three.notes[0];
+  EXPECT_TRUE(described.notes.empty());
 }
 
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {
