@@ -115,6 +115,44 @@ TEST(DataflowMapper, TimeLimitReturnsTheBestDesignWithItsGap) {
   EXPECT_LT(r.stats.seconds, 2 + 3.0);  // the limit, plus candidate enumeration and greedy
 }
 
+// A one-stage detector as a user exports it (tests/fixtures/make_onnx.py: YOLOv5n's layout,
+// 320 x 320, three outputs): its two nearest upsamplings are FINN's UpsampleNearestNeighbour at
+// one output pixel a cycle, and the optimal design is bound by the stem's padding, which FINN
+// feeds one padded pixel a cycle at most (FMPadding at SIMD = all 3 channels: 324 x 324). The
+// greedy SetFolding bisection on the same device is no faster.
+TEST(DataflowMapper, DetectorWithUpsamplingAndThreeOutputs) {
+  ir::Network net = ir::load_network(std::string(HAO_FIXTURES) + "/yolo_detector.onnx");
+  ir::apply_bits(net, "w4a4");
+  ir::infer_shapes(net, "yolo_detector");
+  int heads = 0, upsamples = 0;
+  for (std::size_t i = 0; i < net.layers.size(); ++i)
+    heads += net.consumers(static_cast<int>(i)).empty() ? 1 : 0;
+  EXPECT_EQ(heads, 3);
+  const hw::Device zu9eg = hw::load_device("zu9eg");
+  const MapResult r = map_dataflow(net, zu9eg, {});
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.stats.status, SolveStatus::kOptimal);
+  EXPECT_TRUE(r.eval.fits());
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const ir::Layer& l = net.layers[i];
+    if (l.op != ir::OpKind::kUpsample) continue;
+    ++upsamples;
+    EXPECT_EQ(l.scale_h, 2);
+    const hw::LayerCost& c = r.eval.layers[i];
+    ASSERT_FALSE(c.nodes.empty());
+    EXPECT_EQ(c.nodes.front().op, hw::FinnOp::kUpsample);
+    EXPECT_EQ(c.nodes.front().cycles, l.out.h * l.out.w);
+  }
+  EXPECT_EQ(upsamples, 2);
+  EXPECT_GE(r.eval.ii_cycles, 324 * 324);
+  EXPECT_LE(r.eval.ii_cycles, 324 * 324 + 4);
+  MapOptions greedy;
+  greedy.method = MapMethod::kGreedy;
+  const MapResult g = map_dataflow(net, zu9eg, greedy);
+  ASSERT_TRUE(g.feasible) << g.reason;
+  EXPECT_GE(g.eval.ii_cycles, r.eval.ii_cycles);
+}
+
 TEST(DataflowMapper, BadOptionsAreInputErrors) {
   const ir::Network net = ir::read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
   MapOptions o;
