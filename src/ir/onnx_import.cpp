@@ -790,9 +790,6 @@ class Importer {
     alias(n, in.producer, false, bits);
   }
 
-  // A scale and shift or a zero padding waiting for the node that takes it (an activation; a
-  // conv or average pooling) must not be lost on another reader: a padding read by anything
-  // else is refused, a scale and shift noted (only the file's weights make it matter).
   bool all_constant(const onnx::NodeProto& n) {
     for (int k = 0; k < n.input_size(); ++k) {
       const auto it = values_.find(n.input(k));
@@ -829,7 +826,7 @@ class Importer {
       if (attr_int(n, "axis", 0) != 0) fail("only a gather along axis 0 of a shape is modelled");
       const Value& indices = constant(n, 1);
       for (double i : small_constant(n, 1)) {
-        const auto k = static_cast<std::int64_t>(i < 0 ? i + static_cast<double>(x.size()) : i);
+        const std::int64_t k = index_of(i < 0 ? i + static_cast<double>(x.size()) : i);
         if (k < 0 || k >= static_cast<std::int64_t>(x.size()))
           fail("index " + core::fixed(i, 0) + " is outside the " + std::to_string(x.size()) +
                " values gathered from");
@@ -845,7 +842,7 @@ class Importer {
         std::vector<std::int64_t> out = attr_ints(n, name);
         if (k < n.input_size() && !n.input(k).empty()) {
           out.clear();
-          for (double d : small_constant(n, k)) out.push_back(static_cast<std::int64_t>(d));
+          for (double d : small_constant(n, k)) out.push_back(index_of(d));
         }
         return out.empty() ? std::vector<std::int64_t>{def} : out;
       };
@@ -873,6 +870,14 @@ class Importer {
     values_[n.output(0)] = v;
   }
 
+  // An index or bound read as a double: PyTorch writes INT64_MAX for an open end, which no
+  // int64 holds once it is a double, so the magnitudes are capped (far beyond any shape).
+  std::int64_t index_of(double d) const {
+    if (std::isnan(d)) fail("an index or bound is not a number");
+    constexpr double kCap = 4e18;
+    return static_cast<std::int64_t>(std::clamp(d, -kCap, kCap));
+  }
+
   // Constant input k's values, when it is a small numeric constant (a shape, sizes, scales).
   std::vector<double> small_constant(const onnx::NodeProto& n, int k) {
     const Value& v = constant(n, k);
@@ -895,7 +900,8 @@ class Importer {
     const std::string mode = mode_attr ? mode_attr->s() : "nearest";
     if (mode != "nearest")
       fail("mode '" + mode +
-           "': only nearest upsampling is modelled (FINN's UpsampleNearestNeighbour)");
+           "': only nearest upsampling is modelled (FINN's UpsampleNearestNeighbour); export "
+           "with mode='nearest', nn.Upsample's default, to map this network");
     if (n.op_type() == "Resize") {
       const auto* ctm_attr = attr(n, "coordinate_transformation_mode");
       const auto* nearest_attr = attr(n, "nearest_mode");
@@ -962,6 +968,9 @@ class Importer {
     values_[n.output(0)].quant_bits = bits;  // the same grid
   }
 
+  // A scale and shift or a zero padding waiting for the node that takes it (an activation; a
+  // conv or average pooling) must not be lost on another reader: a padding read by anything
+  // else is refused, a scale and shift noted (only the file's weights make it matter).
   void check_pending(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     if (op == "Shape") return;  // it reads the shape only
@@ -1277,7 +1286,7 @@ class Importer {
       if (op == "ReduceMean") {
         auto axes = attr_ints(n, "axes");
         if (axes.empty() && n.input_size() > 1) {
-          for (double d : constant(n, 1).data) axes.push_back(static_cast<std::int64_t>(d));
+          for (double d : constant(n, 1).data) axes.push_back(index_of(d));
         }
         std::set<std::int64_t> s;
         for (auto a : axes) s.insert(a < 0 ? a + 4 : a);
@@ -1299,8 +1308,8 @@ class Importer {
       const int p = activation(n, 0);
       const Value& target = constant(n, 1);
       const std::int64_t elements = shape(p).elements();
-      bool flat = target.data.size() == 2 &&
-                  (target.data[1] == -1 || static_cast<std::int64_t>(target.data[1]) == elements);
+      bool flat =
+          target.data.size() == 2 && (target.data[1] == -1 || index_of(target.data[1]) == elements);
       if (!flat) fail("only a reshape to (batch, features) is modelled");
       alias(n, p, value(n, 0).sole, value(n, 0).quant_bits);
       return;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -177,7 +178,8 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   auto refusal = [&] {
     return test::input_error([&] { import_onnx(m.SerializeAsString(), "up.onnx"); });
   };
-  const onnx::NodeProto original = resize();
+  const onnx::ModelProto pristine = m;  // each case below starts from the file as exported
+  const std::string scales_name = resize().input(2);
   // Upsample-9: (X, scales), mode only.
   onnx::NodeProto& n = resize();
   n.set_op_type("Upsample");
@@ -189,20 +191,20 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   EXPECT_EQ(opset9.layers[4].op, OpKind::kUpsample);
   EXPECT_EQ(opset9.layers[4].out, up.out);
 
-  resize() = original;
+  m = pristine;
   set(resize(), "mode", "linear");
   EXPECT_NE(refusal().find("(Resize): mode 'linear': only nearest upsampling is modelled"),
             std::string::npos)
       << refusal();
-  resize() = original;
+  m = pristine;
   set(resize(), "coordinate_transformation_mode", "align_corners");
   EXPECT_NE(refusal().find("coordinate_transformation_mode 'align_corners' with nearest_mode "
                            "'floor' does not repeat each pixel"),
             std::string::npos)
       << refusal();
-  resize() = original;
+  m = pristine;
   for (auto& t : *m.mutable_graph()->mutable_node())
-    if (t.op_type() == "Constant" && t.output(0) == original.input(2)) {
+    if (t.op_type() == "Constant" && t.output(0) == scales_name) {
       const float half[4] = {1, 1, 1.5f, 1.5f};
       t.mutable_attribute(0)->mutable_t()->set_raw_data(
           std::string(reinterpret_cast<const char*>(half), sizeof(half)));
@@ -210,7 +212,28 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   EXPECT_NE(refusal().find("height scale 1.5000: only upsampling by an integer factor"),
             std::string::npos)
       << refusal();
+  // The shape slice by negative bounds reads alike; an open end (INT64_MAX, as PyTorch writes
+  // x.shape[2:]) slices to the end, here leaving six sizes, which Resize refuses.
+  m = pristine;
+  onnx::NodeProto* slice = nullptr;
+  for (auto& t : *m.mutable_graph()->mutable_node())
+    if (t.op_type() == "Slice") slice = &t;
+  ASSERT_NE(slice, nullptr);
+  auto set_int64 = [&](const std::string& name, std::int64_t v) {
+    for (auto& t : *m.mutable_graph()->mutable_node())
+      if (t.op_type() == "Constant" && t.output(0) == name)
+        t.mutable_attribute(0)->mutable_t()->set_raw_data(
+            std::string(reinterpret_cast<const char*>(&v), sizeof(v)));
+  };
+  const std::string starts = slice->input(1), ends = slice->input(2);
+  set_int64(starts, -4);
+  set_int64(ends, -2);
+  EXPECT_EQ(import_onnx(m.SerializeAsString(), "up.onnx").layers[8].out, sized.out);
+  set_int64(ends, std::numeric_limits<std::int64_t>::max());
+  EXPECT_NE(refusal().find("(Resize): expected 4 constant scales or sizes"), std::string::npos)
+      << refusal();
   // Shape arithmetic on an activation (a channel slice, say) is refused as such.
+  m = pristine;
   m.mutable_graph()->mutable_node(1)->set_op_type("Slice");  // the first Relu
   EXPECT_NE(refusal().find("(Slice): Slice of an activation ('/conv/Conv_output_0') is not "
                            "modelled"),
