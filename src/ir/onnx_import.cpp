@@ -25,6 +25,7 @@ struct Value {
   std::vector<std::int64_t> dims;             // constants: their dims
   std::vector<double> data;                   // constants: values when small and numeric
   const onnx::TensorProto* tensor = nullptr;  // constants: the tensor, when the file has it
+  bool integer = false;                       // constants: of an integer type (a shape's)
   // Activations: this value is the layer's output with no other reader on the way, so what
   // follows (a batch norm, a constant bias or scale) can fold into the layer's weights.
   bool sole = false;
@@ -279,6 +280,13 @@ class Importer {
     return out;
   }
 
+  static bool integer_type(std::int64_t type) {
+    return type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32 ||
+           type == onnx::TensorProto::INT16 || type == onnx::TensorProto::INT8 ||
+           type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32 ||
+           type == onnx::TensorProto::UINT16 || type == onnx::TensorProto::UINT8;
+  }
+
   void collect_constants() {
     for (const auto& t : graph_.initializer()) {
       Value v;
@@ -286,6 +294,7 @@ class Importer {
       v.dims.assign(t.dims().begin(), t.dims().end());
       v.data = tensor_data(t);
       v.tensor = &t;
+      v.integer = integer_type(t.data_type());
       values_[t.name()] = v;
     }
   }
@@ -575,10 +584,19 @@ class Importer {
   }
 
   // Elements of constant input k (the product of its dims).
-  std::int64_t constant_count(const onnx::NodeProto& n, int k) {
+  // The elements of a tensor of `dims`; -1 for a negative dimension, and at most 2^40 (a file's
+  // dims are not to be trusted: their product may overflow).
+  static std::int64_t element_count(const std::vector<std::int64_t>& dims) {
+    constexpr std::int64_t kCap = std::int64_t{1} << 40;
     std::int64_t count = 1;
-    for (const std::int64_t d : constant(n, k).dims) count *= d;
+    for (const std::int64_t d : dims) {
+      if (d < 0) return -1;
+      count = d == 0 ? 0 : std::min(kCap, count > kCap / d ? kCap : count * d);
+    }
     return count;
+  }
+  std::int64_t constant_count(const onnx::NodeProto& n, int k) {
+    return element_count(constant(n, k).dims);
   }
 
   // `in` (a batch norm waiting for its activation, or a map no layer scales) times or plus
@@ -790,21 +808,27 @@ class Importer {
     alias(n, in.producer, false, bits);
   }
 
-  bool all_constant(const onnx::NodeProto& n) {
+  // Every input a constant of at most 16 values, all known (what shape arithmetic handles).
+  bool all_small_constants(const onnx::NodeProto& n) {
     for (int k = 0; k < n.input_size(); ++k) {
       const auto it = values_.find(n.input(k));
       if (it == values_.end() || !it->second.constant) return false;
+      const std::int64_t count = element_count(it->second.dims);
+      if (count < 0 || count > 16 || it->second.data.size() != static_cast<std::size_t>(count))
+        return false;
     }
     return n.input_size() > 0;
   }
 
   // The small integer arithmetic PyTorch exports to compute a shape at run time (x.size(0),
-  // the sizes of F.interpolate(size=...)): Shape of an activation (its batch as 1), and
-  // Gather, Unsqueeze, Slice and Concat over such constants, computed here.
+  // the sizes of F.interpolate(size=...), channels // groups): Shape of an activation (its
+  // batch as 1), and Gather, Unsqueeze, Slice, Concat, Add, Sub, Mul and Div over such
+  // constants, computed here (Div of integers truncates, as ONNX's does).
   void import_shape_arithmetic(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     Value v;
     v.constant = true;
+    v.integer = true;
     if (op == "Shape") {
       const Shape s = shape(activation(n, 0));
       std::vector<double> dims = {1, static_cast<double>(s.c), static_cast<double>(s.h),
@@ -822,7 +846,25 @@ class Importer {
            "') is not modelled; hao computes Shape, Gather, Unsqueeze and Slice only on the shape "
            "arithmetic PyTorch writes for sizes");
     const std::vector<double> x = small_constant(n, 0);
-    if (op == "Gather") {
+    v.integer = value(n, 0).integer;
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      const std::vector<double> y = small_constant(n, 1);
+      v.integer = v.integer && value(n, 1).integer;
+      if (x.size() != y.size() && x.size() != 1 && y.size() != 1)
+        fail("operands of " + std::to_string(x.size()) + " and " + std::to_string(y.size()) +
+             " values do not broadcast");
+      const std::size_t count = std::max(x.size(), y.size());
+      for (std::size_t i = 0; i < count; ++i) {
+        const double a = x[x.size() == 1 ? 0 : i], b = y[y.size() == 1 ? 0 : i];
+        if (op == "Div" && b == 0) fail("division by zero in a shape computation");
+        v.data.push_back(op == "Add"   ? a + b
+                         : op == "Sub" ? a - b
+                         : op == "Mul" ? a * b
+                         : v.integer   ? std::trunc(a / b)
+                                       : a / b);
+      }
+      v.dims = x.size() >= y.size() ? value(n, 0).dims : value(n, 1).dims;
+    } else if (op == "Gather") {
       if (attr_int(n, "axis", 0) != 0) fail("only a gather along axis 0 of a shape is modelled");
       const Value& indices = constant(n, 1);
       for (double i : small_constant(n, 1)) {
@@ -863,8 +905,10 @@ class Importer {
           v.data.push_back(x[static_cast<std::size_t>(i)]);
       v.dims = {static_cast<std::int64_t>(v.data.size())};
     } else {  // Concat of constants
-      for (int k = 0; k < n.input_size(); ++k)
+      for (int k = 0; k < n.input_size(); ++k) {
         for (double d : small_constant(n, k)) v.data.push_back(d);
+        v.integer = v.integer && value(n, k).integer;
+      }
       v.dims = {static_cast<std::int64_t>(v.data.size())};
     }
     values_[n.output(0)] = v;
@@ -881,9 +925,8 @@ class Importer {
   // Constant input k's values, when it is a small numeric constant (a shape, sizes, scales).
   std::vector<double> small_constant(const onnx::NodeProto& n, int k) {
     const Value& v = constant(n, k);
-    std::int64_t count = 1;
-    for (const std::int64_t d : v.dims) count *= d;
-    if (count > 16 || v.data.size() != static_cast<std::size_t>(count))
+    const std::int64_t count = element_count(v.dims);
+    if (count < 0 || count > 16 || v.data.size() != static_cast<std::size_t>(count))
       fail("input '" + n.input(k) + "' is not a small numeric constant (a shape or indices)");
     return v.data;
   }
@@ -1060,6 +1103,7 @@ class Importer {
         v.dims.assign(a->t().dims().begin(), a->t().dims().end());
         v.data = tensor_data(a->t());
         v.tensor = &a->t();
+        v.integer = integer_type(a->t().data_type());
       }
       values_[n.output(0)] = v;
       return;
@@ -1068,8 +1112,9 @@ class Importer {
       import_pad(n);
       return;
     }
+    const bool binary = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
     if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Slice" ||
-        (op == "Concat" && all_constant(n))) {
+        ((op == "Concat" || binary) && all_small_constants(n))) {
       import_shape_arithmetic(n);
       return;
     }
@@ -1081,6 +1126,8 @@ class Importer {
     // Clip's bounds) passes its value on.
     if (op == "Identity" || op == "Dropout" || op == "Cast") {
       pass_on(n);
+      Value& v = values_[n.output(0)];
+      if (op == "Cast" && v.constant) v.integer = integer_type(attr_int(n, "to", 0));
       return;
     }
     if (op == "Conv") {
