@@ -138,10 +138,11 @@ TEST(Qonnx, LeakyReluAndTanhReadWithTheirSlopeAndExportBack) {
 }
 
 // Nearest upsampling as PyTorch exports it (make_fmnist_onnx.py's Upsampling): nn.Upsample
-// (Resize by constant scales) before a U-Net-style concat, F.interpolate(size=...) (Resize by
-// sizes that Shape, Slice and Concat compute at run time) and x.view(x.size(0), -1) (Shape,
-// Gather, Unsqueeze, Concat into the Reshape). Both are one upsample layer each; hao's QONNX
-// export and the description write them back as read; Upsample (opset 9) reads alike.
+// (Resize by constant scales) before a U-Net-style concat, F.interpolate(size=x.shape[2:])
+// (Resize by sizes that Shape, Gather, Slice and Concat compute at run time) and a view whose
+// width Div and Mul compute from h.size() (into the Reshape). The two are one upsample layer
+// each; hao's QONNX export and the description write them back as read; Upsample (opset 9)
+// reads alike.
 TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
   Network net = read_onnx(fixture("upsampling_weights.onnx"));
   ASSERT_EQ(net.layers.size(), 11u);  // conv relu conv relu up concat conv relu up maxpool fc
