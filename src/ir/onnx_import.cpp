@@ -812,12 +812,16 @@ class Importer {
   bool all_small_constants(const onnx::NodeProto& n) {
     for (int k = 0; k < n.input_size(); ++k) {
       const auto it = values_.find(n.input(k));
-      if (it == values_.end() || !it->second.constant) return false;
-      const std::int64_t count = element_count(it->second.dims);
-      if (count < 0 || count > 16 || it->second.data.size() != static_cast<std::size_t>(count))
-        return false;
+      if (it == values_.end() || !is_small_constant(it->second)) return false;
     }
     return n.input_size() > 0;
+  }
+
+  // A constant of at most 16 values, all of them known: a shape, sizes, scales or indices.
+  static bool is_small_constant(const Value& v) {
+    const std::int64_t count = element_count(v.dims);
+    return v.constant && count >= 0 && count <= 16 &&
+           v.data.size() == static_cast<std::size_t>(count);
   }
 
   // The small integer arithmetic PyTorch exports to compute a shape at run time (x.size(0),
@@ -925,8 +929,7 @@ class Importer {
   // Constant input k's values, when it is a small numeric constant (a shape, sizes, scales).
   std::vector<double> small_constant(const onnx::NodeProto& n, int k) {
     const Value& v = constant(n, k);
-    const std::int64_t count = element_count(v.dims);
-    if (count < 0 || count > 16 || v.data.size() != static_cast<std::size_t>(count))
+    if (!is_small_constant(v))
       fail("input '" + n.input(k) + "' is not a small numeric constant (a shape or indices)");
     return v.data;
   }
