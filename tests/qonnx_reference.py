@@ -102,6 +102,35 @@ def depthwise(x, w, b, a):
     return y
 
 
+def conv_transpose(x, w, b, a):
+    """ONNX ConvTranspose by its definition: input pixel (i, j) adds its value times the kernel
+    at output (i s_h + u - pad_top, j s_w + v - pad_left) for every tap (u, v)."""
+    if any(d != 1 for d in a.get("dilations", [1, 1])) or "output_shape" in a:
+        raise KeyError("ConvTranspose with dilations or output_shape")
+    kh, kw = w.shape[2], w.shape[3]
+    sh, sw = a.get("strides", [1, 1])
+    top, left, bottom, right = a.get("pads", [0, 0, 0, 0])
+    extra_h, extra_w = a.get("output_padding", [0, 0])
+    group = a.get("group", 1)
+    n, cin, h, wd = x.shape
+    cin_g, cout_g = cin // group, w.shape[1]
+    full = np.zeros((n, cout_g * group, sh * (h - 1) + kh + extra_h, sw * (wd - 1) + kw + extra_w),
+                    dtype=np.float32)
+    for g in range(group):
+        xg = x[:, g * cin_g:(g + 1) * cin_g]
+        for u in range(kh):
+            for v in range(kw):
+                part = np.einsum("nchw,co->nohw", xg, w[g * cin_g:(g + 1) * cin_g, :, u, v])
+                full[:, g * cout_g:(g + 1) * cout_g, u:u + sh * (h - 1) + 1:sh,
+                     v:v + sw * (wd - 1) + 1:sw] += part
+    oh = sh * (h - 1) + extra_h + kh - top - bottom
+    ow = sw * (wd - 1) + extra_w + kw - left - right
+    y = full[:, :, top:top + oh, left:left + ow]
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
 def pool(x, a, kind):
     kh, kw = a["kernel_shape"]
     sh, sw = a.get("strides", [1, 1])
@@ -178,6 +207,8 @@ def run(model, x, ties=None):
                 y = depthwise(ins[0], w, b, a)
             else:
                 y = conv(ins[0], w, b, a)
+        elif op == "ConvTranspose":
+            y = conv_transpose(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a)
         elif op == "Gemm":
             w = ins[1].T if a.get("transB", 0) else ins[1]
             y = a.get("alpha", 1.0) * (ins[0] @ w)

@@ -422,6 +422,14 @@ class NodeBuilder {
         add(n);
         return;
       }
+      case ir::OpKind::kPixelPad: {
+        // FMPadding_Pixel (FINN v0.10.1, get_exp_cycles): C/SIMD cycles for every pixel of the
+        // padded map, data or zero; a transposed conv's pixel padding, before its window unit.
+        NodeCost n = stream_node(FinnOp::kFmPaddingPixel, pe, l_.in.c, out_pixels);
+        n.simd = pe;
+        add(n);
+        return;
+      }
       case ir::OpKind::kAct:
         if (ir::is_gated(l_.act)) {
           gated_activation(pe, aux_pe);
@@ -501,7 +509,7 @@ class Balancer {
     std::int64_t engine =
         slowest_node(cost, {FinnOp::kMvau, FinnOp::kVvau, FinnOp::kAddStreams, FinnOp::kEltwise,
                             FinnOp::kConcat, FinnOp::kPool, FinnOp::kGlobalAccPool,
-                            FinnOp::kStreamingMaxPool, FinnOp::kUpsample});
+                            FinnOp::kStreamingMaxPool, FinnOp::kUpsample, FinnOp::kFmPaddingPixel});
     if (act_) engine = std::max(engine, slowest_node(cost, {FinnOp::kThresholding}));
     if (const Option* o = least(swu_, engine)) c.swu_simd = o->lanes, c.swu_parallel = o->parallel;
     if (const Option* o = least(pad_, engine)) c.pad_simd = o->lanes;

@@ -195,7 +195,8 @@ TileCost eltwise_cost(const ir::Network& net, const std::vector<std::vector<int>
   // Rows of input p read for r output rows: a window's rows, the same rows, or a broadcast.
   auto in_rows = [&](const ir::Shape& p, std::int64_t r) -> std::int64_t {
     if (p.h == 1) return 1;
-    if (l.op == ir::OpKind::kUpsample) return ceil_div(r, l.scale_h);  // each row read once
+    if (l.op == ir::OpKind::kUpsample) return ceil_div(r, l.scale_h);   // each row read once
+    if (l.op == ir::OpKind::kPixelPad) return ceil_div(r, l.stride_h);  // zero rows read none
     if (taps > 1) return g.rows_in(r);
     return r;
   };

@@ -35,6 +35,7 @@ const OpName kOpNames[] = {
     {FinnOp::kChannelwiseOp, "ChannelwiseOp"},
     {FinnOp::kLabelSelect, "LabelSelect"},
     {FinnOp::kUpsample, "UpsampleNearestNeighbour"},
+    {FinnOp::kFmPaddingPixel, "FMPadding_Pixel"},
     {FinnOp::kFifo, "StreamingFIFO"},
     {FinnOp::kDataWidthConverter, "StreamingDataWidthConverter"},
 };
@@ -63,6 +64,7 @@ bool folds_with_pe(FinnOp op) {
     case FinnOp::kDownSampler:
     case FinnOp::kConcat:
     case FinnOp::kUpsample:
+    case FinnOp::kFmPaddingPixel:
       return false;
     default:
       return true;

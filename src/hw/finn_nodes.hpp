@@ -30,6 +30,7 @@ enum class FinnOp {
   kChannelwiseOp,      ///< ChannelwiseOp: a per-channel add or multiply
   kLabelSelect,        ///< LabelSelect: top-k of the classifier's outputs
   kUpsample,           ///< UpsampleNearestNeighbour: nearest-neighbour upsampling
+  kFmPaddingPixel,     ///< FMPadding_Pixel: zeros between pixels (a transposed conv's input)
   kFifo,               ///< StreamingFIFO
   kDataWidthConverter  ///< StreamingDataWidthConverter
 };

@@ -105,7 +105,8 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
   const std::vector<GraphNode> graph = graph_nodes(net, out.configs, device, options);
 
   // The file's entries, per op type.
-  static const std::regex kName("^([A-Za-z]+?)(?:_Batch)?(?:_(hls|rtl))?_([0-9]+)$");
+  static const std::regex kName(
+      "^([A-Za-z]+?(?:_Pixel)?)(?:_Batch)?(?:_(hls|rtl))?_([0-9]+)$");  // FMPadding_Pixel
   std::map<FinnOp, std::vector<Entry>> by_op;
   std::vector<Entry> thresholds, order;
   std::size_t position = 0;
@@ -201,7 +202,7 @@ FoldingFile parse_folding(const std::string& text, const std::string& path, cons
       case FinnOp::kUpsample:  // all channels a word
         return l.in.c * l.act_bits;
       default:
-        return lanes(*before, "PE") * l.act_bits;
+        return lanes(*before, folds_with_pe(graph[g->second].op) ? "PE" : "SIMD") * l.act_bits;
     }
   };
   // The feature map on the stream an entry sits on: the output of the nearest node of hao's
@@ -587,6 +588,9 @@ std::string folding_json(const ir::Network& net, const std::vector<LayerConfig>&
           break;
         case FinnOp::kConcat:
           a["SIMD"] = n.pe;
+          break;
+        case FinnOp::kFmPaddingPixel:
+          a["SIMD"] = n.simd;
           break;
         case FinnOp::kStreamingMaxPool:
           if (!one_dimensional(net.layers[i]))

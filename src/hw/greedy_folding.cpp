@@ -102,6 +102,9 @@ class LayerFolder {
         // StreamingMaxPool is none of SetFolding's ops (it warns and leaves a 1-D one at PE 1).
         optimize(c_.pe, l_.out.c, {FinnOp::kPool});
         return;
+      case ir::OpKind::kPixelPad:  // FMPadding_Pixel is one of SetFolding's SIMD ops
+        optimize(c_.pe, l_.in.c, {FinnOp::kFmPaddingPixel});
+        return;
       default:
         // ElementwiseMul and StreamingConcat: SetFolding does not fold them (it warns and
         // leaves PE = 1).

@@ -108,7 +108,7 @@ const std::vector<std::string> kLayerKeys = {
 bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
   for (OpKind k :
        {OpKind::kConv, OpKind::kFc, OpKind::kMaxPool, OpKind::kAvgPool, OpKind::kGlobalAvgPool,
-        OpKind::kAdd, OpKind::kMul, OpKind::kConcat, OpKind::kUpsample}) {
+        OpKind::kAdd, OpKind::kMul, OpKind::kConcat, OpKind::kUpsample, OpKind::kPixelPad}) {
     if (op_name(k) == text) {
       op = k;
       return true;
@@ -244,6 +244,8 @@ Network parse_description(const std::string& text, const std::string& where) {
     if (l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool) {
       if (!n["stride"]) l.stride_h = l.kernel_h, l.stride_w = l.kernel_w;
     }
+    if (l.op == OpKind::kPixelPad && !n["stride"])
+      issues.add(path + ".stride", "missing (required for pixel_pad: an integer or [h, w])");
     std::vector<std::int64_t> pads;
     if (r.get_ints(n, "padding", path, 4, pads)) {
       l.pad_top = pads[0], l.pad_left = pads[1], l.pad_bottom = pads[2], l.pad_right = pads[3];
@@ -314,6 +316,7 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
   }
   if (l.op == OpKind::kConv) j["groups"] = l.groups;
   if (l.op == OpKind::kUpsample) j["scale"] = {l.scale_h, l.scale_w};
+  if (l.op == OpKind::kPixelPad) j["stride"] = {l.stride_h, l.stride_w};
   if (l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool) j["ceil_mode"] = l.ceil_mode;
   if (l.has_weights()) {
     j["bias"] = l.has_bias;

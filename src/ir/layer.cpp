@@ -18,6 +18,7 @@ constexpr OpEntry kOps[] = {
     {OpKind::kConcat, "concat"},
     {OpKind::kAct, "act"},
     {OpKind::kUpsample, "upsample"},
+    {OpKind::kPixelPad, "pixel_pad"},
 };
 struct ActEntry {
   ActKind act;

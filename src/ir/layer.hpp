@@ -10,7 +10,9 @@ namespace hao::ir {
 /// Operations hao models. Batch norm is folded into the preceding weighted layer at import,
 /// a flatten is implicit in `kFc`, and squeeze-excite is a pattern of these primitives.
 /// `kUpsample`: nearest-neighbour upsampling by integer factors (ONNX Resize/Upsample with mode
-/// nearest; FINN's UpsampleNearestNeighbour).
+/// nearest; FINN's UpsampleNearestNeighbour). `kPixelPad`: zeros inserted between pixels,
+/// stride_h - 1 between rows and stride_w - 1 between columns (FINN's FMPadding_Pixel); a
+/// transposed convolution is a pixel padding and a stride-1 conv, as FINN lowers it.
 enum class OpKind {
   kConv,
   kFc,
@@ -21,7 +23,8 @@ enum class OpKind {
   kMul,
   kConcat,
   kAct,
-  kUpsample
+  kUpsample,
+  kPixelPad
 };
 
 /// Element-wise activation functions (for `OpKind::kAct`).
@@ -69,8 +72,8 @@ struct Layer {
   std::vector<int> inputs;        ///< producer layer indices (kNetworkInput = the input)
   std::int64_t out_channels = 0;  ///< conv and fc: given; other ops: derived
   std::int64_t kernel_h = 1, kernel_w = 1;
-  std::int64_t stride_h = 1, stride_w = 1;
-  std::int64_t scale_h = 1, scale_w = 1;  ///< only for an upsample: out = in times these
+  std::int64_t stride_h = 1, stride_w = 1;  ///< a pixel padding: rows and columns apart
+  std::int64_t scale_h = 1, scale_w = 1;    ///< only for an upsample: out = in times these
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::int64_t groups = 1;
   bool depthwise = false;  ///< asks shape inference to set groups = in channels

@@ -105,6 +105,13 @@ void infer_shapes(Network& net, const std::string& where) {
       issues.add(path, what);
       ok = false;
     };
+    // An upsample's scales or a pixel padding's strides: integers 1..2^20.
+    auto factors_ok = [&](const char* what, std::int64_t h, std::int64_t w) {
+      if (h >= 1 && w >= 1 && h <= kMaxDimension && w <= kMaxDimension) return true;
+      bad(std::string(what) + " = " + std::to_string(h) + "x" + std::to_string(w) +
+          ", expected integers 1..1048576");
+      return false;
+    };
     if (l.name.empty()) bad("empty name");
     if (!names.insert(l.name).second) bad("duplicate name");
     if (l.weight_bits < 1 || l.weight_bits > 16)
@@ -188,13 +195,12 @@ void infer_shapes(Network& net, const std::string& where) {
         l.out = l.in;
         break;
       case OpKind::kUpsample:
-        if (l.scale_h < 1 || l.scale_w < 1 || l.scale_h > kMaxDimension ||
-            l.scale_w > kMaxDimension) {
-          bad("scale = " + std::to_string(l.scale_h) + "x" + std::to_string(l.scale_w) +
-              ", expected integers 1..1048576");
-          break;
-        }
-        l.out = {l.in.c, l.in.h * l.scale_h, l.in.w * l.scale_w};
+        if (factors_ok("scale", l.scale_h, l.scale_w))
+          l.out = {l.in.c, l.in.h * l.scale_h, l.in.w * l.scale_w};
+        break;
+      case OpKind::kPixelPad:
+        if (factors_ok("stride", l.stride_h, l.stride_w))
+          l.out = {l.in.c, (l.in.h - 1) * l.stride_h + 1, (l.in.w - 1) * l.stride_w + 1};
         break;
       case OpKind::kAdd:
       case OpKind::kMul: {
@@ -250,6 +256,22 @@ void infer_shapes(Network& net, const std::string& where) {
 
 void note_finn_limits(Network& net) {
   for (const Layer& l : net.layers) {
+    // FINN lowers a ConvTranspose (InferPixelPaddingDeconv) padding every side of the conv by
+    // kernel_h - 1 - pads[0], without output_padding.
+    const Layer* pad = l.op == OpKind::kConv && l.inputs.front() != kNetworkInput
+                           ? &net.layers[static_cast<std::size_t>(l.inputs.front())]
+                           : nullptr;
+    if (pad && pad->op == OpKind::kPixelPad &&
+        !(l.kernel_h == l.kernel_w && l.pad_top == l.pad_left && l.pad_top == l.pad_bottom &&
+          l.pad_top == l.pad_right))
+      net.notes.push_back("transposed conv '" + l.name + "' (pixel_pad '" + pad->name + "' and a " +
+                          std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
+                          " conv padded " + std::to_string(l.pad_top) + ", " +
+                          std::to_string(l.pad_left) + ", " + std::to_string(l.pad_bottom) + ", " +
+                          std::to_string(l.pad_right) +
+                          "): FINN v0.10's "
+                          "ConvTranspose lowering takes square kernels, equal pads and no "
+                          "output_padding; hao prices it as if FINN built it");
     if (l.op != OpKind::kUpsample) continue;
     const bool square = l.in.h == l.in.w && l.scale_h == l.scale_w;
     const bool along_h = l.in.w == 1 && l.scale_w == 1;

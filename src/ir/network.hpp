@@ -40,7 +40,9 @@ void infer_shapes(Network& net, const std::string& where);
 
 /// Adds a note for each layer FINN v0.10 would not build as hao prices it: an upsample of a
 /// map that is not square or not scaled alike in both dimensions (FINN's
-/// UpsampleNearestNeighbour takes square maps, or 1-D maps along H).
+/// UpsampleNearestNeighbour takes square maps, or 1-D maps along H), and a transposed conv
+/// (a pixel_pad and the conv reading it) whose kernel is not square or whose padding differs
+/// by side (FINN's ConvTranspose lowering pads every side alike and ignores output_padding).
 void note_finn_limits(Network& net);
 
 /// Sets Layer::fused_into, fused_after_add, has_fused_act, reads_accumulator and fanout from the

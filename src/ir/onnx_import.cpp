@@ -744,6 +744,136 @@ class Importer {
     }
   }
 
+  // A constant with data, every value 1.
+  static bool all_ones(const Value& v) {
+    std::string why;
+    const auto data = v.tensor ? float_values(*v.tensor, why) : std::nullopt;
+    return data && !data->empty() &&
+           std::all_of(data->begin(), data->end(), [](float x) { return x == 1.0f; });
+  }
+
+  // ConvTranspose as FINN lowers it (InferPixelPaddingDeconv): zeros between the input's
+  // pixels (a pixel_pad layer, FINN's FMPadding_Pixel; none at stride 1) and a stride-1 conv
+  // with the kernel turned by 180 degrees and its input and output channels swapped, padded
+  // by kernel - 1 - pads on each side (and output_padding more at the end). group 1 only, as
+  // FINN's lowering; a ConvTranspose of a 1 x 1 kernel of ones per channel (group = channels,
+  // no bias) is a pixel padding alone, as hao export writes one.
+  void import_conv_transpose(const onnx::NodeProto& n) {
+    const int p = activation(n, 0);
+    const Shape in = shape(p);
+    const Value& w = constant(n, 1);
+    const bool one_d = w.dims.size() == 3;  // ConvTranspose1d: over a 1 x L map
+    if (w.dims.size() != 4 && !one_d)
+      fail("weight has " + std::to_string(w.dims.size()) +
+           " dims, only 1-D and 2-D transposed convolutions are modelled");
+    if (one_d && in.h != 1)
+      fail("a 1-D transposed convolution over a " + to_string(in) + " input (expected N x C x L)");
+    const std::int64_t kh = one_d ? 1 : w.dims[2], kw = w.dims.back();
+    const std::int64_t group = attr_int(n, "group", 1);
+    auto ks = attr_ints(n, "kernel_shape");
+    if (!ks.empty() &&
+        (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
+      fail("kernel_shape does not match the weight's shape");
+    if (attr(n, "output_shape"))
+      fail(
+          "output_shape is not modelled; export with explicit pads and output_padding (as "
+          "PyTorch does)");
+    const auto* ap = attr(n, "auto_pad");
+    if (ap && ap->s() != "NOTSET" && ap->s() != "VALID")
+      fail("auto_pad '" + ap->s() + "' is not modelled (only explicit pads)");
+    for (auto d : attr_ints(n, "dilations"))
+      if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+    const std::size_t spatial = one_d ? 1 : 2;
+    auto per_axis = [&](const char* name, std::size_t count) {
+      std::vector<std::int64_t> v = attr_ints(n, name);
+      if (v.empty()) v.assign(count, 0);
+      if (v.size() != count)
+        fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " +
+             std::to_string(count));
+      // 2-D order: h, w (output_padding) or top, left, bottom, right (pads); a 1-D one's
+      // values are along w
+      if (one_d)
+        v = count == 2 ? std::vector<std::int64_t>{0, v[0], 0, v[1]}
+                       : std::vector<std::int64_t>{0, v[0]};
+      return v;
+    };
+    std::vector<std::int64_t> strides = attr_ints(n, "strides");
+    if (strides.empty()) strides.assign(spatial, 1);
+    if (strides.size() != spatial)
+      fail("strides has " + std::to_string(strides.size()) + " values, expected " +
+           std::to_string(spatial));
+    if (one_d) strides = {1, strides[0]};
+    const std::vector<std::int64_t> pads = per_axis("pads", 2 * spatial);
+    const std::vector<std::int64_t> extra = per_axis("output_padding", spatial);
+    for (std::size_t a = 0; a < 2; ++a) {
+      if (strides[a] < 1 || strides[a] > kMaxPad)
+        fail("stride " + std::to_string(strides[a]) + " is out of range (1..1048576)");
+      if (extra[a] < 0 || extra[a] >= strides[a])
+        fail("output_padding " + std::to_string(extra[a]) +
+             " is out of range (0..stride - 1 = " + std::to_string(strides[a] - 1) + ")");
+    }
+    if (group == in.c && group > 1 && kh == 1 && kw == 1 && w.dims[0] == in.c && w.dims[1] == 1 &&
+        n.input_size() < 3 &&
+        std::all_of(pads.begin(), pads.end(), [](auto v) { return v == 0; }) && extra[0] == 0 &&
+        extra[1] == 0 && all_ones(w)) {
+      Layer pad;
+      pad.op = OpKind::kPixelPad;
+      pad.inputs = {p};
+      pad.stride_h = strides[0], pad.stride_w = strides[1];
+      const int bits = value(n, 0).quant_bits;
+      add_layer(n, pad);
+      values_[n.output(0)].quant_bits = bits;  // zeros are on every grid
+      return;
+    }
+    if (group != 1)
+      fail("group " + std::to_string(group) + " is not modelled (only 1, as FINN lowers it)");
+    if (w.dims[0] != in.c)
+      fail("weight has " + std::to_string(w.dims[0]) + " input channels, the input " +
+           std::to_string(in.c));
+    const std::int64_t kernel[2] = {kh, kw};
+    Layer l;
+    l.op = OpKind::kConv;
+    l.out_channels = w.dims[1];
+    l.kernel_h = kh, l.kernel_w = kw;
+    std::int64_t* conv_pads[4] = {&l.pad_top, &l.pad_left, &l.pad_bottom, &l.pad_right};
+    for (std::size_t k = 0; k < 4; ++k) {
+      const std::int64_t last = kernel[k % 2] - 1;
+      if (pads[k] < 0 || pads[k] > last)
+        fail("pads " + std::to_string(pads[k]) + " is out of range (0..kernel - 1 = " +
+             std::to_string(last) + "); cropping more is not modelled");
+      *conv_pads[k] = last - pads[k] + (k >= 2 ? extra[k - 2] : 0);
+    }
+    l.has_bias = n.input_size() > 2 && !n.input(2).empty();
+    take_bits(n, l);
+    l.inputs = {p};
+    if (strides[0] > 1 || strides[1] > 1) {
+      Layer pad;
+      pad.op = OpKind::kPixelPad;
+      pad.inputs = {p};
+      pad.stride_h = strides[0], pad.stride_w = strides[1];
+      pad.act_bits = l.act_bits;
+      const std::string name = n.name().empty() ? n.op_type() : n.name();
+      onnx::NodeProto named = n;
+      named.set_name(name + "_pixel_pad");
+      l.inputs = {add_layer(named, pad)};
+    }
+    const int layer = add_layer(n, l);
+    if (weights_) {
+      LayerWeights& lw = loaded_[layer];
+      const std::vector<float> data = weight_data(n, 1);
+      if (!data.empty()) {  // [in][out][kh][kw] -> [out][in][kh][kw], turned by 180 degrees
+        const std::int64_t cin = in.c, cout = l.out_channels, taps = kh * kw;
+        lw.weight.resize(data.size());
+        for (std::int64_t i = 0; i < cin; ++i)
+          for (std::int64_t o = 0; o < cout; ++o)
+            for (std::int64_t t = 0; t < taps; ++t)
+              lw.weight[static_cast<std::size_t>((o * cin + i) * taps + t)] =
+                  data[static_cast<std::size_t>((i * cout + o) * taps + (taps - 1 - t))];
+      }
+      if (l.has_bias) lw.bias = bias_values(n, 2, l.out_channels);
+    }
+  }
+
   // A Pad node's zeros before a conv or average pooling, added to the layer's own padding
   // (an average pooling then counts them, as it does its own).
   void take_pads(const onnx::NodeProto& n, Layer& l) {
@@ -1163,6 +1293,10 @@ class Importer {
         lw.weight = weight_data(n, 1);
         if (l.has_bias) lw.bias = bias_values(n, 2, l.out_channels);
       }
+      return;
+    }
+    if (op == "ConvTranspose") {
+      import_conv_transpose(n);
       return;
     }
     if (op == "Gemm" || op == "MatMul") {

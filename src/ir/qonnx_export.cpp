@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -251,8 +252,42 @@ class Writer {
         *n.add_attribute() = string_attr("nearest_mode", "floor");
         return l.name + "_out";
       }
+      case OpKind::kPixelPad:
+        if (transposed_reader(i)) return "";  // written with the conv that reads it
+        return pixel_pad(l);
     }
     throw core::InternalError("layer '" + l.name + "': no ONNX mapping");
+  }
+
+  // A conv that a pixel padding alone reads, with one group, stride 1 and padding a
+  // ConvTranspose can give (kernel - 1 - pads at the start, up to stride - 1 more at the end):
+  // written as that ConvTranspose, which FINN lowers back to the pair (InferPixelPaddingDeconv).
+  bool transposed(const Layer& l) const {
+    if (l.op != OpKind::kConv || l.inputs.front() == kNetworkInput) return false;
+    const Layer& p = net_.layers[static_cast<std::size_t>(l.inputs.front())];
+    auto fits = [](std::int64_t begin, std::int64_t end, std::int64_t k, std::int64_t s) {
+      return begin <= k - 1 && std::max<std::int64_t>(0, end - (k - 1)) < s;
+    };
+    return p.op == OpKind::kPixelPad && p.fanout == 1 && l.groups == 1 && l.stride_h == 1 &&
+           l.stride_w == 1 && fits(l.pad_top, l.pad_bottom, l.kernel_h, p.stride_h) &&
+           fits(l.pad_left, l.pad_right, l.kernel_w, p.stride_w);
+  }
+  bool transposed_reader(std::size_t i) const {
+    for (const Layer& l : net_.layers)
+      if (!l.inputs.empty() && l.inputs.front() == static_cast<int>(i) && transposed(l))
+        return true;
+    return false;
+  }
+
+  // A pixel padding on its own: a ConvTranspose of a 1 x 1 kernel of ones per channel.
+  std::string pixel_pad(const Layer& l) {
+    const std::string w = constant(l.name + "_ones", {l.in.c, 1, 1, 1},
+                                   std::vector<float>(static_cast<std::size_t>(l.in.c), 1.0f));
+    auto& n = add_node("ConvTranspose", l.name, {input_of(l, 0), w}, {l.name + "_out"});
+    *n.add_attribute() = ints_attr("kernel_shape", {1, 1});
+    *n.add_attribute() = ints_attr("strides", {l.stride_h, l.stride_w});
+    *n.add_attribute() = int_attr("group", l.in.c);
+    return l.name + "_out";
   }
 
   std::string activation(std::size_t i) {
@@ -316,22 +351,67 @@ class Writer {
     return name + "_out";
   }
 
+  // The output_padding that gives a transposed conv's pixel padding and a conv padded by
+  // `begin` and `end`: the one that keeps the ConvTranspose's pads symmetric where it can (as
+  // PyTorch writes them), else the least.
+  static std::int64_t output_padding(std::int64_t begin, std::int64_t end, std::int64_t kernel,
+                                     std::int64_t stride) {
+    if (end >= begin && end - begin < stride) return end - begin;
+    return std::max<std::int64_t>(0, end - (kernel - 1));
+  }
+
+  // A conv's kernel [out][in][kh][kw] as the ConvTranspose that computes it over the pixel
+  // padding's input: [in][out][kh][kw], turned by 180 degrees.
+  static std::vector<float> transposed_kernel(const Layer& l, const std::vector<float>& w) {
+    const std::int64_t cin = l.in.c, cout = l.out.c, taps = l.kernel_h * l.kernel_w;
+    std::vector<float> t(w.size());
+    for (std::int64_t o = 0; o < cout; ++o)
+      for (std::int64_t i = 0; i < cin; ++i)
+        for (std::int64_t k = 0; k < taps; ++k)
+          t[static_cast<std::size_t>((i * cout + o) * taps + (taps - 1 - k))] =
+              w[static_cast<std::size_t>((o * cin + i) * taps + k)];
+    return t;
+  }
+
   std::string weighted(std::size_t i) {
     const Layer& l = net_.layers[i];
     const DeployedLayer& d = model_.layers[i];
-    std::string x = input_of(l, 0);
+    const bool deconv = transposed(l);
+    const Layer* pad = deconv ? &net_.layers[static_cast<std::size_t>(l.inputs.front())] : nullptr;
+    // Zeros stay zeros under the input's quantizer: it can come before the pixel padding.
+    std::string x = deconv ? input_of(*pad, 0) : input_of(l, 0);
     if (d.input_quant.bits > 0) x = quant(x, l.name + "_input_quant", d.input_quant, {});
     const bool fc = l.op == OpKind::kFc;
     const std::int64_t out = l.out.c;
     const std::vector<std::int64_t> dims =
-        fc ? std::vector<std::int64_t>{out, l.in.elements()}
-           : std::vector<std::int64_t>{out, l.in.c / l.groups, l.kernel_h, l.kernel_w};
-    std::string w = constant(l.name + "_weight", dims, d.weight);
+        fc       ? std::vector<std::int64_t>{out, l.in.elements()}
+        : deconv ? std::vector<std::int64_t>{l.in.c, out, l.kernel_h, l.kernel_w}
+                 : std::vector<std::int64_t>{out, l.in.c / l.groups, l.kernel_h, l.kernel_w};
+    std::string w =
+        constant(l.name + "_weight", dims, deconv ? transposed_kernel(l, d.weight) : d.weight);
     if (d.weight_quant.bits > 0)
       w = quant(w, l.name + "_weight_quant", d.weight_quant,
-                fc ? std::vector<std::int64_t>{out, 1} : std::vector<std::int64_t>{out, 1, 1, 1});
+                fc       ? std::vector<std::int64_t>{out, 1}
+                : deconv ? std::vector<std::int64_t>{1, out, 1, 1}
+                         : std::vector<std::int64_t>{out, 1, 1, 1});
     std::vector<std::string> inputs = {x, w};
     if (!d.bias.empty()) inputs.push_back(constant(l.name + "_bias", {out}, d.bias));
+    if (deconv) {
+      auto& n = add_node("ConvTranspose", l.name, inputs, {l.name + "_out"});
+      const std::int64_t extra_h =
+          output_padding(l.pad_top, l.pad_bottom, l.kernel_h, pad->stride_h);
+      const std::int64_t extra_w =
+          output_padding(l.pad_left, l.pad_right, l.kernel_w, pad->stride_w);
+      *n.add_attribute() = ints_attr("kernel_shape", {l.kernel_h, l.kernel_w});
+      *n.add_attribute() = ints_attr("strides", {pad->stride_h, pad->stride_w});
+      *n.add_attribute() =
+          ints_attr("pads", {l.kernel_h - 1 - l.pad_top, l.kernel_w - 1 - l.pad_left,
+                             l.kernel_h - 1 - l.pad_bottom + extra_h,
+                             l.kernel_w - 1 - l.pad_right + extra_w});
+      *n.add_attribute() = ints_attr("output_padding", {extra_h, extra_w});
+      *n.add_attribute() = int_attr("group", 1);
+      return l.name + "_out";
+    }
     if (!fc) {
       auto& n = add_node("Conv", l.name, inputs, {l.name + "_out"});
       window(n, l);

@@ -390,6 +390,15 @@ torch::Tensor elementwise_forward(const ir::Layer& l, const std::vector<torch::T
       return F::interpolate(in[0], F::InterpolateFuncOptions()
                                        .size(std::vector<std::int64_t>{l.out.h, l.out.w})
                                        .mode(torch::kNearest));
+    case ir::OpKind::kPixelPad: {  // zeros between pixels: input pixel (y, x) at (sy, sx)
+      torch::Tensor y =
+          torch::zeros({in[0].size(0), in[0].size(1), l.out.h, l.out.w}, in[0].options());
+      using torch::indexing::Slice;
+      y.index_put_({Slice(), Slice(), Slice(0, torch::indexing::None, l.stride_h),
+                    Slice(0, torch::indexing::None, l.stride_w)},
+                   in[0]);
+      return y;
+    }
     case ir::OpKind::kAct:
       switch (l.act) {
         case ir::ActKind::kRelu:

@@ -144,13 +144,16 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
 // A NAS-Bench-201 cell's network: its last batch norm, before the final ReLU and after the last
 // cell's sum, where no conv can take it in, is exported as Mul and Add, the reference
 // evaluator agrees with hao's quantized logits, and hao reads the pair back as that norm.
-// PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh, and nearest
-// upsampling (tests/fixtures/make_fmnist_onnx.py): trained quantization-aware from the file's
-// weights, exported as QONNX (each op written back as PyTorch writes it), which the reference
-// evaluator runs to hao's logits and hao map reads as the same design.
+// PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh, nearest
+// upsampling and transposed convolutions (tests/fixtures/make_fmnist_onnx.py): trained
+// quantization-aware from the file's weights, exported as QONNX (each op written back as PyTorch
+// writes it), which the reference evaluator runs to hao's logits and hao map reads as the same
+// design.
 TEST(ExportTorch, ActivationsFromPyTorchTrainExportAndAgree) {
-  const std::map<std::string, std::string> op_of = {
-      {"gelus", "Erf"}, {"leaky_tanh", "LeakyRelu"}, {"upsampling", "Resize"}};
+  const std::map<std::string, std::string> op_of = {{"gelus", "Erf"},
+                                                    {"leaky_tanh", "LeakyRelu"},
+                                                    {"upsampling", "Resize"},
+                                                    {"transposed", "ConvTranspose"}};
   for (const auto& [name, op] : op_of) {
     SCOPED_TRACE(name);
     const std::string dir = ::testing::TempDir() + "export_" + name;

@@ -155,6 +155,51 @@ TEST(FoldingIo, UpsampleIsFinnsNodeWithoutFolding) {
   EXPECT_EQ(named.node_names[1], std::vector<std::string>{"UpsampleNearestNeighbour_hls_0"});
 }
 
+// A transposed conv's pixel padding is FINN's FMPadding_Pixel (v0.10.1): C/SIMD cycles for
+// every pixel of the padded map, SIMD in the file, read back; its FIFO is SIMD lanes wide.
+TEST(FoldingIo, PixelPaddingIsFinnsFmPaddingPixel) {
+  ir::Network net;
+  net.name = "deconv";
+  net.input = {8, 7, 7};
+  net.layers.push_back(test::conv("c0", ir::kNetworkInput, 16, 3));
+  net.layers.push_back(test::simple("pad", ir::OpKind::kPixelPad, {0}));
+  net.layers[1].stride_h = net.layers[1].stride_w = 2;
+  net.layers.push_back(test::conv("c1", 1, 8, 3));  // pads 1: kernel - 1 - pads 1
+  for (auto& l : net.layers) l.weight_bits = l.act_bits = 4;
+  ir::infer_shapes(net, "t");
+  ASSERT_EQ(net.layers[1].out, (ir::Shape{16, 13, 13}));
+  ASSERT_EQ(net.layers[2].out, (ir::Shape{8, 13, 13}));
+  const Device d;
+  LayerConfig four;
+  four.pe = 4;
+  const LayerCost pad = layer_cost(net.layers[1], four, d, {});
+  ASSERT_EQ(pad.nodes.size(), 1u);
+  EXPECT_EQ(pad.nodes[0].op, FinnOp::kFmPaddingPixel);
+  EXPECT_EQ(pad.cycles, 16 / 4 * 13 * 13);
+  EXPECT_EQ(fold_bounds(net.layers[1]).pe_max, 16);
+  const std::vector<LayerConfig> configs = {{4, 2, MacMapping::kLut, WeightMemory::kLutram},
+                                            four,
+                                            {8, 4, MacMapping::kLut, WeightMemory::kLutram}};
+  EXPECT_EQ(finn_node_names(net, configs, d)[1], std::vector<std::string>{"FMPadding_Pixel_hls_0"});
+  const std::string text = expect_round_trip(net, configs, d);
+  auto j = nlohmann::ordered_json::parse(text);
+  EXPECT_EQ(j["FMPadding_Pixel_hls_0"]["SIMD"], 4);
+  // A FIFO after it is SIMD x 4 bits wide: 16 bits (not one lane's 4), 64 deep.
+  nlohmann::ordered_json with_fifo;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    with_fifo[it.key()] = it.value();
+    if (it.key() == "FMPadding_Pixel_hls_0")
+      with_fifo["StreamingFIFO_rtl_7"] = {{"depth", 64}, {"ram_style", "distributed"}};
+  }
+  const FoldingFile fifo = read_folding(write(with_fifo.dump()), net, d);
+  ASSERT_EQ(fifo.extras.size(), 1u);
+  EXPECT_DOUBLE_EQ(fifo.extras[0].cost.res.lut, fifo_node(16, 64, "distributed", "rtl").res.lut);
+  j["FMPadding_Pixel_hls_0"]["SIMD"] = 3;
+  const std::string refusal = test::input_error([&] { read_folding(write(j.dump()), net, d); });
+  EXPECT_NE(refusal.find("FMPadding_Pixel_hls_0"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("does not divide"), std::string::npos) << refusal;
+}
+
 // Older names, entries out of graph order and FINN nodes outside the layers are read; graph
 // nodes the file leaves out keep FINN's defaults, with a note each.
 TEST(FoldingIo, AcceptsFinnNamesAndNotesTheRest) {

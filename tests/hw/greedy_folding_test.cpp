@@ -32,6 +32,21 @@ TEST(GreedyFolding, RaisesSimdBeforePeWithinTheWeightStreamBound) {
   EXPECT_EQ(c[0].pe, 8);
 }
 
+// FMPadding_Pixel is one of SetFolding's SIMD ops: the least SIMD dividing the channels that
+// brings C/SIMD Ho Wo strictly below the target.
+TEST(GreedyFolding, FoldsPixelPaddingBySimd) {
+  ir::Network net;
+  net.input = {12, 4, 4};
+  net.layers.push_back(test::simple("pad", ir::OpKind::kPixelPad, {ir::kNetworkInput}));
+  net.layers[0].stride_h = net.layers[0].stride_w = 2;
+  ir::infer_shapes(net, "t");
+  const std::int64_t pixels = 7 * 7;
+  EXPECT_EQ(greedy_fold(net, 12 * pixels + 1)[0].pe, 1);
+  EXPECT_EQ(greedy_fold(net, 12 * pixels)[0].pe, 2);
+  EXPECT_EQ(greedy_fold(net, 3 * pixels)[0].pe, 6);  // 4 would give exactly 3 * 49
+  EXPECT_EQ(greedy_fold(net, 1)[0].pe, 12);
+}
+
 TEST(GreedyFolding, MeetsReachableTargetsAndRelaxesToTheBottleneck) {
   std::mt19937 rng(3);
   Device any;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <functional>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -266,6 +267,144 @@ TEST(Qonnx, ResizeReadsAsNearestUpsamplingAndExportsBack) {
             std::string::npos)
       << two_by_three.notes[0];
   EXPECT_TRUE(described.notes.empty());
+}
+
+// ConvTranspose as PyTorch exports it (make_fmnist_onnx.py's Transposed) is FINN's lowering: a
+// pixel padding (zeros between pixels; none along an axis of stride 1) and a stride-1 conv of
+// the turned kernel padded by kernel - 1 - pads (output_padding more at the end). hao's QONNX
+// export writes the pair back as one ConvTranspose with the same weights; a pixel padding that
+// no such conv reads alone is a ConvTranspose of ones per channel, which reads back as itself.
+TEST(Qonnx, ConvTransposeReadsAsPixelPaddingAndConvAndExportsBack) {
+  Network net = read_onnx(fixture("transposed_weights.onnx"));
+  ASSERT_EQ(net.layers.size(), 16u);
+  const Layer& pad = net.layers[4];
+  EXPECT_EQ(pad.name, "/up/ConvTranspose_pixel_pad");
+  EXPECT_EQ(pad.op, OpKind::kPixelPad);
+  EXPECT_EQ(pad.out, (Shape{16, 13, 13}));
+  const Layer& up = net.layers[5];
+  EXPECT_EQ(up.name, "/up/ConvTranspose");
+  EXPECT_EQ(up.op, OpKind::kConv);
+  EXPECT_EQ(up.inputs, std::vector<int>{4});
+  EXPECT_EQ(up.pad_top + up.pad_left + up.pad_bottom + up.pad_right, 4);  // k - 1 - 0 each
+  EXPECT_EQ(up.out, (Shape{8, 14, 14}));
+  EXPECT_TRUE(up.folded_norm);
+  const Layer& up2 = net.layers[9];  // k 3, pads 1, output_padding 1
+  EXPECT_EQ(std::vector<std::int64_t>({up2.pad_top, up2.pad_left, up2.pad_bottom, up2.pad_right}),
+            std::vector<std::int64_t>({1, 1, 2, 2}));
+  EXPECT_EQ(up2.out, (Shape{4, 28, 28}));
+  EXPECT_EQ(net.layers[11].stride_h, 2);
+  EXPECT_EQ(net.layers[11].stride_w, 1);
+  EXPECT_EQ(net.layers[11].out, (Shape{4, 55, 28}));
+  const Layer& up3 = net.layers[12];  // k 4 x 3, pads 1, no bias
+  EXPECT_EQ(std::vector<std::int64_t>({up3.pad_top, up3.pad_left, up3.pad_bottom, up3.pad_right}),
+            std::vector<std::int64_t>({2, 1, 2, 1}));
+  EXPECT_EQ(up3.out, (Shape{4, 56, 28}));
+  EXPECT_FALSE(up3.has_bias);
+  // FINN's lowering pads every side alike and takes no output_padding: up2 and up3 are noted.
+  ASSERT_EQ(net.notes.size(), 2u) << core::join(net.notes, "\n");
+  EXPECT_NE(net.notes[0].find("transposed conv '/up2/ConvTranspose' (pixel_pad "
+                              "'/up2/ConvTranspose_pixel_pad' and a 3x3 conv padded 1, 1, 2, 2)"),
+            std::string::npos)
+      << net.notes[0];
+
+  // Exported: three ConvTransposes, the weights turned back; read back, the same layers and
+  // weights.
+  Network w4 = net;
+  apply_bits(w4, "w4a4");
+  derive_elementwise_bits(w4);
+  const DeployedModel d = made_up(w4, 5);
+  const std::string bytes = write_qonnx(w4, d);
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromString(bytes));
+  int transposes = 0;
+  for (const auto& n : m.graph().node()) transposes += n.op_type() == "ConvTranspose";
+  EXPECT_EQ(transposes, 3);
+  WeightSet weights;
+  const Network back = import_onnx(bytes, "export.onnx", &weights);
+  expect_same_layers(back, net);
+  for (const std::size_t i : {5u, 9u, 12u}) {
+    SCOPED_TRACE(net.layers[i].name);
+    EXPECT_EQ(back.layers[i].pad_bottom, net.layers[i].pad_bottom);
+    EXPECT_EQ(weights.layers.at(net.layers[i].name).weight, d.layers[i].weight);
+  }
+  const Network described = parse_description(to_yaml(net), "t.yaml");
+  EXPECT_EQ(described.layers[11].stride_w, 1);
+  EXPECT_EQ(described.layers[12].out, up3.out);
+
+  // A pixel padding no conv takes (a pooling reads it; two convs read another) is written alone.
+  const std::string head =
+      "name: n\ninput: {channels: 2, height: 6, width: 6}\nlayers:\n"
+      "  - {name: p, op: pixel_pad, stride: [3, 2]}\n";
+  Network alone = parse_description(head +
+                                        "  - {name: m, op: maxpool, kernel: 2}\n"
+                                        "  - {name: q, op: pixel_pad, inputs: m, stride: 2}\n"
+                                        "  - {name: a, op: conv, inputs: q, out_channels: 2, "
+                                        "kernel: 2, padding: 1}\n"
+                                        "  - {name: b, op: conv, inputs: q, out_channels: 2, "
+                                        "kernel: 2, padding: 1}\n"
+                                        "  - {name: s, op: add, inputs: [a, b]}\n",
+                                    "alone.yaml");
+  EXPECT_EQ(alone.layers[0].out, (Shape{2, 16, 11}));
+  expect_same_layers(exported_back(alone, 2), alone);
+  const std::string missing = test::input_error(
+      [&] { parse_description(head + "  - {name: z, op: pixel_pad}\n", "z.yaml"); });
+  EXPECT_NE(missing.find("z.yaml: layers[1] 'z'.stride: missing (required for pixel_pad"),
+            std::string::npos)
+      << missing;
+
+  // What hao does not model is refused, naming the attribute and value.
+  ASSERT_TRUE(m.ParseFromString(core::read_file(fixture("transposed_weights.onnx"))));
+  const onnx::ModelProto pristine = m;
+  auto deconv = [&]() -> onnx::NodeProto& {
+    for (auto& n : *m.mutable_graph()->mutable_node())
+      if (n.op_type() == "ConvTranspose") return n;
+    throw std::logic_error("no ConvTranspose");
+  };
+  auto set_ints = [&](const std::string& name, const std::vector<std::int64_t>& v) {
+    onnx::AttributeProto* a = nullptr;
+    for (auto& x : *deconv().mutable_attribute())
+      if (x.name() == name) a = &x;
+    if (!a) {
+      a = deconv().add_attribute();
+      a->set_name(name);
+      a->set_type(onnx::AttributeProto::INTS);
+    }
+    a->clear_ints();
+    for (auto x : v) a->add_ints(x);
+  };
+  auto refusal = [&] {
+    return test::input_error([&] { import_onnx(m.SerializeAsString(), "t.onnx"); });
+  };
+  const std::vector<std::pair<std::function<void()>, std::string>> cases = {
+      {[&] {
+         set_ints("dilations", {2, 2});
+       },
+       "(ConvTranspose): dilation 2 is not modelled"},
+      {[&] {
+         set_ints("output_padding", {2, 0});
+       },
+       "output_padding 2 is out of range (0..stride - 1 = 1)"},
+      {[&] {
+         set_ints("pads", {0, 0, 2, 0});
+       },
+       "pads 2 is out of range (0..kernel - 1 = 1); cropping more is not modelled"},
+      {[&] {
+         set_ints("output_shape", {14, 14});
+       },
+       "output_shape is not modelled"},
+      {[&] { set_ints("strides", {2}); }, "strides has 1 values, expected 2"},
+      {[&] {
+         for (auto& a : *deconv().mutable_attribute())
+           if (a.name() == "group") a.set_i(2);
+       },
+       "group 2 is not modelled (only 1, as FINN lowers it)"}};
+  for (const auto& [change, want] : cases) {
+    SCOPED_TRACE(want);
+    m = pristine;
+    change();
+    const std::string why = refusal();
+    EXPECT_NE(why.find(want), std::string::npos) << why;
+  }
 }
 
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {

@@ -683,7 +683,8 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
 // mode), constant scales and shifts around a conv and a MatMul + Add linear layer, and a
 // pre-activation network's norms that no conv takes (torchvision's DenseNet and residual
 // blocks: each the BatchNorm2d of the activation after it), GELUs exported as Erf chains, a
-// leaky ReLU (slope 0.1) and a tanh, and nearest upsampling (Resize by scales and by sizes).
+// leaky ReLU (slope 0.1) and a tanh, nearest upsampling (Resize by scales and by sizes), and
+// transposed convolutions (a pixel padding and a conv of the turned kernel).
 TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const nlohmann::json ref =
       nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
@@ -697,7 +698,8 @@ TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
       {"preact_weights", "preact"},
       {"gelus_weights", "gelus"},
       {"leaky_tanh_weights", "leaky_tanh"},
-      {"upsampling_weights", "upsampling"}};
+      {"upsampling_weights", "upsampling"},
+      {"transposed_weights", "transposed"}};
   for (const auto& [file, key] : cases)
     for (const TrainingNorms policy :
          {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
