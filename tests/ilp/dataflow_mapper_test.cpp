@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "ir/bits.hpp"
 #include "ir/description_io.hpp"
 #include "ir/model_io.hpp"
@@ -146,6 +147,44 @@ TEST(DataflowMapper, DetectorWithUpsamplingAndThreeOutputs) {
   EXPECT_EQ(upsamples, 2);
   EXPECT_GE(r.eval.ii_cycles, 324 * 324);
   EXPECT_LE(r.eval.ii_cycles, 324 * 324 + 4);
+  MapOptions greedy;
+  greedy.method = MapMethod::kGreedy;
+  const MapResult g = map_dataflow(net, zu9eg, greedy);
+  ASSERT_TRUE(g.feasible) << g.reason;
+  EXPECT_GE(g.eval.ii_cycles, r.eval.ii_cycles);
+}
+
+// A U-Net as segmentation users export it (tests/fixtures/make_onnx.py: four levels, width 16,
+// 256 x 256): each ConvTranspose2d(2, stride 2) is a pixel padding (FINN's FMPadding_Pixel,
+// C/SIMD cycles for each pixel of the padded map) and a 2 x 2 conv padded by 1. The optimal
+// design on a zu9eg fits and is at least as fast as SetFolding's on the same device.
+TEST(DataflowMapper, UNetWithTransposedConvs) {
+  ir::Network net = ir::load_network(std::string(HAO_FIXTURES) + "/unet.onnx");
+  ir::apply_bits(net, "w4a4");
+  ir::infer_shapes(net, "unet");
+  EXPECT_TRUE(net.notes.empty()) << core::join(net.notes, "\n");  // FINN lowers these as given
+  const hw::Device zu9eg = hw::load_device("zu9eg");
+  const MapResult r = map_dataflow(net, zu9eg, {});
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.stats.status, SolveStatus::kOptimal);
+  EXPECT_TRUE(r.eval.fits());
+  int pads = 0;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const ir::Layer& l = net.layers[i];
+    if (l.op != ir::OpKind::kPixelPad) continue;
+    ++pads;
+    const ir::Layer& up = net.layers[i + 1];
+    EXPECT_EQ(up.inputs, std::vector<int>{static_cast<int>(i)});
+    EXPECT_EQ(up.out.h, 2 * l.in.h);
+    EXPECT_EQ(up.kernel_h, 2);
+    EXPECT_EQ(up.pad_top, 1);
+    const hw::LayerCost& c = r.eval.layers[i];
+    ASSERT_EQ(c.nodes.size(), 1u);
+    EXPECT_EQ(c.nodes[0].op, hw::FinnOp::kFmPaddingPixel);
+    EXPECT_EQ(c.nodes[0].cycles, l.in.c / r.configs[i].pe * l.out.h * l.out.w);
+    EXPECT_LE(c.cycles, r.eval.ii_cycles);
+  }
+  EXPECT_EQ(pads, 4);
   MapOptions greedy;
   greedy.method = MapMethod::kGreedy;
   const MapResult g = map_dataflow(net, zu9eg, greedy);

@@ -83,8 +83,8 @@ onnx::ModelProto small_model(bool weights_as_initializers, const std::string& ex
 
 }  // namespace
 
-// torchvision's networks and make_onnx.py's one-stage detector (nearest upsampling, three
-// outputs).
+// torchvision's networks, make_onnx.py's one-stage detector (nearest upsampling, three
+// outputs) and its U-Net (transposed convs, whose MACs count the inserted zeros).
 TEST(OnnxImport, TorchvisionCountsMatchPyTorch) {
   const auto reference = nlohmann::json::parse(core::read_file(fixture("reference.json")));
   for (const auto& [name, ref] : reference.items()) {
