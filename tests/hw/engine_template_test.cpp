@@ -127,6 +127,25 @@ TEST(EngineTemplate, ConvCostMatchesHandComputation) {
   EXPECT_DOUBLE_EQ(one.compute_cycles, 64 * 2 * 2 * 9.0);
 }
 
+// A pixel padding (a transposed conv's zeros between pixels) reads each input row once and
+// writes the whole padded map: a tile of r output rows reads at most ceil(r / stride_h) rows.
+TEST(EngineTemplate, PixelPaddingReadsEachInputRowOnce) {
+  ir::Network net;
+  net.input = {8, 4, 4};
+  net.layers.push_back(simple("pad", ir::OpKind::kPixelPad, {ir::kNetworkInput}));
+  net.layers[0].stride_h = net.layers[0].stride_w = 2;
+  ir::infer_shapes(net, "test");
+  const EngineWork w = engine_work(net);
+  const EngineConfig cfg = config(4, 8, 16, 8);
+  const TileCost one = unit_cost(net, w.units[0], {7, 8, false}, cfg, device(), {});
+  EXPECT_EQ(one.tiles, 1);
+  EXPECT_DOUBLE_EQ(one.in_bytes, 8 * 4 * 4.0);   // 8-bit: the input, once
+  EXPECT_DOUBLE_EQ(one.out_bytes, 8 * 7 * 7.0);  // zeros included
+  const TileCost rows = unit_cost(net, w.units[0], {2, 8, false}, cfg, device(), {});
+  EXPECT_EQ(rows.tiles, 4);
+  EXPECT_DOUBLE_EQ(rows.in_bytes, 4 * 1 * 4 * 8.0);  // one input row per two output rows
+}
+
 TEST(EngineTemplate, FusingKeepsIntermediatesOffDdr) {
   const ir::Network net = inverted_residual();
   const EngineWork w = engine_work(net);
