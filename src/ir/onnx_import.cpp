@@ -1498,6 +1498,27 @@ class Importer {
       alias(n, p, value(n, 0).sole, value(n, 0).quant_bits);
       return;
     }
+    // A softmax, log-softmax or arg-max that only the graph's output reads: monotonic in each
+    // value it normalizes, so the top class is that of the values before it. hao's network ends
+    // at those values (a FINN design ends there too, or at a LabelSelect of the top classes);
+    // the node is left out with a note.
+    if (op == "Softmax" || op == "LogSoftmax" || op == "ArgMax") {
+      const int p = activation(n, 0);
+      const std::string& out = n.output(0);
+      const bool output_only =
+          reads_[out] == 1 &&
+          std::any_of(graph_.output().begin(), graph_.output().end(),
+                      [&](const onnx::ValueInfoProto& v) { return v.name() == out; });
+      if (!output_only)
+        fail("a " + op +
+             " whose output another node reads is not modelled (only one at the "
+             "network's output, which hao leaves out)");
+      alias(n, p, value(n, 0).sole, value(n, 0).quant_bits);
+      net_.notes.push_back(node_where_ + ": left out; hao's network ends at the values it " +
+                           (op == "ArgMax" ? "ranks" : "normalizes") +
+                           ", whose top class is the same");
+      return;
+    }
     if (op == "Erf")
       fail(
           "Erf is modelled only within a GELU as PyTorch exports it (x / sqrt 2, Erf, plus 1, "
@@ -1508,8 +1529,9 @@ class Importer {
          "Erf form), Mul, "
          "Add, Concat, Pad, MaxPool, "
          "AveragePool, GlobalAveragePool, ReduceMean, Resize and Upsample (nearest), Flatten, "
-         "Reshape, Sub, Div, Identity, Dropout, Constant, Shape arithmetic (Shape, Gather, "
-         "Unsqueeze, Slice), and QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
+         "ConvTranspose, Reshape, Sub, Div, Identity, Dropout, Constant, Shape arithmetic "
+         "(Shape, Gather, Unsqueeze, Slice), Softmax, LogSoftmax and ArgMax at the output, and "
+         "QONNX's Quant, BipolarQuant, Trunc and MultiThreshold");
   }
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "support.hpp"
 
 namespace hao::ir {
 namespace {
@@ -267,6 +268,44 @@ TEST(OnnxImport, UnsupportedOpNamesNodeAndOp) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("small.onnx: node 1 'relu0' (LSTM)"), std::string::npos) << msg;
     EXPECT_NE(msg.find("op 'LSTM' is not modelled"), std::string::npos) << msg;
+  }
+}
+
+// A softmax, log-softmax or arg-max that only the graph's output reads is left out with a note
+// (the top class is that of the values before it); one whose output another node reads is
+// refused.
+TEST(OnnxImport, SoftmaxAtTheOutputIsLeftOut) {
+  for (const std::string op : {"Softmax", "LogSoftmax", "ArgMax"}) {
+    SCOPED_TRACE(op);
+    onnx::ModelProto m = small_model(true, "");
+    auto* g = m.mutable_graph();
+    auto* last = g->add_node();
+    last->set_name("probs");
+    last->set_op_type(op);
+    last->add_input("y");
+    last->add_output("p");
+    g->add_output()->set_name("p");
+    WeightSet weights;
+    const Network net = import_onnx(m.SerializeAsString(), "sm.onnx", &weights);
+    ASSERT_EQ(net.layers.size(), 4u);  // conv, relu, pooling, fc
+    EXPECT_EQ(net.layers.back().op, OpKind::kFc);
+    ASSERT_EQ(net.notes.size(), 1u);
+    EXPECT_NE(net.notes[0].find("sm.onnx: node 5 'probs' (" + op +
+                                "): left out; hao's network "
+                                "ends at the values it"),
+              std::string::npos)
+        << net.notes[0];
+    EXPECT_TRUE(weights.notes.empty());  // said once, in the network's notes
+    auto* relu = g->add_node();
+    relu->set_op_type("Relu");
+    relu->add_input("p");
+    relu->add_output("q");
+    g->mutable_output(0)->set_name("q");
+    const std::string why =
+        test::input_error([&] { import_onnx(m.SerializeAsString(), "sm.onnx"); });
+    EXPECT_NE(why.find("a " + op + " whose output another node reads is not modelled"),
+              std::string::npos)
+        << why;
   }
 }
 
