@@ -59,24 +59,23 @@ def pad_nchw(x, pads, value):
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
-def windows(x, kh, kw, sh, sw):
-    """N x C x OH x OW x kh x kw views of x (already padded)."""
+def windows(x, kh, kw, sh, sw, dh=1, dw=1):
+    """N x C x OH x OW x kh x kw views of x (already padded), taps dh and dw apart."""
     n, c, h, w = x.shape
-    oh = (h - kh) // sh + 1
-    ow = (w - kw) // sw + 1
+    oh = (h - (kh - 1) * dh - 1) // sh + 1
+    ow = (w - (kw - 1) * dw - 1) // sw + 1
     s = x.strides
     return np.lib.stride_tricks.as_strided(
-        x, (n, c, oh, ow, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3]))
+        x, (n, c, oh, ow, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw))
 
 
 def conv(x, w, b, a):
     kh, kw = w.shape[2], w.shape[3]
     sh, sw = a.get("strides", [1, 1])
-    if any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise ValueError("dilation")
+    dh, dw = a.get("dilations", [1, 1])
     group = a.get("group", 1)
     x = pad_nchw(x, a.get("pads", [0, 0, 0, 0]), 0.0)
-    win = windows(np.ascontiguousarray(x), kh, kw, sh, sw)  # N C OH OW kh kw
+    win = windows(np.ascontiguousarray(x), kh, kw, sh, sw, dh, dw)  # N C OH OW kh kw
     n, cin = x.shape[0], x.shape[1]
     cout = w.shape[0]
     cin_g, cout_g = cin // group, cout // group
@@ -94,8 +93,9 @@ def conv(x, w, b, a):
 def depthwise(x, w, b, a):
     kh, kw = w.shape[2], w.shape[3]
     sh, sw = a.get("strides", [1, 1])
+    dh, dw = a.get("dilations", [1, 1])
     x = pad_nchw(x, a.get("pads", [0, 0, 0, 0]), 0.0)
-    win = windows(np.ascontiguousarray(x), kh, kw, sh, sw)
+    win = windows(np.ascontiguousarray(x), kh, kw, sh, sw, dh, dw)
     y = np.einsum("ncijkl,ckl->ncij", win, w[:, 0], optimize=True).astype(np.float32)
     if b is not None:
         y = y + b.reshape(1, -1, 1, 1)

@@ -273,8 +273,8 @@ class NodeBuilder {
     NodeCost s;
     s.op = FinnOp::kSwu;
     s.simd = swu_simd;
-    s.cycles = swu_cycles(in_h, in_w, l_.in.c, l_.out.h, l_.out.w, l_.kernel_h, l_.kernel_w,
-                          l_.stride_h, l_.stride_w, swu_simd, depthwise);
+    s.cycles =
+        swu_cycles(in_h, in_w, l_.in.c, l_.out.h, l_.out.w, window_of(l_), swu_simd, depthwise);
     // In parallel_window mode the unit emits a whole window per cycle and takes one input word
     // per cycle (get_exp_cycles, "parallel").
     if (c_.swu_parallel || (c_.swu_simd == 0 && parallel)) {
@@ -282,8 +282,7 @@ class NodeBuilder {
       s.cycles = std::min(s.cycles, in_h * in_w * ceil_div(l_.in.c, swu_simd) + 2);
     }
     // ConvolutionInputGenerator_rtl's lut/bram/uram_estimation for the line buffer's ram_style.
-    const std::int64_t depth = swu_buffer_depth(in_w, l_.in.c, l_.kernel_h, l_.kernel_w,
-                                                l_.stride_h, l_.stride_w, swu_simd);
+    const std::int64_t depth = swu_buffer_depth(in_w, l_.in.c, window_of(l_), swu_simd);
     s.res = swu_line_buffer(swu_simd * l_.act_bits, depth, finn_ram_style(c_.swu_memory));
     s.res.lut += o_.lut_engine_overhead;
     add(s);

@@ -38,9 +38,10 @@ struct Geometry {
   std::int64_t ho = 1, wo = 1, cout = 1;
   std::int64_t hin = 1, win = 1, cin = 1;
   std::int64_t kh = 1, kw = 1, sh = 1;
+  std::int64_t span_h = 1;  // rows a window spans: kh, or (kh - 1) dilation + 1
   std::int64_t groups = 1;
   // Input rows read for `rows` output rows.
-  std::int64_t rows_in(std::int64_t rows) const { return std::min(hin, (rows - 1) * sh + kh); }
+  std::int64_t rows_in(std::int64_t rows) const { return std::min(hin, (rows - 1) * sh + span_h); }
 };
 
 Geometry geometry(const ir::Layer& l) {
@@ -55,11 +56,11 @@ Geometry geometry(const ir::Layer& l) {
     case ir::OpKind::kConv:
     case ir::OpKind::kMaxPool:
     case ir::OpKind::kAvgPool:
-      g.kh = l.kernel_h, g.kw = l.kernel_w, g.sh = l.stride_h;
+      g.kh = l.kernel_h, g.kw = l.kernel_w, g.sh = l.stride_h, g.span_h = l.span_h();
       g.groups = l.op == ir::OpKind::kConv ? l.groups : 1;
       break;
     case ir::OpKind::kGlobalAvgPool:
-      g.kh = l.in.h, g.kw = l.in.w, g.sh = std::max<std::int64_t>(1, l.in.h);
+      g.kh = g.span_h = l.in.h, g.kw = l.in.w, g.sh = std::max<std::int64_t>(1, l.in.h);
       break;
     default:
       break;

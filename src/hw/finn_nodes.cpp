@@ -71,21 +71,26 @@ bool folds_with_pe(FinnOp op) {
   }
 }
 
-// ConvolutionInputGenerator_rtl.get_buffer_depth and get_exp_cycles, FINN v0.10.1.
-std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int64_t kernel_h,
-                              std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+Window window_of(const ir::Layer& l) {
+  return {l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.dilation_h, l.dilation_w};
+}
+
+// ConvolutionInputGenerator_rtl.get_buffer_depth and get_exp_cycles, FINN v0.10.1: a dilated
+// window holds (K_h - 1) D_h rows and (K_w - 1) D_w + 1 pixels.
+std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, const Window& w,
                               std::int64_t simd) {
   const std::int64_t cf = ceil_div(channels, simd);
-  const std::int64_t window = kernel_h * kernel_w;
-  return ((kernel_h - 1) * in_w + (kernel_w - 1) + 1) * cf +
-         std::max<std::int64_t>(0, ((stride_w - 1) - window) * cf) +
-         std::max<std::int64_t>(0, ((stride_h - 1) * in_w - window) * cf);
+  const std::int64_t window = w.kernel_h * w.kernel_w;
+  return ((w.kernel_h - 1) * w.dilation_h * in_w + (w.kernel_w - 1) * w.dilation_w + 1) * cf +
+         std::max<std::int64_t>(0, ((w.stride_w - 1) - window) * cf) +
+         std::max<std::int64_t>(0, ((w.stride_h - 1) * in_w - window) * cf);
 }
 
 std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t channels,
-                        std::int64_t out_h, std::int64_t out_w, std::int64_t kernel_h,
-                        std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+                        std::int64_t out_h, std::int64_t out_w, const Window& win,
                         std::int64_t simd, bool depthwise) {
+  const std::int64_t kernel_h = win.kernel_h, kernel_w = win.kernel_w;
+  const std::int64_t stride_h = win.stride_h, stride_w = win.stride_w;
   const std::int64_t cf = ceil_div(channels, simd);
   if (kernel_h == 1 && kernel_w == 1) return in_h * in_w * cf + 2;  // "parallel" style
   if (in_h == 1 || in_w == 1) {                                     // 1-D
@@ -96,7 +101,8 @@ std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t chann
     if (depthwise) return out * k * cf + cf * (k - 1) * (s - 1) - (k - 1) + 2;
     return out * k * cf + 2;
   }
-  const std::int64_t buffer_min = ((kernel_h - 1) * in_w + (kernel_w - 1) + 1) * cf;
+  const std::int64_t buffer_min =
+      ((kernel_h - 1) * win.dilation_h * in_w + (kernel_w - 1) * win.dilation_w + 1) * cf;
   const std::int64_t write_block = out_w * kernel_w * kernel_h * cf;
   const std::int64_t read_block = stride_w * in_w * cf;
   std::int64_t block = std::max(write_block, read_block);

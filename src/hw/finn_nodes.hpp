@@ -60,16 +60,22 @@ struct NamedNode {
   std::string after;       ///< the node it follows in the file ("" when first)
 };
 
+/// A sliding window: kernel, strides and dilations.
+struct Window {
+  std::int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1,
+               dilation_w = 1;
+};
+/// A conv's or pooling's window.
+Window window_of(const ir::Layer& l);
+
 /// Cycles of FINN's ConvolutionInputGenerator_rtl ("default" implementation style; "parallel"
 /// for 1x1 kernels) on an input of `in_h` x `in_w` x `channels` (already padded) read `simd`
-/// channels wide, for a `kernel_h` x `kernel_w` window at the given strides.
+/// channels wide, for window `w`.
 std::int64_t swu_cycles(std::int64_t in_h, std::int64_t in_w, std::int64_t channels,
-                        std::int64_t out_h, std::int64_t out_w, std::int64_t kernel_h,
-                        std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
-                        std::int64_t simd, bool depthwise);
+                        std::int64_t out_h, std::int64_t out_w, const Window& w, std::int64_t simd,
+                        bool depthwise);
 /// Words in its line buffer ("default" style), each `simd` inputs wide.
-std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, std::int64_t kernel_h,
-                              std::int64_t kernel_w, std::int64_t stride_h, std::int64_t stride_w,
+std::int64_t swu_buffer_depth(std::int64_t in_w, std::int64_t channels, const Window& w,
                               std::int64_t simd);
 
 /// Resources of a sliding-window unit's line buffer, `width_bits` wide (SIMD x input bits) and

@@ -103,7 +103,7 @@ class FieldReader {
 const std::vector<std::string> kLayerKeys = {
     "name",     "op",          "inputs",         "out_channels", "kernel",    "stride",
     "padding",  "groups",      "depthwise",      "bias",         "ceil_mode", "weight_bits",
-    "act_bits", "folded_norm", "negative_slope", "scale"};
+    "act_bits", "folded_norm", "negative_slope", "scale",        "dilation"};
 
 bool lookup_op(const std::string& text, OpKind& op, ActKind& act) {
   for (OpKind k :
@@ -235,6 +235,10 @@ Network parse_description(const std::string& text, const std::string& where) {
     std::vector<std::int64_t> pair;
     if (r.get_ints(n, "kernel", path, 2, pair)) l.kernel_h = pair[0], l.kernel_w = pair[1];
     if (r.get_ints(n, "stride", path, 2, pair)) l.stride_h = pair[0], l.stride_w = pair[1];
+    if (r.get_ints(n, "dilation", path, 2, pair)) {
+      l.dilation_h = pair[0], l.dilation_w = pair[1];
+      if (l.op != OpKind::kConv) issues.add(path + ".dilation", "only a conv has one");
+    }
     if (r.get_ints(n, "scale", path, 2, pair)) {
       l.scale_h = pair[0], l.scale_w = pair[1];
       if (l.op != OpKind::kUpsample) issues.add(path + ".scale", "only an upsample has one");
@@ -315,6 +319,7 @@ nlohmann::ordered_json layer_json(const Network& net, const Layer& l) {
     j["padding"] = {l.pad_top, l.pad_left, l.pad_bottom, l.pad_right};
   }
   if (l.op == OpKind::kConv) j["groups"] = l.groups;
+  if (l.dilation_h != 1 || l.dilation_w != 1) j["dilation"] = {l.dilation_h, l.dilation_w};
   if (l.op == OpKind::kUpsample) j["scale"] = {l.scale_h, l.scale_w};
   if (l.op == OpKind::kPixelPad) j["stride"] = {l.stride_h, l.stride_w};
   if (l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool) j["ceil_mode"] = l.ceil_mode;

@@ -72,8 +72,9 @@ struct Layer {
   std::vector<int> inputs;        ///< producer layer indices (kNetworkInput = the input)
   std::int64_t out_channels = 0;  ///< conv and fc: given; other ops: derived
   std::int64_t kernel_h = 1, kernel_w = 1;
-  std::int64_t stride_h = 1, stride_w = 1;  ///< a pixel padding: rows and columns apart
-  std::int64_t scale_h = 1, scale_w = 1;    ///< only for an upsample: out = in times these
+  std::int64_t stride_h = 1, stride_w = 1;      ///< a pixel padding: rows and columns apart
+  std::int64_t scale_h = 1, scale_w = 1;        ///< only for an upsample: out = in times these
+  std::int64_t dilation_h = 1, dilation_w = 1;  ///< only for a conv: its taps this far apart
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::int64_t groups = 1;
   bool depthwise = false;  ///< asks shape inference to set groups = in channels
@@ -113,6 +114,9 @@ struct Layer {
   bool is_depthwise() const {
     return op == OpKind::kConv && groups > 1 && groups == in.c && out.c == in.c;
   }
+  /// Rows and columns a (dilated) conv's or pooling's window spans: (kernel - 1) dilation + 1.
+  std::int64_t span_h() const { return (kernel_h - 1) * dilation_h + 1; }
+  std::int64_t span_w() const { return (kernel_w - 1) * dilation_w + 1; }
   /// Length of each output's dot product: kh*kw*Cin/groups for conv, C*H*W for fc.
   std::int64_t reduction_size() const;
   /// Multiply-accumulates per frame (conv and fc only; 0 for the rest).

@@ -56,7 +56,8 @@ std::string layer_path(std::size_t i, const Layer& l) {
   return "layers[" + std::to_string(i) + "] '" + l.name + "'";
 }
 
-// Output extent of a sliding window (ONNX Conv/Pool semantics, dilation 1).
+// Output extent of a sliding window spanning `k` (ONNX Conv/Pool semantics; a dilated window's
+// span is (kernel - 1) dilation + 1).
 std::int64_t window_out(std::int64_t in, std::int64_t pad_begin, std::int64_t pad_end,
                         std::int64_t k, std::int64_t s, bool ceil_mode) {
   std::int64_t span = in + pad_begin + pad_end - k;
@@ -133,6 +134,16 @@ void infer_shapes(Network& net, const std::string& where) {
     if (l.in.elements() <= 0) continue;  // a broken producer was reported already
     const bool windowed =
         l.op == OpKind::kConv || l.op == OpKind::kMaxPool || l.op == OpKind::kAvgPool;
+    if (l.dilation_h != 1 || l.dilation_w != 1) {
+      if (l.op != OpKind::kConv)
+        bad("dilation = " + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w) +
+            ": only a conv has one");
+      else if (l.dilation_h < 1 || l.dilation_w < 1 || l.dilation_h > kMaxDimension ||
+               l.dilation_w > kMaxDimension)
+        bad("dilation = " + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w) +
+            ", expected integers 1..1048576");
+      if (!ok) continue;
+    }
     if (windowed) {
       if (l.kernel_h < 1 || l.kernel_w < 1)
         bad("kernel = " + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) +
@@ -172,8 +183,8 @@ void infer_shapes(Network& net, const std::string& where) {
           bad("out_channels " + std::to_string(l.out_channels) + " not divisible by groups " +
               std::to_string(l.groups));
         l.out = {l.out_channels,
-                 window_out(l.in.h, l.pad_top, l.pad_bottom, l.kernel_h, l.stride_h, false),
-                 window_out(l.in.w, l.pad_left, l.pad_right, l.kernel_w, l.stride_w, false)};
+                 window_out(l.in.h, l.pad_top, l.pad_bottom, l.span_h(), l.stride_h, false),
+                 window_out(l.in.w, l.pad_left, l.pad_right, l.span_w(), l.stride_w, false)};
         break;
       }
       case OpKind::kFc:

@@ -699,7 +699,7 @@ class Importer {
     return true;
   }
 
-  // Kernel, strides, padding (and no dilation) of a windowed node. A 1-D window (`one_d`: a
+  // Kernel, strides, padding and (a conv's) dilation of a windowed node. A 1-D window (`one_d`: a
   // kernel_shape of one value over N x C x L) is a 1 x K window over a 1 x L feature map.
   void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw,
                     bool one_d = false) {
@@ -717,8 +717,19 @@ class Importer {
       l.stride_h = one_d ? 1 : strides[0];
       l.stride_w = strides.back();
     }
-    for (auto d : attr_ints(n, "dilations"))
-      if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+    const auto dilations = attr_ints(n, "dilations");
+    if (!dilations.empty() && l.op == OpKind::kConv) {  // a dilated conv: FINN's SWU takes it
+      if (dilations.size() != spatial)
+        fail("dilations has " + std::to_string(dilations.size()) + " values, expected " +
+             std::to_string(spatial));
+      for (auto d : dilations)
+        if (d < 1 || d > kMaxPad) fail("dilation " + std::to_string(d) + " is out of range");
+      l.dilation_h = one_d ? 1 : dilations[0];
+      l.dilation_w = dilations.back();
+    } else {
+      for (auto d : dilations)
+        if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+    }
     const auto* ap = attr(n, "auto_pad");
     const std::string auto_pad = ap ? ap->s() : "NOTSET";
     auto pads = attr_ints(n, "pads");
@@ -731,8 +742,8 @@ class Importer {
         lo = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
         hi = total - lo;
       };
-      same(in.h, kh, l.stride_h, l.pad_top, l.pad_bottom);
-      same(in.w, kw, l.stride_w, l.pad_left, l.pad_right);
+      same(in.h, l.span_h(), l.stride_h, l.pad_top, l.pad_bottom);
+      same(in.w, l.span_w(), l.stride_w, l.pad_left, l.pad_right);
     } else if (!pads.empty()) {
       if (pads.size() != 2 * spatial)
         fail("pads has " + std::to_string(pads.size()) + " values, expected " +

@@ -416,7 +416,7 @@ class Writer {
       auto& n = add_node("Conv", l.name, inputs, {l.name + "_out"});
       window(n, l);
       *n.add_attribute() = int_attr("group", l.groups);
-      *n.add_attribute() = ints_attr("dilations", {1, 1});
+      *n.add_attribute() = ints_attr("dilations", {l.dilation_h, l.dilation_w});
       return l.name + "_out";
     }
     auto& flat = add_node("Flatten", l.name + "_flatten", {x}, {l.name + "_flatten_out"});

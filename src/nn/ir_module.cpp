@@ -189,6 +189,7 @@ IrNetImpl::IrNetImpl(ir::Network net) : net_(std::move(net)) {
     if (l.op == ir::OpKind::kConv) {
       auto o = torch::nn::Conv2dOptions(l.in.c, l.out.c, {l.kernel_h, l.kernel_w})
                    .stride({l.stride_h, l.stride_w})
+                   .dilation({l.dilation_h, l.dilation_w})
                    .groups(l.groups)
                    .bias(l.has_bias);
       if (symmetric(l)) o.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
@@ -323,7 +324,10 @@ torch::Tensor weighted_forward(const ir::Layer& l, const torch::Tensor& input,
   }
   const torch::Tensor x =
       channels_last(quantize_input(l, pad_input(l, input, 0.0), p.range, mode, training));
-  auto options = F::Conv2dFuncOptions().stride({l.stride_h, l.stride_w}).groups(l.groups);
+  auto options = F::Conv2dFuncOptions()
+                     .stride({l.stride_h, l.stride_w})
+                     .dilation({l.dilation_h, l.dilation_w})
+                     .groups(l.groups);
   if (symmetric(l)) options.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
   if (quantized && training && p.batch_statistics && p.bn_weight.defined()) {
     if (p.bias.defined()) options.bias(p.bias);

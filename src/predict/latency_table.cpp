@@ -23,6 +23,8 @@ std::string layer_key(const ir::Layer& l) {
   if (l.op == ir::OpKind::kConv || l.op == ir::OpKind::kMaxPool || l.op == ir::OpKind::kAvgPool)
     key += " k" + std::to_string(l.kernel_h) + "x" + std::to_string(l.kernel_w) + " s" +
            std::to_string(l.stride_h) + " g" + std::to_string(l.groups);
+  if (l.dilation_h != 1 || l.dilation_w != 1)
+    key += " d" + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w);
   key += " w" + std::to_string(l.weight_bits) + "a" + std::to_string(l.act_bits);
   if (l.inputs.size() > 1) key += " n" + std::to_string(l.inputs.size());
   return key;

@@ -145,15 +145,16 @@ TEST(ExportTorch, QonnxAgreesWithHaosQuantizedInferenceAndMapsToTheSameDesign) {
 // cell's sum, where no conv can take it in, is exported as Mul and Add, the reference
 // evaluator agrees with hao's quantized logits, and hao reads the pair back as that norm.
 // PyTorch networks with GELUs (exported as Erf chains), a leaky ReLU and a tanh, nearest
-// upsampling and transposed convolutions (tests/fixtures/make_fmnist_onnx.py): trained
+// upsampling, transposed and dilated convolutions (tests/fixtures/make_fmnist_onnx.py): trained
 // quantization-aware from the file's weights, exported as QONNX (each op written back as PyTorch
 // writes it), which the reference evaluator runs to hao's logits and hao map reads as the same
-// design.
+// design (for the dilated convs, these two check the dilations the Conv nodes carry).
 TEST(ExportTorch, ActivationsFromPyTorchTrainExportAndAgree) {
   const std::map<std::string, std::string> op_of = {{"gelus", "Erf"},
                                                     {"leaky_tanh", "LeakyRelu"},
                                                     {"upsampling", "Resize"},
-                                                    {"transposed", "ConvTranspose"}};
+                                                    {"transposed", "ConvTranspose"},
+                                                    {"dilated", "Conv"}};
   for (const auto& [name, op] : op_of) {
     SCOPED_TRACE(name);
     const std::string dir = ::testing::TempDir() + "export_" + name;

@@ -59,6 +59,36 @@ TEST(DataflowCost, CyclesMatchTheLoopNest) {
   }
 }
 
+// A dilated conv: FINN v0.10.1's ConvolutionInputGenerator_rtl holds (K_h - 1) D_h rows and
+// (K_w - 1) D_w + 1 pixels before its first window, so its buffer and its cycles grow with the
+// dilation; the MVAU's work does not change.
+TEST(DataflowCost, DilatedWindowFollowsFinnsFormulas) {
+  ir::Network net;
+  net.input = {16, 32, 32};
+  net.layers.push_back(test::conv("plain", ir::kNetworkInput, 8, 3));  // padding 1
+  net.layers.push_back(test::conv("dilated", ir::kNetworkInput, 8, 3));
+  net.layers[1].dilation_h = net.layers[1].dilation_w = 2;
+  net.layers[1].pad_top = net.layers[1].pad_left = net.layers[1].pad_bottom =
+      net.layers[1].pad_right = 2;
+  ir::infer_shapes(net, "t");
+  ASSERT_EQ(net.layers[1].out, (ir::Shape{8, 32, 32}));
+  EXPECT_EQ(net.layers[1].macs(), net.layers[0].macs());
+  LayerConfig c;
+  c.simd = 16, c.pe = 8;  // the window unit at 16 lanes: one pixel a word
+  auto node = [&](const ir::Layer& l, FinnOp op) {
+    for (const NodeCost& n : layer_cost(l, c, big_device(), {}).nodes)
+      if (n.op == op) return n;
+    ADD_FAILURE() << "no node";
+    return NodeCost{};
+  };
+  // buffer (2 * 1 * 34 + 2 + 1) = 71 (padded width 34), then 32 rows of max(32 * 9, 34) cycles;
+  // dilated: (2 * 2 * 36 + 2 * 2 + 1) = 149 (padded width 36).
+  EXPECT_EQ(node(net.layers[0], FinnOp::kSwu).cycles, 71 + 32 * 288);
+  EXPECT_EQ(node(net.layers[1], FinnOp::kSwu).cycles, 149 + 32 * 288);
+  EXPECT_EQ(swu_buffer_depth(36, 16, window_of(net.layers[1]), 16), 149);
+  EXPECT_EQ(node(net.layers[1], FinnOp::kMvau).cycles, node(net.layers[0], FinnOp::kMvau).cycles);
+}
+
 TEST(DataflowCost, DspUseGrowsWithPe) {
   ir::Network net;
   net.input = {16, 8, 8};

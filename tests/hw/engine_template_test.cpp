@@ -127,6 +127,22 @@ TEST(EngineTemplate, ConvCostMatchesHandComputation) {
   EXPECT_DOUBLE_EQ(one.compute_cycles, 64 * 2 * 2 * 9.0);
 }
 
+// A dilated conv's row tile reads the rows its windows span: (rows - 1) stride + (K - 1) D + 1.
+TEST(EngineTemplate, DilatedConvReadsTheRowsItsWindowsSpan) {
+  ir::Network net;
+  net.input = {16, 16, 16};
+  net.layers.push_back(conv("c", ir::kNetworkInput, 32, 3));
+  net.layers[0].dilation_h = net.layers[0].dilation_w = 2;
+  net.layers[0].pad_top = net.layers[0].pad_left = net.layers[0].pad_bottom =
+      net.layers[0].pad_right = 2;
+  ir::infer_shapes(net, "test");
+  const EngineWork w = engine_work(net);
+  const TileCost c = unit_cost(net, w.units[0], {4, 32, false}, config(4, 8, 16, 8), device(), {});
+  EXPECT_EQ(c.tiles, 4);
+  EXPECT_DOUBLE_EQ(c.in_bytes, 4 * (3 + 5) * 16 * 16.0);     // 8 rows a tile (undilated: 6)
+  EXPECT_DOUBLE_EQ(c.compute_cycles, 4 * 16 * 2 * 2 * 9.0);  // the same taps as undilated
+}
+
 // A pixel padding (a transposed conv's zeros between pixels) reads each input row once and
 // writes the whole padded map: a tile of r output rows reads at most ceil(r / stride_h) rows.
 TEST(EngineTemplate, PixelPaddingReadsEachInputRowOnce) {

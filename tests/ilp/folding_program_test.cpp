@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -52,28 +53,22 @@ TEST(FoldingProgram, MinIiEqualsBruteForceOnRandomInstances) {
   EXPECT_GE(compared, 50);
 }
 
-// Transposed convs (a pixel padding, FINN's FMPadding_Pixel, then a stride-1 conv of random
-// kernel and padding): every formulation finds enumeration's II, pixel padding lanes included.
-TEST(FoldingProgram, TransposedConvEqualsBruteForce) {
-  constexpr unsigned kSeed = 2026;
-  std::mt19937 rng(kSeed);
-  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+namespace {
+
+// On `make(pick)`'s networks (pick(lo, hi) draws an integer) and random devices, 25 instances
+// that enumeration solves: both formulations find its II. `check` sees each problem too.
+void expect_enumeration_ii(
+    unsigned seed, const std::function<ir::Network(const std::function<int(int, int)>&)>& make,
+    const std::function<void(const FoldingProblem&)>& check = {}) {
+  std::mt19937 rng(seed);
+  const std::function<int(int, int)> pick = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng);
+  };
   int compared = 0;
   for (int trial = 0; compared < 25 && trial < 400; ++trial) {
-    ir::Network net;
-    net.name = "deconv";
-    net.input = {pick(1, 3), pick(2, 5), pick(2, 5)};
-    net.layers.push_back(test::conv("c0", ir::kNetworkInput, pick(1, 3) * 2, 1));
-    ir::Layer pad = test::simple("pad", ir::OpKind::kPixelPad, {0});
-    pad.stride_h = pick(1, 3), pad.stride_w = pick(1, 3);
-    net.layers.push_back(pad);
-    ir::Layer up = test::conv("up", 1, pick(1, 3) * 2, pick(2, 3));
-    up.pad_top = up.pad_left = up.kernel_h - 1;
-    up.pad_bottom = up.kernel_h - 1 + pick(0, 1), up.pad_right = pick(0, 1);
-    net.layers.push_back(up);
-    if (pick(0, 1)) net.layers.push_back(test::simple("act", ir::OpKind::kAct, {2}));
+    ir::Network net = make(pick);
     for (auto& l : net.layers) l.weight_bits = l.act_bits = pick(0, 1) ? 4 : 8;
-    ir::infer_shapes(net, "deconv");
+    ir::infer_shapes(net, net.name);
     const hw::Device device = test::random_device(rng);
     const FoldingProblem p = make_folding_problem(net, device, {});
     std::size_t combos = 1;
@@ -81,17 +76,62 @@ TEST(FoldingProgram, TransposedConvEqualsBruteForce) {
     if (combos > 2000000) continue;
     const FoldingSolution brute = brute_force_min_ii(p);
     if (!brute.has_solution()) continue;
-    const std::string ctx = "seed " + std::to_string(kSeed) + " trial " + std::to_string(trial);
+    SCOPED_TRACE("seed " + std::to_string(seed) + " trial " + std::to_string(trial));
     const FoldingSolution bisect = minimize_ii_bisect(p, {});
     const FoldingSolution direct = minimize_ii(p, {});
-    ASSERT_EQ(bisect.stats.status, SolveStatus::kOptimal) << ctx;
-    ASSERT_EQ(direct.stats.status, SolveStatus::kOptimal) << ctx;
-    EXPECT_EQ(bisect.ii_cycles, brute.ii_cycles) << ctx;
-    EXPECT_EQ(direct.ii_cycles, brute.ii_cycles) << ctx;
-    EXPECT_GT(p.candidates[1].size(), 1u) << ctx;  // the pixel padding's lanes are chosen too
+    ASSERT_EQ(bisect.stats.status, SolveStatus::kOptimal);
+    ASSERT_EQ(direct.stats.status, SolveStatus::kOptimal);
+    EXPECT_EQ(bisect.ii_cycles, brute.ii_cycles);
+    EXPECT_EQ(direct.ii_cycles, brute.ii_cycles);
+    if (check) check(p);
     ++compared;
   }
   EXPECT_EQ(compared, 25);
+}
+
+}  // namespace
+
+// Transposed convs (a pixel padding, FINN's FMPadding_Pixel, then a stride-1 conv of random
+// kernel and padding): every formulation finds enumeration's II, pixel padding lanes included.
+TEST(FoldingProgram, TransposedConvEqualsBruteForce) {
+  expect_enumeration_ii(
+      2026,
+      [](const std::function<int(int, int)>& pick) {
+        ir::Network net;
+        net.name = "deconv";
+        net.input = {pick(1, 3), pick(2, 5), pick(2, 5)};
+        net.layers.push_back(test::conv("c0", ir::kNetworkInput, pick(1, 3) * 2, 1));
+        ir::Layer pad = test::simple("pad", ir::OpKind::kPixelPad, {0});
+        pad.stride_h = pick(1, 3), pad.stride_w = pick(1, 3);
+        net.layers.push_back(pad);
+        ir::Layer up = test::conv("up", 1, pick(1, 3) * 2, pick(2, 3));
+        up.pad_top = up.pad_left = up.kernel_h - 1;
+        up.pad_bottom = up.kernel_h - 1 + pick(0, 1), up.pad_right = pick(0, 1);
+        net.layers.push_back(up);
+        if (pick(0, 1)) net.layers.push_back(test::simple("act", ir::OpKind::kAct, {2}));
+        return net;
+      },
+      [](const FoldingProblem& p) {
+        EXPECT_GT(p.candidates[1].size(), 1u);  // the pixel padding's lanes are chosen too
+      });
+}
+
+// Dilated convs (random kernels, dilations, strides and padding; plain and depthwise): every
+// formulation finds enumeration's II, the window unit's dilated buffer included.
+TEST(FoldingProgram, DilatedConvEqualsBruteForce) {
+  expect_enumeration_ii(2027, [](const std::function<int(int, int)>& pick) {
+    ir::Network net;
+    net.name = "dilated";
+    net.input = {pick(1, 3) * 2, pick(5, 9), pick(5, 9)};
+    const bool depthwise = pick(0, 1) == 1;
+    ir::Layer d = test::conv("d", ir::kNetworkInput, depthwise ? net.input.c : pick(1, 3) * 2,
+                             pick(2, 3), pick(1, 2), depthwise ? net.input.c : 1);
+    d.dilation_h = pick(1, 3), d.dilation_w = pick(1, 2);
+    d.pad_top = d.pad_bottom = pick(0, 2), d.pad_left = d.pad_right = pick(0, 2);
+    net.layers.push_back(d);
+    if (pick(0, 1)) net.layers.push_back(test::simple("act", ir::OpKind::kAct, {0}));
+    return net;
+  });
 }
 
 // The solver-free bound never exceeds the optimum enumeration finds, says "nothing fits" only

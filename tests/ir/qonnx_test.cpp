@@ -407,6 +407,38 @@ TEST(Qonnx, ConvTransposeReadsAsPixelPaddingAndConvAndExportsBack) {
   }
 }
 
+// Dilated convs as PyTorch exports them (make_fmnist_onnx.py's Dilated) keep their dilations
+// through hao's QONNX export and a description; a dilation on anything but a conv is refused.
+TEST(Qonnx, DilatedConvsReadAndExportBackWithTheirDilations) {
+  Network net = read_onnx(fixture("dilated_weights.onnx"));
+  ASSERT_EQ(net.layers.size(), 8u);  // conv relu dwconv relu conv relu maxpool fc
+  const std::vector<std::pair<std::int64_t, std::int64_t>> dilations = {{2, 2}, {3, 1}, {2, 3}};
+  const std::size_t convs[3] = {0, 2, 4};
+  for (std::size_t k = 0; k < 3; ++k) {
+    const Layer& l = net.layers[convs[k]];
+    EXPECT_EQ(std::make_pair(l.dilation_h, l.dilation_w), dilations[k]) << l.name;
+  }
+  EXPECT_TRUE(net.layers[2].is_depthwise());
+  EXPECT_EQ(net.layers[2].out, (Shape{8, 28, 28}));
+  EXPECT_EQ(net.layers[4].out, (Shape{8, 14, 14}));
+  const Network back = exported_back(net, 4);
+  expect_same_layers(back, net);
+  const Network described = parse_description(to_yaml(net), "d.yaml");
+  for (const Network* other : {&back, &described})
+    for (const std::size_t i : convs) {
+      EXPECT_EQ(other->layers[i].dilation_h, net.layers[i].dilation_h);
+      EXPECT_EQ(other->layers[i].dilation_w, net.layers[i].dilation_w);
+    }
+  const std::string pool = test::input_error([&] {
+    parse_description(
+        "name: n\ninput: {channels: 1, height: 8, width: 8}\nlayers:\n"
+        "  - {name: p, op: maxpool, kernel: 2, dilation: 2}\n",
+        "p.yaml");
+  });
+  EXPECT_NE(pool.find("p.yaml: layers[0] 'p'.dilation: only a conv has one"), std::string::npos)
+      << pool;
+}
+
 TEST(Qonnx, ExportReadsBackAsTheSameNetworkWithItsBitsAndWeights) {
   Network net = read_description(std::string(HAO_EXAMPLES) + "/fmnist_mbv2.yaml");
   apply_bits(net, "w4a4");

@@ -684,7 +684,7 @@ TEST(Train, EvalModeOnnxExportLearnsWithBatchNormsAddedForTraining) {
 // pre-activation network's norms that no conv takes (torchvision's DenseNet and residual
 // blocks: each the BatchNorm2d of the activation after it), GELUs exported as Erf chains, a
 // leaky ReLU (slope 0.1) and a tanh, nearest upsampling (Resize by scales and by sizes), and
-// transposed convolutions (a pixel padding and a conv of the turned kernel).
+// transposed convolutions (a pixel padding and a conv of the turned kernel), and dilated ones.
 TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
   const nlohmann::json ref =
       nlohmann::json::parse(core::read_file(std::string(HAO_FIXTURES) + "/weights_reference.json"));
@@ -699,7 +699,8 @@ TEST(OnnxWeights, LoadedNetworkGivesTheFileLogitsBeforeTheFirstStep) {
       {"gelus_weights", "gelus"},
       {"leaky_tanh_weights", "leaky_tanh"},
       {"upsampling_weights", "upsampling"},
-      {"transposed_weights", "transposed"}};
+      {"transposed_weights", "transposed"},
+      {"dilated_weights", "dilated"}};
   for (const auto& [file, key] : cases)
     for (const TrainingNorms policy :
          {TrainingNorms::kAuto, TrainingNorms::kAlways, TrainingNorms::kNever}) {
