@@ -106,7 +106,7 @@ void infer_shapes(Network& net, const std::string& where) {
       issues.add(path, what);
       ok = false;
     };
-    // An upsample's scales or a pixel padding's strides: integers 1..2^20.
+    // An upsample's scales, a pixel padding's strides or a conv's dilations: integers 1..2^20.
     auto factors_ok = [&](const char* what, std::int64_t h, std::int64_t w) {
       if (h >= 1 && w >= 1 && h <= kMaxDimension && w <= kMaxDimension) return true;
       bad(std::string(what) + " = " + std::to_string(h) + "x" + std::to_string(w) +
@@ -138,10 +138,8 @@ void infer_shapes(Network& net, const std::string& where) {
       if (l.op != OpKind::kConv)
         bad("dilation = " + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w) +
             ": only a conv has one");
-      else if (l.dilation_h < 1 || l.dilation_w < 1 || l.dilation_h > kMaxDimension ||
-               l.dilation_w > kMaxDimension)
-        bad("dilation = " + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w) +
-            ", expected integers 1..1048576");
+      else if (!factors_ok("dilation", l.dilation_h, l.dilation_w))
+        continue;
       if (!ok) continue;
     }
     if (windowed) {

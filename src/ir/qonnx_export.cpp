@@ -259,7 +259,7 @@ class Writer {
     throw core::InternalError("layer '" + l.name + "': no ONNX mapping");
   }
 
-  // A conv that a pixel padding alone reads, with one group, stride 1 and padding a
+  // A conv that a pixel padding alone reads, with one group, stride and dilation 1 and padding a
   // ConvTranspose can give (kernel - 1 - pads at the start, up to stride - 1 more at the end):
   // written as that ConvTranspose, which FINN lowers back to the pair (InferPixelPaddingDeconv).
   bool transposed(const Layer& l) const {
@@ -269,7 +269,8 @@ class Writer {
       return begin <= k - 1 && std::max<std::int64_t>(0, end - (k - 1)) < s;
     };
     return p.op == OpKind::kPixelPad && p.fanout == 1 && l.groups == 1 && l.stride_h == 1 &&
-           l.stride_w == 1 && fits(l.pad_top, l.pad_bottom, l.kernel_h, p.stride_h) &&
+           l.stride_w == 1 && l.dilation_h == 1 && l.dilation_w == 1 &&
+           fits(l.pad_top, l.pad_bottom, l.kernel_h, p.stride_h) &&
            fits(l.pad_left, l.pad_right, l.kernel_w, p.stride_w);
   }
   bool transposed_reader(std::size_t i) const {

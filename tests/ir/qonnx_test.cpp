@@ -331,7 +331,8 @@ TEST(Qonnx, ConvTransposeReadsAsPixelPaddingAndConvAndExportsBack) {
   EXPECT_EQ(described.layers[11].stride_w, 1);
   EXPECT_EQ(described.layers[12].out, up3.out);
 
-  // A pixel padding no conv takes (a pooling reads it; two convs read another) is written alone.
+  // A pixel padding no conv takes (a pooling reads it; two convs read another; a dilated conv
+  // reads a third) is written alone.
   const std::string head =
       "name: n\ninput: {channels: 2, height: 6, width: 6}\nlayers:\n"
       "  - {name: p, op: pixel_pad, stride: [3, 2]}\n";
@@ -342,10 +343,15 @@ TEST(Qonnx, ConvTransposeReadsAsPixelPaddingAndConvAndExportsBack) {
                                         "kernel: 2, padding: 1}\n"
                                         "  - {name: b, op: conv, inputs: q, out_channels: 2, "
                                         "kernel: 2, padding: 1}\n"
-                                        "  - {name: s, op: add, inputs: [a, b]}\n",
+                                        "  - {name: s, op: add, inputs: [a, b]}\n"
+                                        "  - {name: r, op: pixel_pad, stride: 2}\n"
+                                        "  - {name: e, op: conv, out_channels: 2, kernel: 2, "
+                                        "dilation: 2, padding: 1}\n",
                                     "alone.yaml");
   EXPECT_EQ(alone.layers[0].out, (Shape{2, 16, 11}));
-  expect_same_layers(exported_back(alone, 2), alone);
+  const Network alone_back = exported_back(alone, 2);  // the dilated conv stays a Conv
+  expect_same_layers(alone_back, alone);
+  EXPECT_EQ(alone_back.layers.back().dilation_h, 2);
   const std::string missing = test::input_error(
       [&] { parse_description(head + "  - {name: z, op: pixel_pad}\n", "z.yaml"); });
   EXPECT_NE(missing.find("z.yaml: layers[1] 'z'.stride: missing (required for pixel_pad"),
