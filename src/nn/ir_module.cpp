@@ -530,12 +530,16 @@ namespace {
 const std::string kSignatureVersion = "hao-checkpoint-2|";
 
 // What a checkpoint's weights depend on: the input, per layer its op, output shape, kernel,
-// groups, batch norm and inputs ("|" first, after the name).
+// groups, dilation (when not 1: an undilated network's signature is as before dilations
+// existed), batch norm and inputs ("|" first, after the name).
 std::string layout_signature(const ir::Network& net) {
   std::string s = "|" + ir::to_string(net.input);
   for (const auto& l : net.layers) {
     s += ";" + ir::op_name(l.op) + ":" + ir::to_string(l.out) + ":k" + std::to_string(l.kernel_h) +
          "x" + std::to_string(l.kernel_w) + ":g" + std::to_string(l.groups) +
+         (l.dilation_h != 1 || l.dilation_w != 1
+              ? ":d" + std::to_string(l.dilation_h) + "x" + std::to_string(l.dilation_w)
+              : std::string()) +
          (l.folded_norm ? ":bn" : "");
     for (int p : l.inputs) s += "," + std::to_string(p);
   }

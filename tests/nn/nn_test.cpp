@@ -84,6 +84,17 @@ TEST(IrModule, CheckpointRoundTripAndMismatch) {
               std::string::npos)
         << e.what();
   }
+  // Only a dilation differs, the shapes do not: still another layout.
+  ir::Network dilated = example();
+  for (auto& l : dilated.layers)
+    if (l.op == ir::OpKind::kConv && l.kernel_h == 3 && l.pad_top == 1) {
+      l.dilation_h = l.dilation_w = 2;
+      l.pad_top = l.pad_left = l.pad_bottom = l.pad_right = 2;
+      break;
+    }
+  ir::infer_shapes(dilated, "dilated");
+  IrNet d(dilated);
+  EXPECT_THROW(load_checkpoint(d, path), core::InputError);
   const std::string junk = ::testing::TempDir() + "junk.pt";
   std::ofstream(junk) << "not a checkpoint";
   EXPECT_THROW(load_checkpoint(b, junk), core::InputError);
