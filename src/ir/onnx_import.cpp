@@ -699,6 +699,20 @@ class Importer {
     return true;
   }
 
+  // A conv's or transposed conv's kernel_shape, where the node gives one, is its weight's.
+  void check_kernel_shape(const onnx::NodeProto& n, std::int64_t kh, std::int64_t kw, bool one_d) {
+    const auto ks = attr_ints(n, "kernel_shape");
+    if (!ks.empty() &&
+        (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
+      fail("kernel_shape does not match the weight's shape");
+  }
+
+  // A node hao models without dilation: every dilation 1.
+  void refuse_dilations(const onnx::NodeProto& n) {
+    for (auto d : attr_ints(n, "dilations"))
+      if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+  }
+
   // Kernel, strides, padding and (a conv's) dilation of a windowed node. A 1-D window (`one_d`: a
   // kernel_shape of one value over N x C x L) is a 1 x K window over a 1 x L feature map.
   void window_attrs(const onnx::NodeProto& n, Layer& l, std::int64_t kh, std::int64_t kw,
@@ -727,8 +741,7 @@ class Importer {
       l.dilation_h = one_d ? 1 : dilations[0];
       l.dilation_w = dilations.back();
     } else {
-      for (auto d : dilations)
-        if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+      refuse_dilations(n);
     }
     const auto* ap = attr(n, "auto_pad");
     const std::string auto_pad = ap ? ap->s() : "NOTSET";
@@ -781,10 +794,7 @@ class Importer {
       fail("a 1-D transposed convolution over a " + to_string(in) + " input (expected N x C x L)");
     const std::int64_t kh = one_d ? 1 : w.dims[2], kw = w.dims.back();
     const std::int64_t group = attr_int(n, "group", 1);
-    auto ks = attr_ints(n, "kernel_shape");
-    if (!ks.empty() &&
-        (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
-      fail("kernel_shape does not match the weight's shape");
+    check_kernel_shape(n, kh, kw, one_d);
     if (attr(n, "output_shape"))
       fail(
           "output_shape is not modelled; export with explicit pads and output_padding (as "
@@ -792,8 +802,7 @@ class Importer {
     const auto* ap = attr(n, "auto_pad");
     if (ap && ap->s() != "NOTSET" && ap->s() != "VALID")
       fail("auto_pad '" + ap->s() + "' is not modelled (only explicit pads)");
-    for (auto d : attr_ints(n, "dilations"))
-      if (d != 1) fail("dilation " + std::to_string(d) + " is not modelled (only 1)");
+    refuse_dilations(n);
     const std::size_t spatial = one_d ? 1 : 2;
     auto per_axis = [&](const char* name, std::size_t count) {
       std::vector<std::int64_t> v = attr_ints(n, name);
@@ -823,16 +832,16 @@ class Importer {
         fail("output_padding " + std::to_string(extra[a]) +
              " is out of range (0..stride - 1 = " + std::to_string(strides[a] - 1) + ")");
     }
+    Layer pixel_pad;  // zeros between the input's pixels
+    pixel_pad.op = OpKind::kPixelPad;
+    pixel_pad.inputs = {p};
+    pixel_pad.stride_h = strides[0], pixel_pad.stride_w = strides[1];
     if (group == in.c && group > 1 && kh == 1 && kw == 1 && w.dims[0] == in.c && w.dims[1] == 1 &&
         n.input_size() < 3 &&
         std::all_of(pads.begin(), pads.end(), [](auto v) { return v == 0; }) && extra[0] == 0 &&
         extra[1] == 0 && all_ones(w)) {
-      Layer pad;
-      pad.op = OpKind::kPixelPad;
-      pad.inputs = {p};
-      pad.stride_h = strides[0], pad.stride_w = strides[1];
       const int bits = value(n, 0).quant_bits;
-      add_layer(n, pad);
+      add_layer(n, pixel_pad);
       values_[n.output(0)].quant_bits = bits;  // zeros are on every grid
       return;
     }
@@ -858,29 +867,17 @@ class Importer {
     take_bits(n, l);
     l.inputs = {p};
     if (strides[0] > 1 || strides[1] > 1) {
-      Layer pad;
-      pad.op = OpKind::kPixelPad;
-      pad.inputs = {p};
-      pad.stride_h = strides[0], pad.stride_w = strides[1];
-      pad.act_bits = l.act_bits;
+      pixel_pad.act_bits = l.act_bits;
       const std::string name = n.name().empty() ? n.op_type() : n.name();
       onnx::NodeProto named = n;
       named.set_name(name + "_pixel_pad");
-      l.inputs = {add_layer(named, pad)};
+      l.inputs = {add_layer(named, pixel_pad)};
     }
     const int layer = add_layer(n, l);
     if (weights_) {
       LayerWeights& lw = loaded_[layer];
       const std::vector<float> data = weight_data(n, 1);
-      if (!data.empty()) {  // [in][out][kh][kw] -> [out][in][kh][kw], turned by 180 degrees
-        const std::int64_t cin = in.c, cout = l.out_channels, taps = kh * kw;
-        lw.weight.resize(data.size());
-        for (std::int64_t i = 0; i < cin; ++i)
-          for (std::int64_t o = 0; o < cout; ++o)
-            for (std::int64_t t = 0; t < taps; ++t)
-              lw.weight[static_cast<std::size_t>((o * cin + i) * taps + t)] =
-                  data[static_cast<std::size_t>((i * cout + o) * taps + (taps - 1 - t))];
-      }
+      if (!data.empty()) lw.weight = swapped_and_turned(data, in.c, l.out_channels, kh * kw);
       if (l.has_bias) lw.bias = bias_values(n, 2, l.out_channels);
     }
   }
@@ -1290,10 +1287,7 @@ class Importer {
         fail("weight " + std::to_string(w.dims[1]) + " input channels x group " +
              std::to_string(l.groups) + " != " + std::to_string(expected_cin) + " input channels");
       const std::int64_t kh = one_d ? 1 : w.dims[2], kw = w.dims.back();
-      auto ks = attr_ints(n, "kernel_shape");
-      if (!ks.empty() &&
-          (ks.size() != (one_d ? 1u : 2u) || ks.back() != kw || (!one_d && ks[0] != kh)))
-        fail("kernel_shape does not match the weight's shape");
+      check_kernel_shape(n, kh, kw, one_d);
       window_attrs(n, l, kh, kw, one_d);
       take_pads(n, l);
       l.has_bias = n.input_size() > 2 && !n.input(2).empty();

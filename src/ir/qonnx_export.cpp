@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "ir/weights.hpp"
 
 namespace hao::ir {
 namespace {
@@ -361,19 +362,6 @@ class Writer {
     return std::max<std::int64_t>(0, end - (kernel - 1));
   }
 
-  // A conv's kernel [out][in][kh][kw] as the ConvTranspose that computes it over the pixel
-  // padding's input: [in][out][kh][kw], turned by 180 degrees.
-  static std::vector<float> transposed_kernel(const Layer& l, const std::vector<float>& w) {
-    const std::int64_t cin = l.in.c, cout = l.out.c, taps = l.kernel_h * l.kernel_w;
-    std::vector<float> t(w.size());
-    for (std::int64_t o = 0; o < cout; ++o)
-      for (std::int64_t i = 0; i < cin; ++i)
-        for (std::int64_t k = 0; k < taps; ++k)
-          t[static_cast<std::size_t>((i * cout + o) * taps + (taps - 1 - k))] =
-              w[static_cast<std::size_t>((o * cin + i) * taps + k)];
-    return t;
-  }
-
   std::string weighted(std::size_t i) {
     const Layer& l = net_.layers[i];
     const DeployedLayer& d = model_.layers[i];
@@ -388,8 +376,9 @@ class Writer {
         fc       ? std::vector<std::int64_t>{out, l.in.elements()}
         : deconv ? std::vector<std::int64_t>{l.in.c, out, l.kernel_h, l.kernel_w}
                  : std::vector<std::int64_t>{out, l.in.c / l.groups, l.kernel_h, l.kernel_w};
-    std::string w =
-        constant(l.name + "_weight", dims, deconv ? transposed_kernel(l, d.weight) : d.weight);
+    std::string w = constant(
+        l.name + "_weight", dims,
+        deconv ? swapped_and_turned(d.weight, out, l.in.c, l.kernel_h * l.kernel_w) : d.weight);
     if (d.weight_quant.bits > 0)
       w = quant(w, l.name + "_weight_quant", d.weight_quant,
                 fc       ? std::vector<std::int64_t>{out, 1}

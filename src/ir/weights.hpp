@@ -1,12 +1,28 @@
 // Trained weights a model file carries (an ONNX export with export_params=True), by layer.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace hao::ir {
+
+/// A kernel stored [a][b][taps] as [b][a][taps in reverse]: a ConvTranspose's kernel
+/// ([in][out][kh][kw]) as the conv over its pixel padding computes it ([out][in], turned by 180
+/// degrees), and that conv's kernel back as the ConvTranspose's (the map undoes itself with a
+/// and b swapped).
+inline std::vector<float> swapped_and_turned(const std::vector<float>& w, std::int64_t a,
+                                             std::int64_t b, std::int64_t taps) {
+  std::vector<float> t(w.size());
+  for (std::int64_t i = 0; i < a; ++i)
+    for (std::int64_t j = 0; j < b; ++j)
+      for (std::int64_t k = 0; k < taps; ++k)
+        t[static_cast<std::size_t>((j * a + i) * taps + (taps - 1 - k))] =
+            w[static_cast<std::size_t>((i * b + j) * taps + k)];
+  return t;
+}
 
 /// A batch norm that follows a layer in the file (a training-mode export keeps them):
 /// y = scale (x - mean) / sqrt(var + eps) + shift, per output channel.
